@@ -1,0 +1,80 @@
+// HTTP API shapes (CONTRACT.md "HTTP"). Routes validate with these schemas and the
+// OpenAPI document is generated from them, so the docs cannot drift from the code.
+import { z } from 'zod';
+import { DeviceClass, Id, OnlineState, Role } from './domain.js';
+
+export const LoginBody = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+export type LoginBody = z.infer<typeof LoginBody>;
+
+export const SessionView = z.object({
+  token: z.string(),
+  user: z.object({ id: z.string(), username: z.string(), role: Role, displayName: z.string() }),
+  expiresAt: z.number(),
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+export const CreateDeviceBody = z.object({
+  id: Id,
+  site: Id,
+  building: Id,
+  class: DeviceClass,
+  name: z.string().min(1).max(120).optional(),
+  floors: z.array(z.number().int().min(-10).max(300)).max(300).optional(),
+  /** class specifics, e.g. `{ "feeder": "feeder-a" }` for a power meter (outage scope) */
+  meta: z.record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean()])).optional(),
+});
+export type CreateDeviceBody = z.infer<typeof CreateDeviceBody>;
+
+export const DeviceView = z.object({
+  id: z.string(),
+  site: z.string(),
+  building: z.string(),
+  class: DeviceClass,
+  name: z.string(),
+  floors: z.array(z.number()),
+  meta: z.record(z.string(), z.unknown()),
+  enabled: z.boolean(),
+  state: OnlineState,
+  lastSeenAt: z.number().nullable(),
+  lastTelemetry: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).nullable(),
+});
+export type DeviceView = z.infer<typeof DeviceView>;
+
+export const TelemetryQuery = z.object({
+  deviceId: Id,
+  metric: z.string().min(1).max(64).regex(/^[a-z0-9_]+$/),
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().nonnegative().optional(),
+  /** bucket width in ms for downsampling; omitted → chosen so a chart gets ≤ ~500 points */
+  step: z.coerce.number().int().min(1000).optional(),
+});
+export type TelemetryQuery = z.infer<typeof TelemetryQuery>;
+
+export const TelemetrySeries = z.object({
+  deviceId: z.string(),
+  metric: z.string(),
+  from: z.number(),
+  to: z.number(),
+  points: z.array(z.tuple([z.number(), z.number().nullable()])),
+});
+export type TelemetrySeries = z.infer<typeof TelemetrySeries>;
+
+export const HealthView = z.object({
+  status: z.enum(['ok', 'degraded']),
+  broker: z.object({ ok: z.boolean(), port: z.number(), clients: z.number() }),
+  db: z.object({ ok: z.boolean(), embedded: z.boolean() }),
+  telemetry: z.object({
+    ok: z.boolean(),
+    backend: z.string(),
+    buffered: z.number(),
+    dropped: z.number(),
+    written: z.number(),
+  }),
+  rejected: z.record(z.string(), z.number()),
+});
+export type HealthView = z.infer<typeof HealthView>;
+
+export const ErrorView = z.object({ code: z.string(), message: z.string(), statusCode: z.number() });

@@ -1,0 +1,237 @@
+// MQTT contract (CONTRACT.md): topic grammar, payload schemas, event types and commands.
+// Devices, broker, services and simulators all parse and build messages through this file.
+import { z } from 'zod';
+import { DeviceClass, Id, OnlineState, type DeviceClass as DeviceClassT } from './domain.js';
+
+export const TOPIC_ROOT = 'bops/v1';
+/** Oversize guard: no contract payload needs more than this (CONTRACT.md "oversize"). */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+export const CHANNELS = ['status', 'telemetry', 'event'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export interface DeviceAddress {
+  site: string;
+  building: string;
+  class: DeviceClassT;
+  deviceId: string;
+}
+
+export function deviceBase(a: DeviceAddress): string {
+  return `${TOPIC_ROOT}/${a.site}/${a.building}/${a.class}/${a.deviceId}`;
+}
+export const topics = {
+  status: (a: DeviceAddress) => `${deviceBase(a)}/status`,
+  telemetry: (a: DeviceAddress) => `${deviceBase(a)}/telemetry`,
+  event: (a: DeviceAddress) => `${deviceBase(a)}/event`,
+  command: (a: DeviceAddress, name: string) => `${deviceBase(a)}/cmd/${name}`,
+  commandResult: (a: DeviceAddress, name: string) => `${deviceBase(a)}/cmd/${name}/res`,
+  commandFilter: (a: DeviceAddress) => `${deviceBase(a)}/cmd/#`,
+};
+
+export type ParsedTopic =
+  | (DeviceAddress & { channel: Channel })
+  | (DeviceAddress & { channel: 'cmd'; command: string })
+  | (DeviceAddress & { channel: 'cmd-res'; command: string });
+
+/** Parse a device topic; null when it is not a well-formed contract topic. */
+export function parseTopic(topic: string): ParsedTopic | null {
+  const parts = topic.split('/');
+  if (parts.length < 7 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
+  const [, , site, building, cls, deviceId, channel, ...rest] = parts;
+  if (!site || !building || !deviceId || !channel) return null;
+  if (!Id.safeParse(site).success || !Id.safeParse(building).success || !Id.safeParse(deviceId).success) return null;
+  const c = DeviceClass.safeParse(cls);
+  if (!c.success) return null;
+  const base = { site, building, class: c.data, deviceId };
+  if (rest.length === 0 && (CHANNELS as readonly string[]).includes(channel)) {
+    return { ...base, channel: channel as Channel };
+  }
+  if (channel === 'cmd' && rest.length === 1 && rest[0] && Id.safeParse(rest[0]).success) {
+    return { ...base, channel: 'cmd', command: rest[0] };
+  }
+  if (channel === 'cmd' && rest.length === 2 && rest[1] === 'res' && rest[0] && Id.safeParse(rest[0]).success) {
+    return { ...base, channel: 'cmd-res', command: rest[0] };
+  }
+  return null;
+}
+
+const Ts = z.number().int().nonnegative();
+
+export const StatusPayload = z.object({ v: z.literal(1), state: OnlineState, ts: Ts });
+export type StatusPayload = z.infer<typeof StatusPayload>;
+
+export const MetricValue = z.union([z.number().finite(), z.boolean(), z.string().max(256)]);
+export const TelemetryPayload = z.object({
+  v: z.literal(1),
+  ts: Ts,
+  metrics: z.record(z.string().min(1).max(64).regex(/^[a-z0-9_]+$/), MetricValue).refine(
+    (m) => Object.keys(m).length > 0 && Object.keys(m).length <= 64,
+    'metrics must have 1..64 entries',
+  ),
+});
+export type TelemetryPayload = z.infer<typeof TelemetryPayload>;
+
+// ---- events, one schema per type (CONTRACT.md "Event types") ----
+const Floor = z.number().int().min(-10).max(300);
+const Car = z.string().min(1).max(32);
+const Zone = z.string().min(1).max(64);
+const Unit = z.string().min(1).max(32);
+/** Events without data: extra keys are ignored (stripped), not refused, for forward compatibility. */
+const Empty = z.object({});
+
+export const EVENT_DATA = {
+  'elevator.entrapment': z.object({ car: Car, floor: Floor, passengers: z.number().int().min(0).max(100).optional() }),
+  'elevator.alarm_button': z.object({ car: Car, floor: Floor }),
+  'elevator.fault': z.object({ code: z.string().min(1).max(64) }),
+  'elevator.normal': z.object({ floor: Floor, doors: z.enum(['open', 'closed']) }),
+  'elevator.recalled': z.object({ floor: Floor }),
+  'elevator.out_of_service': Empty,
+  'fire.alarm': z.object({ zone: Zone, floor: Floor, detector: z.enum(['smoke', 'heat', 'manual']) }),
+  'fire.supervisory': z.object({ zone: Zone }),
+  'fire.trouble': z.object({ zone: Zone, code: z.string().min(1).max(64) }),
+  'fire.silenced': Empty,
+  'fire.reset': Empty,
+  'power.mains_lost': z.object({ feeder: z.string().min(1).max(64), floors: z.array(Floor).max(300).optional() }),
+  'power.mains_restored': z.object({ feeder: z.string().min(1).max(64) }),
+  'power.ats_transferred': Empty,
+  'power.generator_started': Empty,
+  'power.generator_failed': Empty,
+  'intercom.call': z.object({ unit: Unit, visitorName: z.string().max(64).optional() }),
+  'intercom.owner_approved': z.object({ unit: Unit, callId: z.string().min(1).max(64) }),
+  'intercom.owner_denied': z.object({ unit: Unit, callId: z.string().min(1).max(64) }),
+  'intercom.door_opened': z.object({ corr: z.string().max(64).optional() }),
+  'intercom.door_closed': Empty,
+} as const;
+export type EventType = keyof typeof EVENT_DATA;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
+
+/** Which device class may emit which event type (a power meter cannot report a fire). */
+export const EVENT_CLASS: Record<EventType, DeviceClassT> = Object.fromEntries(
+  EVENT_TYPES.map((t) => [
+    t,
+    t.startsWith('elevator.') ? 'elevator' : t.startsWith('fire.') ? 'fire-panel' : t.startsWith('power.') ? 'power' : 'intercom',
+  ]),
+) as Record<EventType, DeviceClassT>;
+
+const EventEnvelope = z.object({
+  v: z.literal(1),
+  id: z.string().min(1).max(64),
+  ts: Ts,
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type DeviceEvent = {
+  [T in EventType]: { v: 1; id: string; ts: number; type: T; data: EventData<T> };
+}[EventType];
+
+export type ParseFailure = { ok: false; reason: RejectReason; detail: string };
+export type ParseResult<T> = { ok: true; value: T } | ParseFailure;
+
+/** Reasons a message is refused; counted per device and per reason (CONTRACT.md). */
+export const REJECT_REASONS = [
+  'bad_json',
+  'bad_shape',
+  'unknown_type',
+  'wrong_class',
+  'oversize',
+  'bad_topic',
+  'foreign_topic',
+  'forbidden_subscribe',
+  'auth_unknown_device',
+  'auth_bad_secret',
+  'auth_disabled',
+  'auth_client_id_mismatch',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+function decodeJson(buf: Buffer | string): ParseResult<unknown> {
+  const size = typeof buf === 'string' ? Buffer.byteLength(buf) : buf.length;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  try {
+    return { ok: true, value: JSON.parse(typeof buf === 'string' ? buf : buf.toString('utf8')) };
+  } catch (e) {
+    return { ok: false, reason: 'bad_json', detail: (e as Error).message };
+  }
+}
+
+function shape<T>(schema: z.ZodType<T>, value: unknown): ParseResult<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, reason: 'bad_shape', detail: z.prettifyError(r.error) };
+}
+
+export function parseStatus(buf: Buffer | string): ParseResult<StatusPayload> {
+  const j = decodeJson(buf);
+  return j.ok ? shape(StatusPayload, j.value) : j;
+}
+
+export function parseTelemetry(buf: Buffer | string): ParseResult<TelemetryPayload> {
+  const j = decodeJson(buf);
+  return j.ok ? shape(TelemetryPayload, j.value) : j;
+}
+
+export function parseEvent(buf: Buffer | string, cls?: DeviceClassT): ParseResult<DeviceEvent> {
+  const j = decodeJson(buf);
+  if (!j.ok) return j;
+  const env = shape(EventEnvelope, j.value);
+  if (!env.ok) return env;
+  const type = env.value.type;
+  if (!(type in EVENT_DATA)) return { ok: false, reason: 'unknown_type', detail: `unknown event type ${JSON.stringify(type).slice(0, 80)}` };
+  const t = type as EventType;
+  if (cls && EVENT_CLASS[t] !== cls) return { ok: false, reason: 'wrong_class', detail: `${t} is not a ${cls} event` };
+  const data = shape(EVENT_DATA[t] as z.ZodType<unknown>, env.value.data);
+  if (!data.ok) return data;
+  return { ok: true, value: { ...env.value, type: t, data: data.value } as DeviceEvent };
+}
+
+// ---- commands (hub → device) and results (device → hub) ----
+export const COMMAND_DATA = {
+  recall: z.object({ floor: Floor }),
+  unlock: z.object({ seconds: z.number().int().min(1).max(60) }),
+} as const;
+export type CommandName = keyof typeof COMMAND_DATA;
+export type CommandData<N extends CommandName> = z.infer<(typeof COMMAND_DATA)[N]>;
+export const COMMAND_CLASS: Record<CommandName, DeviceClassT> = { recall: 'elevator', unlock: 'intercom' };
+
+export const CommandEnvelope = z.object({
+  v: z.literal(1),
+  corr: z.string().min(1).max(64),
+  exp: Ts,
+  data: z.record(z.string(), z.unknown()),
+});
+export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
+
+export const CommandResult = z.object({
+  v: z.literal(1),
+  corr: z.string().min(1).max(64),
+  ok: z.boolean(),
+  ts: Ts,
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
+
+export function parseCommand(name: string, buf: Buffer | string): ParseResult<CommandEnvelope> {
+  const j = decodeJson(buf);
+  if (!j.ok) return j;
+  const env = shape(CommandEnvelope, j.value);
+  if (!env.ok) return env;
+  if (!(name in COMMAND_DATA)) return { ok: false, reason: 'unknown_type', detail: `unknown command ${name}` };
+  const data = shape(COMMAND_DATA[name as CommandName] as z.ZodType<unknown>, env.value.data);
+  return data.ok ? env : data;
+}
+
+export function parseCommandResult(buf: Buffer | string): ParseResult<CommandResult> {
+  const j = decodeJson(buf);
+  return j.ok ? shape(CommandResult, j.value) : j;
+}
+
+/** Metrics each class must publish at least (CONTRACT.md). */
+export const REQUIRED_METRICS: Record<DeviceClassT, readonly string[]> = {
+  elevator: ['floor', 'load_kg', 'moving', 'door_open'],
+  power: ['voltage_v', 'current_a', 'power_kw', 'frequency_hz', 'on_generator'],
+  'fire-panel': ['zones_in_alarm', 'zones_in_trouble'],
+  intercom: ['calls_waiting'],
+};

@@ -1,0 +1,36 @@
+// socket.io event maps (CONTRACT.md "socket.io"), typed for server and client alike.
+import type { DeviceClass, OnlineState } from './domain.js';
+
+export interface DeviceStatusEvent {
+  deviceId: string;
+  site: string;
+  building: string;
+  class: DeviceClass;
+  state: OnlineState;
+  ts: number;
+}
+
+export interface TelemetryEvent {
+  deviceId: string;
+  site: string;
+  building: string;
+  class: DeviceClass;
+  ts: number;
+  metrics: Record<string, number | boolean | string>;
+}
+
+/** Server → client events of the /control-room namespace. */
+export interface ControlRoomEvents {
+  'device:status': (e: DeviceStatusEvent) => void;
+  telemetry: (e: TelemetryEvent) => void;
+  'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
+  'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
+}
+
+/** Server → client events of the /front-desk namespace. */
+export interface FrontDeskEvents {
+  'visit:requested': (e: { id: string; [k: string]: unknown }) => void;
+  'visit:updated': (e: { id: string; [k: string]: unknown }) => void;
+}
+
+export const NAMESPACES = { controlRoom: '/control-room', frontDesk: '/front-desk' } as const;

@@ -1,0 +1,152 @@
+// Live push over socket.io, authenticated with the same session token as HTTP
+// (handshake `auth.token` or the session cookie). Namespaces per CONTRACT.md:
+//  /control-room: device:status, telemetry (throttled per device), incident:opened/updated
+//  /front-desk:   visit:requested, visit:updated
+// After a reconnect a client calls `sync` (ack) to get the current state, so a board is right
+// without a page reload.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { Role } from '../contracts/domain.js';
+import { NAMESPACES, type ControlRoomEvents, type FrontDeskEvents, type TelemetryEvent } from '../contracts/socket.js';
+import type { DeviceView } from '../contracts/api.js';
+import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
+import type { AuthService, AuthUser } from '../services/auth/service.js';
+import type { EventBus } from '../services/core/bus.js';
+import type { Logger } from '../services/core/logger.js';
+
+export interface LiveOptions {
+  auth: AuthService;
+  bus: EventBus;
+  log: Logger;
+  throttleMs: number;
+  /** current state for `sync` after (re)connect */
+  snapshot: {
+    devices(): DeviceView[];
+    incidents?(): Promise<unknown[]>;
+    visits?(): Promise<unknown[]>;
+  };
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+const NS_ROLES: Record<string, Role[]> = {
+  [NAMESPACES.controlRoom]: ['operator', 'supervisor', 'admin', 'frontdesk'],
+  [NAMESPACES.frontDesk]: ['frontdesk', 'supervisor', 'admin'],
+};
+
+export class LivePush {
+  io: Server | null = null;
+  private readonly pending = new Map<string, { ev: TelemetryEvent; timer: NodeJS.Timeout | null; lastSent: number }>();
+  emitted = { status: 0, telemetry: 0, telemetryCoalesced: 0 };
+
+  constructor(private readonly o: LiveOptions) {}
+
+  attach(http: HttpServer): void {
+    const io = new Server(http, {
+      path: '/socket.io',
+      serveClient: true, // /socket.io/socket.io.js for the plain live page
+      // The MQTT-over-WebSocket endpoint shares the HTTP server: leave other upgrades alone.
+      destroyUpgrade: false,
+      pingInterval: 10_000,
+      pingTimeout: 10_000,
+    });
+    this.io = io;
+    for (const [ns, roles] of Object.entries(NS_ROLES)) {
+      const nsp = io.of(ns);
+      nsp.use(async (socket, next) => {
+        try {
+          const token = tokenFrom(
+            typeof socket.handshake.auth?.token === 'string' ? `Bearer ${socket.handshake.auth.token}` : undefined,
+            cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE),
+          );
+          const user = await this.o.auth.verify(token);
+          if (!user) return next(Object.assign(new Error('unauthenticated'), { data: { code: 'HUB_ERR_UNAUTHENTICATED' } }));
+          if (!roles.includes(user.role)) return next(Object.assign(new Error('forbidden'), { data: { code: 'HUB_ERR_FORBIDDEN' } }));
+          (socket.data as { user: AuthUser }).user = user;
+          next();
+        } catch (err) {
+          next(err as Error);
+        }
+      });
+      nsp.on('connection', (socket: Socket) => {
+        socket.on('sync', async (ack: unknown) => {
+          if (typeof ack !== 'function') return;
+          try {
+            ack({
+              ok: true,
+              at: Date.now(),
+              devices: this.o.snapshot.devices(),
+              incidents: (await this.o.snapshot.incidents?.()) ?? [],
+              visits: ns === NAMESPACES.frontDesk ? ((await this.o.snapshot.visits?.()) ?? []) : [],
+            });
+          } catch (err) {
+            this.o.log.error({ err }, 'sync failed');
+            ack({ ok: false });
+          }
+        });
+      });
+    }
+    const cr = io.of(NAMESPACES.controlRoom) as unknown as { emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean };
+    const fd = io.of(NAMESPACES.frontDesk) as unknown as { emit: <K extends keyof FrontDeskEvents>(e: K, ...a: Parameters<FrontDeskEvents[K]>) => boolean };
+    const { bus } = this.o;
+    bus.on('device.status', this, ({ device, state, ts }) => {
+      this.emitted.status++;
+      cr.emit('device:status', { ...device, state, ts });
+    });
+    bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry({ ...device, ts, metrics }, (ev) => cr.emit('telemetry', ev)));
+    bus.on('incident.opened', this, (e) => void cr.emit('incident:opened', e));
+    bus.on('incident.updated', this, (e) => void cr.emit('incident:updated', e));
+    bus.on('visit.requested', this, (e) => {
+      fd.emit('visit:requested', e);
+    });
+    bus.on('visit.updated', this, (e) => {
+      fd.emit('visit:updated', e);
+    });
+  }
+
+  /**
+   * At most one telemetry message per device per throttle window; metrics arriving inside the
+   * window are merged into one trailing message, so browsers see the latest values without a
+   * chatty device flooding them.
+   */
+  private telemetry(ev: TelemetryEvent, send: (ev: TelemetryEvent) => void): void {
+    const now = Date.now();
+    const p = this.pending.get(ev.deviceId);
+    if (!p) {
+      this.pending.set(ev.deviceId, { ev, timer: null, lastSent: now });
+      this.emitted.telemetry++;
+      return send(ev);
+    }
+    if (!p.timer && now - p.lastSent >= this.o.throttleMs) {
+      p.ev = ev;
+      p.lastSent = now;
+      this.emitted.telemetry++;
+      return send(ev);
+    }
+    this.emitted.telemetryCoalesced++;
+    p.ev = p.timer ? { ...ev, metrics: { ...p.ev.metrics, ...ev.metrics } } : ev;
+    if (!p.timer) {
+      p.timer = setTimeout(() => {
+        p.timer = null;
+        p.lastSent = Date.now();
+        this.emitted.telemetry++;
+        send(p.ev);
+      }, this.o.throttleMs - (now - p.lastSent));
+      p.timer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.o.bus.removeListeners(this);
+    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+    this.pending.clear();
+    if (this.io) await new Promise<void>((r) => this.io!.close(() => r()));
+    this.io = null;
+  }
+}

@@ -1,0 +1,89 @@
+// Users and sessions. Passwords are scrypt-hashed; a session is a random bearer token whose
+// sha256 is the Session row id, so a database leak does not leak usable tokens. The same token
+// authenticates HTTP (Authorization: Bearer or the `bops_session` cookie) and socket.io.
+import { randomBytes } from 'node:crypto';
+import type { Role } from '../../contracts/domain.js';
+import type { SessionView } from '../../contracts/api.js';
+import { hashPassword, newSecret, sha256, verifyPassword } from '../core/crypto.js';
+import type { Db } from '../core/db.js';
+import { errors } from '../core/errors.js';
+
+export interface AuthUser {
+  id: string;
+  username: string;
+  role: Role;
+  displayName: string;
+}
+
+/** A real scrypt hash to compare against for unknown users, so timing does not reveal who exists. */
+const DUMMY = hashPassword(randomBytes(16).toString('hex'));
+
+export class AuthService {
+  private readonly cache = new Map<string, { user: AuthUser; expiresAt: number; checkedAt: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async login(username: string, password: string): Promise<SessionView> {
+    const u = await this.db.user.findUnique({ where: { username } });
+    const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY));
+    if (!u || !ok || !u.enabled) {
+      await this.db.auditLog.create({ data: { actor: `anon:${username.slice(0, 64)}`, action: 'login.failed', target: `user:${username.slice(0, 64)}` } });
+      throw errors.unauthenticated('wrong username or password');
+    }
+    const token = newSecret(32);
+    const expiresAt = this.now() + this.ttlMs;
+    await this.db.$transaction([
+      this.db.session.create({ data: { id: sha256(token), userId: u.id, expiresAt: new Date(expiresAt) } }),
+      this.db.auditLog.create({ data: { actor: `user:${u.id}`, action: 'login', target: `user:${u.id}` } }),
+    ]);
+    const user = { id: u.id, username: u.username, role: u.role as Role, displayName: u.displayName };
+    return { token, user, expiresAt };
+  }
+
+  async logout(token: string): Promise<void> {
+    const id = sha256(token);
+    this.cache.delete(id);
+    await this.db.session.deleteMany({ where: { id } });
+  }
+
+  /** Resolve a bearer token; cached for 30 s so each request does not cost a query. */
+  async verify(token: string | undefined): Promise<AuthUser | null> {
+    if (!token) return null;
+    const id = sha256(token);
+    const t = this.now();
+    const c = this.cache.get(id);
+    if (c && c.expiresAt > t && t - c.checkedAt < 30_000) return c.user;
+    const s = await this.db.session.findUnique({ where: { id }, include: { user: true } });
+    if (!s || s.expiresAt.getTime() <= t || !s.user.enabled) {
+      this.cache.delete(id);
+      return null;
+    }
+    const user = { id: s.user.id, username: s.user.username, role: s.user.role as Role, displayName: s.user.displayName };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(id, { user, expiresAt: s.expiresAt.getTime(), checkedAt: t });
+    return user;
+  }
+
+  async createUser(username: string, password: string, role: Role, displayName: string): Promise<AuthUser> {
+    const u = await this.db.user.create({
+      data: { username, role, displayName, passwordHash: await hashPassword(password) },
+    });
+    return { id: u.id, username: u.username, role, displayName };
+  }
+
+  /**
+   * First start: create `admin` with HUB_ADMIN_PASSWORD, or a random password returned so the
+   * caller prints it once. Later starts leave existing users alone.
+   */
+  async ensureAdmin(password: string | undefined): Promise<{ created: boolean; password: string | null }> {
+    const existing = await this.db.user.findUnique({ where: { username: 'admin' } });
+    if (existing) return { created: false, password: null };
+    const pw = password ?? newSecret(12);
+    await this.createUser('admin', pw, 'admin', '系统管理员 Administrator');
+    return { created: true, password: pw };
+  }
+}

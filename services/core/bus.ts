@@ -1,0 +1,81 @@
+// Typed in-process event bus (ARCHITECTURE.md example 2, after zigbee2mqtt lib/eventBus.ts):
+// a map of event name → payload type; a listener that throws (or rejects) is logged and does
+// not take the process down; listeners are removed by owner on stop.
+import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
+import type { CommandResult, DeviceEvent } from '../../contracts/mqtt.js';
+import type { Logger } from './logger.js';
+
+export interface DeviceRef {
+  deviceId: string;
+  site: string;
+  building: string;
+  class: DeviceClass;
+}
+
+export interface CommandUpdate {
+  corr: string;
+  deviceId: string;
+  name: string;
+  state: 'sent' | 'confirmed' | 'failed' | 'expired';
+  incidentId: string | null;
+  visitId: string | null;
+  at: number;
+  result: Record<string, unknown> | null;
+}
+
+export interface BusEvents {
+  /** An accepted, de-duplicated and stored device event. `seq` is the stored row id. */
+  'device.event': { device: DeviceRef; event: DeviceEvent; receivedAt: number };
+  'device.telemetry': { device: DeviceRef; ts: number; metrics: Record<string, number | boolean | string> };
+  'device.status': { device: DeviceRef; state: OnlineState; ts: number; reason: string };
+  'device.command_result': { device: DeviceRef; command: string; result: CommandResult };
+  /** A command's lifecycle: sent → confirmed | failed | expired (never retried past exp). */
+  'command.updated': CommandUpdate;
+  /** Domain notifications for the live push (incidents, visits); payload is the public view. */
+  'incident.opened': { id: string; kind: string; [k: string]: unknown };
+  'incident.updated': { id: string; kind: string; [k: string]: unknown };
+  'visit.requested': { id: string; [k: string]: unknown };
+  'visit.updated': { id: string; [k: string]: unknown };
+}
+export type BusEventName = keyof BusEvents;
+type Listener<K extends BusEventName> = (payload: BusEvents[K]) => void | Promise<void>;
+
+export class EventBus {
+  private readonly listeners = new Map<BusEventName, Array<{ owner: object; fn: Listener<BusEventName> }>>();
+
+  constructor(private readonly log: Logger) {}
+
+  on<K extends BusEventName>(name: K, owner: object, fn: Listener<K>): void {
+    const list = this.listeners.get(name) ?? [];
+    list.push({ owner, fn: fn as Listener<BusEventName> });
+    this.listeners.set(name, list);
+  }
+
+  removeListeners(owner: object): void {
+    for (const [name, list] of this.listeners) {
+      this.listeners.set(
+        name,
+        list.filter((l) => l.owner !== owner),
+      );
+    }
+  }
+
+  emit<K extends BusEventName>(name: K, payload: BusEvents[K]): void {
+    const list = this.listeners.get(name);
+    if (!list) return;
+    for (const { fn, owner } of list) {
+      try {
+        const r = fn(payload);
+        if (r && typeof (r as Promise<void>).catch === 'function') {
+          (r as Promise<void>).catch((err: unknown) => this.fail(name, owner, err));
+        }
+      } catch (err) {
+        this.fail(name, owner, err);
+      }
+    }
+  }
+
+  private fail(name: string, owner: object, err: unknown): void {
+    this.log.error({ err, event: name, owner: owner.constructor?.name }, 'bus listener failed');
+  }
+}

@@ -1,0 +1,102 @@
+// Configuration, checked once at boot (ARCHITECTURE.md example 9). Every variable is listed
+// in README.md's configuration table; a bad value stops the hub with a message naming it.
+import path from 'node:path';
+import { z } from 'zod';
+import { HubError } from './errors.js';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const Bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const Env = z
+  .object({
+    HUB_HOST: z.string().min(1).default('0.0.0.0'),
+    HUB_HTTP_PORT: Port.default(8080),
+    HUB_MQTT_PORT: Port.default(1883),
+    HUB_DATA_DIR: z.string().min(1).default('./.data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    HUB_EMBEDDED_PG_PORT: Port.default(54329),
+    INFLUX_URL: z.url().optional(),
+    INFLUX_API: z.enum(['1', '2']).default('2'),
+    INFLUX_TOKEN: z.string().optional(),
+    INFLUX_ORG: z.string().optional(),
+    INFLUX_BUCKET: z.string().default('bops'),
+    INFLUX_DB: z.string().default('bops'),
+    INFLUX_USERNAME: z.string().optional(),
+    INFLUX_PASSWORD: z.string().optional(),
+    TELEMETRY_BUFFER_MAX: z.coerce.number().int().min(1000).default(500_000),
+    TELEMETRY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    TELEMETRY_BATCH: z.coerce.number().int().min(10).max(100_000).default(5000),
+    HUB_ADMIN_PASSWORD: z.string().min(8, 'HUB_ADMIN_PASSWORD must be at least 8 characters').optional(),
+    HUB_DEMO: Bool.optional(),
+    HUB_SESSION_TTL_H: z.coerce.number().min(0.1).max(24 * 30).default(12),
+    HUB_SOCKET_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+    HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((e, ctx) => {
+    if (e.INFLUX_URL && e.INFLUX_API === '2' && (!e.INFLUX_TOKEN || !e.INFLUX_ORG)) {
+      ctx.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message: 'INFLUX_API=2 needs INFLUX_TOKEN and INFLUX_ORG' });
+    }
+  });
+
+export interface Config {
+  host: string;
+  httpPort: number;
+  mqttPort: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  embeddedPgPort: number;
+  influx:
+    | { kind: 'v2'; url: string; token: string; org: string; bucket: string }
+    | { kind: 'v1'; url: string; db: string; username?: string; password?: string }
+    | { kind: 'embedded' };
+  telemetry: { bufferMax: number; flushMs: number; batchSize: number };
+  adminPassword: string | undefined;
+  demo: boolean;
+  sessionTtlMs: number;
+  socketThrottleMs: number;
+  logLevel: string;
+}
+
+/**
+ * Parse the environment. `demoDefault` is true only for the zero-setup start command
+ * (CONTRACT.md: HUB_DEMO on by default only for the zero-setup start).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, demoDefault = false): Config {
+  const r = Env.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new HubError('HUB_ERR_CONFIG', `invalid configuration:\n${lines.join('\n')}`, 500);
+  }
+  const e = r.data;
+  const influx: Config['influx'] = !e.INFLUX_URL
+    ? { kind: 'embedded' }
+    : e.INFLUX_API === '2'
+      ? { kind: 'v2', url: e.INFLUX_URL, token: e.INFLUX_TOKEN!, org: e.INFLUX_ORG!, bucket: e.INFLUX_BUCKET }
+      : {
+          kind: 'v1',
+          url: e.INFLUX_URL,
+          db: e.INFLUX_DB,
+          ...(e.INFLUX_USERNAME ? { username: e.INFLUX_USERNAME } : {}),
+          ...(e.INFLUX_PASSWORD ? { password: e.INFLUX_PASSWORD } : {}),
+        };
+  return {
+    host: e.HUB_HOST,
+    httpPort: e.HUB_HTTP_PORT,
+    mqttPort: e.HUB_MQTT_PORT,
+    dataDir: path.resolve(e.HUB_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    embeddedPgPort: e.HUB_EMBEDDED_PG_PORT,
+    influx,
+    telemetry: { bufferMax: e.TELEMETRY_BUFFER_MAX, flushMs: e.TELEMETRY_FLUSH_MS, batchSize: e.TELEMETRY_BATCH },
+    adminPassword: e.HUB_ADMIN_PASSWORD,
+    demo: e.HUB_DEMO ?? demoDefault,
+    sessionTtlMs: e.HUB_SESSION_TTL_H * 3600_000,
+    socketThrottleMs: e.HUB_SOCKET_THROTTLE_MS,
+    logLevel: e.HUB_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,110 @@
+// Commands to devices (recall, unlock): each gets a correlation id and an expiry, is recorded
+// in DeviceCommand, and ends confirmed (device replied ok), failed (device replied not ok, or
+// was not connected) or expired (no reply before `exp`). A command past `exp` is never resent
+// by the hub (CONTRACT.md) — fail closed: callers treat anything but `confirmed` as not done.
+import { randomUUID } from 'node:crypto';
+import { COMMAND_DATA, type CommandData, type CommandName } from '../../contracts/mqtt.js';
+import type { Broker } from '../../broker/index.js';
+import type { CommandUpdate, EventBus } from '../core/bus.js';
+import type { Db } from '../core/db.js';
+import { errors } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { DeviceRegistry } from './registry.js';
+
+interface Open {
+  corr: string;
+  deviceId: string;
+  name: CommandName;
+  expiresAt: number;
+  incidentId: string | null;
+  visitId: string | null;
+  timer: NodeJS.Timeout;
+}
+
+export class CommandService {
+  private readonly open = new Map<string, Open>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly broker: Broker,
+    private readonly registry: DeviceRegistry,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    this.bus.on('device.command_result', this, ({ device, command, result }) => this.onResult(device.deviceId, command, result));
+    // Commands left open by a previous run can no longer be confirmed reliably: expire them.
+    const stale = await this.db.deviceCommand.findMany({ where: { state: 'sent' } });
+    for (const c of stale) {
+      await this.finish(
+        { corr: c.corr, deviceId: c.deviceId, name: c.name as CommandName, expiresAt: c.expiresAt.getTime(), incidentId: c.incidentId, visitId: c.visitId },
+        'expired',
+        { reason: 'hub restarted before confirmation' },
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.bus.removeListeners(this);
+    for (const o of this.open.values()) clearTimeout(o.timer);
+    this.open.clear();
+  }
+
+  async send<N extends CommandName>(
+    deviceId: string,
+    name: N,
+    data: CommandData<N>,
+    opts: { ttlMs: number; incidentId?: string; visitId?: string },
+  ): Promise<CommandUpdate> {
+    const device = this.registry.get(deviceId);
+    if (!device) throw errors.deviceUnknown(`no device ${deviceId}`);
+    const parsed = COMMAND_DATA[name].safeParse(data);
+    if (!parsed.success) throw errors.badRequest(`bad ${name} data: ${parsed.error.message}`);
+    const corr = randomUUID();
+    const sentAt = this.now();
+    const expiresAt = sentAt + opts.ttlMs;
+    const incidentId = opts.incidentId ?? null;
+    const visitId = opts.visitId ?? null;
+    await this.db.deviceCommand.create({
+      data: { corr, deviceId, name, data: parsed.data, incidentId, visitId, sentAt: new Date(sentAt), expiresAt: new Date(expiresAt) },
+    });
+    const o: Open = { corr, deviceId, name, expiresAt, incidentId, visitId, timer: setTimeout(() => void this.expire(corr), opts.ttlMs) };
+    o.timer.unref();
+    this.open.set(corr, o);
+    const update: CommandUpdate = { corr, deviceId, name, state: 'sent', incidentId, visitId, at: sentAt, result: null };
+    this.bus.emit('command.updated', update);
+    const connected = await this.broker.publishCommand(device, name, { v: 1, corr, exp: expiresAt, data: parsed.data });
+    if (!connected) {
+      // QoS1 to an offline device would be queued nowhere (clean sessions): fail now, visibly.
+      return this.finish(o, 'failed', { reason: 'device not connected' });
+    }
+    return update;
+  }
+
+  private async onResult(deviceId: string, command: string, result: { corr: string; ok: boolean; data: Record<string, unknown> }) {
+    const o = this.open.get(result.corr);
+    if (!o || o.deviceId !== deviceId || o.name !== command) {
+      this.log.warn({ deviceId, command, corr: result.corr }, 'command result for no open command (late, duplicate or forged)');
+      return;
+    }
+    if (this.now() > o.expiresAt) return this.expire(o.corr);
+    await this.finish(o, result.ok ? 'confirmed' : 'failed', result.data);
+  }
+
+  private async expire(corr: string) {
+    const o = this.open.get(corr);
+    if (o) await this.finish(o, 'expired', { reason: 'no confirmation before expiry' });
+  }
+
+  private async finish(o: Omit<Open, 'timer'> & { timer?: NodeJS.Timeout }, state: 'confirmed' | 'failed' | 'expired', result: Record<string, unknown>): Promise<CommandUpdate> {
+    if (o.timer) clearTimeout(o.timer);
+    this.open.delete(o.corr);
+    const at = this.now();
+    await this.db.deviceCommand.update({ where: { corr: o.corr }, data: { state, resolvedAt: new Date(at), result: result as object } });
+    const update: CommandUpdate = { corr: o.corr, deviceId: o.deviceId, name: o.name, state, incidentId: o.incidentId, visitId: o.visitId, at, result };
+    this.bus.emit('command.updated', update);
+    return update;
+  }
+}

@@ -1,0 +1,209 @@
+// Device registry: the identities the broker authenticates against, plus each device's live
+// state. Kept in memory (every CONNECT and PUBLISH consults it) and written through to
+// PostgreSQL; online state and last-seen are flushed in batches so a chatty fleet does not
+// turn every telemetry message into an UPDATE.
+import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
+import type { CreateDeviceBody, DeviceView } from '../../contracts/api.js';
+import type { RejectReason } from '../../contracts/mqtt.js';
+import type { DeviceRef } from '../core/bus.js';
+import { hashDeviceSecret, newSecret, verifyDeviceSecret } from '../core/crypto.js';
+import type { Db } from '../core/db.js';
+import { errors } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+export interface DeviceRecord extends DeviceRef {
+  name: string;
+  floors: number[];
+  meta: Record<string, unknown>;
+  secretHash: string;
+  enabled: boolean;
+  state: OnlineState;
+  lastSeenAt: number | null;
+  lastTelemetry: Record<string, number | boolean | string> | null;
+}
+
+// Prisma cannot name an enum member "fire-panel"; the DB enum value is "fire-panel" (@map).
+const toDbClass = (c: DeviceClass) => (c === 'fire-panel' ? 'fire_panel' : c);
+const fromDbClass = (c: string): DeviceClass => (c === 'fire_panel' ? 'fire-panel' : (c as DeviceClass));
+
+export class DeviceRegistry {
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly flushMs = 2000,
+  ) {}
+
+  async start(): Promise<void> {
+    const rows = await this.db.device.findMany();
+    for (const r of rows) {
+      this.devices.set(r.id, {
+        deviceId: r.id,
+        site: r.siteId,
+        building: r.buildingId,
+        class: fromDbClass(r.class),
+        name: r.name,
+        floors: r.floors,
+        meta: (r.meta ?? {}) as Record<string, unknown>,
+        secretHash: r.secretHash,
+        enabled: r.enabled,
+        // Nobody is connected to a broker that just started: every device begins offline.
+        state: 'offline',
+        lastSeenAt: r.lastSeenAt?.getTime() ?? null,
+        lastTelemetry: (r.lastTelemetry as DeviceRecord['lastTelemetry']) ?? null,
+      });
+      if (r.state !== 'offline') this.dirty.add(r.id);
+    }
+    this.timer = setInterval(() => void this.flush().catch((err) => this.log.error({ err }, 'device state flush failed')), this.flushMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.devices.get(id);
+  }
+
+  all(): DeviceRecord[] {
+    return [...this.devices.values()];
+  }
+
+  inBuilding(building: string, cls?: DeviceClass): DeviceRecord[] {
+    return this.all().filter((d) => d.building === building && (!cls || d.class === cls));
+  }
+
+  /** CONNECT check: clientId = username = device id, password = secret (CONTRACT.md "Identity"). */
+  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): DeviceRecord | RejectReason {
+    const d = this.devices.get(username ?? '');
+    if (!d) return 'auth_unknown_device';
+    if (clientId !== username) return 'auth_client_id_mismatch';
+    if (!password || !verifyDeviceSecret(password.toString('utf8'), d.secretHash)) return 'auth_bad_secret';
+    if (!d.enabled) return 'auth_disabled';
+    return d;
+  }
+
+  async provision(body: CreateDeviceBody): Promise<{ id: string; secret: string }> {
+    if (this.devices.has(body.id)) throw errors.deviceExists(`device ${body.id} already exists`);
+    const building = await this.db.building.findUnique({ where: { id: body.building } });
+    if (!building || building.siteId !== body.site) {
+      throw errors.badRequest(`building ${body.building} does not exist in site ${body.site}`);
+    }
+    const secret = newSecret();
+    const secretHash = hashDeviceSecret(secret);
+    const name = body.name ?? body.id;
+    const floors = body.floors ?? [];
+    const meta = body.meta ?? {};
+    await this.db.device.create({
+      data: {
+        id: body.id,
+        siteId: body.site,
+        buildingId: body.building,
+        class: toDbClass(body.class),
+        name,
+        floors,
+        meta,
+        secretHash,
+      },
+    });
+    this.devices.set(body.id, {
+      deviceId: body.id,
+      site: body.site,
+      building: body.building,
+      class: body.class,
+      name,
+      floors,
+      meta,
+      secretHash,
+      enabled: true,
+      state: 'offline',
+      lastSeenAt: null,
+      lastTelemetry: null,
+    });
+    return { id: body.id, secret };
+  }
+
+  /** Issue a new secret (the old one stops working at the device's next connect). */
+  async rotateSecret(id: string): Promise<string> {
+    const d = this.devices.get(id);
+    if (!d) throw errors.deviceUnknown(`no device ${id}`);
+    const secret = newSecret();
+    d.secretHash = hashDeviceSecret(secret);
+    await this.db.device.update({ where: { id }, data: { secretHash: d.secretHash } });
+    return secret;
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<DeviceRecord> {
+    const d = this.devices.get(id);
+    if (!d) throw errors.deviceUnknown(`no device ${id}`);
+    d.enabled = enabled;
+    await this.db.device.update({ where: { id }, data: { enabled } });
+    return d;
+  }
+
+  /** Returns true when the state actually changed (so callers push only changes). */
+  setState(id: string, state: OnlineState, ts: number): boolean {
+    const d = this.devices.get(id);
+    if (!d) return false;
+    d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, ts);
+    this.dirty.add(id);
+    if (d.state === state) return false;
+    d.state = state;
+    return true;
+  }
+
+  seen(id: string, ts: number, metrics?: Record<string, number | boolean | string>): void {
+    const d = this.devices.get(id);
+    if (!d) return;
+    d.lastSeenAt = ts;
+    if (metrics) d.lastTelemetry = { ...(d.lastTelemetry ?? {}), ...metrics };
+    this.dirty.add(id);
+  }
+
+  view(d: DeviceRecord): DeviceView {
+    return {
+      id: d.deviceId,
+      site: d.site,
+      building: d.building,
+      class: d.class,
+      name: d.name,
+      floors: d.floors,
+      meta: d.meta,
+      enabled: d.enabled,
+      state: d.state,
+      lastSeenAt: d.lastSeenAt,
+      lastTelemetry: d.lastTelemetry,
+    };
+  }
+
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const updates = ids
+      .map((id) => this.devices.get(id))
+      .filter((d): d is DeviceRecord => !!d)
+      .map((d) =>
+        this.db.device.update({
+          where: { id: d.deviceId },
+          data: {
+            state: d.state,
+            lastSeenAt: d.lastSeenAt ? new Date(d.lastSeenAt) : null,
+            lastTelemetry: d.lastTelemetry ?? undefined,
+          },
+        }),
+      );
+    try {
+      await this.db.$transaction(updates);
+    } catch (err) {
+      for (const id of ids) this.dirty.add(id); // keep them for the next flush
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CreateDeviceBody, DeviceView, ErrorView } from '../../contracts/api.js';
+import { Id } from '../../contracts/domain.js';
+import type { Db } from '../core/db.js';
+import { errors } from '../core/errors.js';
+import type { RejectionCounter } from '../core/rejections.js';
+import type { DeviceRegistry } from './registry.js';
+
+export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db: Db; rejections: RejectionCounter }> = async (
+  app,
+  { registry, db, rejections },
+) => {
+  app.get(
+    '/api/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'All devices with online state, last-seen time and latest telemetry',
+        querystring: z.object({ building: Id.optional(), class: CreateDeviceBody.shape.class.optional() }),
+        response: { 200: z.array(DeviceView) },
+      },
+      preHandler: app.requireRole(),
+    },
+    async (req) =>
+      registry
+        .all()
+        .filter((d) => (!req.query.building || d.building === req.query.building) && (!req.query.class || d.class === req.query.class))
+        .sort((a, b) => a.building.localeCompare(b.building) || a.class.localeCompare(b.class) || a.deviceId.localeCompare(b.deviceId))
+        .map((d) => registry.view(d)),
+  );
+
+  app.get(
+    '/api/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        params: z.object({ id: Id }),
+        response: { 200: DeviceView.extend({ rejected: z.record(z.string(), z.number()) }), 404: ErrorView },
+      },
+      preHandler: app.requireRole(),
+    },
+    async (req) => {
+      const d = registry.get(req.params.id);
+      if (!d) throw errors.deviceUnknown(`no device ${req.params.id}`);
+      return { ...registry.view(d), rejected: rejections.device(d.deviceId) };
+    },
+  );
+
+  app.post(
+    '/api/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Provision a device. The secret is returned once and stored only hashed.',
+        body: CreateDeviceBody,
+        response: { 201: z.object({ id: z.string(), secret: z.string() }), 400: ErrorView, 409: ErrorView },
+      },
+      preHandler: app.requireRole('admin'),
+    },
+    async (req, reply) => {
+      const r = await registry.provision(req.body);
+      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: 'device.provision', target: `device:${r.id}`, data: { class: req.body.class, building: req.body.building } } });
+      return reply.code(201).send(r);
+    },
+  );
+
+  app.post(
+    '/api/devices/:id/secret',
+    {
+      schema: { tags: ['devices'], summary: 'Rotate the secret (shown once)', params: z.object({ id: Id }), response: { 200: z.object({ id: z.string(), secret: z.string() }), 404: ErrorView } },
+      preHandler: app.requireRole('admin'),
+    },
+    async (req) => {
+      const secret = await registry.rotateSecret(req.params.id);
+      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: 'device.rotate_secret', target: `device:${req.params.id}` } });
+      return { id: req.params.id, secret };
+    },
+  );
+
+  app.patch(
+    '/api/devices/:id',
+    {
+      schema: { tags: ['devices'], summary: 'Enable or disable a device', params: z.object({ id: Id }), body: z.object({ enabled: z.boolean() }), response: { 200: DeviceView, 404: ErrorView } },
+      preHandler: app.requireRole('admin'),
+    },
+    async (req) => {
+      const d = await registry.setEnabled(req.params.id, req.body.enabled);
+      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: req.body.enabled ? 'device.enable' : 'device.disable', target: `device:${d.deviceId}` } });
+      return registry.view(d);
+    },
+  );
+};

@@ -1,0 +1,185 @@
+// The composition root (ARCHITECTURE.md): the one place that builds every part, wires them
+// through the bus, and starts/stops them in order. Nothing else constructs services.
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { Broker } from '../../broker/index.js';
+import { LivePush } from '../../dashboard/socket.js';
+import { applyMigrations } from '../../prisma/migrate.js';
+import { AuthService } from '../auth/service.js';
+import { EventBus } from '../core/bus.js';
+import type { Config } from '../core/config.js';
+import { createPrisma, startEmbeddedPostgres, type Db, type EmbeddedPg } from '../core/db.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { RejectionCounter } from '../core/rejections.js';
+import { CommandService } from '../devices/commands.js';
+import { EventStore } from '../devices/ingest.js';
+import { DeviceRegistry } from '../devices/registry.js';
+import { createTelemetryStore } from '../telemetry/store.js';
+import type { TelemetryStore } from '../telemetry/store.js';
+import { buildApp } from './app.js';
+
+export interface HubStartOptions {
+  log?: Logger;
+  now?: () => number;
+  /** extra work after the hub is listening (e.g. the demo fleet); stopped first on stop() */
+  onStarted?: (hub: Hub) => Promise<{ stop(): Promise<void> } | void>;
+}
+
+export class Hub {
+  readonly bus: EventBus;
+  db!: Db;
+  pool!: pg.Pool;
+  registry!: DeviceRegistry;
+  auth!: AuthService;
+  telemetry!: TelemetryStore;
+  events!: EventStore;
+  broker!: Broker;
+  commands!: CommandService;
+  live!: LivePush;
+  app!: FastifyInstance;
+  rejections: RejectionCounter;
+  databaseUrl = '';
+  adminPassword: string | null = null;
+  httpPort = 0;
+  private embedded: EmbeddedPg | null = null;
+  private stops: Array<() => Promise<void>> = [];
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    private readonly now: () => number,
+  ) {
+    this.bus = new EventBus(log.child({ mod: 'bus' }));
+    this.rejections = new RejectionCounter(log.child({ mod: 'reject' }));
+  }
+
+  static async start(config: Config, opts: HubStartOptions = {}): Promise<Hub> {
+    const log = opts.log ?? createLogger(config.logLevel);
+    const hub = new Hub(config, log, opts.now ?? Date.now);
+    try {
+      await hub.boot(opts);
+    } catch (err) {
+      await hub.stop().catch(() => undefined);
+      throw err;
+    }
+    return hub;
+  }
+
+  private async boot(opts: HubStartOptions): Promise<void> {
+    const { config, log, bus } = this;
+    // 1. storage
+    if (config.databaseUrl) {
+      this.databaseUrl = config.databaseUrl;
+    } else {
+      this.embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log.child({ mod: 'pg' }));
+      this.stops.push(() => this.embedded!.stop());
+      this.databaseUrl = this.embedded.url;
+    }
+    const applied = await applyMigrations(this.databaseUrl, { log: (m) => log.info(m) });
+    if (applied.applied.length) log.info({ applied: applied.applied }, 'migrations applied');
+    this.db = createPrisma(this.databaseUrl);
+    this.stops.push(() => this.db.$disconnect());
+    this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
+    this.pool.on('error', (err) => log.warn({ err }, 'pg pool client error'));
+    this.stops.push(() => this.pool.end());
+
+    // 2. identities
+    this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }));
+    await this.registry.start();
+    this.stops.push(() => this.registry.stop());
+    this.auth = new AuthService(this.db, config.sessionTtlMs, this.now);
+    this.adminPassword = (await this.auth.ensureAdmin(config.adminPassword)).password;
+
+    // 3. telemetry
+    this.telemetry = createTelemetryStore(config.influx, { ...config.telemetry, databaseUrl: this.databaseUrl, log: log.child({ mod: 'telemetry' }) });
+    await this.telemetry.start();
+    this.stops.push(() => this.telemetry.stop());
+    bus.on('device.telemetry', this.telemetry, ({ device, ts, metrics }) => this.telemetry.write({ ...device, ts, metrics }));
+
+    // 4. broker + ingest
+    this.events = new EventStore(this.pool);
+    this.broker = new Broker({
+      host: config.host,
+      port: config.mqttPort,
+      registry: this.registry,
+      bus,
+      rejections: this.rejections,
+      log: log.child({ mod: 'broker' }),
+      now: this.now,
+      acceptEvent: async (device, event, receivedAt) => {
+        if (await this.events.store(device, event, receivedAt)) bus.emit('device.event', { device, event, receivedAt });
+      },
+    });
+    await this.broker.start();
+    this.stops.push(() => this.broker.stop());
+    this.commands = new CommandService(this.db, this.broker, this.registry, bus, log.child({ mod: 'commands' }), this.now);
+    await this.commands.start();
+    this.stops.push(() => this.commands.stop());
+
+    // 5. HTTP + live push
+    this.app = await buildApp({
+      log,
+      db: this.db,
+      auth: this.auth,
+      registry: this.registry,
+      rejections: this.rejections,
+      telemetry: this.telemetry,
+      health: () => this.health(),
+    });
+    this.live = new LivePush({
+      auth: this.auth,
+      bus,
+      log: log.child({ mod: 'live' }),
+      throttleMs: config.socketThrottleMs,
+      snapshot: { devices: () => this.registry.all().map((d) => this.registry.view(d)) },
+    });
+    this.live.attach(this.app.server);
+    this.broker.attachWebSocket(this.app.server);
+    this.stops.push(() => this.app.close().then(() => undefined));
+    this.stops.push(() => this.live.close());
+    await this.app.listen({ host: config.host, port: config.httpPort });
+    this.httpPort = (this.app.server.address() as AddressInfo).port;
+
+    if (opts.onStarted) {
+      const extra = await opts.onStarted(this);
+      if (extra) this.stops.push(() => extra.stop());
+    }
+  }
+
+  get mqttPort(): number {
+    return this.broker.port;
+  }
+
+  async health() {
+    const t = this.telemetry.stats();
+    let dbOk = false;
+    try {
+      await Promise.race([this.pool.query('SELECT 1'), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
+      dbOk = true;
+    } catch {
+      dbOk = false;
+    }
+    const brokerOk = !this.broker.aedes.closed;
+    return {
+      status: (dbOk && brokerOk ? 'ok' : 'degraded') as 'ok' | 'degraded',
+      broker: { ok: brokerOk, port: this.broker.port, clients: this.broker.clients() },
+      db: { ok: dbOk, embedded: !!this.embedded },
+      telemetry: { ok: t.ok, backend: t.backend, buffered: t.buffered, dropped: t.dropped, written: t.written },
+      rejected: this.rejections.reasons(),
+    };
+  }
+
+  /** Stop everything started, newest first; one failing stop does not keep the rest running. */
+  async stop(): Promise<void> {
+    const stops = this.stops.reverse();
+    this.stops = [];
+    for (const s of stops) {
+      try {
+        await s();
+      } catch (err) {
+        this.log.warn({ err }, 'error while stopping');
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// `npm start`: the zero-setup hub. Embedded PostgreSQL and telemetry store under HUB_DATA_DIR,
+// a demo site with simulated devices (HUB_DEMO, on by default here), and the URL and logins
+// printed. Every setting can be overridden by environment variables (README "Configuration").
+import { loadConfig } from '../core/config.js';
+import { HubError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { seedDemo } from './demo.js';
+import { Hub } from './hub.js';
+import { startDemoFleet } from './fleet.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, true);
+  } catch (e) {
+    console.error(e instanceof HubError ? e.message : e);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  let demoInfo: Awaited<ReturnType<typeof seedDemo>> | null = null;
+  const hub = await Hub.start(config, {
+    log,
+    onStarted: async (h) => {
+      if (!config.demo) return;
+      demoInfo = await seedDemo(h);
+      return startDemoFleet(h, demoInfo.fleet);
+    },
+  });
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${hub.httpPort}/`;
+  const lines = [
+    '',
+    '  楼宇运营中枢 Building Operations Hub is running',
+    `  Dashboard 控制台:   ${url}`,
+    `  API docs:           ${url}api/docs`,
+    `  MQTT (TCP):         mqtt://${shownHost}:${hub.mqttPort}   MQTT over WebSocket: ws://${shownHost}:${hub.httpPort}/mqtt`,
+    `  Database:           ${config.databaseUrl ? 'external PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}/pg`}`,
+    `  Telemetry:          ${hub.telemetry.stats().backend}`,
+    hub.adminPassword
+      ? `  Login admin / ${hub.adminPassword}   (first start: shown once — store it now)`
+      : '  Login admin / (password set on first start or by HUB_ADMIN_PASSWORD)',
+  ];
+  if (demoInfo) {
+    const d = demoInfo as Awaited<ReturnType<typeof seedDemo>>;
+    for (const u of d.users) lines.push(`  Login ${u.username.padEnd(10)} / ${u.password}   (${u.role})`);
+    lines.push(`  Demo: ${d.fleet.length} simulated devices in 2 buildings (credentials in ${config.dataDir}/demo-credentials.json)`);
+  }
+  console.log(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    await hub.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof HubError ? `${err.code}: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+// The device edge, for real: aedes over TCP with mqtt.js clients, PostgreSQL, socket.io.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { topics, MAX_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
+import type { BusEvents } from '../../services/core/bus.js';
+import { api, connectDevice, connectRaw, provision, seedPlace, socket, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
+
+let t: TestHub;
+let el: Provisioned;
+let el2: Provisioned;
+let fp: Provisioned;
+const clients: MqttClient[] = [];
+const track = (c: MqttClient) => (clients.push(c), c);
+
+beforeAll(async () => {
+  t = await startTestHub();
+  await seedPlace(t);
+  el = await provision(t, 'el-1', 'elevator', 'bldg-1', 'site-1', { floors: [1, 2, 3] });
+  el2 = await provision(t, 'el-2', 'elevator');
+  fp = await provision(t, 'fp-1', 'fire-panel');
+});
+afterAll(async () => {
+  for (const c of clients) c.end(true);
+  await t?.close();
+});
+
+function publish(c: MqttClient, topic: string, payload: string | Buffer, qos: 0 | 1 = 1, retain = false): Promise<void> {
+  return new Promise((resolve, reject) => c.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve())));
+}
+
+function events(): Array<BusEvents['device.event']> {
+  const seen: Array<BusEvents['device.event']> = [];
+  t.hub.bus.on('device.event', seen, (e) => void seen.push(e));
+  return seen;
+}
+
+describe('authentication', () => {
+  it('refuses a wrong secret and an unknown device, and counts both', async () => {
+    await expect(connectRaw(t.mqttUrl, { clientId: el.id, username: el.id, password: 'not-the-secret' })).rejects.toThrow(/Bad username or password/i);
+    await expect(connectRaw(t.mqttUrl, { clientId: 'ghost', username: 'ghost', password: 'x' })).rejects.toThrow(/Bad username or password/i);
+    await expect(connectRaw(t.mqttUrl, { clientId: 'other-id', username: el.id, password: el.secret })).rejects.toThrow(/Identifier rejected/i);
+    const r = t.hub.rejections.reasons();
+    expect(r.auth_bad_secret).toBeGreaterThanOrEqual(1);
+    expect(r.auth_unknown_device).toBeGreaterThanOrEqual(1);
+    expect(r.auth_client_id_mismatch).toBeGreaterThanOrEqual(1);
+  });
+
+  it('accepts the right secret and shows the device online over HTTP', async () => {
+    track(await connectDevice(t, el));
+    const list = await waitFor(async () => {
+      const r = await api<Array<{ id: string; state: string }>>(t, 'GET', '/api/devices');
+      return r.body.find((d) => d.id === el.id && d.state === 'online');
+    });
+    expect(list.state).toBe('online');
+  });
+
+  it('refuses a disabled device', async () => {
+    const d = await provision(t, 'el-disabled', 'elevator');
+    expect((await api(t, 'PATCH', `/api/devices/${d.id}`, { enabled: false })).status).toBe(200);
+    await expect(connectDevice(t, d)).rejects.toThrow(/Not authorized/i);
+  });
+});
+
+describe('authorisation (ACL)', () => {
+  it('discards and counts a publish outside the device subtree, keeping the connection', async () => {
+    const c = track(await connectDevice(t, el2));
+    const before = t.hub.rejections.device(el2.id).foreign_topic ?? 0;
+    // el-2 pretends to be el-1
+    await publish(c, topics.telemetry(el), JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 99 } }), 1);
+    await waitFor(() => (t.hub.rejections.device(el2.id).foreign_topic ?? 0) > before);
+    expect(t.hub.registry.get(el.id)?.lastTelemetry?.floor).not.toBe(99);
+    // and may not command another device either
+    await publish(c, topics.command(el, 'recall'), JSON.stringify({ v: 1, corr: 'x', exp: Date.now() + 1000, data: { floor: 1 } }), 1);
+    await waitFor(() => (t.hub.rejections.device(el2.id).foreign_topic ?? 0) > before + 1);
+    expect(c.connected).toBe(true);
+  });
+
+  it('refuses a subscription to another device’s commands, allows its own', async () => {
+    const c = track(await connectDevice(t, fp));
+    // mqtt.js turns a SUBACK failure code (0x80) into an error
+    await expect(c.subscribeAsync(topics.commandFilter(el))).rejects.toThrow(/Subscribe error/);
+    await expect(c.subscribeAsync('bops/v1/#')).rejects.toThrow(/Subscribe error/);
+    const granted = await c.subscribeAsync(topics.commandFilter(fp));
+    expect(granted.map((g) => g.qos)).toEqual([0]);
+    expect(c.connected).toBe(true);
+    expect(t.hub.rejections.device(fp.id).forbidden_subscribe).toBe(2);
+  });
+});
+
+describe('malformed input', () => {
+  it('rejects each kind, counts it per device and reason, and stays healthy', async () => {
+    const c = track(await connectDevice(t, fp));
+    const seen = events();
+    const cases: Array<[string, string, string | Buffer]> = [
+      ['bad_json', topics.event(fp), '{"v":1,'],
+      ['bad_shape', topics.telemetry(fp), JSON.stringify({ v: 1, ts: 'yesterday', metrics: {} })],
+      ['bad_shape', topics.event(fp), JSON.stringify({ v: 1, id: 'e1', ts: 1, type: 'fire.alarm', data: { zone: 'z1' } })],
+      ['unknown_type', topics.event(fp), JSON.stringify({ v: 1, id: 'e2', ts: 1, type: 'fire.party', data: {} })],
+      ['wrong_class', topics.event(fp), JSON.stringify({ v: 1, id: 'e3', ts: 1, type: 'elevator.fault', data: { code: 'E1' } })],
+      ['oversize', topics.event(fp), Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20)],
+      ['bad_shape', topics.status(fp), JSON.stringify({ v: 1, state: 'sleepy', ts: 1 })],
+      ['bad_topic', `${topics.event(fp)}/extra`, '{}'],
+    ];
+    const before = t.hub.rejections.device(fp.id);
+    for (const [, topic, payload] of cases) await publish(c, topic, payload, 1);
+    const expected: Record<string, number> = {};
+    for (const [reason] of cases) expected[reason] = (expected[reason] ?? 0) + 1;
+    await waitFor(() => Object.entries(expected).every(([r, n]) => (t.hub.rejections.device(fp.id)[r] ?? 0) - (before[r] ?? 0) === n), 5000, 'rejection counts');
+    // nothing of it reached the procedures, the connection survived, a good event still works
+    expect(c.connected).toBe(true);
+    await publish(c, topics.event(fp), JSON.stringify({ v: 1, id: 'good-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z1', code: 'T1' } }));
+    await waitFor(() => seen.length === 1);
+    expect(seen.map((e) => e.event.id)).toEqual(['good-1']);
+    const h = await api<{ status: string; rejected: Record<string, number> }>(t, 'GET', '/api/health');
+    expect(h.status).toBe(200);
+    expect(h.body.status).toBe('ok');
+    expect(h.body.rejected.oversize).toBeGreaterThanOrEqual(1);
+    t.hub.bus.removeListeners(seen);
+  });
+
+  it('does not keep a malformed retained status', async () => {
+    const c = track(await connectDevice(t, el2));
+    await publish(c, topics.status(el2), 'garbage', 1, true);
+    await waitFor(() => (t.hub.rejections.device(el2.id).bad_json ?? 0) >= 1);
+    const watcher = track(await connectDevice(t, el2, { clientId: el2.id }));
+    // the watcher replaced the first session; subscribe may only see its own cmd — so check the
+    // store directly: aedes keeps retained messages per topic
+    const retained: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      const persistence = (t.hub.broker.aedes as unknown as { persistence: { createRetainedStreamCombi(p: string[]): NodeJS.ReadableStream } }).persistence;
+      const stream = persistence.createRetainedStreamCombi([topics.status(el2)]);
+      stream.on('data', (p: unknown) => retained.push(p));
+      stream.on('end', () => resolve());
+    });
+    expect(retained).toEqual([]);
+    watcher.end(true);
+  });
+});
+
+describe('events', () => {
+  it('processes a duplicate event id once, also across a hub restart', async () => {
+    const d = await provision(t, 'el-dup', 'elevator');
+    const payload = JSON.stringify({ v: 1, id: 'evt-42', ts: Date.now(), type: 'elevator.fault', data: { code: 'E42' } });
+    let c = await connectDevice(t, d);
+    let seen = events();
+    await publish(c, topics.event(d), payload);
+    await publish(c, topics.event(d), payload);
+    await waitFor(() => seen.length >= 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toHaveLength(1);
+    c.end(true);
+
+    await t.restart();
+    seen = events();
+    c = track(await connectDevice(t, d));
+    await publish(c, topics.event(d), payload); // PUBACK only after the hub decided: stored or duplicate
+    await publish(c, topics.event(d), JSON.stringify({ v: 1, id: 'evt-43', ts: Date.now(), type: 'elevator.fault', data: { code: 'E43' } }));
+    await waitFor(() => seen.length >= 1);
+    expect(seen.map((e) => e.event.id)).toEqual(['evt-43']);
+    const rows = await t.hub.db.deviceEvent.findMany({ where: { deviceId: d.id }, orderBy: { seq: 'asc' } });
+    expect(rows.map((r) => r.eventId)).toEqual(['evt-42', 'evt-43']);
+  });
+});
+
+describe('online state', () => {
+  it('a device killed without DISCONNECT becomes lost via its last will, pushed to socket.io', async () => {
+    const d = await provision(t, 'el-will', 'elevator');
+    const s = await socket(t);
+    const states: string[] = [];
+    s.on('device:status', (e: { deviceId: string; state: string }) => {
+      if (e.deviceId === d.id) states.push(e.state);
+    });
+    const c = await connectDevice(t, d, {
+      keepalive: 2,
+      will: { topic: topics.status(d), payload: Buffer.from(JSON.stringify({ v: 1, state: 'lost', ts: Date.now() })), qos: 1, retain: true },
+    });
+    await publish(c, topics.status(d), JSON.stringify({ v: 1, state: 'online', ts: Date.now() }), 1, true);
+    await waitFor(() => states.includes('online'));
+    // kill: destroy the socket, no DISCONNECT packet
+    (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+    c.end(true);
+    await waitFor(() => states.at(-1) === 'lost', 5000, 'lost status');
+    expect(t.hub.registry.get(d.id)?.state).toBe('lost');
+    s.close();
+  });
+
+  it('a clean disconnect is offline, not lost', async () => {
+    const d = await provision(t, 'el-bye', 'elevator');
+    const c = await connectDevice(t, d);
+    await waitFor(() => t.hub.registry.get(d.id)?.state === 'online');
+    await c.endAsync();
+    await waitFor(() => t.hub.registry.get(d.id)?.state === 'offline');
+  });
+});
