@@ -1,0 +1,209 @@
+// Telemetry store throughput, measured end to end: points go through store.write() (encode +
+// buffer) and count only once the backend confirmed them; the stored count is then checked
+// with an independent query.
+//
+//   npx tsx bench/telemetry-store.ts [--backend v1|pg|both] [--points 300000] [--rate 20000] [--seconds 10]
+//
+// Phase "burst": write --points as fast as a producer loop can (yielding every 2000 points, as
+// an MQTT handler would), report confirmed points/s. Phase "paced": --rate points/s for
+// --seconds; report the confirmed rate, the backlog at the end and the CPU used by this
+// process and by the database server (from /proc) — "CPU to spare" on a 2-core machine.
+//
+// One point = one device message with 4 metrics (3 numbers + 1 boolean), 2000 devices.
+// InfluxDB: INFLUX_URL (a 1.x server; BENCH_INFLUX_DB, default bops_bench — dropped first) or an
+// influxd spawned on an ephemeral port. Postgres: BENCH_PG_ADMIN_URL (default the machine's
+// postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is created, migrated and
+// dropped.
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createLogger } from '../services/core/logger.js';
+import type { Config } from '../services/core/config.js';
+import { createTelemetryStore, type TelemetryStore, type TelemetryWrite } from '../services/telemetry/store.js';
+import { startInfluxd, type InfluxdHandle } from '../tests/helpers/influx.js';
+import { applyMigrations, dropDatabase, withDatabase } from '../prisma/migrate.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'both' },
+    points: { type: 'string', default: '300000' },
+    rate: { type: 'string', default: '20000' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const POINTS = Number(args.points);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const DEVICES = 2000;
+const log = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn', 'bench');
+// The hub's defaults (services/core/config.ts), with a buffer big enough for the burst.
+const TELEMETRY: Config['telemetry'] = { bufferMax: Math.max(500_000, POINTS), flushMs: 500, batchSize: 5000 };
+
+let tsCounter = Date.now() - 3600_000;
+function point(i: number): TelemetryWrite {
+  // strictly increasing timestamps: no two points share a series+time (which would overwrite)
+  const ts = tsCounter++;
+  const d = i % DEVICES;
+  return {
+    deviceId: `pw-${d}`,
+    building: `b-${d % 20}`,
+    site: 's-1',
+    class: 'power',
+    ts,
+    metrics: { voltage_v: 229 + (i % 7) * 0.5, current_a: 10 + (i % 13), power_kw: 2.3 + (i % 11) / 10, on_generator: i % 97 === 0 },
+  };
+}
+
+/** CPU seconds (user+system) of a process from /proc/<pid>/stat. */
+function procCpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+const selfCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const yieldNow = () => new Promise((r) => setImmediate(r));
+
+async function waitWritten(store: TelemetryStore, target: number, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (store.stats().written < target) {
+    if (Date.now() > end) throw new Error(`timeout: written ${store.stats().written} of ${target}`);
+    await sleep(5);
+  }
+}
+
+interface Result {
+  backend: string;
+  burstPtsPerSec: number;
+  pacedTarget: number;
+  pacedConfirmedPerSec: number;
+  backlogAtEnd: number;
+  hubCpuPct: number;
+  dbCpuPct: number;
+  stored: number;
+  expected: number;
+  dropped: number;
+}
+
+async function run(name: string, store: TelemetryStore, dbCpuSeconds: () => Promise<number>, countStored: () => Promise<number>): Promise<Result> {
+  await store.start();
+  let n = 0;
+  // burst
+  const t0 = performance.now();
+  while (n < POINTS) {
+    const stop = Math.min(POINTS, n + 2000);
+    for (; n < stop; n++) store.write(point(n));
+    await yieldNow();
+  }
+  await store.flush();
+  await waitWritten(store, POINTS);
+  const burstSec = (performance.now() - t0) / 1000;
+
+  // paced
+  const before = store.stats().written;
+  const cpu0 = selfCpu();
+  const db0 = await dbCpuSeconds();
+  const p0 = performance.now();
+  const total = RATE * SECONDS;
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - p0) / 1000) * RATE));
+    for (; sent < due; sent++) store.write(point(n++));
+    await sleep(10);
+  }
+  const wall = (performance.now() - p0) / 1000;
+  const backlog = store.stats().buffered;
+  const confirmed = store.stats().written - before;
+  const hubCpuPct = ((selfCpu() - cpu0) / wall) * 100;
+  const dbCpuPct = (((await dbCpuSeconds()) - db0) / wall) * 100;
+  await store.flush();
+  const stored = await countStored();
+  const s = store.stats();
+  await store.stop();
+  return {
+    backend: name,
+    burstPtsPerSec: Math.round(POINTS / burstSec),
+    pacedTarget: RATE,
+    pacedConfirmedPerSec: Math.round(confirmed / wall),
+    backlogAtEnd: backlog,
+    hubCpuPct: Math.round(hubCpuPct),
+    dbCpuPct: Math.round(dbCpuPct),
+    stored,
+    expected: n,
+    dropped: s.dropped,
+  };
+}
+
+async function benchInflux(): Promise<Result> {
+  let influxd: InfluxdHandle | null = null;
+  let url = process.env.INFLUX_URL;
+  const db = process.env.BENCH_INFLUX_DB ?? 'bops_bench';
+  if (!url) {
+    influxd = await startInfluxd({ db });
+    url = influxd.url;
+  }
+  const q = async (query: string) => {
+    const res = await fetch(`${url}/query?db=${db}&epoch=ms`, { method: 'POST', body: new URLSearchParams({ q: query }) });
+    return (await res.json()) as { results: { series?: { values: unknown[][] }[] }[] };
+  };
+  try {
+    await q(`DROP DATABASE "${db}"`);
+    const store = createTelemetryStore({ kind: 'v1', url, db }, { ...TELEMETRY, log });
+    // CPU of the spawned influxd only (unknown for an external INFLUX_URL → 0).
+    return await run('influx-v1 (InfluxDB 1.6.7)', store, async () => procCpuSeconds(influxd?.pid()), async () => {
+      const r = await q('SELECT COUNT("voltage_v") FROM "telemetry"');
+      return Number(r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+    });
+  } finally {
+    await influxd?.stop();
+  }
+}
+
+async function benchPg(): Promise<Result> {
+  const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `bops_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0`);
+  const url = withDatabase(adminUrl, name);
+  try {
+    await applyMigrations(url);
+    const store = createTelemetryStore({ kind: 'embedded' }, { ...TELEMETRY, databaseUrl: url, log });
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    // Server-side CPU: the Postgres backends connected to the scratch database.
+    const dbCpu = async (): Promise<number> => {
+      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [name]);
+      return r.rows.reduce((sum, x) => sum + procCpuSeconds(x.pid), 0);
+    };
+    const res = await run('embedded-pg (PostgreSQL 15, machine)', store, dbCpu, async () => {
+      const r = await check.query<{ n: string }>(`SELECT count(*) AS n FROM "TelemetryPoint" WHERE metric = 'voltage_v'`);
+      return Number(r.rows[0]!.n);
+    });
+    await check.end();
+    return res;
+  } finally {
+    await dropDatabase(admin, name).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+const results: Result[] = [];
+if (args.backend === 'v1' || args.backend === 'both') results.push(await benchInflux());
+if (args.backend === 'pg' || args.backend === 'both') results.push(await benchPg());
+console.log(`telemetry store bench — ${POINTS} burst points, paced ${RATE}/s for ${SECONDS}s, 4 metrics/point, batch ${TELEMETRY.batchSize}`);
+console.table(results);
+const bad = results.filter((r) => r.stored !== r.expected || r.dropped !== 0);
+if (bad.length) {
+  console.error('stored count mismatch:', bad.map((r) => r.backend).join(', '));
+  process.exitCode = 1;
+}

@@ -1,0 +1,350 @@
+// InfluxDB backends. Both API versions write through @influxdata/influxdb-client's WriteApi
+// (1.x by pointing WriteApi.path at /write, ENVIRONMENT-NOTES.md "InfluxDB"); reads use
+// InfluxQL over HTTP on 1.x and Flux on 2.x.
+//
+// The client's own batching/retry machinery is switched off (maxRetries 0, no flush timer, no
+// auto-flush by size): our BatchBuffer decides what is sent when, and each send() is exactly
+// one HTTP request whose outcome we see. The client's retry buffer would otherwise drop lines
+// after maxRetryTime / maxBufferLines with nothing but a console line.
+//
+// Data model: one line per device message — measurement `telemetry`, tags deviceId, building,
+// site, class; one field per metric (number → float, boolean → bool, string → string).
+import { InfluxDB, HttpError, escape, flux, fluxExpression, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import type { Logger } from '../core/logger.js';
+import type { SendOutcome } from './buffer.js';
+import type { BucketQuery, MetricValue, TelemetryBackend, TelemetryBackendName, TelemetryLatest, TelemetryWrite } from './types.js';
+
+export const MEASUREMENT = 'telemetry';
+const TAGS = ['deviceId', 'building', 'site', 'class'] as const;
+/** Largest ms timestamp a JS Date (and InfluxDB's int64 ns) can hold comfortably. */
+const MAX_TS = 8.64e15;
+
+type V1Config = { url: string; db: string; username?: string; password?: string };
+type V2Config = { url: string; token: string; org: string; bucket: string };
+
+// --- line protocol ---------------------------------------------------------------------------
+
+/** Tag values must not end in a backslash (it would escape the separator after it). */
+function tagValue(v: string): string {
+  return escape.tag(v.replace(/\\+$/, ''));
+}
+
+/**
+ * One line per message, or null when nothing storable is in it (no finite number / boolean /
+ * string metric, or a bad timestamp). Written by hand rather than via `Point` because this runs
+ * on the MQTT hot path: ~1 µs per line.
+ */
+export function toLine(p: TelemetryWrite): string | null {
+  if (typeof p.ts !== 'number' || !Number.isFinite(p.ts) || p.ts < 0 || p.ts > MAX_TS) return null;
+  let fields = '';
+  for (const name in p.metrics) {
+    const v = p.metrics[name];
+    let enc: string;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) continue; // line protocol has no NaN/Infinity
+      enc = String(v); // no `i` suffix: always a float field, so 1 and 1.5 never conflict
+    } else if (typeof v === 'boolean') {
+      enc = v ? 'true' : 'false';
+    } else if (typeof v === 'string') {
+      enc = escape.quoted(v);
+    } else {
+      continue;
+    }
+    if (!name) continue;
+    fields += (fields ? ',' : '') + escape.tag(name) + '=' + enc;
+  }
+  if (!fields) return null;
+  let tags = '';
+  for (const k of TAGS) {
+    const v = p[k];
+    // Empty tag values are invalid line protocol: leave the tag out.
+    if (typeof v === 'string' && v.length > 0) tags += ',' + k + '=' + tagValue(v);
+  }
+  return `${MEASUREMENT}${tags} ${fields} ${Math.trunc(p.ts)}`;
+}
+
+// --- shared write path -----------------------------------------------------------------------
+
+let clientLogRouted = false;
+/** The client logs every failed write to the console; we log failures ourselves (once per outage). */
+function routeClientLog(log: Logger): void {
+  if (clientLogRouted) return;
+  clientLogRouted = true;
+  setLogger({
+    error: (message, error) => log.debug({ err: error }, `influx client: ${message}`),
+    warn: (message, error) => log.debug({ err: error }, `influx client: ${message}`),
+  });
+}
+
+function makeWriteApi(client: InfluxDB, org: string, bucket: string, batchSize: number): WriteApi {
+  return client.getWriteApi(org, bucket, 'ms', {
+    // Never auto-flush: we add ≤ batchSize lines and call flush() ourselves, so each flush()
+    // is exactly our batch and its promise is exactly that request's outcome.
+    batchSize: batchSize + 1,
+    maxBatchBytes: Number.POSITIVE_INFINITY,
+    flushInterval: 0,
+    maxRetries: 0,
+    maxBufferLines: 0,
+    // Loopback / same-host Influx: gzip costs more CPU than it saves. Production over a real
+    // network could lower this; the body of a 5000-line batch is ~0.8 MB.
+    gzipThreshold: Number.MAX_SAFE_INTEGER,
+  });
+}
+
+/** Partial writes (field type conflict) say how many points were dropped: "… dropped=3". */
+function partialDropped(err: HttpError, batchLength: number): number | null {
+  const m = /dropped=(\d+)/.exec(err.body ?? err.message);
+  if (m) return Math.min(batchLength, Number(m[1]));
+  return null;
+}
+
+/**
+ * Outcome of one request. 400/422 = the data itself was refused: retrying cannot help, so it
+ * is counted as rejected (exactly, when Influx says how many). Anything else (connection
+ * refused, timeout, 5xx, 401/403 misconfiguration, 404 missing db/bucket) is transient: the
+ * batch stays buffered and is retried.
+ */
+async function writeBatch(api: WriteApi, lines: string[], log: Logger): Promise<SendOutcome> {
+  api.writeRecords(lines);
+  try {
+    await api.flush();
+    return {};
+  } catch (err) {
+    if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422)) {
+      const dropped = partialDropped(err, lines.length);
+      log.error({ status: err.statusCode, body: (err.body ?? '').slice(0, 500) }, 'influx refused telemetry points');
+      return { rejected: dropped ?? lines.length };
+    }
+    throw err;
+  }
+}
+
+// --- InfluxDB 1.x ----------------------------------------------------------------------------
+
+interface InfluxQLSeries {
+  name?: string;
+  columns: string[];
+  values?: unknown[][];
+}
+interface InfluxQLResult {
+  statement_id?: number;
+  error?: string;
+  series?: InfluxQLSeries[];
+}
+
+/** InfluxQL string literal */
+const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** InfluxQL identifier */
+const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export class InfluxV1Backend implements TelemetryBackend<string> {
+  readonly name: TelemetryBackendName = 'influx-v1';
+  private readonly client: InfluxDB;
+  private readonly writeApi: WriteApi;
+  private readonly baseUrl: string;
+  private readonly authHeader: Record<string, string>;
+  /** field name → InfluxDB field type; a field's type never changes within a shard */
+  private fieldTypes = new Map<string, string>();
+
+  constructor(
+    private readonly cfg: V1Config,
+    private readonly log: Logger,
+    batchSize: number,
+    private readonly timeoutMs: number,
+  ) {
+    routeClientLog(log);
+    this.baseUrl = cfg.url.replace(/\/+$/, '');
+    // 1.x takes basic auth (or u/p params); a header keeps credentials out of access logs.
+    this.authHeader =
+      cfg.username !== undefined
+        ? { authorization: 'Basic ' + Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64') }
+        : {};
+    this.client = new InfluxDB({ url: this.baseUrl, timeout: timeoutMs, headers: this.authHeader });
+    this.writeApi = makeWriteApi(this.client, '', '', batchSize);
+    this.writeApi.path = `/write?db=${encodeURIComponent(cfg.db)}&precision=ms`;
+  }
+
+  async start(): Promise<void> {
+    await this.ensureDatabase();
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    // Idempotent on 1.x. A non-admin user cannot run it; then the db must already exist.
+    const [r] = await this.influxql(`CREATE DATABASE ${ident(this.cfg.db)}`, false);
+    if (r?.error) this.log.warn({ error: r.error }, 'influx: CREATE DATABASE failed (assuming it exists)');
+  }
+
+  encode(p: TelemetryWrite): string | null {
+    return toLine(p);
+  }
+
+  async send(batch: string[]): Promise<SendOutcome> {
+    try {
+      return await writeBatch(this.writeApi, batch, this.log);
+    } catch (err) {
+      // The database was dropped or never created (influx started after us, or wiped): create
+      // it and retry this batch once, rather than waiting for a backoff round.
+      if (err instanceof HttpError && err.statusCode === 404 && /database not found/i.test(err.body ?? err.message)) {
+        await this.ensureDatabase();
+        return await writeBatch(this.writeApi, batch, this.log);
+      }
+      throw err;
+    }
+  }
+
+  /** POST /query (epoch=ms). Statement errors are returned per result; HTTP errors throw. */
+  async influxql(q: string, withDb = true): Promise<InfluxQLResult[]> {
+    const params = new URLSearchParams({ epoch: 'ms' });
+    if (withDb) params.set('db', this.cfg.db);
+    const res = await fetch(`${this.baseUrl}/query?${params}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.authHeader },
+      body: new URLSearchParams({ q }).toString(),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let body: { results?: InfluxQLResult[]; error?: string };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new Error(`influx /query ${res.status}: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok || body.error) throw new Error(`influx /query ${res.status}: ${body.error ?? text.slice(0, 200)}`);
+    return body.results ?? [];
+  }
+
+  /** Refresh the field-type cache from SHOW FIELD KEYS. */
+  private async loadFieldTypes(): Promise<void> {
+    const [r] = await this.influxql(`SHOW FIELD KEYS FROM ${ident(MEASUREMENT)}`);
+    if (r?.error) throw new Error(`influx: ${r.error}`);
+    for (const row of r?.series?.[0]?.values ?? []) {
+      const [k, t] = row as [string, string];
+      if (!this.fieldTypes.has(k)) this.fieldTypes.set(k, t);
+    }
+  }
+
+  private async fieldType(metric: string): Promise<string | undefined> {
+    if (!this.fieldTypes.has(metric)) await this.loadFieldTypes();
+    return this.fieldTypes.get(metric);
+  }
+
+  async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
+    const type = await this.fieldType(q.metric);
+    if (type === undefined || type === 'string') return []; // nothing numeric to chart
+    const where = `${ident('deviceId')} = ${lit(q.deviceId)} AND time >= ${Math.floor(q.from)}ms AND time < ${Math.ceil(q.to)}ms`;
+    const group = `GROUP BY time(${q.step}ms)`;
+    const f = ident(q.metric);
+    const m = ident(MEASUREMENT);
+    if (type === 'boolean') {
+      // MEAN() does not take booleans in 1.x; mean of 0/1 = count(true) / count(all).
+      const rs = await this.influxql(
+        `SELECT COUNT(${f}) FROM ${m} WHERE ${where} AND ${f} = true ${group} fill(0); ` +
+          `SELECT COUNT(${f}) FROM ${m} WHERE ${where} ${group} fill(0)`,
+      );
+      const err = rs.find((r) => r.error);
+      if (err) throw new Error(`influx: ${err.error}`);
+      const trues = new Map<number, number>();
+      for (const [t, c] of (rs[0]?.series?.[0]?.values ?? []) as [number, number][]) trues.set(t, c);
+      const out: Array<[number, number | null]> = [];
+      for (const [t, c] of (rs[1]?.series?.[0]?.values ?? []) as [number, number][]) {
+        if (c > 0) out.push([t, (trues.get(t) ?? 0) / c]);
+      }
+      return out;
+    }
+    const [r] = await this.influxql(`SELECT MEAN(${f}) FROM ${m} WHERE ${where} ${group} fill(none)`);
+    if (r?.error) throw new Error(`influx: ${r.error}`);
+    return ((r?.series?.[0]?.values ?? []) as [number, number | null][]).map(([t, v]) => [t, v]);
+  }
+
+  async latest(deviceId: string): Promise<TelemetryLatest> {
+    await this.loadFieldTypes();
+    const names = [...this.fieldTypes.keys()];
+    if (names.length === 0) return {};
+    // One LAST() per statement: with several selectors in one SELECT, 1.x reports time 0.
+    const stmts = names.map((n) => `SELECT LAST(${ident(n)}) FROM ${ident(MEASUREMENT)} WHERE ${ident('deviceId')} = ${lit(deviceId)}`);
+    const rs = await this.influxql(stmts.join('; '));
+    const out: TelemetryLatest = {};
+    rs.forEach((r, i) => {
+      const row = r.series?.[0]?.values?.[0];
+      const name = names[i];
+      if (row && name !== undefined && row[1] !== null && row[1] !== undefined) {
+        out[name] = { ts: Number(row[0]), value: row[1] as MetricValue };
+      }
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    // Nothing is pending in the client (we flush each batch ourselves); dispose drops timers.
+    this.writeApi.dispose();
+  }
+}
+
+// --- InfluxDB 2.x ----------------------------------------------------------------------------
+
+export class InfluxV2Backend implements TelemetryBackend<string> {
+  readonly name: TelemetryBackendName = 'influx-v2';
+  private readonly client: InfluxDB;
+  private readonly writeApi: WriteApi;
+
+  constructor(
+    private readonly cfg: V2Config,
+    private readonly log: Logger,
+    batchSize: number,
+    private readonly timeoutMs: number,
+  ) {
+    routeClientLog(log);
+    this.client = new InfluxDB({ url: cfg.url.replace(/\/+$/, ''), token: cfg.token, timeout: timeoutMs });
+    this.writeApi = makeWriteApi(this.client, cfg.org, cfg.bucket, batchSize);
+  }
+
+  /** The bucket is provisioned with the server (docker-compose init); here we only probe. */
+  async start(): Promise<void> {
+    const res = await fetch(`${this.cfg.url.replace(/\/+$/, '')}/ping`, { signal: AbortSignal.timeout(this.timeoutMs) });
+    if (res.status !== 204 && res.status !== 200) throw new Error(`influx /ping answered ${res.status}`);
+  }
+
+  encode(p: TelemetryWrite): string | null {
+    return toLine(p);
+  }
+
+  send(batch: string[]): Promise<SendOutcome> {
+    return writeBatch(this.writeApi, batch, this.log);
+  }
+
+  async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
+    // Time and duration as literals (numbers we computed, so raw insertion is safe): older Flux
+    // versions want a literal `every`.
+    const start = fluxExpression(new Date(q.from).toISOString());
+    const stop = fluxExpression(new Date(q.to).toISOString());
+    const every = fluxExpression(`${Math.trunc(q.step)}ms`);
+    const query = flux`from(bucket: ${this.cfg.bucket})
+  |> range(start: ${start}, stop: ${stop})
+  |> filter(fn: (r) => r._measurement == ${MEASUREMENT} and r.deviceId == ${q.deviceId} and r._field == ${q.metric})
+  |> toFloat()
+  |> aggregateWindow(every: ${every}, fn: mean, createEmpty: false, timeSrc: "_start")`;
+    try {
+      const rows = await this.client.getQueryApi(this.cfg.org).collectRows<{ _time: string; _value: unknown }>(query);
+      return rows.map((r) => [Date.parse(r._time), r._value === null || r._value === undefined || r._value === '' ? null : Number(r._value)]);
+    } catch (err) {
+      // toFloat() fails on a non-numeric string field: such a metric has no chart.
+      if (err instanceof HttpError && /cannot convert|failed to parse|toFloat/i.test(err.body ?? err.message)) return [];
+      throw err;
+    }
+  }
+
+  async latest(deviceId: string): Promise<TelemetryLatest> {
+    const query = flux`from(bucket: ${this.cfg.bucket})
+  |> range(start: 0)
+  |> filter(fn: (r) => r._measurement == ${MEASUREMENT} and r.deviceId == ${deviceId})
+  |> last()`;
+    const rows = await this.client.getQueryApi(this.cfg.org).collectRows<{ _time: string; _field: string; _value: MetricValue }>(query);
+    const out: TelemetryLatest = {};
+    for (const r of rows) out[r._field] = { ts: Date.parse(r._time), value: r._value };
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.writeApi.dispose();
+  }
+}
