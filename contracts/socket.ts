@@ -19,10 +19,24 @@ export interface TelemetryEvent {
   metrics: Record<string, number | boolean | string>;
 }
 
+/** Every accepted (stored, de-duplicated) device event, for the live event feed. */
+export interface DeviceEventPush {
+  deviceId: string;
+  site: string;
+  building: string;
+  class: DeviceClass;
+  id: string;
+  type: string;
+  ts: number;
+  receivedAt: number;
+  data: Record<string, unknown>;
+}
+
 /** Server → client events of the /control-room namespace. */
 export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
   telemetry: (e: TelemetryEvent) => void;
+  'device:event': (e: DeviceEventPush) => void;
   'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
 }

@@ -100,6 +100,9 @@ export class LivePush {
       cr.emit('device:status', { ...device, state, ts });
     });
     bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry({ ...device, ts, metrics }, (ev) => cr.emit('telemetry', ev)));
+    bus.on('device.event', this, ({ device, event, receivedAt }) => {
+      cr.emit('device:event', { ...device, id: event.id, type: event.type, ts: event.ts, receivedAt, data: event.data as Record<string, unknown> });
+    });
     bus.on('incident.opened', this, (e) => void cr.emit('incident:opened', e));
     bus.on('incident.updated', this, (e) => void cr.emit('incident:updated', e));
     bus.on('visit.requested', this, (e) => {

@@ -22,14 +22,17 @@ interface Pending {
 export class EventStore {
   private queue: Pending[] = [];
   private inFlight = 0;
+  /** Settles when the previously started batch has been resolved: keeps results in order. */
+  private tail: Promise<void> = Promise.resolve();
   stored = 0;
   duplicates = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly maxBatch = 500,
-    // One batch at a time keeps per-device order: procedures must see entrapment before normal.
-    private readonly maxConcurrent = 1,
+    // Batches overlap (a commit's latency is mostly waiting), but their results are released in
+    // arrival order, so procedures see a device's events in order (entrapment before normal).
+    private readonly maxConcurrent = 3,
   ) {}
 
   /** Resolves true when the event was new (stored now), false for a duplicate. */
@@ -44,14 +47,19 @@ export class EventStore {
     while (this.queue.length > 0 && this.inFlight < this.maxConcurrent) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
-      void this.write(batch).finally(() => {
+      const result = this.write(batch);
+      const previous = this.tail;
+      this.tail = result.then(async (settle) => {
+        await previous;
+        settle();
         this.inFlight--;
         this.pump();
       });
     }
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  /** Runs the INSERT now; the returned function hands the outcome to the callers (in order). */
+  private async write(batch: Pending[]): Promise<() => void> {
     // Within one batch the same (device, id) may appear twice (a device resending quickly):
     // the first wins, later copies are duplicates without touching the database.
     const seen = new Map<string, Pending>();
@@ -82,18 +90,22 @@ export class EventStore {
         ],
       );
       const inserted = new Set(r.rows.map((row) => `${row.deviceId}\u0000${row.eventId}`));
-      for (const p of unique) {
-        const isNew = inserted.has(`${p.device.deviceId}\u0000${p.event.id}`);
-        if (isNew) this.stored++;
-        else this.duplicates++;
-        p.resolve(isNew);
-      }
-      for (const p of dupes) {
-        this.duplicates++;
-        p.resolve(false);
-      }
+      return () => {
+        for (const p of unique) {
+          const isNew = inserted.has(`${p.device.deviceId}\u0000${p.event.id}`);
+          if (isNew) this.stored++;
+          else this.duplicates++;
+          p.resolve(isNew);
+        }
+        for (const p of dupes) {
+          this.duplicates++;
+          p.resolve(false);
+        }
+      };
     } catch (err) {
-      for (const p of batch) p.reject(err as Error);
+      return () => {
+        for (const p of batch) p.reject(err as Error);
+      };
     }
   }
 }

@@ -182,28 +182,37 @@ export class DeviceRegistry {
     };
   }
 
+  private flushing: Promise<void> | null = null;
+
+  /** Persist changed online state / last-seen / latest telemetry in one statement. */
   async flush(): Promise<void> {
+    // Serialise: an overlapping flush would update the same rows concurrently.
+    while (this.flushing) await this.flushing;
     if (this.dirty.size === 0) return;
-    const ids = [...this.dirty];
+    const list = [...this.dirty].map((id) => this.devices.get(id)).filter((d): d is DeviceRecord => !!d);
     this.dirty.clear();
-    const updates = ids
-      .map((id) => this.devices.get(id))
-      .filter((d): d is DeviceRecord => !!d)
-      .map((d) =>
-        this.db.device.update({
-          where: { id: d.deviceId },
-          data: {
-            state: d.state,
-            lastSeenAt: d.lastSeenAt ? new Date(d.lastSeenAt) : null,
-            lastTelemetry: d.lastTelemetry ?? undefined,
-          },
-        }),
-      );
-    try {
-      await this.db.$transaction(updates);
-    } catch (err) {
-      for (const id of ids) this.dirty.add(id); // keep them for the next flush
-      throw err;
-    }
+    this.flushing = this.db
+      .$executeRawUnsafe(
+        `UPDATE "Device" AS d
+            SET "state" = x.state::"OnlineState", "lastSeenAt" = x.seen, "lastTelemetry" = COALESCE(x.tel::jsonb, d."lastTelemetry")
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS x(id, state, seen, tel)
+          WHERE d.id = x.id`,
+        list.map((d) => d.deviceId),
+        list.map((d) => d.state),
+        list.map((d) => (d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : null)),
+        list.map((d) => (d.lastTelemetry ? JSON.stringify(d.lastTelemetry) : null)),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          for (const d of list) this.dirty.add(d.deviceId); // keep them for the next flush
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
   }
+
 }
