@@ -92,6 +92,9 @@ export class Broker {
       o.rejections.count(d?.deviceId ?? null, 'forbidden_subscribe', `subscribe ${sub.topic}`);
       done(null, null); // SUBACK 0x80: refused, connection kept [MQTT-3.9.3-2]
     };
+    // A device's cmd/# subscription also matches its own cmd/{name}/res (MQTT 3.1.1 has no
+    // noLocal): results are for the hub only, never forwarded back to devices.
+    this.aedes.authorizeForward = (_client, packet) => (packet.topic.endsWith('/res') ? null : packet);
     this.aedes.authorizePublish = (client, packet, done) => this.authorizePublish(client as DeviceClient | null, packet, done);
     this.aedes.on('clientReady', (client) => this.onReady(client as DeviceClient));
     this.aedes.on('clientDisconnect', (client) => this.onGone(client as DeviceClient));

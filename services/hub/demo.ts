@@ -15,7 +15,7 @@ export interface FleetEntry {
   building: string;
   class: DeviceClass;
   floors?: number[];
-  feeder?: string;
+  meta?: { feeder?: string; car?: string };
 }
 
 export interface DemoCredentials {
@@ -36,12 +36,13 @@ const USERS: Array<{ username: string; role: Role; displayName: string }> = [
 
 function demoDevices(): Array<Omit<FleetEntry, 'secret'> & { name: string }> {
   const out: Array<Omit<FleetEntry, 'secret'> & { name: string }> = [];
+  // Device names are zh-CN first: they are what the control room reads on the wall screen.
   for (const b of BUILDINGS) {
     const floors = Array.from({ length: b.floors }, (_, i) => i + 1);
     const tag = b.id.slice(-1);
-    for (const car of [1, 2]) out.push({ id: `${b.id}-el-${car}`, site: SITE.id, building: b.id, class: 'elevator', floors, name: `${tag.toUpperCase()} 栋 ${car} 号梯` });
+    for (const car of [1, 2]) out.push({ id: `${b.id}-el-${car}`, site: SITE.id, building: b.id, class: 'elevator', floors, meta: { car: String(car) }, name: `${tag.toUpperCase()} 栋 ${car} 号梯` });
     out.push({ id: `${b.id}-fp-1`, site: SITE.id, building: b.id, class: 'fire-panel', floors, name: `${tag.toUpperCase()} 栋消防主机` });
-    out.push({ id: `${b.id}-pm-1`, site: SITE.id, building: b.id, class: 'power', floors, feeder: `feeder-${tag}`, name: `${tag.toUpperCase()} 栋配电/ATS` });
+    out.push({ id: `${b.id}-pm-1`, site: SITE.id, building: b.id, class: 'power', floors, meta: { feeder: `feeder-${tag}` }, name: `${tag.toUpperCase()} 栋配电/ATS` });
     for (const door of [1, 2]) out.push({ id: `${b.id}-ic-${door}`, site: SITE.id, building: b.id, class: 'intercom', name: `${tag.toUpperCase()} 栋 ${door} 号门口机` });
   }
   return out;
@@ -93,14 +94,14 @@ export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
         class: d.class,
         name: d.name,
         ...(d.floors ? { floors: d.floors } : {}),
-        ...(d.feeder ? { meta: { feeder: d.feeder } } : {}),
+        ...(d.meta ? { meta: d.meta } : {}),
       });
-      entry = { id: d.id, secret, site: d.site, building: d.building, class: d.class, ...(d.floors ? { floors: d.floors } : {}), ...(d.feeder ? { feeder: d.feeder } : {}) };
+      entry = { ...d, secret };
       creds.fleet = [...creds.fleet.filter((f) => f.id !== d.id), entry];
     } else if (!entry) {
       // registered but the secret was lost with the credentials file: rotate to get a usable one
       const secret = await registry.rotateSecret(d.id);
-      entry = { id: d.id, secret, site: d.site, building: d.building, class: d.class, ...(d.floors ? { floors: d.floors } : {}), ...(d.feeder ? { feeder: d.feeder } : {}) };
+      entry = { ...d, secret };
       creds.fleet.push(entry);
     }
   }
