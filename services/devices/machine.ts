@@ -1,0 +1,271 @@
+// Device fault 设备故障 — pure procedure + flapping guard (PROCEDURES.md "Device offline",
+// §2 supervisory/trouble). A life-safety device (LIFE_SAFETY_CLASSES: fire panel, elevator
+// controller) that stays offline past a debounce, or flaps repeatedly, opens a fault; a
+// fire panel's `fire.supervisory` / `fire.trouble` opens a lower-severity fault per
+// panel+zone. Back online / panel reset → `recovered` (suggests close).
+// Imports only types from the engine; the guard functions are standalone and pure.
+import { z } from 'zod';
+import { LIFE_SAFETY_CLASSES, type DeviceClass, type OnlineState } from '../../contracts/domain.js';
+import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
+import { kindLabel } from '../core/i18n-procedures.js';
+
+export const FAULT_STATES = ['open', 'acknowledged', 'recovered', 'closed'] as const;
+export type FaultState = (typeof FAULT_STATES)[number];
+export const FAULT_STEPS = ['acknowledge', 'dispatch_maintenance', 'resolve'] as const;
+export type FaultStep = (typeof FAULT_STEPS)[number];
+/** no SLA timers are specified for faults (PROCEDURES.md); the debounce lives in the guard */
+export const FAULT_TIMERS = [] as const;
+export type FaultTimer = never;
+export const FAULT_ACTIONS = ['acknowledge', 'dispatch_maintenance', 'close'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+export const FAULT_CAUSES = ['offline', 'flapping', 'trouble', 'supervisory', 'manual'] as const;
+export type FaultCause = (typeof FAULT_CAUSES)[number];
+
+export const FaultConfig = z.object({
+  /** flapping guard: a re-trigger this soon after close is recorded on the closed incident, not reopened */
+  reopenSuppressMs: z.number().int().nonnegative().default(120_000),
+  /** close automatically when the device recovers after acknowledgement */
+  autoCloseOnRecovery: z.boolean().default(false),
+});
+export type FaultConfig = z.infer<typeof FaultConfig>;
+
+export interface FaultData {
+  cfg: FaultConfig;
+  cause: FaultCause;
+  deviceClass: DeviceClass | null;
+  zone: string | null;
+  code: string | null;
+  since: number;
+  description: string;
+  /** state to return to if the fault comes back while `recovered` */
+  resumeState: 'open' | 'acknowledged' | null;
+  recoveries: number;
+  recurrences: number;
+}
+
+const d = (ctx: Ctx) => ctx.s.data as unknown as FaultData;
+const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+const CONTROL = ['operator', 'supervisor', 'admin'] as const;
+const Notes = z.string().trim().max(2000).default('');
+
+const ManualReport = z.object({ deviceId: z.string().min(1).max(64), description: z.string().trim().min(1).max(2000) });
+
+function title(data: FaultData, deviceId: string | null): string {
+  const what = data.zone ? `${data.cause} · zone ${data.zone}` : data.cause;
+  return `${kindLabel('device_fault', 'zh-CN')} ${kindLabel('device_fault', 'en')} · ${deviceId ?? '?'} · ${what}`;
+}
+
+function recover(ctx: Ctx, why: string): void {
+  const data = d(ctx);
+  if (ctx.s.state === 'recovered') return;
+  data.resumeState = ctx.s.state === 'acknowledged' ? 'acknowledged' : 'open';
+  data.recoveries++;
+  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', false, 'device recovered by itself');
+  ctx.to('recovered', why);
+  // PROCEDURES.md "Device offline": back online resolves → suggest close to the operator
+  ctx.log('hint', { hint: 'close_suggested' }, why);
+  ctx.notify(['operator'], 'fault_recovered', { deviceId: ctx.s.deviceId });
+  if (data.cfg.autoCloseOnRecovery && ctx.isDone('acknowledge')) {
+    ctx.done('resolve', { by: 'system', notes: why });
+    ctx.close('closed', `auto-closed: ${why}`);
+    ctx.dutyLog('closed', { resolution: why });
+  }
+}
+
+function recur(ctx: Ctx, why: string): void {
+  const data = d(ctx);
+  if (ctx.s.state !== 'recovered') return;
+  data.recurrences++;
+  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', true, 'fault came back');
+  ctx.to(data.resumeState ?? 'open', why);
+}
+
+const actions: Record<FaultAction, ActionDef<unknown>> = {
+  acknowledge: act({
+    roles: CONTROL,
+    states: ['open', 'recovered'],
+    step: 'acknowledge',
+    available: (s) => s.steps.find((x) => x.key === 'acknowledge')?.status === 'pending',
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.done('acknowledge', { notes: p.notes });
+      if (ctx.s.state === 'open') ctx.to('acknowledged', 'acknowledged');
+      else d(ctx).resumeState = 'acknowledged';
+    },
+  }),
+  dispatch_maintenance: act({
+    roles: CONTROL,
+    states: ['open', 'acknowledged', 'recovered'],
+    step: 'dispatch_maintenance',
+    available: (s) => s.steps.find((x) => x.key === 'dispatch_maintenance')?.status === 'pending',
+    payload: z.object({ party: z.enum(['contractor', 'engineering', 'vendor']), person: z.string().trim().max(120).optional(), reference: z.string().trim().max(120).optional(), notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.done('dispatch_maintenance', { notes: p.notes, data: { party: p.party, person: p.person ?? null, reference: p.reference ?? null } });
+    },
+  }),
+  close: act({
+    roles: CONTROL,
+    states: ['acknowledged', 'recovered'],
+    payload: z.object({ resolution: z.string().trim().min(1).max(2000) }),
+    run(ctx: Ctx, p) {
+      if (!ctx.isDone('acknowledge')) ctx.fail('HUB_ERR_CONFLICT', 'acknowledge the fault first');
+      ctx.done('resolve', { notes: p.resolution });
+      const missing = ctx.pendingRequired();
+      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${missing.join(', ')}`);
+      ctx.close('closed', p.resolution);
+      ctx.dutyLog('closed', { resolution: p.resolution });
+    },
+  }),
+};
+
+export const deviceFaultProcedure: ProcedureDef = {
+  kind: 'device_fault',
+  states: FAULT_STATES,
+  finalStates: ['closed'],
+  steps: FAULT_STEPS.map((key) => ({ key, required: true })),
+  timers: FAULT_TIMERS,
+  unskippable: ['acknowledge', 'resolve'],
+  actions,
+  config: FaultConfig,
+  manual: { roles: CONTROL, payload: ManualReport },
+
+  triggerFor(src: EventSource) {
+    const e = src.event;
+    if (e.type === 'fire.trouble') return `${src.deviceId}/trouble/${e.data.zone}`;
+    if (e.type === 'fire.supervisory') return `${src.deviceId}/supervisory/${e.data.zone}`;
+    return null;
+  },
+  dedupKeyFor(t: Trigger) {
+    if (t.source === 'link') return `${t.deviceId}/link`;
+    if (t.source === 'device') {
+      const e = t.event;
+      if (e.type === 'fire.trouble') return `${t.deviceId}/trouble/${e.data.zone}`;
+      if (e.type === 'fire.supervisory') return `${t.deviceId}/supervisory/${e.data.zone}`;
+    }
+    if (t.source === 'manual') {
+      const id = (t.payload as { deviceId?: unknown } | undefined)?.deviceId;
+      return typeof id === 'string' ? `${id}/manual` : null;
+    }
+    return null;
+  },
+  reopenSuppressMs(s: IncidentSnapshot) {
+    return (s.data as unknown as FaultData).cfg?.reopenSuppressMs ?? 0;
+  },
+  wants(s: IncidentSnapshot, src: EventSource) {
+    const data = s.data as unknown as FaultData;
+    // a panel reset clears its trouble/supervisory conditions
+    return src.deviceId === s.deviceId && src.event.type === 'fire.reset' && (data.cause === 'trouble' || data.cause === 'supervisory');
+  },
+
+  open(ctx: Ctx, t: Trigger) {
+    const cfg = ctx.s.data.cfg as FaultConfig;
+    const data: FaultData = { cfg, cause: 'manual', deviceClass: null, zone: null, code: null, since: ctx.now, description: '', resumeState: null, recoveries: 0, recurrences: 0 };
+    if (t.source === 'link') {
+      data.cause = t.cause;
+      data.deviceClass = t.deviceClass;
+      data.since = t.since;
+    } else if (t.source === 'device') {
+      const e = t.event;
+      data.deviceClass = t.deviceClass;
+      if (e.type === 'fire.trouble') {
+        data.cause = 'trouble';
+        data.zone = e.data.zone;
+        data.code = e.data.code;
+      } else if (e.type === 'fire.supervisory') {
+        data.cause = 'supervisory';
+        data.zone = e.data.zone;
+      } else ctx.fail('HUB_ERR_BAD_REQUEST', `${e.type} does not open a device fault`);
+    } else if (t.source === 'manual') {
+      const p = t.payload as z.infer<typeof ManualReport>;
+      ctx.s.deviceId = p.deviceId;
+      data.description = p.description;
+    } else {
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'a device fault opens from a device, its link state or a person');
+    }
+    ctx.s.data = data as unknown as Json;
+    ctx.s.title = title(data, ctx.s.deviceId);
+    ctx.notify(['operator'], 'incident_opened', { kind: 'device_fault', deviceId: ctx.s.deviceId, cause: data.cause });
+  },
+
+  onStatus(ctx, input) {
+    if (input.state === 'online') recover(ctx, 'device back online');
+    else recur(ctx, `device ${input.state} again`);
+  },
+  onEvent(ctx, input) {
+    if (input.event.type === 'fire.reset') recover(ctx, 'panel reset');
+  },
+  onRepeat(ctx, t) {
+    recur(ctx, t.source === 'device' ? `${t.event.type} again` : 'fault signalled again');
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// Link flapping guard (pure, time-based; state kept per device by the caller)
+// ---------------------------------------------------------------------------------------
+
+export interface LinkPolicy {
+  /** offline/lost must persist this long before a fault opens (keep-alive blips are absorbed) */
+  offlineDebounceMs: number;
+  /** this many drops within flapWindowMs open a `flapping` fault even if each blip is short */
+  flapThreshold: number;
+  flapWindowMs: number;
+}
+export const DEFAULT_LINK_POLICY: LinkPolicy = { offlineDebounceMs: 30_000, flapThreshold: 5, flapWindowMs: 10 * 60_000 };
+
+export interface LinkGuard {
+  deviceId: string;
+  deviceClass: DeviceClass;
+  online: boolean;
+  offlineSince: number | null;
+  /** when the caller must call linkTick (debounce deadline) */
+  checkAt: number | null;
+  /** recent drop times within the flap window */
+  drops: number[];
+  /** a fault was reported and the device has not recovered since */
+  faultOpen: boolean;
+}
+
+export type LinkDecision =
+  | { op: 'none'; reason: 'not_life_safety' | 'unchanged' | 'debounced' | 'waiting' | 'fault_already_open' }
+  /** call linkTick at `at` (no setTimeout here: the caller schedules its own check) */
+  | { op: 'check_at'; at: number }
+  /** open (or dedup into) a device_fault with a `{source:'link', cause, since}` trigger */
+  | { op: 'open_fault'; cause: 'offline' | 'flapping'; since: number }
+  /** route `{type:'device_status', state:'online'}` to the open fault (routeDeviceStatus) */
+  | { op: 'recovered'; downMs: number };
+
+export function linkGuardInit(deviceId: string, deviceClass: DeviceClass, online = true): LinkGuard {
+  return { deviceId, deviceClass, online, offlineSince: null, checkAt: null, drops: [], faultOpen: false };
+}
+
+export function isLifeSafety(cls: DeviceClass): boolean {
+  return LIFE_SAFETY_CLASSES.includes(cls);
+}
+
+/** A status change (`status` channel, last will `lost`, keep-alive timeout → offline). */
+export function onLinkStatus(g: LinkGuard, state: OnlineState, now: number, policy: LinkPolicy = DEFAULT_LINK_POLICY): { guard: LinkGuard; decision: LinkDecision } {
+  const online = state === 'online';
+  if (!isLifeSafety(g.deviceClass)) return { guard: { ...g, online, offlineSince: online ? null : (g.offlineSince ?? now) }, decision: { op: 'none', reason: 'not_life_safety' } };
+  if (!online) {
+    if (!g.online) return { guard: g, decision: g.checkAt !== null ? { op: 'check_at', at: g.checkAt } : { op: 'none', reason: 'unchanged' } };
+    const drops = [...g.drops.filter((t) => now - t < policy.flapWindowMs), now];
+    const base: LinkGuard = { ...g, online: false, offlineSince: now, drops };
+    if (g.faultOpen) return { guard: { ...base, checkAt: null }, decision: { op: 'none', reason: 'fault_already_open' } };
+    if (drops.length >= policy.flapThreshold) {
+      return { guard: { ...base, checkAt: null, faultOpen: true }, decision: { op: 'open_fault', cause: 'flapping', since: drops[0]! } };
+    }
+    const at = now + policy.offlineDebounceMs;
+    return { guard: { ...base, checkAt: at }, decision: { op: 'check_at', at } };
+  }
+  if (g.online) return { guard: g, decision: { op: 'none', reason: 'unchanged' } };
+  const downMs = now - (g.offlineSince ?? now);
+  const next: LinkGuard = { ...g, online: true, offlineSince: null, checkAt: null, faultOpen: false };
+  return { guard: next, decision: g.faultOpen ? { op: 'recovered', downMs } : { op: 'none', reason: 'debounced' } };
+}
+
+/** The debounce deadline passed: still offline → open a fault. */
+export function onLinkTick(g: LinkGuard, now: number): { guard: LinkGuard; decision: LinkDecision } {
+  if (g.online || g.faultOpen || g.checkAt === null) return { guard: g, decision: { op: 'none', reason: 'unchanged' } };
+  if (now < g.checkAt) return { guard: g, decision: { op: 'check_at', at: g.checkAt } };
+  return { guard: { ...g, checkAt: null, faultOpen: true }, decision: { op: 'open_fault', cause: 'offline', since: g.offlineSince ?? now } };
+}

@@ -1,0 +1,609 @@
+// Fire alarm 火警 — pure procedure (PROCEDURES.md §2; seed 000 §2.1.2.5; GB 25506;
+// GB 25201 §5.3; NFPA 72 positive alarm sequence). Only `fire.alarm` opens a fire
+// incident; `fire.supervisory` / `fire.trouble` open device_fault incidents
+// (services/devices/machine.ts). Imports only types from the engine.
+import { z } from 'zod';
+import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
+import { kindLabel } from '../core/i18n-procedures.js';
+
+export const FIRE_STATES = ['awaiting_ack', 'verifying', 'false_alarm', 'small_fire', 'general_alarm', 'recovery', 'closed'] as const;
+export type FireState = (typeof FIRE_STATES)[number];
+
+export const FIRE_STEPS = [
+  'acknowledge',
+  'dispatch_verifier',
+  'verify',
+  'extinguish',
+  'notify_security',
+  'general_alarm',
+  'interlocks_auto',
+  'approve_119',
+  'call_119',
+  'elevator_recall',
+  'evacuation',
+  'seal_scene',
+  'special_report',
+  'panel_reset',
+  'elevators_returned',
+] as const;
+export type FireStep = (typeof FIRE_STEPS)[number];
+
+export const FIRE_TIMERS = ['ack', 'verify', 'recall_confirm'] as const;
+export type FireTimer = (typeof FIRE_TIMERS)[number];
+
+export const FIRE_OUTCOMES = ['false_alarm', 'small_fire', 'serious_fire'] as const;
+export type FireOutcome = (typeof FIRE_OUTCOMES)[number];
+
+export const FIRE_ACTIONS = [
+  'acknowledge',
+  'dispatch_verifier',
+  'verify',
+  'record_extinguished',
+  'notify_security',
+  'escalate_to_serious',
+  'confirm_interlocks_auto',
+  'approve_119',
+  'record_119_call',
+  'confirm_car_recalled',
+  'record_evacuation',
+  'record_scene_sealed',
+  'declare_fire_out',
+  'file_report',
+  'record_panel_reset',
+  'return_elevator',
+  'close',
+] as const;
+export type FireAction = (typeof FIRE_ACTIONS)[number];
+
+/** Steps that a serious fire (general alarm) makes required. */
+const SERIOUS_STEPS = ['general_alarm', 'interlocks_auto', 'approve_119', 'call_119', 'elevator_recall', 'evacuation', 'seal_scene', 'special_report'] as const;
+const SMALL_STEPS = ['extinguish', 'notify_security', 'special_report'] as const;
+
+export const FireConfig = z.object({
+  /** NFPA 72 positive alarm sequence: acknowledge within 15 s */
+  ackMs: z.number().int().positive().default(15_000),
+  /** NFPA 72 positive alarm sequence: investigate within 180 s of acknowledgement */
+  verifyMs: z.number().int().positive().default(180_000),
+  /** PROCEDURES.md §2.5: a car not confirming recall in 60 s is flagged */
+  recallConfirmMs: z.number().int().positive().default(60_000),
+  /** CONTRACT.md: a command past exp is neither executed nor retried */
+  recallExpiryMs: z.number().int().positive().default(60_000),
+  /** the recall floor when the building record has none */
+  defaultLobbyFloor: z.number().int().default(1),
+});
+export type FireConfig = z.infer<typeof FireConfig>;
+
+export type CarRecall = {
+  deviceId: string;
+  car: string | null;
+  corr: string;
+  status: 'sent' | 'confirmed' | 'flagged' | 'failed' | 'returned';
+  confirmedAt: number | null;
+  confirmedBy: string | null;
+  flaggedAt: number | null;
+  returnedAt: number | null;
+};
+
+export interface FireData {
+  cfg: FireConfig;
+  source: 'device' | 'manual';
+  zones: { zone: string; floor: number; detector: string; at: number }[];
+  location: string | null;
+  address: string;
+  lobbyFloor: number;
+  /** null = building's elevators unknown (recall by building selector, cars tracked as they answer) */
+  elevators: { deviceId: string; car: string | null }[] | null;
+  outcome: FireOutcome | null;
+  /** why the general alarm sounded */
+  generalAlarmReason?: 'serious_fire' | 'unverified' | 'ack_timeout' | 'escalated';
+  cause?: string;
+  verifiedBy?: string;
+  approval119?: { by: string; at: number };
+  call119?: { address: string; fireLocation: string; burning: string; calledAt: number; by: string; reference: string | null };
+  recall?: { corr: string; sentAt: number; floor: number; cars: CarRecall[]; broadcast: boolean };
+}
+
+const d = (ctx: Ctx) => ctx.s.data as unknown as FireData;
+const dataOf = (s: IncidentSnapshot) => s.data as unknown as FireData;
+const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+const pending = (s: IncidentSnapshot, key: FireStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
+
+const CONTROL = ['operator', 'supervisor', 'admin'] as const;
+const MANAGERS = ['supervisor', 'admin'] as const;
+const Notes = z.string().trim().max(2000).default('');
+const Required = z.string().trim().min(1).max(500);
+
+const ManualReport = z.object({
+  floor: z.number().int().min(-10).max(300),
+  location: Required,
+  reportedBy: z.string().trim().max(120).optional(),
+  notes: Notes,
+});
+
+function title(data: FireData): string {
+  const z0 = data.zones[0];
+  const where = z0 ? `zone ${z0.zone} · ${z0.floor}F` : (data.location ?? '');
+  return `${kindLabel('fire_alarm', 'zh-CN')} ${kindLabel('fire_alarm', 'en')}${where ? ` · ${where}` : ''}`;
+}
+
+/** Serious path: general alarm, interlocks, 119 with approval, elevator recall, evacuation, sealing. */
+function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmReason']>, why: string): void {
+  const data = d(ctx);
+  data.generalAlarmReason = reason;
+  ctx.cancelTimer('ack');
+  ctx.cancelTimer('verify');
+  for (const k of SERIOUS_STEPS) ctx.setRequired(k, true, why);
+  ctx.to('general_alarm', why);
+  // seed 000 §2.1.2.5 c: serious fire → sound the alarm (general alarm)
+  ctx.done('general_alarm', { data: { reason } });
+  ctx.escalate('general_alarm', { reason });
+  ctx.notify(['operator', 'frontdesk', 'supervisor', 'admin'], 'general_alarm', { reason });
+  ctx.notify(['supervisor'], 'approval_119_needed', {});
+  ctx.dutyLog('general_alarm', { reason });
+  sendRecall(ctx);
+}
+
+/** PROCEDURES.md §2.5 / seed 000 §2.1.2.5 e: recall every elevator (消防联动), track each car. */
+function sendRecall(ctx: Ctx): void {
+  const data = d(ctx);
+  if (data.recall) return;
+  const floor = data.lobbyFloor;
+  const expiryMs = data.cfg.recallExpiryMs;
+  const base = ctx.corr('rc');
+  const cars: CarRecall[] = [];
+  if (data.elevators === null) {
+    ctx.effect({ type: 'send_command', corr: base, target: { buildingId: ctx.s.buildingId, deviceClass: 'elevator' }, name: 'recall', data: { floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+  } else if (data.elevators.length === 0) {
+    ctx.skip('elevator_recall', 'no elevators in this building');
+    ctx.skip('elevators_returned', 'no elevators in this building');
+  } else {
+    for (const e of data.elevators) {
+      const corr = ctx.corr('rc');
+      cars.push({ deviceId: e.deviceId, car: e.car, corr, status: 'sent', confirmedAt: null, confirmedBy: null, flaggedAt: null, returnedAt: null });
+      ctx.effect({ type: 'send_command', corr, target: { deviceId: e.deviceId }, name: 'recall', data: { floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+    }
+  }
+  data.recall = { corr: base, sentAt: ctx.now, floor, cars, broadcast: data.elevators === null };
+  if (data.elevators === null || data.elevators.length > 0) {
+    ctx.setRequired('elevators_returned', true, 'elevators were recalled');
+    ctx.startTimer('recall_confirm', data.cfg.recallConfirmMs);
+  }
+}
+
+function findCar(ctx: Ctx, deviceId: string | undefined, corr?: string): CarRecall | undefined {
+  const r = d(ctx).recall;
+  if (!r) return undefined;
+  let car = r.cars.find((c) => (corr !== undefined && c.corr === corr) || (deviceId !== undefined && c.deviceId === deviceId));
+  if (!car && r.broadcast && deviceId && (corr === undefined || corr.startsWith(r.corr))) {
+    // building-selector recall: cars become known as they answer
+    car = { deviceId, car: null, corr: `${r.corr}.${deviceId}`, status: 'sent', confirmedAt: null, confirmedBy: null, flaggedAt: null, returnedAt: null };
+    r.cars.push(car);
+  }
+  return car;
+}
+
+function confirmCar(ctx: Ctx, car: CarRecall, how: string): void {
+  if (car.status === 'confirmed' || car.status === 'returned') return;
+  const late = car.status === 'flagged' || car.status === 'failed';
+  car.status = 'confirmed';
+  car.confirmedAt = ctx.now;
+  car.confirmedBy = ctx.by;
+  ctx.log('confirmation', { what: 'recall', deviceId: car.deviceId, how, late });
+  const r = d(ctx).recall!;
+  if (pending(ctx.s, 'elevator_recall') && r.cars.length > 0 && r.cars.every((c) => c.status === 'confirmed' || c.status === 'returned')) {
+    ctx.done('elevator_recall', { by: ctx.by, data: { cars: r.cars.map((c) => c.deviceId) } });
+  }
+}
+
+function allReturned(ctx: Ctx): boolean {
+  const r = d(ctx).recall;
+  return !r || (r.cars.length > 0 && r.cars.every((c) => c.status === 'returned'));
+}
+
+/** False alarm: closes once cause is recorded, the panel is reset and recalled cars are back. */
+function maybeCloseFalseAlarm(ctx: Ctx): void {
+  if (ctx.s.state !== 'false_alarm') return;
+  if (!ctx.isDone('panel_reset')) return;
+  // recalled cars keep `elevators_returned` required until each is back (or a supervisor waives it)
+  if (ctx.pendingRequired().length) return;
+  ctx.close('closed', 'false alarm: cause recorded, panel reset');
+  ctx.dutyLog('closed', { outcome: 'false_alarm', cause: d(ctx).cause ?? '' });
+}
+
+/** Small fire: recovery once extinguished and security notified. */
+function maybeSmallFireDone(ctx: Ctx): void {
+  if (ctx.s.state === 'small_fire' && ctx.isDone('extinguish') && ctx.isDone('notify_security')) {
+    ctx.to('recovery', 'small fire extinguished, security notified');
+  }
+}
+
+function recordPanelReset(ctx: Ctx, how: string, notes: string): void {
+  if (!pending(ctx.s, 'panel_reset')) return;
+  if (ctx.s.state === 'awaiting_ack' || ctx.s.state === 'verifying' || ctx.s.state === 'general_alarm' || ctx.s.state === 'small_fire') {
+    // GB 25201: a reset before the cause is known loses the evidence — keep the incident open
+    ctx.flag('reset_before_verification', ctx.s.deviceId, { state: ctx.s.state });
+  }
+  ctx.done('panel_reset', { notes, data: { how } });
+  maybeCloseFalseAlarm(ctx);
+}
+
+const Verify = z
+  .object({
+    outcome: z.enum(FIRE_OUTCOMES),
+    /** GB 25201 §5.3: a false alarm's cause must be recorded */
+    cause: z.string().trim().max(2000).optional(),
+    verifiedBy: z.string().trim().min(1).max(120).optional(),
+    location: z.string().trim().max(500).optional(),
+    notes: Notes,
+  })
+  .refine((p) => p.outcome !== 'false_alarm' || (p.cause !== undefined && p.cause.length > 0), {
+    message: 'a false alarm needs its cause (GB 25201 §5.3)',
+    path: ['cause'],
+  });
+
+const actions: Record<FireAction, ActionDef<unknown>> = {
+  acknowledge: act({
+    roles: CONTROL,
+    // a late acknowledgement (after the PAS timeout) is still recorded in any open state
+    states: '*',
+    step: 'acknowledge',
+    available: (s) => pending(s, 'acknowledge'),
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.cancelTimer('ack');
+      ctx.done('acknowledge', { notes: p.notes });
+      if (ctx.s.state === 'awaiting_ack') {
+        // NFPA 72 PAS: the 180 s investigation phase starts at acknowledgement
+        ctx.startTimer('verify', d(ctx).cfg.verifyMs);
+        ctx.to('verifying', 'acknowledged; confirm on site by the fastest means (最快方式确认)');
+      }
+    },
+  }),
+  dispatch_verifier: act({
+    roles: CONTROL,
+    states: ['awaiting_ack', 'verifying', 'general_alarm'],
+    step: 'dispatch_verifier',
+    available: (s) => pending(s, 'dispatch_verifier'),
+    payload: z.object({ person: z.string().trim().min(1).max(120), method: z.enum(['security', 'staff', 'cctv']).default('security'), notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.done('dispatch_verifier', { notes: p.notes, data: { person: p.person, method: p.method } });
+    },
+  }),
+  verify: act({
+    roles: CONTROL,
+    states: ['verifying', 'general_alarm'],
+    step: 'verify',
+    available: (s) => dataOf(s).outcome === null,
+    payload: Verify,
+    run(ctx: Ctx, p) {
+      const data = d(ctx);
+      const wasGeneral = ctx.s.state === 'general_alarm';
+      if (wasGeneral && p.outcome === 'false_alarm' && ctx.role !== 'supervisor' && ctx.role !== 'admin') {
+        // standing down a general alarm is the manager's call (seed 000 §2.1.2.5 d)
+        ctx.fail('HUB_ERR_FORBIDDEN', 'only a supervisor may stand down a general alarm as a false alarm');
+      }
+      data.outcome = p.outcome;
+      if (p.verifiedBy) data.verifiedBy = p.verifiedBy;
+      if (p.location) data.location = p.location;
+      ctx.cancelTimer('verify');
+      const stepData = { outcome: p.outcome, verifiedBy: p.verifiedBy ?? ctx.by, location: p.location ?? null, ...(p.cause ? { cause: p.cause } : {}) };
+      if (pending(ctx.s, 'verify')) ctx.done('verify', { notes: p.notes, data: stepData });
+      else ctx.log('outcome', stepData, p.notes);
+      ctx.log('outcome', { outcome: p.outcome }, p.notes);
+      ctx.dutyLog('outcome', { outcome: p.outcome });
+      if (p.outcome === 'false_alarm') {
+        data.cause = p.cause!;
+        // the serious-path steps are not needed any more (a supervisor stood the alarm down)
+        for (const k of SERIOUS_STEPS) if (pending(ctx.s, k)) ctx.setRequired(k, false, 'false alarm');
+        ctx.to('false_alarm', 'false alarm (误报): cause recorded; reset the panel');
+        maybeCloseFalseAlarm(ctx);
+      } else if (p.outcome === 'small_fire') {
+        // seed 000 §2.1.2.5 b: small fire → extinguisher, notify 秩序维护部 (security).
+        // Once a general alarm sounds, the serious-fire path stays in charge.
+        if (!wasGeneral) {
+          for (const k of SMALL_STEPS) ctx.setRequired(k, true, 'small fire');
+          ctx.to('small_fire', 'small fire: extinguish on site, notify security');
+        }
+      } else if (!wasGeneral) {
+        enterGeneralAlarm(ctx, 'serious_fire', 'serious fire confirmed on site');
+      }
+    },
+  }),
+  record_extinguished: act({
+    roles: CONTROL,
+    states: ['small_fire'],
+    step: 'extinguish',
+    available: (s) => pending(s, 'extinguish'),
+    payload: z.object({ by: z.string().trim().min(1).max(120), extinguisherUsed: z.boolean().default(true), notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.done('extinguish', { notes: p.notes, data: { by: p.by, extinguisherUsed: p.extinguisherUsed } });
+      maybeSmallFireDone(ctx);
+    },
+  }),
+  notify_security: act({
+    roles: CONTROL,
+    states: ['small_fire', 'general_alarm'],
+    step: 'notify_security',
+    available: (s) => pending(s, 'notify_security'),
+    payload: z.object({ person: z.string().trim().max(120).optional(), notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.done('notify_security', { notes: p.notes, data: { person: p.person ?? null } });
+      maybeSmallFireDone(ctx);
+    },
+  }),
+  escalate_to_serious: act({
+    roles: CONTROL,
+    states: ['small_fire', 'recovery'],
+    available: (s) => dataOf(s).outcome === 'small_fire',
+    payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
+    run(ctx: Ctx, p) {
+      d(ctx).outcome = 'serious_fire';
+      ctx.log('outcome', { outcome: 'serious_fire', escalatedFrom: 'small_fire' }, p.reason);
+      enterGeneralAlarm(ctx, 'escalated', p.reason);
+    },
+  }),
+  confirm_interlocks_auto: act({
+    roles: CONTROL,
+    states: ['general_alarm', 'recovery'],
+    step: 'interlocks_auto',
+    available: (s) => pending(s, 'interlocks_auto'),
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      // PROCEDURES.md §2.3: fire-system interlocks (联动) confirmed in AUTO
+      ctx.done('interlocks_auto', { notes: p.notes, data: { mode: 'auto' } });
+    },
+  }),
+  approve_119: act({
+    roles: MANAGERS,
+    states: ['general_alarm'],
+    step: 'approve_119',
+    available: (s) => pending(s, 'approve_119'),
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      // seed 000 §2.1.2.5 d: 经管理处经理批准后拨打119 — 119 only with the manager's approval
+      d(ctx).approval119 = { by: ctx.by, at: ctx.now };
+      ctx.done('approve_119', { notes: p.notes });
+      ctx.log('approval', { what: 'call_119' }, p.notes);
+      ctx.notify(['operator'], 'approved_119', {});
+    },
+  }),
+  record_119_call: act({
+    roles: CONTROL,
+    states: ['general_alarm', 'recovery'],
+    step: 'call_119',
+    available: (s) => pending(s, 'call_119'),
+    payload: z.object({
+      // seed 000 §2.1.2.5 d: 准确报告物业位置及起火部位、燃烧品
+      address: Required,
+      fireLocation: Required,
+      burning: Required,
+      calledAt: z.number().int().nonnegative().optional(),
+      reference: z.string().trim().max(120).optional(),
+      notes: Notes,
+    }),
+    run(ctx: Ctx, p) {
+      if (!ctx.isDone('approve_119')) ctx.fail('HUB_ERR_CONFLICT', '119 needs the supervisor’s approval first (seed 000 §2.1.2.5 d)');
+      const call = { address: p.address, fireLocation: p.fireLocation, burning: p.burning, calledAt: p.calledAt ?? ctx.now, by: ctx.by, reference: p.reference ?? null };
+      d(ctx).call119 = call;
+      ctx.done('call_119', { notes: p.notes, data: call });
+      ctx.dutyLog('call_119', { address: p.address, fireLocation: p.fireLocation, burning: p.burning });
+    },
+  }),
+  confirm_car_recalled: act({
+    roles: CONTROL,
+    states: ['general_alarm', 'recovery', 'false_alarm'],
+    step: 'elevator_recall',
+    available: (s) => Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || dataOf(s).recall?.broadcast),
+    payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
+    run(ctx: Ctx, p) {
+      // a person checked the car at the recall floor (e.g. the car never answered on MQTT)
+      const car = findCar(ctx, p.deviceId);
+      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', `${p.deviceId} was not recalled`);
+      if (car.status === 'confirmed' || car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already ${car.status}`);
+      confirmCar(ctx, car, 'manual');
+      ctx.log('note', { deviceId: p.deviceId }, p.notes);
+    },
+  }),
+  record_evacuation: act({
+    roles: CONTROL,
+    states: ['general_alarm'],
+    step: 'evacuation',
+    available: (s) => pending(s, 'evacuation'),
+    payload: z.object({ announcement: z.boolean(), viaFireStairs: z.boolean().default(true), notes: Notes }),
+    run(ctx: Ctx, p) {
+      // seed 000 §2.1.2.5 e: 接到疏散通知,引导业主从消防楼梯逃生
+      ctx.done('evacuation', { notes: p.notes, data: { announcement: p.announcement, viaFireStairs: p.viaFireStairs } });
+    },
+  }),
+  record_scene_sealed: act({
+    roles: CONTROL,
+    states: ['general_alarm', 'recovery'],
+    step: 'seal_scene',
+    available: (s) => pending(s, 'seal_scene'),
+    payload: z.object({ posts: z.string().trim().min(1).max(500), notes: Notes }),
+    run(ctx: Ctx, p) {
+      // seed 000 §2.1.2.5 e: 留守岗位封锁现场; 无关人员不准进入
+      ctx.done('seal_scene', { notes: p.notes, data: { posts: p.posts } });
+    },
+  }),
+  declare_fire_out: act({
+    roles: MANAGERS,
+    states: ['general_alarm'],
+    payload: z.object({ notes: z.string().trim().min(1).max(2000) }),
+    run(ctx: Ctx, p) {
+      ctx.to('recovery', p.notes);
+    },
+  }),
+  file_report: act({
+    roles: CONTROL,
+    states: ['recovery'],
+    step: 'special_report',
+    payload: z.object({ summary: z.string().trim().min(1).max(10_000), attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]) }),
+    run(ctx: Ctx, p) {
+      // PROCEDURES.md §2.7: special incident report with photos/attachments for a serious fire
+      if (d(ctx).outcome !== 'small_fire' && p.attachmentIds.length === 0) ctx.fail('HUB_ERR_BAD_REQUEST', 'a serious fire report needs photos/attachments');
+      ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
+    },
+  }),
+  record_panel_reset: act({
+    roles: CONTROL,
+    states: ['false_alarm', 'small_fire', 'recovery'],
+    step: 'panel_reset',
+    available: (s) => pending(s, 'panel_reset'),
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      recordPanelReset(ctx, 'manual', p.notes);
+    },
+  }),
+  return_elevator: act({
+    roles: CONTROL,
+    states: ['recovery', 'false_alarm'],
+    step: 'elevators_returned',
+    available: (s) => Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'returned')),
+    payload: z.object({ deviceId: z.string().min(1).max(64), notes: Notes }),
+    run(ctx: Ctx, p) {
+      // PROCEDURES.md §2.7: returned to service one by one — one car per action
+      const car = d(ctx).recall?.cars.find((c) => c.deviceId === p.deviceId);
+      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', `${p.deviceId} was not recalled`);
+      if (car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already back in service`);
+      car.status = 'returned';
+      car.returnedAt = ctx.now;
+      ctx.effect({ type: 'device_service', deviceId: car.deviceId, inService: true, reason: 'returned to service after fire recall' });
+      ctx.log('confirmation', { what: 'returned_to_service', deviceId: car.deviceId }, p.notes);
+      if (allReturned(ctx)) {
+        if (pending(ctx.s, 'elevator_recall')) ctx.setRequired('elevator_recall', false, 'all cars back in service');
+        ctx.done('elevators_returned', { data: { cars: d(ctx).recall!.cars.map((c) => c.deviceId) } });
+      }
+      maybeCloseFalseAlarm(ctx);
+    },
+  }),
+  close: act({
+    roles: MANAGERS,
+    // false_alarm: normally closes by itself on reset; this covers a waived step afterwards
+    states: ['recovery', 'false_alarm'],
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      const missing = ctx.pendingRequired();
+      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${missing.join(', ')}`);
+      if (ctx.s.state === 'false_alarm' && !ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first');
+      ctx.close('closed', p.notes || 'fire incident complete');
+      ctx.dutyLog('closed', { outcome: d(ctx).outcome ?? 'serious_fire' });
+      if (d(ctx).outcome !== 'false_alarm') ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
+    },
+  }),
+};
+
+export const fireProcedure: ProcedureDef = {
+  kind: 'fire_alarm',
+  states: FIRE_STATES,
+  finalStates: ['closed'],
+  steps: FIRE_STEPS.map((key) => ({ key, required: key === 'acknowledge' || key === 'verify' || key === 'panel_reset' })),
+  timers: FIRE_TIMERS,
+  unskippable: ['acknowledge', 'approve_119', 'panel_reset'],
+  actions,
+  config: FireConfig,
+  manual: { roles: CONTROL, payload: ManualReport },
+
+  triggerFor(src: EventSource) {
+    return src.event.type === 'fire.alarm' ? src.deviceId : null;
+  },
+  // one open fire incident per panel; further zones append
+  dedupKeyFor(t: Trigger) {
+    return t.source === 'device' ? t.deviceId : null;
+  },
+  wants(s: IncidentSnapshot, src: EventSource) {
+    const t = src.event.type;
+    if (src.deviceId === s.deviceId) return t === 'fire.reset' || t === 'fire.silenced';
+    return t === 'elevator.recalled' && src.buildingId === s.buildingId && Boolean(dataOf(s).recall);
+  },
+
+  open(ctx: Ctx, t: Trigger) {
+    const ctxData = t.context ?? {};
+    const cfg = ctx.s.data.cfg as FireConfig;
+    const data: FireData = {
+      cfg,
+      source: t.source === 'manual' ? 'manual' : 'device',
+      zones: [],
+      location: null,
+      address: ctxData.address ?? '',
+      lobbyFloor: ctxData.lobbyFloor ?? cfg.defaultLobbyFloor,
+      elevators: ctxData.elevators ? ctxData.elevators.map((e) => ({ deviceId: e.deviceId, car: e.car ?? null })) : null,
+      outcome: null,
+    };
+    if (t.source === 'device') {
+      if (t.event.type !== 'fire.alarm') ctx.fail('HUB_ERR_BAD_REQUEST', `${t.event.type} does not open a fire incident`);
+      data.zones.push({ zone: t.event.data.zone, floor: t.event.data.floor, detector: t.event.data.detector, at: ctx.now });
+      ctx.s.floor = t.event.data.floor;
+    } else if (t.source === 'manual') {
+      const p = t.payload as z.infer<typeof ManualReport>;
+      data.location = p.location;
+      ctx.s.floor = p.floor;
+      if (p.notes || p.reportedBy) ctx.log('note', { reportedBy: p.reportedBy ?? null }, p.notes);
+    } else {
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'only fire.alarm or a person opens a fire incident');
+    }
+    ctx.s.data = data as unknown as Json;
+    ctx.s.title = title(data);
+    ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'fire_alarm', floor: ctx.s.floor });
+    // NFPA 72 PAS: acknowledge within 15 s
+    ctx.startTimer('ack', cfg.ackMs);
+  },
+
+  onRepeat(ctx, t) {
+    if (t.source !== 'device' || t.event.type !== 'fire.alarm') return;
+    const data = d(ctx);
+    data.zones.push({ zone: t.event.data.zone, floor: t.event.data.floor, detector: t.event.data.detector, at: ctx.now });
+    if (ctx.s.state === 'false_alarm') {
+      // a new alarm after a false-alarm verdict is investigated again, not swallowed
+      ctx.flag('alarm_after_false_alarm', ctx.s.deviceId, { zone: t.event.data.zone });
+      data.outcome = null;
+      ctx.setRequired('special_report', false, 'reinvestigation');
+      ctx.startTimer('verify', data.cfg.verifyMs);
+      ctx.to('verifying', 'new alarm while awaiting reset: verify again');
+    }
+  },
+
+  onEvent(ctx, input) {
+    const e = input.event;
+    if (e.type === 'fire.reset') recordPanelReset(ctx, 'panel', '');
+    else if (e.type === 'elevator.recalled') {
+      const car = findCar(ctx, input.deviceId);
+      if (car) confirmCar(ctx, car, 'arrived');
+    }
+  },
+
+  onCommandResult(ctx, input) {
+    const car = findCar(ctx, input.deviceId, input.corr);
+    if (!car) return;
+    if (input.ok) confirmCar(ctx, car, 'command_ok');
+    else if (car.status === 'sent') {
+      car.status = 'failed';
+      car.flaggedAt = ctx.now;
+      ctx.flag('recall_failed', car.deviceId, { expired: input.expired ?? false });
+    }
+  },
+
+  onTimer(ctx, key) {
+    const data = d(ctx);
+    if (key === 'ack') {
+      ctx.escalate('ack_overdue', { targetMs: data.cfg.ackMs });
+      // NFPA 72 PAS: not acknowledged in 15 s → general alarm immediately
+      enterGeneralAlarm(ctx, 'ack_timeout', 'not acknowledged within 15 s');
+    } else if (key === 'verify') {
+      // PROCEDURES.md §2.2: not verified within 180 s → treated as confirmed (general alarm)
+      ctx.skip('verify', 'not verified in time — treated as confirmed');
+      enterGeneralAlarm(ctx, 'unverified', 'not verified within 180 s');
+    } else if (key === 'recall_confirm') {
+      const r = data.recall;
+      if (!r) return;
+      const late = r.cars.filter((c) => c.status === 'sent');
+      for (const c of late) {
+        c.status = 'flagged';
+        c.flaggedAt = ctx.now;
+        ctx.flag('recall_unconfirmed', c.deviceId, { car: c.car });
+      }
+      if (r.broadcast && r.cars.length === 0) ctx.flag('recall_unconfirmed', null, { buildingId: ctx.s.buildingId });
+      if (late.length || (r.broadcast && r.cars.length === 0)) ctx.notify(['operator', 'supervisor'], 'recall_unconfirmed', { cars: late.map((c) => c.deviceId) });
+    }
+  },
+};

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { INCIDENT_KINDS } from '../../../contracts/domain.js';
+import {
+  DUTY_KEYS,
+  ESCALATION_REASONS,
+  FLAG_CODES,
+  NOTIFY_KEYS,
+  TIMELINE_TYPES,
+  addWorkingDays,
+  allProcedures,
+  changedRows,
+  decide,
+  describeProcedure,
+  dueTimers,
+  isWorkingDay,
+  nextDueAt,
+  open,
+  type IncidentSnapshot,
+  type Input,
+} from '../../../services/core/procedure.js';
+import {
+  ESCALATION_LABELS,
+  FLAG_LABELS,
+  NOTIFY_LABELS,
+  PROCEDURE_LABELS,
+  TIMELINE_LABELS,
+  procedureLabel,
+  renderDuty,
+  renderTimeline,
+} from '../../../services/core/i18n-procedures.js';
+import { Sim, T0, SEC, MIN, deviceTrigger, ev, expectErr, frontdesk, must, operator, supervisor } from './helpers.js';
+
+const cst = (y: number, m: number, d: number, h: number, min = 0) => Date.UTC(y, m - 1, d, h - 8, min);
+const endOfDayCst = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d, 15, 59, 59, 999);
+const entrapment = () => deviceTrigger('lift-a1', 'elevator', ev('elevator.entrapment', { car: 'A1', floor: 7 }));
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+describe('working days (seed 001 §五: 回访 ≤ 2 working days)', () => {
+  it('counts Monday–Friday in China Standard Time', () => {
+    expect(addWorkingDays(cst(2025, 1, 6, 10), 2)).toBe(endOfDayCst(2025, 1, 8)); // Mon → Wed
+    expect(addWorkingDays(cst(2025, 1, 9, 16), 2)).toBe(endOfDayCst(2025, 1, 13)); // Thu → Mon
+    expect(addWorkingDays(cst(2025, 1, 10, 15), 2)).toBe(endOfDayCst(2025, 1, 14)); // Fri → Tue
+    expect(addWorkingDays(cst(2025, 1, 11, 9), 2)).toBe(endOfDayCst(2025, 1, 14)); // Sat → Tue
+    expect(addWorkingDays(cst(2025, 1, 12, 22), 2)).toBe(endOfDayCst(2025, 1, 14)); // Sun → Tue
+    expect(addWorkingDays(cst(2025, 1, 10, 15), 1)).toBe(endOfDayCst(2025, 1, 13)); // Fri → Mon
+  });
+
+  it('uses the local date, not UTC (Monday 07:00 CST is still Sunday in UTC)', () => {
+    expect(addWorkingDays(cst(2025, 1, 13, 7), 2)).toBe(endOfDayCst(2025, 1, 15));
+    expect(isWorkingDay(cst(2025, 1, 13, 7))).toBe(true);
+    expect(isWorkingDay(cst(2025, 1, 12, 23))).toBe(false);
+  });
+
+  it('skips listed holidays and counts 调休 make-up days', () => {
+    // 2025-01-28..2025-02-04 Spring Festival; Sunday 2025-01-26 is a make-up working day
+    const holidays = ['2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31', '2025-02-03', '2025-02-04'];
+    expect(addWorkingDays(cst(2025, 1, 27, 10), 2, { holidays })).toBe(endOfDayCst(2025, 2, 6));
+    expect(addWorkingDays(cst(2025, 1, 25, 10), 1, { extraWorkdays: ['2025-01-26'] })).toBe(endOfDayCst(2025, 1, 26));
+  });
+
+  it('honours another time zone', () => {
+    // Friday 23:30 in UTC+0 is Friday → Tuesday end of day UTC
+    expect(addWorkingDays(Date.UTC(2025, 0, 10, 23, 30), 2, { tzOffsetMinutes: 0 })).toBe(Date.UTC(2025, 0, 14, 23, 59, 59, 999));
+  });
+});
+
+describe('engine — purity and generic rules', () => {
+  it('never mutates the snapshot it is given; JSON round-trips decide the same', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    const frozen = deepFreeze(structuredClone(sim.s));
+    const input: Input = { type: 'action', action: 'acknowledge', actor: operator, payload: {} };
+    const a = must(decide(frozen, input, T0 + 5 * SEC));
+    const b = must(decide(JSON.parse(JSON.stringify(frozen)) as IncidentSnapshot, input, T0 + 5 * SEC));
+    expect(a).toEqual(b);
+    expect(frozen.state).toBe('awaiting_ack');
+    expect(JSON.parse(JSON.stringify(a.next))).toEqual(a.next);
+  });
+
+  it('validates role, then state, then payload', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    expectErr(sim.tryAct(frontdesk, 'confirm_release', { headcount: 'x' }), 'HUB_ERR_FORBIDDEN');
+    expectErr(sim.tryAct(operator, 'confirm_release', { headcount: 'x' }), 'HUB_ERR_CONFLICT');
+    sim.act(operator, 'acknowledge', {});
+    expectErr(sim.tryAct(operator, 'confirm_release', { headcount: 'x' }), 'HUB_ERR_BAD_REQUEST');
+  });
+
+  it('refuses system inputs for actions that need a person', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    expectErr(sim.try({ type: 'system', action: 'acknowledge', payload: {} }), 'HUB_ERR_FORBIDDEN');
+  });
+
+  it('every accepted input leaves at least one timeline entry with who and when', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    const inputs: Input[] = [
+      { type: 'action', action: 'acknowledge', actor: operator, payload: {} },
+      { type: 'device_event', deviceId: 'lift-a1', event: ev('elevator.fault', { code: 'E1' }) },
+      { type: 'action', action: 'recontact', actor: operator, payload: {} },
+      { type: 'command_result', corr: 'unrelated', ok: true },
+      { type: 'repeat_trigger', trigger: entrapment() },
+      { type: 'action', action: 'add_note', actor: frontdesk, payload: { text: 'hi' } },
+    ];
+    for (const input of inputs) {
+      sim.now += SEC;
+      const r = sim.apply(input);
+      expect(r.timeline.length, input.type).toBeGreaterThan(0);
+      for (const t of r.timeline) {
+        expect(t.at).toBe(sim.now);
+        expect(t.actor).toBeTruthy();
+        expect(TIMELINE_TYPES).toContain(t.type);
+      }
+    }
+    expect(sim.timeline.find((t) => t.type === 'note')).toMatchObject({ actorType: 'user', actor: 'fd-1', message: 'hi' });
+    expect(sim.timeline.find((t) => t.type === 'device_event')).toMatchObject({ actorType: 'device', actor: 'lift-a1' });
+  });
+
+  it('skip_step: operators skip optional steps; supervisors may waive required ones, never unskippable ones', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'nope', reason: 'x' }), 'HUB_ERR_BAD_REQUEST');
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'call_120' }), 'HUB_ERR_BAD_REQUEST');
+    sim.act(operator, 'skip_step', { step: 'call_120', reason: '无人受伤' });
+    expect(sim.step('call_120')).toMatchObject({ status: 'skipped', notes: '无人受伤', doneBy: 'user:op-1' });
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'call_120', reason: 'again' }), 'HUB_ERR_CONFLICT');
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'dispatch_security', reason: 'x' }), 'HUB_ERR_FORBIDDEN');
+    sim.act(supervisor, 'skip_step', { step: 'dispatch_security', reason: '保安全部在火警现场' });
+    expect(sim.timelineOf('step_skipped').at(-1)?.data).toEqual({ step: 'dispatch_security', required: true });
+    expectErr(sim.tryAct(supervisor, 'skip_step', { step: 'release', reason: 'x' }), 'HUB_ERR_CONFLICT', /cannot be skipped/);
+  });
+
+  it('closed incidents refuse everything except notes', () => {
+    const sim = new Sim('device_fault', { source: 'link', siteId: 's', buildingId: 'b', deviceId: 'p', deviceClass: 'fire-panel', cause: 'offline', since: T0 });
+    sim.act(operator, 'acknowledge', {});
+    sim.apply({ type: 'device_status', deviceId: 'p', state: 'online' });
+    sim.act(operator, 'close', { resolution: 'ok' });
+    expectErr(sim.tryAct(operator, 'dispatch_maintenance', { party: 'vendor' }), 'HUB_ERR_CONFLICT', /closed/);
+    expectErr(sim.try({ type: 'device_status', deviceId: 'p', state: 'lost' }), 'HUB_ERR_CONFLICT');
+    expectErr(sim.try({ type: 'command_result', corr: 'c', ok: true }), 'HUB_ERR_CONFLICT');
+    expect(sim.act(operator, 'add_note', { text: 'post-mortem done' }).timeline[0]?.type).toBe('note');
+  });
+
+  it('a late repeating timer fires once and re-arms in the future (no burst after a restart)', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    sim.act(operator, 'acknowledge', {});
+    sim.now = T0 + 23 * MIN; // hub was down; due at +5 min
+    expect(dueTimers(sim.s, sim.now)).toEqual(['recontact']);
+    const r = sim.apply({ type: 'timer', key: 'recontact' });
+    expect(r.timeline[0]?.data).toMatchObject({ timer: 'recontact', overdueMs: 18 * MIN });
+    expect(sim.timer('recontact')?.dueAt).toBe(T0 + 28 * MIN);
+    expect(dueTimers(sim.s, sim.now)).toEqual([]);
+    expect(nextDueAt(sim.s)).toBe(T0 + 28 * MIN);
+  });
+
+  it('changedRows lists only steps and timers that changed', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    const before = sim.s;
+    sim.act(operator, 'acknowledge', {});
+    const rows = changedRows(before, sim.s);
+    expect(rows.steps.map((s) => s.key)).toEqual(['acknowledge']);
+    expect(rows.timers.map((t) => [t.key, t.status])).toEqual([['ack', 'cancelled'], ['recontact', 'running']]);
+  });
+
+  it('bad configuration overrides are refused; corr ids stay within 64 characters', () => {
+    expectErr(open('elevator_entrapment', entrapment(), T0, { id: 'x', config: { ackMs: -5 } }), 'HUB_ERR_BAD_REQUEST');
+    const id = '123e4567-e89b-12d3-a456-426614174000';
+    const r = must(open('fire_alarm', deviceTrigger('p', 'fire-panel', ev('fire.alarm', { zone: 'z', floor: 1, detector: 'heat' }), { elevators: [{ deviceId: 'l1' }] }), T0, { id }));
+    const s = must(decide(r.next, { type: 'timer', key: 'ack' }, T0 + 15 * SEC));
+    const cmd = s.effects.find((e) => e.type === 'send_command');
+    expect(cmd && cmd.type === 'send_command' ? cmd.corr.length : 99).toBeLessThanOrEqual(64);
+    expect(cmd && cmd.type === 'send_command' ? cmd.corr : '').toContain(id);
+  });
+});
+
+describe('i18n — zh-CN and en for everything', () => {
+  it('labels every state, step, action and timer of every procedure', () => {
+    for (const kind of INCIDENT_KINDS) {
+      const d = describeProcedure(kind);
+      const L = PROCEDURE_LABELS[kind];
+      const check = (table: Record<string, readonly [string, string]>, keys: readonly string[], what: string) => {
+        for (const k of keys) {
+          const l = table[k];
+          expect(l, `${kind} ${what} ${k}`).toBeDefined();
+          expect(l![0].length, `${kind} ${what} ${k} zh`).toBeGreaterThan(0);
+          expect(l![1].length, `${kind} ${what} ${k} en`).toBeGreaterThan(0);
+          expect(/[\u4e00-\u9fff]/.test(l![0]), `${kind} ${what} ${k} zh is Chinese`).toBe(true);
+        }
+      };
+      check(L.states, d.states, 'state');
+      check(L.steps, d.steps.map((s) => s.key), 'step');
+      check(L.timers, d.timers, 'timer');
+      for (const a of d.actions) expect(procedureLabel(kind, 'action', a.action), `${kind} action ${a.action}`).not.toBe(a.action);
+    }
+  });
+
+  it('labels every timeline type, notification, escalation, flag and duty entry', () => {
+    for (const k of TIMELINE_TYPES) expect(TIMELINE_LABELS[k]).toHaveLength(2);
+    for (const k of NOTIFY_KEYS) expect(NOTIFY_LABELS[k]).toHaveLength(2);
+    for (const k of ESCALATION_REASONS) expect(ESCALATION_LABELS[k]).toHaveLength(2);
+    for (const k of FLAG_CODES) expect(FLAG_LABELS[k]).toHaveLength(2);
+    for (const k of DUTY_KEYS) expect(renderDuty('fire_alarm', k, { title: 't' })).toMatch(/火警.* \/ .*Fire alarm/);
+  });
+
+  it('renders timeline entries in both locales with localized parameters', () => {
+    const item = { type: 'state_changed' as const, data: { from: 'awaiting_ack', to: 'in_progress' }, message: '' };
+    expect(renderTimeline('elevator_entrapment', item, 'zh-CN')).toBe('状态变更:待接警 → 救援中');
+    expect(renderTimeline('elevator_entrapment', item, 'en')).toBe('State: Awaiting acknowledgement → Rescue in progress');
+    expect(renderDuty('elevator_entrapment', 'escalated', { title: 'A1', reason: 'ack_overdue' })).toBe('【电梯困人】A1 已上报主管:超时未接警 / [Elevator entrapment] A1 escalated: Not acknowledged in time');
+  });
+
+  it('every procedure is registered once per incident kind', () => {
+    expect(allProcedures().map((p) => p.kind).sort()).toEqual([...INCIDENT_KINDS].sort());
+  });
+});

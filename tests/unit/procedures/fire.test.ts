@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import { routeDeviceEvent, triggerKindFor } from '../../../services/core/procedure.js';
+import { Sim, T0, SEC, MIN, admin, deviceTrigger, ev, expectErr, frontdesk, operator, supervisor } from './helpers.js';
+
+const PANEL = 'panel-a';
+const ELEVATORS = [
+  { deviceId: 'lift-a1', car: 'A1' },
+  { deviceId: 'lift-a2', car: 'A2' },
+  { deviceId: 'lift-a3', car: 'A3' },
+];
+const ctx = { elevators: ELEVATORS, lobbyFloor: 1, address: '北京市朝阳区示例路1号A座' };
+const alarm = (c: object = ctx) => deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z12', floor: 12, detector: 'smoke' }), c);
+const openFire = (c?: object) => new Sim('fire_alarm', alarm(c));
+
+function toGeneralAlarm() {
+  const sim = openFire();
+  sim.act(operator, 'acknowledge', {});
+  sim.act(operator, 'verify', { outcome: 'serious_fire', verifiedBy: '保安 刘', location: '12F 电梯厅' });
+  return sim;
+}
+
+describe('fire alarm — acknowledge and verify', () => {
+  it('opens from fire.alarm with a 15 s ack target; only ack, verify and panel reset required so far', () => {
+    const sim = openFire();
+    expect(sim.s).toMatchObject({ kind: 'fire_alarm', state: 'awaiting_ack', severity: 100, floor: 12, dedupKey: PANEL });
+    expect(sim.timer('ack')).toMatchObject({ dueAt: T0 + 15 * SEC, status: 'running' });
+    expect(sim.s.steps.filter((s) => s.required).map((s) => s.key)).toEqual(['acknowledge', 'verify', 'panel_reset']);
+  });
+
+  it('acknowledged in time → verifying with 180 s from acknowledgement', () => {
+    const sim = openFire();
+    sim.advance(10 * SEC);
+    sim.act(operator, 'acknowledge', {});
+    expect(sim.s.state).toBe('verifying');
+    expect(sim.timer('verify')).toMatchObject({ dueAt: T0 + 190 * SEC, status: 'running' });
+    expect(sim.effectsOf('escalate')).toHaveLength(0);
+  });
+
+  it('not acknowledged in 15 s → escalated and general alarm (NFPA 72 positive alarm sequence)', () => {
+    const sim = openFire();
+    expect(sim.advance(15 * SEC - 1)).toHaveLength(0);
+    const fired = sim.advance(1);
+    expect(sim.effectsOf('escalate', fired).map((e) => e.reason)).toEqual(['ack_overdue', 'general_alarm']);
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.s.data.generalAlarmReason).toBe('ack_timeout');
+    expect(sim.effectsOf('send_command', fired)).toHaveLength(3);
+    // the late acknowledgement is still recorded
+    sim.act(operator, 'acknowledge', {});
+    expect(sim.step('acknowledge').status).toBe('done');
+    expect(sim.s.state).toBe('general_alarm');
+  });
+
+  it('not verified within 180 s → treated as confirmed: general alarm', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'dispatch_verifier', { person: '保安 刘' });
+    expect(sim.advance(180 * SEC - 1)).toHaveLength(0);
+    const fired = sim.advance(1);
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.step('verify')).toMatchObject({ status: 'skipped' });
+    expect(sim.s.data.generalAlarmReason).toBe('unverified');
+    expect(sim.effectsOf('escalate', fired)).toEqual([expect.objectContaining({ reason: 'general_alarm', params: { reason: 'unverified' } })]);
+    expect(sim.effectsOf('notify', fired).map((n) => n.key)).toEqual(expect.arrayContaining(['general_alarm', 'approval_119_needed']));
+    for (const k of ['interlocks_auto', 'approve_119', 'call_119', 'elevator_recall', 'evacuation', 'seal_scene', 'special_report']) {
+      expect(sim.step(k).required, k).toBe(true);
+    }
+  });
+
+  it('refuses the front desk and actions out of order', () => {
+    const sim = openFire();
+    expectErr(sim.tryAct(frontdesk, 'acknowledge', {}), 'HUB_ERR_FORBIDDEN');
+    expectErr(sim.tryAct(operator, 'verify', { outcome: 'small_fire' }), 'HUB_ERR_CONFLICT', /awaiting_ack/);
+    sim.act(operator, 'acknowledge', {});
+    expectErr(sim.tryAct(operator, 'verify', { outcome: 'smoky' }), 'HUB_ERR_BAD_REQUEST');
+    expectErr(sim.tryAct(supervisor, 'approve_119', {}), 'HUB_ERR_CONFLICT', /verifying/);
+  });
+});
+
+describe('fire alarm — false alarm', () => {
+  it('needs its cause (GB 25201 §5.3)', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    expectErr(sim.tryAct(operator, 'verify', { outcome: 'false_alarm' }), 'HUB_ERR_BAD_REQUEST', /cause/);
+    expectErr(sim.tryAct(operator, 'verify', { outcome: 'false_alarm', cause: '   ' }), 'HUB_ERR_BAD_REQUEST', /cause/);
+  });
+
+  it('cause recorded, then the panel reset closes it', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发感烟探测器' });
+    expect(sim.s.state).toBe('false_alarm');
+    expect(sim.timer('verify')?.status).toBe('cancelled');
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    sim.advance(2 * MIN);
+    const r = sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
+    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+    expect(sim.step('panel_reset')).toMatchObject({ status: 'done', doneBy: `device:${PANEL}` });
+    expect(r.effects.filter((e) => e.type === 'duty_log').map((e) => (e.type === 'duty_log' ? e.key : ''))).toEqual(['closed']);
+    expect(sim.s.data.cause).toBe('厨房油烟触发感烟探测器');
+  });
+
+  it('a panel reset recorded by the operator also closes it', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '施工粉尘' });
+    sim.act(operator, 'record_panel_reset', {});
+    expect(sim.s.open).toBe(false);
+  });
+
+  it('a new alarm while awaiting reset sends it back to verification', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '误触' });
+    sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    expect(sim.s.state).toBe('verifying');
+    expect(sim.timer('verify')?.status).toBe('running');
+    expect(sim.effectsOf('flag').map((f) => f.code)).toEqual(['alarm_after_false_alarm']);
+    expect((sim.s.data.zones as unknown[]).length).toBe(2);
+  });
+
+  it('a panel reset before verification is flagged and does not close anything', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.event(PANEL, ev('fire.reset', {}));
+    expect(sim.s.state).toBe('verifying');
+    expect(sim.effectsOf('flag').map((f) => f.code)).toEqual(['reset_before_verification']);
+  });
+
+  it('standing down a general alarm as false alarm is a supervisor decision; recalled cars must come back first', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.advance(180 * SEC);
+    expect(sim.s.state).toBe('general_alarm');
+    expectErr(sim.tryAct(operator, 'verify', { outcome: 'false_alarm', cause: '探测器故障' }), 'HUB_ERR_FORBIDDEN');
+    sim.act(supervisor, 'verify', { outcome: 'false_alarm', cause: '探测器故障' });
+    expect(sim.s.state).toBe('false_alarm');
+    expect(sim.step('approve_119').required).toBe(false);
+    sim.event(PANEL, ev('fire.reset', {}));
+    expect(sim.s.open).toBe(true); // three cars still recalled
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
+    expect(sim.s.open).toBe(true);
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
+    expect(sim.s).toMatchObject({ open: false, state: 'closed' });
+  });
+  it('a stood-down alarm whose cars cannot all be returned closes once a supervisor waives the step', () => {
+    const sim = openFire({ lobbyFloor: 1 }); // elevator list unknown: building-wide recall
+    sim.advance(15 * SEC);
+    sim.act(supervisor, 'verify', { outcome: 'false_alarm', cause: '探测器积尘' });
+    sim.act(operator, 'acknowledge', {}); // the late acknowledgement must still be recorded
+    sim.event(PANEL, ev('fire.reset', {}));
+    expect(sim.s.state).toBe('false_alarm');
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'elevators_returned', reason: 'x' }), 'HUB_ERR_FORBIDDEN');
+    sim.act(supervisor, 'skip_step', { step: 'elevators_returned', reason: '物业工程部逐台检查已恢复' });
+    const r = sim.act(supervisor, 'close', {});
+    expect(sim.s.open).toBe(false);
+    expect(r.effects.some((e) => e.type === 'special_report')).toBe(false);
+  });
+});
+
+describe('fire alarm — small fire', () => {
+  it('extinguished and security notified → recovery; report + reset; supervisor closes', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'small_fire', location: '12F 垃圾桶' });
+    expect(sim.s.state).toBe('small_fire');
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    sim.act(operator, 'record_extinguished', { by: '保安 刘' });
+    expect(sim.s.state).toBe('small_fire');
+    sim.act(operator, 'notify_security', { person: '秩序维护部 班长' });
+    expect(sim.s.state).toBe('recovery');
+    expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /special_report|panel_reset/);
+    sim.act(operator, 'file_report', { summary: '烟头引燃垃圾桶,已扑灭' });
+    sim.event(PANEL, ev('fire.reset', {}));
+    expectErr(sim.tryAct(operator, 'close', {}), 'HUB_ERR_FORBIDDEN');
+    const r = sim.act(supervisor, 'close', {});
+    expect(sim.s.open).toBe(false);
+    expect(r.effects.map((e) => e.type)).toEqual(expect.arrayContaining(['duty_log', 'special_report']));
+    // none of the serious-fire steps were needed
+    expect(sim.step('call_119').status).toBe('skipped');
+  });
+
+  it('a small-fire verdict after the general alarm already sounded keeps the serious path', () => {
+    const sim = openFire();
+    sim.advance(15 * SEC);
+    sim.act(operator, 'verify', { outcome: 'small_fire' });
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.step('extinguish').required).toBe(false);
+    expect(sim.step('call_119').required).toBe(true);
+  });
+
+  it('a small fire can be escalated to serious', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'small_fire' });
+    sim.act(operator, 'escalate_to_serious', { reason: '火势蔓延' });
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.effectsOf('send_command')).toHaveLength(3);
+  });
+});
+
+describe('fire alarm — serious fire', () => {
+  it('general alarm recalls every elevator of the building to the lobby, with corr and expiry', () => {
+    const sim = toGeneralAlarm();
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.step('general_alarm').status).toBe('done');
+    const cmds = sim.effectsOf('send_command');
+    expect(cmds.map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
+    expect(new Set(cmds.map((c) => c.corr)).size).toBe(3);
+    for (const c of cmds) expect(c).toMatchObject({ name: 'recall', data: { floor: 1 }, expiresAt: T0 + 60 * SEC });
+    expect(sim.timer('recall_confirm')?.dueAt).toBe(T0 + 60 * SEC);
+    expect(sim.timelineOf('command_sent')).toHaveLength(3);
+  });
+
+  it('tracks each car’s confirmation; a car silent for 60 s is flagged', () => {
+    const sim = toGeneralAlarm();
+    const [c1, c2] = sim.effectsOf('send_command');
+    sim.advance(20 * SEC);
+    sim.event('lift-a1', ev('elevator.recalled', { floor: 1 }), 'elevator');
+    sim.apply({ type: 'command_result', corr: c2!.corr, ok: true, deviceId: 'lift-a2' });
+    const fired = sim.advance(40 * SEC);
+    expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'recall_unconfirmed', deviceId: 'lift-a3' })]);
+    expect(sim.effectsOf('notify', fired)).toEqual([expect.objectContaining({ key: 'recall_unconfirmed' })]);
+    const cars = (sim.s.data.recall as { cars: { deviceId: string; status: string }[] }).cars;
+    expect(cars.map((c) => [c.deviceId, c.status])).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'flagged']]);
+    expect(sim.step('elevator_recall').status).toBe('pending');
+    expect(c1).toBeDefined();
+    // security checks the last car by hand
+    expectErr(sim.tryAct(operator, 'confirm_car_recalled', { deviceId: 'lift-a3' }), 'HUB_ERR_BAD_REQUEST');
+    sim.act(operator, 'confirm_car_recalled', { deviceId: 'lift-a3', notes: '保安到首层确认 A3 已停靠开门' });
+    expect(sim.step('elevator_recall').status).toBe('done');
+  });
+
+  it('a refused or expired recall is flagged at once', () => {
+    const sim = toGeneralAlarm();
+    const [c1] = sim.effectsOf('send_command');
+    sim.apply({ type: 'command_result', corr: c1!.corr, ok: false, expired: true });
+    expect(sim.effectsOf('flag')).toEqual([expect.objectContaining({ code: 'recall_failed', deviceId: 'lift-a1' })]);
+  });
+
+  it('119 only after supervisor approval, with address, location and what is burning', () => {
+    const sim = toGeneralAlarm();
+    expectErr(sim.tryAct(operator, 'approve_119', {}), 'HUB_ERR_FORBIDDEN');
+    const call = { address: ctx.address, fireLocation: '12层电梯厅', burning: '装修材料' };
+    expectErr(sim.tryAct(operator, 'record_119_call', call), 'HUB_ERR_CONFLICT', /approval/);
+    sim.act(supervisor, 'approve_119', { notes: '经理同意' });
+    expect(sim.step('approve_119')).toMatchObject({ status: 'done', doneBy: 'user:sup-1' });
+    expect(sim.effectsOf('notify').map((n) => n.key)).toContain('approved_119');
+    expectErr(sim.tryAct(operator, 'record_119_call', { address: ctx.address, fireLocation: '12层' }), 'HUB_ERR_BAD_REQUEST', /burning/);
+    sim.act(operator, 'record_119_call', call);
+    expect(sim.step('call_119')).toMatchObject({ status: 'done', data: expect.objectContaining(call) });
+    expect(sim.effectsOf('duty_log').map((d) => d.key)).toContain('call_119');
+    expect(sim.effectsOf('duty_log').find((d) => d.key === 'call_119')?.text).toContain('装修材料');
+    // a supervisor cannot waive the approval
+    expectErr(sim.tryAct(supervisor, 'skip_step', { step: 'approve_119', reason: 'x' }), 'HUB_ERR_CONFLICT');
+  });
+
+  it('full serious path: interlocks, evacuation, sealing, report with photos, reset, cars back one by one, close', () => {
+    const sim = toGeneralAlarm();
+    for (const c of sim.effectsOf('send_command')) sim.apply({ type: 'command_result', corr: c.corr, ok: true });
+    expect(sim.step('elevator_recall').status).toBe('done');
+    sim.act(operator, 'confirm_interlocks_auto', {});
+    sim.act(supervisor, 'approve_119', {});
+    sim.act(operator, 'record_119_call', { address: ctx.address, fireLocation: '12F', burning: '电缆' });
+    expectErr(sim.tryAct(operator, 'record_evacuation', {}), 'HUB_ERR_BAD_REQUEST');
+    sim.act(operator, 'record_evacuation', { announcement: true });
+    sim.act(operator, 'record_scene_sealed', { posts: '12F 楼梯口 2 人, 首层大堂 1 人' });
+    expectErr(sim.tryAct(operator, 'declare_fire_out', { notes: 'out' }), 'HUB_ERR_FORBIDDEN');
+    expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-a1' }), 'HUB_ERR_CONFLICT', /general_alarm/);
+    sim.act(supervisor, 'declare_fire_out', { notes: '消防队确认明火扑灭' });
+    expect(sim.s.state).toBe('recovery');
+    expectErr(sim.tryAct(operator, 'file_report', { summary: '...' }), 'HUB_ERR_BAD_REQUEST', /attachments/);
+    sim.act(operator, 'file_report', { summary: '12F 电缆井起火', attachmentIds: ['att-1', 'att-2'] });
+    sim.act(operator, 'record_panel_reset', {});
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
+    expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-a1' }), 'HUB_ERR_CONFLICT', /already/);
+    expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /elevators_returned/);
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
+    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([['lift-a1', true], ['lift-a2', true], ['lift-a3', true]]);
+    const r = sim.act(admin, 'close', {});
+    expect(sim.s.open).toBe(false);
+    expect(r.effects.map((e) => e.type)).toEqual(expect.arrayContaining(['special_report', 'duty_log']));
+  });
+
+  it('unknown elevator list → one building-wide recall, cars tracked as they answer', () => {
+    const sim = openFire({ lobbyFloor: 0 });
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'serious_fire' });
+    const [cmd] = sim.effectsOf('send_command');
+    expect(cmd).toMatchObject({ target: { buildingId: 'bldg-a', deviceClass: 'elevator' }, data: { floor: 0 } });
+    sim.event('lift-x', ev('elevator.recalled', { floor: 0 }), 'elevator');
+    expect((sim.s.data.recall as { cars: unknown[] }).cars).toHaveLength(1);
+    expect(sim.step('elevator_recall').status).toBe('done');
+  });
+
+  it('a building without elevators skips the recall steps', () => {
+    const sim = openFire({ elevators: [] });
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'serious_fire' });
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    expect(sim.step('elevator_recall').status).toBe('skipped');
+    expect(sim.step('elevators_returned').status).toBe('skipped');
+  });
+
+  it('routes elevator.recalled from the building to the fire incident; supervisory/trouble open device faults instead', () => {
+    const sim = toGeneralAlarm();
+    const src = { siteId: 'site-1', buildingId: 'bldg-a', deviceId: 'lift-a2', deviceClass: 'elevator' as const, event: ev('elevator.recalled', { floor: 1 }) };
+    expect(routeDeviceEvent(src, [sim.s], T0)).toEqual([expect.objectContaining({ op: 'decide', incidentId: sim.s.id })]);
+    expect(routeDeviceEvent({ ...src, buildingId: 'bldg-b' }, [sim.s], T0)).toEqual([]);
+    const panel = { siteId: 'site-1', buildingId: 'bldg-a', deviceId: PANEL, deviceClass: 'fire-panel' as const };
+    expect(triggerKindFor({ ...panel, event: ev('fire.alarm', { zone: 'Z1', floor: 1, detector: 'manual' }) })).toBe('fire_alarm');
+    expect(triggerKindFor({ ...panel, event: ev('fire.trouble', { zone: 'Z1', code: 'E12' }) })).toBe('device_fault');
+    expect(triggerKindFor({ ...panel, event: ev('fire.supervisory', { zone: 'Z1' }) })).toBe('device_fault');
+    expect(triggerKindFor({ ...panel, event: ev('fire.silenced', {}) })).toBeNull();
+  });
+
+  it('a manual fire report by an operator opens the same procedure', () => {
+    const sim = Sim.manual('fire_alarm', operator, { floor: 3, location: '3F 配电间', reportedBy: '业主电话' }, ctx);
+    expect(sim.s).toMatchObject({ state: 'awaiting_ack', floor: 3 });
+    expect(() => Sim.manual('fire_alarm', frontdesk, { floor: 3, location: 'x' })).toThrow(/FORBIDDEN/);
+  });
+});
