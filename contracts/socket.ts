@@ -32,6 +32,16 @@ export interface DeviceEventPush {
   data: Record<string, unknown>;
 }
 
+/** An escalation, reminder or flag for the roles in `to` (sent only to sockets of those roles). */
+export interface IncidentNoticePush {
+  incidentId: string;
+  kind: string;
+  to: string[];
+  key: string;
+  params: Record<string, unknown>;
+  at: number;
+}
+
 /** Server → client events of the /control-room namespace. */
 export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
@@ -39,12 +49,14 @@ export interface ControlRoomEvents {
   'device:event': (e: DeviceEventPush) => void;
   'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
+  'incident:notify': (e: IncidentNoticePush) => void;
 }
 
 /** Server → client events of the /front-desk namespace. */
 export interface FrontDeskEvents {
   'visit:requested': (e: { id: string; [k: string]: unknown }) => void;
   'visit:updated': (e: { id: string; [k: string]: unknown }) => void;
+  'incident:notify': (e: IncidentNoticePush) => void;
 }
 
 export const NAMESPACES = { controlRoom: '/control-room', frontDesk: '/front-desk' } as const;

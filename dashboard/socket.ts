@@ -75,6 +75,8 @@ export class LivePush {
         }
       });
       nsp.on('connection', (socket: Socket) => {
+        // per-role rooms: notices go only to the roles they are for
+        void socket.join(`role:${(socket.data as { user: AuthUser }).user.role}`);
         socket.on('sync', async (ack: unknown) => {
           if (typeof ack !== 'function') return;
           try {
@@ -105,6 +107,12 @@ export class LivePush {
     });
     bus.on('incident.opened', this, (e) => void cr.emit('incident:opened', e));
     bus.on('incident.updated', this, (e) => void cr.emit('incident:updated', e));
+    bus.on('incident.notify', this, (e) => {
+      for (const ns of [NAMESPACES.controlRoom, NAMESPACES.frontDesk]) {
+        const rooms = [...new Set([...e.to, 'admin'])].map((r) => `role:${r}`);
+        io.of(ns).to(rooms).emit('incident:notify', e);
+      }
+    });
     bus.on('visit.requested', this, (e) => {
       fd.emit('visit:requested', e);
     });

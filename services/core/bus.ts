@@ -23,6 +23,16 @@ export interface CommandUpdate {
   result: Record<string, unknown> | null;
 }
 
+export interface IncidentNotice {
+  incidentId: string;
+  kind: string;
+  to: string[];
+  /** i18n key: a NotifyKey, `escalated.<reason>` or `flag.<code>` (services/core/i18n-procedures.ts) */
+  key: string;
+  params: Record<string, unknown>;
+  at: number;
+}
+
 export interface BusEvents {
   /** An accepted, de-duplicated and stored device event. `seq` is the stored row id. */
   'device.event': { device: DeviceRef; event: DeviceEvent; receivedAt: number };
@@ -34,6 +44,8 @@ export interface BusEvents {
   /** Domain notifications for the live push (incidents, visits); payload is the public view. */
   'incident.opened': { id: string; kind: string; [k: string]: unknown };
   'incident.updated': { id: string; kind: string; [k: string]: unknown };
+  /** escalations, reminders and flags for people in the given roles (toasts, sound) */
+  'incident.notify': IncidentNotice;
   'visit.requested': { id: string; [k: string]: unknown };
   'visit.updated': { id: string; [k: string]: unknown };
 }

@@ -56,13 +56,14 @@ export class CommandService {
     deviceId: string,
     name: N,
     data: CommandData<N>,
-    opts: { ttlMs: number; incidentId?: string; visitId?: string },
+    opts: { ttlMs: number; incidentId?: string; visitId?: string; corr?: string },
   ): Promise<CommandUpdate> {
     const device = this.registry.get(deviceId);
     if (!device) throw errors.deviceUnknown(`no device ${deviceId}`);
     const parsed = COMMAND_DATA[name].safeParse(data);
     if (!parsed.success) throw errors.badRequest(`bad ${name} data: ${parsed.error.message}`);
-    const corr = randomUUID();
+    const corr = opts.corr ?? randomUUID();
+    if (corr.length > 64) throw errors.badRequest('corr longer than 64 characters (CONTRACT.md)');
     const sentAt = this.now();
     const expiresAt = sentAt + opts.ttlMs;
     const incidentId = opts.incidentId ?? null;

@@ -147,6 +147,18 @@ export class DeviceRegistry {
     return d;
   }
 
+  /**
+   * In/out of service as the procedures decide (an elevator stays out of service after an
+   * entrapment until the contractor signs it fit, PROCEDURES.md §1.6). Kept in meta.outOfService.
+   */
+  async setService(id: string, inService: boolean, reason: string): Promise<void> {
+    const d = this.devices.get(id);
+    if (!d) return;
+    const { outOfService: _old, ...rest } = d.meta;
+    d.meta = inService ? rest : { ...rest, outOfService: { reason, since: Date.now() } };
+    await this.db.device.update({ where: { id }, data: { meta: d.meta as object } });
+  }
+
   /** Returns true when the state actually changed (so callers push only changes). */
   setState(id: string, state: OnlineState, ts: number): boolean {
     const d = this.devices.get(id);
