@@ -38,7 +38,7 @@ export interface AppDeps {
   telemetry: TelemetryStore;
   health: () => Promise<z.infer<typeof HealthView>>;
   /** extra route plugins from domain services (procedures, visits, records) */
-  plugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  plugins?: Array<(app: FastifyInstance) => unknown>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { auth: deps.auth });
   await app.register(deviceRoutes, { registry: deps.registry, db: deps.db, rejections: deps.rejections });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });
-  for (const p of deps.plugins ?? []) await app.register(p);
+  for (const p of deps.plugins ?? []) await app.register(async (scoped) => void (await p(scoped)));
 
   // The browser UI: the built dashboard when present, else the static live page.
   const root = fs.existsSync(path.join(DASHBOARD_DIST, 'index.html')) ? DASHBOARD_DIST : DASHBOARD_STATIC;

@@ -9,12 +9,16 @@ import { applyMigrations } from '../../prisma/migrate.js';
 import { AuthService } from '../auth/service.js';
 import { EventBus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
+import type { IncidentKind } from '../../contracts/domain.js';
 import { createPrisma, startEmbeddedPostgres, type Db, type EmbeddedPg } from '../core/db.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
 import { EventStore } from '../devices/ingest.js';
 import { DeviceRegistry } from '../devices/registry.js';
+import { IncidentService } from '../incidents/service.js';
+import { incidentRoutes } from '../incidents/routes.js';
+import { visitRoutes, visitView } from '../visitors/routes.js';
 import { createTelemetryStore } from '../telemetry/store.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 import { buildApp } from './app.js';
@@ -24,6 +28,8 @@ export interface HubStartOptions {
   now?: () => number;
   /** extra work after the hub is listening (e.g. the demo fleet); stopped first on stop() */
   onStarted?: (hub: Hub) => Promise<{ stop(): Promise<void> } | void>;
+  /** per-kind procedure target overrides (e.g. shorter timers in drills) */
+  incidentConfig?: Partial<Record<IncidentKind, Record<string, unknown>>>;
 }
 
 export class Hub {
@@ -36,6 +42,7 @@ export class Hub {
   events!: EventStore;
   broker!: Broker;
   commands!: CommandService;
+  incidents!: IncidentService;
   live!: LivePush;
   app!: FastifyInstance;
   rejections: RejectionCounter;
@@ -116,6 +123,17 @@ export class Hub {
     this.commands = new CommandService(this.db, this.broker, this.registry, bus, log.child({ mod: 'commands' }), this.now);
     await this.commands.start();
     this.stops.push(() => this.commands.stop());
+    this.incidents = new IncidentService({
+      db: this.db,
+      bus,
+      registry: this.registry,
+      commands: this.commands,
+      log: log.child({ mod: 'incidents' }),
+      now: this.now,
+      ...(opts.incidentConfig ? { config: opts.incidentConfig } : {}),
+    });
+    await this.incidents.start();
+    this.stops.push(() => this.incidents.stop());
 
     // 5. HTTP + live push
     this.app = await buildApp({
@@ -126,13 +144,21 @@ export class Hub {
       rejections: this.rejections,
       telemetry: this.telemetry,
       health: () => this.health(),
+      plugins: [
+        (app) => app.register(incidentRoutes, { incidents: this.incidents }),
+        (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
+      ],
     });
     this.live = new LivePush({
       auth: this.auth,
       bus,
       log: log.child({ mod: 'live' }),
       throttleMs: config.socketThrottleMs,
-      snapshot: { devices: () => this.registry.all().map((d) => this.registry.view(d)) },
+      snapshot: {
+        devices: () => this.registry.all().map((d) => this.registry.view(d)),
+        incidents: () => this.incidents.list({ state: 'open', limit: 500 }),
+        visits: async () => (await this.db.visit.findMany({ where: { OR: [{ state: { in: ['requested', 'unreachable', 'approved', 'opened', 'failed'] } }, { enteredAt: { not: null }, leftAt: null }] }, orderBy: { requestedAt: 'desc' }, take: 500 })).map((v) => visitView(v, this.now())),
+      },
     });
     this.live.attach(this.app.server);
     this.broker.attachWebSocket(this.app.server);

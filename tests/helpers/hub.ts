@@ -8,7 +8,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import type { DeviceClass } from '../../contracts/domain.js';
 import { loadConfig } from '../../services/core/config.js';
 import { createLogger } from '../../services/core/logger.js';
-import { Hub } from '../../services/hub/hub.js';
+import { Hub, type HubStartOptions } from '../../services/hub/hub.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_PASSWORD = 'admin-test-pass';
@@ -24,7 +24,7 @@ export interface TestHub {
   restart(extraEnv?: Record<string, string>): Promise<void>;
 }
 
-export async function startTestHub(opts: { env?: Record<string, string>; db?: TestDatabase } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { env?: Record<string, string>; db?: TestDatabase; now?: () => number; incidentConfig?: HubStartOptions['incidentConfig'] } = {}): Promise<TestHub> {
   const db = opts.db ?? (await createTestDatabase());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-hub-'));
   const env: Record<string, string> = {
@@ -41,7 +41,11 @@ export async function startTestHub(opts: { env?: Record<string, string>; db?: Te
   };
   const boot = async (extra: Record<string, string> = {}) => {
     const config = loadConfig({ ...env, ...extra });
-    return Hub.start(config, { log: createLogger(config.logLevel, 'test-hub') });
+    return Hub.start(config, {
+      log: createLogger(config.logLevel, 'test-hub'),
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
+    });
   };
   const t: TestHub = {
     hub: await boot(),
@@ -143,4 +147,14 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 5000, what = 'co
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Start real simulated devices (SDK + simulators) for provisioned devices against the test hub. */
+export async function startSims(t: TestHub, list: Provisioned[], simConfig: Record<string, unknown> = { floorTravelMs: 40, doorMs: 40 }) {
+  const { startDevices } = await import('../../devices/runtime.js');
+  return startDevices(
+    list.map((d) => ({ id: d.id, secret: d.secret, site: d.site, building: d.building, class: d.class, floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] })),
+    // fast cars so drills take milliseconds; telemetry once so the hub knows each car's floor
+    { url: t.mqttUrl, intervalMs: 60_000, keepalive: 5, simConfig: () => simConfig },
+  );
 }
