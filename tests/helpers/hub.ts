@@ -9,6 +9,7 @@ import type { DeviceClass } from '../../contracts/domain.js';
 import { loadConfig } from '../../services/core/config.js';
 import { createLogger } from '../../services/core/logger.js';
 import { Hub, type HubStartOptions } from '../../services/hub/hub.js';
+import type { SimulatorConfig } from '../../devices/simulators/index.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_PASSWORD = 'admin-test-pass';
@@ -150,7 +151,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 5000, what = 'co
 }
 
 /** Start real simulated devices (SDK + simulators) for provisioned devices against the test hub. */
-export async function startSims(t: TestHub, list: Provisioned[], simConfig: Record<string, unknown> = { floorTravelMs: 40, doorMs: 40 }) {
+export async function startSims(t: TestHub, list: Provisioned[], simConfig: SimulatorConfig = { elevator: { floorTravelMs: 40, doorMs: 40 } }) {
   const { startDevices } = await import('../../devices/runtime.js');
   return startDevices(
     list.map((d) => ({ id: d.id, secret: d.secret, site: d.site, building: d.building, class: d.class, floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] })),
