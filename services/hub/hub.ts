@@ -17,6 +17,7 @@ import { CommandService } from '../devices/commands.js';
 import { EventStore } from '../devices/ingest.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
+import type { LinkPolicy } from '../devices/machine.js';
 import { incidentRoutes } from '../incidents/routes.js';
 import { visitRoutes, visitView } from '../visitors/routes.js';
 import { createTelemetryStore } from '../telemetry/store.js';
@@ -30,6 +31,8 @@ export interface HubStartOptions {
   onStarted?: (hub: Hub) => Promise<{ stop(): Promise<void> } | void>;
   /** per-kind procedure target overrides (e.g. shorter timers in drills) */
   incidentConfig?: Partial<Record<IncidentKind, Record<string, unknown>>>;
+  /** offline debounce / flapping thresholds for life-safety devices */
+  linkPolicy?: LinkPolicy;
 }
 
 export class Hub {
@@ -131,6 +134,7 @@ export class Hub {
       log: log.child({ mod: 'incidents' }),
       now: this.now,
       ...(opts.incidentConfig ? { config: opts.incidentConfig } : {}),
+      ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
     });
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());

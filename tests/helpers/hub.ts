@@ -25,7 +25,7 @@ export interface TestHub {
   restart(extraEnv?: Record<string, string>): Promise<void>;
 }
 
-export async function startTestHub(opts: { env?: Record<string, string>; db?: TestDatabase; now?: () => number; incidentConfig?: HubStartOptions['incidentConfig'] } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { env?: Record<string, string>; db?: TestDatabase; now?: () => number; incidentConfig?: HubStartOptions['incidentConfig']; linkPolicy?: HubStartOptions['linkPolicy'] } = {}): Promise<TestHub> {
   const db = opts.db ?? (await createTestDatabase());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-hub-'));
   const env: Record<string, string> = {
@@ -46,6 +46,7 @@ export async function startTestHub(opts: { env?: Record<string, string>; db?: Te
       log: createLogger(config.logLevel, 'test-hub'),
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
+      ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
     });
   };
   const t: TestHub = {
