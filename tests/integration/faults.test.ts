@@ -8,7 +8,7 @@ import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js'
 import { api, provision, seedPlace, startSims, startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
-let sims: StartedDevice[] = [];
+const sims: StartedDevice[] = [];
 beforeAll(async () => {
   t = await startTestHub({ linkPolicy: { offlineDebounceMs: 300, flapThreshold: 5, flapWindowMs: 60_000 } });
   await seedPlace(t);
