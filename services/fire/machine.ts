@@ -143,7 +143,12 @@ function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmR
   sendRecall(ctx);
 }
 
-/** PROCEDURES.md §2.5 / seed 000 §2.1.2.5 e: recall every elevator (消防联动), track each car. */
+/**
+ * PROCEDURES.md §2.5 / seed 000 §2.1.2.5 e: recall every elevator of the building (消防联动,
+ * GB 50116 §4.7), track each car. Sent once per incident: at open for a panel alarm (ASME A17.1
+ * §2.27.3.2, Phase I recall is initiated by the fire alarm itself), at general alarm for a
+ * phoned-in report. Idempotent via `data.recall`: the general alarm never sends a second recall.
+ */
 function sendRecall(ctx: Ctx): void {
   const data = d(ctx);
   if (data.recall) return;
@@ -168,6 +173,45 @@ function sendRecall(ctx: Ctx): void {
     ctx.setRequired('elevators_returned', true, 'elevators were recalled');
     ctx.startTimer('recall_confirm', data.cfg.recallConfirmMs);
   }
+}
+
+/**
+ * A further panel alarm while cars are already back in service (after a false-alarm verdict or
+ * in recovery) recalls those cars again: every fire alarm initiates Phase I recall (ASME A17.1
+ * §2.27.3.2). Cars still recalled are not sent anything new.
+ */
+function recallReturnedCars(ctx: Ctx): void {
+  const data = d(ctx);
+  const r = data.recall;
+  if (!r) return;
+  const back = r.cars.filter((c) => c.status === 'returned');
+  if (back.length === 0) return;
+  const expiryMs = data.cfg.recallExpiryMs;
+  for (const c of back) {
+    c.corr = ctx.corr('rc');
+    c.status = 'sent';
+    c.confirmedAt = null;
+    c.confirmedBy = null;
+    c.flaggedAt = null;
+    c.returnedAt = null;
+    ctx.effect({ type: 'send_command', corr: c.corr, target: { deviceId: c.deviceId }, name: 'recall', data: { floor: r.floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+  }
+  // the cars must be returned (one by one) again before the incident can close
+  reopenStep(ctx, 'elevators_returned', 'cars recalled again by a new alarm');
+  ctx.startTimer('recall_confirm', data.cfg.recallConfirmMs);
+}
+
+/** A step that a new alarm makes necessary again goes back to pending (required), on the record. */
+function reopenStep(ctx: Ctx, key: FireStep, why: string): void {
+  const st = ctx.step(key);
+  if (st.status !== 'pending') {
+    const was = st.status;
+    st.status = 'pending';
+    st.doneBy = null;
+    st.doneAt = null;
+    ctx.log('step_required', { step: key, required: true, reopened: was }, why);
+  }
+  ctx.setRequired(key, true, why);
 }
 
 function findCar(ctx: Ctx, deviceId: string | undefined, corr?: string): CarRecall | undefined {
@@ -391,7 +435,8 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
   }),
   confirm_car_recalled: act({
     roles: CONTROL,
-    states: ['general_alarm', 'recovery', 'false_alarm'],
+    // a panel alarm recalls the cars at open, so they are confirmed while still verifying
+    states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm'],
     step: 'elevator_recall',
     available: (s) => Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || dataOf(s).recall?.broadcast),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
@@ -466,6 +511,9 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
       const car = d(ctx).recall?.cars.find((c) => c.deviceId === p.deviceId);
       if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', `${p.deviceId} was not recalled`);
       if (car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already back in service`);
+      // PROCEDURES.md §2.7: panel reset, then the cars back one by one — a car returned while the
+      // panel is still in alarm would be in service during a possibly real fire
+      if (!ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first: the cars stay recalled while the alarm is active');
       car.status = 'returned';
       car.returnedAt = ctx.now;
       ctx.effect({ type: 'device_service', deviceId: car.deviceId, inService: true, reason: 'returned to service after fire recall' });
@@ -527,7 +575,10 @@ export const fireProcedure: ProcedureDef = {
       location: null,
       address: ctxData.address ?? '',
       lobbyFloor: ctxData.lobbyFloor ?? cfg.defaultLobbyFloor,
-      elevators: ctxData.elevators ? ctxData.elevators.map((e) => ({ deviceId: e.deviceId, car: e.car ?? null })) : null,
+      // only this building's cars are recalled (消防联动 is per building, PROCEDURES.md §2.5)
+      elevators: ctxData.elevators
+        ? ctxData.elevators.filter((e) => e.buildingId === undefined || e.buildingId === ctx.s.buildingId).map((e) => ({ deviceId: e.deviceId, car: e.car ?? null }))
+        : null,
       outcome: null,
     };
     if (t.source === 'device') {
@@ -547,12 +598,22 @@ export const fireProcedure: ProcedureDef = {
     ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'fire_alarm', floor: ctx.s.floor });
     // NFPA 72 PAS: acknowledge within 15 s
     ctx.startTimer('ack', cfg.ackMs);
+    // A panel alarm recalls every car at once (Phase I emergency recall is initiated by the fire
+    // alarm itself, ASME A17.1 §2.27.3.2; 消防联动, GB 50116 §4.7): the cars must not wait for
+    // verification. A phoned-in report recalls them only when it becomes a general alarm.
+    if (t.source === 'device') sendRecall(ctx);
   },
 
   onRepeat(ctx, t) {
     if (t.source !== 'device' || t.event.type !== 'fire.alarm') return;
     const data = d(ctx);
     data.zones.push({ zone: t.event.data.zone, floor: t.event.data.floor, detector: t.event.data.detector, at: ctx.now });
+    // every panel alarm initiates the recall (ASME A17.1 §2.27.3.2): a no-op while the cars are
+    // still recalled; cars already returned to service are recalled again
+    sendRecall(ctx);
+    recallReturnedCars(ctx);
+    // the panel is in alarm again: an earlier reset no longer counts (GB 25201: reset after the cause is known)
+    if (ctx.isDone('panel_reset')) reopenStep(ctx, 'panel_reset', 'new alarm after the panel was reset');
     if (ctx.s.state === 'false_alarm') {
       // a new alarm after a false-alarm verdict is investigated again, not swallowed
       ctx.flag('alarm_after_false_alarm', ctx.s.deviceId, { zone: t.event.data.zone });

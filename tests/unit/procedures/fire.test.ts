@@ -12,6 +12,9 @@ const ctx = { elevators: ELEVATORS, lobbyFloor: 1, address: '北京市朝阳区�
 const alarm = (c: object = ctx) => deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z12', floor: 12, detector: 'smoke' }), c);
 const openFire = (c?: object) => new Sim('fire_alarm', alarm(c));
 
+/** [deviceId, status] of every tracked car */
+const cars = (sim: Sim) => (sim.s.data.recall as { cars: { deviceId: string; status: string }[] }).cars.map((c) => [c.deviceId, c.status]);
+
 function toGeneralAlarm() {
   const sim = openFire();
   sim.act(operator, 'acknowledge', {});
@@ -20,11 +23,19 @@ function toGeneralAlarm() {
 }
 
 describe('fire alarm — acknowledge and verify', () => {
-  it('opens from fire.alarm with a 15 s ack target; only ack, verify and panel reset required so far', () => {
+  it('opens from fire.alarm with a 15 s ack target and recalls every car of the building at once', () => {
     const sim = openFire();
     expect(sim.s).toMatchObject({ kind: 'fire_alarm', state: 'awaiting_ack', severity: 100, floor: 12, dedupKey: PANEL });
     expect(sim.timer('ack')).toMatchObject({ dueAt: T0 + 15 * SEC, status: 'running' });
-    expect(sim.s.steps.filter((s) => s.required).map((s) => s.key)).toEqual(['acknowledge', 'verify', 'panel_reset']);
+    // ASME A17.1 §2.27.3.2: Phase I recall is initiated by the fire alarm itself (消防联动, GB 50116 §4.7)
+    const cmds = sim.effectsOf('send_command');
+    expect(cmds.map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
+    for (const c of cmds) expect(c).toMatchObject({ name: 'recall', data: { floor: 1 }, expiresAt: T0 + 60 * SEC });
+    expect(sim.timer('recall_confirm')).toMatchObject({ dueAt: T0 + 60 * SEC, status: 'running' });
+    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'sent'], ['lift-a3', 'sent']]);
+    // the recalled cars must come back before the incident can close
+    expect(sim.s.steps.filter((s) => s.required).map((s) => s.key)).toEqual(['acknowledge', 'verify', 'panel_reset', 'elevators_returned']);
+    expect(sim.step('elevator_recall')).toMatchObject({ status: 'pending', required: false });
   });
 
   it('acknowledged in time → verifying with 180 s from acknowledgement', () => {
@@ -43,7 +54,11 @@ describe('fire alarm — acknowledge and verify', () => {
     expect(sim.effectsOf('escalate', fired).map((e) => e.reason)).toEqual(['ack_overdue', 'general_alarm']);
     expect(sim.s.state).toBe('general_alarm');
     expect(sim.s.data.generalAlarmReason).toBe('ack_timeout');
-    expect(sim.effectsOf('send_command', fired)).toHaveLength(3);
+    // the cars were recalled at the alarm; the general alarm does not send a second recall
+    expect(sim.effectsOf('send_command', fired)).toHaveLength(0);
+    expect(sim.effectsOf('send_command')).toHaveLength(3);
+    expect(sim.step('elevator_recall').required).toBe(true);
+    expect(sim.timer('recall_confirm')?.dueAt).toBe(T0 + 60 * SEC);
     // the late acknowledgement is still recorded
     sim.act(operator, 'acknowledge', {});
     expect(sim.step('acknowledge').status).toBe('done');
@@ -54,9 +69,14 @@ describe('fire alarm — acknowledge and verify', () => {
     const sim = openFire();
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'dispatch_verifier', { person: '保安 刘' });
-    expect(sim.advance(180 * SEC - 1)).toHaveLength(0);
+    // meanwhile the cars recalled at the alarm and still silent at 60 s are flagged (PROCEDURES.md §2.5)
+    const early = sim.advance(180 * SEC - 1);
+    expect(early.map((e) => e.type)).toEqual(['flag', 'flag', 'flag', 'notify']);
+    expect(sim.effectsOf('flag', early).map((f) => [f.code, f.deviceId])).toEqual(ELEVATORS.map((e) => ['recall_unconfirmed', e.deviceId]));
+    expect(sim.s.state).toBe('verifying');
     const fired = sim.advance(1);
     expect(sim.s.state).toBe('general_alarm');
+    expect(sim.effectsOf('send_command', fired)).toHaveLength(0);
     expect(sim.step('verify')).toMatchObject({ status: 'skipped' });
     expect(sim.s.data.generalAlarmReason).toBe('unverified');
     expect(sim.effectsOf('escalate', fired)).toEqual([expect.objectContaining({ reason: 'general_alarm', params: { reason: 'unverified' } })]);
@@ -84,27 +104,71 @@ describe('fire alarm — false alarm', () => {
     expectErr(sim.tryAct(operator, 'verify', { outcome: 'false_alarm', cause: '   ' }), 'HUB_ERR_BAD_REQUEST', /cause/);
   });
 
-  it('cause recorded, then the panel reset closes it', () => {
+  it('drill: alarm → recall of the building’s cars → per-car confirmations → false alarm with cause → reset → cars back one by one → closed', () => {
     const sim = openFire();
+    const cmds = sim.effectsOf('send_command');
+    expect(cmds.map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
+    sim.advance(8 * SEC);
+    sim.event('lift-a1', ev('elevator.recalled', { floor: 1 }), 'elevator');
+    sim.apply({ type: 'command_result', corr: cmds[1]!.corr, ok: true, deviceId: 'lift-a2' });
     sim.act(operator, 'acknowledge', {});
+    expect(sim.step('elevator_recall').status).toBe('pending');
+    sim.event('lift-a3', ev('elevator.recalled', { floor: 1 }), 'elevator');
+    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'confirmed']]);
+    expect(sim.step('elevator_recall').status).toBe('done');
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发感烟探测器' });
     expect(sim.s.state).toBe('false_alarm');
     expect(sim.timer('verify')?.status).toBe('cancelled');
-    expect(sim.effectsOf('send_command')).toHaveLength(0);
-    sim.advance(2 * MIN);
-    const r = sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
-    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+    expect(sim.effectsOf('send_command')).toHaveLength(3);
+    // the cars stay recalled while the panel is in alarm (PROCEDURES.md §2.7: reset, then cars back)
+    expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-a1' }), 'HUB_ERR_CONFLICT', /reset the panel/);
+    sim.advance(2 * MIN); // recall_confirm fires at 60 s: every car answered, nothing flagged
+    expect(sim.effectsOf('flag')).toHaveLength(0);
+    sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
     expect(sim.step('panel_reset')).toMatchObject({ status: 'done', doneBy: `device:${PANEL}` });
+    expect(sim.s).toMatchObject({ state: 'false_alarm', open: true }); // three cars still recalled
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
+    expect(sim.s.open).toBe(true);
+    const r = sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
+    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([['lift-a2', true], ['lift-a1', true], ['lift-a3', true]]);
+    expect(sim.step('elevators_returned')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
     expect(r.effects.filter((e) => e.type === 'duty_log').map((e) => (e.type === 'duty_log' ? e.key : ''))).toEqual(['closed']);
+    expect(r.effects.some((e) => e.type === 'special_report')).toBe(false);
     expect(sim.s.data.cause).toBe('厨房油烟触发感烟探测器');
   });
 
-  it('a panel reset recorded by the operator also closes it', () => {
+  it('with nothing recalled (a building without elevators) the panel reset recorded by the operator closes it', () => {
+    const sim = openFire({ ...ctx, elevators: [] });
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    expect(sim.step('elevators_returned').status).toBe('skipped');
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '施工粉尘' });
+    sim.act(operator, 'record_panel_reset', {});
+    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+  });
+
+  it('does not close before the recalled cars are back, unless a supervisor waives the step', () => {
     const sim = openFire();
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '施工粉尘' });
     sim.act(operator, 'record_panel_reset', {});
-    expect(sim.s.open).toBe(false);
+    expect(sim.s).toMatchObject({ state: 'false_alarm', open: true });
+    expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /elevators_returned/);
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
+    expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-b1' }), 'HUB_ERR_BAD_REQUEST', /not recalled/);
+    expect(sim.s.open).toBe(true);
+    // A3 cannot be returned (taken over by the contractor): only a supervisor may waive the step
+    expectErr(sim.tryAct(operator, 'skip_step', { step: 'elevators_returned', reason: 'x' }), 'HUB_ERR_FORBIDDEN');
+    sim.act(supervisor, 'skip_step', { step: 'elevators_returned', reason: 'A3 由维保单位接管,暂停使用' });
+    expectErr(sim.tryAct(operator, 'close', {}), 'HUB_ERR_FORBIDDEN');
+    const r = sim.act(supervisor, 'close', {});
+    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+    expect(sim.step('elevators_returned')).toMatchObject({ status: 'skipped', doneBy: 'user:sup-1' });
+    expect(sim.effectsOf('device_service').map((e) => e.deviceId)).toEqual(['lift-a1', 'lift-a2']);
+    expect(r.effects.some((e) => e.type === 'special_report')).toBe(false);
   });
 
   it('a new alarm while awaiting reset sends it back to verification', () => {
@@ -164,7 +228,9 @@ describe('fire alarm — small fire', () => {
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'small_fire', location: '12F 垃圾桶' });
     expect(sim.s.state).toBe('small_fire');
-    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    // the cars were recalled at the alarm; a small fire sends nothing more
+    expect(sim.effectsOf('send_command')).toHaveLength(3);
+    expect(sim.step('elevators_returned').required).toBe(true);
     sim.act(operator, 'record_extinguished', { by: '保安 刘' });
     expect(sim.s.state).toBe('small_fire');
     sim.act(operator, 'notify_security', { person: '秩序维护部 班长' });
@@ -173,6 +239,9 @@ describe('fire alarm — small fire', () => {
     sim.act(operator, 'file_report', { summary: '烟头引燃垃圾桶,已扑灭' });
     sim.event(PANEL, ev('fire.reset', {}));
     expectErr(sim.tryAct(operator, 'close', {}), 'HUB_ERR_FORBIDDEN');
+    expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /elevators_returned/);
+    for (const e of ELEVATORS) sim.act(operator, 'return_elevator', { deviceId: e.deviceId });
+    expect(sim.step('elevators_returned').status).toBe('done');
     const r = sim.act(supervisor, 'close', {});
     expect(sim.s.open).toBe(false);
     expect(r.effects.map((e) => e.type)).toEqual(expect.arrayContaining(['duty_log', 'special_report']));
@@ -193,15 +262,18 @@ describe('fire alarm — small fire', () => {
     const sim = openFire();
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'small_fire' });
-    sim.act(operator, 'escalate_to_serious', { reason: '火势蔓延' });
+    const r = sim.act(operator, 'escalate_to_serious', { reason: '火势蔓延' });
     expect(sim.s.state).toBe('general_alarm');
+    // recalled at the alarm already: no second recall
+    expect(sim.effectsOf('send_command', r.effects)).toHaveLength(0);
     expect(sim.effectsOf('send_command')).toHaveLength(3);
   });
 });
 
 describe('fire alarm — serious fire', () => {
-  it('general alarm recalls every elevator of the building to the lobby, with corr and expiry', () => {
+  it('after the general alarm the cars stay on the one recall sent at the alarm (lobby, corr and expiry per car)', () => {
     const sim = toGeneralAlarm();
+    expect(sim.s.data.recall).toMatchObject({ sentAt: T0, floor: 1, broadcast: false });
     expect(sim.s.state).toBe('general_alarm');
     expect(sim.step('general_alarm').status).toBe('done');
     const cmds = sim.effectsOf('send_command');
@@ -285,8 +357,10 @@ describe('fire alarm — serious fire', () => {
 
   it('unknown elevator list → one building-wide recall, cars tracked as they answer', () => {
     const sim = openFire({ lobbyFloor: 0 });
+    expect(sim.effectsOf('send_command')).toHaveLength(1); // sent at the alarm
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'serious_fire' });
+    expect(sim.effectsOf('send_command')).toHaveLength(1);
     const [cmd] = sim.effectsOf('send_command');
     expect(cmd).toMatchObject({ target: { buildingId: 'bldg-a', deviceClass: 'elevator' }, data: { floor: 0 } });
     sim.event('lift-x', ev('elevator.recalled', { floor: 0 }), 'elevator');
@@ -319,5 +393,109 @@ describe('fire alarm — serious fire', () => {
     const sim = Sim.manual('fire_alarm', operator, { floor: 3, location: '3F 配电间', reportedBy: '业主电话' }, ctx);
     expect(sim.s).toMatchObject({ state: 'awaiting_ack', floor: 3 });
     expect(() => Sim.manual('fire_alarm', frontdesk, { floor: 3, location: 'x' })).toThrow(/FORBIDDEN/);
+  });
+});
+
+describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; 消防联动 GB 50116 §4.7)', () => {
+  it('recalls only the cars of the alarm’s building given in context.elevators', () => {
+    const sim = openFire({
+      ...ctx,
+      elevators: [
+        { deviceId: 'lift-a1', buildingId: 'bldg-a', car: 'A1' },
+        { deviceId: 'lift-a2', car: 'A2' },
+        { deviceId: 'lift-b1', buildingId: 'bldg-b', car: 'B1' },
+      ],
+    });
+    expect(sim.effectsOf('send_command').map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-a2' }]);
+    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'sent']]);
+    // a car of another building is neither counted nor confirmable here
+    sim.event('lift-b1', ev('elevator.recalled', { floor: 1 }), 'elevator');
+    expect(cars(sim)).toHaveLength(2);
+    expectErr(sim.tryAct(operator, 'confirm_car_recalled', { deviceId: 'lift-b1', notes: '误报' }), 'HUB_ERR_BAD_REQUEST', /not recalled/);
+  });
+
+  it('tracks each car from the alarm on: confirmations while verifying, a car silent for 60 s flagged', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    const [c1] = sim.effectsOf('send_command');
+    sim.advance(20 * SEC);
+    sim.apply({ type: 'command_result', corr: c1!.corr, ok: true, deviceId: 'lift-a1' });
+    sim.event('lift-a2', ev('elevator.recalled', { floor: 1 }), 'elevator');
+    expect(sim.advance(40 * SEC - 1)).toHaveLength(0);
+    const fired = sim.advance(1);
+    expect(sim.s.state).toBe('verifying');
+    expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'recall_unconfirmed', deviceId: 'lift-a3' })]);
+    expect(sim.effectsOf('notify', fired)).toEqual([expect.objectContaining({ key: 'recall_unconfirmed', params: expect.objectContaining({ cars: ['lift-a3'] }) })]);
+    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'flagged']]);
+    sim.act(operator, 'confirm_car_recalled', { deviceId: 'lift-a3', notes: '保安到首层确认 A3 已停靠开门' });
+    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'confirmed']]);
+    expect(sim.step('elevator_recall')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
+  });
+
+  it('a manual (phoned-in) report recalls nothing until it becomes a general alarm', () => {
+    const sim = Sim.manual('fire_alarm', operator, { floor: 3, location: '3F 配电间', reportedBy: '业主电话' }, ctx);
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    expect(sim.s.data.recall).toBeUndefined();
+    expect(sim.timer('recall_confirm')).toBeUndefined();
+    expect(sim.step('elevators_returned').required).toBe(false);
+    sim.act(operator, 'acknowledge', {});
+    sim.advance(30 * SEC);
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+    sim.act(operator, 'verify', { outcome: 'serious_fire', location: '3F 配电间' });
+    expect(sim.s.state).toBe('general_alarm');
+    expect(sim.effectsOf('send_command').map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
+    expect(sim.timer('recall_confirm')).toMatchObject({ dueAt: T0 + 90 * SEC, status: 'running' });
+    expect(sim.step('elevators_returned').required).toBe(true);
+  });
+
+  it('a manual report found to be a false alarm closes on the panel reset: no car was recalled', () => {
+    const sim = Sim.manual('fire_alarm', operator, { floor: 3, location: '3F 配电间' }, ctx);
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '业主误将蒸汽当作烟雾' });
+    sim.act(operator, 'record_panel_reset', {});
+    expect(sim.s).toMatchObject({ state: 'closed', open: false });
+    expect(sim.effectsOf('send_command')).toHaveLength(0);
+  });
+
+  it('a new panel alarm after a false-alarm verdict recalls again the cars already returned, and needs a new reset', () => {
+    const sim = openFire();
+    const first = sim.effectsOf('send_command')[0]!.corr;
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '误触' });
+    sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
+    sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
+    sim.advance(1 * MIN); // A2, A3 never answered: flagged
+    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    expect(sim.s.state).toBe('verifying');
+    const again = sim.effectsOf('send_command', r.effects);
+    expect(again.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }]);
+    expect(again[0]!.corr).not.toBe(first);
+    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'flagged'], ['lift-a3', 'flagged']]);
+    expect(sim.timer('recall_confirm')).toMatchObject({ dueAt: T0 + 2 * MIN, status: 'running' });
+    expect(sim.step('panel_reset')).toMatchObject({ status: 'pending', required: true });
+    expect(sim.step('elevators_returned')).toMatchObject({ status: 'pending', required: true });
+  });
+
+  it('a new panel alarm in recovery after every car was returned reopens the return step', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'small_fire' });
+    sim.act(operator, 'record_extinguished', { by: '保安 刘' });
+    sim.act(operator, 'notify_security', {});
+    sim.act(operator, 'file_report', { summary: '烟头引燃垃圾桶' });
+    sim.event(PANEL, ev('fire.reset', {}));
+    for (const e of ELEVATORS) sim.act(operator, 'return_elevator', { deviceId: e.deviceId });
+    expect(sim.step('elevators_returned').status).toBe('done');
+    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z12', floor: 12, detector: 'smoke' }), ctx) });
+    expect(sim.effectsOf('send_command', r.effects).map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
+    expect(sim.step('elevators_returned')).toMatchObject({ status: 'pending', required: true, doneBy: null });
+    expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /panel_reset|elevators_returned/);
+  });
+
+  it('a repeated panel alarm while the cars are still recalled sends nothing new', () => {
+    const sim = openFire();
+    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    expect(sim.effectsOf('send_command', r.effects)).toHaveLength(0);
+    expect(sim.effectsOf('send_command')).toHaveLength(3);
   });
 });
