@@ -47,6 +47,8 @@ export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
   telemetry: (e: TelemetryEvent) => void;
   'device:event': (e: DeviceEventPush) => void;
+  /** several events accepted in the same instant, in arrival order (bursts) */
+  'device:events': (e: DeviceEventPush[]) => void;
   'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:notify': (e: IncidentNoticePush) => void;

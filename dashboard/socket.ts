@@ -7,7 +7,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Role } from '../contracts/domain.js';
-import { NAMESPACES, type ControlRoomEvents, type FrontDeskEvents, type TelemetryEvent } from '../contracts/socket.js';
+import { NAMESPACES, type ControlRoomEvents, type DeviceEventPush, type FrontDeskEvents, type TelemetryEvent } from '../contracts/socket.js';
 import type { DeviceView } from '../contracts/api.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
 import type { AuthService, AuthUser } from '../services/auth/service.js';
@@ -102,8 +102,19 @@ export class LivePush {
       cr.emit('device:status', { ...device, state, ts });
     });
     bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry({ ...device, ts, metrics }, (ev) => cr.emit('telemetry', ev)));
+    // Events accepted in the same event-loop turn go out as one frame: under a burst (an
+    // outage makes every device talk at once) browsers get a few large frames instead of
+    // thousands of small ones; a lone event still goes out at once, as `device:event`.
+    let batch: DeviceEventPush[] = [];
     bus.on('device.event', this, ({ device, event, receivedAt }) => {
-      cr.emit('device:event', { ...device, id: event.id, type: event.type, ts: event.ts, receivedAt, data: event.data as Record<string, unknown> });
+      batch.push({ ...device, id: event.id, type: event.type, ts: event.ts, receivedAt, data: event.data as Record<string, unknown> });
+      if (batch.length > 1) return;
+      setImmediate(() => {
+        const out = batch;
+        batch = [];
+        if (out.length === 1) cr.emit('device:event', out[0]!);
+        else cr.emit('device:events', out);
+      });
     });
     bus.on('incident.opened', this, (e) => void cr.emit('incident:opened', e));
     bus.on('incident.updated', this, (e) => void cr.emit('incident:updated', e));

@@ -30,7 +30,7 @@ beforeAll(async () => {
   sims = [...(await startSims(t, [ic])), ...(await startSims(t, [ic2], { intercom: { neverConfirm: true } }))];
   door = sims[0]!.sim as IntercomSim;
   deafDoor = sims[1]!.sim as IntercomSim;
-  for (const s of sims) s.client.on('command', (r: { name: string; corr: string }) => void unlocks.push(`${s.identity.id}:${r.name}`));
+  for (const s of sims) s.client.on('command', (r: { name: string }) => void unlocks.push(`${s.identity.id}:${r.name}`));
   await t.hub.auth.createUser('desk', 'desk-password', 'frontdesk', '前台');
   deskToken = (await login(t, 'desk', 'desk-password')).token;
 });
