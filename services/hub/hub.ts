@@ -20,6 +20,7 @@ import { IncidentService } from '../incidents/service.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import { incidentRoutes } from '../incidents/routes.js';
 import { visitRoutes, visitView } from '../visitors/routes.js';
+import { recordRoutes } from '../records/routes.js';
 import { createTelemetryStore } from '../telemetry/store.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 import { buildApp } from './app.js';
@@ -151,6 +152,7 @@ export class Hub {
       plugins: [
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
+        (app) => app.register(recordRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
       ],
     });
     this.live = new LivePush({
