@@ -28,7 +28,12 @@ export const FleetEntry = z.looseObject({
     })
     .optional(),
 });
-export const FleetFile = z.union([z.array(FleetEntry), z.looseObject({ devices: z.array(FleetEntry) }).transform((f) => f.devices)]);
+export const FleetFile = z.union([
+  z.array(FleetEntry),
+  z.looseObject({ devices: z.array(FleetEntry) }).transform((f) => f.devices),
+  // the hub's demo credentials file (HUB_DATA_DIR/demo-credentials.json): {users, fleet}
+  z.looseObject({ fleet: z.array(FleetEntry) }).transform((f) => f.fleet),
+]);
 
 function toIdentity(e: z.infer<typeof FleetEntry>): DeviceIdentity {
   const meta = e.meta ? { feeder: e.meta.feeder, car: e.meta.car, lobbyFloor: e.meta.lobbyFloor } : undefined;

@@ -33,6 +33,7 @@ const Env = z
     TELEMETRY_BATCH: z.coerce.number().int().min(10).max(100_000).default(5000),
     HUB_ADMIN_PASSWORD: z.string().min(8, 'HUB_ADMIN_PASSWORD must be at least 8 characters').optional(),
     HUB_DEMO: Bool.optional(),
+    HUB_DEMO_FLEET: Bool.default(true),
     HUB_SESSION_TTL_H: z.coerce.number().min(0.1).max(24 * 30).default(12),
     HUB_SOCKET_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,6 +58,8 @@ export interface Config {
   telemetry: { bufferMax: number; flushMs: number; batchSize: number };
   adminPassword: string | undefined;
   demo: boolean;
+  /** run the demo's simulated devices in-process (off: seed only, drive them with `npm run simulate`) */
+  demoFleet: boolean;
   sessionTtlMs: number;
   socketThrottleMs: number;
   logLevel: string;
@@ -95,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     telemetry: { bufferMax: e.TELEMETRY_BUFFER_MAX, flushMs: e.TELEMETRY_FLUSH_MS, batchSize: e.TELEMETRY_BATCH },
     adminPassword: e.HUB_ADMIN_PASSWORD,
     demo: e.HUB_DEMO ?? demoDefault,
+    demoFleet: e.HUB_DEMO_FLEET,
     sessionTtlMs: e.HUB_SESSION_TTL_H * 3600_000,
     socketThrottleMs: e.HUB_SOCKET_THROTTLE_MS,
     logLevel: e.HUB_LOG_LEVEL,

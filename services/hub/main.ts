@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     onStarted: async (h) => {
       if (!config.demo) return;
       demoInfo = await seedDemo(h);
-      return startDemoFleet(h, demoInfo.fleet);
+      if (config.demoFleet) return startDemoFleet(h, demoInfo.fleet);
     },
   });
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -43,7 +43,11 @@ async function main(): Promise<void> {
   if (demoInfo) {
     const d = demoInfo as Awaited<ReturnType<typeof seedDemo>>;
     for (const u of d.users) lines.push(`  Login ${u.username.padEnd(10)} / ${u.password}   (${u.role})`);
-    lines.push(`  Demo: ${d.fleet.length} simulated devices in 2 buildings (credentials in ${config.dataDir}/demo-credentials.json)`);
+    lines.push(
+      config.demoFleet
+        ? `  Demo: ${d.fleet.length} simulated devices in 2 buildings (credentials in ${config.dataDir}/demo-credentials.json)`
+        : `  Demo: ${d.fleet.length} devices seeded, not simulated (HUB_DEMO_FLEET=0): npm run simulate -- fleet --fleet ${config.dataDir}/demo-credentials.json --port ${hub.mqttPort}`,
+    );
   }
   console.log(lines.join('\n') + '\n');
 
