@@ -3,6 +3,7 @@
 // not take the process down; listeners are removed by owner on stop.
 import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
 import type { CommandResult, DeviceEvent } from '../../contracts/mqtt.js';
+import type { IncidentNoticePush } from '../../contracts/socket.js';
 import type { Logger } from './logger.js';
 
 export interface DeviceRef {
@@ -23,15 +24,8 @@ export interface CommandUpdate {
   result: Record<string, unknown> | null;
 }
 
-export interface IncidentNotice {
-  incidentId: string;
-  kind: string;
-  to: string[];
-  /** i18n key: a NotifyKey, `escalated.<reason>` or `flag.<code>` (services/core/i18n-procedures.ts) */
-  key: string;
-  params: Record<string, unknown>;
-  at: number;
-}
+/** escalations, reminders and flags; the same shape goes to browsers as `incident:notify` */
+export type IncidentNotice = IncidentNoticePush;
 
 export interface BusEvents {
   /** An accepted, de-duplicated and stored device event. `seq` is the stored row id. */
