@@ -369,19 +369,11 @@ export class RecordService {
 
   // ------------------------------------------------------------------ planned outages 计划停电
 
-  private async outageViews(rows: Awaited<ReturnType<Db['plannedOutage']['findMany']>>): Promise<PlannedOutageView[]> {
+  private outageViews(rows: Awaited<ReturnType<Db['plannedOutage']['findMany']>>): PlannedOutageView[] {
     const now = this.now();
     const req = (r: (typeof rows)[number]) => (r.residentsMustPrepare ? NOTICE_MS.prepare : NOTICE_MS.standard);
-    // a record with less notice than required can only exist because a supervisor accepted it
-    const short = rows.filter((r) => r.startsAt.getTime() - r.noticeAt.getTime() < req(r));
-    const reasons = new Map<string, string | null>();
-    if (short.length) {
-      const audits = await this.db.auditLog.findMany({ where: { action: 'planned_outage.create', target: { in: short.map((r) => `planned_outage:${r.id}`) } } });
-      for (const a of audits) reasons.set(a.target.slice('planned_outage:'.length), ((a.data as { shortNoticeReason?: string } | null)?.shortNoticeReason ?? null) || null);
-    }
     return rows.map((r) => {
       const noticeMs = r.startsAt.getTime() - r.noticeAt.getTime();
-      const flagged = noticeMs < req(r);
       return {
         id: r.id,
         building: r.buildingId,
@@ -397,8 +389,8 @@ export class RecordService {
         status: r.cancelled ? 'cancelled' : now < r.startsAt.getTime() ? 'upcoming' : now <= r.endsAt.getTime() ? 'in_progress' : 'ended',
         requiredNoticeHours: req(r) / HOUR,
         noticeHours: Math.floor((noticeMs / HOUR) * 10) / 10,
-        flags: flagged ? ['short_notice' as const] : [],
-        shortNoticeReason: flagged ? (reasons.get(r.id) ?? null) : null,
+        flags: r.flags.filter((f): f is 'short_notice' => f === 'short_notice'),
+        shortNoticeReason: r.shortNoticeReason,
       };
     });
   }
@@ -457,6 +449,8 @@ export class RecordService {
           noticeAt: new Date(v.noticeAt),
           residentsMustPrepare: v.residentsMustPrepare,
           reason: v.reason,
+          flags: v.flags,
+          shortNoticeReason: v.flags.includes('short_notice') ? (body.shortNoticeReason ?? null) : null,
           createdBy: v.createdBy,
           createdAt: new Date(this.now()),
         },
@@ -476,7 +470,7 @@ export class RecordService {
       );
       return o;
     });
-    return (await this.outageViews([row]))[0]!;
+    return this.outageViews([row])[0]!;
   }
 
   async cancelPlannedOutage(id: string, user: Staff, reason: string | undefined): Promise<PlannedOutageView> {
@@ -490,7 +484,7 @@ export class RecordService {
       await this.duty(tx, user, bi(`取消计划停电:${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `,${reason}` : ''}`, `Planned outage cancelled: ${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `, ${reason}` : ''}`));
       return u;
     });
-    return (await this.outageViews([row]))[0]!;
+    return this.outageViews([row])[0]!;
   }
 
   // ------------------------------------------------------------------ owners 业主资料 (personal data)
