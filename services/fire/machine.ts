@@ -234,7 +234,10 @@ function confirmCar(ctx: Ctx, car: CarRecall, how: string): void {
   car.confirmedBy = ctx.by;
   ctx.log('confirmation', { what: 'recall', deviceId: car.deviceId, how, late });
   const r = d(ctx).recall!;
-  if (pending(ctx.s, 'elevator_recall') && r.cars.length > 0 && r.cars.every((c) => c.status === 'confirmed' || c.status === 'returned')) {
+  const allIn = r.cars.length > 0 && r.cars.every((c) => c.status === 'confirmed' || c.status === 'returned');
+  // every car answered: nothing is left for the 60 s check to flag, so the board stops counting
+  if (allIn) ctx.cancelTimer('recall_confirm');
+  if (pending(ctx.s, 'elevator_recall') && allIn) {
     ctx.done('elevator_recall', { by: ctx.by, data: { cars: r.cars.map((c) => c.deviceId) } });
   }
 }

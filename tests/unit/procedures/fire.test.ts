@@ -113,16 +113,18 @@ describe('fire alarm — false alarm', () => {
     sim.apply({ type: 'command_result', corr: cmds[1]!.corr, ok: true, deviceId: 'lift-a2' });
     sim.act(operator, 'acknowledge', {});
     expect(sim.step('elevator_recall').status).toBe('pending');
+    expect(sim.timer('recall_confirm')?.status).toBe('running');
     sim.event('lift-a3', ev('elevator.recalled', { floor: 1 }), 'elevator');
     expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'confirmed']]);
     expect(sim.step('elevator_recall').status).toBe('done');
+    expect(sim.timer('recall_confirm')?.status).toBe('cancelled'); // all answered: the countdown stops
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发感烟探测器' });
     expect(sim.s.state).toBe('false_alarm');
     expect(sim.timer('verify')?.status).toBe('cancelled');
     expect(sim.effectsOf('send_command')).toHaveLength(3);
     // the cars stay recalled while the panel is in alarm (PROCEDURES.md §2.7: reset, then cars back)
     expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-a1' }), 'HUB_ERR_CONFLICT', /reset the panel/);
-    sim.advance(2 * MIN); // recall_confirm fires at 60 s: every car answered, nothing flagged
+    sim.advance(2 * MIN); // every car answered before 60 s: nothing is flagged
     expect(sim.effectsOf('flag')).toHaveLength(0);
     sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
     expect(sim.step('panel_reset')).toMatchObject({ status: 'done', doneBy: `device:${PANEL}` });
