@@ -13,13 +13,22 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
   app.get(
     '/api/incidents',
     { schema: { tags: ['incidents'], summary: 'Incidents, open ones by severity (fire > entrapment > outage > fault > visitor)', querystring: IncidentListQuery, response: { 200: z.array(IncidentView) } }, preHandler: anyone },
-    async (req) => incidents.list(req.query, req.user!.role),
+    async (req) => {
+      const list = await incidents.list(req.query, req.user!.role);
+      // visitor incidents carry a visitor's name and masked ID: the read is logged (seed 000 §2.1.6.2)
+      if (list.some((i) => i.kind === 'visitor_approval')) await incidents.logPersonalRead(req.user!.id, 'visits:list', 'incident board');
+      return list;
+    },
   );
 
   app.get(
     '/api/incidents/:id',
     { schema: { tags: ['incidents'], summary: 'One incident with steps, timers, commands, allowed actions and the full timeline', params: Params, response: { 200: IncidentDetail, ...errs } }, preHandler: anyone },
-    async (req) => incidents.get(req.params.id, req.user!.role),
+    async (req) => {
+      const d = await incidents.get(req.params.id, req.user!.role);
+      if (d.kind === 'visitor_approval') await incidents.logPersonalRead(req.user!.id, `visit:${d.id}`, 'incident detail');
+      return d;
+    },
   );
 
   app.post(

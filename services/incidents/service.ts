@@ -140,6 +140,11 @@ export class IncidentService {
     };
   }
 
+  /** Staff read an owner's or visitor's personal data (seed 000 §2.1.6.2: who, what, why, when). */
+  async logPersonalRead(userId: string, subject: string, reason: string): Promise<void> {
+    await this.o.db.personalDataAccess.create({ data: { userId, subject, reason } });
+  }
+
   /** The in-memory snapshot (open or recently closed), for services that follow incidents. */
   snapshot(id: string): IncidentSnapshot | undefined {
     return this.live.get(id);

@@ -126,6 +126,10 @@ describe('visitor approval', () => {
     expect(v.idMasked).toBe('110***********1234'); // seed 002 §3.1.2: first 3 + last 4 only
     const stored = JSON.stringify(await t.hub.db.incident.findUnique({ where: { id: v.id } }));
     expect(stored).not.toContain('110101199001011234');
+    // every staff read of the visitor's record is logged
+    await api(t, 'GET', `/api/incidents/${v.id}`, undefined, deskToken);
+    const reads = await t.hub.db.personalDataAccess.findMany({ where: { subject: `visit:${v.id}` } });
+    expect(reads.length).toBeGreaterThanOrEqual(1);
   });
 
   it('a visitor still inside past the planned duration raises an overstay reminder', async () => {
