@@ -1,0 +1,182 @@
+// HTTP client for the hub's JSON API (docs/contract.md "HTTP"). Errors come back as
+// `{code, message, statusCode}`; they are thrown as ApiError so screens can show the
+// translated code (i18n `error.<code>`) with the server's message as detail.
+import type { DeviceView, SessionView, TelemetrySeries } from '../../contracts/api.js';
+import type { IncidentDetail, IncidentView, VisitView } from '../../contracts/incidents.js';
+
+export type { DeviceView, IncidentDetail, IncidentView, SessionView, TelemetrySeries, VisitView };
+export type SessionUser = SessionView['user'];
+
+export interface UserRef {
+  id: string;
+  username: string;
+  displayName: string;
+  role: string;
+}
+/** GET /api/duty-log (services/records/schemas.ts DutyLogResponse) */
+export interface DutyLogView {
+  day: string;
+  entries: { seq: number; at: number; actor: string; actorName?: string | null; afterSignature?: boolean; incidentId: string | null; text: string }[];
+  signature: { signedBy: string; signedByName?: string | null; signedAt: number; note: string } | null;
+}
+export type OpenItem =
+  | { type: 'incident'; id: string; number: number; kind: string; state: string; stateLabel: string; title: string; severity: number; openedAt: number }
+  | { type: 'followup'; id: string; incidentId: string | null; subject: string; dueAt: number; overdue: boolean }
+  | { type: 'visit'; id: string; building: string; unit: string; visitorName: string; enteredAt: number | null; plannedMinutes: number; overstay: boolean };
+/** GET /api/handovers (HandoverResponse) */
+export interface HandoverView {
+  id: string;
+  outgoingId: string;
+  incomingId: string | null;
+  state: 'open' | 'accepted' | 'refused';
+  openItems: OpenItem[];
+  notes: string;
+  createdAt: number;
+  outgoingSignedAt: number;
+  incomingSignedAt: number | null;
+  refusedReason: string | null;
+  outgoing?: UserRef | null;
+  incoming?: UserRef | null;
+}
+export interface FollowUpView {
+  id: string;
+  incidentId: string | null;
+  subject: string;
+  dueAt: number;
+  doneAt: number | null;
+  doneBy: string | null;
+  notes: string;
+  overdue: boolean;
+}
+/** GET /api/preauthorizations */
+export interface PreAuthView {
+  id: string;
+  building: string;
+  unit: string;
+  visitorName: string;
+  idMasked: string;
+  validFrom: number;
+  validTo: number;
+  registeredBy: string;
+  usedAt: number | null;
+}
+/** GET /api/planned-outages */
+export interface PlannedOutageView {
+  id: string;
+  building: string;
+  feeder: string | null;
+  startsAt: number;
+  endsAt: number;
+  noticeAt: number;
+  residentsMustPrepare: boolean;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+  cancelled: boolean;
+  status: 'upcoming' | 'in_progress' | 'ended' | 'cancelled';
+  requiredNoticeHours: number;
+  noticeHours: number;
+  flags: string[];
+  shortNoticeReason: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = null;
+let onUnauthenticated: (() => void) | null = null;
+
+export function setToken(t: string | null): void {
+  token = t;
+}
+export function setUnauthenticatedHandler(fn: () => void): void {
+  onUnauthenticated = fn;
+}
+
+export async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+  let r: Response;
+  try {
+    r = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', (err as Error).message);
+  }
+  const text = await r.text();
+  let parsed: unknown = null;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  if (!r.ok) {
+    const e = (parsed && typeof parsed === 'object' ? parsed : {}) as { code?: string; message?: string };
+    if (r.status === 401 && url !== '/api/auth/login') onUnauthenticated?.();
+    throw new ApiError(r.status, e.code ?? `HTTP_${r.status}`, e.message ?? r.statusText);
+  }
+  return parsed as T;
+}
+
+const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
+  const str = s.toString();
+  return str ? `?${str}` : '';
+};
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (username: string, password: string) => request<SessionView>('POST', '/api/auth/login', { username, password }),
+  me: () => request<SessionUser | { user: SessionUser }>('GET', '/api/auth/me'),
+  logout: () => request<unknown>('POST', '/api/auth/logout', {}),
+
+  devices: () => request<DeviceView[]>('GET', '/api/devices'),
+  createDevice: (body: Record<string, unknown>) => request<{ id: string; secret: string }>('POST', '/api/devices', body),
+  rotateSecret: (id: string) => request<{ id: string; secret: string }>('POST', `/api/devices/${enc(id)}/secret`, {}),
+  patchDevice: (id: string, body: { enabled: boolean }) => request<DeviceView>('PATCH', `/api/devices/${enc(id)}`, body),
+  telemetry: (deviceId: string, metric: string, from: number, to: number) => request<TelemetrySeries>('GET', `/api/telemetry${q({ deviceId, metric, from, to })}`),
+
+  incidents: (state: 'open' | 'closed' | 'all' = 'open', extra: { kind?: string; building?: string; limit?: number } = {}) =>
+    request<IncidentView[]>('GET', `/api/incidents${q({ state, ...extra })}`),
+  incident: (id: string) => request<IncidentDetail>('GET', `/api/incidents/${enc(id)}`),
+  report: (kind: string, building: string, payload: Record<string, unknown>) => request<IncidentDetail>('POST', '/api/incidents', { kind, building, payload }),
+  act: (id: string, action: string, payload: unknown) => request<IncidentDetail>('POST', `/api/incidents/${enc(id)}/actions/${enc(action)}`, { payload }),
+  reportUrl: (id: string) => `/api/incidents/${enc(id)}/report`,
+
+  /** default: the active visits (waiting, approved, inside) */
+  visits: (state?: string) => request<VisitView[]>('GET', `/api/visits${q({ state })}`),
+  // visit decisions go through the visitor procedure and answer with its incident (same id)
+  registerVisit: (body: Record<string, unknown>) => request<IncidentDetail>('POST', '/api/visits', body),
+  approveVisit: (id: string, body: { channel?: string; notes?: string; preAuthId?: string; idVerified?: boolean } = {}) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/approve`, body),
+  denyVisit: (id: string, body: { channel?: string; notes?: string } = {}) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/deny`, body),
+  visitAction: (id: string, action: string, payload: unknown) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/actions/${enc(action)}`, { payload }),
+  preauths: () => request<PreAuthView[]>('GET', '/api/preauthorizations'),
+  createPreauth: (body: Record<string, unknown>) => request<PreAuthView>('POST', '/api/preauthorizations', body),
+
+  dutyLog: (day: string) => request<DutyLogView>('GET', `/api/duty-log${q({ day })}`),
+  signDutyLog: (day: string, note: string) => request<DutyLogView>('POST', `/api/duty-log/${enc(day)}/sign`, { note }),
+  handovers: () => request<HandoverView[]>('GET', '/api/handovers'),
+  createHandover: (notes: string, incomingUsername?: string) => request<HandoverView>('POST', '/api/handovers', { notes, ...(incomingUsername ? { incomingUsername } : {}) }),
+  acceptHandover: (id: string, note?: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/accept`, note ? { note } : {}),
+  refuseHandover: (id: string, reason: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/refuse`, { reason }),
+  followups: () => request<FollowUpView[]>('GET', '/api/followups'),
+  followupDone: (id: string, notes: string) => request<FollowUpView>('POST', `/api/followups/${enc(id)}/done`, { notes }),
+  outages: () => request<PlannedOutageView[]>('GET', '/api/planned-outages'),
+  createOutage: (body: Record<string, unknown>) => request<PlannedOutageView>('POST', '/api/planned-outages', body),
+};

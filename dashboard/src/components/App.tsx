@@ -1,0 +1,251 @@
+// Application shell: session bootstrap, login, role-aware navigation, the attention banner,
+// the connection indicator and the routes.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { Role } from '../../../contracts/domain.js';
+import { api, ApiError, setToken, setUnauthenticatedHandler, type SessionUser } from '../api.js';
+import { ROLE_HOME, type UiKey } from '../i18n.js';
+import { refetch, startLive, stopLive } from '../live.js';
+import { match, navigate, useLocation } from '../router.js';
+import { unlockAudio } from '../sound.js';
+import { getState, setLocale, setState, useI18n, useStore } from '../store.js';
+import { AlarmBanner } from './AlarmBanner.js';
+import { ConnIndicator } from './common.js';
+import { ControlRoom } from './ControlRoom.js';
+import { Devices } from './Devices.js';
+import { FrontDesk } from './FrontDesk.js';
+import { IncidentDetailPage } from './IncidentDetail.js';
+import { Supervisor } from './Supervisor.js';
+import { TelemetryPage } from './Telemetry.js';
+
+const TOKEN_KEY = 'bops_token';
+
+interface NavItem {
+  path: string;
+  label: UiKey;
+  roles: Role[];
+}
+const NAV: NavItem[] = [
+  { path: '/control', label: 'nav.control', roles: ['operator', 'supervisor', 'admin', 'frontdesk'] },
+  { path: '/telemetry', label: 'nav.telemetry', roles: ['operator', 'supervisor', 'admin'] },
+  { path: '/front-desk', label: 'nav.frontDesk', roles: ['frontdesk', 'supervisor', 'admin'] },
+  { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
+  { path: '/devices', label: 'nav.devices', roles: ['admin'] },
+];
+
+export function allowed(path: string, role: Role): boolean {
+  if (path.startsWith('/incidents/')) return true;
+  const item = NAV.find((n) => path === n.path || path.startsWith(`${n.path}/`));
+  return item ? item.roles.includes(role) : false;
+}
+
+function begin(user: SessionUser, token: string | null): void {
+  setToken(token);
+  setState({ user, token, ready: true, devices: {}, incidents: {}, visits: {}, events: [] });
+  void refetch();
+  startLive(user.role, token, () => endSession('expired'));
+}
+
+export function endSession(reason: 'logout' | 'expired'): void {
+  stopLive();
+  setToken(null);
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* storage blocked */
+  }
+  setState({ user: null, token: null, ready: true, devices: {}, incidents: {}, visits: {}, events: [], lastSyncAt: null });
+  navigate(reason === 'expired' ? '/login?expired=1' : '/login', true);
+}
+
+export function App() {
+  const user = useStore((s) => s.user);
+  const ready = useStore((s) => s.ready);
+  const locale = useStore((s) => s.locale);
+  const { path } = useLocation();
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+
+  // Restore the session (token in sessionStorage, or the httpOnly cookie) once.
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      if (getState().user) endSession('expired');
+    });
+    let stored: string | null = null;
+    try {
+      stored = sessionStorage.getItem(TOKEN_KEY);
+    } catch {
+      /* storage blocked */
+    }
+    setToken(stored);
+    api
+      .me()
+      .then((me) => begin('user' in me ? me.user : me, stored))
+      .catch(() => setState({ ready: true }));
+    // any gesture unlocks the alarm sound
+    const unlock = () => unlockAudio();
+    window.addEventListener('pointerdown', unlock);
+    window.addEventListener('keydown', unlock);
+    return () => {
+      window.removeEventListener('pointerdown', unlock);
+      window.removeEventListener('keydown', unlock);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!ready) return;
+    if (!user && path !== '/login') navigate('/login', true);
+    else if (user && (path === '/login' || path === '/' || !allowed(path, user.role))) navigate(ROLE_HOME[user.role], true);
+  }, [ready, user, path]);
+
+  if (!ready) return <div className="boot" />;
+  if (!user) return <Login />;
+  return <Shell user={user} path={path} />;
+}
+
+function Shell({ user, path }: { user: SessionUser; path: string }) {
+  const t = useI18n();
+  const locale = useStore((s) => s.locale);
+  const incident = match('/incidents/:id', path);
+  let page;
+  if (incident) page = <IncidentDetailPage id={incident.id!} />;
+  else if (path === '/control') page = <ControlRoom />;
+  else if (path === '/telemetry') page = <TelemetryPage />;
+  else if (path === '/front-desk') page = <FrontDesk />;
+  else if (path === '/supervisor') page = <Supervisor />;
+  else if (path === '/devices') page = <Devices />;
+  else page = null;
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        {t.t('nav.skip')}
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <strong>{t.t('app.title')}</strong>
+          <span>{t.t('app.subtitle')}</span>
+        </div>
+        <nav aria-label={t.t('nav.main')} className="nav">
+          {NAV.filter((n) => n.roles.includes(user.role)).map((n) => (
+            <a
+              key={n.path}
+              href={n.path}
+              className={path === n.path || (n.path === '/control' && incident) ? 'active' : ''}
+              aria-current={path === n.path ? 'page' : undefined}
+              data-testid={`nav-${n.path.slice(1)}`}
+              onClick={(e) => {
+                if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+                e.preventDefault();
+                navigate(n.path);
+              }}
+            >
+              {t.t(n.label)}
+            </a>
+          ))}
+        </nav>
+        <div className="topbar-right">
+          <Clock />
+          <ConnIndicator />
+          <span className="who" data-testid="who" data-role={user.role}>
+            {user.displayName.includes(t.role(user.role)) ? user.displayName : `${user.displayName} · ${t.role(user.role)}`}
+          </span>
+          <button type="button" className="ghost" onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')} aria-label={t.t('lang.switchLabel')} data-testid="lang">
+            {t.t('lang.switch')}
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            data-testid="logout"
+            onClick={() => {
+              void api.logout().catch(() => undefined);
+              endSession('logout');
+            }}
+          >
+            {t.t('nav.logout')}
+          </button>
+        </div>
+      </header>
+      <AlarmBanner />
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+      <Toasts />
+    </div>
+  );
+}
+
+function Clock() {
+  const t = useI18n();
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const h = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(h);
+  }, []);
+  return <span className="clock">{t.dateTime(now)}</span>;
+}
+
+function Toasts() {
+  const toasts = useStore((s) => s.toasts);
+  return (
+    <div className="toasts" role="status" aria-live="polite">
+      {toasts.map((x) => (
+        <div key={x.id} className={`toast toast-${x.kind}`}>
+          {x.text}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Login() {
+  const t = useI18n();
+  const locale = useStore((s) => s.locale);
+  const { query } = useLocation();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(query.get('expired') ? t.t('login.expired') : null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    unlockAudio();
+    setBusy(true);
+    setErr(null);
+    try {
+      const s = await api.login(username.trim(), password);
+      try {
+        sessionStorage.setItem(TOKEN_KEY, s.token);
+      } catch {
+        /* storage blocked: the cookie still works */
+      }
+      begin(s.user, s.token);
+      navigate(ROLE_HOME[s.user.role], true);
+    } catch (x) {
+      setErr(x instanceof ApiError && (x.status === 401 || x.status === 400) ? t.t('login.failed') : x instanceof ApiError && x.code === 'NETWORK' ? t.t('error.network') : t.error(x instanceof ApiError ? x.code : undefined));
+      setPassword('');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="login-page">
+      <form className="login" onSubmit={submit} data-testid="login-form">
+        <h1>{t.t('app.title')}</h1>
+        <p className="muted">{t.t('login.hint')}</p>
+        <label htmlFor="username">{t.t('login.username')}</label>
+        <input id="username" name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        <label htmlFor="password">{t.t('login.password')}</label>
+        <input id="password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        <button type="submit" className="primary" disabled={busy || !username || !password} data-testid="login-submit">
+          {busy ? t.t('login.busy') : t.t('login.submit')}
+        </button>
+        <p className="error" role="alert" data-testid="login-error">
+          {err ?? ''}
+        </p>
+        <button type="button" className="ghost lang-login" onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')} data-testid="lang">
+          {t.t('lang.switch')}
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,492 @@
+// Supervisor (客服主管/值班主任): pending approvals (e.g. approve_119), escalations, the duty log
+// with sign-off, shift handover, follow-ups, special incident reports (printable) and
+// planned outages.
+import { useEffect, useMemo, useState } from 'react';
+import { api, type IncidentView, type OpenItem } from '../api.js';
+import { errorText, useAsync, useNow } from '../hooks.js';
+import { navigate, useLocation } from '../router.js';
+import { dutyText } from '../i18n.js';
+import { toast, upsertIncident, useI18n, useStore } from '../store.js';
+import { AsyncButton, Empty, ErrorLine, KindBadge, Panel, StateBadge, buildingsOf, fromLocalInput, toLocalInput } from './common.js';
+import { IncidentCard } from './ControlRoom.js';
+import { SchemaForm } from './SchemaForm.js';
+
+/** Actions that need a manager's decision (the supervisor's approval queue). */
+export const APPROVAL_ACTIONS = ['approve_119', 'declare_fire_out', 'close'];
+
+const TABS = ['approvals', 'duty', 'handover', 'followups', 'reports', 'outages'] as const;
+type Tab = (typeof TABS)[number];
+const TAB_LABEL = { approvals: 'sup.approvals', duty: 'sup.dutyLog', handover: 'sup.handover', followups: 'sup.followups', reports: 'sup.reports', outages: 'sup.outages' } as const;
+
+export function Supervisor() {
+  const t = useI18n();
+  const { query } = useLocation();
+  const tab = (TABS as readonly string[]).includes(query.get('tab') ?? '') ? (query.get('tab') as Tab) : 'approvals';
+  return (
+    <div className="supervisor">
+      <nav className="tabs" role="tablist" aria-label={t.t('sup.title')}>
+        {TABS.map((x) => (
+          <button key={x} type="button" role="tab" aria-selected={tab === x} className={tab === x ? 'active' : ''} onClick={() => navigate(`/supervisor?tab=${x}`, true)} data-testid={`tab-${x}`}>
+            {t.t(TAB_LABEL[x])}
+          </button>
+        ))}
+      </nav>
+      {tab === 'approvals' ? <Approvals /> : null}
+      {tab === 'duty' ? <DutyLog /> : null}
+      {tab === 'handover' ? <Handovers /> : null}
+      {tab === 'followups' ? <FollowUps /> : null}
+      {tab === 'reports' ? <Reports /> : null}
+      {tab === 'outages' ? <Outages /> : null}
+    </div>
+  );
+}
+
+function Approvals() {
+  const t = useI18n();
+  const pushes = useStore((s) => s.incidentRev);
+  const conn = useStore((s) => s.conn);
+  // our own fetch: the list carries allowedActions for this role (pushes do not)
+  const list = useAsync(() => api.incidents('open'), [conn]);
+  const { reload } = list;
+  useEffect(() => {
+    const h = setTimeout(reload, 300);
+    return () => clearTimeout(h);
+  }, [pushes, reload]);
+  const [active, setActive] = useState<string | null>(null);
+  const items = useMemo(
+    () =>
+      (list.data ?? [])
+        .flatMap((i) => (i.allowedActions ?? []).filter((a) => APPROVAL_ACTIONS.includes(a.action)).map((a) => ({ incident: i, action: a })))
+        .sort((a, b) => b.incident.severity - a.incident.severity || a.incident.openedAt - b.incident.openedAt),
+    [list.data],
+  );
+  const escalated = (list.data ?? []).filter((i) => i.open && i.severity >= 60);
+  return (
+    <div className="sup-grid">
+      <Panel
+        title={
+          <>
+            {t.t('sup.approvals')} <span className="count">{items.length}</span>
+          </>
+        }
+        testId="approvals"
+        className={items.length ? 'attention' : ''}
+      >
+        <ErrorLine error={list.error} />
+        {items.length === 0 ? <Empty>{t.t('sup.approvalsEmpty')}</Empty> : null}
+        <ul className="approvals">
+          {items.map(({ incident: i, action: a }) => {
+            const key = `${i.id}/${a.action}`;
+            return (
+              <li key={key} className={`approval sev-${i.kind}`} data-testid={`approval-${a.action}`} data-incident-id={i.id}>
+                <div className="approval-head">
+                  <KindBadge kind={i.kind} />
+                  <span className="card-no">#{i.number}</span>
+                  <span className="card-title">{i.title}</span>
+                  <StateBadge kind={i.kind} state={i.state} open={i.open} />
+                  <button type="button" className="primary" onClick={() => setActive(active === key ? null : key)} data-testid={`approve-${a.action}`}>
+                    {t.proc(i.kind, 'action', a.action)}
+                  </button>
+                  <button type="button" onClick={() => navigate(`/incidents/${encodeURIComponent(i.id)}`)}>
+                    {t.t('common.view')}
+                  </button>
+                </div>
+                {active === key ? (
+                  <SchemaForm
+                    schema={a.payload}
+                    submitLabel={t.proc(i.kind, 'action', a.action)}
+                    onCancel={() => setActive(null)}
+                    onSubmit={async (payload) => {
+                      const next = await api.act(i.id, a.action, payload);
+                      upsertIncident(next, false);
+                      setActive(null);
+                      toast(t.t('incident.actionDone', { action: t.proc(i.kind, 'action', a.action) }), 'ok');
+                      reload();
+                    }}
+                  />
+                ) : null}
+              </li>
+            );
+          })}
+        </ul>
+      </Panel>
+      <Panel title={t.t('control.board')} testId="sup-board">
+        {escalated.length === 0 ? <Empty>{t.t('control.boardEmpty')}</Empty> : null}
+        <ol className="board">
+          {escalated.map((i: IncidentView) => (
+            <IncidentCard key={i.id} incident={i} />
+          ))}
+        </ol>
+      </Panel>
+    </div>
+  );
+}
+
+function today(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function DutyLog() {
+  const t = useI18n();
+  const devices = useStore((s) => s.devices);
+  const actorName = (a: string) => (a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' ? t.t('actor.system') : a);
+  const [day, setDay] = useState(today);
+  const log = useAsync(() => api.dutyLog(day), [day]);
+  const [note, setNote] = useState('');
+  const sig = log.data?.signature ?? null;
+  return (
+    <Panel
+      title={t.t('sup.dutyLog')}
+      testId="duty-log"
+      actions={
+        <label>
+          {t.t('sup.day')} <input type="date" value={day} onChange={(e) => setDay(e.target.value)} />
+        </label>
+      }
+    >
+      <ErrorLine error={log.error} />
+      {log.data && log.data.entries.length === 0 ? <Empty>{t.t('sup.entriesEmpty')}</Empty> : null}
+      <table className="table">
+        <tbody>
+          {(log.data?.entries ?? []).map((e) => (
+            <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
+              <td className="nowrap">{t.time(e.at)}</td>
+              <td className="nowrap">{e.actorName ?? actorName(e.actor)}</td>
+              <td title={e.text}>{dutyText(e.text, t.locale)}</td>
+              <td>
+                {e.incidentId ? (
+                  <button type="button" className="small" onClick={() => navigate(`/incidents/${encodeURIComponent(e.incidentId!)}`)}>
+                    {t.t('common.view')}
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="signoff" data-testid="signoff">
+        {sig ? (
+          <p className="ok">
+            {t.t('sup.signedBy', { by: sig.signedByName ?? sig.signedBy, time: t.dateTime(sig.signedAt) })}
+            {sig.note ? ` — ${sig.note}` : ''}
+          </p>
+        ) : (
+          <>
+            <p className="muted">{t.t('sup.notSigned')}</p>
+            <label>
+              {t.t('sup.signNote')}
+              <textarea rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+            </label>
+            <AsyncButton
+              className="primary"
+              testId="sign"
+              disabled={!log.data}
+              onRun={async () => {
+                await api.signDutyLog(day, note.trim());
+                setNote('');
+                log.reload();
+              }}
+            >
+              {t.t('sup.sign')}
+            </AsyncButton>
+          </>
+        )}
+      </div>
+    </Panel>
+  );
+}
+
+function Handovers() {
+  const t = useI18n();
+  const me = useStore((s) => s.user);
+  const list = useAsync(() => api.handovers(), []);
+  const [notes, setNotes] = useState('');
+  const [refusing, setRefusing] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
+  return (
+    <div className="sup-grid">
+      <Panel title={t.t('sup.handoverNew')} testId="handover-new">
+        <label>
+          {t.t('sup.handoverNotes')}
+          <textarea rows={5} value={notes} onChange={(e) => setNotes(e.target.value)} />
+        </label>
+        <AsyncButton
+          className="primary"
+          disabled={!notes.trim()}
+          onRun={async () => {
+            await api.createHandover(notes.trim());
+            setNotes('');
+            list.reload();
+          }}
+        >
+          {t.t('sup.handoverNew')}
+        </AsyncButton>
+      </Panel>
+      <Panel title={t.t('sup.handover')} testId="handovers">
+        <ErrorLine error={list.error} />
+        {list.data && list.data.length === 0 ? <Empty>{t.t('sup.handoverEmpty')}</Empty> : null}
+        <ul className="handovers">
+          {(list.data ?? []).map((h) => (
+            <li key={h.id} className={`handover handover-${h.state}`}>
+              <div>
+                <strong>{t.t(`sup.handoverState.${h.state}`)}</strong> · {t.dateTime(h.createdAt)} · {t.t('sup.outgoing')} {h.outgoing?.displayName ?? h.outgoingId}
+                {h.incomingId ? ` · ${t.t('sup.incoming')} ${h.incoming?.displayName ?? h.incomingId}` : ''} · {t.t('sup.openItems', { n: h.openItems.length })}
+              </div>
+              {h.openItems.length > 0 ? (
+                <ul className="open-items">
+                  {h.openItems.map((o) => (
+                    <li key={`${o.type}/${o.id}`}>{openItemText(t, o)}</li>
+                  ))}
+                </ul>
+              ) : null}
+              {h.notes ? <p className="pre">{h.notes}</p> : null}
+              {h.refusedReason ? <p className="warn">{h.refusedReason}</p> : null}
+              {h.state === 'open' && h.outgoingId !== me?.id ? (
+                <div className="row">
+                  <AsyncButton
+                    className="primary"
+                    onRun={async () => {
+                      await api.acceptHandover(h.id);
+                      list.reload();
+                    }}
+                  >
+                    {t.t('sup.accept')}
+                  </AsyncButton>
+                  {refusing === h.id ? (
+                    <>
+                      <input aria-label={t.t('sup.refuseReason')} placeholder={t.t('sup.refuseReason')} value={reason} onChange={(e) => setReason(e.target.value)} />
+                      <AsyncButton
+                        className="danger"
+                        disabled={!reason.trim()}
+                        onRun={async () => {
+                          await api.refuseHandover(h.id, reason.trim());
+                          setRefusing(null);
+                          setReason('');
+                          list.reload();
+                        }}
+                      >
+                        {t.t('common.confirm')}
+                      </AsyncButton>
+                    </>
+                  ) : (
+                    <button type="button" className="danger" onClick={() => setRefusing(h.id)}>
+                      {t.t('sup.refuse')}
+                    </button>
+                  )}
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      </Panel>
+    </div>
+  );
+}
+
+function openItemText(t: ReturnType<typeof useI18n>, o: OpenItem): string {
+  if (o.type === 'incident') return `#${o.number} ${t.kind(o.kind)} · ${o.title} · ${t.proc(o.kind as IncidentView['kind'], 'state', o.state)}`;
+  if (o.type === 'followup') return `${t.t('sup.followups')} · ${o.subject} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
+  return `${t.t('incident.visitor')} · ${o.visitorName} · ${o.building} ${o.unit}${o.overstay ? ` · ${t.t('fd.overstay')}` : ''}`;
+}
+
+function FollowUps() {
+  const t = useI18n();
+  const list = useAsync(() => api.followups(), []);
+  const [notes, setNotes] = useState<Record<string, string>>({});
+  return (
+    <Panel title={t.t('sup.followups')} testId="followups">
+      <ErrorLine error={list.error} />
+      {list.data && list.data.length === 0 ? <Empty>{t.t('sup.followupsEmpty')}</Empty> : null}
+      <ul className="followups">
+        {(list.data ?? []).map((f) => (
+          <li key={f.id} className={`followup${f.overdue ? ' overdue' : ''}${f.doneAt ? ' done' : ''}`}>
+            <div>
+              <strong>{f.subject}</strong> · {t.t('sup.due', { time: t.dateTime(f.dueAt) })}
+              {f.overdue ? ` · ${t.t('common.overdue')}` : ''}
+              {f.doneAt ? ` · ${t.t('common.done')} ${t.dateTime(f.doneAt)} ${f.doneBy ?? ''}` : ''}
+            </div>
+            {f.notes ? <p className="pre">{f.notes}</p> : null}
+            {!f.doneAt ? (
+              <div className="row">
+                <input aria-label={t.t('common.notes')} placeholder={t.t('common.notes')} value={notes[f.id] ?? ''} onChange={(e) => setNotes((n) => ({ ...n, [f.id]: e.target.value }))} />
+                <AsyncButton
+                  className="primary"
+                  disabled={!(notes[f.id] ?? '').trim()}
+                  onRun={async () => {
+                    await api.followupDone(f.id, (notes[f.id] ?? '').trim());
+                    list.reload();
+                  }}
+                >
+                  {t.t('sup.markDone')}
+                </AsyncButton>
+                {f.incidentId ? (
+                  <button type="button" onClick={() => navigate(`/incidents/${encodeURIComponent(f.incidentId!)}`)}>
+                    {t.t('common.view')}
+                  </button>
+                ) : null}
+              </div>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </Panel>
+  );
+}
+
+function Reports() {
+  const t = useI18n();
+  const list = useAsync(() => api.incidents('closed', { limit: 100 }), []);
+  const rows = (list.data ?? []).filter((i) => i.kind !== 'visitor_approval').sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
+  return (
+    <Panel title={t.t('sup.reports')} testId="reports">
+      <ErrorLine error={list.error} />
+      {list.data && rows.length === 0 ? <Empty>{t.t('sup.reportsEmpty')}</Empty> : null}
+      <table className="table">
+        <tbody>
+          {rows.map((i) => (
+            <tr key={i.id}>
+              <td>#{i.number}</td>
+              <td>
+                <KindBadge kind={i.kind} />
+              </td>
+              <td>{i.title}</td>
+              <td>{i.building}</td>
+              <td className="nowrap">{t.dateTime(i.openedAt)}</td>
+              <td className="nowrap">{t.dateTime(i.closedAt)}</td>
+              <td className="nowrap">
+                <button type="button" className="small" onClick={() => navigate(`/incidents/${encodeURIComponent(i.id)}`)}>
+                  {t.t('common.view')}
+                </button>{' '}
+                <a className="button small" href={api.reportUrl(i.id)} target="_blank" rel="noopener noreferrer">
+                  {t.t('common.print')}
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+function Outages() {
+  const t = useI18n();
+  const devices = useStore((s) => s.devices);
+  const buildings = buildingsOf(devices);
+  const now = useNow();
+  const list = useAsync(() => api.outages(), []);
+  const [f, setF] = useState(() => ({
+    building: '',
+    feeder: '',
+    startsAt: toLocalInput(Date.now() + 2 * 86_400_000),
+    endsAt: toLocalInput(Date.now() + 2 * 86_400_000 + 4 * 3_600_000),
+    noticeAt: toLocalInput(Date.now()),
+    residentsMustPrepare: false,
+    reason: '',
+    acceptShortNotice: false,
+    shortNoticeReason: '',
+  }));
+  const [err, setErr] = useState<unknown>(null);
+  const building = f.building || buildings[0] || '';
+  return (
+    <div className="sup-grid">
+      <Panel title={t.t('sup.outageNew')} testId="outage-new">
+        <form
+          className="walkin"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setErr(null);
+            api
+              .createOutage({
+                building,
+                ...(f.feeder.trim() ? { feeder: f.feeder.trim() } : {}),
+                startsAt: fromLocalInput(f.startsAt),
+                endsAt: fromLocalInput(f.endsAt),
+                noticeAt: fromLocalInput(f.noticeAt),
+                residentsMustPrepare: f.residentsMustPrepare,
+                reason: f.reason.trim(),
+                ...(f.acceptShortNotice ? { acceptShortNotice: true, shortNoticeReason: f.shortNoticeReason.trim() } : {}),
+              })
+              .then(() => {
+                toast(t.t('common.saved'), 'ok');
+                list.reload();
+              })
+              .catch((x: unknown) => setErr(x));
+          }}
+        >
+          <label>
+            {t.t('common.building')}
+            <select value={building} onChange={(e) => setF((x) => ({ ...x, building: e.target.value }))}>
+              {buildings.map((b) => (
+                <option key={b} value={b}>
+                  {b}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t.t('sup.feeder')}
+            <input value={f.feeder} onChange={(e) => setF((x) => ({ ...x, feeder: e.target.value }))} />
+          </label>
+          <label>
+            {t.t('sup.startsAt')}
+            <input type="datetime-local" value={f.startsAt} onChange={(e) => setF((x) => ({ ...x, startsAt: e.target.value }))} />
+          </label>
+          <label>
+            {t.t('sup.endsAt')}
+            <input type="datetime-local" value={f.endsAt} onChange={(e) => setF((x) => ({ ...x, endsAt: e.target.value }))} />
+          </label>
+          <label>
+            {t.t('sup.noticeAt')}
+            <input type="datetime-local" value={f.noticeAt} onChange={(e) => setF((x) => ({ ...x, noticeAt: e.target.value }))} />
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={f.residentsMustPrepare} onChange={(e) => setF((x) => ({ ...x, residentsMustPrepare: e.target.checked }))} />
+            {t.t('sup.residentsMustPrepare')}
+          </label>
+          <label>
+            <span>{t.t('sup.reason')} <span className="req">*</span></span>
+            <input value={f.reason} onChange={(e) => setF((x) => ({ ...x, reason: e.target.value }))} required />
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={f.acceptShortNotice} onChange={(e) => setF((x) => ({ ...x, acceptShortNotice: e.target.checked }))} />
+            {t.field('acceptShortNotice')}
+          </label>
+          {f.acceptShortNotice ? (
+            <label>
+              {t.field('shortNoticeReason')}
+              <input value={f.shortNoticeReason} onChange={(e) => setF((x) => ({ ...x, shortNoticeReason: e.target.value }))} />
+            </label>
+          ) : null}
+          {err ? <p className="error">{errorText(t, err)}</p> : null}
+          <button type="submit" className="primary" disabled={!f.reason.trim() || !building}>
+            {t.t('common.save')}
+          </button>
+        </form>
+      </Panel>
+      <Panel title={t.t('sup.outages')} testId="outages">
+        <ErrorLine error={list.error} />
+        {list.data && list.data.length === 0 ? <Empty>{t.t('sup.outagesEmpty')}</Empty> : null}
+        <table className="table">
+          <tbody>
+            {(list.data ?? []).map((o) => (
+              <tr key={o.id} className={o.endsAt < now || o.cancelled ? 'past' : ''}>
+                <td>{o.building}</td>
+                <td>{o.feeder ?? ''}</td>
+                <td className="nowrap">
+                  {t.dateTime(o.startsAt)} – {t.dateTime(o.endsAt)}
+                </td>
+                <td>{t.t(`sup.outageStatus.${o.status}`)}</td>
+                <td>
+                  {o.reason}
+                  {o.flags.includes('short_notice') ? <span className="tag tag-req"> {t.flag('short_notice')}</span> : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Panel>
+    </div>
+  );
+}

@@ -1,0 +1,215 @@
+// Live push over socket.io (docs/contract.md "socket.io"): /control-room for every role,
+// /front-desk for front desk, supervisors and admins. After every (re)connect the page asks
+// for the current state (`sync` with ack) and refetches incidents/visits over HTTP, so a
+// board that missed pushes while the network was down is right again without a reload.
+import { io, type Socket } from 'socket.io-client';
+import type { Role } from '../../contracts/domain.js';
+import type { DeviceStatusEvent, TelemetryEvent, DeviceEventPush, IncidentNoticePush } from '../../contracts/socket.js';
+import { i18n } from './i18n.js';
+import { api, ApiError, type DeviceView, type IncidentView, type VisitView } from './api.js';
+import { getState, patchDevice, replaceDevices, replaceIncidents, replaceVisits, setState, toast, upsertIncident, upsertVisit } from './store.js';
+
+type TelemetryListener = (e: TelemetryEvent) => void;
+const telemetryListeners = new Set<TelemetryListener>();
+
+/** Charts subscribe to live telemetry of their device. */
+export function onTelemetry(fn: TelemetryListener): () => void {
+  telemetryListeners.add(fn);
+  return () => telemetryListeners.delete(fn);
+}
+
+interface SyncAck {
+  ok: boolean;
+  at?: number;
+  devices?: DeviceView[];
+  incidents?: IncidentView[];
+  visits?: VisitView[];
+}
+
+const FRONT_DESK_ROLES: Role[] = ['frontdesk', 'supervisor', 'admin'];
+
+let sockets: Socket[] = [];
+let visitTimer: ReturnType<typeof setTimeout> | null = null;
+const seenNotices = new Set<string>();
+
+/** A toast for a notice meant for this role (the same notice may arrive on both namespaces). */
+function notice(n: IncidentNoticePush, _ns: string): void {
+  const st = getState();
+  const role = st.user?.role;
+  if (!role || !Array.isArray(n.to) || !(n.to.includes(role) || role === 'admin')) return;
+  const id = `${n.incidentId}/${n.key}/${n.at}`;
+  if (seenNotices.has(id)) return;
+  seenNotices.add(id);
+  if (seenNotices.size > 200) seenNotices.clear();
+  const t = i18n(st.locale);
+  const [head, rest] = n.key.includes('.') ? [n.key.slice(0, n.key.indexOf('.')), n.key.slice(n.key.indexOf('.') + 1)] : ['', n.key];
+  const text = head === 'escalated' ? `${t.t('sup.escalated')}:${t.escalation(rest)}` : head === 'flag' ? `${t.t('incident.flags')}:${t.flag(rest)}` : t.notify(rest);
+  const urgent = head === 'escalated' || head === 'flag' || /119|general_alarm|unlock_failed|recall/.test(n.key);
+  toast(`${t.kind(n.kind)} · ${text}`, urgent ? 'error' : 'info', urgent ? 12_000 : 6000);
+}
+let cleanup: Array<() => void> = [];
+let onAuthLost: (() => void) | null = null;
+
+function isIncident(v: unknown): v is IncidentView {
+  return typeof v === 'object' && v !== null && typeof (v as IncidentView).id === 'string' && Array.isArray((v as IncidentView).steps);
+}
+function isVisit(v: unknown): v is VisitView {
+  return typeof v === 'object' && v !== null && typeof (v as VisitView).id === 'string' && typeof (v as VisitView).state === 'string' && 'unit' in (v as object);
+}
+
+let everConnected = false;
+
+function updateConn(): void {
+  if (sockets.length > 0 && sockets.every((s) => s.connected)) {
+    everConnected = true;
+    setState({ conn: 'online' });
+  } else {
+    setState({ conn: everConnected || navigator.onLine === false ? 'offline' : 'connecting' });
+  }
+}
+
+/** Current state over HTTP: incidents (with the caller's allowedActions) and visits. */
+export async function refetch(what: { incidents?: boolean; visits?: boolean; devices?: boolean } = { incidents: true, visits: true, devices: true }): Promise<void> {
+  const role = getState().user?.role;
+  const jobs: Promise<unknown>[] = [];
+  if (what.devices) jobs.push(api.devices().then(replaceDevices).catch(() => undefined));
+  if (what.incidents) {
+    jobs.push(
+      api
+        .incidents('open')
+        .then((list) => {
+          replaceIncidents(list);
+          setState({ incidentsApi: true });
+        })
+        .catch((e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) setState({ incidentsApi: false });
+        }),
+    );
+  }
+  if (what.visits && role && FRONT_DESK_ROLES.includes(role)) {
+    jobs.push(
+      api
+        .visits()
+        .then((list) => {
+          replaceVisits(list);
+          setState({ visitsApi: true });
+        })
+        .catch((e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) setState({ visitsApi: false });
+        }),
+    );
+  }
+  await Promise.all(jobs);
+}
+
+function resync(sock: Socket, ns: string): void {
+  sock.timeout(8000).emit('sync', (err: Error | null, ack: SyncAck) => {
+    if (err || !ack?.ok) return;
+    if (ns === '/control-room') {
+      if (Array.isArray(ack.devices)) replaceDevices(ack.devices);
+      // the HTTP list carries allowedActions; the sync snapshot is the fallback
+      if (Array.isArray(ack.incidents) && ack.incidents.length > 0 && getState().incidentsApi !== true) replaceIncidents(ack.incidents.filter(isIncident));
+    } else if (Array.isArray(ack.visits) && ack.visits.length > 0 && getState().visitsApi !== true) {
+      replaceVisits(ack.visits.filter(isVisit));
+    }
+    setState({ lastSyncAt: ack.at ?? Date.now() });
+    void refetch(ns === '/control-room' ? { incidents: true } : { visits: true });
+  });
+}
+
+function connect(ns: string, token: string | null): Socket {
+  const sock = io(ns, {
+    ...(token ? { auth: { token } } : {}),
+    transports: ['websocket', 'polling'],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 3000,
+    timeout: 8000,
+  });
+  sock.on('connect', () => {
+    updateConn();
+    resync(sock, ns);
+  });
+  sock.on('disconnect', (reason) => {
+    updateConn();
+    // a server-side disconnect is not retried by socket.io itself; the session may still be fine
+    if (reason === 'io server disconnect') setTimeout(() => sockets.includes(sock) && sock.connect(), 1000);
+  });
+  sock.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+    updateConn();
+    if (err.message === 'unauthenticated' || err.data?.code === 'HUB_ERR_UNAUTHENTICATED') onAuthLost?.();
+  });
+  if (ns === '/control-room') {
+    sock.on('device:status', (e: DeviceStatusEvent) => {
+      patchDevice(e.deviceId, { state: e.state, lastSeenAt: e.ts });
+      if (!getState().devices[e.deviceId]) void refetch({ devices: true });
+    });
+    sock.on('telemetry', (e: TelemetryEvent) => {
+      const d = getState().devices[e.deviceId];
+      if (d) patchDevice(e.deviceId, { lastTelemetry: { ...(d.lastTelemetry ?? {}), ...e.metrics }, lastSeenAt: e.ts });
+      for (const l of telemetryListeners) l(e);
+    });
+    sock.on('device:event', (e: DeviceEventPush) => {
+      setState((s) => ({ events: [e, ...s.events].slice(0, 40) }));
+    });
+    // a burst of events accepted in the same instant (arrival order)
+    sock.on('device:events', (list: DeviceEventPush[]) => {
+      if (Array.isArray(list)) setState((s) => ({ events: [...[...list].reverse(), ...s.events].slice(0, 40) }));
+    });
+    const onIncident = (e: unknown) => {
+      if (isIncident(e)) upsertIncident(e, true);
+      else if (e && typeof (e as { id?: unknown }).id === 'string') void refetch({ incidents: true });
+    };
+    sock.on('incident:opened', onIncident);
+    sock.on('incident:updated', onIncident);
+  } else {
+    // visit pushes carry only {id, state}: refetch the list, coalescing bursts
+    const onVisit = (e: unknown) => {
+      if (isVisit(e)) upsertVisit(e);
+      else {
+        if (visitTimer) clearTimeout(visitTimer);
+        visitTimer = setTimeout(() => {
+          visitTimer = null;
+          void refetch({ visits: true });
+        }, 150);
+      }
+    };
+    sock.on('visit:requested', onVisit);
+    sock.on('visit:updated', onVisit);
+  }
+  // escalations, reminders and flags for people in the given roles (each namespace sends them)
+  sock.on('incident:notify', (n: IncidentNoticePush) => notice(n, ns));
+  return sock;
+}
+
+/** Open the namespaces this role may use. */
+export function startLive(role: Role, token: string | null, authLost: () => void): void {
+  stopLive();
+  everConnected = false;
+  onAuthLost = authLost;
+  setState({ conn: 'connecting' });
+  sockets = [connect('/control-room', token)];
+  if (FRONT_DESK_ROLES.includes(role)) sockets.push(connect('/front-desk', token));
+  // The browser knows about a dropped network before the heartbeat does.
+  const offline = () => setState({ conn: 'offline' });
+  const online = () => {
+    for (const s of sockets) {
+      if (!s.connected) {
+        s.disconnect();
+        s.connect();
+      }
+    }
+  };
+  window.addEventListener('offline', offline);
+  window.addEventListener('online', online);
+  cleanup.push(() => window.removeEventListener('offline', offline), () => window.removeEventListener('online', online));
+}
+
+export function stopLive(): void {
+  for (const s of sockets) {
+    s.removeAllListeners();
+    s.disconnect();
+  }
+  sockets = [];
+  for (const c of cleanup) c();
+  cleanup = [];
+}

@@ -1,0 +1,166 @@
+// One small external store for the whole UI (React reads it with useSyncExternalStore).
+// Live data (devices, incidents, visits) is kept as id-keyed records that the socket.io
+// handlers and the resync after a reconnect replace or patch; screens derive lists from them.
+import { useSyncExternalStore } from 'react';
+import type { DeviceView, IncidentView, SessionUser, VisitView } from './api.js';
+import type { DeviceEventPush } from '../../contracts/socket.js';
+import { i18n, type I18n, type Locale } from './i18n.js';
+
+export type ConnState = 'connecting' | 'online' | 'offline';
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | 'ok';
+  text: string;
+}
+
+export interface State {
+  user: SessionUser | null;
+  token: string | null;
+  /** true once the stored session was checked at start-up */
+  ready: boolean;
+  locale: Locale;
+  conn: ConnState;
+  lastSyncAt: number | null;
+  devices: Record<string, DeviceView>;
+  incidents: Record<string, IncidentView>;
+  visits: Record<string, VisitView>;
+  /** whether the incident / visit endpoints answered (the UI says so when they do not) */
+  incidentsApi: boolean | null;
+  visitsApi: boolean | null;
+  events: DeviceEventPush[];
+  toasts: Toast[];
+  /** alarm sound muted by the user for these incident ids */
+  muted: Record<string, true>;
+  /** bumps whenever an incident push arrives (detail pages refetch on it) */
+  incidentRev: Record<string, number>;
+  visitRev: number;
+}
+
+const LOCALE_KEY = 'bops_locale';
+function initialLocale(): Locale {
+  try {
+    const v = localStorage.getItem(LOCALE_KEY);
+    if (v === 'en' || v === 'zh-CN') return v;
+  } catch {
+    /* storage blocked */
+  }
+  return 'zh-CN';
+}
+
+let state: State = {
+  user: null,
+  token: null,
+  ready: false,
+  locale: initialLocale(),
+  conn: 'connecting',
+  lastSyncAt: null,
+  devices: {},
+  incidents: {},
+  visits: {},
+  incidentsApi: null,
+  visitsApi: null,
+  events: [],
+  toasts: [],
+  muted: {},
+  incidentRev: {},
+  visitRev: 0,
+};
+const listeners = new Set<() => void>();
+
+export function getState(): State {
+  return state;
+}
+
+export function setState(patch: Partial<State> | ((s: State) => Partial<State>)): void {
+  const p = typeof patch === 'function' ? patch(state) : patch;
+  state = { ...state, ...p };
+  for (const l of listeners) l();
+}
+
+function subscribe(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+/** Select a slice; the selector must return a stored reference (or a primitive). */
+export function useStore<T>(sel: (s: State) => T): T {
+  return useSyncExternalStore(subscribe, () => sel(state));
+}
+
+export function useI18n(): I18n {
+  return i18n(useStore((s) => s.locale));
+}
+
+export function setLocale(locale: Locale): void {
+  try {
+    localStorage.setItem(LOCALE_KEY, locale);
+  } catch {
+    /* storage blocked */
+  }
+  document.documentElement.lang = locale;
+  setState({ locale });
+}
+
+let toastSeq = 0;
+export function toast(text: string, kind: Toast['kind'] = 'info', ms = 5000): void {
+  const id = ++toastSeq;
+  setState((s) => ({ toasts: [...s.toasts.slice(-4), { id, kind, text }] }));
+  setTimeout(() => setState((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) })), ms);
+}
+
+// ---- live data patches ----
+
+export function upsertIncident(v: IncidentView, fromPush: boolean): void {
+  setState((s) => {
+    const prev = s.incidents[v.id];
+    // pushes carry no allowedActions (they differ per role): keep the last fetched ones
+    const next: IncidentView = fromPush && prev?.allowedActions && !v.allowedActions ? { ...v, allowedActions: prev.allowedActions } : v;
+    return {
+      incidents: { ...s.incidents, [v.id]: next },
+      incidentRev: fromPush ? { ...s.incidentRev, [v.id]: (s.incidentRev[v.id] ?? 0) + 1 } : s.incidentRev,
+    };
+  });
+}
+
+export function replaceIncidents(list: IncidentView[]): void {
+  const incidents: Record<string, IncidentView> = {};
+  for (const i of list) incidents[i.id] = i;
+  setState({ incidents });
+}
+
+export function upsertVisit(v: VisitView): void {
+  setState((s) => ({ visits: { ...s.visits, [v.id]: v }, visitRev: s.visitRev + 1 }));
+}
+
+export function replaceVisits(list: VisitView[]): void {
+  const visits: Record<string, VisitView> = {};
+  for (const v of list) visits[v.id] = v;
+  setState((s) => ({ visits, visitRev: s.visitRev + 1 }));
+}
+
+export function replaceDevices(list: DeviceView[]): void {
+  const devices: Record<string, DeviceView> = {};
+  for (const d of list) devices[d.id] = d;
+  setState({ devices });
+}
+
+export function patchDevice(id: string, patch: Partial<DeviceView>): void {
+  setState((s) => {
+    const d = s.devices[id];
+    if (!d) return {};
+    return { devices: { ...s.devices, [id]: { ...d, ...patch } } };
+  });
+}
+
+/** The incident needs attention (banner + sound): life safety and not yet acknowledged. */
+export function needsAttention(i: IncidentView): boolean {
+  if (!i.open || (i.kind !== 'fire_alarm' && i.kind !== 'elevator_entrapment')) return false;
+  const ack = i.steps.find((s) => s.key === 'acknowledge');
+  return ack ? ack.status === 'pending' : i.state === 'awaiting_ack';
+}
+
+/** Board order: severity first, then the oldest first. */
+export function boardOrder(a: IncidentView, b: IncidentView): number {
+  return b.severity - a.severity || a.openedAt - b.openedAt;
+}
