@@ -72,7 +72,11 @@ export const IncidentView = z.object({
 });
 export type IncidentView = z.infer<typeof IncidentView>;
 
-export const IncidentDetail = IncidentView.extend({ timeline: z.array(TimelineView) });
+export const IncidentDetail = IncidentView.extend({
+  timeline: z.array(TimelineView),
+  /** display names of the staff named in steps and timeline: "user:<id>" → displayName */
+  people: z.record(z.string(), z.string()),
+});
 export type IncidentDetail = z.infer<typeof IncidentDetail>;
 
 export const IncidentListQuery = z.object({

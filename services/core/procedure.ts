@@ -487,6 +487,11 @@ function worksOn(def: ProcedureDef, role: Role): boolean {
   return Object.values(def.actions).some((a) => a.roles.includes(role));
 }
 
+/** The zod payload schema of an action (procedure-specific or generic), for UI forms. */
+export function actionPayload(kind: IncidentKind, name: string): z.ZodType | undefined {
+  return actionDef(procedureFor(kind), name)?.payload as z.ZodType | undefined;
+}
+
 function actionDef(def: ProcedureDef, name: string): ActionDef<unknown> | undefined {
   return Object.hasOwn(def.actions, name) ? def.actions[name] : Object.hasOwn(GENERIC_ACTIONS, name) ? GENERIC_ACTIONS[name] : undefined;
 }

@@ -126,8 +126,14 @@ export class IncidentService {
     const r = await this.o.db.incident.findUnique({ where: { id }, include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } } });
     if (!r) throw errors.notFound(`no incident ${id}`);
     const cmds = await this.commandsOf([id]);
+    // staff are named on screen and in reports, not shown as ids
+    const userIds = new Set<string>();
+    for (const st of r.steps) if (st.doneBy?.startsWith('user:')) userIds.add(st.doneBy.slice(5));
+    for (const t of r.timeline) if (t.actorType === 'user') userIds.add(t.actor);
+    const users = userIds.size ? await this.o.db.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, displayName: true } }) : [];
     return {
       ...toView(snapshotFromRow(r), r.number, cmds.get(id) ?? [], r.children.map((c) => c.id), role),
+      people: Object.fromEntries(users.map((u) => [`user:${u.id}`, u.displayName])),
       timeline: r.timeline.map((t) => ({
         seq: Number(t.seq),
         at: t.at.getTime(),

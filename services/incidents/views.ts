@@ -2,7 +2,7 @@
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import { z } from 'zod';
-import { allowedActions, procedureFor, type IncidentSnapshot } from '../core/procedure.js';
+import { actionPayload, allowedActions, type IncidentSnapshot } from '../core/procedure.js';
 
 type Row = {
   id: string;
@@ -80,10 +80,10 @@ const payloadSchemas = new Map<string, unknown>();
 function payloadSchema(kind: IncidentKind, action: string): unknown {
   const key = `${kind}:${action}`;
   if (!payloadSchemas.has(key)) {
-    const def = procedureFor(kind).actions[action];
+    const payload = actionPayload(kind, action);
     let schema: unknown = undefined;
     try {
-      schema = def ? z.toJSONSchema(def.payload as z.ZodType, { io: 'input', unrepresentable: 'any' }) : undefined;
+      schema = payload ? z.toJSONSchema(payload, { io: 'input', unrepresentable: 'any' }) : undefined;
     } catch {
       schema = undefined;
     }
@@ -111,7 +111,7 @@ export function toView(s: IncidentSnapshot, number: number, commands: CommandRow
     })),
     children,
     ...(role
-      ? { allowedActions: allowedActions(s, role).map((a) => ({ ...a, payload: a.generic ? undefined : payloadSchema(s.kind, a.action) })) }
+      ? { allowedActions: allowedActions(s, role).map((a) => ({ ...a, payload: payloadSchema(s.kind, a.action) })) }
       : {}),
   };
 }

@@ -109,6 +109,8 @@ describe('elevator entrapment drill (real broker, simulated car)', () => {
     expect(follow[0]!.dueAt.getTime()).toBeGreaterThan(Date.now() + 86_400_000); // ≥ 2 working days ahead
     const duty = await t.hub.db.dutyLogEntry.findMany({ where: { incidentId: inc.id } });
     expect(duty.length).toBeGreaterThanOrEqual(3); // opened, released, fit, closed …
+    // staff appear by name, not id
+    expect(Object.values(closed.body.people)).toEqual(expect.arrayContaining(['Operator', 'Supervisor']));
     const timelineTypes = closed.body.timeline.map((e) => e.type);
     for (const type of ['opened', 'repeat_trigger', 'step_done', 'hint', 'closed']) expect(timelineTypes).toContain(type);
     t.hub.bus.removeListeners(pushed);

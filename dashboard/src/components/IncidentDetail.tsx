@@ -13,11 +13,6 @@ import { SchemaForm, type FormContext, type JsonSchema, type Option } from './Sc
 
 type Detail = IncidentDetail;
 
-/** Generic actions are served without a payload schema (services/core/procedure.ts GENERIC_ACTIONS). */
-const GENERIC_SCHEMAS: Record<string, JsonSchema> = {
-  add_note: { type: 'object', properties: { text: { type: 'string', minLength: 1, maxLength: 2000 } }, required: ['text'] },
-  skip_step: { type: 'object', properties: { step: { type: 'string', minLength: 1, maxLength: 64 }, reason: { type: 'string', minLength: 1, maxLength: 2000 } }, required: ['step', 'reason'] },
-};
 type AllowedAction = NonNullable<Detail['allowedActions']>[number];
 
 export function IncidentDetailPage({ id }: { id: string }) {
@@ -55,7 +50,7 @@ export function IncidentDetailPage({ id }: { id: string }) {
 }
 
 /** "user:<id>" | "device:<id>" | "owner:<unit>" | "system" | "timer:<key>" → a readable name. */
-function useActorLabel(kind: IncidentKind): (by: string | null) => string {
+function useActorLabel(kind: IncidentKind, people: Record<string, string> = {}): (by: string | null) => string {
   const t = useI18n();
   const me = useStore((s) => s.user);
   const devices = useStore((s) => s.devices);
@@ -63,7 +58,7 @@ function useActorLabel(kind: IncidentKind): (by: string | null) => string {
     if (!by) return '';
     const i = by.indexOf(':');
     const [type, id] = i < 0 ? [by, ''] : [by.slice(0, i), by.slice(i + 1)];
-    if (type === 'user') return id === me?.id ? `${me.displayName}(${t.t('actor.me')})` : `${t.t('actor.user')} ${id.slice(0, 8)}`;
+    if (type === 'user') return id === me?.id ? `${me.displayName}(${t.t('actor.me')})` : (people[by] ?? `${t.t('actor.user')} ${id.slice(0, 8)}`);
     if (type === 'device') return devices[id]?.name ?? id;
     if (type === 'owner') return t.t('actor.owner', { unit: id });
     if (type === 'timer') return `${t.t('actor.timer')} ${t.proc(kind, 'timer', id)}`;
@@ -94,7 +89,7 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
   const devices = useStore((s) => s.devices);
   const [active, setActive] = useState<string | null>(null);
   const kind = d.kind;
-  const actor = useActorLabel(kind);
+  const actor = useActorLabel(kind, d.people);
   const actions = d.allowedActions ?? [];
   const steps = [...d.steps].sort((a, b) => a.ord - b.ord);
   const timers = runningTimers(d);
@@ -304,7 +299,7 @@ function ActionForm({ detail, action, context, onRun, onCancel }: { detail: Deta
     <div className="action-form" data-testid={`action-form-${action.action}`}>
       <h3>{t.proc(detail.kind, 'action', action.action)}</h3>
       <SchemaForm
-        schema={action.payload ?? GENERIC_SCHEMAS[action.action] ?? { type: 'object', properties: {} }}
+        schema={(action.payload as JsonSchema | undefined) ?? { type: 'object', properties: {} }}
         initial={prefill(detail, action.action)}
         context={context}
         submitLabel={t.proc(detail.kind, 'action', action.action)}
