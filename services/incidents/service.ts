@@ -40,6 +40,7 @@ import type { CommandService } from '../devices/commands.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { visitRecord } from '../visitors/machine.js';
 import { snapshotFromRow, toView, type CommandRow } from './views.js';
+import { visitView } from '../visitors/views.js';
 
 export interface IncidentUser {
   id: string;
@@ -333,6 +334,7 @@ export class IncidentService {
     const s = r.next;
     const db = this.o.db;
     const day = dutyDay(now, this.o.tzOffsetMinutes);
+    let visit: Awaited<ReturnType<Db['visit']['upsert']>> | null = null;
     const rows = await db.$transaction(async (tx) => {
       let number: number;
       let version: number;
@@ -412,7 +414,7 @@ export class IncidentService {
           preAuthId: v.preAuthId,
           incidentId: s.id,
         };
-        await tx.visit.upsert({ where: { id: s.id }, create: { id: s.id, ...row }, update: { ...row, version: { increment: 1 } } });
+        visit = await tx.visit.upsert({ where: { id: s.id }, create: { id: s.id, ...row }, update: { ...row, version: { increment: 1 } } });
         if (v.preAuthId && v.approvedBy?.startsWith('preauth:')) {
           await tx.preAuthorization.updateMany({ where: { id: v.preAuthId, usedAt: null }, data: { usedAt: new Date(now) } });
         }
@@ -422,7 +424,7 @@ export class IncidentService {
     this.remember(s, rows.number, rows.version);
     const view = toView(s, rows.number, await this.commandsOf([s.id]).then((m) => m.get(s.id) ?? []), []);
     this.o.bus.emit(prev ? 'incident.updated' : 'incident.opened', view);
-    if (s.kind === 'visitor_approval') this.o.bus.emit(prev ? 'visit.updated' : 'visit.requested', { id: s.id, incidentId: s.id, state: s.state });
+    if (visit) this.o.bus.emit(prev ? 'visit.updated' : 'visit.requested', visitView(visit, now));
   }
 
   private async effects(s: IncidentSnapshot, effects: Effect[]): Promise<void> {

@@ -9,36 +9,12 @@ import type { Db } from '../core/db.js';
 import { errors } from '../core/errors.js';
 import type { IncidentService } from '../incidents/service.js';
 import { maskIdNumber } from './machine.js';
+import { visitView } from './views.js';
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
 const Params = z.object({ id: z.uuid() });
 const DESK = ['frontdesk', 'supervisor'] as const;
 const ACTIVE = ['requested', 'unreachable', 'approved', 'opened', 'failed'];
-
-type VisitRow = Awaited<ReturnType<Db['visit']['findMany']>>[number];
-
-export function visitView(v: VisitRow, now: number): z.infer<typeof VisitView> {
-  const inside = v.enteredAt !== null && v.leftAt === null;
-  return {
-    id: v.id,
-    incidentId: v.incidentId,
-    building: v.buildingId,
-    unit: v.unitNumber,
-    visitorName: v.visitorName,
-    idMasked: v.idMasked,
-    channel: v.channel,
-    state: v.state,
-    plannedMinutes: v.plannedMinutes,
-    requestedAt: v.requestedAt.getTime(),
-    decidedAt: v.decidedAt?.getTime() ?? null,
-    approvedBy: v.approvedBy,
-    approvalChannel: v.approvalChannel,
-    enteredAt: v.enteredAt?.getTime() ?? null,
-    leftAt: v.leftAt?.getTime() ?? null,
-    // seed 000 §2.1.3 超时登记处理: still inside past the registered duration
-    overstay: inside && now > v.enteredAt!.getTime() + v.plannedMinutes * 60_000,
-  };
-}
 
 const Register = z.object({
   building: z.string().min(1),
