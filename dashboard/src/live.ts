@@ -162,7 +162,7 @@ function connect(ns: string, token: string | null): Socket {
     sock.on('incident:opened', onIncident);
     sock.on('incident:updated', onIncident);
   } else {
-    // visit pushes carry only {id, state}: refetch the list, coalescing bursts
+    // visit pushes carry the whole visit view; anything else (an older hub) triggers a coalesced refetch
     const onVisit = (e: unknown) => {
       if (isVisit(e)) upsertVisit(e);
       else {
