@@ -108,43 +108,56 @@ export class IncidentService {
 
   // ------------------------------------------------------------------ queries
 
+  /**
+   * Prisma reads an `include` with several SELECTs; outside a transaction they can straddle a
+   * concurrent commit (a timeline entry visible, the timer row it came with not yet). One
+   * REPEATABLE READ transaction makes every view a single consistent snapshot.
+   */
+  private snapshotRead<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.o.db.$transaction(fn, { isolationLevel: 'RepeatableRead' });
+  }
+
   async list(q: { state: 'open' | 'closed' | 'all'; kind?: IncidentKind; building?: string; limit: number }, role?: Role): Promise<IncidentView[]> {
-    const rows = await this.o.db.incident.findMany({
-      where: {
-        ...(q.state === 'all' ? {} : { open: q.state === 'open' }),
-        ...(q.kind ? { kind: q.kind } : {}),
-        ...(q.building ? { buildingId: q.building } : {}),
-      },
-      include: { ...INCLUDE, children: { select: { id: true } } },
-      orderBy: q.state === 'open' ? [{ severity: 'desc' }, { openedAt: 'asc' }] : [{ openedAt: 'desc' }],
-      take: q.limit,
+    return this.snapshotRead(async (tx) => {
+      const rows = await tx.incident.findMany({
+        where: {
+          ...(q.state === 'all' ? {} : { open: q.state === 'open' }),
+          ...(q.kind ? { kind: q.kind } : {}),
+          ...(q.building ? { buildingId: q.building } : {}),
+        },
+        include: { ...INCLUDE, children: { select: { id: true } } },
+        orderBy: q.state === 'open' ? [{ severity: 'desc' }, { openedAt: 'asc' }] : [{ openedAt: 'desc' }],
+        take: q.limit,
+      });
+      const cmds = await this.commandsOf(rows.map((r) => r.id), tx);
+      return rows.map((r) => toView(snapshotFromRow(r), r.number, cmds.get(r.id) ?? [], r.children.map((c) => c.id), role));
     });
-    const cmds = await this.commandsOf(rows.map((r) => r.id));
-    return rows.map((r) => toView(snapshotFromRow(r), r.number, cmds.get(r.id) ?? [], r.children.map((c) => c.id), role));
   }
 
   async get(id: string, role?: Role): Promise<IncidentDetail> {
-    const r = await this.o.db.incident.findUnique({ where: { id }, include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } } });
-    if (!r) throw errors.notFound(`no incident ${id}`);
-    const cmds = await this.commandsOf([id]);
-    // staff are named on screen and in reports, not shown as ids
-    const userIds = new Set<string>();
-    for (const st of r.steps) if (st.doneBy?.startsWith('user:')) userIds.add(st.doneBy.slice(5));
-    for (const t of r.timeline) if (t.actorType === 'user') userIds.add(t.actor);
-    const users = userIds.size ? await this.o.db.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, displayName: true } }) : [];
-    return {
-      ...toView(snapshotFromRow(r), r.number, cmds.get(id) ?? [], r.children.map((c) => c.id), role),
-      people: Object.fromEntries(users.map((u) => [`user:${u.id}`, u.displayName])),
-      timeline: r.timeline.map((t) => ({
-        seq: Number(t.seq),
-        at: t.at.getTime(),
-        actorType: t.actorType,
-        actor: t.actor,
-        type: t.type,
-        message: t.message,
-        data: (t.data ?? {}) as Record<string, unknown>,
-      })),
-    };
+    return this.snapshotRead(async (tx) => {
+      const r = await tx.incident.findUnique({ where: { id }, include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } } });
+      if (!r) throw errors.notFound(`no incident ${id}`);
+      const cmds = await this.commandsOf([id], tx);
+      // staff are named on screen and in reports, not shown as ids
+      const userIds = new Set<string>();
+      for (const st of r.steps) if (st.doneBy?.startsWith('user:')) userIds.add(st.doneBy.slice(5));
+      for (const t of r.timeline) if (t.actorType === 'user') userIds.add(t.actor);
+      const users = userIds.size ? await tx.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, displayName: true } }) : [];
+      return {
+        ...toView(snapshotFromRow(r), r.number, cmds.get(id) ?? [], r.children.map((c) => c.id), role),
+        people: Object.fromEntries(users.map((u) => [`user:${u.id}`, u.displayName])),
+        timeline: r.timeline.map((t) => ({
+          seq: Number(t.seq),
+          at: t.at.getTime(),
+          actorType: t.actorType,
+          actor: t.actor,
+          type: t.type,
+          message: t.message,
+          data: (t.data ?? {}) as Record<string, unknown>,
+        })),
+      };
+    });
   }
 
   /** Staff read an owner's or visitor's personal data (seed 000 §2.1.6.2: who, what, why, when). */
@@ -544,10 +557,10 @@ export class IncidentService {
     return [...this.live.values()].filter((s) => s.buildingId === buildingId);
   }
 
-  private async commandsOf(ids: string[]): Promise<Map<string, CommandRow[]>> {
+  private async commandsOf(ids: string[], tx: Prisma.TransactionClient = this.o.db): Promise<Map<string, CommandRow[]>> {
     const out = new Map<string, CommandRow[]>();
     if (!ids.length) return out;
-    const rows = await this.o.db.deviceCommand.findMany({ where: { incidentId: { in: ids } }, orderBy: { sentAt: 'asc' } });
+    const rows = await tx.deviceCommand.findMany({ where: { incidentId: { in: ids } }, orderBy: { sentAt: 'asc' } });
     for (const r of rows) {
       const list = out.get(r.incidentId!) ?? [];
       list.push(r);

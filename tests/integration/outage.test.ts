@@ -82,4 +82,23 @@ describe('power outage', () => {
     const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${planned.id}`)).body;
     expect(d.timeline.some((e) => e.type === 'escalated')).toBe(false);
   });
+
+  it('an entrapment already open when the power goes is adopted by the outage, not opened twice', async () => {
+    await seedPlace(t, 'site-1', ['bldg-4']);
+    const pm = await provision(t, 'pm-4', 'power', 'bldg-4', 'site-1', { meta: { feeder: 'f-4' } });
+    const el = await provision(t, 'el-4', 'elevator', 'bldg-4', 'site-1', { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], meta: { car: '1' } });
+    const started = await startSims(t, [pm, el], { elevator: { floorTravelMs: 40, doorMs: 40 } });
+    sims.push(...started);
+    await (started[1]!.sim as ElevatorSim).trap({ passengers: 2 });
+    const ent = await waitFor(async () => (await incidents('elevator_entrapment')).find((i) => i.deviceId === 'el-4'), 5000, 'entrapment first');
+    expect(ent.parentId).toBeNull();
+    await (started[0]!.sim as PowerSim).loseMains({ feeder: 'f-4', ats: 'none' });
+    const outage = await waitFor(async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-4'), 5000, 'outage bldg-4');
+    const adopted = await waitFor(async () => {
+      const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${ent.id}`)).body;
+      return d.parentId === outage.id ? d : null;
+    }, 5000, 'entrapment adopted by the outage');
+    expect(adopted.timeline.some((e) => e.type === 'repeat_trigger' && e.data.parentId === outage.id)).toBe(true);
+    expect((await incidents('elevator_entrapment')).filter((i) => i.deviceId === 'el-4')).toHaveLength(1);
+  });
 });
