@@ -192,3 +192,28 @@ describe('online state', () => {
     await waitFor(() => t.hub.registry.get(d.id)?.state === 'offline');
   });
 });
+
+describe('transports and keep-alive', () => {
+  it('accepts devices over MQTT-over-WebSocket on the HTTP server with the same auth', async () => {
+    const d = await provision(t, 'ic-ws', 'intercom');
+    await expect(connectRaw(`ws://127.0.0.1:${t.hub.httpPort}/mqtt`, { clientId: d.id, username: d.id, password: 'wrong' })).rejects.toThrow(/Bad username or password/i);
+    const c = track(await connectRaw(`ws://127.0.0.1:${t.hub.httpPort}/mqtt`, { clientId: d.id, username: d.id, password: d.secret }));
+    await publish(c, topics.telemetry(d), JSON.stringify({ v: 1, ts: Date.now(), metrics: { calls_waiting: 2 } }), 1);
+    await waitFor(() => t.hub.registry.get(d.id)?.lastTelemetry?.calls_waiting === 2);
+    expect(t.hub.registry.get(d.id)?.state).toBe('online');
+  });
+
+  it('a device that stops talking is cut at 1.5 × keep-alive and becomes lost', async () => {
+    const d = await provision(t, 'el-silent', 'elevator');
+    const net = await import('node:net');
+    const mqttPacket = (await import('mqtt-packet')).default;
+    // a raw client: CONNECT with a 1 s keep-alive, then silence (no PINGREQ, no DISCONNECT)
+    const sock = net.connect(t.hub.mqttPort, '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: d.id, keepalive: 1, username: d.id, password: Buffer.from(d.secret) }));
+    await waitFor(() => t.hub.registry.get(d.id)?.state === 'online', 3000, 'online');
+    const lostAt = await waitFor(() => (t.hub.registry.get(d.id)?.state === 'lost' ? Date.now() : null), 5000, 'lost after keep-alive');
+    expect(lostAt).toBeGreaterThan(0);
+    sock.destroy();
+  });
+});
