@@ -1,15 +1,19 @@
 // Device simulator CLI (`npm run simulate -- …`): run a simulated fleet against the hub's
 // MQTT broker, play named incident scenarios with a timestamped step log, or generate
 // telemetry load for benchmarks. Exit codes are stable so scripts can rely on them.
+import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DeviceClass } from '../contracts/domain.js';
 import { systemClock } from './clock.js';
 import { filterFleet, FleetError, loadFleetFile, parseDeviceArg } from './fleet.js';
+import { HubError, HubSession } from './hub-client.js';
 import { runLoad, syntheticFleet } from './load.js';
 import { attachConsole, clockTime, EXIT, exitCodeFor, startDevices, stopDevices, type StartedDevice } from './runtime.js';
 import './scenarios/builtin.js';
+import type { HubSessions } from './scenarios/control-room.js';
 import { getScenario, listScenarios, parseDuration, runScenario, ScenarioError } from './scenarios/registry.js';
 import { DeviceConnectError, type DeviceIdentity } from './sdk.js';
+import type { SimulatorConfig } from './simulators/index.js';
 
 type Opt = NonNullable<ParseArgsConfig['options']>[string];
 
@@ -36,18 +40,27 @@ const GLOBAL_OPTIONS: Record<string, Opt & { help?: string }> = {
   class: { type: 'string', help: 'load: class of synthetic devices (default power)' },
   json: { type: 'boolean', help: 'load: print the result as one JSON line' },
   list: { type: 'boolean', help: 'scenario: list scenarios' },
+  'travel-ms': { type: 'string', help: 'elevator travel time per floor, ms (default 1500; e.g. 50 for quick drills)' },
+  'door-ms': { type: 'string', help: 'elevator door dwell and door-panel relock time per unlock second, ms (default 3000 / 1000)' },
+  hub: { type: 'string', help: 'scenario: also play the control room against this hub, e.g. http://127.0.0.1:8080' },
+  user: { type: 'string', help: '--hub: operator login (default: the operator in a demo credentials --fleet file)' },
+  password: { type: 'string', help: '--hub: operator password (or $SIM_HUB_PASSWORD)' },
+  'supervisor-user': { type: 'string', help: '--hub: supervisor login, for supervisor-only steps (sign_fit, close, approve_119)' },
+  'supervisor-password': { type: 'string', help: '--hub: supervisor password (or $SIM_HUB_SUPERVISOR_PASSWORD)' },
+  'desk-user': { type: 'string', help: '--hub: front-desk login for visitor steps (default: --user if it may, else the supervisor)' },
+  'desk-password': { type: 'string', help: '--hub: front-desk password (or $SIM_HUB_DESK_PASSWORD)' },
   help: { type: 'boolean', short: 'h' },
 };
 
 function usage(): string {
   const g = Object.entries(GLOBAL_OPTIONS)
     .filter(([, o]) => o.help)
-    .map(([k, o]) => `  --${k.padEnd(14)} ${o.help}`)
+    .map(([k, o]) => `  --${k.padEnd(20)} ${o.help}`)
     .join('\n');
   const sc = listScenarios()
     .map((s) => {
       const opts = Object.entries(s.options ?? {})
-        .map(([k, o]) => `      --${k.padEnd(16)} ${o.description}${o.default ? ` (default ${o.default})` : ''}`)
+        .map(([k, o]) => `      --${k.padEnd(18)} ${o.description}${o.default ? ` (default ${o.default})` : ''}`)
         .join('\n');
       return `  ${s.name.padEnd(12)} ${s.title}\n      ${s.description}${opts ? `\n${opts}` : ''}`;
     })
@@ -66,12 +79,21 @@ ${g}
 Scenarios:
 ${sc}
 
-Exit codes: 0 ok, 1 usage or other error, 2 broker unreachable, 3 credentials refused,
-4 scenario did not complete.
+Control room (--hub): the scenario also logs in and performs the people's steps of the
+procedure over HTTP, printing each (◆) with the incident's state and timers, what the hub did
+on its own (·) and every expected outcome (✓ / ✗). A demo credentials file given as --fleet
+also supplies the users. Details: docs/simulate.md.
+
+Exit codes: 0 ok, 1 usage or other error, 2 broker or hub unreachable, 3 credentials refused
+(device or hub login), 4 scenario did not complete (with --hub: the hub did not do what the
+procedure says).
 Examples:
   npm run simulate -- fleet --fleet .data/fleet.json --interval 2s
   npm run simulate -- scenario fire-drill --fleet fleet.json --building demo-a --floor 7
   npm run simulate -- scenario visitor --device ic-1:s3cret:demo:demo-a:intercom --owner approve
+  npm run simulate -- scenario fire-drill --fleet .data/demo-credentials.json --hub http://127.0.0.1:8080 --quiet
+  npm run simulate -- scenario outage --fleet fleet.json --hub http://hub:8080 --user op --password … --ats none
+  npm run simulate -- scenario visitor --fleet .data/demo-credentials.json --hub http://127.0.0.1:8080 --unit 301 --flow never-confirm
   npm run simulate -- load --devices 200 --rate 5 --duration 30s --secret s3cret --json`;
 }
 
@@ -154,19 +176,105 @@ function interrupted(): { signal: AbortSignal; promise: Promise<void>; dispose: 
   return { signal: ac.signal, promise, dispose };
 }
 
+/** --travel-ms / --door-ms: faster (or slower) mechanics for drills. */
+function simConfig(v: Values): SimulatorConfig | undefined {
+  const travel = str(v, 'travel-ms') === undefined ? undefined : num(v, 'travel-ms', 1500, 1);
+  const door = str(v, 'door-ms') === undefined ? undefined : num(v, 'door-ms', 3000, 1);
+  if (travel === undefined && door === undefined) return undefined;
+  return {
+    elevator: { ...(travel === undefined ? {} : { floorTravelMs: travel }), ...(door === undefined ? {} : { doorMs: door }) },
+    ...(door === undefined ? {} : { intercom: { doorSecondMs: door } }),
+  };
+}
+
 async function start(v: Values, list: DeviceIdentity[]): Promise<StartedDevice[]> {
   if (list.length === 0) throw new UsageError('no devices: give --fleet FILE and/or --device id:secret:site:building:class (after --site/--building/--prefix filters)');
   const url = brokerUrl(v);
   const seed = str(v, 'seed');
+  const sims = simConfig(v);
   const devices = await startDevices(list, {
     url,
     intervalMs: dur(v, 'interval', 5000),
     keepalive: num(v, 'keepalive', 30, 1),
     traffic: !v['no-traffic'],
     ...(seed === undefined ? {} : { seed: num(v, 'seed', 0) }),
+    ...(sims ? { simConfig: () => sims } : {}),
   });
   out(`${clockTime(Date.now())} ${devices.length} device(s) online at ${url}`);
   return devices;
+}
+
+// ---- control room (--hub) ----
+
+const HUB_ONLY = ['user', 'password', 'supervisor-user', 'supervisor-password', 'desk-user', 'desk-password'] as const;
+const MAY_DESK = ['frontdesk', 'supervisor', 'admin'];
+const MAY_CONTROL = ['operator', 'supervisor', 'admin'];
+const MAY_SUPERVISE = ['supervisor', 'admin'];
+
+interface FileUser {
+  username: string;
+  password: string;
+  role: string;
+}
+
+/** Users listed in a demo credentials file (`{users, fleet}`) given as --fleet, if any. */
+async function fileUsers(path: string | undefined): Promise<FileUser[]> {
+  if (!path) return [];
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as { users?: unknown };
+    if (!Array.isArray(json.users)) return [];
+    return json.users.filter(
+      (u): u is FileUser => typeof u === 'object' && u !== null && typeof u.username === 'string' && typeof u.password === 'string' && typeof u.role === 'string',
+    );
+  } catch {
+    return []; // loadFleetFile reports an unreadable file
+  }
+}
+
+/**
+ * Log in the people of the control room. Each of --user / --supervisor-user / --desk-user
+ * (password from its option or environment variable, or from a demo credentials file) is
+ * optional; each part is filled by whoever's role may do it.
+ */
+async function hubSessions(v: Values): Promise<HubSessions | undefined> {
+  const url = str(v, 'hub');
+  if (!url) {
+    const stray = HUB_ONLY.filter((k) => str(v, k) !== undefined);
+    if (stray.length) throw new UsageError(`--${stray.join(', --')} given without --hub URL`);
+    return undefined;
+  }
+  const known = await fileUsers(str(v, 'fleet'));
+  const cred = (userKey: string, passKey: string, env: string, role: string): { username: string; password: string } | null => {
+    const named = str(v, userKey);
+    const fromFile = named ? known.find((u) => u.username === named) : known.find((u) => u.role === role);
+    const username = named ?? fromFile?.username;
+    if (!username) return null;
+    const password = str(v, passKey) ?? process.env[env] ?? fromFile?.password;
+    if (!password) throw new UsageError(`--${userKey} ${username} needs --${passKey} (or $${env})`);
+    return { username, password };
+  };
+  const want = {
+    user: cred('user', 'password', 'SIM_HUB_PASSWORD', 'operator'),
+    supervisor: cred('supervisor-user', 'supervisor-password', 'SIM_HUB_SUPERVISOR_PASSWORD', 'supervisor'),
+    desk: cred('desk-user', 'desk-password', 'SIM_HUB_DESK_PASSWORD', 'frontdesk'),
+  };
+  if (!want.user && !want.supervisor && !want.desk) throw new UsageError('--hub needs a login: --user NAME --password PW (operator), and --supervisor-user / --desk-user as the steps require');
+  const login = async (c: { username: string; password: string } | null) => (c ? HubSession.login(url, c.username, c.password) : null);
+  const [user, supervisor, desk] = await Promise.all([login(want.user), login(want.supervisor), login(want.desk)]);
+  const may = (s: HubSession | null, roles: string[]) => (s && roles.includes(s.role) ? s : null);
+  if (supervisor && !MAY_SUPERVISE.includes(supervisor.role)) throw new UsageError(`--supervisor-user ${supervisor.user.username} has role ${supervisor.role}, not supervisor`);
+  if (desk && !MAY_DESK.includes(desk.role)) throw new UsageError(`--desk-user ${desk.user.username} has role ${desk.role}: visitor steps need frontdesk or supervisor`);
+  return {
+    url: user?.base ?? supervisor?.base ?? desk!.base,
+    operator: may(user, MAY_CONTROL) ?? supervisor,
+    supervisor: supervisor ?? may(user, MAY_SUPERVISE),
+    desk: desk ?? may(user, MAY_DESK) ?? supervisor,
+  };
+}
+
+async function logoutAll(h: HubSessions | undefined): Promise<void> {
+  if (!h) return;
+  await Promise.all([...new Set([h.operator, h.supervisor, h.desk])].map((s) => s?.logout()));
 }
 
 async function cmdFleet(v: Values): Promise<number> {
@@ -189,14 +297,23 @@ async function cmdScenario(v: Values, name: string | undefined): Promise<number>
   }
   const def = getScenario(name);
   if (!def) throw new UsageError(`unknown scenario ${JSON.stringify(name)}; available: ${listScenarios().map((s) => s.name).join(', ')}`);
-  const devices = await start(v, await identities(v));
+  const list = await identities(v);
+  // log in before any device connects: a wrong password should not leave a fire alarm behind
+  const hub = await hubSessions(v);
+  let devices: StartedDevice[];
+  try {
+    devices = await start(v, list);
+  } catch (err) {
+    await logoutAll(hub);
+    throw err;
+  }
   const detach = v.quiet ? () => undefined : attachConsole(devices, (l) => out(`    ${l}`), systemClock, { telemetry: v.telemetry === true });
   const stop = interrupted();
   const args: Record<string, string | boolean | undefined> = {};
   for (const [k, x] of Object.entries(v)) if (!Array.isArray(x)) args[k] = x;
   let code: number = EXIT.ok;
   try {
-    const r = await runScenario(def, { devices, args, clock: systemClock, out, signal: stop.signal });
+    const r = await runScenario(def, { devices, args, clock: systemClock, out, signal: stop.signal, ...(hub ? { hub } : {}) });
     code = r.ok ? EXIT.ok : EXIT.scenarioFailed;
     if (v.stay && !stop.signal.aborted) {
       out(`${clockTime(Date.now())} scenario over; fleet keeps running (Ctrl-C to stop)`);
@@ -210,6 +327,7 @@ async function cmdScenario(v: Values, name: string | undefined): Promise<number>
     stop.dispose();
     detach();
     await stopDevices(devices);
+    await logoutAll(hub);
   }
   return code;
 }
@@ -281,6 +399,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (fleet | scenario <name> | load | help)`);
     }
   } catch (err) {
+    if (err instanceof HubError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err.kind === 'unreachable' ? EXIT.unreachable : err.kind === 'auth' ? EXIT.auth : EXIT.scenarioFailed;
+    }
     if (err instanceof DeviceConnectError) {
       process.stderr.write(`error: ${err.message}\n`);
     } else if (err instanceof UsageError || err instanceof FleetError || err instanceof ScenarioError) {

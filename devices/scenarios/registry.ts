@@ -6,6 +6,8 @@ import type { DeviceEvent, EventType } from '../../contracts/mqtt.js';
 import { sleep, type Clock } from '../clock.js';
 import { clockTime, devicesOf, type StartedDevice, type Typed } from '../runtime.js';
 import type { CommandRecord } from '../sdk.js';
+import { HubError } from '../hub-client.js';
+import { ControlRoom, type HubSessions } from './control-room.js';
 
 export interface ScenarioOption {
   type: 'string' | 'boolean';
@@ -22,8 +24,19 @@ export interface ScenarioContext {
   clock: Clock;
   /** Aborted on Ctrl-C; wait() rejects then. */
   signal: AbortSignal;
-  /** One step line: `HH:MM:SS.mmm +12.3s ▶ step — detail`. */
+  /** One step line: `HH:MM:SS.mmm +12.3s [name] ▶ step — detail`. */
   log(step: string, detail?: string): void;
+  /** A line with another marker: ◆ a person's step in the control room, · the hub on its own. */
+  logAs(marker: string, step: string, detail?: string): void;
+  /**
+   * An expected outcome: prints `✓ what` or `✗ what — detail` and, when false, marks the
+   * scenario NOT completed (exit code 4) while letting it carry on. Returns `ok`.
+   */
+  check(ok: boolean, what: string, detail?: string): boolean;
+  /** Failed checks so far. */
+  readonly failures: readonly string[];
+  /** The control-room side (`--hub`): null when the scenario plays only the devices. */
+  hub: ControlRoom | null;
   wait(ms: number): Promise<void>;
   /** Devices of a class, optionally in one building. */
   find<C extends DeviceClass>(cls: C, building?: string): Array<Typed<C>>;
@@ -129,6 +142,8 @@ export interface RunScenarioOptions {
   clock: Clock;
   out: (line: string) => void;
   signal?: AbortSignal;
+  /** Logged-in hub users: the scenario then also performs the people's steps over HTTP. */
+  hub?: HubSessions;
 }
 
 export function makeContext(name: string, o: RunScenarioOptions): ScenarioContext {
@@ -138,15 +153,28 @@ export function makeContext(name: string, o: RunScenarioOptions): ScenarioContex
     const v = o.args[k];
     return typeof v === 'string' && v !== '' ? v : fallback;
   }) as ScenarioContext['str'];
-  return {
+  const failures: string[] = [];
+  const line = (marker: string, step: string, detail?: string) => {
+    const el = ((o.clock.now() - t0) / 1000).toFixed(1).padStart(6);
+    o.out(`${clockTime(o.clock.now())} +${el}s [${name}] ${marker} ${step}${detail ? ` — ${detail}` : ''}`);
+  };
+  const ctx: ScenarioContext = {
     devices: o.devices,
     args: o.args,
     clock: o.clock,
     signal,
-    log(step, detail) {
-      const el = ((o.clock.now() - t0) / 1000).toFixed(1).padStart(6);
-      o.out(`${clockTime(o.clock.now())} +${el}s [${name}] ▶ ${step}${detail ? ` — ${detail}` : ''}`);
+    log: (step, detail) => line('▶', step, detail),
+    logAs: line,
+    check(ok, what, detail) {
+      if (ok) line('✓', `核对 check: ${what}`, detail);
+      else {
+        failures.push(what);
+        line('✗', `不符 FAILED: ${what}`, detail);
+      }
+      return ok;
     },
+    failures,
+    hub: null,
     wait: (ms) => sleep(o.clock, ms, signal),
     find: (cls, building) => devicesOf(o.devices, cls, building),
     watchCommands: (d, cmd) => watcher<CommandRecord>((push) => d.client.on('command', (r) => r.name === cmd && push(r)), o.clock),
@@ -165,6 +193,8 @@ export function makeContext(name: string, o: RunScenarioOptions): ScenarioContex
       return n;
     },
   };
+  if (o.hub) ctx.hub = new ControlRoom(ctx, o.hub);
+  return ctx;
 }
 
 /** Check the scenario's needs, run it and print the header and verdict. */
@@ -175,7 +205,20 @@ export async function runScenario(def: ScenarioDefinition, o: RunScenarioOptions
   }
   const ctx = makeContext(def.name, o);
   ctx.log(`开始 start: ${def.title}`, `${o.devices.length} device(s): ${o.devices.map((d) => d.identity.id).join(', ')}`);
-  const result = await def.run(ctx);
+  if (ctx.hub) {
+    await ctx.hub.start();
+    ctx.log('控制室 control room', ctx.hub.describeSessions());
+  }
+  let result: ScenarioResult;
+  try {
+    result = await def.run(ctx);
+  } catch (err) {
+    // the hub refused a person's step, or did not answer: the drill did not complete
+    if (!(err instanceof HubError) || ctx.signal.aborted) throw err;
+    ctx.check(false, 'control-room step', err.message);
+    result = { ok: false, summary: `stopped: ${err.message}` };
+  }
+  if (ctx.failures.length > 0 && result.ok) result = { ok: false, summary: `${result.summary}; ${ctx.failures.length} check(s) failed: ${ctx.failures.join('; ')}` };
   ctx.log(result.ok ? '完成 done' : '未完成 NOT completed', result.summary);
   return result;
 }
