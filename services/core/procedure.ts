@@ -594,7 +594,7 @@ class Draft implements Ctx {
     this.effects.push(e);
     // Commands, escalations, links and follow-ups are part of the incident's story.
     if (e.type === 'send_command') this.log('command_sent', { corr: e.corr, name: e.name, target: e.target, data: e.data, expiresAt: e.expiresAt });
-    else if (e.type === 'escalate') this.log('escalated', { to: e.to, reason: e.reason, ...e.params });
+    else if (e.type === 'escalate') this.log('escalated', { ...e.params, to: e.to, reason: e.reason });
     else if (e.type === 'flag') this.log('flagged', { code: e.code, deviceId: e.deviceId, ...e.params });
     else if (e.type === 'open_linked_incident') this.log('linked_incident', { kind: e.kind, dedupKey: e.dedupKey, deviceId: e.trigger.source === 'linked' ? (e.trigger.deviceId ?? null) : null });
     else if (e.type === 'create_followup') this.log('followup_scheduled', { dueAt: e.dueAt, subject: e.subject });

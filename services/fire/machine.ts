@@ -136,7 +136,7 @@ function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmR
   ctx.to('general_alarm', why);
   // seed 000 §2.1.2.5 c: serious fire → sound the alarm (general alarm)
   ctx.done('general_alarm', { data: { reason } });
-  ctx.escalate('general_alarm', { reason });
+  ctx.escalate('general_alarm', { trigger: reason });
   ctx.notify(['operator', 'frontdesk', 'supervisor', 'admin'], 'general_alarm', { reason });
   ctx.notify(['supervisor'], 'approval_119_needed', {});
   ctx.dutyLog('general_alarm', { reason });

@@ -235,9 +235,9 @@ function maybeStartLobbyReturn(ctx: Ctx): void {
   if (data.lobby.started || !data.sweep || !data.standby || data.generatorFailed) return;
   if (ctx.s.state !== 'awaiting_ack' && ctx.s.state !== 'active' && ctx.s.state !== 'planned_in_progress') return;
   data.lobby.started = true;
-  data.lobby.queue = data.sweep.cars
-    .filter((c) => c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId) && c.floor !== data.lobbyFloor)
-    .map((c) => c.deviceId);
+  // Every free car is sent, also one the sweep saw at the lobby: the sweep's floor is the car's
+  // last report, which may be stale while it moves; a car already there confirms at once.
+  data.lobby.queue = data.sweep.cars.filter((c) => c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId)).map((c) => c.deviceId);
   sendNextCar(ctx);
 }
 

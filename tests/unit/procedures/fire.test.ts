@@ -79,7 +79,7 @@ describe('fire alarm — acknowledge and verify', () => {
     expect(sim.effectsOf('send_command', fired)).toHaveLength(0);
     expect(sim.step('verify')).toMatchObject({ status: 'skipped' });
     expect(sim.s.data.generalAlarmReason).toBe('unverified');
-    expect(sim.effectsOf('escalate', fired)).toEqual([expect.objectContaining({ reason: 'general_alarm', params: { reason: 'unverified' } })]);
+    expect(sim.effectsOf('escalate', fired)).toEqual([expect.objectContaining({ reason: 'general_alarm', params: { trigger: 'unverified' } })]);
     expect(sim.effectsOf('notify', fired).map((n) => n.key)).toEqual(expect.arrayContaining(['general_alarm', 'approval_119_needed']));
     for (const k of ['interlocks_auto', 'approve_119', 'call_119', 'elevator_recall', 'evacuation', 'seal_scene', 'special_report']) {
       expect(sim.step(k).required, k).toBe(true);

@@ -80,20 +80,25 @@ describe('power outage — elevator sweep and lobby return', () => {
     ]);
     expect(links[1]!.trigger).toMatchObject({ source: 'linked', buildingId: 'bldg-b', deviceId: 'lift-b1', parentKind: 'power_outage' });
     expect(sim.step('elevator_sweep')).toMatchObject({ status: 'done', doneBy: 'system', data: { checked: 5, stuck: ['lift-a2', 'lift-b1'] } });
-    // one car at a time: A3 is already at the lobby, so A1 first, then B2
+    // one car at a time, every free car — A3 too, though the sweep saw it at the lobby: that
+    // floor is its last report and may be stale; a car already there confirms at once
     let cmds = sim.effectsOf('send_command');
     expect(cmds.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }]);
     expect(cmds[0]).toMatchObject({ name: 'recall', data: { floor: 1 } });
     sim.advance(20 * SEC);
     sim.event('lift-a1', ev('elevator.recalled', { floor: 1 }), 'elevator');
     cmds = sim.effectsOf('send_command');
-    expect(cmds.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-b2' }]);
+    expect(cmds.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-a3' }]);
+    sim.apply({ type: 'command_result', corr: cmds[1]!.corr, ok: true, deviceId: 'lift-a3' });
+    cmds = sim.effectsOf('send_command');
+    expect(cmds.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-a3' }, { deviceId: 'lift-b2' }]);
     // B2 never answers: flagged after 60 s, then the queue is empty
     const fired = sim.advance(60 * SEC);
     expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'lobby_return_unconfirmed', deviceId: 'lift-b2' })]);
     expect(sim.step('lobby_return').status).toBe('done');
     expect((sim.s.data.lobby as { done: { deviceId: string; result: string }[] }).done.map((x) => [x.deviceId, x.result])).toEqual([
       ['lift-a1', 'confirmed'],
+      ['lift-a3', 'confirmed'],
       ['lift-b2', 'unconfirmed'],
     ]);
   });
@@ -107,7 +112,7 @@ describe('power outage — elevator sweep and lobby return', () => {
     expect(first!.target).toEqual({ deviceId: 'lift-a1' });
     sim.apply({ type: 'command_result', corr: first!.corr, ok: false, deviceId: 'lift-a1' });
     expect(sim.effectsOf('flag').map((f) => [f.code, f.deviceId])).toEqual([['recall_failed', 'lift-a1']]);
-    expect(sim.effectsOf('send_command').map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-b2' }]);
+    expect(sim.effectsOf('send_command').map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-a3' }]);
   });
 
   it('the linked-incident effect opens an entrapment under the outage; an already-open one is linked, not duplicated', () => {
