@@ -14,6 +14,7 @@ type Msg =
   | { cmd: 'connect'; url: string; devices: Dev[] }
   | { cmd: 'telemetry'; rate: number; seconds: number }
   | { cmd: 'events'; rate: number; seconds: number; socketUrl: string; token: string | null; browsers: number; eventName: string }
+  | { cmd: 'incidents'; rate: number; socketUrl: string; token: string; browsers: number }
   | { cmd: 'exit' };
 
 const send = (m: unknown) => process.send!(m);
@@ -102,11 +103,50 @@ async function events(m: Extract<Msg, { cmd: 'events' }>) {
   send({ cmd: 'events-done', sent: r.sent, ms: r.ms, received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN });
 }
 
+/**
+ * Every device reports an entrapment once (rate/s): each opens an incident, which the hub must
+ * store, run through the procedure and push as `incident:opened`. Latency: publish → push.
+ */
+async function incidents(m: Extract<Msg, { cmd: 'incidents' }>) {
+  const sockets: Socket[] = await Promise.all(
+    Array.from(
+      { length: m.browsers },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = ioClient(m.socketUrl, { transports: ['websocket'], reconnection: false, auth: { token: m.token } });
+          s.once('connect', () => resolve(s));
+          s.once('connect_error', reject);
+        }),
+    ),
+  );
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  for (const s of sockets) {
+    s.on('incident:opened', (v: { deviceId: string | null }) => {
+      const t0 = v.deviceId ? sentAt.get(v.deviceId) : undefined;
+      if (t0 !== undefined) latencies.push(performance.timeOrigin + performance.now() - t0);
+    });
+  }
+  const r = await pace(m.rate, clients.length / m.rate, (i, { c, d }) => {
+    const now = performance.timeOrigin + performance.now();
+    sentAt.set(d.id, now);
+    c.publish(`${d.topicBase}/event`, JSON.stringify({ v: 1, id: `trap-${Date.now().toString(36)}-${i}`, ts: Math.round(now), type: 'elevator.entrapment', data: { car: '1', floor: 3, passengers: 1 } }), { qos: 1 });
+  });
+  const expected = r.sent * m.browsers;
+  const end = Date.now() + 10_000;
+  while (latencies.length < expected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+  for (const s of sockets) s.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  send({ cmd: 'incidents-done', sent: r.sent, received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN });
+}
+
 process.on('message', (m: Msg) => {
   const fail = (err: unknown) => send({ cmd: 'error', message: String((err as Error)?.message ?? err) });
   if (m.cmd === 'connect') connect(m.url, m.devices).then(() => send({ cmd: 'connected', n: clients.length }), fail);
   else if (m.cmd === 'telemetry') telemetry(m.rate, m.seconds).catch(fail);
   else if (m.cmd === 'events') events(m).catch(fail);
+  else if (m.cmd === 'incidents') incidents(m).catch(fail);
   else if (m.cmd === 'exit') {
     for (const { c } of clients) c.end(true);
     setTimeout(() => process.exit(0), 100);

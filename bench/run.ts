@@ -3,7 +3,9 @@
 //      confirmed stored in InfluxDB 1.6.7 (counted back with InfluxQL).
 //   2. events → socket.io: E events/s (QoS1) → 10 socket.io clients on /control-room;
 //      latency publish → receipt, p50/p99.
-//   3. the same two loads against bare aedes (no auth, no contract, no storage) bridged to
+//   3. entrapment events that each open an incident → incident:opened: the whole
+//      procedure path (store, transition, push), p50/p99.
+//   4. the telemetry and event loads against bare aedes (no auth, no contract, no storage) bridged to
 //      socket.io — the ratio anchor.
 // Options (env): BENCH_DEVICES=200 BENCH_RATE=20000 BENCH_SECONDS=15 BENCH_EVENT_RATE=2000
 // BENCH_EVENT_SECONDS=10 BENCH_BROWSERS=10 BENCH_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres
@@ -29,6 +31,7 @@ const SECONDS = N('BENCH_SECONDS', 15);
 const EVENT_RATE = N('BENCH_EVENT_RATE', 2000);
 const EVENT_SECONDS = N('BENCH_EVENT_SECONDS', 10);
 const BROWSERS = N('BENCH_BROWSERS', 10);
+const INCIDENT_RATE = N('BENCH_INCIDENT_RATE', 20);
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -148,10 +151,12 @@ async function benchHub(load: Load) {
     const storeLat: number[] = [];
     hub.bus.on('device.event', storeLat, (e) => void storeLat.push(Date.now() - e.receivedAt));
     const ev = await load.ask({ cmd: 'events', rate: EVENT_RATE, seconds: EVENT_SECONDS, socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`, token, browsers: BROWSERS, eventName: 'device:event' });
+    // 3. a device event that opens an incident → incident:opened (store + procedure + push)
+    const inc = await load.ask({ cmd: 'incidents', rate: INCIDENT_RATE, socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`, token, browsers: BROWSERS });
     const stored = await hub.db.deviceEvent.count();
     storeLat.sort((a, b) => a - b);
     const q = (p: number) => storeLat[Math.min(storeLat.length - 1, Math.floor(p * storeLat.length))] ?? NaN;
-    return { telemetry, events: { ...ev, stored, storeP50: q(0.5), storeP99: q(0.99) } as Reply, rssMb: rss() };
+    return { telemetry, events: { ...ev, stored, storeP50: q(0.5), storeP99: q(0.99) } as Reply, incidents: inc, rssMb: rss() };
   } finally {
     await hub.stop();
     await influx.stop();
@@ -225,6 +230,7 @@ async function main() {
   console.log(`| event → socket.io max (ms) | ${fmt(Number(hub.events.max), 1)} | ${fmt(Number(bare.events.max), 1)} | |`);
   console.log(`| events stored in PostgreSQL | ${fmt(Number(hub.events.stored))} | — | = sent |`);
   console.log(`| inside the hub: receive → stored → bus, p50 / p99 (ms) | ${fmt(Number(hub.events.storeP50), 1)} / ${fmt(Number(hub.events.storeP99), 1)} | — | |`);
+  console.log(`| entrapment event → incident:opened, p50 / p99 (ms), ${DEVICES} incidents at ${INCIDENT_RATE}/s | ${fmt(Number(hub.incidents.p50), 1)} / ${fmt(Number(hub.incidents.p99), 1)} (${hub.incidents.received} of ${hub.incidents.expected}) | — | |`);
   console.log(`| hub process RSS after (MB) | ${fmt(hub.rssMb)} | — | |`);
   console.log(`\nratio hub/bare: telemetry ${fmt(t.acceptedPerSec / bare.telemetry.receivedPerSec, 2)}×, event p99 ${fmt(Number(hub.events.p99) / Number(bare.events.p99), 2)}×`);
   process.exit(0);

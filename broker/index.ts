@@ -52,8 +52,12 @@ function authError(code: 2 | 4 | 5, message: string) {
   return Object.assign(new Error(message), { returnCode: code });
 }
 
+const refs = new WeakMap<DeviceRecord, DeviceRef>();
+/** The device's public identity (never the record: that holds the secret hash). Cached per record. */
 export function ref(d: DeviceRecord): DeviceRef {
-  return { deviceId: d.deviceId, site: d.site, building: d.building, class: d.class };
+  let r = refs.get(d);
+  if (!r) refs.set(d, (r = Object.freeze({ deviceId: d.deviceId, site: d.site, building: d.building, class: d.class })));
+  return r;
 }
 
 export class Broker {

@@ -1,7 +1,7 @@
 // MQTT contract (CONTRACT.md): topic grammar, payload schemas, event types and commands.
 // Devices, broker, services and simulators all parse and build messages through this file.
 import { z } from 'zod';
-import { DeviceClass, Id, OnlineState, type DeviceClass as DeviceClassT } from './domain.js';
+import { DEVICE_CLASSES, DeviceClass, ID_PATTERN, OnlineState, type DeviceClass as DeviceClassT } from './domain.js';
 
 export const TOPIC_ROOT = 'bops/v1';
 /** Oversize guard: no contract payload needs more than this (CONTRACT.md "oversize"). */
@@ -34,23 +34,24 @@ export type ParsedTopic =
   | (DeviceAddress & { channel: 'cmd'; command: string })
   | (DeviceAddress & { channel: 'cmd-res'; command: string });
 
+const isId = (s: string) => s.length <= 64 && ID_PATTERN.test(s);
+
 /** Parse a device topic; null when it is not a well-formed contract topic. */
 export function parseTopic(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
   if (parts.length < 7 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
   const [, , site, building, cls, deviceId, channel, ...rest] = parts;
   if (!site || !building || !deviceId || !channel) return null;
-  if (!Id.safeParse(site).success || !Id.safeParse(building).success || !Id.safeParse(deviceId).success) return null;
-  const c = DeviceClass.safeParse(cls);
-  if (!c.success) return null;
-  const base = { site, building, class: c.data, deviceId };
+  // plain checks, not zod: this runs for every message (same rules as `Id` and `DeviceClass`)
+  if (!isId(site) || !isId(building) || !isId(deviceId) || !(DEVICE_CLASSES as readonly string[]).includes(cls ?? '')) return null;
+  const base = { site, building, class: cls as DeviceClassT, deviceId };
   if (rest.length === 0 && (CHANNELS as readonly string[]).includes(channel)) {
     return { ...base, channel: channel as Channel };
   }
-  if (channel === 'cmd' && rest.length === 1 && rest[0] && Id.safeParse(rest[0]).success) {
+  if (channel === 'cmd' && rest.length === 1 && rest[0] && isId(rest[0])) {
     return { ...base, channel: 'cmd', command: rest[0] };
   }
-  if (channel === 'cmd' && rest.length === 2 && rest[1] === 'res' && rest[0] && Id.safeParse(rest[0]).success) {
+  if (channel === 'cmd' && rest.length === 2 && rest[1] === 'res' && rest[0] && isId(rest[0])) {
     return { ...base, channel: 'cmd-res', command: rest[0] };
   }
   return null;

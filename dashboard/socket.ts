@@ -11,7 +11,7 @@ import { NAMESPACES, type ControlRoomEvents, type DeviceEventPush, type FrontDes
 import type { DeviceView } from '../contracts/api.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
 import type { AuthService, AuthUser } from '../services/auth/service.js';
-import type { EventBus } from '../services/core/bus.js';
+import type { DeviceRef, EventBus } from '../services/core/bus.js';
 import type { Logger } from '../services/core/logger.js';
 
 export interface LiveOptions {
@@ -42,7 +42,7 @@ const NS_ROLES: Record<string, Role[]> = {
 
 export class LivePush {
   io: Server | null = null;
-  private readonly pending = new Map<string, { ev: TelemetryEvent; timer: NodeJS.Timeout | null; lastSent: number }>();
+  private readonly pending = new Map<string, { device: DeviceRef; ts: number; metrics: TelemetryEvent['metrics'] | null; timer: NodeJS.Timeout | null; lastSent: number }>();
   emitted = { status: 0, telemetry: 0, telemetryCoalesced: 0 };
 
   constructor(private readonly o: LiveOptions) {}
@@ -101,12 +101,14 @@ export class LivePush {
       this.emitted.status++;
       cr.emit('device:status', { ...device, state, ts });
     });
-    bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry({ ...device, ts, metrics }, (ev) => cr.emit('telemetry', ev)));
-    // Events accepted in the same event-loop turn go out as one frame: under a burst (an
-    // outage makes every device talk at once) browsers get a few large frames instead of
-    // thousands of small ones; a lone event still goes out at once, as `device:event`.
+    const sendTelemetry = (ev: TelemetryEvent) => cr.emit('telemetry', ev);
+    bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry(device, ts, metrics, sendTelemetry));
+    // The live feed shows an event as soon as it passed the contract (not after the disk flush
+    // that procedures wait for). Events accepted in the same event-loop turn go out as one
+    // frame: under a burst (an outage makes every device talk at once) browsers get a few large
+    // frames instead of thousands of small ones; a lone event still goes out at once.
     let batch: DeviceEventPush[] = [];
-    bus.on('device.event', this, ({ device, event, receivedAt }) => {
+    bus.on('device.event.live', this, ({ device, event, receivedAt }) => {
       batch.push({ ...device, id: event.id, type: event.type, ts: event.ts, receivedAt, data: event.data as Record<string, unknown> });
       if (batch.length > 1) return;
       setImmediate(() => {
@@ -134,33 +136,33 @@ export class LivePush {
 
   /**
    * At most one telemetry message per device per throttle window; metrics arriving inside the
-   * window are merged into one trailing message, so browsers see the latest values without a
-   * chatty device flooding them.
+   * window are merged (in place: this runs for every message of the fleet) into one trailing
+   * message, so browsers see the latest values without a chatty device flooding them.
    */
-  private telemetry(ev: TelemetryEvent, send: (ev: TelemetryEvent) => void): void {
+  private telemetry(device: DeviceRef, ts: number, metrics: TelemetryEvent['metrics'], send: (ev: TelemetryEvent) => void): void {
     const now = Date.now();
-    const p = this.pending.get(ev.deviceId);
-    if (!p) {
-      this.pending.set(ev.deviceId, { ev, timer: null, lastSent: now });
-      this.emitted.telemetry++;
-      return send(ev);
-    }
+    let p = this.pending.get(device.deviceId);
+    if (!p) this.pending.set(device.deviceId, (p = { device, ts: 0, metrics: null, timer: null, lastSent: 0 }));
     if (!p.timer && now - p.lastSent >= this.o.throttleMs) {
-      p.ev = ev;
       p.lastSent = now;
       this.emitted.telemetry++;
-      return send(ev);
+      return send({ ...device, ts, metrics });
     }
     this.emitted.telemetryCoalesced++;
-    p.ev = p.timer ? { ...ev, metrics: { ...p.ev.metrics, ...ev.metrics } } : ev;
+    if (p.metrics) Object.assign(p.metrics, metrics);
+    else p.metrics = { ...metrics };
+    p.ts = ts;
     if (!p.timer) {
-      p.timer = setTimeout(() => {
-        p.timer = null;
-        p.lastSent = Date.now();
+      const q = p;
+      q.timer = setTimeout(() => {
+        q.timer = null;
+        q.lastSent = Date.now();
+        const merged = q.metrics ?? {};
+        q.metrics = null;
         this.emitted.telemetry++;
-        send(p.ev);
+        send({ ...q.device, ts: q.ts, metrics: merged });
       }, this.o.throttleMs - (now - p.lastSent));
-      p.timer.unref();
+      q.timer.unref();
     }
   }
 

@@ -28,8 +28,13 @@ export interface CommandUpdate {
 export type IncidentNotice = IncidentNoticePush;
 
 export interface BusEvents {
-  /** An accepted, de-duplicated and stored device event. `seq` is the stored row id. */
+  /** An accepted, de-duplicated and durably stored device event: what procedures act on. */
   'device.event': { device: DeviceRef; event: DeviceEvent; receivedAt: number };
+  /**
+   * A valid event seen for the first time by this process, before it is stored: only for the
+   * live feed, which must not wait for a disk flush (procedures wait for 'device.event').
+   */
+  'device.event.live': { device: DeviceRef; event: DeviceEvent; receivedAt: number };
   'device.telemetry': { device: DeviceRef; ts: number; metrics: Record<string, number | boolean | string> };
   'device.status': { device: DeviceRef; state: OnlineState; ts: number; reason: string };
   'device.command_result': { device: DeviceRef; command: string; result: CommandResult };

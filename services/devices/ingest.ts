@@ -109,3 +109,22 @@ export class EventStore {
     }
   }
 }
+
+/**
+ * The ids of recently seen events (bounded, oldest forgotten first): lets the live feed skip a
+ * redelivery without waiting for the database. The database's unique key stays the authority.
+ */
+export class RecentEventIds {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** true the first time (deviceId, eventId) is offered within the window */
+  firstTime(deviceId: string, eventId: string): boolean {
+    const k = `${deviceId}\u0000${eventId}`;
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.values().next().value as string);
+    return true;
+  }
+}

@@ -174,7 +174,8 @@ export class DeviceRegistry {
     const d = this.devices.get(id);
     if (!d) return;
     d.lastSeenAt = ts;
-    if (metrics) d.lastTelemetry = { ...(d.lastTelemetry ?? {}), ...metrics };
+    // merged in place: this runs for every telemetry message of the fleet
+    if (metrics) d.lastTelemetry = d.lastTelemetry ? Object.assign(d.lastTelemetry, metrics) : { ...metrics };
     this.dirty.add(id);
   }
 

@@ -14,7 +14,7 @@ import { createPrisma, startEmbeddedPostgres, type Db, type EmbeddedPg } from '.
 import { createLogger, type Logger } from '../core/logger.js';
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
-import { EventStore } from '../devices/ingest.js';
+import { EventStore, RecentEventIds } from '../devices/ingest.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
 import type { LinkPolicy } from '../devices/machine.js';
@@ -107,10 +107,13 @@ export class Hub {
     this.telemetry = createTelemetryStore(config.influx, { ...config.telemetry, databaseUrl: this.databaseUrl, log: log.child({ mod: 'telemetry' }) });
     await this.telemetry.start();
     this.stops.push(() => this.telemetry.stop());
-    bus.on('device.telemetry', this.telemetry, ({ device, ts, metrics }) => this.telemetry.write({ ...device, ts, metrics }));
+    bus.on('device.telemetry', this.telemetry, ({ device, ts, metrics }) =>
+      this.telemetry.write({ deviceId: device.deviceId, site: device.site, building: device.building, class: device.class, ts, metrics }),
+    );
 
     // 4. broker + ingest
     this.events = new EventStore(this.pool);
+    const recent = new RecentEventIds();
     this.broker = new Broker({
       host: config.host,
       port: config.mqttPort,
@@ -120,6 +123,7 @@ export class Hub {
       log: log.child({ mod: 'broker' }),
       now: this.now,
       acceptEvent: async (device, event, receivedAt) => {
+        if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', { device, event, receivedAt });
         if (await this.events.store(device, event, receivedAt)) bus.emit('device.event', { device, event, receivedAt });
       },
     });
