@@ -1,7 +1,7 @@
 // MQTT contract (CONTRACT.md): topic grammar, payload schemas, event types and commands.
 // Devices, broker, services and simulators all parse and build messages through this file.
 import { z } from 'zod';
-import { DEVICE_CLASSES, DeviceClass, ID_PATTERN, OnlineState, type DeviceClass as DeviceClassT } from './domain.js';
+import { DEVICE_CLASSES, ID_PATTERN, OnlineState, type DeviceClass as DeviceClassT } from './domain.js';
 
 export const TOPIC_ROOT = 'bops/v1';
 /** Oversize guard: no contract payload needs more than this (CONTRACT.md "oversize"). */
