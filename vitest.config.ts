@@ -10,5 +10,7 @@ export default defineConfig({
     // keeps a 2-core CI machine from timing out.
     maxWorkers: 2,
     globalSetup: ['tests/helpers/global-setup.ts'],
+    // CI also writes a JSON report, from which .ci/run prints the plain "N passed, N failed" line
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-report.json' }]] : ['default'],
   },
 });
