@@ -366,10 +366,22 @@ function fill(template: string, params: Record<string, unknown>): string {
   });
 }
 
+/** Why a fire became a general alarm (services/fire/machine.ts generalAlarmReason). */
+export const GENERAL_ALARM_REASON_LABELS: Record<'serious_fire' | 'unverified' | 'ack_timeout' | 'escalated', Label> = {
+  serious_fire: ['现场确认为严重火情', 'serious fire confirmed on site'],
+  unverified: ['180秒内未能现场确认', 'not verified within 180 s'],
+  ack_timeout: ['15秒内无人接警', 'not acknowledged within 15 s'],
+  escalated: ['小火升级', 'small fire escalated'],
+};
+
 function localizeParams(kind: IncidentKind, params: Record<string, unknown>, locale: Locale): Record<string, unknown> {
   const i = idx(locale);
   const out: Record<string, unknown> = { ...params, kind: KIND_LABELS[kind][i] };
   if (typeof params.reason === 'string' && Object.hasOwn(ESCALATION_LABELS, params.reason)) out.reason = ESCALATION_LABELS[params.reason as EscalationReason][i];
+  for (const k of ['reason', 'trigger'] as const) {
+    const v = params[k];
+    if (typeof v === 'string' && Object.hasOwn(GENERAL_ALARM_REASON_LABELS, v)) out[k] = GENERAL_ALARM_REASON_LABELS[v as keyof typeof GENERAL_ALARM_REASON_LABELS][i];
+  }
   if (typeof params.outcome === 'string' && Object.hasOwn(FIRE_OUTCOME_LABELS, params.outcome)) out.outcome = FIRE_OUTCOME_LABELS[params.outcome as FireOutcome][i];
   if (typeof params.step === 'string') out.step = procedureLabel(kind, 'step', params.step, locale);
   if (typeof params.timer === 'string') out.timer = procedureLabel(kind, 'timer', params.timer, locale);

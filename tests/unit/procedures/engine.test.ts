@@ -215,6 +215,8 @@ describe('i18n — zh-CN and en for everything', () => {
     expect(renderTimeline('elevator_entrapment', item, 'zh-CN')).toBe('状态变更:待接警 → 救援中');
     expect(renderTimeline('elevator_entrapment', item, 'en')).toBe('State: Awaiting acknowledgement → Rescue in progress');
     expect(renderDuty('elevator_entrapment', 'escalated', { title: 'A1', reason: 'ack_overdue' })).toBe('【电梯困人】A1 已上报主管:超时未接警 / [Elevator entrapment] A1 escalated: Not acknowledged in time');
+    // a general alarm's cause is a code in the data, words in the duty log
+    expect(renderDuty('fire_alarm', 'general_alarm', { title: 'F1', reason: 'ack_timeout' })).toBe('【火警】F1 启动全面火警:15秒内无人接警 / [Fire alarm] F1 general alarm: not acknowledged within 15 s');
   });
 
   it('every procedure is registered once per incident kind', () => {
