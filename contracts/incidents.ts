@@ -115,6 +115,29 @@ export const VisitView = z.object({
 });
 export type VisitView = z.infer<typeof VisitView>;
 
+/** An owner's advance notice of a visitor (业主预先通知), recorded by the desk. */
+export const PreAuthBody = z.object({
+  building: z.string().min(1),
+  unit: z.string().min(1).max(32),
+  visitorName: z.string().min(1).max(64),
+  idNumber: z.string().min(4).max(32).optional(),
+  validFrom: z.number().int(),
+  validTo: z.number().int(),
+});
+export const PreAuthView = z.object({
+  id: z.string(),
+  building: z.string(),
+  unit: z.string(),
+  visitorName: z.string(),
+  idMasked: z.string(),
+  validFrom: z.number(),
+  validTo: z.number(),
+  registeredBy: z.string(),
+  usedAt: z.number().nullable(),
+});
+
+export type PreAuthView = z.infer<typeof PreAuthView>;
+
 export const DutyLogView = z.object({
   day: z.string(),
   entries: z.array(z.object({ seq: z.number(), at: z.number(), actor: z.string(), incidentId: z.string().nullable(), text: z.string() })),

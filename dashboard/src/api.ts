@@ -2,83 +2,32 @@
 // `{code, message, statusCode}`; they are thrown as ApiError so screens can show the
 // translated code (i18n `error.<code>`) with the server's message as detail.
 import type { DeviceView, SessionView, TelemetrySeries } from '../../contracts/api.js';
-import type { IncidentDetail, IncidentView, VisitView } from '../../contracts/incidents.js';
+import type { IncidentDetail, IncidentView, PreAuthView as PreAuthViewSchema, VisitView } from '../../contracts/incidents.js';
+import type {
+  DutyLogResponse,
+  FollowUpView as FollowUpViewSchema,
+  HandoverResponse,
+  OpenItem as OpenItemSchema,
+  PlannedOutageView as PlannedOutageViewSchema,
+  UserRef as UserRefSchema,
+} from '../../contracts/records.js';
+import type { z } from 'zod';
 
 export type { DeviceView, IncidentDetail, IncidentView, SessionView, TelemetrySeries, VisitView };
 export type SessionUser = SessionView['user'];
 
-export interface UserRef {
-  id: string;
-  username: string;
-  displayName: string;
-  role: string;
-}
-/** GET /api/duty-log (services/records/schemas.ts DutyLogResponse) */
-export interface DutyLogView {
-  day: string;
-  entries: { seq: number; at: number; actor: string; actorName?: string | null; afterSignature?: boolean; incidentId: string | null; text: string }[];
-  signature: { signedBy: string; signedByName?: string | null; signedAt: number; note: string } | null;
-}
-export type OpenItem =
-  | { type: 'incident'; id: string; number: number; kind: string; state: string; stateLabel: string; title: string; severity: number; openedAt: number }
-  | { type: 'followup'; id: string; incidentId: string | null; subject: string; dueAt: number; overdue: boolean }
-  | { type: 'visit'; id: string; building: string; unit: string; visitorName: string; enteredAt: number | null; plannedMinutes: number; overstay: boolean };
-/** GET /api/handovers (HandoverResponse) */
-export interface HandoverView {
-  id: string;
-  outgoingId: string;
-  incomingId: string | null;
-  state: 'open' | 'accepted' | 'refused';
-  openItems: OpenItem[];
-  notes: string;
-  createdAt: number;
-  outgoingSignedAt: number;
-  incomingSignedAt: number | null;
-  refusedReason: string | null;
-  outgoing?: UserRef | null;
-  incoming?: UserRef | null;
-}
-export interface FollowUpView {
-  id: string;
-  incidentId: string | null;
-  subject: string;
-  dueAt: number;
-  doneAt: number | null;
-  doneBy: string | null;
-  notes: string;
-  overdue: boolean;
-}
+// Record shapes: the server's zod schemas (contracts/records.ts), as types only (no zod in the bundle).
+export type UserRef = z.infer<typeof UserRefSchema>;
+/** GET /api/duty-log */
+export type DutyLogView = z.infer<typeof DutyLogResponse>;
+export type OpenItem = z.infer<typeof OpenItemSchema>;
+/** GET /api/handovers */
+export type HandoverView = z.infer<typeof HandoverResponse>;
+export type FollowUpView = z.infer<typeof FollowUpViewSchema>;
 /** GET /api/preauthorizations */
-export interface PreAuthView {
-  id: string;
-  building: string;
-  unit: string;
-  visitorName: string;
-  idMasked: string;
-  validFrom: number;
-  validTo: number;
-  registeredBy: string;
-  usedAt: number | null;
-}
+export type PreAuthView = z.infer<typeof PreAuthViewSchema>;
 /** GET /api/planned-outages */
-export interface PlannedOutageView {
-  id: string;
-  building: string;
-  feeder: string | null;
-  startsAt: number;
-  endsAt: number;
-  noticeAt: number;
-  residentsMustPrepare: boolean;
-  reason: string;
-  createdBy: string;
-  createdAt: number;
-  cancelled: boolean;
-  status: 'upcoming' | 'in_progress' | 'ended' | 'cancelled';
-  requiredNoticeHours: number;
-  noticeHours: number;
-  flags: string[];
-  shortNoticeReason: string | null;
-}
+export type PlannedOutageView = z.infer<typeof PlannedOutageViewSchema>;
 
 export class ApiError extends Error {
   constructor(

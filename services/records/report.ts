@@ -2,7 +2,7 @@
 // HTML page, zh-CN first with English, from the SpecialReport data (service.ts).
 // EVERY value that comes from a device, a visitor or a user is escaped with `esc` — labels
 // too, so nothing reaches the page unescaped. The route also sends a CSP that forbids scripts.
-import type { SpecialReport } from './schemas.js';
+import type { SpecialReport } from '../../contracts/records.js';
 
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"'`]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!);

@@ -36,7 +36,7 @@ import {
   UnitListItem,
   UnitListQuery,
   UnitReadQuery,
-} from './schemas.js';
+} from '../../contracts/records.js';
 import { RecordService } from './service.js';
 
 const Uuid = z.object({ id: z.uuid() });

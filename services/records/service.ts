@@ -27,7 +27,7 @@ import {
   type PlannedOutageView,
   type SpecialReport,
   type UserRef,
-} from './schemas.js';
+} from '../../contracts/records.js';
 
 /** the signed-in staff member (req.user) */
 export interface Staff {

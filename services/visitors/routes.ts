@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
-import { ActionBody, IncidentDetail, VisitView } from '../../contracts/incidents.js';
+import { ActionBody, IncidentDetail, PreAuthBody, PreAuthView, VisitView } from '../../contracts/incidents.js';
 import type { Db } from '../core/db.js';
 import { errors } from '../core/errors.js';
 import type { IncidentService } from '../incidents/service.js';
@@ -37,26 +37,6 @@ const Decision = z.object({
   notes: z.string().max(2000).default(''),
   preAuthId: z.string().optional(),
   idVerified: z.boolean().optional(),
-});
-
-const PreAuthBody = z.object({
-  building: z.string().min(1),
-  unit: z.string().min(1).max(32),
-  visitorName: z.string().min(1).max(64),
-  idNumber: z.string().min(4).max(32).optional(),
-  validFrom: z.number().int(),
-  validTo: z.number().int(),
-});
-const PreAuthView = z.object({
-  id: z.string(),
-  building: z.string(),
-  unit: z.string(),
-  visitorName: z.string(),
-  idMasked: z.string(),
-  validFrom: z.number(),
-  validTo: z.number(),
-  registeredBy: z.string(),
-  usedAt: z.number().nullable(),
 });
 
 export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentService; now: () => number }> = async (app, { db, incidents, now }) => {

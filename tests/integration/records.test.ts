@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dutyDay } from '../../services/incidents/service.js';
 import type { z } from 'zod';
-import type { AccessLogView, AttachmentView, AuditView, DutyLogResponse, FollowUpView, HandoverResponse, PlannedOutageView, SpecialReport, UnitDetail, UnitListItem } from '../../services/records/schemas.js';
+import type { AccessLogView, AttachmentView, AuditView, DutyLogResponse, FollowUpView, HandoverResponse, PlannedOutageView, SpecialReport, UnitDetail, UnitListItem } from '../../contracts/records.js';
 import { login, seedPlace, startTestHub, type TestHub } from '../helpers/hub.js';
 
 type Err = { code: string; message: string };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validatePlannedOutage } from '../../services/power/machine.js';
 import { esc, fmtDuration, fmtTime, renderReportHtml } from '../../services/records/report.js';
 import { contentDisposition } from '../../services/records/routes.js';
-import type { SpecialReport } from '../../services/records/schemas.js';
+import type { SpecialReport } from '../../contracts/records.js';
 import { maskName, maskPhone, plannedOutageMessage, safeFilename, sniffMime, userIdOf } from '../../services/records/service.js';
 
 const HOUR = 3_600_000;

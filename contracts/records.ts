@@ -3,8 +3,8 @@
 // planned outages, owner records with the personal-data access log, audit log.
 // The base views come from contracts/incidents.ts; what the records API adds is here.
 import { z } from 'zod';
-import { IncidentKind, Role } from '../../contracts/domain.js';
-import { CommandView, DutyLogView, FollowUpView, HandoverView, PlannedOutageBody } from '../../contracts/incidents.js';
+import { IncidentKind, Role } from './domain.js';
+import { CommandView, DutyLogView, FollowUpView, HandoverView, PlannedOutageBody } from './incidents.js';
 
 /** zh-CN / en message, as everywhere in the procedures */
 export const bi = (zh: string, en: string) => `${zh} / ${en}`;
