@@ -1,12 +1,37 @@
 // `npm start`: the zero-setup hub. Embedded PostgreSQL and telemetry store under HUB_DATA_DIR,
 // a demo site with simulated devices (HUB_DEMO, on by default here), and the URL and logins
 // printed. Every setting can be overridden by environment variables (README "Configuration").
+import net from 'node:net';
 import { loadConfig } from '../core/config.js';
 import { HubError } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { seedDemo } from './demo.js';
 import { Hub } from './hub.js';
 import { startDemoFleet } from './fleet.js';
+
+function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Zero setup also on machines that already run a broker on 1883 (or anything on 8080): a port
+ * left at its default moves to the next free one, and the banner says which. A port set
+ * explicitly is used as given (a clash is then a clear error).
+ */
+async function choosePort(name: string, preferred: number, host: string, log: Logger): Promise<number> {
+  if (process.env[name] !== undefined || preferred === 0) return preferred;
+  for (let p = preferred; p < preferred + 50; p++) {
+    if (await portFree(p, host)) {
+      if (p !== preferred) log.warn({ [name]: p }, `port ${preferred} is in use; using ${p} (set ${name} to choose)`);
+      return p;
+    }
+  }
+  return 0; // any free port
+}
 
 async function main(): Promise<void> {
   let config;
@@ -17,6 +42,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  config.mqttPort = await choosePort('HUB_MQTT_PORT', config.mqttPort, config.host, log);
+  config.httpPort = await choosePort('HUB_HTTP_PORT', config.httpPort, config.host, log);
+  if (!config.databaseUrl) config.embeddedPgPort = await choosePort('HUB_EMBEDDED_PG_PORT', config.embeddedPgPort, '127.0.0.1', log);
   let demoInfo: Awaited<ReturnType<typeof seedDemo>> | null = null;
   const hub = await Hub.start(config, {
     log,
@@ -65,7 +93,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-main().catch((err) => {
-  console.error(err instanceof HubError ? `${err.code}: ${err.message}` : err);
+main().catch((err: NodeJS.ErrnoException & { port?: number }) => {
+  if (err?.code === 'EADDRINUSE') console.error(`port ${err.port ?? ''} is already in use: set HUB_HTTP_PORT / HUB_MQTT_PORT / HUB_EMBEDDED_PG_PORT to free ports`);
+  else console.error(err instanceof HubError ? `${err.code}: ${err.message}` : err);
   process.exit(1);
 });
