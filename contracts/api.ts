@@ -32,6 +32,8 @@ export const DeviceView = z.object({
   id: z.string(),
   site: z.string(),
   building: z.string(),
+  /** the building's display name (e.g. "A 栋 Tower A") */
+  buildingName: z.string(),
   class: DeviceClass,
   name: z.string(),
   floors: z.array(z.number()),

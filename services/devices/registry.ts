@@ -28,6 +28,8 @@ const fromDbClass = (c: string): DeviceClass => (c === 'fire_panel' ? 'fire-pane
 
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
+  /** building id → display name, for views */
+  private readonly buildingNames = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -38,6 +40,7 @@ export class DeviceRegistry {
   ) {}
 
   async start(): Promise<void> {
+    for (const b of await this.db.building.findMany({ select: { id: true, name: true } })) this.buildingNames.set(b.id, b.name);
     const rows = await this.db.device.findMany();
     for (const r of rows) {
       this.devices.set(r.id, {
@@ -95,6 +98,7 @@ export class DeviceRegistry {
     if (!building || building.siteId !== body.site) {
       throw errors.badRequest(`building ${body.building} does not exist in site ${body.site}`);
     }
+    this.buildingNames.set(building.id, building.name);
     const secret = newSecret();
     const secretHash = hashDeviceSecret(secret);
     const name = body.name ?? body.id;
@@ -184,6 +188,7 @@ export class DeviceRegistry {
       id: d.deviceId,
       site: d.site,
       building: d.building,
+      buildingName: this.buildingNames.get(d.building) ?? d.building,
       class: d.class,
       name: d.name,
       floors: d.floors,

@@ -119,7 +119,10 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
   return (
     <section className="building" data-testid={`building-${building}`} aria-label={`${t.t('common.building')} ${building}`}>
       <header className="building-head">
-        <h3>{building}</h3>
+        <h3>
+          {devices[0]?.buildingName ?? building}
+          {devices[0] && devices[0].buildingName !== building ? <small className="building-id"> {building}</small> : null}
+        </h3>
         <span className={`online-count${online < devices.length ? ' warn' : ''}`}>{t.t('control.online', { n: online, total: devices.length })}</span>
         {incidents.length > 0 ? <span className="incident-count">{t.t('control.openIncidents', { n: incidents.length })}</span> : null}
       </header>
