@@ -53,6 +53,31 @@ async function pace(rate: number, seconds: number, publish: (i: number, client: 
   return { sent, ms: performance.now() - start };
 }
 
+/** `n` socket.io clients on the control-room namespace, as browsers would be. */
+function browsers(url: string, token: string | null, n: number): Promise<Socket[]> {
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = ioClient(url, { transports: ['websocket'], reconnection: false, ...(token ? { auth: { token } } : {}) });
+          s.once('connect', () => resolve(s));
+          s.once('connect_error', reject);
+        }),
+    ),
+  );
+}
+
+/** Wait (10 s at most) for every expected receipt, close the clients, summarise the latencies. */
+async function collect(sockets: Socket[], latencies: number[], expected: number) {
+  const end = Date.now() + 10_000;
+  while (latencies.length < expected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+  for (const s of sockets) s.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN };
+}
+
 async function telemetry(rate: number, seconds: number) {
   const r = await pace(rate, seconds, (i, { c, d }) => {
     c.publish(`${d.topicBase}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: i % 30, load_kg: 60 + (i % 900), moving: i % 2 === 0, door_open: i % 3 === 0 } }), { qos: 0 });
@@ -64,17 +89,7 @@ async function telemetry(rate: number, seconds: number) {
 }
 
 async function events(m: Extract<Msg, { cmd: 'events' }>) {
-  const sockets: Socket[] = await Promise.all(
-    Array.from(
-      { length: m.browsers },
-      () =>
-        new Promise<Socket>((resolve, reject) => {
-          const s = ioClient(m.socketUrl, { transports: ['websocket'], reconnection: false, ...(m.token ? { auth: { token: m.token } } : {}) });
-          s.once('connect', () => resolve(s));
-          s.once('connect_error', reject);
-        }),
-    ),
-  );
+  const sockets = await browsers(m.socketUrl, m.token, m.browsers);
   const latencies: number[] = [];
   for (const s of sockets) {
     // the hub strips data keys the contract does not define, so it carries the send time in `ts`
@@ -94,13 +109,7 @@ async function events(m: Extract<Msg, { cmd: 'events' }>) {
     const sentAt = performance.timeOrigin + performance.now();
     c.publish(`${d.topicBase}/event`, JSON.stringify({ v: 1, id: `${run}-${i}`, ts: Math.round(sentAt), type: 'elevator.normal', data: { floor: 1, doors: 'closed', sentAt } }), { qos: 1 });
   });
-  const expected = r.sent * m.browsers;
-  const end = Date.now() + 10_000;
-  while (latencies.length < expected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-  for (const s of sockets) s.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  send({ cmd: 'events-done', sent: r.sent, ms: r.ms, received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN });
+  send({ cmd: 'events-done', sent: r.sent, ms: r.ms, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
 }
 
 /**
@@ -108,17 +117,7 @@ async function events(m: Extract<Msg, { cmd: 'events' }>) {
  * store, run through the procedure and push as `incident:opened`. Latency: publish → push.
  */
 async function incidents(m: Extract<Msg, { cmd: 'incidents' }>) {
-  const sockets: Socket[] = await Promise.all(
-    Array.from(
-      { length: m.browsers },
-      () =>
-        new Promise<Socket>((resolve, reject) => {
-          const s = ioClient(m.socketUrl, { transports: ['websocket'], reconnection: false, auth: { token: m.token } });
-          s.once('connect', () => resolve(s));
-          s.once('connect_error', reject);
-        }),
-    ),
-  );
+  const sockets = await browsers(m.socketUrl, m.token, m.browsers);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   for (const s of sockets) {
@@ -132,13 +131,7 @@ async function incidents(m: Extract<Msg, { cmd: 'incidents' }>) {
     sentAt.set(d.id, now);
     c.publish(`${d.topicBase}/event`, JSON.stringify({ v: 1, id: `trap-${Date.now().toString(36)}-${i}`, ts: Math.round(now), type: 'elevator.entrapment', data: { car: '1', floor: 3, passengers: 1 } }), { qos: 1 });
   });
-  const expected = r.sent * m.browsers;
-  const end = Date.now() + 10_000;
-  while (latencies.length < expected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-  for (const s of sockets) s.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  send({ cmd: 'incidents-done', sent: r.sent, received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN });
+  send({ cmd: 'incidents-done', sent: r.sent, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
 }
 
 process.on('message', (m: Msg) => {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DeviceView, SessionView } from '../contracts/api.js';
 import type { IncidentKind, Role } from '../contracts/domain.js';
-import { FollowUpView, IncidentDetail, IncidentView, VisitView } from '../contracts/incidents.js';
+import { FollowUpView, IncidentDetail, IncidentView, PreAuthView as PreAuthViewContract, VisitView } from '../contracts/incidents.js';
 
 export type HubErrorKind =
   /** no answer: connection refused, DNS, timeout */
@@ -35,16 +35,8 @@ export type HubUser = SessionView['user'];
 export type { DeviceView, IncidentDetail, IncidentView, VisitView };
 export type FollowUpView = z.infer<typeof FollowUpView>;
 
-/** `POST /api/preauthorizations` answer (the schema lives with the route, not in contracts/). */
-export const PreAuthView = z.looseObject({
-  id: z.string(),
-  building: z.string(),
-  unit: z.string(),
-  visitorName: z.string(),
-  idMasked: z.string(),
-  validFrom: z.number(),
-  validTo: z.number(),
-});
+/** `POST /api/preauthorizations` answer: the fields a drill uses, checked against contracts/. */
+export const PreAuthView = z.looseObject(PreAuthViewContract.pick({ id: true, building: true, unit: true, visitorName: true, idMasked: true, validFrom: true, validTo: true }).shape);
 export type PreAuthView = z.infer<typeof PreAuthView>;
 
 /** `POST /api/incidents/:id/attachments` answer (what a drill needs of it). */
