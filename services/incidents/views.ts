@@ -2,28 +2,11 @@
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import { z } from 'zod';
+import type { Prisma } from '../../prisma/generated/client.js';
 import { actionPayload, allowedActions, type IncidentSnapshot } from '../core/procedure.js';
 
-type Row = {
-  id: string;
-  number: number;
-  kind: string;
-  state: string;
-  open: boolean;
-  severity: number;
-  siteId: string;
-  buildingId: string;
-  floor: number | null;
-  deviceId: string | null;
-  dedupKey: string | null;
-  parentId: string | null;
-  title: string;
-  data: unknown;
-  openedAt: Date;
-  closedAt: Date | null;
-  steps: Array<{ key: string; ord: number; required: boolean; status: string; doneBy: string | null; doneAt: Date | null; notes: string; data: unknown }>;
-  timers: Array<{ key: string; dueAt: Date; status: string; repeatMs: number | null; firedAt: Date | null }>;
-};
+/** An Incident row with its steps and timers, as Prisma returns it. */
+type Row = Prisma.IncidentGetPayload<{ include: { steps: true; timers: true } }>;
 
 export function snapshotFromRow(r: Row): IncidentSnapshot {
   return {
