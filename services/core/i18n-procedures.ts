@@ -399,10 +399,83 @@ export function renderDuty(kind: IncidentKind, key: DutyKey, params: Record<stri
   return `${fill(zh, localizeParams(kind, params, 'zh-CN'))} / ${fill(en, localizeParams(kind, params, 'en'))}`;
 }
 
+/**
+ * zh-CN for the fixed reasons the procedures write into the timeline (state changes, skipped or
+ * required steps, closings). What people type (notes, reasons) is shown as typed.
+ */
+const MESSAGE_ZH: Record<string, string> = {
+  acknowledged: '已接警',
+  'acknowledged; two-way talk open (安抚)': '已接警,已与乘客通话安抚',
+  'acknowledged; confirm on site by the fastest means (最快方式确认)': '已接警,以最快方式现场确认',
+  'injury or illness reported': '有人受伤或身体不适',
+  'passengers out, headcount confirmed': '乘客已全部救出,人数已核对',
+  'contractor signed the elevator fit for service': '维保单位已签字确认电梯可运行',
+  'no one trapped': '无人被困',
+  'no elevators in this building': '本楼无电梯',
+  'elevators were recalled': '电梯已迫降',
+  'false alarm: cause recorded, panel reset': '误报:原因已记录,主机已复位',
+  'small fire extinguished, security notified': '小火已扑灭,已通知秩序维护部',
+  'false alarm': '误报',
+  'false alarm (误报): cause recorded; reset the panel': '误报:原因已记录,请复位报警主机',
+  'small fire': '小火',
+  'small fire: extinguish on site, notify security': '小火:现场扑灭并通知秩序维护部',
+  'all cars back in service': '电梯已全部恢复运行',
+  'fire incident complete': '火警处置完毕',
+  reinvestigation: '重新核查',
+  'new alarm while awaiting reset: verify again': '待复位期间再次报警:重新确认',
+  'not verified in time — treated as confirmed': '未在时限内确认,按确认火警处理',
+  'serious fire confirmed on site': '现场确认为严重火情',
+  'not acknowledged within 15 s': '15秒内无人接警',
+  'not verified within 180 s': '180秒内未能现场确认',
+  'cars recalled again by a new alarm': '再次报警,电梯重新迫降',
+  'new alarm after the panel was reset': '主机复位后再次报警',
+  'no elevators in scope': '停电范围内无电梯',
+  'mains restored': '市电已恢复',
+  'mains restored before standby power': '备用电源投入前市电已恢复',
+  'mains restored: verify systems and elevators': '市电已恢复:请检查各系统及电梯',
+  'mains restored and verified': '市电已恢复并检查完毕',
+  'planned outage ended: mains restored': '计划停电结束,市电已恢复',
+  'planned outage in progress': '计划停电进行中',
+  'planned outage overran its window': '计划停电超出登记时段',
+  'pre-authorised by the owner': '业主已预先授权',
+  'unlock sent; waiting for the door panel to confirm': '已下发开门指令,等待门口机确认',
+  'owner refused the visit': '业主拒绝来访',
+  'owner unreachable: message left': '联系不上业主,已留言',
+  'visitor left': '访客已离开',
+  'no door-opened confirmation in time': '门口机未在时限内确认开门',
+  'unlock command expired unanswered': '开门指令超时未回应',
+  'door panel refused the unlock': '门口机拒绝开门',
+  'device recovered by itself': '设备已自行恢复',
+  'fault came back': '故障再次出现',
+  'device back online': '设备已重新上线',
+  'panel reset': '报警主机已复位',
+  'fault signalled again': '再次报告故障',
+  'reported by operator': '值班员报告',
+  closed: '已结案',
+};
+const MESSAGE_ZH_PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
+  [/^inside planned outage (.+)$/, (m) => `处于已登记的计划停电内(${m[1]})`],
+  [/^contacting the owner \((.+)\)$/, (m) => `正在联系业主(${m[1]})`],
+  [/^owner did not answer within (\d+(?:\.\d+)?) s$/, (m) => `业主${m[1]}秒内未应答`],
+  [/^auto-closed: (.+)$/, (m) => `自动结案:${localizeMessage(m[1]!, 'zh-CN')}`],
+  [/^(\S+) again$/, (m) => `再次收到 ${m[1]}`],
+];
+
+/** A procedure's own reason in the reader's language (unknown text is shown as it is). */
+export function localizeMessage(message: string, locale: Locale): string {
+  if (locale !== 'zh-CN' || !message) return message;
+  if (Object.hasOwn(MESSAGE_ZH, message)) return MESSAGE_ZH[message]!;
+  for (const [re, f] of MESSAGE_ZH_PATTERNS) {
+    const m = re.exec(message);
+    if (m) return f(m);
+  }
+  return message;
+}
+
 /** One timeline entry as a line for the UI / printed report. */
 export function renderTimeline(kind: IncidentKind, item: Pick<TimelineItem, 'type' | 'data' | 'message'>, locale: Locale = 'zh-CN'): string {
   const head = fill(TIMELINE_LABELS[item.type][idx(locale)], localizeParams(kind, item.data, locale));
-  return item.message ? `${head} — ${item.message}` : head;
+  return item.message ? `${head} — ${localizeMessage(item.message, locale)}` : head;
 }
 
 export function notifyLabel(key: NotifyKey, locale: Locale = 'zh-CN'): string {
