@@ -76,6 +76,7 @@ export class IncidentService {
   private readonly meta = new Map<string, { number: number; version: number }>();
   private readonly guards = new Map<string, LinkGuard>();
   private queue: Promise<unknown> = Promise.resolve();
+  private sincePrune = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly now: () => number;
@@ -339,8 +340,18 @@ export class IncidentService {
 
   private remember(s: IncidentSnapshot, number: number, version: number): void {
     this.meta.set(s.id, { number, version });
-    if (s.open || (s.closedAt !== null && this.now() - s.closedAt < this.recentMs)) this.live.set(s.id, s);
+    if (this.isLive(s)) this.live.set(s.id, s);
     else this.live.delete(s.id);
+    // a hub runs for months: forget incidents closed longer ago than the flapping window
+    if (++this.sincePrune >= 100) {
+      this.sincePrune = 0;
+      for (const [id, x] of this.live) if (!this.isLive(x)) this.live.delete(id);
+      for (const id of this.meta.keys()) if (!this.live.has(id)) this.meta.delete(id);
+    }
+  }
+
+  private isLive(s: IncidentSnapshot): boolean {
+    return s.open || (s.closedAt !== null && this.now() - s.closedAt < this.recentMs);
   }
 
   private async persist(prev: IncidentSnapshot | null, r: Success, actor: string, action: string, now: number): Promise<void> {
