@@ -84,7 +84,9 @@ export class Broker {
     this.aedes.authenticate = (client, username, password, done) => {
       const r = o.registry.authenticate(client.id, username, password);
       if (typeof r === 'string') {
-        o.rejections.count(username ?? client.id ?? null, r, `connect refused: ${r}`);
+        // an unknown name is counted under "(unknown)": per-name counters would let anyone
+        // spraying made-up ids grow memory without bound
+        o.rejections.count(r === 'auth_unknown_device' ? null : (username ?? null), r, `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)})`);
         return done(authError(r === 'auth_client_id_mismatch' ? 2 : r === 'auth_disabled' ? 5 : 4, r), false);
       }
       (client as DeviceClient)[DEVICE] = r;

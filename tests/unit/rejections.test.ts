@@ -1,0 +1,40 @@
+// Refusals are counted per device and reason, and logged once per burst (CONTRACT.md).
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../../services/core/logger.js';
+import { RejectionCounter } from '../../services/core/rejections.js';
+
+function fakeLog() {
+  const lines: Array<{ msg: string; obj: Record<string, unknown> }> = [];
+  const log = { warn: (obj: Record<string, unknown>, msg: string) => void lines.push({ obj, msg }) } as unknown as Logger;
+  return { log, lines };
+}
+
+describe('RejectionCounter', () => {
+  it('counts every refusal but logs a burst once, then summarises it', () => {
+    let now = 0;
+    const { log, lines } = fakeLog();
+    const c = new RejectionCounter(log, 10_000, () => now);
+    for (let i = 0; i < 50; i++) {
+      c.count('el-1', 'bad_json', 'x');
+      now += 100; // 50 refusals 100 ms apart: one burst
+    }
+    c.count('el-2', 'foreign_topic', 'y');
+    expect(c.total).toBe(51);
+    expect(c.reasons()).toEqual({ bad_json: 50, foreign_topic: 1 });
+    expect(c.device('el-1')).toEqual({ bad_json: 50 });
+    expect(lines.filter((l) => l.msg === 'rejected')).toHaveLength(2); // first of each burst
+    now += 60_000; // quiet, then it starts again: the old burst is summarised, the new one logged
+    c.count('el-1', 'bad_json', 'x');
+    expect(lines.find((l) => l.msg === 'rejections burst ended')?.obj).toMatchObject({ deviceId: 'el-1', reason: 'bad_json', count: 50 });
+    expect(lines.filter((l) => l.msg === 'rejected')).toHaveLength(3);
+  });
+
+  it('refusals without a known device share one bucket', () => {
+    const { log } = fakeLog();
+    const c = new RejectionCounter(log);
+    c.count(null, 'auth_unknown_device', 'ghost-1');
+    c.count(null, 'auth_unknown_device', 'ghost-2');
+    expect(Object.keys(c.devices())).toEqual(['(unknown)']);
+    expect(c.device('(unknown)')).toEqual({ auth_unknown_device: 2 });
+  });
+});
