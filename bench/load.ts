@@ -34,7 +34,11 @@ async function connect(url: string, devices: Dev[]) {
 }
 
 /** Paced publishing: every 5 ms send the messages due so far, round-robin over devices. */
-async function pace(rate: number, seconds: number, publish: (i: number, client: { c: MqttClient; d: Dev }) => void): Promise<{ sent: number; ms: number }> {
+async function pace(
+  rate: number,
+  seconds: number,
+  publish: (i: number, client: { c: MqttClient; d: Dev }) => void,
+): Promise<{ sent: number; ms: number }> {
   const start = performance.now();
   let sent = 0;
   const total = Math.round(rate * seconds);
@@ -80,11 +84,26 @@ async function collect(sockets: Socket[], latencies: number[], expected: number)
 
 async function telemetry(rate: number, seconds: number) {
   const r = await pace(rate, seconds, (i, { c, d }) => {
-    c.publish(`${d.topicBase}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: i % 30, load_kg: 60 + (i % 900), moving: i % 2 === 0, door_open: i % 3 === 0 } }), { qos: 0 });
+    c.publish(
+      `${d.topicBase}/telemetry`,
+      JSON.stringify({
+        v: 1,
+        ts: Date.now(),
+        metrics: { floor: i % 30, load_kg: 60 + (i % 900), moving: i % 2 === 0, door_open: i % 3 === 0 },
+      }),
+      { qos: 0 },
+    );
   });
   // wait until the sockets flushed what was queued
   // one QoS1 message per device: its PUBACK proves everything queued before it has been sent
-  await Promise.all(clients.map(({ c, d }) => new Promise<void>((res) => c.publish(`${d.topicBase}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 0 } }), { qos: 1 }, () => res()))));
+  await Promise.all(
+    clients.map(
+      ({ c, d }) =>
+        new Promise<void>((res) =>
+          c.publish(`${d.topicBase}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 0 } }), { qos: 1 }, () => res()),
+        ),
+    ),
+  );
   send({ cmd: 'telemetry-done', ...r, extra: clients.length });
 }
 
@@ -107,7 +126,17 @@ async function events(m: Extract<Msg, { cmd: 'events' }>) {
   const run = `${Date.now().toString(36)}`;
   const r = await pace(m.rate, m.seconds, (i, { c, d }) => {
     const sentAt = performance.timeOrigin + performance.now();
-    c.publish(`${d.topicBase}/event`, JSON.stringify({ v: 1, id: `${run}-${i}`, ts: Math.round(sentAt), type: 'elevator.normal', data: { floor: 1, doors: 'closed', sentAt } }), { qos: 1 });
+    c.publish(
+      `${d.topicBase}/event`,
+      JSON.stringify({
+        v: 1,
+        id: `${run}-${i}`,
+        ts: Math.round(sentAt),
+        type: 'elevator.normal',
+        data: { floor: 1, doors: 'closed', sentAt },
+      }),
+      { qos: 1 },
+    );
   });
   send({ cmd: 'events-done', sent: r.sent, ms: r.ms, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
 }
@@ -129,7 +158,17 @@ async function incidents(m: Extract<Msg, { cmd: 'incidents' }>) {
   const r = await pace(m.rate, clients.length / m.rate, (i, { c, d }) => {
     const now = performance.timeOrigin + performance.now();
     sentAt.set(d.id, now);
-    c.publish(`${d.topicBase}/event`, JSON.stringify({ v: 1, id: `trap-${Date.now().toString(36)}-${i}`, ts: Math.round(now), type: 'elevator.entrapment', data: { car: '1', floor: 3, passengers: 1 } }), { qos: 1 });
+    c.publish(
+      `${d.topicBase}/event`,
+      JSON.stringify({
+        v: 1,
+        id: `trap-${Date.now().toString(36)}-${i}`,
+        ts: Math.round(now),
+        type: 'elevator.entrapment',
+        data: { car: '1', floor: 3, passengers: 1 },
+      }),
+      { qos: 1 },
+    );
   });
   send({ cmd: 'incidents-done', sent: r.sent, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
 }

@@ -150,9 +150,23 @@ async function benchHub(load: Load) {
     // 2. events → socket.io (and, inside the hub, receive → stored → bus)
     const storeLat: number[] = [];
     hub.bus.on('device.event', storeLat, (e) => void storeLat.push(Date.now() - e.receivedAt));
-    const ev = await load.ask({ cmd: 'events', rate: EVENT_RATE, seconds: EVENT_SECONDS, socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`, token, browsers: BROWSERS, eventName: 'device:event' });
+    const ev = await load.ask({
+      cmd: 'events',
+      rate: EVENT_RATE,
+      seconds: EVENT_SECONDS,
+      socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`,
+      token,
+      browsers: BROWSERS,
+      eventName: 'device:event',
+    });
     // 3. a device event that opens an incident → incident:opened (store + procedure + push)
-    const inc = await load.ask({ cmd: 'incidents', rate: INCIDENT_RATE, socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`, token, browsers: BROWSERS });
+    const inc = await load.ask({
+      cmd: 'incidents',
+      rate: INCIDENT_RATE,
+      socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`,
+      token,
+      browsers: BROWSERS,
+    });
     const stored = await hub.db.deviceEvent.count();
     storeLat.sort((a, b) => a - b);
     const q = (p: number) => storeLat[Math.min(storeLat.length - 1, Math.floor(p * storeLat.length))] ?? NaN;
@@ -189,23 +203,37 @@ async function benchBare(load: Load) {
     () => undefined,
   );
   try {
-    const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bare-${i}`, secret: 'x', topicBase: `bops/v1/bench/bench-b/elevator/bare-${i}` }));
+    const devices = Array.from({ length: DEVICES }, (_, i) => ({
+      id: `bare-${i}`,
+      secret: 'x',
+      topicBase: `bops/v1/bench/bench-b/elevator/bare-${i}`,
+    }));
     await load.ask({ cmd: 'connect', url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`, devices });
     const t0 = performance.now();
     const tel = await load.ask({ cmd: 'telemetry', rate: RATE, seconds: SECONDS });
     const t1 = performance.now();
     const telemetry = { sent: Number(tel.sent) + Number(tel.extra), received, receivedPerSec: received / ((t1 - t0) / 1000) };
-    const ev = await load.ask({ cmd: 'events', rate: EVENT_RATE, seconds: EVENT_SECONDS, socketUrl: `http://127.0.0.1:${(httpServer.address() as net.AddressInfo).port}/control-room`, token: null, browsers: BROWSERS, eventName: 'device:event' });
+    const ev = await load.ask({
+      cmd: 'events',
+      rate: EVENT_RATE,
+      seconds: EVENT_SECONDS,
+      socketUrl: `http://127.0.0.1:${(httpServer.address() as net.AddressInfo).port}/control-room`,
+      token: null,
+      browsers: BROWSERS,
+      eventName: 'device:event',
+    });
     return { telemetry, events: ev };
   } finally {
-    io.close();
+    await io.close();
     await new Promise<void>((r) => aedes.close(() => r()));
     server.close();
   }
 }
 
 async function main() {
-  console.log(`bench: ${DEVICES} devices, telemetry ${fmt(RATE)} msgs/s × ${SECONDS} s, events ${fmt(EVENT_RATE)}/s × ${EVENT_SECONDS} s → ${BROWSERS} socket.io clients; ${os.cpus().length} cores, node ${process.version}`);
+  console.log(
+    `bench: ${DEVICES} devices, telemetry ${fmt(RATE)} msgs/s × ${SECONDS} s, events ${fmt(EVENT_RATE)}/s × ${EVENT_SECONDS} s → ${BROWSERS} socket.io clients; ${os.cpus().length} cores, node ${process.version}`,
+  );
   // the bare anchor first: a cold machine for both, in the same order every run
   const load2 = new Load();
   await load2.next();
@@ -220,19 +248,31 @@ async function main() {
   console.log('\n| measure | hub | bare aedes | target |');
   console.log('|---|---:|---:|---:|');
   console.log(`| telemetry sent (msgs) | ${fmt(t.sent)} | ${fmt(bare.telemetry.sent)} | |`);
-  console.log(`| telemetry accepted, msgs/s | ${fmt(t.acceptedPerSec)} | ${fmt(bare.telemetry.receivedPerSec)} (delivered to subscriber) | ≥ 20,000 |`);
-  console.log(`| telemetry stored in InfluxDB 1.6.7, points (msgs/s until all stored) | ${fmt(t.storedInInflux)} (${fmt(t.storedPerSec)}/s) | — | ≥ 20,000/s |`);
+  console.log(
+    `| telemetry accepted, msgs/s | ${fmt(t.acceptedPerSec)} | ${fmt(bare.telemetry.receivedPerSec)} (delivered to subscriber) | ≥ 20,000 |`,
+  );
+  console.log(
+    `| telemetry stored in InfluxDB 1.6.7, points (msgs/s until all stored) | ${fmt(t.storedInInflux)} (${fmt(t.storedPerSec)}/s) | — | ≥ 20,000/s |`,
+  );
   console.log(`| telemetry dropped (buffer bound) | ${fmt(t.dropped)} | — | 0 |`);
   console.log(`| hub process CPU during telemetry | ${fmt(t.hubCpuPct)} % of one core | — | |`);
-  console.log(`| events sent / received by ${BROWSERS} clients | ${hub.events.sent} / ${hub.events.received} of ${hub.events.expected} | ${bare.events.sent} / ${bare.events.received} of ${bare.events.expected} | all |`);
+  console.log(
+    `| events sent / received by ${BROWSERS} clients | ${hub.events.sent} / ${hub.events.received} of ${hub.events.expected} | ${bare.events.sent} / ${bare.events.received} of ${bare.events.expected} | all |`,
+  );
   console.log(`| event → socket.io p50 (ms) | ${fmt(Number(hub.events.p50), 1)} | ${fmt(Number(bare.events.p50), 1)} | |`);
   console.log(`| event → socket.io p99 (ms) | ${fmt(Number(hub.events.p99), 1)} | ${fmt(Number(bare.events.p99), 1)} | < 50 |`);
   console.log(`| event → socket.io max (ms) | ${fmt(Number(hub.events.max), 1)} | ${fmt(Number(bare.events.max), 1)} | |`);
   console.log(`| events stored in PostgreSQL | ${fmt(Number(hub.events.stored))} | — | = sent |`);
-  console.log(`| inside the hub: receive → stored → bus, p50 / p99 (ms) | ${fmt(Number(hub.events.storeP50), 1)} / ${fmt(Number(hub.events.storeP99), 1)} | — | |`);
-  console.log(`| entrapment event → incident:opened, p50 / p99 (ms), ${DEVICES} incidents at ${INCIDENT_RATE}/s | ${fmt(Number(hub.incidents.p50), 1)} / ${fmt(Number(hub.incidents.p99), 1)} (${hub.incidents.received} of ${hub.incidents.expected}) | — | |`);
+  console.log(
+    `| inside the hub: receive → stored → bus, p50 / p99 (ms) | ${fmt(Number(hub.events.storeP50), 1)} / ${fmt(Number(hub.events.storeP99), 1)} | — | |`,
+  );
+  console.log(
+    `| entrapment event → incident:opened, p50 / p99 (ms), ${DEVICES} incidents at ${INCIDENT_RATE}/s | ${fmt(Number(hub.incidents.p50), 1)} / ${fmt(Number(hub.incidents.p99), 1)} (${hub.incidents.received} of ${hub.incidents.expected}) | — | |`,
+  );
   console.log(`| hub process RSS after (MB) | ${fmt(hub.rssMb)} | — | |`);
-  console.log(`\nratio hub/bare: telemetry ${fmt(t.acceptedPerSec / bare.telemetry.receivedPerSec, 2)}×, event p99 ${fmt(Number(hub.events.p99) / Number(bare.events.p99), 2)}×`);
+  console.log(
+    `\nratio hub/bare: telemetry ${fmt(t.acceptedPerSec / bare.telemetry.receivedPerSec, 2)}×, event p99 ${fmt(Number(hub.events.p99) / Number(bare.events.p99), 2)}×`,
+  );
   process.exit(0);
 }
 

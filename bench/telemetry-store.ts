@@ -94,7 +94,12 @@ interface Result {
   dropped: number;
 }
 
-async function run(name: string, store: TelemetryStore, dbCpuSeconds: () => Promise<number>, countStored: () => Promise<number>): Promise<Result> {
+async function run(
+  name: string,
+  store: TelemetryStore,
+  dbCpuSeconds: () => Promise<number>,
+  countStored: () => Promise<number>,
+): Promise<Result> {
   await store.start();
   let n = 0;
   // burst
@@ -159,10 +164,15 @@ async function benchInflux(): Promise<Result> {
     await q(`DROP DATABASE "${db}"`);
     const store = createTelemetryStore({ kind: 'v1', url, db }, { ...TELEMETRY, log });
     // CPU of the spawned influxd only (unknown for an external INFLUX_URL → 0).
-    return await run('influx-v1 (InfluxDB 1.6.7)', store, async () => procCpuSeconds(influxd?.pid()), async () => {
-      const r = await q('SELECT COUNT("voltage_v") FROM "telemetry"');
-      return Number(r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
-    });
+    return await run(
+      'influx-v1 (InfluxDB 1.6.7)',
+      store,
+      async () => procCpuSeconds(influxd?.pid()),
+      async () => {
+        const r = await q('SELECT COUNT("voltage_v") FROM "telemetry"');
+        return Number(r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+      },
+    );
   } finally {
     await influxd?.stop();
   }
@@ -200,7 +210,9 @@ async function benchPg(): Promise<Result> {
 const results: Result[] = [];
 if (args.backend === 'v1' || args.backend === 'both') results.push(await benchInflux());
 if (args.backend === 'pg' || args.backend === 'both') results.push(await benchPg());
-console.log(`telemetry store bench — ${POINTS} burst points, paced ${RATE}/s for ${SECONDS}s, 4 metrics/point, batch ${TELEMETRY.batchSize}`);
+console.log(
+  `telemetry store bench — ${POINTS} burst points, paced ${RATE}/s for ${SECONDS}s, 4 metrics/point, batch ${TELEMETRY.batchSize}`,
+);
 console.table(results);
 const bad = results.filter((r) => r.stored !== r.expected || r.dropped !== 0);
 if (bad.length) {

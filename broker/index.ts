@@ -86,7 +86,11 @@ export class Broker {
       if (typeof r === 'string') {
         // an unknown name is counted under "(unknown)": per-name counters would let anyone
         // spraying made-up ids grow memory without bound
-        o.rejections.count(r === 'auth_unknown_device' ? null : (username ?? null), r, `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)})`);
+        o.rejections.count(
+          r === 'auth_unknown_device' ? null : (username ?? null),
+          r,
+          `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)})`,
+        );
         return done(authError(r === 'auth_client_id_mismatch' ? 2 : r === 'auth_disabled' ? 5 : 4, r), false);
       }
       (client as DeviceClient)[DEVICE] = r;

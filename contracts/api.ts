@@ -47,7 +47,11 @@ export type DeviceView = z.infer<typeof DeviceView>;
 
 export const TelemetryQuery = z.object({
   deviceId: Id,
-  metric: z.string().min(1).max(64).regex(/^[a-z0-9_]+$/),
+  metric: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9_]+$/),
   from: z.coerce.number().int().nonnegative().optional(),
   to: z.coerce.number().int().nonnegative().optional(),
   /** bucket width in ms for downsampling; omitted → chosen so a chart gets ≤ ~500 points */

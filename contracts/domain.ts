@@ -19,13 +19,7 @@ export const ROLES = ['operator', 'frontdesk', 'supervisor', 'admin'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-export const INCIDENT_KINDS = [
-  'fire_alarm',
-  'elevator_entrapment',
-  'power_outage',
-  'device_fault',
-  'visitor_approval',
-] as const;
+export const INCIDENT_KINDS = ['fire_alarm', 'elevator_entrapment', 'power_outage', 'device_fault', 'visitor_approval'] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
 

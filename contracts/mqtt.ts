@@ -66,10 +66,16 @@ export const MetricValue = z.union([z.number().finite(), z.boolean(), z.string()
 export const TelemetryPayload = z.object({
   v: z.literal(1),
   ts: Ts,
-  metrics: z.record(z.string().min(1).max(64).regex(/^[a-z0-9_]+$/), MetricValue).refine(
-    (m) => Object.keys(m).length > 0 && Object.keys(m).length <= 64,
-    'metrics must have 1..64 entries',
-  ),
+  metrics: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[a-z0-9_]+$/),
+      MetricValue,
+    )
+    .refine((m) => Object.keys(m).length > 0 && Object.keys(m).length <= 64, 'metrics must have 1..64 entries'),
 });
 export type TelemetryPayload = z.infer<typeof TelemetryPayload>;
 
@@ -180,7 +186,8 @@ export function parseEvent(buf: Buffer | string, cls?: DeviceClassT): ParseResul
   const env = shape(EventEnvelope, j.value);
   if (!env.ok) return env;
   const type = env.value.type;
-  if (!(type in EVENT_DATA)) return { ok: false, reason: 'unknown_type', detail: `unknown event type ${JSON.stringify(type).slice(0, 80)}` };
+  if (!(type in EVENT_DATA))
+    return { ok: false, reason: 'unknown_type', detail: `unknown event type ${JSON.stringify(type).slice(0, 80)}` };
   const t = type as EventType;
   if (cls && EVENT_CLASS[t] !== cls) return { ok: false, reason: 'wrong_class', detail: `${t} is not a ${cls} event` };
   const data = shape(EVENT_DATA[t] as z.ZodType<unknown>, env.value.data);

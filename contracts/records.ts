@@ -47,7 +47,14 @@ export const OpenItem = z.discriminatedUnion('type', [
     severity: z.number(),
     openedAt: z.number(),
   }),
-  z.object({ type: z.literal('followup'), id: z.string(), incidentId: z.string().nullable(), subject: z.string(), dueAt: z.number(), overdue: z.boolean() }),
+  z.object({
+    type: z.literal('followup'),
+    id: z.string(),
+    incidentId: z.string().nullable(),
+    subject: z.string(),
+    dueAt: z.number(),
+    overdue: z.boolean(),
+  }),
   z.object({
     type: z.literal('visit'),
     id: z.string(),
@@ -75,14 +82,22 @@ export const HandoverBody = z.object({
 export const HandoverQuery = z.object({ state: HandoverView.shape.state.optional(), limit: Limit(50, 500) });
 export const AcceptBody = z.object({ note: z.string().trim().max(2000).optional() });
 export const RefuseBody = z.object({
-  reason: z.string({ error: bi('拒绝接班须填写原因', 'a reason is required to refuse a handover') }).trim().min(1, bi('拒绝接班须填写原因', 'a reason is required to refuse a handover')).max(2000),
+  reason: z
+    .string({ error: bi('拒绝接班须填写原因', 'a reason is required to refuse a handover') })
+    .trim()
+    .min(1, bi('拒绝接班须填写原因', 'a reason is required to refuse a handover'))
+    .max(2000),
 });
 
 // ---------------------------------------------------------------- follow-ups 回访
 
 export const FollowUpQuery = z.object({ open: Bool.optional(), incidentId: z.uuid().optional(), limit: Limit(200, 1000) });
 export const FollowUpDoneBody = z.object({
-  notes: z.string({ error: bi('回访结果不能为空', 'follow-up notes are required') }).trim().min(1, bi('回访结果不能为空', 'follow-up notes are required')).max(5000),
+  notes: z
+    .string({ error: bi('回访结果不能为空', 'follow-up notes are required') })
+    .trim()
+    .min(1, bi('回访结果不能为空', 'follow-up notes are required'))
+    .max(5000),
 });
 export { FollowUpView };
 
@@ -150,7 +165,11 @@ export const UnitDetail = z.object({
   /** the PersonalDataAccess row this read wrote */
   access: z.object({ seq: z.number(), at: z.number(), reason: z.string() }),
 });
-export const AccessLogQuery = z.object({ subject: z.string().min(1).max(200).optional(), userId: z.string().min(1).max(64).optional(), limit: Limit(200, 2000) });
+export const AccessLogQuery = z.object({
+  subject: z.string().min(1).max(200).optional(),
+  userId: z.string().min(1).max(64).optional(),
+  limit: Limit(200, 2000),
+});
 export const AccessLogView = z.object({
   seq: z.number(),
   at: z.number(),
@@ -170,7 +189,14 @@ export const AuditQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit: Limit(100, 1000),
 });
-export const AuditView = z.object({ seq: z.number(), at: z.number(), actor: z.string(), action: z.string(), target: z.string(), data: z.unknown() });
+export const AuditView = z.object({
+  seq: z.number(),
+  at: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  data: z.unknown(),
+});
 
 // ---------------------------------------------------------------- attachments
 

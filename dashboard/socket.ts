@@ -7,7 +7,13 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Role } from '../contracts/domain.js';
-import { NAMESPACES, type ControlRoomEvents, type DeviceEventPush, type FrontDeskEvents, type TelemetryEvent } from '../contracts/socket.js';
+import {
+  NAMESPACES,
+  type ControlRoomEvents,
+  type DeviceEventPush,
+  type FrontDeskEvents,
+  type TelemetryEvent,
+} from '../contracts/socket.js';
 import type { DeviceView } from '../contracts/api.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
 import type { AuthService, AuthUser } from '../services/auth/service.js';
@@ -42,7 +48,10 @@ const NS_ROLES: Record<string, Role[]> = {
 
 export class LivePush {
   io: Server | null = null;
-  private readonly pending = new Map<string, { device: DeviceRef; ts: number; metrics: TelemetryEvent['metrics'] | null; timer: NodeJS.Timeout | null; lastSent: number }>();
+  private readonly pending = new Map<
+    string,
+    { device: DeviceRef; ts: number; metrics: TelemetryEvent['metrics'] | null; timer: NodeJS.Timeout | null; lastSent: number }
+  >();
   emitted = { status: 0, telemetry: 0, telemetryCoalesced: 0 };
 
   constructor(private readonly o: LiveOptions) {}
@@ -94,8 +103,12 @@ export class LivePush {
         });
       });
     }
-    const cr = io.of(NAMESPACES.controlRoom) as unknown as { emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean };
-    const fd = io.of(NAMESPACES.frontDesk) as unknown as { emit: <K extends keyof FrontDeskEvents>(e: K, ...a: Parameters<FrontDeskEvents[K]>) => boolean };
+    const cr = io.of(NAMESPACES.controlRoom) as unknown as {
+      emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean;
+    };
+    const fd = io.of(NAMESPACES.frontDesk) as unknown as {
+      emit: <K extends keyof FrontDeskEvents>(e: K, ...a: Parameters<FrontDeskEvents[K]>) => boolean;
+    };
     const { bus } = this.o;
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
@@ -154,14 +167,17 @@ export class LivePush {
     p.ts = ts;
     if (!p.timer) {
       const q = p;
-      q.timer = setTimeout(() => {
-        q.timer = null;
-        q.lastSent = Date.now();
-        const merged = q.metrics ?? {};
-        q.metrics = null;
-        this.emitted.telemetry++;
-        send({ ...q.device, ts: q.ts, metrics: merged });
-      }, this.o.throttleMs - (now - p.lastSent));
+      q.timer = setTimeout(
+        () => {
+          q.timer = null;
+          q.lastSent = Date.now();
+          const merged = q.metrics ?? {};
+          q.metrics = null;
+          this.emitted.telemetry++;
+          send({ ...q.device, ts: q.ts, metrics: merged });
+        },
+        this.o.throttleMs - (now - p.lastSent),
+      );
       q.timer.unref();
     }
   }

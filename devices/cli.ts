@@ -188,7 +188,10 @@ function simConfig(v: Values): SimulatorConfig | undefined {
 }
 
 async function start(v: Values, list: DeviceIdentity[]): Promise<StartedDevice[]> {
-  if (list.length === 0) throw new UsageError('no devices: give --fleet FILE and/or --device id:secret:site:building:class (after --site/--building/--prefix filters)');
+  if (list.length === 0)
+    throw new UsageError(
+      'no devices: give --fleet FILE and/or --device id:secret:site:building:class (after --site/--building/--prefix filters)',
+    );
   const url = brokerUrl(v);
   const seed = str(v, 'seed');
   const sims = simConfig(v);
@@ -224,7 +227,12 @@ async function fileUsers(path: string | undefined): Promise<FileUser[]> {
     const json = JSON.parse(await readFile(path, 'utf8')) as { users?: unknown };
     if (!Array.isArray(json.users)) return [];
     return json.users.filter(
-      (u): u is FileUser => typeof u === 'object' && u !== null && typeof u.username === 'string' && typeof u.password === 'string' && typeof u.role === 'string',
+      (u): u is FileUser =>
+        typeof u === 'object' &&
+        u !== null &&
+        typeof u.username === 'string' &&
+        typeof u.password === 'string' &&
+        typeof u.role === 'string',
     );
   } catch {
     return []; // loadFleetFile reports an unreadable file
@@ -258,12 +266,17 @@ async function hubSessions(v: Values): Promise<HubSessions | undefined> {
     supervisor: cred('supervisor-user', 'supervisor-password', 'SIM_HUB_SUPERVISOR_PASSWORD', 'supervisor'),
     desk: cred('desk-user', 'desk-password', 'SIM_HUB_DESK_PASSWORD', 'frontdesk'),
   };
-  if (!want.user && !want.supervisor && !want.desk) throw new UsageError('--hub needs a login: --user NAME --password PW (operator), and --supervisor-user / --desk-user as the steps require');
+  if (!want.user && !want.supervisor && !want.desk)
+    throw new UsageError(
+      '--hub needs a login: --user NAME --password PW (operator), and --supervisor-user / --desk-user as the steps require',
+    );
   const login = async (c: { username: string; password: string } | null) => (c ? HubSession.login(url, c.username, c.password) : null);
   const [user, supervisor, desk] = await Promise.all([login(want.user), login(want.supervisor), login(want.desk)]);
   const may = (s: HubSession | null, roles: string[]) => (s && roles.includes(s.role) ? s : null);
-  if (supervisor && !MAY_SUPERVISE.includes(supervisor.role)) throw new UsageError(`--supervisor-user ${supervisor.user.username} has role ${supervisor.role}, not supervisor`);
-  if (desk && !MAY_DESK.includes(desk.role)) throw new UsageError(`--desk-user ${desk.user.username} has role ${desk.role}: visitor steps need frontdesk or supervisor`);
+  if (supervisor && !MAY_SUPERVISE.includes(supervisor.role))
+    throw new UsageError(`--supervisor-user ${supervisor.user.username} has role ${supervisor.role}, not supervisor`);
+  if (desk && !MAY_DESK.includes(desk.role))
+    throw new UsageError(`--desk-user ${desk.user.username} has role ${desk.role}: visitor steps need frontdesk or supervisor`);
   return {
     url: user?.base ?? supervisor?.base ?? desk!.base,
     operator: may(user, MAY_CONTROL) ?? supervisor,
@@ -274,7 +287,7 @@ async function hubSessions(v: Values): Promise<HubSessions | undefined> {
 
 async function logoutAll(h: HubSessions | undefined): Promise<void> {
   if (!h) return;
-  await Promise.all([...new Set([h.operator, h.supervisor, h.desk])].map((s) => s?.logout()));
+  await Promise.all([...new Set([h.operator, h.supervisor, h.desk])].flatMap((s) => (s ? [s.logout()] : [])));
 }
 
 async function cmdFleet(v: Values): Promise<number> {
@@ -296,7 +309,12 @@ async function cmdScenario(v: Values, name: string | undefined): Promise<number>
     return name || v.list ? EXIT.ok : EXIT.usage;
   }
   const def = getScenario(name);
-  if (!def) throw new UsageError(`unknown scenario ${JSON.stringify(name)}; available: ${listScenarios().map((s) => s.name).join(', ')}`);
+  if (!def)
+    throw new UsageError(
+      `unknown scenario ${JSON.stringify(name)}; available: ${listScenarios()
+        .map((s) => s.name)
+        .join(', ')}`,
+    );
   const list = await identities(v);
   // log in before any device connects: a wrong password should not leave a fire alarm behind
   const hub = await hubSessions(v);
@@ -307,7 +325,9 @@ async function cmdScenario(v: Values, name: string | undefined): Promise<number>
     await logoutAll(hub);
     throw err;
   }
-  const detach = v.quiet ? () => undefined : attachConsole(devices, (l) => out(`    ${l}`), systemClock, { telemetry: v.telemetry === true });
+  const detach = v.quiet
+    ? () => undefined
+    : attachConsole(devices, (l) => out(`    ${l}`), systemClock, { telemetry: v.telemetry === true });
   const stop = interrupted();
   const args: Record<string, string | boolean | undefined> = {};
   for (const [k, x] of Object.entries(v)) if (!Array.isArray(x)) args[k] = x;
@@ -354,7 +374,10 @@ async function cmdLoad(v: Values): Promise<number> {
   const durationMs = dur(v, 'duration', 10_000);
   const url = brokerUrl(v);
   const json = v.json === true;
-  if (!json) out(`${clockTime(Date.now())} load: ${list.length} device(s) × ${rate} msg/s for ${durationMs / 1000}s → target ${list.length * rate} msg/s at ${url}`);
+  if (!json)
+    out(
+      `${clockTime(Date.now())} load: ${list.length} device(s) × ${rate} msg/s for ${durationMs / 1000}s → target ${list.length * rate} msg/s at ${url}`,
+    );
   const seed = str(v, 'seed');
   const r = await runLoad({
     url,
@@ -363,7 +386,12 @@ async function cmdLoad(v: Values): Promise<number> {
     durationMs,
     keepalive: num(v, 'keepalive', 60, 1),
     ...(seed === undefined ? {} : { seed: num(v, 'seed', 0) }),
-    ...(json ? {} : { onProgress: (p) => out(`${clockTime(Date.now())} t=${(p.elapsedMs / 1000).toFixed(0)}s sent=${p.sent} rate=${p.rate.toFixed(0)}/s`) }),
+    ...(json
+      ? {}
+      : {
+          onProgress: (p) =>
+            out(`${clockTime(Date.now())} t=${(p.elapsedMs / 1000).toFixed(0)}s sent=${p.sent} rate=${p.rate.toFixed(0)}/s`),
+        }),
   });
   if (json) out(JSON.stringify(r));
   else

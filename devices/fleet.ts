@@ -10,7 +10,12 @@ import type { DeviceIdentity } from './sdk.js';
 const Floors = z.union([
   z.array(z.number().int().min(-10).max(300)).max(300),
   // A count is accepted as shorthand for floors 1..n.
-  z.number().int().min(1).max(300).transform((n) => Array.from({ length: n }, (_, i) => i + 1)),
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .transform((n) => Array.from({ length: n }, (_, i) => i + 1)),
 ]);
 
 export const FleetEntry = z.looseObject({

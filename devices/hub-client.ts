@@ -36,7 +36,10 @@ export type { DeviceView, IncidentDetail, IncidentView, VisitView };
 export type FollowUpView = z.infer<typeof FollowUpView>;
 
 /** `POST /api/preauthorizations` answer: the fields a drill uses, checked against contracts/. */
-export const PreAuthView = z.looseObject(PreAuthViewContract.pick({ id: true, building: true, unit: true, visitorName: true, idMasked: true, validFrom: true, validTo: true }).shape);
+export const PreAuthView = z.looseObject(
+  PreAuthViewContract.pick({ id: true, building: true, unit: true, visitorName: true, idMasked: true, validFrom: true, validTo: true })
+    .shape,
+);
 export type PreAuthView = z.infer<typeof PreAuthView>;
 
 /** `POST /api/incidents/:id/attachments` answer (what a drill needs of it). */
@@ -49,7 +52,24 @@ const ErrorBody = z.looseObject({ code: z.string().optional(), message: z.string
 // fields) is kept, and a field this client does not use may be missing (an older hub). A CLI
 // and a hub of slightly different versions still drill together.
 const IncidentCore = z.looseObject(
-  IncidentView.pick({ id: true, number: true, kind: true, state: true, open: true, building: true, deviceId: true, parentId: true, title: true, openedAt: true, closedAt: true, steps: true, timers: true, data: true, commands: true, children: true }).shape,
+  IncidentView.pick({
+    id: true,
+    number: true,
+    kind: true,
+    state: true,
+    open: true,
+    building: true,
+    deviceId: true,
+    parentId: true,
+    title: true,
+    openedAt: true,
+    closedAt: true,
+    steps: true,
+    timers: true,
+    data: true,
+    commands: true,
+    children: true,
+  }).shape,
 );
 const IncidentDetailCore = z.looseObject({ ...IncidentCore.shape, timeline: IncidentDetail.shape.timeline });
 /** Checked with `check`, typed as the full contract shape `T`. */
@@ -96,7 +116,8 @@ export class HubSession {
   static async login(base: string, username: string, password: string, opts: HubClientOptions = {}): Promise<HubSession> {
     const url = normaliseBase(base);
     const r = await send(url, 'POST', '/api/auth/login', { username, password }, null, opts);
-    if (r.status === 401 || r.status === 403) throw new HubError(`hub ${url} refused the login of ${JSON.stringify(username)} (${r.status})`, 'auth', r.status);
+    if (r.status === 401 || r.status === 403)
+      throw new HubError(`hub ${url} refused the login of ${JSON.stringify(username)} (${r.status})`, 'auth', r.status);
     const s = expectOk(r, SessionView, `login ${username}`);
     return new HubSession(url, s.token, s.user, opts);
   }
@@ -131,7 +152,12 @@ export class HubSession {
 
   /** Like act(), but a refusal (403/400/409) is returned, not thrown. */
   async tryAct(id: string, action: string, payload: unknown = {}): Promise<Attempt<IncidentDetail>> {
-    return this.attempt('POST', `/api/incidents/${encodeURIComponent(id)}/actions/${encodeURIComponent(action)}`, { payload }, IncidentDetailOut);
+    return this.attempt(
+      'POST',
+      `/api/incidents/${encodeURIComponent(id)}/actions/${encodeURIComponent(action)}`,
+      { payload },
+      IncidentDetailOut,
+    );
   }
 
   async followUps(q: { incidentId?: string; open?: boolean } = {}): Promise<FollowUpView[]> {
@@ -147,8 +173,14 @@ export class HubSession {
   }
 
   /** `POST /api/incidents/:id/attachments`: a photo or PDF for the special report. */
-  async attach(id: string, file: { filename: string; mime: 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp' | 'application/pdf'; dataBase64: string }): Promise<AttachmentRef> {
-    return unwrap(await this.attempt('POST', `/api/incidents/${encodeURIComponent(id)}/attachments`, file, AttachmentRef), `attach ${file.filename}`);
+  async attach(
+    id: string,
+    file: { filename: string; mime: 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp' | 'application/pdf'; dataBase64: string },
+  ): Promise<AttachmentRef> {
+    return unwrap(
+      await this.attempt('POST', `/api/incidents/${encodeURIComponent(id)}/attachments`, file, AttachmentRef),
+      `attach ${file.filename}`,
+    );
   }
 
   // ---- visitors (front desk; operators are refused by the hub) ----
@@ -161,16 +193,33 @@ export class HubSession {
     return this.get(`/api/visits/${encodeURIComponent(id)}${qs({ reason })}`, VisitOut);
   }
 
-  async approveVisit(id: string, body: { channel?: 'phone' | 'intercom' | 'alt_contact' | 'in_person'; notes?: string; preAuthId?: string; idVerified?: boolean } = {}): Promise<IncidentDetail> {
-    return unwrap(await this.attempt('POST', `/api/visits/${encodeURIComponent(id)}/approve`, body, IncidentDetailOut), `approve visit ${id}`);
+  async approveVisit(
+    id: string,
+    body: { channel?: 'phone' | 'intercom' | 'alt_contact' | 'in_person'; notes?: string; preAuthId?: string; idVerified?: boolean } = {},
+  ): Promise<IncidentDetail> {
+    return unwrap(
+      await this.attempt('POST', `/api/visits/${encodeURIComponent(id)}/approve`, body, IncidentDetailOut),
+      `approve visit ${id}`,
+    );
   }
 
-  async denyVisit(id: string, body: { channel?: 'phone' | 'intercom' | 'alt_contact' | 'in_person'; notes?: string } = {}): Promise<IncidentDetail> {
+  async denyVisit(
+    id: string,
+    body: { channel?: 'phone' | 'intercom' | 'alt_contact' | 'in_person'; notes?: string } = {},
+  ): Promise<IncidentDetail> {
     return unwrap(await this.attempt('POST', `/api/visits/${encodeURIComponent(id)}/deny`, body, IncidentDetailOut), `deny visit ${id}`);
   }
 
   async visitAction(id: string, action: string, payload: unknown = {}): Promise<IncidentDetail> {
-    return unwrap(await this.attempt('POST', `/api/visits/${encodeURIComponent(id)}/actions/${encodeURIComponent(action)}`, { payload }, IncidentDetailOut), `${action} on visit ${id}`);
+    return unwrap(
+      await this.attempt(
+        'POST',
+        `/api/visits/${encodeURIComponent(id)}/actions/${encodeURIComponent(action)}`,
+        { payload },
+        IncidentDetailOut,
+      ),
+      `${action} on visit ${id}`,
+    );
   }
 
   /** Walk-in registration (访客登记): the hub masks the ID number before storing anything. */
@@ -188,7 +237,14 @@ export class HubSession {
     return unwrap(await this.attempt('POST', '/api/visits', body, IncidentDetailOut), `register visitor ${body.visitorName}`);
   }
 
-  async preauthorize(body: { building: string; unit: string; visitorName: string; idNumber?: string; validFrom: number; validTo: number }): Promise<PreAuthView> {
+  async preauthorize(body: {
+    building: string;
+    unit: string;
+    visitorName: string;
+    idNumber?: string;
+    validFrom: number;
+    validTo: number;
+  }): Promise<PreAuthView> {
     return unwrap(await this.attempt('POST', '/api/preauthorizations', body, PreAuthView), `pre-authorise ${body.visitorName}`);
   }
 
@@ -204,13 +260,23 @@ export class HubSession {
     if (r.status === 401) throw new HubError(`${method} ${path}: session refused (401) — logged out or expired`, 'auth', 401);
     if (r.status >= 200 && r.status < 300) return { ok: true, status: r.status, value: parseBody(r, schema, `${method} ${path}`) };
     const e = ErrorBody.safeParse(r.body);
-    return { ok: false, status: r.status, code: e.success ? (e.data.code ?? null) : null, message: e.success && e.data.message ? e.data.message : r.text.slice(0, 300) };
+    return {
+      ok: false,
+      status: r.status,
+      code: e.success ? (e.data.code ?? null) : null,
+      message: e.success && e.data.message ? e.data.message : r.text.slice(0, 300),
+    };
   }
 }
 
 function unwrap<T>(a: Attempt<T>, what: string): T {
   if (a.ok) return a.value;
-  throw new HubError(`${what}: ${a.status} ${a.code ?? ''} ${a.message}`.replace(/\s+/g, ' ').trim(), a.status === 403 ? 'forbidden' : 'rejected', a.status, a.code);
+  throw new HubError(
+    `${what}: ${a.status} ${a.code ?? ''} ${a.message}`.replace(/\s+/g, ' ').trim(),
+    a.status === 403 ? 'forbidden' : 'rejected',
+    a.status,
+    a.code,
+  );
 }
 
 function normaliseBase(base: string): string {
@@ -261,7 +327,12 @@ function expectOk<S extends z.ZodType>(r: Raw, schema: S, what: string): z.infer
   if (r.status < 200 || r.status >= 300) {
     const e = ErrorBody.safeParse(r.body);
     const msg = e.success && e.data.message ? e.data.message : r.text.slice(0, 300);
-    throw new HubError(`${what}: ${r.status} ${msg}`, r.status === 403 ? 'forbidden' : 'rejected', r.status, e.success ? (e.data.code ?? null) : null);
+    throw new HubError(
+      `${what}: ${r.status} ${msg}`,
+      r.status === 403 ? 'forbidden' : 'rejected',
+      r.status,
+      e.success ? (e.data.code ?? null) : null,
+    );
   }
   return parseBody(r, schema, what);
 }

@@ -118,7 +118,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 /** Synthetic identities `{prefix}{0001…}` for brokers/hubs provisioned with one shared secret. */
-export function syntheticFleet(n: number, o: { prefix: string; secret: string; site: string; building: string; class: DeviceIdentity['class'] }): DeviceIdentity[] {
+export function syntheticFleet(
+  n: number,
+  o: { prefix: string; secret: string; site: string; building: string; class: DeviceIdentity['class'] },
+): DeviceIdentity[] {
   const width = String(n).length;
   return Array.from({ length: n }, (_, i) => ({
     id: `${o.prefix}${String(i + 1).padStart(Math.max(4, width), '0')}`,

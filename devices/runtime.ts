@@ -126,7 +126,12 @@ export function describeCommand(r: CommandRecord): string {
 }
 
 /** Print every event, command and state change of the devices as one line each. */
-export function attachConsole(devices: StartedDevice[], out: (line: string) => void, clock: Clock, opts: { telemetry?: boolean } = {}): () => void {
+export function attachConsole(
+  devices: StartedDevice[],
+  out: (line: string) => void,
+  clock: Clock,
+  opts: { telemetry?: boolean } = {},
+): () => void {
   const offs: Array<() => void> = [];
   for (const d of devices) {
     const tag = `${d.identity.id} (${d.identity.class})`;

@@ -125,8 +125,7 @@ export class CommandDispatcher {
       // Answer a malformed command when we can tell whom to answer, so the hub fails fast
       // instead of waiting for its timeout; without a corr there is nobody to answer.
       const corr = peekCorr(payload);
-      const result =
-        corr === null ? null : this.result(corr, false, { reason: 'bad_command', detail: parsed.detail.slice(0, 200) });
+      const result = corr === null ? null : this.result(corr, false, { reason: 'bad_command', detail: parsed.detail.slice(0, 200) });
       return { name, corr, status: 'malformed', receivedAt, result };
     }
     const { corr, exp, data } = parsed.value;
@@ -278,7 +277,8 @@ export class DeviceClient extends TypedEmitter<DeviceClientEvents> implements De
     ] as const) {
       if (!Id.safeParse(v).success) throw new Error(`device ${k} ${JSON.stringify(v)} must match [a-z0-9-]+ (max 64)`);
     }
-    if (!DeviceClass.safeParse(id.class).success) throw new Error(`device class ${JSON.stringify(id.class)} is not one of elevator|fire-panel|power|intercom`);
+    if (!DeviceClass.safeParse(id.class).success)
+      throw new Error(`device class ${JSON.stringify(id.class)} is not one of elevator|fire-panel|power|intercom`);
     this.opts = opts;
     this.identity = id;
     this.address = { site: id.site, building: id.building, class: id.class, deviceId: id.id };
@@ -330,7 +330,13 @@ export class DeviceClient extends TypedEmitter<DeviceClientEvents> implements De
 
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer: TimerHandle = setTimeout(() => fail(new DeviceConnectError('timeout', this.identity.id, `no CONNACK from ${this.url} within ${o.connectTimeoutMs ?? 10_000} ms`)), (o.connectTimeoutMs ?? 10_000) + 500);
+      const timer: TimerHandle = setTimeout(
+        () =>
+          fail(
+            new DeviceConnectError('timeout', this.identity.id, `no CONNACK from ${this.url} within ${o.connectTimeoutMs ?? 10_000} ms`),
+          ),
+        (o.connectTimeoutMs ?? 10_000) + 500,
+      );
       const fail = (err: DeviceConnectError) => {
         if (settled) return;
         settled = true;
@@ -347,7 +353,14 @@ export class DeviceClient extends TypedEmitter<DeviceClientEvents> implements De
       });
       client.on('close', () => {
         // Some brokers drop the socket instead of sending a refusing CONNACK.
-        if (!settled) fail(new DeviceConnectError('refused', this.identity.id, `broker ${this.url} closed the connection before accepting device ${this.identity.id}`));
+        if (!settled)
+          fail(
+            new DeviceConnectError(
+              'refused',
+              this.identity.id,
+              `broker ${this.url} closed the connection before accepting device ${this.identity.id}`,
+            ),
+          );
       });
       client.on('connect', () => {
         const reconnect = this.everConnected;

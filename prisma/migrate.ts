@@ -252,12 +252,8 @@ function quoteIdent(name: string): string {
 /** Terminate the sessions on `database` and drop it (works on PostgreSQL < 13, which lacks WITH (FORCE)). */
 export async function dropDatabase(admin: pg.Client, database: string): Promise<void> {
   // Refuse new connections first, so a pool reconnecting between terminate and drop cannot win.
-  await admin
-    .query(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS false`)
-    .catch(() => undefined);
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-    database,
-  ]);
+  await admin.query(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS false`).catch(() => undefined);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
   await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}`);
 }
 
@@ -486,11 +482,7 @@ export type SchemaEngine = import('@prisma/schema-engine-wasm/schema_engine_bg')
  * Lower-level than `diffMigrationsToSchema`; the tests use it to have Prisma's own
  * migrate implementation check the history this module writes.
  */
-export async function withSchemaEngine<T>(
-  databaseUrl: string,
-  schema: string,
-  fn: (engine: SchemaEngine) => Promise<T>,
-): Promise<T> {
+export async function withSchemaEngine<T>(databaseUrl: string, schema: string, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const engineModule = await loadSchemaEngine();
   const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([
     import('@prisma/adapter-pg'),
@@ -512,9 +504,7 @@ export async function withSchemaEngine<T>(
   });
   let engine: SchemaEngine | undefined;
   try {
-    engine = await panicSafe(() =>
-      engineModule.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, factory),
-    );
+    engine = await panicSafe(() => engineModule.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, factory));
     const ready = engine;
     return await panicSafe(() => fn(ready));
   } catch (e) {

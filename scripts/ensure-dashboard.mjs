@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = path.join(root, 'dashboard/dist/index.html');
-const sources = [path.join(root, 'dashboard/src'), path.join(root, 'dashboard/index.html'), path.join(root, 'contracts'), path.join(root, 'services/core/i18n-procedures.ts')];
+const sources = [
+  path.join(root, 'dashboard/src'),
+  path.join(root, 'dashboard/index.html'),
+  path.join(root, 'contracts'),
+  path.join(root, 'services/core/i18n-procedures.ts'),
+];
 
 function newest(p) {
   const st = fs.statSync(p);
@@ -22,9 +27,16 @@ let vite;
 try {
   vite = path.join(path.dirname(fileURLToPath(import.meta.resolve('vite/package.json'))), 'bin/vite.js');
 } catch {
-  console.log(builtAt ? 'vite not installed: serving the existing dashboard build' : 'vite not installed and no dashboard build: serving the plain live page');
+  console.log(
+    builtAt
+      ? 'vite not installed: serving the existing dashboard build'
+      : 'vite not installed and no dashboard build: serving the plain live page',
+  );
   process.exit(0);
 }
 console.log('building the dashboard (vite)…');
-const r = spawnSync(process.execPath, [vite, 'build', '--config', path.join(root, 'dashboard/vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, [vite, 'build', '--config', path.join(root, 'dashboard/vite.config.ts'), '--logLevel', 'warn'], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(r.status ?? 1);

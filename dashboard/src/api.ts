@@ -99,29 +99,36 @@ export const api = {
   createDevice: (body: Record<string, unknown>) => request<{ id: string; secret: string }>('POST', '/api/devices', body),
   rotateSecret: (id: string) => request<{ id: string; secret: string }>('POST', `/api/devices/${enc(id)}/secret`, {}),
   patchDevice: (id: string, body: { enabled: boolean }) => request<DeviceView>('PATCH', `/api/devices/${enc(id)}`, body),
-  telemetry: (deviceId: string, metric: string, from: number, to: number) => request<TelemetrySeries>('GET', `/api/telemetry${q({ deviceId, metric, from, to })}`),
+  telemetry: (deviceId: string, metric: string, from: number, to: number) =>
+    request<TelemetrySeries>('GET', `/api/telemetry${q({ deviceId, metric, from, to })}`),
 
   incidents: (state: 'open' | 'closed' | 'all' = 'open', extra: { kind?: string; building?: string; limit?: number } = {}) =>
     request<IncidentView[]>('GET', `/api/incidents${q({ state, ...extra })}`),
   incident: (id: string) => request<IncidentDetail>('GET', `/api/incidents/${enc(id)}`),
-  report: (kind: string, building: string, payload: Record<string, unknown>) => request<IncidentDetail>('POST', '/api/incidents', { kind, building, payload }),
-  act: (id: string, action: string, payload: unknown) => request<IncidentDetail>('POST', `/api/incidents/${enc(id)}/actions/${enc(action)}`, { payload }),
+  report: (kind: string, building: string, payload: Record<string, unknown>) =>
+    request<IncidentDetail>('POST', '/api/incidents', { kind, building, payload }),
+  act: (id: string, action: string, payload: unknown) =>
+    request<IncidentDetail>('POST', `/api/incidents/${enc(id)}/actions/${enc(action)}`, { payload }),
   reportUrl: (id: string) => `/api/incidents/${enc(id)}/report`,
 
   /** default: the active visits (waiting, approved, inside) */
   visits: (state?: string) => request<VisitView[]>('GET', `/api/visits${q({ state })}`),
   // visit decisions go through the visitor procedure and answer with its incident (same id)
   registerVisit: (body: Record<string, unknown>) => request<IncidentDetail>('POST', '/api/visits', body),
-  approveVisit: (id: string, body: { channel?: string; notes?: string; preAuthId?: string; idVerified?: boolean } = {}) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/approve`, body),
-  denyVisit: (id: string, body: { channel?: string; notes?: string } = {}) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/deny`, body),
-  visitAction: (id: string, action: string, payload: unknown) => request<IncidentDetail>('POST', `/api/visits/${enc(id)}/actions/${enc(action)}`, { payload }),
+  approveVisit: (id: string, body: { channel?: string; notes?: string; preAuthId?: string; idVerified?: boolean } = {}) =>
+    request<IncidentDetail>('POST', `/api/visits/${enc(id)}/approve`, body),
+  denyVisit: (id: string, body: { channel?: string; notes?: string } = {}) =>
+    request<IncidentDetail>('POST', `/api/visits/${enc(id)}/deny`, body),
+  visitAction: (id: string, action: string, payload: unknown) =>
+    request<IncidentDetail>('POST', `/api/visits/${enc(id)}/actions/${enc(action)}`, { payload }),
   preauths: () => request<PreAuthView[]>('GET', '/api/preauthorizations'),
   createPreauth: (body: Record<string, unknown>) => request<PreAuthView>('POST', '/api/preauthorizations', body),
 
   dutyLog: (day: string) => request<DutyLogView>('GET', `/api/duty-log${q({ day })}`),
   signDutyLog: (day: string, note: string) => request<DutyLogView>('POST', `/api/duty-log/${enc(day)}/sign`, { note }),
   handovers: () => request<HandoverView[]>('GET', '/api/handovers'),
-  createHandover: (notes: string, incomingUsername?: string) => request<HandoverView>('POST', '/api/handovers', { notes, ...(incomingUsername ? { incomingUsername } : {}) }),
+  createHandover: (notes: string, incomingUsername?: string) =>
+    request<HandoverView>('POST', '/api/handovers', { notes, ...(incomingUsername ? { incomingUsername } : {}) }),
   acceptHandover: (id: string, note?: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/accept`, note ? { note } : {}),
   refuseHandover: (id: string, reason: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/refuse`, { reason }),
   followups: () => request<FollowUpView[]>('GET', '/api/followups'),

@@ -220,7 +220,10 @@ const UI = {
   'fd.approvePreauth': ['按预授权放行(已核验证件)', 'Admit as pre-authorised (ID checked)'],
   'fd.ownerChannel': ['业主确认方式', 'How the owner confirmed'],
   'fd.ownerVia': ['业主经{channel}确认', 'Owner via {channel}'],
-  'fd.usePreauth': ['业主已预授权({from} – {to}),已核验证件,直接放行', 'Pre-authorised by the owner ({from} – {to}); ID checked, admit directly'],
+  'fd.usePreauth': [
+    '业主已预授权({from} – {to}),已核验证件,直接放行',
+    'Pre-authorised by the owner ({from} – {to}); ID checked, admit directly',
+  ],
   'fd.departure': ['登记离开', 'Record departure'],
   'fd.extend': ['延长', 'Extend'],
   'fd.retryUnlock': ['重新开门', 'Retry unlock'],
@@ -305,9 +308,15 @@ const UI = {
   'dev.disable': ['停用', 'Disable'],
   'dev.enable': ['启用', 'Enable'],
   'dev.rotate': ['重置密钥', 'Rotate secret'],
-  'dev.rotateConfirm': ['重置后旧密钥立即失效,设备需重新配置。继续?', 'The old secret stops working at once; the device must be reconfigured. Continue?'],
+  'dev.rotateConfirm': [
+    '重置后旧密钥立即失效,设备需重新配置。继续?',
+    'The old secret stops working at once; the device must be reconfigured. Continue?',
+  ],
   'dev.secretTitle': ['设备密钥(仅显示一次)', 'Device secret (shown once)'],
-  'dev.secretWarn': ['请立即复制并配置到设备中。关闭后无法再次查看,只能重置。', 'Copy it into the device now. It cannot be shown again, only rotated.'],
+  'dev.secretWarn': [
+    '请立即复制并配置到设备中。关闭后无法再次查看,只能重置。',
+    'Copy it into the device now. It cannot be shown again, only rotated.',
+  ],
   'dev.idHint': ['小写字母、数字和连字符', 'lowercase letters, digits and dashes'],
   'dev.created': ['已登记 {id}', 'Provisioned {id}'],
   'dev.lastSeen': ['最后通讯', 'Last seen'],
@@ -322,7 +331,10 @@ const UI = {
   'error.HUB_ERR_FORBIDDEN': ['当前岗位无权执行该操作', 'Your role may not do this'],
   'error.HUB_ERR_NOT_FOUND': ['找不到对象', 'Not found'],
   'error.HUB_ERR_DEVICE_UNKNOWN': ['设备不存在', 'Unknown device'],
-  'error.HUB_ERR_CONFLICT': ['当前状态下不能执行(可能已被他人处理)', 'Not possible in the current state (someone may have done it already)'],
+  'error.HUB_ERR_CONFLICT': [
+    '当前状态下不能执行(可能已被他人处理)',
+    'Not possible in the current state (someone may have done it already)',
+  ],
   'error.HUB_ERR_DEVICE_EXISTS': ['设备编号已存在', 'A device with this id already exists'],
   'error.HUB_ERR_UNAVAILABLE': ['服务暂不可用', 'Service unavailable'],
   'error.HUB_ERR_INTERNAL': ['服务器内部错误', 'Internal server error'],
@@ -343,7 +355,12 @@ export function translate(locale: Locale, key: UiKey, params?: Record<string, un
   return fill(UI[key][idx(locale)], params);
 }
 
-export const ROLE_HOME: Record<Role, string> = { operator: '/control', frontdesk: '/front-desk', supervisor: '/supervisor', admin: '/control' };
+export const ROLE_HOME: Record<Role, string> = {
+  operator: '/control',
+  frontdesk: '/front-desk',
+  supervisor: '/supervisor',
+  admin: '/control',
+};
 
 const CLASS_LABELS: Record<DeviceClass, Label> = {
   elevator: ['电梯', 'Elevator'],
@@ -599,7 +616,15 @@ export function i18n(locale: Locale): I18n {
   const i = idx(locale);
   const tz = { hour12: false } as const;
   const timeFmt = new Intl.DateTimeFormat(locale, { ...tz, hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const dtFmt = new Intl.DateTimeFormat(locale, { ...tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const dtFmt = new Intl.DateTimeFormat(locale, {
+    ...tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
   const duration = (ms: number) => {
     const s = Math.max(0, Math.round(ms / 1000));
     const h = Math.floor(s / 3600);
@@ -618,7 +643,12 @@ export function i18n(locale: Locale): I18n {
     online: (s) => lookup(ONLINE_LABELS, s, i),
     metric: (m) => lookup(METRIC_LABELS, m, i),
     event: (type) => lookup(EVENT_LABELS, type, i),
-    metricValue: (v) => (typeof v === 'boolean' ? translate(locale, v ? 'common.yes' : 'common.no') : typeof v === 'string' ? lookup(METRIC_VALUE_LABELS, v, i) : String(v)),
+    metricValue: (v) =>
+      typeof v === 'boolean'
+        ? translate(locale, v ? 'common.yes' : 'common.no')
+        : typeof v === 'string'
+          ? lookup(METRIC_VALUE_LABELS, v, i)
+          : String(v),
     field: (name) => lookup(FIELD_LABELS, name, i),
     enumValue: (v) => (typeof v === 'string' ? lookup(ENUM_LABELS, v, i) : String(v)),
     flag: (code) => lookup(FLAG_LABELS, code, i),
@@ -645,7 +675,8 @@ export function i18n(locale: Locale): I18n {
     dateTime: (ms) => (ms === null || ms === undefined ? '—' : dtFmt.format(ms)),
     duration,
     ago: (ms, now) => (now - ms < 5000 ? translate(locale, 'common.justNow') : translate(locale, 'common.ago', { d: duration(now - ms) })),
-    error: (code) => (code && Object.hasOwn(UI, `error.${code}`) ? translate(locale, `error.${code}` as UiKey) : translate(locale, 'error.generic')),
+    error: (code) =>
+      code && Object.hasOwn(UI, `error.${code}`) ? translate(locale, `error.${code}` as UiKey) : translate(locale, 'error.generic'),
   };
   cache.set(locale, api);
   return api;

@@ -7,7 +7,17 @@ import type { Role } from '../../contracts/domain.js';
 import type { DeviceStatusEvent, TelemetryEvent, DeviceEventPush, IncidentNoticePush } from '../../contracts/socket.js';
 import { i18n } from './i18n.js';
 import { api, ApiError, type DeviceView, type IncidentView, type VisitView } from './api.js';
-import { getState, patchDevice, replaceDevices, replaceIncidents, replaceVisits, setState, toast, upsertIncident, upsertVisit } from './store.js';
+import {
+  getState,
+  patchDevice,
+  replaceDevices,
+  replaceIncidents,
+  replaceVisits,
+  setState,
+  toast,
+  upsertIncident,
+  upsertVisit,
+} from './store.js';
 
 type TelemetryListener = (e: TelemetryEvent) => void;
 const telemetryListeners = new Set<TelemetryListener>();
@@ -43,7 +53,12 @@ function notice(n: IncidentNoticePush, _ns: string): void {
   if (seenNotices.size > 200) seenNotices.clear();
   const t = i18n(st.locale);
   const [head, rest] = n.key.includes('.') ? [n.key.slice(0, n.key.indexOf('.')), n.key.slice(n.key.indexOf('.') + 1)] : ['', n.key];
-  const text = head === 'escalated' ? `${t.t('sup.escalated')}:${t.escalation(rest)}` : head === 'flag' ? `${t.t('incident.flags')}:${t.flag(rest)}` : t.notify(rest);
+  const text =
+    head === 'escalated'
+      ? `${t.t('sup.escalated')}:${t.escalation(rest)}`
+      : head === 'flag'
+        ? `${t.t('incident.flags')}:${t.flag(rest)}`
+        : t.notify(rest);
   const urgent = head === 'escalated' || head === 'flag' || /119|general_alarm|unlock_failed|recall/.test(n.key);
   toast(`${t.kind(n.kind)} · ${text}`, urgent ? 'error' : 'info', urgent ? 12_000 : 6000);
 }
@@ -54,7 +69,13 @@ function isIncident(v: unknown): v is IncidentView {
   return typeof v === 'object' && v !== null && typeof (v as IncidentView).id === 'string' && Array.isArray((v as IncidentView).steps);
 }
 function isVisit(v: unknown): v is VisitView {
-  return typeof v === 'object' && v !== null && typeof (v as VisitView).id === 'string' && typeof (v as VisitView).state === 'string' && 'unit' in (v as object);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as VisitView).id === 'string' &&
+    typeof (v as VisitView).state === 'string' &&
+    'unit' in (v as object)
+  );
 }
 
 let everConnected = false;
@@ -69,10 +90,18 @@ function updateConn(): void {
 }
 
 /** Current state over HTTP: incidents (with the caller's allowedActions) and visits. */
-export async function refetch(what: { incidents?: boolean; visits?: boolean; devices?: boolean } = { incidents: true, visits: true, devices: true }): Promise<void> {
+export async function refetch(
+  what: { incidents?: boolean; visits?: boolean; devices?: boolean } = { incidents: true, visits: true, devices: true },
+): Promise<void> {
   const role = getState().user?.role;
   const jobs: Promise<unknown>[] = [];
-  if (what.devices) jobs.push(api.devices().then(replaceDevices).catch(() => undefined));
+  if (what.devices)
+    jobs.push(
+      api
+        .devices()
+        .then(replaceDevices)
+        .catch(() => undefined),
+    );
   if (what.incidents) {
     jobs.push(
       api
@@ -108,7 +137,8 @@ function resync(sock: Socket, ns: string): void {
     if (ns === '/control-room') {
       if (Array.isArray(ack.devices)) replaceDevices(ack.devices);
       // the HTTP list carries allowedActions; the sync snapshot is the fallback
-      if (Array.isArray(ack.incidents) && ack.incidents.length > 0 && getState().incidentsApi !== true) replaceIncidents(ack.incidents.filter(isIncident));
+      if (Array.isArray(ack.incidents) && ack.incidents.length > 0 && getState().incidentsApi !== true)
+        replaceIncidents(ack.incidents.filter(isIncident));
     } else if (Array.isArray(ack.visits) && ack.visits.length > 0 && getState().visitsApi !== true) {
       replaceVisits(ack.visits.filter(isVisit));
     }
@@ -201,7 +231,10 @@ export function startLive(role: Role, token: string | null, authLost: () => void
   };
   window.addEventListener('offline', offline);
   window.addEventListener('online', online);
-  cleanup.push(() => window.removeEventListener('offline', offline), () => window.removeEventListener('online', online));
+  cleanup.push(
+    () => window.removeEventListener('offline', offline),
+    () => window.removeEventListener('online', online),
+  );
 }
 
 export function stopLive(): void {

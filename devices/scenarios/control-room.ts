@@ -22,7 +22,21 @@ export type Who = 'operator' | 'supervisor' | 'desk';
 const WHO_LABEL: Record<Who, string> = { operator: '--user (operator)', supervisor: '--supervisor-user', desk: '--desk-user (front desk)' };
 
 /** Timeline entries written by the hub itself that are worth a line in the step log. */
-const HUB_SIDE = new Set(['state_changed', 'escalated', 'flagged', 'hint', 'timer_fired', 'reminder', 'linked_incident', 'followup_scheduled', 'command_sent', 'confirmation', 'approval', 'denial', 'closed']);
+const HUB_SIDE = new Set([
+  'state_changed',
+  'escalated',
+  'flagged',
+  'hint',
+  'timer_fired',
+  'reminder',
+  'linked_incident',
+  'followup_scheduled',
+  'command_sent',
+  'confirmation',
+  'approval',
+  'denial',
+  'closed',
+]);
 
 /** …and those that follow from a person's step, but are the hub's own doing. */
 const HUB_REACTIONS = new Set(['escalated', 'flagged', 'command_sent', 'linked_incident', 'followup_scheduled']);
@@ -116,7 +130,10 @@ export class ControlRoom {
       if (e.seq <= last) continue;
       max = Math.max(max, e.seq);
       if (!this.worthPrinting(e)) continue;
-      const when = e.type === 'escalated' || e.type === 'timer_fired' || e.type === 'reminder' ? ` (+${((e.at - inc.openedAt) / 1000).toFixed(1)}s after opening)` : '';
+      const when =
+        e.type === 'escalated' || e.type === 'timer_fired' || e.type === 'reminder'
+          ? ` (+${((e.at - inc.openedAt) / 1000).toFixed(1)}s after opening)`
+          : '';
       this.ctx.logAs('·', `中心 hub #${inc.number}`, `${this.render(inc.kind, e)}${when}`);
     }
     this.printed.set(inc.id, max);
@@ -142,7 +159,14 @@ export class ControlRoom {
   private facts(e: Pick<TimelineEntry, 'type' | 'data'>): string {
     const d = e.data;
     const target = d.target as { deviceId?: unknown; buildingId?: unknown } | undefined;
-    const device = typeof d.deviceId === 'string' ? d.deviceId : typeof target?.deviceId === 'string' ? target.deviceId : typeof target?.buildingId === 'string' ? `all cars of ${target.buildingId}` : null;
+    const device =
+      typeof d.deviceId === 'string'
+        ? d.deviceId
+        : typeof target?.deviceId === 'string'
+          ? target.deviceId
+          : typeof target?.buildingId === 'string'
+            ? `all cars of ${target.buildingId}`
+            : null;
     const parts = [device];
     if (e.type === 'command_sent' && d.data && typeof d.data === 'object') parts.push(JSON.stringify(d.data));
     if (e.type === 'command_result') parts.push(d.expired ? 'expired unanswered' : d.ok ? 'ok' : 'refused');
@@ -168,7 +192,11 @@ export class ControlRoom {
    * The incident of `kind` the devices just raised: an open one matching `match`, or a new one
    * since the scenario started (it may already be closed). Prints its headline.
    */
-  async awaitIncident(kind: IncidentKind, match: (i: IncidentView) => boolean, o: { as?: Who; building?: string; timeoutMs?: number } = {}): Promise<IncidentDetail | null> {
+  async awaitIncident(
+    kind: IncidentKind,
+    match: (i: IncidentView) => boolean,
+    o: { as?: Who; building?: string; timeoutMs?: number } = {},
+  ): Promise<IncidentDetail | null> {
     const s = this.session(o.as ?? 'operator');
     const found = await this.until(o.timeoutMs ?? 10_000, async () => {
       const list = await s.incidents({ kind, state: 'all', limit: 100, ...(o.building ? { building: o.building } : {}) });
@@ -190,7 +218,12 @@ export class ControlRoom {
   }
 
   /** Wait until `pred` holds on the incident; returns the incident then, or null on timeout. */
-  async waitFor(inc: Pick<IncidentView, 'id'>, timeoutMs: number, pred: (d: IncidentDetail) => boolean, as: Who = 'operator'): Promise<IncidentDetail | null> {
+  async waitFor(
+    inc: Pick<IncidentView, 'id'>,
+    timeoutMs: number,
+    pred: (d: IncidentDetail) => boolean,
+    as: Who = 'operator',
+  ): Promise<IncidentDetail | null> {
     return this.until(timeoutMs, async () => {
       const d = await this.refresh(inc, as);
       return pred(d) ? d : null;
@@ -207,11 +240,22 @@ export class ControlRoom {
    * A person performs `action` on the incident (`POST /api/incidents/:id/actions/:action`).
    * Prints the step with the resulting state and timers; a refusal throws (the drill stops).
    */
-  async act(inc: Pick<IncidentView, 'id' | 'kind'>, action: string, payload: Record<string, unknown>, o: { as?: Who; note?: string } = {}): Promise<IncidentDetail> {
+  async act(
+    inc: Pick<IncidentView, 'id' | 'kind'>,
+    action: string,
+    payload: Record<string, unknown>,
+    o: { as?: Who; note?: string } = {},
+  ): Promise<IncidentDetail> {
     const s = this.session(o.as ?? 'operator');
     const label = this.actionLabel(inc.kind, action);
     const r = await s.tryAct(inc.id, action, payload);
-    if (!r.ok) throw new HubError(`${label} by ${s.user.username}: hub refused (${r.status} ${r.code ?? ''}) ${oneLine(r.message)}`, r.status === 403 ? 'forbidden' : 'rejected', r.status, r.code);
+    if (!r.ok)
+      throw new HubError(
+        `${label} by ${s.user.username}: hub refused (${r.status} ${r.code ?? ''}) ${oneLine(r.message)}`,
+        r.status === 403 ? 'forbidden' : 'rejected',
+        r.status,
+        r.code,
+      );
     this.done(label, s, r.value, o.note);
     return r.value;
   }
@@ -223,10 +267,21 @@ export class ControlRoom {
   }
 
   /** An action the procedure must refuse (a rule check): passes when the hub says `status`. */
-  async expectRefused(inc: Pick<IncidentView, 'id' | 'kind'>, action: string, payload: Record<string, unknown>, status: number[], why: string, as: Who = 'operator'): Promise<boolean> {
+  async expectRefused(
+    inc: Pick<IncidentView, 'id' | 'kind'>,
+    action: string,
+    payload: Record<string, unknown>,
+    status: number[],
+    why: string,
+    as: Who = 'operator',
+  ): Promise<boolean> {
     const s = this.session(as);
     const r = await s.tryAct(inc.id, action, payload);
     const label = this.actionLabel(inc.kind, action);
-    return this.ctx.check(!r.ok && status.includes(r.status), `${why}`, r.ok ? `${label} was accepted` : `${label} refused ${r.status}: ${oneLine(r.message)}`);
+    return this.ctx.check(
+      !r.ok && status.includes(r.status),
+      `${why}`,
+      r.ok ? `${label} was accepted` : `${label} refused ${r.status}: ${oneLine(r.message)}`,
+    );
   }
 }

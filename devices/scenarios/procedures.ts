@@ -46,14 +46,38 @@ export interface EntrapmentPeople {
  * reassure the passengers), record them, dispatch the contractor (30-min arrival timer) and
  * security.
  */
-export async function entrapmentBeforeRelease(ctx: ScenarioContext, hub: ControlRoom, inc: IncidentDetail, p: EntrapmentPeople): Promise<IncidentDetail> {
+export async function entrapmentBeforeRelease(
+  ctx: ScenarioContext,
+  hub: ControlRoom,
+  inc: IncidentDetail,
+  p: EntrapmentPeople,
+): Promise<IncidentDetail> {
   const ackTimer = timer(inc, 'ack');
-  inc = await hub.act(inc, 'acknowledge', { notes: '已接通轿厢对讲,安抚乘客 talking to the passengers, reassured (drill)' }, { note: 'two-way talk with the car open' });
-  if (ackTimer) ctx.check(timerStatus(inc, 'ack') === 'cancelled', 'acknowledged within the 30 s target', `ack timer ${timerStatus(inc, 'ack')}; ${timerStatus(inc, 'recontact') === 'running' ? '5-min re-contact reminder running' : 'no re-contact reminder'}`);
-  inc = await hub.act(inc, 'record_passengers', { count: p.passengers, vulnerable: [] }, { note: `${p.passengers} 人 passengers, none vulnerable` });
+  inc = await hub.act(
+    inc,
+    'acknowledge',
+    { notes: '已接通轿厢对讲,安抚乘客 talking to the passengers, reassured (drill)' },
+    { note: 'two-way talk with the car open' },
+  );
+  if (ackTimer)
+    ctx.check(
+      timerStatus(inc, 'ack') === 'cancelled',
+      'acknowledged within the 30 s target',
+      `ack timer ${timerStatus(inc, 'ack')}; ${timerStatus(inc, 'recontact') === 'running' ? '5-min re-contact reminder running' : 'no re-contact reminder'}`,
+    );
+  inc = await hub.act(
+    inc,
+    'record_passengers',
+    { count: p.passengers, vulnerable: [] },
+    { note: `${p.passengers} 人 passengers, none vulnerable` },
+  );
   inc = await hub.act(inc, 'dispatch_contractor', { company: p.company, person: p.person }, { note: `${p.company} ${p.person}` });
   const due = timer(inc, 'contractor_arrival');
-  ctx.check(due?.status === 'running', 'contractor arrival timer running', due ? `due ${localTime(due.dueAt)}` : 'no contractor_arrival timer');
+  ctx.check(
+    due?.status === 'running',
+    'contractor arrival timer running',
+    due ? `due ${localTime(due.dueAt)}` : 'no contractor_arrival timer',
+  );
   inc = await hub.act(inc, 'dispatch_security', { person: p.security }, { note: `${p.security} keeps voice contact at the car` });
   return inc;
 }
@@ -76,23 +100,54 @@ export async function entrapmentAfterRelease(
     inc = await hub.act(inc, 'record_contractor_arrival', {}, { note: `${p.person} on site` });
   }
   const hinted = await hub.waitFor(inc, 5000, (d) => d.timeline.some((e) => e.type === 'hint' && e.data.hint === 'release_suggested'));
-  ctx.check(hinted !== null, 'doors open reported by the car is only a hint: a person confirms the release', hinted ? `state still ${hinted.state}` : 'no release hint from the hub');
-  inc = await hub.act(inc, 'confirm_release', { headcount: p.passengers, releasedBy: `${p.company} ${p.person}` }, { note: `headcount ${p.passengers}, all out` });
+  ctx.check(
+    hinted !== null,
+    'doors open reported by the car is only a hint: a person confirms the release',
+    hinted ? `state still ${hinted.state}` : 'no release hint from the hub',
+  );
+  inc = await hub.act(
+    inc,
+    'confirm_release',
+    { headcount: p.passengers, releasedBy: `${p.company} ${p.person}` },
+    { note: `headcount ${p.passengers}, all out` },
+  );
   ctx.check(inc.state === 'released', 'released: passengers out, headcount confirmed', hub.stateText(inc));
   const deviceId = inc.deviceId;
   if (deviceId) {
     const dev = await hub.session('operator').device(deviceId);
-    ctx.check(Boolean(dev.meta.outOfService), `${deviceId} out of service until signed fit`, dev.meta.outOfService ? JSON.stringify(dev.meta.outOfService) : 'the hub still lists it in service');
+    ctx.check(
+      Boolean(dev.meta.outOfService),
+      `${deviceId} out of service until signed fit`,
+      dev.meta.outOfService ? JSON.stringify(dev.meta.outOfService) : 'the hub still lists it in service',
+    );
   }
   const follow = await hub.session('operator').followUps({ incidentId: inc.id });
   const fu = follow[0];
-  ctx.check(fu !== undefined && fu.dueAt > ctx.clock.now(), '回访 follow-up scheduled (within 2 working days)', fu ? `"${fu.subject}" due ${localTime(fu.dueAt)}` : 'no follow-up task for this incident');
+  ctx.check(
+    fu !== undefined && fu.dueAt > ctx.clock.now(),
+    '回访 follow-up scheduled (within 2 working days)',
+    fu ? `"${fu.subject}" due ${localTime(fu.dueAt)}` : 'no follow-up task for this incident',
+  );
   if (!hub.has('supervisor')) {
-    ctx.log('note', `incident #${inc.number} left at "${inc.state}": signing the car fit and closing need a supervisor (--supervisor-user)`);
+    ctx.log(
+      'note',
+      `incident #${inc.number} left at "${inc.state}": signing the car fit and closing need a supervisor (--supervisor-user)`,
+    );
     return { inc, closed: false };
   }
-  await hub.expectRefused(inc, 'sign_fit', { contractorCompany: p.company, contractorPerson: p.person }, [403], 'an operator cannot sign the car fit (supervisor only)');
-  inc = await hub.act(inc, 'sign_fit', { contractorCompany: p.company, contractorPerson: p.person }, { as: 'supervisor', note: `contractor ${p.company} ${p.person} signed the car fit` });
+  await hub.expectRefused(
+    inc,
+    'sign_fit',
+    { contractorCompany: p.company, contractorPerson: p.person },
+    [403],
+    'an operator cannot sign the car fit (supervisor only)',
+  );
+  inc = await hub.act(
+    inc,
+    'sign_fit',
+    { contractorCompany: p.company, contractorPerson: p.person },
+    { as: 'supervisor', note: `contractor ${p.company} ${p.person} signed the car fit` },
+  );
   if (deviceId) {
     const dev = await hub.session('operator').device(deviceId);
     ctx.check(!dev.meta.outOfService, `${deviceId} back in service in the hub`, hub.stateText(inc));
@@ -101,8 +156,19 @@ export async function entrapmentAfterRelease(
     await car.sim.returnToService();
     ctx.log('恢复运行 back in service', `${car.identity.id} running normally again`);
   }
-  inc = await hub.act(inc, 'file_report', { summary: `${p.passengers} 人被困,${p.company} ${p.person} 到场解救,无人受伤 (drill) / ${p.passengers} trapped, released by the contractor, nobody hurt` }, { note: '特别事件报告 special incident report' });
+  inc = await hub.act(
+    inc,
+    'file_report',
+    {
+      summary: `${p.passengers} 人被困,${p.company} ${p.person} 到场解救,无人受伤 (drill) / ${p.passengers} trapped, released by the contractor, nobody hurt`,
+    },
+    { note: '特别事件报告 special incident report' },
+  );
   inc = await hub.act(inc, 'close', { notes: '结案 drill complete' }, { as: 'supervisor' });
-  const closed = ctx.check(!inc.open && inc.state === 'closed', `entrapment #${inc.number} closed`, `${hub.stateText(inc)} after ${(((inc.closedAt ?? ctx.clock.now()) - inc.openedAt) / 1000).toFixed(1)}s`);
+  const closed = ctx.check(
+    !inc.open && inc.state === 'closed',
+    `entrapment #${inc.number} closed`,
+    `${hub.stateText(inc)} after ${(((inc.closedAt ?? ctx.clock.now()) - inc.openedAt) / 1000).toFixed(1)}s`,
+  );
   return { inc, closed };
 }

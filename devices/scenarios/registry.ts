@@ -218,7 +218,8 @@ export async function runScenario(def: ScenarioDefinition, o: RunScenarioOptions
     ctx.check(false, 'control-room step', err.message);
     result = { ok: false, summary: `stopped: ${err.message}` };
   }
-  if (ctx.failures.length > 0 && result.ok) result = { ok: false, summary: `${result.summary}; ${ctx.failures.length} check(s) failed: ${ctx.failures.join('; ')}` };
+  if (ctx.failures.length > 0 && result.ok)
+    result = { ok: false, summary: `${result.summary}; ${ctx.failures.length} check(s) failed: ${ctx.failures.join('; ')}` };
   ctx.log(result.ok ? '完成 done' : '未完成 NOT completed', result.summary);
   return result;
 }

@@ -31,7 +31,9 @@ export class AuthService {
     const u = await this.db.user.findUnique({ where: { username } });
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY));
     if (!u || !ok || !u.enabled) {
-      await this.db.auditLog.create({ data: { actor: `anon:${username.slice(0, 64)}`, action: 'login.failed', target: `user:${username.slice(0, 64)}` } });
+      await this.db.auditLog.create({
+        data: { actor: `anon:${username.slice(0, 64)}`, action: 'login.failed', target: `user:${username.slice(0, 64)}` },
+      });
       throw errors.unauthenticated('wrong username or password');
     }
     const token = newSecret(32);

@@ -5,9 +5,7 @@ import { z } from 'zod';
 import { HubError } from './errors.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
-const Bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const Bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
 const Env = z
   .object({
@@ -34,7 +32,11 @@ const Env = z
     HUB_ADMIN_PASSWORD: z.string().min(8, 'HUB_ADMIN_PASSWORD must be at least 8 characters').optional(),
     HUB_DEMO: Bool.optional(),
     HUB_DEMO_FLEET: Bool.default(true),
-    HUB_SESSION_TTL_H: z.coerce.number().min(0.1).max(24 * 30).default(12),
+    HUB_SESSION_TTL_H: z.coerce
+      .number()
+      .min(0.1)
+      .max(24 * 30)
+      .default(12),
     HUB_SOCKET_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -337,7 +337,10 @@ const DUTY: Record<DutyKey, Label> = {
   outcome: ['【{kind}】{title} 确认结果:{outcome}', '[{kind}] {title} outcome: {outcome}'],
   released: ['【{kind}】{title} 被困人员已解救,共{headcount}人', '[{kind}] {title} passengers released ({headcount})'],
   fit_signed: ['【{kind}】{title} 维保人员{person}签字确认可运行', '[{kind}] {title} signed fit by {person}'],
-  call_119: ['【{kind}】{title} 经批准报119:{address},{fireLocation},燃烧物{burning}', '[{kind}] {title} 119 called (approved): {address}, {fireLocation}, burning {burning}'],
+  call_119: [
+    '【{kind}】{title} 经批准报119:{address},{fireLocation},燃烧物{burning}',
+    '[{kind}] {title} 119 called (approved): {address}, {fireLocation}, burning {burning}',
+  ],
   general_alarm: ['【{kind}】{title} 启动全面火警:{reason}', '[{kind}] {title} general alarm: {reason}'],
   planned_outage: ['【{kind}】{title} 计划停电进行中', '[{kind}] {title} planned outage in progress'],
   mains_restored: ['【{kind}】{title} 市电恢复', '[{kind}] {title} mains restored'],
@@ -355,7 +358,13 @@ export type LabelCategory = 'state' | 'step' | 'action' | 'timer';
 export function procedureLabel(kind: IncidentKind, category: LabelCategory, key: string, locale: Locale = 'zh-CN'): string {
   const k = PROCEDURE_LABELS[kind];
   const table: Record<string, Label> =
-    category === 'state' ? k.states : category === 'step' ? k.steps : category === 'timer' ? k.timers : { ...GENERIC_ACTION_LABELS, ...k.actions };
+    category === 'state'
+      ? k.states
+      : category === 'step'
+        ? k.steps
+        : category === 'timer'
+          ? k.timers
+          : { ...GENERIC_ACTION_LABELS, ...k.actions };
   return Object.hasOwn(table, key) ? table[key]![idx(locale)] : key;
 }
 
@@ -377,12 +386,15 @@ export const GENERAL_ALARM_REASON_LABELS: Record<'serious_fire' | 'unverified' |
 function localizeParams(kind: IncidentKind, params: Record<string, unknown>, locale: Locale): Record<string, unknown> {
   const i = idx(locale);
   const out: Record<string, unknown> = { ...params, kind: KIND_LABELS[kind][i] };
-  if (typeof params.reason === 'string' && Object.hasOwn(ESCALATION_LABELS, params.reason)) out.reason = ESCALATION_LABELS[params.reason as EscalationReason][i];
+  if (typeof params.reason === 'string' && Object.hasOwn(ESCALATION_LABELS, params.reason))
+    out.reason = ESCALATION_LABELS[params.reason as EscalationReason][i];
   for (const k of ['reason', 'trigger'] as const) {
     const v = params[k];
-    if (typeof v === 'string' && Object.hasOwn(GENERAL_ALARM_REASON_LABELS, v)) out[k] = GENERAL_ALARM_REASON_LABELS[v as keyof typeof GENERAL_ALARM_REASON_LABELS][i];
+    if (typeof v === 'string' && Object.hasOwn(GENERAL_ALARM_REASON_LABELS, v))
+      out[k] = GENERAL_ALARM_REASON_LABELS[v as keyof typeof GENERAL_ALARM_REASON_LABELS][i];
   }
-  if (typeof params.outcome === 'string' && Object.hasOwn(FIRE_OUTCOME_LABELS, params.outcome)) out.outcome = FIRE_OUTCOME_LABELS[params.outcome as FireOutcome][i];
+  if (typeof params.outcome === 'string' && Object.hasOwn(FIRE_OUTCOME_LABELS, params.outcome))
+    out.outcome = FIRE_OUTCOME_LABELS[params.outcome as FireOutcome][i];
   if (typeof params.step === 'string') out.step = procedureLabel(kind, 'step', params.step, locale);
   if (typeof params.timer === 'string') out.timer = procedureLabel(kind, 'timer', params.timer, locale);
   if (typeof params.action === 'string') out.action = procedureLabel(kind, 'action', params.action, locale);
@@ -473,7 +485,11 @@ export function localizeMessage(message: string, locale: Locale): string {
 }
 
 /** One timeline entry as a line for the UI / printed report. */
-export function renderTimeline(kind: IncidentKind, item: Pick<TimelineItem, 'type' | 'data' | 'message'>, locale: Locale = 'zh-CN'): string {
+export function renderTimeline(
+  kind: IncidentKind,
+  item: Pick<TimelineItem, 'type' | 'data' | 'message'>,
+  locale: Locale = 'zh-CN',
+): string {
   const head = fill(TIMELINE_LABELS[item.type][idx(locale)], localizeParams(kind, item.data, locale));
   return item.message ? `${head} — ${localizeMessage(item.message, locale)}` : head;
 }

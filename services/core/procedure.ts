@@ -283,7 +283,13 @@ export interface EventSource {
   event: DeviceEvent;
 }
 
-export type DeviceEventInput = { type: 'device_event'; deviceId: string; deviceClass?: DeviceClass; buildingId?: string; event: DeviceEvent };
+export type DeviceEventInput = {
+  type: 'device_event';
+  deviceId: string;
+  deviceClass?: DeviceClass;
+  buildingId?: string;
+  event: DeviceEvent;
+};
 export type CommandResultInput = {
   type: 'command_result';
   corr: string;
@@ -428,9 +434,7 @@ export interface Ctx {
 
 let registry: Map<IncidentKind, ProcedureDef> | null = null;
 function procedures(): Map<IncidentKind, ProcedureDef> {
-  registry ??= new Map(
-    [elevatorProcedure, fireProcedure, powerProcedure, visitorProcedure, deviceFaultProcedure].map((d) => [d.kind, d]),
-  );
+  registry ??= new Map([elevatorProcedure, fireProcedure, powerProcedure, visitorProcedure, deviceFaultProcedure].map((d) => [d.kind, d]));
   return registry;
 }
 
@@ -470,7 +474,8 @@ const GENERIC_ACTIONS: Record<string, ActionDef<unknown>> = {
     run(ctx: Ctx, p: { step: string; reason: string }) {
       const def = procedureFor(ctx.s.kind);
       // only roles that work this procedure may skip its steps (no front desk on a fire)
-      if (!ctx.role || !worksOn(def, ctx.role)) ctx.fail('HUB_ERR_FORBIDDEN', `role ${ctx.role ?? 'none'} does not work ${ctx.s.kind} incidents`);
+      if (!ctx.role || !worksOn(def, ctx.role))
+        ctx.fail('HUB_ERR_FORBIDDEN', `role ${ctx.role ?? 'none'} does not work ${ctx.s.kind} incidents`);
       const st = ctx.s.steps.find((x) => x.key === p.step);
       if (!st) ctx.fail('HUB_ERR_BAD_REQUEST', `unknown step ${p.step}`);
       if (st.status !== 'pending') ctx.fail('HUB_ERR_CONFLICT', `step ${p.step} is already ${st.status}`);
@@ -593,10 +598,16 @@ class Draft implements Ctx {
   effect(e: Effect): void {
     this.effects.push(e);
     // Commands, escalations, links and follow-ups are part of the incident's story.
-    if (e.type === 'send_command') this.log('command_sent', { corr: e.corr, name: e.name, target: e.target, data: e.data, expiresAt: e.expiresAt });
+    if (e.type === 'send_command')
+      this.log('command_sent', { corr: e.corr, name: e.name, target: e.target, data: e.data, expiresAt: e.expiresAt });
     else if (e.type === 'escalate') this.log('escalated', { ...e.params, to: e.to, reason: e.reason });
     else if (e.type === 'flag') this.log('flagged', { code: e.code, deviceId: e.deviceId, ...e.params });
-    else if (e.type === 'open_linked_incident') this.log('linked_incident', { kind: e.kind, dedupKey: e.dedupKey, deviceId: e.trigger.source === 'linked' ? (e.trigger.deviceId ?? null) : null });
+    else if (e.type === 'open_linked_incident')
+      this.log('linked_incident', {
+        kind: e.kind,
+        dedupKey: e.dedupKey,
+        deviceId: e.trigger.source === 'linked' ? (e.trigger.deviceId ?? null) : null,
+      });
     else if (e.type === 'create_followup') this.log('followup_scheduled', { dueAt: e.dueAt, subject: e.subject });
   }
   notify(to: Role[], key: NotifyKey, params: Json = {}): void {
@@ -646,7 +657,12 @@ function err(code: ErrorCode, message: string): Failure {
   return { ok: false, code, message };
 }
 
-function run(s: IncidentSnapshot, actor: { type: ActorType; id: string; role: Role | null }, now: number, body: (ctx: Draft) => void): Result {
+function run(
+  s: IncidentSnapshot,
+  actor: { type: ActorType; id: string; role: Role | null },
+  now: number,
+  body: (ctx: Draft) => void,
+): Result {
   const draft = structuredClone(s);
   const ctx = new Draft(draft, now, actor.type, actor.id, actor.role);
   try {
@@ -707,7 +723,12 @@ export function open(kind: IncidentKind, trigger: Trigger, now: number, opts: Op
     siteId: trigger.siteId,
     buildingId: trigger.buildingId,
     floor: null,
-    deviceId: trigger.source === 'device' || trigger.source === 'link' ? trigger.deviceId : trigger.source === 'linked' ? (trigger.deviceId ?? null) : null,
+    deviceId:
+      trigger.source === 'device' || trigger.source === 'link'
+        ? trigger.deviceId
+        : trigger.source === 'linked'
+          ? (trigger.deviceId ?? null)
+          : null,
     dedupKey: def.dedupKeyFor(trigger),
     parentId: opts.parentId ?? (trigger.source === 'linked' ? trigger.parentId : null),
     title: kindLabel(kind, 'zh-CN'),
@@ -762,7 +783,10 @@ export function decide(s: IncidentSnapshot, input: Input, now: number): Result {
       if (a.available && !a.available(s)) return err('HUB_ERR_CONFLICT', `${input.action} is not available now`);
       const p = a.payload.safeParse(input.payload ?? {});
       if (!p.success) return err('HUB_ERR_BAD_REQUEST', `${input.action}: ${zodMessage(p.error)}`);
-      const actor = input.type === 'action' ? { type: 'user' as const, id: input.actor.id, role: input.actor.role } : { type: 'system' as const, id: 'hub', role: null };
+      const actor =
+        input.type === 'action'
+          ? { type: 'user' as const, id: input.actor.id, role: input.actor.role }
+          : { type: 'system' as const, id: 'hub', role: null };
       return run(s, actor, now, (ctx) => {
         a.run(ctx, p.data);
         // every transition leaves a trace, even when the machine logged nothing specific
@@ -772,7 +796,12 @@ export function decide(s: IncidentSnapshot, input: Input, now: number): Result {
     case 'device_event': {
       if (!s.open) return err('HUB_ERR_CONFLICT', `incident is closed (${s.state})`);
       return run(s, { type: 'device', id: input.deviceId, role: null }, now, (ctx) => {
-        ctx.log('device_event', { deviceId: input.deviceId, event: input.event.type, eventId: input.event.id, eventData: input.event.data });
+        ctx.log('device_event', {
+          deviceId: input.deviceId,
+          event: input.event.type,
+          eventId: input.event.id,
+          eventData: input.event.data,
+        });
         def.onEvent?.(ctx, input);
       });
     }
@@ -805,9 +834,17 @@ export function decide(s: IncidentSnapshot, input: Input, now: number): Result {
     }
     case 'command_result': {
       if (!s.open) return err('HUB_ERR_CONFLICT', `incident is closed (${s.state})`);
-      const actor = input.deviceId ? { type: 'device' as const, id: input.deviceId, role: null } : { type: 'system' as const, id: 'hub', role: null };
+      const actor = input.deviceId
+        ? { type: 'device' as const, id: input.deviceId, role: null }
+        : { type: 'system' as const, id: 'hub', role: null };
       return run(s, actor, now, (ctx) => {
-        ctx.log('command_result', { corr: input.corr, ok: input.ok, expired: input.expired ?? false, deviceId: input.deviceId ?? null, data: input.data ?? {} });
+        ctx.log('command_result', {
+          corr: input.corr,
+          ok: input.ok,
+          expired: input.expired ?? false,
+          deviceId: input.deviceId ?? null,
+          data: input.data ?? {},
+        });
         def.onCommandResult?.(ctx, input);
       });
     }
@@ -863,7 +900,14 @@ export function allowedActions(s: IncidentSnapshot, role: Role): AllowedAction[]
     if (!a.roles.includes(role)) continue;
     if (!s.open && name !== 'add_note') continue;
     if (name === 'skip_step' && !worksOn(def, role)) continue;
-    if (name === 'skip_step' && !s.steps.some((st) => st.status === 'pending' && !def.unskippable?.includes(st.key) && (!st.required || role === 'supervisor' || role === 'admin'))) continue;
+    if (
+      name === 'skip_step' &&
+      !s.steps.some(
+        (st) =>
+          st.status === 'pending' && !def.unskippable?.includes(st.key) && (!st.required || role === 'supervisor' || role === 'admin'),
+      )
+    )
+      continue;
     out.push({ action: name, step: null, generic: true });
   }
   return out;
@@ -890,8 +934,20 @@ export function nextDueAt(s: IncidentSnapshot): number | null {
 export function changedRows(prev: IncidentSnapshot, next: IncidentSnapshot): { steps: StepSnapshot[]; timers: TimerSnapshot[] } {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   return {
-    steps: next.steps.filter((st) => !same(st, prev.steps.find((p) => p.key === st.key))),
-    timers: next.timers.filter((t) => !same(t, prev.timers.find((p) => p.key === t.key))),
+    steps: next.steps.filter(
+      (st) =>
+        !same(
+          st,
+          prev.steps.find((p) => p.key === st.key),
+        ),
+    ),
+    timers: next.timers.filter(
+      (t) =>
+        !same(
+          t,
+          prev.timers.find((p) => p.key === t.key),
+        ),
+    ),
   };
 }
 
@@ -913,7 +969,13 @@ export function describeProcedure(kind: IncidentKind): {
     steps: def.steps,
     timers: def.timers,
     actions: [
-      ...Object.entries(def.actions).map(([action, a]) => ({ action, roles: a.roles, states: a.states, system: Boolean(a.system), step: a.step ?? null })),
+      ...Object.entries(def.actions).map(([action, a]) => ({
+        action,
+        roles: a.roles,
+        states: a.states,
+        system: Boolean(a.system),
+        step: a.step ?? null,
+      })),
       ...Object.entries(GENERIC_ACTIONS).map(([action, a]) => ({ action, roles: a.roles, states: a.states, system: false, step: null })),
     ],
     manualRoles: def.manual?.roles ?? [],
@@ -936,7 +998,13 @@ export type RoutePlan =
  * on the closed incident (recorded as suppressed); otherwise open.
  * `incidents`: open incidents of the building plus ones closed in the last few minutes.
  */
-export function planTrigger(kind: IncidentKind, trigger: Trigger, incidents: readonly IncidentSnapshot[], now: number, parentId: string | null = null): RoutePlan {
+export function planTrigger(
+  kind: IncidentKind,
+  trigger: Trigger,
+  incidents: readonly IncidentSnapshot[],
+  now: number,
+  parentId: string | null = null,
+): RoutePlan {
   const def = procedureFor(kind);
   const key = def.dedupKeyFor(trigger);
   if (key !== null) {
@@ -968,7 +1036,14 @@ export function routeDeviceEvent(src: EventSource, incidents: readonly IncidentS
   const kind = triggerKindFor(src);
   let target: string | null = null;
   if (kind) {
-    const trigger: Trigger = { source: 'device', siteId: src.siteId, buildingId: src.buildingId, deviceId: src.deviceId, deviceClass: src.deviceClass, event: src.event };
+    const trigger: Trigger = {
+      source: 'device',
+      siteId: src.siteId,
+      buildingId: src.buildingId,
+      deviceId: src.deviceId,
+      deviceClass: src.deviceClass,
+      event: src.event,
+    };
     const parent = open.find((i) => i.kind !== kind && procedureFor(i.kind).adopts?.(i, kind, src));
     const plan = planTrigger(kind, trigger, incidents, now, parent?.id ?? null);
     if (plan.op === 'decide') target = plan.incidentId;
@@ -977,7 +1052,11 @@ export function routeDeviceEvent(src: EventSource, incidents: readonly IncidentS
   for (const i of open) {
     if (i.id === target) continue;
     if (procedureFor(i.kind).wants?.(i, src)) {
-      plans.push({ op: 'decide', incidentId: i.id, input: { type: 'device_event', deviceId: src.deviceId, deviceClass: src.deviceClass, buildingId: src.buildingId, event: src.event } });
+      plans.push({
+        op: 'decide',
+        incidentId: i.id,
+        input: { type: 'device_event', deviceId: src.deviceId, deviceClass: src.deviceClass, buildingId: src.buildingId, event: src.event },
+      });
     }
   }
   return plans;
@@ -986,7 +1065,9 @@ export function routeDeviceEvent(src: EventSource, incidents: readonly IncidentS
 /** A device's link state changed: feed it to its open device-fault incidents (recovery). */
 export function routeDeviceStatus(deviceId: string, state: OnlineState, incidents: readonly IncidentSnapshot[]): RoutePlan[] {
   return incidents
-    .filter((i) => i.open && i.kind === 'device_fault' && i.deviceId === deviceId && (i.data.cause === 'offline' || i.data.cause === 'flapping'))
+    .filter(
+      (i) => i.open && i.kind === 'device_fault' && i.deviceId === deviceId && (i.data.cause === 'offline' || i.data.cause === 'flapping'),
+    )
     .map((i) => ({ op: 'decide' as const, incidentId: i.id, input: { type: 'device_status' as const, deviceId, state } }));
 }
 

@@ -39,7 +39,14 @@ export class CommandService {
     const stale = await this.db.deviceCommand.findMany({ where: { state: 'sent' } });
     for (const c of stale) {
       await this.finish(
-        { corr: c.corr, deviceId: c.deviceId, name: c.name as CommandName, expiresAt: c.expiresAt.getTime(), incidentId: c.incidentId, visitId: c.visitId },
+        {
+          corr: c.corr,
+          deviceId: c.deviceId,
+          name: c.name as CommandName,
+          expiresAt: c.expiresAt.getTime(),
+          incidentId: c.incidentId,
+          visitId: c.visitId,
+        },
         'expired',
         { reason: 'hub restarted before confirmation' },
       );
@@ -99,12 +106,25 @@ export class CommandService {
     if (o) await this.finish(o, 'expired', { reason: 'no confirmation before expiry' });
   }
 
-  private async finish(o: Omit<Open, 'timer'> & { timer?: NodeJS.Timeout }, state: 'confirmed' | 'failed' | 'expired', result: Record<string, unknown>): Promise<CommandUpdate> {
+  private async finish(
+    o: Omit<Open, 'timer'> & { timer?: NodeJS.Timeout },
+    state: 'confirmed' | 'failed' | 'expired',
+    result: Record<string, unknown>,
+  ): Promise<CommandUpdate> {
     if (o.timer) clearTimeout(o.timer);
     this.open.delete(o.corr);
     const at = this.now();
     await this.db.deviceCommand.update({ where: { corr: o.corr }, data: { state, resolvedAt: new Date(at), result: result as object } });
-    const update: CommandUpdate = { corr: o.corr, deviceId: o.deviceId, name: o.name, state, incidentId: o.incidentId, visitId: o.visitId, at, result };
+    const update: CommandUpdate = {
+      corr: o.corr,
+      deviceId: o.deviceId,
+      name: o.name,
+      state,
+      incidentId: o.incidentId,
+      visitId: o.visitId,
+      at,
+      result,
+    };
     this.bus.emit('command.updated', update);
     return update;
   }

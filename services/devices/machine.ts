@@ -98,9 +98,17 @@ const actions: Record<FaultAction, ActionDef<unknown>> = {
     states: ['open', 'acknowledged', 'recovered'],
     step: 'dispatch_maintenance',
     available: (s) => s.steps.find((x) => x.key === 'dispatch_maintenance')?.status === 'pending',
-    payload: z.object({ party: z.enum(['contractor', 'engineering', 'vendor']), person: z.string().trim().max(120).optional(), reference: z.string().trim().max(120).optional(), notes: Notes }),
+    payload: z.object({
+      party: z.enum(['contractor', 'engineering', 'vendor']),
+      person: z.string().trim().max(120).optional(),
+      reference: z.string().trim().max(120).optional(),
+      notes: Notes,
+    }),
     run(ctx: Ctx, p) {
-      ctx.done('dispatch_maintenance', { notes: p.notes, data: { party: p.party, person: p.person ?? null, reference: p.reference ?? null } });
+      ctx.done('dispatch_maintenance', {
+        notes: p.notes,
+        data: { party: p.party, person: p.person ?? null, reference: p.reference ?? null },
+      });
     },
   }),
   close: act({
@@ -159,7 +167,18 @@ export const deviceFaultProcedure: ProcedureDef = {
 
   open(ctx: Ctx, t: Trigger) {
     const cfg = ctx.s.data.cfg as FaultConfig;
-    const data: FaultData = { cfg, cause: 'manual', deviceClass: null, zone: null, code: null, since: ctx.now, description: '', resumeState: null, recoveries: 0, recurrences: 0 };
+    const data: FaultData = {
+      cfg,
+      cause: 'manual',
+      deviceClass: null,
+      zone: null,
+      code: null,
+      since: ctx.now,
+      description: '',
+      resumeState: null,
+      recoveries: 0,
+      recurrences: 0,
+    };
     if (t.source === 'link') {
       data.cause = t.cause;
       data.deviceClass = t.deviceClass;
@@ -243,11 +262,21 @@ export function isLifeSafety(cls: DeviceClass): boolean {
 }
 
 /** A status change (`status` channel, last will `lost`, keep-alive timeout → offline). */
-export function onLinkStatus(g: LinkGuard, state: OnlineState, now: number, policy: LinkPolicy = DEFAULT_LINK_POLICY): { guard: LinkGuard; decision: LinkDecision } {
+export function onLinkStatus(
+  g: LinkGuard,
+  state: OnlineState,
+  now: number,
+  policy: LinkPolicy = DEFAULT_LINK_POLICY,
+): { guard: LinkGuard; decision: LinkDecision } {
   const online = state === 'online';
-  if (!isLifeSafety(g.deviceClass)) return { guard: { ...g, online, offlineSince: online ? null : (g.offlineSince ?? now) }, decision: { op: 'none', reason: 'not_life_safety' } };
+  if (!isLifeSafety(g.deviceClass))
+    return {
+      guard: { ...g, online, offlineSince: online ? null : (g.offlineSince ?? now) },
+      decision: { op: 'none', reason: 'not_life_safety' },
+    };
   if (!online) {
-    if (!g.online) return { guard: g, decision: g.checkAt !== null ? { op: 'check_at', at: g.checkAt } : { op: 'none', reason: 'unchanged' } };
+    if (!g.online)
+      return { guard: g, decision: g.checkAt !== null ? { op: 'check_at', at: g.checkAt } : { op: 'none', reason: 'unchanged' } };
     const drops = [...g.drops.filter((t) => now - t < policy.flapWindowMs), now];
     const base: LinkGuard = { ...g, online: false, offlineSince: now, drops };
     if (g.faultOpen) return { guard: { ...base, checkAt: null }, decision: { op: 'none', reason: 'fault_already_open' } };
@@ -267,5 +296,8 @@ export function onLinkStatus(g: LinkGuard, state: OnlineState, now: number, poli
 export function onLinkTick(g: LinkGuard, now: number): { guard: LinkGuard; decision: LinkDecision } {
   if (g.online || g.faultOpen || g.checkAt === null) return { guard: g, decision: { op: 'none', reason: 'unchanged' } };
   if (now < g.checkAt) return { guard: g, decision: { op: 'check_at', at: g.checkAt } };
-  return { guard: { ...g, checkAt: null, faultOpen: true }, decision: { op: 'open_fault', cause: 'offline', since: g.offlineSince ?? now } };
+  return {
+    guard: { ...g, checkAt: null, faultOpen: true },
+    decision: { op: 'open_fault', cause: 'offline', since: g.offlineSince ?? now },
+  };
 }

@@ -232,5 +232,4 @@ export class DeviceRegistry {
       });
     await this.flushing;
   }
-
 }

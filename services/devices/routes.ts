@@ -60,7 +60,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
     },
     async (req, reply) => {
       const r = await registry.provision(req.body);
-      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: 'device.provision', target: `device:${r.id}`, data: { class: req.body.class, building: req.body.building } } });
+      await db.auditLog.create({
+        data: {
+          actor: `user:${req.user!.id}`,
+          action: 'device.provision',
+          target: `device:${r.id}`,
+          data: { class: req.body.class, building: req.body.building },
+        },
+      });
       return reply.code(201).send(r);
     },
   );
@@ -68,12 +75,19 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
   app.post(
     '/api/devices/:id/secret',
     {
-      schema: { tags: ['devices'], summary: 'Rotate the secret (shown once)', params: z.object({ id: Id }), response: { 200: z.object({ id: z.string(), secret: z.string() }), 404: ErrorView } },
+      schema: {
+        tags: ['devices'],
+        summary: 'Rotate the secret (shown once)',
+        params: z.object({ id: Id }),
+        response: { 200: z.object({ id: z.string(), secret: z.string() }), 404: ErrorView },
+      },
       preHandler: app.requireRole('admin'),
     },
     async (req) => {
       const secret = await registry.rotateSecret(req.params.id);
-      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: 'device.rotate_secret', target: `device:${req.params.id}` } });
+      await db.auditLog.create({
+        data: { actor: `user:${req.user!.id}`, action: 'device.rotate_secret', target: `device:${req.params.id}` },
+      });
       return { id: req.params.id, secret };
     },
   );
@@ -81,12 +95,24 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
   app.patch(
     '/api/devices/:id',
     {
-      schema: { tags: ['devices'], summary: 'Enable or disable a device', params: z.object({ id: Id }), body: z.object({ enabled: z.boolean() }), response: { 200: DeviceView, 404: ErrorView } },
+      schema: {
+        tags: ['devices'],
+        summary: 'Enable or disable a device',
+        params: z.object({ id: Id }),
+        body: z.object({ enabled: z.boolean() }),
+        response: { 200: DeviceView, 404: ErrorView },
+      },
       preHandler: app.requireRole('admin'),
     },
     async (req) => {
       const d = await registry.setEnabled(req.params.id, req.body.enabled);
-      await db.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: req.body.enabled ? 'device.enable' : 'device.disable', target: `device:${d.deviceId}` } });
+      await db.auditLog.create({
+        data: {
+          actor: `user:${req.user!.id}`,
+          action: req.body.enabled ? 'device.enable' : 'device.disable',
+          target: `device:${d.deviceId}`,
+        },
+      });
       return registry.view(d);
     },
   );

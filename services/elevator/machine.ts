@@ -47,9 +47,17 @@ export const ElevatorConfig = z.object({
   /** A17.1 §2.27.1.1: an unanswered car call rolls over after 30 s */
   ackMs: z.number().int().positive().default(30_000),
   /** 96333 centres track a 30-minute arrival rate; configurable per contract */
-  contractorArrivalMs: z.number().int().positive().default(30 * 60_000),
+  contractorArrivalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
   /** PROCEDURES.md §1.4: re-contact passengers at least every 5 minutes */
-  recontactMs: z.number().int().positive().default(5 * 60_000),
+  recontactMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   /** seed 001 §五: service follow-up ≤ 2 working days */
   followupWorkingDays: z.number().int().min(1).max(10).default(2),
   tzOffsetMinutes: z.number().int().min(-720).max(840).default(480),
@@ -137,7 +145,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     step: 'record_passengers',
     payload: z.object({
       count: z.number().int().min(0).max(100),
-      vulnerable: z.array(z.object({ category: z.enum(VULNERABLE), note: z.string().max(500).optional() })).max(100).default([]),
+      vulnerable: z
+        .array(z.object({ category: z.enum(VULNERABLE), note: z.string().max(500).optional() }))
+        .max(100)
+        .default([]),
       car: z.string().min(1).max(32).optional(),
       floor: Floor.optional(),
       notes: Notes,
@@ -151,7 +162,11 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
         data.floor = p.floor;
         ctx.s.floor = p.floor;
       }
-      ctx.done('record_passengers', { notes: p.notes, redo: true, data: { count: p.count, vulnerable: p.vulnerable, car: data.car, floor: data.floor } });
+      ctx.done('record_passengers', {
+        notes: p.notes,
+        redo: true,
+        data: { count: p.count, vulnerable: p.vulnerable, car: data.car, floor: data.floor },
+      });
       // PROCEDURES.md §1.2: injury or illness makes "call 120" required (seed 000 §2.1.2.5 意外伤害: 拨打急救电话)
       const hurt = p.vulnerable.filter((v) => v.category === 'ill' || v.category === 'injured');
       if (hurt.length && !ctx.step('call_120').required) {
@@ -199,7 +214,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       c.arrivedAt = arrivedAt;
       c.late = arrivedAt > c.dueAt;
       ctx.cancelTimer('contractor_arrival');
-      ctx.done('contractor_arrived', { notes: p.notes, data: { arrivedAt, minutes: Math.round((arrivedAt - c.calledAt) / 60_000), late: c.late } });
+      ctx.done('contractor_arrived', {
+        notes: p.notes,
+        data: { arrivedAt, minutes: Math.round((arrivedAt - c.calledAt) / 60_000), late: c.late },
+      });
       if (c.late) ctx.flag('contractor_late', ctx.s.deviceId, { minutes: Math.round((arrivedAt - c.calledAt) / 60_000) });
     },
   }),
@@ -241,20 +259,34 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       const data = d(ctx);
       const expected = data.passengers?.count ?? data.reportedPassengers;
       if (expected !== null && expected !== undefined && expected !== p.headcount) {
-        if (!p.discrepancy) ctx.fail('HUB_ERR_BAD_REQUEST', `headcount ${p.headcount} differs from recorded ${expected}: explain the discrepancy`);
+        if (!p.discrepancy)
+          ctx.fail('HUB_ERR_BAD_REQUEST', `headcount ${p.headcount} differs from recorded ${expected}: explain the discrepancy`);
         ctx.flag('headcount_mismatch', ctx.s.deviceId, { expected, headcount: p.headcount });
       }
       const at = p.releasedAt ?? ctx.now;
       data.release = { at, headcount: p.headcount, releasedBy: p.releasedBy, ...(p.discrepancy ? { discrepancy: p.discrepancy } : {}) };
       data.outcome = 'released';
-      ctx.done('release', { notes: p.notes, data: { releasedAt: at, headcount: p.headcount, releasedBy: p.releasedBy, confirmedBy: ctx.by } });
+      ctx.done('release', {
+        notes: p.notes,
+        data: { releasedAt: at, headcount: p.headcount, releasedBy: p.releasedBy, confirmedBy: ctx.by },
+      });
       ctx.cancelTimer('recontact');
       ctx.to('released', 'passengers out, headcount confirmed');
       // PROCEDURES.md §1.6: out of service until the contractor signs it fit
-      if (ctx.s.deviceId) ctx.effect({ type: 'device_service', deviceId: ctx.s.deviceId, inService: false, reason: 'entrapment: awaiting contractor fitness sign-off' });
+      if (ctx.s.deviceId)
+        ctx.effect({
+          type: 'device_service',
+          deviceId: ctx.s.deviceId,
+          inService: false,
+          reason: 'entrapment: awaiting contractor fitness sign-off',
+        });
       // seed 001 §五: 回访 within 2 working days
       const cfg = data.cfg;
-      const dueAt = ctx.addWorkingDays(at, cfg.followupWorkingDays, { tzOffsetMinutes: cfg.tzOffsetMinutes, holidays: cfg.holidays, extraWorkdays: cfg.extraWorkdays });
+      const dueAt = ctx.addWorkingDays(at, cfg.followupWorkingDays, {
+        tzOffsetMinutes: cfg.tzOffsetMinutes,
+        holidays: cfg.holidays,
+        extraWorkdays: cfg.extraWorkdays,
+      });
       data.followupDueAt = dueAt;
       ctx.effect({ type: 'create_followup', incidentId: ctx.s.id, subject: `回访 follow-up: ${ctx.s.title}`, dueAt });
       ctx.done('schedule_followup', { by: 'system', data: { dueAt, workingDays: cfg.followupWorkingDays } });
@@ -271,7 +303,8 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       d(ctx).fit = { at: ctx.now, company: p.contractorCompany, person: p.contractorPerson, recordedBy: ctx.by };
       ctx.done('sign_fit', { notes: p.notes, data: { company: p.contractorCompany, person: p.contractorPerson } });
       ctx.cancelTimer('contractor_arrival');
-      if (ctx.s.deviceId) ctx.effect({ type: 'device_service', deviceId: ctx.s.deviceId, inService: true, reason: 'contractor signed fit for service' });
+      if (ctx.s.deviceId)
+        ctx.effect({ type: 'device_service', deviceId: ctx.s.deviceId, inService: true, reason: 'contractor signed fit for service' });
       ctx.to('in_service', 'contractor signed the elevator fit for service');
       ctx.dutyLog('fit_signed', { person: p.contractorPerson });
     },
@@ -280,7 +313,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: ['released', 'in_service'],
     step: 'special_report',
-    payload: z.object({ summary: z.string().trim().min(1).max(10_000), attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]) }),
+    payload: z.object({
+      summary: z.string().trim().min(1).max(10_000),
+      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
+    }),
     run(ctx: Ctx, p) {
       ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
     },
@@ -314,7 +350,12 @@ function readPayload(t: Trigger): { deviceId: string | null; car: string | null 
   }
   if (t.source === 'link') return { deviceId: t.deviceId, car: null };
   const p = (t.payload ?? {}) as { deviceId?: unknown };
-  const deviceId = t.source === 'linked' ? (t.deviceId ?? (typeof p.deviceId === 'string' ? p.deviceId : null)) : typeof p.deviceId === 'string' ? p.deviceId : null;
+  const deviceId =
+    t.source === 'linked'
+      ? (t.deviceId ?? (typeof p.deviceId === 'string' ? p.deviceId : null))
+      : typeof p.deviceId === 'string'
+        ? p.deviceId
+        : null;
   return { deviceId, car: null };
 }
 
@@ -338,7 +379,12 @@ export const elevatorProcedure: ProcedureDef = {
     return readPayload(t).deviceId;
   },
   wants(s: IncidentSnapshot, src: EventSource) {
-    return src.deviceId === s.deviceId && src.deviceClass === 'elevator' && src.event.type !== 'elevator.entrapment' && src.event.type !== 'elevator.alarm_button';
+    return (
+      src.deviceId === s.deviceId &&
+      src.deviceClass === 'elevator' &&
+      src.event.type !== 'elevator.entrapment' &&
+      src.event.type !== 'elevator.alarm_button'
+    );
   },
 
   open(ctx: Ctx, t: Trigger) {
@@ -354,7 +400,8 @@ export const elevatorProcedure: ProcedureDef = {
     let notes = '';
     if (t.source === 'device') {
       const e = t.event;
-      if (e.type !== 'elevator.entrapment' && e.type !== 'elevator.alarm_button') ctx.fail('HUB_ERR_BAD_REQUEST', `${e.type} does not open an entrapment`);
+      if (e.type !== 'elevator.entrapment' && e.type !== 'elevator.alarm_button')
+        ctx.fail('HUB_ERR_BAD_REQUEST', `${e.type} does not open an entrapment`);
       data.car = e.data.car;
       data.floor = e.data.floor;
       if (e.type === 'elevator.entrapment' && e.data.passengers !== undefined) data.reportedPassengers = e.data.passengers;

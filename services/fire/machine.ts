@@ -56,7 +56,16 @@ export const FIRE_ACTIONS = [
 export type FireAction = (typeof FIRE_ACTIONS)[number];
 
 /** Steps that a serious fire (general alarm) makes required. */
-const SERIOUS_STEPS = ['general_alarm', 'interlocks_auto', 'approve_119', 'call_119', 'elevator_recall', 'evacuation', 'seal_scene', 'special_report'] as const;
+const SERIOUS_STEPS = [
+  'general_alarm',
+  'interlocks_auto',
+  'approve_119',
+  'call_119',
+  'elevator_recall',
+  'evacuation',
+  'seal_scene',
+  'special_report',
+] as const;
 const SMALL_STEPS = ['extinguish', 'notify_security', 'special_report'] as const;
 
 export const FireConfig = z.object({
@@ -157,15 +166,40 @@ function sendRecall(ctx: Ctx): void {
   const base = ctx.corr('rc');
   const cars: CarRecall[] = [];
   if (data.elevators === null) {
-    ctx.effect({ type: 'send_command', corr: base, target: { buildingId: ctx.s.buildingId, deviceClass: 'elevator' }, name: 'recall', data: { floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+    ctx.effect({
+      type: 'send_command',
+      corr: base,
+      target: { buildingId: ctx.s.buildingId, deviceClass: 'elevator' },
+      name: 'recall',
+      data: { floor },
+      expiresAt: ctx.now + expiryMs,
+      expiryMs,
+    });
   } else if (data.elevators.length === 0) {
     ctx.skip('elevator_recall', 'no elevators in this building');
     ctx.skip('elevators_returned', 'no elevators in this building');
   } else {
     for (const e of data.elevators) {
       const corr = ctx.corr('rc');
-      cars.push({ deviceId: e.deviceId, car: e.car, corr, status: 'sent', confirmedAt: null, confirmedBy: null, flaggedAt: null, returnedAt: null });
-      ctx.effect({ type: 'send_command', corr, target: { deviceId: e.deviceId }, name: 'recall', data: { floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+      cars.push({
+        deviceId: e.deviceId,
+        car: e.car,
+        corr,
+        status: 'sent',
+        confirmedAt: null,
+        confirmedBy: null,
+        flaggedAt: null,
+        returnedAt: null,
+      });
+      ctx.effect({
+        type: 'send_command',
+        corr,
+        target: { deviceId: e.deviceId },
+        name: 'recall',
+        data: { floor },
+        expiresAt: ctx.now + expiryMs,
+        expiryMs,
+      });
     }
   }
   data.recall = { corr: base, sentAt: ctx.now, floor, cars, broadcast: data.elevators === null };
@@ -194,7 +228,15 @@ function recallReturnedCars(ctx: Ctx): void {
     c.confirmedBy = null;
     c.flaggedAt = null;
     c.returnedAt = null;
-    ctx.effect({ type: 'send_command', corr: c.corr, target: { deviceId: c.deviceId }, name: 'recall', data: { floor: r.floor }, expiresAt: ctx.now + expiryMs, expiryMs });
+    ctx.effect({
+      type: 'send_command',
+      corr: c.corr,
+      target: { deviceId: c.deviceId },
+      name: 'recall',
+      data: { floor: r.floor },
+      expiresAt: ctx.now + expiryMs,
+      expiryMs,
+    });
   }
   // the cars must be returned (one by one) again before the incident can close
   reopenStep(ctx, 'elevators_returned', 'cars recalled again by a new alarm');
@@ -220,7 +262,16 @@ function findCar(ctx: Ctx, deviceId: string | undefined, corr?: string): CarReca
   let car = r.cars.find((c) => (corr !== undefined && c.corr === corr) || (deviceId !== undefined && c.deviceId === deviceId));
   if (!car && r.broadcast && deviceId && (corr === undefined || corr.startsWith(r.corr))) {
     // building-selector recall: cars become known as they answer
-    car = { deviceId, car: null, corr: `${r.corr}.${deviceId}`, status: 'sent', confirmedAt: null, confirmedBy: null, flaggedAt: null, returnedAt: null };
+    car = {
+      deviceId,
+      car: null,
+      corr: `${r.corr}.${deviceId}`,
+      status: 'sent',
+      confirmedAt: null,
+      confirmedBy: null,
+      flaggedAt: null,
+      returnedAt: null,
+    };
     r.cars.push(car);
   }
   return car;
@@ -311,7 +362,11 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     states: ['awaiting_ack', 'verifying', 'general_alarm'],
     step: 'dispatch_verifier',
     available: (s) => pending(s, 'dispatch_verifier'),
-    payload: z.object({ person: z.string().trim().min(1).max(120), method: z.enum(['security', 'staff', 'cctv']).default('security'), notes: Notes }),
+    payload: z.object({
+      person: z.string().trim().min(1).max(120),
+      method: z.enum(['security', 'staff', 'cctv']).default('security'),
+      notes: Notes,
+    }),
     run(ctx: Ctx, p) {
       ctx.done('dispatch_verifier', { notes: p.notes, data: { person: p.person, method: p.method } });
     },
@@ -333,7 +388,12 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
       if (p.verifiedBy) data.verifiedBy = p.verifiedBy;
       if (p.location) data.location = p.location;
       ctx.cancelTimer('verify');
-      const stepData = { outcome: p.outcome, verifiedBy: p.verifiedBy ?? ctx.by, location: p.location ?? null, ...(p.cause ? { cause: p.cause } : {}) };
+      const stepData = {
+        outcome: p.outcome,
+        verifiedBy: p.verifiedBy ?? ctx.by,
+        location: p.location ?? null,
+        ...(p.cause ? { cause: p.cause } : {}),
+      };
       if (pending(ctx.s, 'verify')) ctx.done('verify', { notes: p.notes, data: stepData });
       else ctx.log('outcome', stepData, p.notes);
       ctx.log('outcome', { outcome: p.outcome }, p.notes);
@@ -430,7 +490,14 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     }),
     run(ctx: Ctx, p) {
       if (!ctx.isDone('approve_119')) ctx.fail('HUB_ERR_CONFLICT', '119 needs the supervisor’s approval first (seed 000 §2.1.2.5 d)');
-      const call = { address: p.address, fireLocation: p.fireLocation, burning: p.burning, calledAt: p.calledAt ?? ctx.now, by: ctx.by, reference: p.reference ?? null };
+      const call = {
+        address: p.address,
+        fireLocation: p.fireLocation,
+        burning: p.burning,
+        calledAt: p.calledAt ?? ctx.now,
+        by: ctx.by,
+        reference: p.reference ?? null,
+      };
       d(ctx).call119 = call;
       ctx.done('call_119', { notes: p.notes, data: call });
       ctx.dutyLog('call_119', { address: p.address, fireLocation: p.fireLocation, burning: p.burning });
@@ -441,7 +508,8 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     // a panel alarm recalls the cars at open, so they are confirmed while still verifying
     states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm'],
     step: 'elevator_recall',
-    available: (s) => Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || dataOf(s).recall?.broadcast),
+    available: (s) =>
+      Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || dataOf(s).recall?.broadcast),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
       // a person checked the car at the recall floor (e.g. the car never answered on MQTT)
@@ -486,10 +554,14 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: ['recovery'],
     step: 'special_report',
-    payload: z.object({ summary: z.string().trim().min(1).max(10_000), attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]) }),
+    payload: z.object({
+      summary: z.string().trim().min(1).max(10_000),
+      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
+    }),
     run(ctx: Ctx, p) {
       // PROCEDURES.md §2.7: special incident report with photos/attachments for a serious fire
-      if (d(ctx).outcome !== 'small_fire' && p.attachmentIds.length === 0) ctx.fail('HUB_ERR_BAD_REQUEST', 'a serious fire report needs photos/attachments');
+      if (d(ctx).outcome !== 'small_fire' && p.attachmentIds.length === 0)
+        ctx.fail('HUB_ERR_BAD_REQUEST', 'a serious fire report needs photos/attachments');
       ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
     },
   }),
@@ -516,7 +588,8 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
       if (car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already back in service`);
       // PROCEDURES.md §2.7: panel reset, then the cars back one by one — a car returned while the
       // panel is still in alarm would be in service during a possibly real fire
-      if (!ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first: the cars stay recalled while the alarm is active');
+      if (!ctx.isDone('panel_reset'))
+        ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first: the cars stay recalled while the alarm is active');
       car.status = 'returned';
       car.returnedAt = ctx.now;
       ctx.effect({ type: 'device_service', deviceId: car.deviceId, inService: true, reason: 'returned to service after fire recall' });
@@ -580,7 +653,9 @@ export const fireProcedure: ProcedureDef = {
       lobbyFloor: ctxData.lobbyFloor ?? cfg.defaultLobbyFloor,
       // only this building's cars are recalled (消防联动 is per building, PROCEDURES.md §2.5)
       elevators: ctxData.elevators
-        ? ctxData.elevators.filter((e) => e.buildingId === undefined || e.buildingId === ctx.s.buildingId).map((e) => ({ deviceId: e.deviceId, car: e.car ?? null }))
+        ? ctxData.elevators
+            .filter((e) => e.buildingId === undefined || e.buildingId === ctx.s.buildingId)
+            .map((e) => ({ deviceId: e.deviceId, car: e.car ?? null }))
         : null,
       outcome: null,
     };
@@ -667,7 +742,8 @@ export const fireProcedure: ProcedureDef = {
         ctx.flag('recall_unconfirmed', c.deviceId, { car: c.car });
       }
       if (r.broadcast && r.cars.length === 0) ctx.flag('recall_unconfirmed', null, { buildingId: ctx.s.buildingId });
-      if (late.length || (r.broadcast && r.cars.length === 0)) ctx.notify(['operator', 'supervisor'], 'recall_unconfirmed', { cars: late.map((c) => c.deviceId) });
+      if (late.length || (r.broadcast && r.cars.length === 0))
+        ctx.notify(['operator', 'supervisor'], 'recall_unconfirmed', { cars: late.map((c) => c.deviceId) });
     }
   },
 };

@@ -46,19 +46,28 @@ export const DASHBOARD_DIST = path.resolve(here, '../../dashboard/dist');
 const DASHBOARD_STATIC = path.resolve(here, '../../dashboard/static');
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.log.child({ mod: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 8 * 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: deps.log.child({ mod: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 8 * 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((err, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const detail = err.validation.map((v) => `${v.instancePath || '/'} ${v.message}`).join('; ');
-      return reply.code(400).send({ code: 'HUB_ERR_BAD_REQUEST', message: `invalid ${err.validationContext ?? 'input'}: ${detail}`, statusCode: 400 });
+      return reply
+        .code(400)
+        .send({ code: 'HUB_ERR_BAD_REQUEST', message: `invalid ${err.validationContext ?? 'input'}: ${detail}`, statusCode: 400 });
     }
-    if (err instanceof HubError) return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
+    if (err instanceof HubError)
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ code: (err as { code?: string }).code ?? 'HUB_ERR_BAD_REQUEST', message: (err as Error).message, statusCode: status });
+      return reply
+        .code(status)
+        .send({ code: (err as { code?: string }).code ?? 'HUB_ERR_BAD_REQUEST', message: (err as Error).message, statusCode: status });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ code: 'HUB_ERR_INTERNAL', message: 'internal error', statusCode: 500 });
@@ -77,10 +86,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(authPlugin, { auth: deps.auth });
 
-  app.get('/api/health', { schema: { tags: ['system'], summary: 'Liveness and dependencies (no auth)', response: { 200: HealthView, 503: HealthView } } }, async (_req, reply) => {
-    const h = await deps.health();
-    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
-  });
+  app.get(
+    '/api/health',
+    { schema: { tags: ['system'], summary: 'Liveness and dependencies (no auth)', response: { 200: HealthView, 503: HealthView } } },
+    async (_req, reply) => {
+      const h = await deps.health();
+      return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+    },
+  );
   await app.register(authRoutes, { auth: deps.auth });
   await app.register(deviceRoutes, { registry: deps.registry, db: deps.db, rejections: deps.rejections });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });
@@ -91,7 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
   app.setNotFoundHandler((req, reply) => {
     if (req.url.startsWith('/api/') || req.method !== 'GET') {
-      return reply.code(404).send({ code: 'HUB_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
+      return reply
+        .code(404)
+        .send({ code: 'HUB_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
     }
     return reply.sendFile('index.html'); // client-side routes
   });

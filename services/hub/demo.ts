@@ -40,10 +40,34 @@ function demoDevices(): Array<Omit<FleetEntry, 'secret'> & { name: string }> {
   for (const b of BUILDINGS) {
     const floors = Array.from({ length: b.floors }, (_, i) => i + 1);
     const tag = b.id.slice(-1);
-    for (const car of [1, 2]) out.push({ id: `${b.id}-el-${car}`, site: SITE.id, building: b.id, class: 'elevator', floors, meta: { car: String(car) }, name: `${tag.toUpperCase()} 栋 ${car} 号梯` });
+    for (const car of [1, 2])
+      out.push({
+        id: `${b.id}-el-${car}`,
+        site: SITE.id,
+        building: b.id,
+        class: 'elevator',
+        floors,
+        meta: { car: String(car) },
+        name: `${tag.toUpperCase()} 栋 ${car} 号梯`,
+      });
     out.push({ id: `${b.id}-fp-1`, site: SITE.id, building: b.id, class: 'fire-panel', floors, name: `${tag.toUpperCase()} 栋消防主机` });
-    out.push({ id: `${b.id}-pm-1`, site: SITE.id, building: b.id, class: 'power', floors, meta: { feeder: `feeder-${tag}` }, name: `${tag.toUpperCase()} 栋配电/ATS` });
-    for (const door of [1, 2]) out.push({ id: `${b.id}-ic-${door}`, site: SITE.id, building: b.id, class: 'intercom', name: `${tag.toUpperCase()} 栋 ${door} 号门口机` });
+    out.push({
+      id: `${b.id}-pm-1`,
+      site: SITE.id,
+      building: b.id,
+      class: 'power',
+      floors,
+      meta: { feeder: `feeder-${tag}` },
+      name: `${tag.toUpperCase()} 栋配电/ATS`,
+    });
+    for (const door of [1, 2])
+      out.push({
+        id: `${b.id}-ic-${door}`,
+        site: SITE.id,
+        building: b.id,
+        class: 'intercom',
+        name: `${tag.toUpperCase()} 栋 ${door} 号门口机`,
+      });
   }
   return out;
 }
@@ -71,7 +95,14 @@ export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
       await db.unit.upsert({
         where: { buildingId_number: { buildingId: b.id, number } },
         update: {},
-        create: { buildingId: b.id, number, floor, ownerName: owner, ownerPhone: `1380000${b.id.endsWith('a') ? '1' : '2'}${String(i).padStart(3, '0')}`, altContact: `家属 1390000${i}00${i}` },
+        create: {
+          buildingId: b.id,
+          number,
+          floor,
+          ownerName: owner,
+          ownerPhone: `1380000${b.id.endsWith('a') ? '1' : '2'}${String(i).padStart(3, '0')}`,
+          altContact: `家属 1390000${i}00${i}`,
+        },
       });
     }
   }

@@ -104,7 +104,11 @@ export class Hub {
     this.adminPassword = (await this.auth.ensureAdmin(config.adminPassword)).password;
 
     // 3. telemetry
-    this.telemetry = createTelemetryStore(config.influx, { ...config.telemetry, databaseUrl: this.databaseUrl, log: log.child({ mod: 'telemetry' }) });
+    this.telemetry = createTelemetryStore(config.influx, {
+      ...config.telemetry,
+      databaseUrl: this.databaseUrl,
+      log: log.child({ mod: 'telemetry' }),
+    });
     await this.telemetry.start();
     this.stops.push(() => this.telemetry.stop());
     bus.on('device.telemetry', this.telemetry, ({ device, ts, metrics }) =>
@@ -168,7 +172,19 @@ export class Hub {
       snapshot: {
         devices: () => this.registry.all().map((d) => this.registry.view(d)),
         incidents: () => this.incidents.list({ state: 'open', limit: 500 }),
-        visits: async () => (await this.db.visit.findMany({ where: { OR: [{ state: { in: ['requested', 'unreachable', 'approved', 'opened', 'failed'] } }, { enteredAt: { not: null }, leftAt: null }] }, orderBy: { requestedAt: 'desc' }, take: 500 })).map((v) => visitView(v, this.now())),
+        visits: async () =>
+          (
+            await this.db.visit.findMany({
+              where: {
+                OR: [
+                  { state: { in: ['requested', 'unreachable', 'approved', 'opened', 'failed'] } },
+                  { enteredAt: { not: null }, leftAt: null },
+                ],
+              },
+              orderBy: { requestedAt: 'desc' },
+              take: 500,
+            })
+          ).map((v) => visitView(v, this.now())),
       },
     });
     this.live.attach(this.app.server);

@@ -94,7 +94,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: NodeJS.ErrnoException & { port?: number }) => {
-  if (err?.code === 'EADDRINUSE') console.error(`port ${err.port ?? ''} is already in use: set HUB_HTTP_PORT / HUB_MQTT_PORT / HUB_EMBEDDED_PG_PORT to free ports`);
+  if (err?.code === 'EADDRINUSE')
+    console.error(`port ${err.port ?? ''} is already in use: set HUB_HTTP_PORT / HUB_MQTT_PORT / HUB_EMBEDDED_PG_PORT to free ports`);
   else console.error(err instanceof HubError ? `${err.code}: ${err.message}` : err);
   process.exit(1);
 });

@@ -12,7 +12,15 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
 
   app.get(
     '/api/incidents',
-    { schema: { tags: ['incidents'], summary: 'Incidents, open ones by severity (fire > entrapment > outage > fault > visitor)', querystring: IncidentListQuery, response: { 200: z.array(IncidentView) } }, preHandler: anyone },
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'Incidents, open ones by severity (fire > entrapment > outage > fault > visitor)',
+        querystring: IncidentListQuery,
+        response: { 200: z.array(IncidentView) },
+      },
+      preHandler: anyone,
+    },
     async (req) => {
       const list = await incidents.list(req.query, req.user!.role);
       // visitor incidents carry a visitor's name and masked ID: the read is logged (seed 000 §2.1.6.2)
@@ -23,7 +31,15 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
 
   app.get(
     '/api/incidents/:id',
-    { schema: { tags: ['incidents'], summary: 'One incident with steps, timers, commands, allowed actions and the full timeline', params: Params, response: { 200: IncidentDetail, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'One incident with steps, timers, commands, allowed actions and the full timeline',
+        params: Params,
+        response: { 200: IncidentDetail, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => {
       const d = await incidents.get(req.params.id, req.user!.role);
       if (d.kind === 'visitor_approval') await incidents.logPersonalRead(req.user!.id, `visit:${d.id}`, 'incident detail');
@@ -51,7 +67,12 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
       schema: {
         tags: ['incidents'],
         summary: 'Perform a procedure action (names and payload schemas: allowedActions of GET /api/incidents/:id; docs/procedures.md)',
-        params: Params.extend({ action: z.string().regex(/^[a-z0-9_]+$/).max(64) }),
+        params: Params.extend({
+          action: z
+            .string()
+            .regex(/^[a-z0-9_]+$/)
+            .max(64),
+        }),
         body: ActionBody.optional(),
         response: { 200: IncidentDetail, ...errs },
       },
@@ -68,13 +89,31 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
   ] as const) {
     app.post(
       `/api/incidents/:id/${path}`,
-      { schema: { tags: ['incidents'], summary: `Shorthand for actions/${action}`, params: Params, body: ActionBody.optional(), response: { 200: IncidentDetail, ...errs } }, preHandler: anyone },
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: `Shorthand for actions/${action}`,
+          params: Params,
+          body: ActionBody.optional(),
+          response: { 200: IncidentDetail, ...errs },
+        },
+        preHandler: anyone,
+      },
       async (req) => incidents.act(req.params.id, action, req.body?.payload, req.user!),
     );
   }
   app.post(
     '/api/incidents/:id/notes',
-    { schema: { tags: ['incidents'], summary: 'Add a note to the timeline', params: Params, body: z.object({ notes: z.string().min(1).max(2000) }), response: { 200: IncidentDetail, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'Add a note to the timeline',
+        params: Params,
+        body: z.object({ notes: z.string().min(1).max(2000) }),
+        response: { 200: IncidentDetail, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => incidents.act(req.params.id, 'add_note', { text: req.body.notes }, req.user!),
   );
 };

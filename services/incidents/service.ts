@@ -118,7 +118,10 @@ export class IncidentService {
     return this.o.db.$transaction(fn, { isolationLevel: 'RepeatableRead' });
   }
 
-  async list(q: { state: 'open' | 'closed' | 'all'; kind?: IncidentKind; building?: string; limit: number }, role?: Role): Promise<IncidentView[]> {
+  async list(
+    q: { state: 'open' | 'closed' | 'all'; kind?: IncidentKind; building?: string; limit: number },
+    role?: Role,
+  ): Promise<IncidentView[]> {
     return this.snapshotRead(async (tx) => {
       const rows = await tx.incident.findMany({
         where: {
@@ -130,23 +133,45 @@ export class IncidentService {
         orderBy: q.state === 'open' ? [{ severity: 'desc' }, { openedAt: 'asc' }] : [{ openedAt: 'desc' }],
         take: q.limit,
       });
-      const cmds = await this.commandsOf(rows.map((r) => r.id), tx);
-      return rows.map((r) => toView(snapshotFromRow(r), r.number, cmds.get(r.id) ?? [], r.children.map((c) => c.id), role));
+      const cmds = await this.commandsOf(
+        rows.map((r) => r.id),
+        tx,
+      );
+      return rows.map((r) =>
+        toView(
+          snapshotFromRow(r),
+          r.number,
+          cmds.get(r.id) ?? [],
+          r.children.map((c) => c.id),
+          role,
+        ),
+      );
     });
   }
 
   async get(id: string, role?: Role): Promise<IncidentDetail> {
     return this.snapshotRead(async (tx) => {
-      const r = await tx.incident.findUnique({ where: { id }, include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } } });
+      const r = await tx.incident.findUnique({
+        where: { id },
+        include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } },
+      });
       if (!r) throw errors.notFound(`no incident ${id}`);
       const cmds = await this.commandsOf([id], tx);
       // staff are named on screen and in reports, not shown as ids
       const userIds = new Set<string>();
       for (const st of r.steps) if (st.doneBy?.startsWith('user:')) userIds.add(st.doneBy.slice(5));
       for (const t of r.timeline) if (t.actorType === 'user') userIds.add(t.actor);
-      const users = userIds.size ? await tx.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, displayName: true } }) : [];
+      const users = userIds.size
+        ? await tx.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, displayName: true } })
+        : [];
       return {
-        ...toView(snapshotFromRow(r), r.number, cmds.get(id) ?? [], r.children.map((c) => c.id), role),
+        ...toView(
+          snapshotFromRow(r),
+          r.number,
+          cmds.get(id) ?? [],
+          r.children.map((c) => c.id),
+          role,
+        ),
         people: Object.fromEntries(users.map((u) => [`user:${u.id}`, u.displayName])),
         timeline: r.timeline.map((t) => ({
           seq: Number(t.seq),
@@ -256,13 +281,21 @@ export class IncidentService {
   // ------------------------------------------------------------------ bus inputs
 
   private async onDeviceEvent(e: BusEvents['device.event']): Promise<void> {
-    const src = { siteId: e.device.site, buildingId: e.device.building, deviceId: e.device.deviceId, deviceClass: e.device.class, event: e.event };
+    const src = {
+      siteId: e.device.site,
+      buildingId: e.device.building,
+      deviceId: e.device.deviceId,
+      deviceClass: e.device.class,
+      event: e.event,
+    };
     const plans = routeDeviceEvent(src, this.inBuilding(e.device.building), this.now());
     for (const plan of plans) {
       if (plan.op === 'open' && plan.trigger.source === 'device') {
         plan.trigger = { ...plan.trigger, context: await this.context(plan.kind, e.device.building, e.event.data) };
       }
-      await this.execute(plan, `device:${e.device.deviceId}`).catch((err) => this.o.log.error({ err, event: e.event.type }, 'device event transition failed'));
+      await this.execute(plan, `device:${e.device.deviceId}`).catch((err) =>
+        this.o.log.error({ err, event: e.event.type }, 'device event transition failed'),
+      );
     }
   }
 
@@ -297,7 +330,9 @@ export class IncidentService {
       ...(u.state === 'expired' ? { expired: true } : {}),
       data: u.result ?? {},
     };
-    await this.execute({ op: 'decide', incidentId: u.incidentId, input }, `device:${u.deviceId}`).catch((err) => this.o.log.error({ err }, 'command result transition failed'));
+    await this.execute({ op: 'decide', incidentId: u.incidentId, input }, `device:${u.deviceId}`).catch((err) =>
+      this.o.log.error({ err }, 'command result transition failed'),
+    );
   }
 
   // ------------------------------------------------------------------ the one write path
@@ -315,13 +350,22 @@ export class IncidentService {
     let result: Result;
     if (plan.op === 'open') {
       const id = randomUUID();
-      result = openIncident(plan.kind, plan.trigger, now, { id, parentId: plan.parentId, ...(this.o.config?.[plan.kind] ? { config: this.o.config[plan.kind] } : {}) });
+      result = openIncident(plan.kind, plan.trigger, now, {
+        id,
+        parentId: plan.parentId,
+        ...(this.o.config?.[plan.kind] ? { config: this.o.config[plan.kind] } : {}),
+      });
     } else {
       prev = await this.load(plan.incidentId);
       result = decide(prev, plan.input, now);
     }
     if (!result.ok) throw new HubError(result.code, result.message, ERROR_STATUS[result.code]);
-    const action = plan.op === 'open' ? 'incident.open' : plan.input.type === 'action' || plan.input.type === 'system' ? `incident.${plan.input.action}` : `incident.${plan.input.type}`;
+    const action =
+      plan.op === 'open'
+        ? 'incident.open'
+        : plan.input.type === 'action' || plan.input.type === 'system'
+          ? `incident.${plan.input.action}`
+          : `incident.${plan.input.type}`;
     await this.persist(prev, result, actor, action, now);
     await this.effects(result.next, result.effects);
     this.schedule();
@@ -392,30 +436,51 @@ export class IncidentService {
       } else {
         const m = this.meta.get(s.id)!;
         // optimistic check: nothing else (another hub process) changed it since we read it
-        const u = await tx.incident.updateMany({ where: { id: s.id, version: m.version }, data: { ...incidentData, version: { increment: 1 } } });
+        const u = await tx.incident.updateMany({
+          where: { id: s.id, version: m.version },
+          data: { ...incidentData, version: { increment: 1 } },
+        });
         if (u.count !== 1) throw errors.conflict(`incident ${s.id} was changed concurrently; retry`);
         number = m.number;
         version = m.version + 1;
         const changed = changedRows(prev, s);
         for (const st of changed.steps) {
-          await tx.incidentStep.upsert({ where: { incidentId_key: { incidentId: s.id, key: st.key } }, create: { incidentId: s.id, ...stepRow(st) }, update: stepRow(st) });
+          await tx.incidentStep.upsert({
+            where: { incidentId_key: { incidentId: s.id, key: st.key } },
+            create: { incidentId: s.id, ...stepRow(st) },
+            update: stepRow(st),
+          });
         }
         for (const t of changed.timers) {
-          await tx.incidentTimer.upsert({ where: { incidentId_key: { incidentId: s.id, key: t.key } }, create: { incidentId: s.id, ...timerRow(t) }, update: timerRow(t) });
+          await tx.incidentTimer.upsert({
+            where: { incidentId_key: { incidentId: s.id, key: t.key } },
+            create: { incidentId: s.id, ...timerRow(t) },
+            update: timerRow(t),
+          });
         }
       }
       if (r.timeline.length) {
         await tx.timelineEntry.createMany({
-          data: r.timeline.map((t) => ({ incidentId: s.id, at: new Date(t.at), actorType: t.actorType, actor: t.actor, type: t.type, message: t.message, data: t.data as Prisma.InputJsonValue })),
+          data: r.timeline.map((t) => ({
+            incidentId: s.id,
+            at: new Date(t.at),
+            actorType: t.actorType,
+            actor: t.actor,
+            type: t.type,
+            message: t.message,
+            data: t.data as Prisma.InputJsonValue,
+          })),
         });
       }
       await tx.auditLog.create({
         data: { actor, action, target: `incident:${s.id}`, data: { kind: s.kind, from: prev?.state ?? null, to: s.state } },
       });
       const duty = r.effects.filter((e): e is Extract<Effect, { type: 'duty_log' }> => e.type === 'duty_log');
-      if (duty.length) await tx.dutyLogEntry.createMany({ data: duty.map((e) => ({ day, at: new Date(now), actor, incidentId: s.id, text: e.text })) });
+      if (duty.length)
+        await tx.dutyLogEntry.createMany({ data: duty.map((e) => ({ day, at: new Date(now), actor, incidentId: s.id, text: e.text })) });
       for (const e of r.effects) {
-        if (e.type === 'create_followup') await tx.followUp.create({ data: { incidentId: e.incidentId, subject: e.subject, dueAt: new Date(e.dueAt) } });
+        if (e.type === 'create_followup')
+          await tx.followUp.create({ data: { incidentId: e.incidentId, subject: e.subject, dueAt: new Date(e.dueAt) } });
       }
       if (s.kind === 'visitor_approval') {
         const v = visitRecord(s);
@@ -459,7 +524,12 @@ export class IncidentService {
             await this.sendCommand(s, e);
             break;
           case 'open_linked_incident': {
-            const trigger = { ...e.trigger, context: e.trigger.context ?? (await this.context(e.kind, e.trigger.buildingId, e.trigger.source === 'linked' ? e.trigger.payload : {})) };
+            const trigger = {
+              ...e.trigger,
+              context:
+                e.trigger.context ??
+                (await this.context(e.kind, e.trigger.buildingId, e.trigger.source === 'linked' ? e.trigger.payload : {})),
+            };
             const plan = planTrigger(e.kind, trigger, this.inBuilding(trigger.buildingId), this.now(), e.parentId);
             // runs inside the current queue turn, after this transition committed
             await this.execute(plan, `incident:${s.id}`);
@@ -467,16 +537,37 @@ export class IncidentService {
           }
           case 'request_elevator_sweep':
             // answered as a system action right after this transition (PROCEDURES.md §3.3)
-            await this.execute({ op: 'decide', incidentId: e.incidentId, input: { type: 'system', action: 'record_elevator_sweep', payload: { cars: this.sweep(e.buildingIds) } } }, 'system');
+            await this.execute(
+              {
+                op: 'decide',
+                incidentId: e.incidentId,
+                input: { type: 'system', action: 'record_elevator_sweep', payload: { cars: this.sweep(e.buildingIds) } },
+              },
+              'system',
+            );
             break;
           case 'escalate':
-            this.o.bus.emit('incident.notify', { incidentId: s.id, kind: s.kind, to: [e.to], key: `escalated.${e.reason}`, params: e.params, at: this.now() });
+            this.o.bus.emit('incident.notify', {
+              incidentId: s.id,
+              kind: s.kind,
+              to: [e.to],
+              key: `escalated.${e.reason}`,
+              params: e.params,
+              at: this.now(),
+            });
             break;
           case 'notify':
             this.o.bus.emit('incident.notify', { incidentId: s.id, kind: s.kind, to: e.to, key: e.key, params: e.params, at: this.now() });
             break;
           case 'flag':
-            this.o.bus.emit('incident.notify', { incidentId: s.id, kind: s.kind, to: ['operator', 'supervisor'], key: `flag.${e.code}`, params: { deviceId: e.deviceId, ...e.params }, at: this.now() });
+            this.o.bus.emit('incident.notify', {
+              incidentId: s.id,
+              kind: s.kind,
+              to: ['operator', 'supervisor'],
+              key: `flag.${e.code}`,
+              params: { deviceId: e.deviceId, ...e.params },
+              at: this.now(),
+            });
             break;
           case 'device_service':
             await this.o.registry.setService(e.deviceId, e.inService, e.reason);
@@ -504,18 +595,33 @@ export class IncidentService {
       const corr = 'deviceId' in e.target ? e.corr : `${e.corr}.${deviceId}`.slice(0, 64);
       try {
         // the machine's expiresAt is authoritative; send with what is left of it
-        await this.o.commands.send(deviceId, e.name, e.data as never, { ttlMs: Math.max(1, e.expiresAt - this.now()), incidentId: s.id, corr });
+        await this.o.commands.send(deviceId, e.name, e.data as never, {
+          ttlMs: Math.max(1, e.expiresAt - this.now()),
+          incidentId: s.id,
+          corr,
+        });
       } catch (err) {
         // unknown device, bad data: the procedure must see it as a failed command (fail closed)
         this.o.log.warn({ err, deviceId, corr }, 'command not sent');
-        await this.execute({ op: 'decide', incidentId: s.id, input: { type: 'command_result', corr, ok: false, deviceId, data: { reason: (err as Error).message } } }, 'system');
+        await this.execute(
+          {
+            op: 'decide',
+            incidentId: s.id,
+            input: { type: 'command_result', corr, ok: false, deviceId, data: { reason: (err as Error).message } },
+          },
+          'system',
+        );
       }
     }
   }
 
   /** What the hub knows about each car right now (telemetry + open entrapments). */
   private sweep(buildingIds: string[]) {
-    const entrapped = new Set(this.openSnapshots().filter((s) => s.kind === 'elevator_entrapment' && s.deviceId).map((s) => s.deviceId!));
+    const entrapped = new Set(
+      this.openSnapshots()
+        .filter((s) => s.kind === 'elevator_entrapment' && s.deviceId)
+        .map((s) => s.deviceId!),
+    );
     return buildingIds.flatMap((b) =>
       this.o.registry.inBuilding(b, 'elevator').map((d) => {
         const t = d.lastTelemetry ?? {};
@@ -527,7 +633,8 @@ export class IncidentService {
           ...(typeof t.floor === 'number' ? { floor: t.floor } : {}),
           atLevel: !outOfLevel,
           ...(typeof t.door_open === 'boolean' ? { doorsOpen: t.door_open } : {}),
-          entrapment: entrapped.has(d.deviceId) || (outOfLevel && t.door_open === false && typeof t.passengers === 'number' && t.passengers > 0),
+          entrapment:
+            entrapped.has(d.deviceId) || (outOfLevel && t.door_open === false && typeof t.passengers === 'number' && t.passengers > 0),
           ...(typeof t.passengers === 'number' ? { passengers: t.passengers } : {}),
         };
       }),
@@ -540,17 +647,36 @@ export class IncidentService {
     const elevators = this.o.registry
       .inBuilding(buildingId, 'elevator')
       .sort((a, c) => a.deviceId.localeCompare(c.deviceId))
-      .map((d) => ({ deviceId: d.deviceId, buildingId: d.building, name: d.name, ...(typeof d.meta.car === 'string' ? { car: d.meta.car } : {}) }));
+      .map((d) => ({
+        deviceId: d.deviceId,
+        buildingId: d.building,
+        name: d.name,
+        ...(typeof d.meta.car === 'string' ? { car: d.meta.car } : {}),
+      }));
     const ctx: OpenContext = { address: b ? `${b.address || b.name}` : buildingId, lobbyFloor: b?.lobbyFloor ?? 1, elevators };
     if (kind === 'power_outage') {
       const feeder = (payload as { feeder?: unknown } | null)?.feeder;
       const fed = this.o.registry.all().filter((d) => d.class === 'power' && typeof feeder === 'string' && d.meta.feeder === feeder);
       ctx.feederBuildings = [...new Set([buildingId, ...fed.map((d) => d.building)])];
       ctx.elevators = ctx.feederBuildings.flatMap((bid) =>
-        this.o.registry.inBuilding(bid, 'elevator').map((d) => ({ deviceId: d.deviceId, buildingId: d.building, name: d.name, ...(typeof d.meta.car === 'string' ? { car: d.meta.car } : {}) })),
+        this.o.registry.inBuilding(bid, 'elevator').map((d) => ({
+          deviceId: d.deviceId,
+          buildingId: d.building,
+          name: d.name,
+          ...(typeof d.meta.car === 'string' ? { car: d.meta.car } : {}),
+        })),
       );
-      const planned = await this.o.db.plannedOutage.findMany({ where: { buildingId: { in: ctx.feederBuildings }, cancelled: false, endsAt: { gte: new Date(this.now() - 86_400_000) } } });
-      ctx.plannedOutages = planned.map((p) => ({ id: p.id, buildingId: p.buildingId, feeder: p.feeder, startsAt: p.startsAt.getTime(), endsAt: p.endsAt.getTime(), cancelled: p.cancelled }));
+      const planned = await this.o.db.plannedOutage.findMany({
+        where: { buildingId: { in: ctx.feederBuildings }, cancelled: false, endsAt: { gte: new Date(this.now() - 86_400_000) } },
+      });
+      ctx.plannedOutages = planned.map((p) => ({
+        id: p.id,
+        buildingId: p.buildingId,
+        feeder: p.feeder,
+        startsAt: p.startsAt.getTime(),
+        endsAt: p.endsAt.getTime(),
+        cancelled: p.cancelled,
+      }));
     }
     if (kind === 'visitor_approval') {
       const unit = (payload as { unit?: unknown } | null)?.unit;
@@ -595,5 +721,11 @@ function stepRow(st: IncidentSnapshot['steps'][number]) {
 }
 
 function timerRow(t: IncidentSnapshot['timers'][number]) {
-  return { key: t.key, dueAt: new Date(t.dueAt), status: t.status, repeatMs: t.repeatMs, firedAt: t.firedAt === null ? null : new Date(t.firedAt) };
+  return {
+    key: t.key,
+    dueAt: new Date(t.dueAt),
+    status: t.status,
+    repeatMs: t.repeatMs,
+    firedAt: t.firedAt === null ? null : new Date(t.firedAt),
+  };
 }

@@ -93,9 +93,7 @@ export function toView(s: IncidentSnapshot, number: number, commands: CommandRow
       result: c.result ?? null,
     })),
     children,
-    ...(role
-      ? { allowedActions: allowedActions(s, role).map((a) => ({ ...a, payload: payloadSchema(s.kind, a.action) })) }
-      : {}),
+    ...(role ? { allowedActions: allowedActions(s, role).map((a) => ({ ...a, payload: payloadSchema(s.kind, a.action) })) } : {}),
   };
 }
 

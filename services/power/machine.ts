@@ -3,7 +3,18 @@
 // Imports only types from the engine.
 import { z } from 'zod';
 import type { IncidentKind, Role } from '../../contracts/domain.js';
-import type { ActionDef, Actor, Ctx, ErrorCode, EventSource, IncidentSnapshot, Json, PlannedOutageRef, ProcedureDef, Trigger } from '../core/procedure.js';
+import type {
+  ActionDef,
+  Actor,
+  Ctx,
+  ErrorCode,
+  EventSource,
+  IncidentSnapshot,
+  Json,
+  PlannedOutageRef,
+  ProcedureDef,
+  Trigger,
+} from '../core/procedure.js';
 import { kindLabel } from '../core/i18n-procedures.js';
 
 export const POWER_STATES = ['awaiting_ack', 'active', 'restored', 'planned_in_progress', 'closed'] as const;
@@ -95,7 +106,15 @@ const Notes = z.string().trim().max(2000).default('');
 const Floor = z.number().int().min(-10).max(300);
 const LIVE = ['awaiting_ack', 'active'] as const;
 /** steps that only matter in an emergency (optional while a planned outage runs to plan) */
-const EMERGENCY_STEPS: PowerStep[] = ['acknowledge', 'scope', 'standby_power', 'elevator_sweep', 'contact_utility', 'notify_residents', 'emergency_lighting'];
+const EMERGENCY_STEPS: PowerStep[] = [
+  'acknowledge',
+  'scope',
+  'standby_power',
+  'elevator_sweep',
+  'contact_utility',
+  'notify_residents',
+  'emergency_lighting',
+];
 
 const ManualReport = z.object({ feeder: z.string().min(1).max(64).optional(), floors: z.array(Floor).max(300).optional(), notes: Notes });
 
@@ -153,7 +172,7 @@ export interface PlannedOutageAccepted {
   createdBy: string;
   requiredNoticeMs: number;
   noticeMs: number;
-  flags: ('short_notice')[];
+  flags: 'short_notice'[];
 }
 
 const REGISTER_ROLES: readonly Role[] = ['operator', 'frontdesk', 'supervisor', 'admin'];
@@ -167,20 +186,23 @@ export function validatePlannedOutage(
   actor: Actor,
   now: number,
 ): { ok: true; value: PlannedOutageAccepted } | { ok: false; code: ErrorCode; message: string } {
-  if (!REGISTER_ROLES.includes(actor.role)) return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `role ${actor.role} may not register outages` };
+  if (!REGISTER_ROLES.includes(actor.role))
+    return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `role ${actor.role} may not register outages` };
   const r = PlannedOutageInput.safeParse(input);
   if (!r.success) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: z.prettifyError(r.error) };
   const p = r.data;
   if (p.startsAt <= now) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'a planned outage must start in the future' };
   const noticeAt = p.noticeAt ?? now;
-  if (noticeAt > p.startsAt) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'the notice must be posted before the outage starts' };
+  if (noticeAt > p.startsAt)
+    return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'the notice must be posted before the outage starts' };
   const requiredNoticeMs = p.residentsMustPrepare ? NOTICE_MS.prepare : NOTICE_MS.standard;
   const noticeMs = p.startsAt - noticeAt;
   const flags: PlannedOutageAccepted['flags'] = [];
   if (noticeMs < requiredNoticeMs) {
     const need = `${requiredNoticeMs / HOUR} h notice required (seed 000 §2.1.5.3), ${Math.floor(noticeMs / HOUR)} h given`;
     if (!p.acceptShortNotice) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: need };
-    if (actor.role !== 'supervisor' && actor.role !== 'admin') return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `only a supervisor may accept short notice: ${need}` };
+    if (actor.role !== 'supervisor' && actor.role !== 'admin')
+      return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `only a supervisor may accept short notice: ${need}` };
     if (!p.shortNoticeReason) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'accepting short notice needs a reason' };
     flags.push('short_notice');
   }
@@ -203,10 +225,20 @@ export function validatePlannedOutage(
 }
 
 /** The registered window (if any) covering a mains loss on this building/feeder now. */
-export function plannedOutageCovering(list: readonly PlannedOutageRef[], buildingId: string, feeder: string | null, now: number): PlannedOutageRef | null {
+export function plannedOutageCovering(
+  list: readonly PlannedOutageRef[],
+  buildingId: string,
+  feeder: string | null,
+  now: number,
+): PlannedOutageRef | null {
   return (
     list.find(
-      (o) => !o.cancelled && o.buildingId === buildingId && (o.feeder === null || feeder === null || o.feeder === feeder) && o.startsAt <= now && now <= o.endsAt,
+      (o) =>
+        !o.cancelled &&
+        o.buildingId === buildingId &&
+        (o.feeder === null || feeder === null || o.feeder === feeder) &&
+        o.startsAt <= now &&
+        now <= o.endsAt,
     ) ?? null
   );
 }
@@ -237,7 +269,9 @@ function maybeStartLobbyReturn(ctx: Ctx): void {
   data.lobby.started = true;
   // Every free car is sent, also one the sweep saw at the lobby: the sweep's floor is the car's
   // last report, which may be stale while it moves; a car already there confirms at once.
-  data.lobby.queue = data.sweep.cars.filter((c) => c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId)).map((c) => c.deviceId);
+  data.lobby.queue = data.sweep.cars
+    .filter((c) => c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId))
+    .map((c) => c.deviceId);
   sendNextCar(ctx);
 }
 
@@ -339,13 +373,18 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: [...LIVE, 'planned_in_progress'],
     step: 'scope',
-    payload: z.object({ buildingIds: z.array(z.string().min(1).max(64)).min(1).max(100), floors: z.array(Floor).max(300).default([]), notes: Notes }),
+    payload: z.object({
+      buildingIds: z.array(z.string().min(1).max(64)).min(1).max(100),
+      floors: z.array(Floor).max(300).default([]),
+      notes: Notes,
+    }),
     run(ctx: Ctx, p) {
       const data = d(ctx);
       const added = p.buildingIds.filter((b) => !data.scope.buildingIds.includes(b));
       data.scope = { buildingIds: [...new Set(p.buildingIds)], floors: [...new Set(p.floors)].sort((a, b) => a - b) };
       ctx.done('scope', { notes: p.notes, redo: true, data: { buildingIds: data.scope.buildingIds, floors: data.scope.floors } });
-      if (added.length && ctx.s.state !== 'planned_in_progress') ctx.effect({ type: 'request_elevator_sweep', incidentId: ctx.s.id, buildingIds: added });
+      if (added.length && ctx.s.state !== 'planned_in_progress')
+        ctx.effect({ type: 'request_elevator_sweep', incidentId: ctx.s.id, buildingIds: added });
     },
   }),
   record_standby_power: act({
@@ -396,7 +435,12 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     states: [...LIVE, 'restored'],
     step: 'contact_utility',
     available: (s) => pending(s, 'contact_utility'),
-    payload: z.object({ party: z.enum(['utility', 'engineering']), reference: z.string().trim().min(1).max(120), contact: z.string().trim().max(120).optional(), notes: Notes }),
+    payload: z.object({
+      party: z.enum(['utility', 'engineering']),
+      reference: z.string().trim().min(1).max(120),
+      contact: z.string().trim().max(120).optional(),
+      notes: Notes,
+    }),
     run(ctx: Ctx, p) {
       d(ctx).utility = { party: p.party, reference: p.reference };
       ctx.done('contact_utility', { notes: p.notes, data: { party: p.party, reference: p.reference, contact: p.contact ?? null } });
@@ -507,7 +551,8 @@ export const powerProcedure: ProcedureDef = {
       }
       return t === 'power.ats_transferred' || t === 'power.generator_started' || t === 'power.generator_failed';
     }
-    if (src.deviceClass === 'elevator' && inScope) return t === 'elevator.entrapment' || t === 'elevator.alarm_button' || t === 'elevator.recalled';
+    if (src.deviceClass === 'elevator' && inScope)
+      return t === 'elevator.entrapment' || t === 'elevator.alarm_button' || t === 'elevator.recalled';
     return false;
   },
   // PROCEDURES.md §3.3: entrapments in the outage's scope are linked to it

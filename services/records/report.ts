@@ -5,7 +5,10 @@
 import type { SpecialReport } from '../../contracts/records.js';
 
 export function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"'`]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!);
+  return String(v ?? '').replace(
+    /[&<>"'`]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
+  );
 }
 
 /** "YYYY-MM-DD HH:mm:ss" in the site's time zone */
@@ -41,7 +44,8 @@ function value(key: string, v: unknown, tz: number): string {
   if (v === null || v === undefined || v === '') return '—';
   if (typeof v === 'number' && /At$/.test(key) && v > 1e11) return esc(fmtTime(v, tz));
   if (typeof v === 'boolean') return v ? '是 yes' : '否 no';
-  if (Array.isArray(v)) return v.length ? v.map((x) => (typeof x === 'object' && x !== null ? esc(JSON.stringify(x)) : esc(x))).join(', ') : '—';
+  if (Array.isArray(v))
+    return v.length ? v.map((x) => (typeof x === 'object' && x !== null ? esc(JSON.stringify(x)) : esc(x))).join(', ') : '—';
   if (typeof v === 'object') return esc(JSON.stringify(v));
   return esc(v);
 }
@@ -68,7 +72,14 @@ dl.data dt{color:#555}dl.data dd{margin:0}.nowrap{white-space:nowrap}.sign{displ
 export function renderReportHtml(r: SpecialReport, tz = 480): string {
   const i = r.incident;
   const t = (x: number | null) => `<span class="nowrap">${esc(fmtTime(x, tz))}</span>`;
-  const where = [i.building.name, i.building.id !== i.building.name ? `(${i.building.id})` : '', i.building.address, i.floor !== null ? `${i.floor}F` : ''].filter(Boolean).join(' ');
+  const where = [
+    i.building.name,
+    i.building.id !== i.building.name ? `(${i.building.id})` : '',
+    i.building.address,
+    i.floor !== null ? `${i.floor}F` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const outcome = typeof i.data.outcome === 'string' ? i.data.outcome : null;
 
   const summary = [
@@ -90,24 +101,33 @@ export function renderReportHtml(r: SpecialReport, tz = 480): string {
 
   const steps = r.steps
     .map(
-      (s) => `<tr><td>${esc(s.ord)}</td><td>${bil(s.label)}${s.required ? '' : ' <span class="en">(可选 optional)</span>'}</td><td>${st(s.status)}</td>` +
+      (s) =>
+        `<tr><td>${esc(s.ord)}</td><td>${bil(s.label)}${s.required ? '' : ' <span class="en">(可选 optional)</span>'}</td><td>${st(s.status)}</td>` +
         `<td>${esc(s.doneByName ?? s.doneBy ?? '—')}</td><td>${t(s.doneAt)}</td><td>${esc(s.notes)}${kv(s.data, tz)}</td></tr>`,
     )
     .join('');
 
-  const staff = r.people.staff.map((p) => `<tr><td>${esc(p.displayName)} (${esc(p.username)})</td><td>${bil(p.roleLabel)}</td><td>${esc(p.actions)}</td></tr>`).join('');
-  const parties = r.people.parties.map((p) => `<tr><td>${bil(p.stepLabel)}</td><td>${esc(p.field)}</td><td>${esc(p.value)}</td></tr>`).join('');
+  const staff = r.people.staff
+    .map((p) => `<tr><td>${esc(p.displayName)} (${esc(p.username)})</td><td>${bil(p.roleLabel)}</td><td>${esc(p.actions)}</td></tr>`)
+    .join('');
+  const parties = r.people.parties
+    .map((p) => `<tr><td>${bil(p.stepLabel)}</td><td>${esc(p.field)}</td><td>${esc(p.value)}</td></tr>`)
+    .join('');
 
   const commands = r.commands
     .map(
-      (c) => `<tr><td>${esc(c.deviceId)}</td><td>${esc(c.name)}</td><td><code>${esc(c.corr)}</code></td><td>${t(c.sentAt)}</td><td>${st(c.state)}</td><td>${t(c.resolvedAt)}</td>` +
+      (c) =>
+        `<tr><td>${esc(c.deviceId)}</td><td>${esc(c.name)}</td><td><code>${esc(c.corr)}</code></td><td>${t(c.sentAt)}</td><td>${st(c.state)}</td><td>${t(c.resolvedAt)}</td>` +
         `<td>${c.result && typeof c.result === 'object' ? kv(c.result as Record<string, unknown>, tz) : value('result', c.result, tz)}</td></tr>`,
     )
     .join('');
   const confirmations = r.timeline.filter((e) => e.type === 'confirmation' || e.type === 'command_result');
 
   const timeline = r.timeline
-    .map((e) => `<tr><td>${t(e.at)}</td><td>${esc(e.actorName ?? (e.actorType === 'system' ? '系统 system' : `${e.actorType}:${e.actor}`))}</td><td>${esc(e.text.zh)}<br><span class="en">${esc(e.text.en)}</span></td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td>${t(e.at)}</td><td>${esc(e.actorName ?? (e.actorType === 'system' ? '系统 system' : `${e.actorType}:${e.actor}`))}</td><td>${esc(e.text.zh)}<br><span class="en">${esc(e.text.en)}</span></td></tr>`,
+    )
     .join('');
 
   const attachments = r.attachments

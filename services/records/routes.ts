@@ -49,34 +49,78 @@ export function contentDisposition(kind: 'inline' | 'attachment', filename: stri
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
-const REPORT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+const REPORT_CSP =
+  "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
-export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentService; now?: () => number; tzOffsetMinutes?: number }> = async (app, opts) => {
-  const records = new RecordService({ db: opts.db, incidents: opts.incidents, ...(opts.now ? { now: opts.now } : {}), ...(opts.tzOffsetMinutes !== undefined ? { tzOffsetMinutes: opts.tzOffsetMinutes } : {}) });
+export const recordRoutes: FastifyPluginAsyncZod<{
+  db: Db;
+  incidents: IncidentService;
+  now?: () => number;
+  tzOffsetMinutes?: number;
+}> = async (app, opts) => {
+  const records = new RecordService({
+    db: opts.db,
+    incidents: opts.incidents,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.tzOffsetMinutes !== undefined ? { tzOffsetMinutes: opts.tzOffsetMinutes } : {}),
+  });
   const anyone = app.requireRole();
   const supervisor = app.requireRole('supervisor');
 
   // ---------------------------------------------------------------- duty log 值班记录
   app.get(
     '/api/duty-log',
-    { schema: { tags, summary: '值班记录 Duty log of a day (default today, China Standard Time)', querystring: DutyLogQuery, response: { 200: DutyLogResponse, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: '值班记录 Duty log of a day (default today, China Standard Time)',
+        querystring: DutyLogQuery,
+        response: { 200: DutyLogResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.dutyLog(req.query.day),
   );
   app.post(
     '/api/duty-log',
-    { schema: { tags, summary: 'Manual duty-log entry for today (refused once the day is signed)', body: DutyEntryBody, response: { 201: DutyLogResponse, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Manual duty-log entry for today (refused once the day is signed)',
+        body: DutyEntryBody,
+        response: { 201: DutyLogResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req, reply) => reply.code(201).send(await records.addDutyEntry(req.user!, req.body.text)),
   );
   app.post(
     '/api/duty-log/:day/sign',
-    { schema: { tags, summary: 'Supervisor signs the day (once; 409 if already signed)', params: z.object({ day: Day }), body: SignBody.optional(), response: { 200: DutyLogResponse, ...errs } }, preHandler: supervisor },
+    {
+      schema: {
+        tags,
+        summary: 'Supervisor signs the day (once; 409 if already signed)',
+        params: z.object({ day: Day }),
+        body: SignBody.optional(),
+        response: { 200: DutyLogResponse, ...errs },
+      },
+      preHandler: supervisor,
+    },
     async (req) => records.signDay(req.params.day, req.user!, req.body?.note ?? ''),
   );
 
   // ---------------------------------------------------------------- handover 交接班
   app.get(
     '/api/handovers',
-    { schema: { tags, summary: '交接班 Shift handovers, newest first', querystring: HandoverQuery, response: { 200: z.array(HandoverResponse), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: '交接班 Shift handovers, newest first',
+        querystring: HandoverQuery,
+        response: { 200: z.array(HandoverResponse), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.handovers(req.query),
   );
   app.get(
@@ -87,19 +131,42 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
   app.post(
     '/api/handovers',
     {
-      schema: { tags, summary: 'Outgoing operator hands over (signs); open incidents, follow-ups and visitors inside are listed', body: HandoverBody, response: { 201: HandoverResponse, ...errs } },
+      schema: {
+        tags,
+        summary: 'Outgoing operator hands over (signs); open incidents, follow-ups and visitors inside are listed',
+        body: HandoverBody,
+        response: { 201: HandoverResponse, ...errs },
+      },
       preHandler: anyone,
     },
     async (req, reply) => reply.code(201).send(await records.createHandover(req.user!, req.body)),
   );
   app.post(
     '/api/handovers/:id/accept',
-    { schema: { tags, summary: 'Incoming operator accepts (signs); not the outgoing user', params: Uuid, body: AcceptBody.optional(), response: { 200: HandoverResponse, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Incoming operator accepts (signs); not the outgoing user',
+        params: Uuid,
+        body: AcceptBody.optional(),
+        response: { 200: HandoverResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.answerHandover(req.params.id, req.user!, { accept: true, note: req.body?.note }),
   );
   app.post(
     '/api/handovers/:id/refuse',
-    { schema: { tags, summary: 'Incoming operator refuses, with a reason (seed 004 篇3 §1.6)', params: Uuid, body: RefuseBody, response: { 200: HandoverResponse, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Incoming operator refuses, with a reason (seed 004 篇3 §1.6)',
+        params: Uuid,
+        body: RefuseBody,
+        response: { 200: HandoverResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.answerHandover(req.params.id, req.user!, { accept: false, reason: req.body.reason }),
   );
 
@@ -129,7 +196,15 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
   );
   app.get(
     '/api/incidents/:id/attachments',
-    { schema: { tags, summary: 'Attachments of an incident (photos, PDFs)', params: Uuid, response: { 200: z.array(AttachmentView), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Attachments of an incident (photos, PDFs)',
+        params: Uuid,
+        response: { 200: z.array(AttachmentView), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.attachments(req.params.id),
   );
   app.post(
@@ -148,11 +223,22 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
   );
   app.get(
     '/api/attachments/:id',
-    { schema: { tags, summary: 'Download an attachment (its bytes with its mime type)', params: Uuid, response: { 200: z.any().describe('the file bytes, with its mime type'), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Download an attachment (its bytes with its mime type)',
+        params: Uuid,
+        response: { 200: z.any().describe('the file bytes, with its mime type'), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req, reply) => {
       const a = await records.attachment(req.params.id);
       return reply
-        .header('content-disposition', contentDisposition(a.mime.startsWith('image/') || a.mime === 'application/pdf' ? 'inline' : 'attachment', a.filename))
+        .header(
+          'content-disposition',
+          contentDisposition(a.mime.startsWith('image/') || a.mime === 'application/pdf' ? 'inline' : 'attachment', a.filename),
+        )
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; sandbox")
         .header('cache-control', 'private, max-age=3600')
@@ -164,19 +250,44 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
   // ---------------------------------------------------------------- follow-ups 回访
   app.get(
     '/api/followups',
-    { schema: { tags, summary: '回访 Follow-up tasks by due date (overdue computed)', querystring: FollowUpQuery, response: { 200: z.array(FollowUpView), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: '回访 Follow-up tasks by due date (overdue computed)',
+        querystring: FollowUpQuery,
+        response: { 200: z.array(FollowUpView), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.followUps(req.query),
   );
   app.post(
     '/api/followups/:id/done',
-    { schema: { tags, summary: 'Record the follow-up result (notes required; 409 if already done)', params: Uuid, body: FollowUpDoneBody, response: { 200: FollowUpView, ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Record the follow-up result (notes required; 409 if already done)',
+        params: Uuid,
+        body: FollowUpDoneBody,
+        response: { 200: FollowUpView, ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.followUpDone(req.params.id, req.user!, req.body.notes),
   );
 
   // ---------------------------------------------------------------- planned outages 计划停电
   app.get(
     '/api/planned-outages',
-    { schema: { tags, summary: '计划停电 Planned outages by start time', querystring: PlannedOutageQuery, response: { 200: z.array(PlannedOutageView), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: '计划停电 Planned outages by start time',
+        querystring: PlannedOutageQuery,
+        response: { 200: z.array(PlannedOutageView), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.plannedOutages(req.query),
   );
   app.post(
@@ -184,7 +295,8 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
     {
       schema: {
         tags,
-        summary: 'Register a planned outage: notice ≥ 48 h before start (≥ 72 h when residents must prepare), or a supervisor accepts short notice with a reason (flagged)',
+        summary:
+          'Register a planned outage: notice ≥ 48 h before start (≥ 72 h when residents must prepare), or a supervisor accepts short notice with a reason (flagged)',
         body: PlannedOutageCreateBody,
         response: { 201: PlannedOutageView, ...errs },
       },
@@ -194,34 +306,73 @@ export const recordRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSe
   );
   app.post(
     '/api/planned-outages/:id/cancel',
-    { schema: { tags, summary: 'Cancel a planned outage (not once it has ended)', params: Uuid, body: CancelBody.optional(), response: { 200: PlannedOutageView, ...errs } }, preHandler: app.requireRole('operator', 'supervisor') },
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a planned outage (not once it has ended)',
+        params: Uuid,
+        body: CancelBody.optional(),
+        response: { 200: PlannedOutageView, ...errs },
+      },
+      preHandler: app.requireRole('operator', 'supervisor'),
+    },
     async (req) => records.cancelPlannedOutage(req.params.id, req.user!, req.body?.reason),
   );
 
   // ---------------------------------------------------------------- owners (personal data, seed 000 §2.1.6.2)
   app.get(
     '/api/units',
-    { schema: { tags, summary: 'Units with owners, masked (name: first character; phone: first 3 + last 4)', querystring: UnitListQuery, response: { 200: z.array(UnitListItem), ...errs } }, preHandler: anyone },
+    {
+      schema: {
+        tags,
+        summary: 'Units with owners, masked (name: first character; phone: first 3 + last 4)',
+        querystring: UnitListQuery,
+        response: { 200: z.array(UnitListItem), ...errs },
+      },
+      preHandler: anyone,
+    },
     async (req) => records.units(req.query),
   );
   app.get(
     '/api/units/:id',
     {
-      schema: { tags, summary: 'The full owner record: requires ?reason=…, and the read is logged (who, why, when)', params: Uuid, querystring: UnitReadQuery, response: { 200: UnitDetail, ...errs } },
+      schema: {
+        tags,
+        summary: 'The full owner record: requires ?reason=…, and the read is logged (who, why, when)',
+        params: Uuid,
+        querystring: UnitReadQuery,
+        response: { 200: UnitDetail, ...errs },
+      },
       preHandler: anyone,
     },
     async (req) => records.unit(req.params.id, req.user!, req.query.reason),
   );
   app.get(
     '/api/personal-data-access',
-    { schema: { tags, summary: 'Personal-data access log (supervisor)', querystring: AccessLogQuery, response: { 200: z.array(AccessLogView), ...errs } }, preHandler: supervisor },
+    {
+      schema: {
+        tags,
+        summary: 'Personal-data access log (supervisor)',
+        querystring: AccessLogQuery,
+        response: { 200: z.array(AccessLogView), ...errs },
+      },
+      preHandler: supervisor,
+    },
     async (req) => records.accessLog(req.query),
   );
 
   // ---------------------------------------------------------------- audit
   app.get(
     '/api/audit',
-    { schema: { tags, summary: 'Audit log, newest first (supervisor)', querystring: AuditQuery, response: { 200: z.array(AuditView), ...errs } }, preHandler: supervisor },
+    {
+      schema: {
+        tags,
+        summary: 'Audit log, newest first (supervisor)',
+        querystring: AuditQuery,
+        response: { 200: z.array(AuditView), ...errs },
+      },
+      preHandler: supervisor,
+    },
     async (req) => records.auditLog(req.query),
   );
 };

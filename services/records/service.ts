@@ -69,7 +69,10 @@ export function maskName(s: string): string {
 }
 
 const KNOWN_OUTAGE_ERRORS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [/^(\d+) h notice required \(seed 000 §2\.1\.5\.3\), (-?\d+) h given$/, (m) => `停电通知须提前至少${m[1]}小时张贴(seed 000 §2.1.5.3),当前仅提前${m[2]}小时`],
+  [
+    /^(\d+) h notice required \(seed 000 §2\.1\.5\.3\), (-?\d+) h given$/,
+    (m) => `停电通知须提前至少${m[1]}小时张贴(seed 000 §2.1.5.3),当前仅提前${m[2]}小时`,
+  ],
   [/^only a supervisor may accept short notice/, () => '只有主管可以接受提前时间不足的停电通知'],
   [/^accepting short notice needs a reason$/, () => '接受提前时间不足的通知须填写原因(shortNoticeReason)'],
   [/^a planned outage must start in the future$/, () => '计划停电的开始时间必须在将来'],
@@ -90,16 +93,23 @@ export function plannedOutageMessage(en: string): string {
 export function sniffMime(b: Buffer): AttachmentMime | null {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
   if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (b.length >= 6 && (b.subarray(0, 6).toString('latin1') === 'GIF87a' || b.subarray(0, 6).toString('latin1') === 'GIF89a')) return 'image/gif';
-  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (b.length >= 6 && (b.subarray(0, 6).toString('latin1') === 'GIF87a' || b.subarray(0, 6).toString('latin1') === 'GIF89a'))
+    return 'image/gif';
+  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP')
+    return 'image/webp';
   if (b.length >= 5 && b.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   return null;
 }
 
 /** A file name safe to store and to put in Content-Disposition: no path, no control chars. */
 export function safeFilename(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const base = name.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 200);
+  const base = name
+    .split(/[\\/]/)
+    .pop()!
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .trim()
+    .slice(0, 200);
   return base && base !== '.' && base !== '..' ? base : 'attachment';
 }
 
@@ -125,7 +135,10 @@ export class RecordService {
   private async users(ids: Iterable<string | null | undefined>): Promise<Map<string, UserRef>> {
     const want = [...new Set([...ids].filter((x): x is string => !!x))];
     if (!want.length) return new Map();
-    const rows = await this.db.user.findMany({ where: { id: { in: want } }, select: { id: true, username: true, displayName: true, role: true } });
+    const rows = await this.db.user.findMany({
+      where: { id: { in: want } },
+      select: { id: true, username: true, displayName: true, role: true },
+    });
     return new Map(rows.map((u) => [u.id, { id: u.id, username: u.username, displayName: u.displayName, role: u.role as Role }]));
   }
 
@@ -159,7 +172,9 @@ export class RecordService {
         text: e.text,
         afterSignature: !!sig && e.at.getTime() > sig.signedAt.getTime(),
       })),
-      signature: sig ? { signedBy: sig.signedBy, signedByName: name(sig.signedBy), signedAt: sig.signedAt.getTime(), note: sig.note } : null,
+      signature: sig
+        ? { signedBy: sig.signedBy, signedByName: name(sig.signedBy), signedAt: sig.signedAt.getTime(), note: sig.note }
+        : null,
     };
   }
 
@@ -168,7 +183,9 @@ export class RecordService {
     const day = this.today();
     await this.db.$transaction(async (tx) => {
       if (await tx.dutyLogSignature.findUnique({ where: { day } })) {
-        throw errors.conflict(bi(`${day} 的值班记录已由主管签字,不能再添加手工记录`, `the duty log of ${day} is signed; it takes no more manual entries`));
+        throw errors.conflict(
+          bi(`${day} 的值班记录已由主管签字,不能再添加手工记录`, `the duty log of ${day} is signed; it takes no more manual entries`),
+        );
       }
       const e = await tx.dutyLogEntry.create({ data: { day, at: new Date(this.now()), actor: `user:${user.id}`, text } });
       await this.audit(tx, user, 'duty_log.entry', `duty_log:${day}`, { seq: Number(e.seq) });
@@ -178,7 +195,8 @@ export class RecordService {
 
   /** The supervisor signs a day's log, once (409 the second time). */
   async signDay(day: string, user: Staff, note: string): Promise<DutyLogResponse> {
-    if (day > this.today()) throw errors.badRequest(bi(`不能签署未来日期 ${day} 的值班记录`, `cannot sign the duty log of a future day (${day})`));
+    if (day > this.today())
+      throw errors.badRequest(bi(`不能签署未来日期 ${day} 的值班记录`, `cannot sign the duty log of a future day (${day})`));
     try {
       await this.db.$transaction(async (tx) => {
         const sig = await tx.dutyLogSignature.findUnique({ where: { day } });
@@ -272,7 +290,11 @@ export class RecordService {
   }
 
   async handovers(q: { state?: 'open' | 'accepted' | 'refused'; limit: number }): Promise<HandoverResponse[]> {
-    const rows = await this.db.handover.findMany({ where: q.state ? { state: q.state } : {}, orderBy: { createdAt: 'desc' }, take: q.limit });
+    const rows = await this.db.handover.findMany({
+      where: q.state ? { state: q.state } : {},
+      orderBy: { createdAt: 'desc' },
+      take: q.limit,
+    });
     return this.handoverViews(rows);
   }
 
@@ -281,7 +303,8 @@ export class RecordService {
     let incomingId: string | null = null;
     if (body.incomingUsername) {
       const u = await this.db.user.findUnique({ where: { username: body.incomingUsername } });
-      if (!u || !u.enabled) throw errors.badRequest(bi(`接班人 ${body.incomingUsername} 不存在`, `no such incoming user ${body.incomingUsername}`));
+      if (!u || !u.enabled)
+        throw errors.badRequest(bi(`接班人 ${body.incomingUsername} 不存在`, `no such incoming user ${body.incomingUsername}`));
       if (u.id === user.id) throw errors.badRequest(bi('接班人不能是交班人本人', 'the incoming operator must be someone else'));
       incomingId = u.id;
     }
@@ -291,23 +314,45 @@ export class RecordService {
       const pending = await tx.handover.findFirst({ where: { outgoingId: user.id, state: 'open' } });
       if (pending) throw errors.conflict(bi(`您已有一份待接班的交接单 ${pending.id}`, `you already have an open handover (${pending.id})`));
       const h = await tx.handover.create({
-        data: { outgoingId: user.id, incomingId, state: 'open', openItems: items as Prisma.InputJsonValue, notes: body.notes, createdAt: now, outgoingSignedAt: now },
+        data: {
+          outgoingId: user.id,
+          incomingId,
+          state: 'open',
+          openItems: items as Prisma.InputJsonValue,
+          notes: body.notes,
+          createdAt: now,
+          outgoingSignedAt: now,
+        },
       });
       await this.audit(tx, user, 'handover.create', `handover:${h.id}`, { incomingId, openItems: items.length });
-      await this.duty(tx, user, bi(`交接班:${user.displayName} 交班签字,未结事项${items.length}项`, `Handover: ${user.displayName} signed off, ${items.length} open items`));
+      await this.duty(
+        tx,
+        user,
+        bi(
+          `交接班:${user.displayName} 交班签字,未结事项${items.length}项`,
+          `Handover: ${user.displayName} signed off, ${items.length} open items`,
+        ),
+      );
       return h.id;
     });
     return this.handover(id);
   }
 
   /** The incoming operator signs (accept) or refuses with a reason (seed 004 篇3 §1.6). */
-  async answerHandover(id: string, user: Staff, answer: { accept: true; note?: string | undefined } | { accept: false; reason: string }): Promise<HandoverResponse> {
+  async answerHandover(
+    id: string,
+    user: Staff,
+    answer: { accept: true; note?: string | undefined } | { accept: false; reason: string },
+  ): Promise<HandoverResponse> {
     await this.db.$transaction(async (tx) => {
       const h = await tx.handover.findUnique({ where: { id } });
       if (!h) throw errors.notFound(`no handover ${id}`);
-      if (h.state !== 'open') throw errors.conflict(bi(`该交接单已${h.state === 'accepted' ? '接班' : '被拒绝'}`, `the handover is already ${h.state}`));
-      if (h.outgoingId === user.id) throw errors.forbidden(bi('不能接自己交出的班', 'the outgoing operator cannot sign as the incoming one'));
-      if (h.incomingId && h.incomingId !== user.id) throw errors.forbidden(bi('该交接单指定了其他接班人', 'this handover names another incoming operator'));
+      if (h.state !== 'open')
+        throw errors.conflict(bi(`该交接单已${h.state === 'accepted' ? '接班' : '被拒绝'}`, `the handover is already ${h.state}`));
+      if (h.outgoingId === user.id)
+        throw errors.forbidden(bi('不能接自己交出的班', 'the outgoing operator cannot sign as the incoming one'));
+      if (h.incomingId && h.incomingId !== user.id)
+        throw errors.forbidden(bi('该交接单指定了其他接班人', 'this handover names another incoming operator'));
       const now = new Date(this.now());
       const u = await tx.handover.updateMany({
         where: { id, state: 'open' },
@@ -321,7 +366,14 @@ export class RecordService {
         await this.duty(tx, user, bi(`交接班:${user.displayName} 接班签字`, `Handover: ${user.displayName} signed on (accepted)`));
       } else {
         await this.audit(tx, user, 'handover.refuse', `handover:${id}`, { outgoingId: h.outgoingId, reason: answer.reason });
-        await this.duty(tx, user, bi(`交接班:${user.displayName} 拒绝接班,原因:${answer.reason}`, `Handover: ${user.displayName} refused, reason: ${answer.reason}`));
+        await this.duty(
+          tx,
+          user,
+          bi(
+            `交接班:${user.displayName} 拒绝接班,原因:${answer.reason}`,
+            `Handover: ${user.displayName} refused, reason: ${answer.reason}`,
+          ),
+        );
       }
     });
     return this.handover(id);
@@ -332,7 +384,10 @@ export class RecordService {
   async followUps(q: { open?: 'true' | 'false' | undefined; incidentId?: string | undefined; limit: number }) {
     const now = this.now();
     const rows = await this.db.followUp.findMany({
-      where: { ...(q.open === 'true' ? { doneAt: null } : q.open === 'false' ? { doneAt: { not: null } } : {}), ...(q.incidentId ? { incidentId: q.incidentId } : {}) },
+      where: {
+        ...(q.open === 'true' ? { doneAt: null } : q.open === 'false' ? { doneAt: { not: null } } : {}),
+        ...(q.incidentId ? { incidentId: q.incidentId } : {}),
+      },
       orderBy: [{ dueAt: 'asc' }],
       take: q.limit,
     });
@@ -395,10 +450,17 @@ export class RecordService {
     });
   }
 
-  async plannedOutages(q: { building?: string | undefined; current?: 'true' | 'false' | undefined; limit: number }): Promise<PlannedOutageView[]> {
+  async plannedOutages(q: {
+    building?: string | undefined;
+    current?: 'true' | 'false' | undefined;
+    limit: number;
+  }): Promise<PlannedOutageView[]> {
     const now = new Date(this.now());
     const rows = await this.db.plannedOutage.findMany({
-      where: { ...(q.building ? { buildingId: q.building } : {}), ...(q.current === 'true' ? { cancelled: false, endsAt: { gte: now } } : {}) },
+      where: {
+        ...(q.building ? { buildingId: q.building } : {}),
+        ...(q.current === 'true' ? { cancelled: false, endsAt: { gte: now } } : {}),
+      },
       orderBy: [{ startsAt: 'asc' }],
       take: q.limit,
     });
@@ -466,7 +528,10 @@ export class RecordService {
       await this.duty(
         tx,
         user,
-        bi(`登记计划停电:${b.name} ${this.fmt(v.startsAt)} 至 ${this.fmt(v.endsAt)},${v.reason}`, `Planned outage registered: ${b.name} ${this.fmt(v.startsAt)} to ${this.fmt(v.endsAt)}, ${v.reason}`) + flag,
+        bi(
+          `登记计划停电:${b.name} ${this.fmt(v.startsAt)} 至 ${this.fmt(v.endsAt)},${v.reason}`,
+          `Planned outage registered: ${b.name} ${this.fmt(v.startsAt)} to ${this.fmt(v.endsAt)}, ${v.reason}`,
+        ) + flag,
       );
       return o;
     });
@@ -481,7 +546,14 @@ export class RecordService {
       if (o.endsAt.getTime() < this.now()) throw errors.conflict(bi('该计划停电已结束,不能取消', 'the planned outage has already ended'));
       const u = await tx.plannedOutage.update({ where: { id }, data: { cancelled: true } });
       await this.audit(tx, user, 'planned_outage.cancel', `planned_outage:${id}`, { reason: reason ?? null });
-      await this.duty(tx, user, bi(`取消计划停电:${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `,${reason}` : ''}`, `Planned outage cancelled: ${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `, ${reason}` : ''}`));
+      await this.duty(
+        tx,
+        user,
+        bi(
+          `取消计划停电:${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `,${reason}` : ''}`,
+          `Planned outage cancelled: ${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `, ${reason}` : ''}`,
+        ),
+      );
       return u;
     });
     return this.outageViews([row])[0]!;
@@ -491,7 +563,11 @@ export class RecordService {
 
   /** The owner list, masked (no access log: nothing personal is shown in full). */
   async units(q: { building?: string | undefined; limit: number }) {
-    const rows = await this.db.unit.findMany({ where: q.building ? { buildingId: q.building } : {}, orderBy: [{ buildingId: 'asc' }, { floor: 'asc' }, { number: 'asc' }], take: q.limit });
+    const rows = await this.db.unit.findMany({
+      where: q.building ? { buildingId: q.building } : {},
+      orderBy: [{ buildingId: 'asc' }, { floor: 'asc' }, { number: 'asc' }],
+      take: q.limit,
+    });
     return rows.map((u) => ({
       id: u.id,
       building: u.buildingId,
@@ -530,12 +606,25 @@ export class RecordService {
       take: q.limit,
     });
     const names = await this.users(rows.map((r) => r.userId));
-    return rows.map((r) => ({ seq: Number(r.seq), at: r.at.getTime(), userId: r.userId, user: names.get(r.userId) ?? null, subject: r.subject, reason: r.reason }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: r.at.getTime(),
+      userId: r.userId,
+      user: names.get(r.userId) ?? null,
+      subject: r.subject,
+      reason: r.reason,
+    }));
   }
 
   // ------------------------------------------------------------------ audit
 
-  async auditLog(q: { target?: string | undefined; actor?: string | undefined; action?: string | undefined; before?: number | undefined; limit: number }) {
+  async auditLog(q: {
+    target?: string | undefined;
+    actor?: string | undefined;
+    action?: string | undefined;
+    before?: number | undefined;
+    limit: number;
+  }) {
     const rows = await this.db.auditLog.findMany({
       where: {
         ...(q.target ? { target: q.target } : {}),
@@ -546,40 +635,81 @@ export class RecordService {
       orderBy: { seq: 'desc' },
       take: q.limit,
     });
-    return rows.map((r) => ({ seq: Number(r.seq), at: r.at.getTime(), actor: r.actor, action: r.action, target: r.target, data: r.data ?? {} }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: r.at.getTime(),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      data: r.data ?? {},
+    }));
   }
 
   // ------------------------------------------------------------------ attachments
 
-  async addAttachment(incidentId: string, user: Staff, body: { filename: string; mime: AttachmentMime; dataBase64: string }): Promise<AttachmentView> {
+  async addAttachment(
+    incidentId: string,
+    user: Staff,
+    body: { filename: string; mime: AttachmentMime; dataBase64: string },
+  ): Promise<AttachmentView> {
     const inc = await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } });
     if (!inc) throw errors.notFound(`no incident ${incidentId}`);
     const b64 = body.dataBase64.replace(/^data:[^;,]+;base64,/, '').replace(/\s+/g, '');
-    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw errors.badRequest(bi('附件数据不是有效的 base64', 'dataBase64 is not valid base64'));
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64))
+      throw errors.badRequest(bi('附件数据不是有效的 base64', 'dataBase64 is not valid base64'));
     const size = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
     if (size > MAX_ATTACHMENT_BYTES) {
-      throw new HubError('HUB_ERR_TOO_LARGE', bi(`附件不能超过 5 MB(当前 ${(size / 1048576).toFixed(1)} MB)`, `attachments are limited to 5 MB (got ${size} bytes)`), 413);
+      throw new HubError(
+        'HUB_ERR_TOO_LARGE',
+        bi(`附件不能超过 5 MB(当前 ${(size / 1048576).toFixed(1)} MB)`, `attachments are limited to 5 MB (got ${size} bytes)`),
+        413,
+      );
     }
     const bytes = Buffer.from(b64, 'base64');
     if (bytes.length === 0) throw errors.badRequest(bi('附件为空', 'the attachment is empty'));
     const sniffed = sniffMime(bytes);
     if (sniffed !== body.mime) {
-      throw errors.badRequest(bi(`附件内容与类型 ${body.mime} 不符`, `the file content is not ${body.mime}${sniffed ? ` (looks like ${sniffed})` : ''}; accepted: ${ATTACHMENT_MIME.join(', ')}`));
+      throw errors.badRequest(
+        bi(
+          `附件内容与类型 ${body.mime} 不符`,
+          `the file content is not ${body.mime}${sniffed ? ` (looks like ${sniffed})` : ''}; accepted: ${ATTACHMENT_MIME.join(', ')}`,
+        ),
+      );
     }
     const filename = safeFilename(body.filename);
     const row = await this.db.$transaction(async (tx) => {
       const a = await tx.attachment.create({
-        data: { incidentId, filename, mime: body.mime, bytes: new Uint8Array(bytes), uploadedBy: `user:${user.id}`, uploadedAt: new Date(this.now()) },
+        data: {
+          incidentId,
+          filename,
+          mime: body.mime,
+          bytes: new Uint8Array(bytes),
+          uploadedBy: `user:${user.id}`,
+          uploadedAt: new Date(this.now()),
+        },
         select: { id: true, incidentId: true, filename: true, mime: true, uploadedBy: true, uploadedAt: true },
       });
-      await this.audit(tx, user, 'attachment.upload', `incident:${incidentId}`, { attachmentId: a.id, filename, mime: body.mime, size: bytes.length });
+      await this.audit(tx, user, 'attachment.upload', `incident:${incidentId}`, {
+        attachmentId: a.id,
+        filename,
+        mime: body.mime,
+        size: bytes.length,
+      });
       return a;
     });
-    return { ...row, size: bytes.length, uploadedAt: row.uploadedAt.getTime(), uploadedByName: user.displayName, url: `/api/attachments/${row.id}` };
+    return {
+      ...row,
+      size: bytes.length,
+      uploadedAt: row.uploadedAt.getTime(),
+      uploadedByName: user.displayName,
+      url: `/api/attachments/${row.id}`,
+    };
   }
 
   async attachments(incidentId: string): Promise<AttachmentView[]> {
-    const rows = await this.db.$queryRaw<Array<{ id: string; incidentId: string; filename: string; mime: string; size: number; uploadedBy: string; uploadedAt: Date }>>`
+    const rows = await this.db.$queryRaw<
+      Array<{ id: string; incidentId: string; filename: string; mime: string; size: number; uploadedBy: string; uploadedAt: Date }>
+    >`
       SELECT "id", "incidentId", "filename", "mime", octet_length("bytes")::int AS "size", "uploadedBy", "uploadedAt"
       FROM "Attachment" WHERE "incidentId" = ${incidentId} ORDER BY "uploadedAt", "id"`;
     const names = await this.users(rows.map((r) => userIdOf(r.uploadedBy)));
@@ -612,8 +742,15 @@ export class RecordService {
     }
     const [building, attachments] = await Promise.all([this.db.building.findUnique({ where: { id: inc.building } }), this.attachments(id)]);
     const timelineUser = (t: { actorType: string; actor: string }) => (t.actorType === 'user' ? (userIdOf(t.actor) ?? t.actor) : null);
-    const names = await this.users([...inc.steps.map((s) => userIdOf(s.doneBy)), ...inc.timeline.map(timelineUser), ...attachments.map((a) => userIdOf(a.uploadedBy))]);
-    const label = (category: 'state' | 'step', key: string) => ({ zh: procedureLabel(inc.kind, category, key, 'zh-CN'), en: procedureLabel(inc.kind, category, key, 'en') });
+    const names = await this.users([
+      ...inc.steps.map((s) => userIdOf(s.doneBy)),
+      ...inc.timeline.map(timelineUser),
+      ...attachments.map((a) => userIdOf(a.uploadedBy)),
+    ]);
+    const label = (category: 'state' | 'step', key: string) => ({
+      zh: procedureLabel(inc.kind, category, key, 'zh-CN'),
+      en: procedureLabel(inc.kind, category, key, 'en'),
+    });
 
     const actions = new Map<string, number>();
     const count = (uid: string | null) => uid && names.has(uid) && actions.set(uid, (actions.get(uid) ?? 0) + 1);
@@ -621,16 +758,39 @@ export class RecordService {
     inc.timeline.forEach((t) => count(timelineUser(t)));
     attachments.forEach((a) => count(userIdOf(a.uploadedBy)));
 
-    const PARTY_FIELDS = ['company', 'person', 'contractorCompany', 'contractorPerson', 'releasedBy', 'by', 'party', 'contact', 'reference'];
+    const PARTY_FIELDS = [
+      'company',
+      'person',
+      'contractorCompany',
+      'contractorPerson',
+      'releasedBy',
+      'by',
+      'party',
+      'contact',
+      'reference',
+    ];
     const parties = inc.steps.flatMap((s) =>
-      PARTY_FIELDS.filter((f) => typeof s.data[f] === 'string' && (s.data[f] as string).trim() !== '').map((f) => ({ step: s.key, stepLabel: label('step', s.key), field: f, value: s.data[f] as string })),
+      PARTY_FIELDS.filter((f) => typeof s.data[f] === 'string' && (s.data[f] as string).trim() !== '').map((f) => ({
+        step: s.key,
+        stepLabel: label('step', s.key),
+        field: f,
+        value: s.data[f] as string,
+      })),
     );
     const devices = [
-      ...new Set([...(inc.deviceId ? [inc.deviceId] : []), ...inc.commands.map((c) => c.deviceId), ...inc.timeline.filter((t) => t.actorType === 'device').map((t) => t.actor)]),
+      ...new Set([
+        ...(inc.deviceId ? [inc.deviceId] : []),
+        ...inc.commands.map((c) => c.deviceId),
+        ...inc.timeline.filter((t) => t.actorType === 'device').map((t) => t.actor),
+      ]),
     ].sort();
     const isType = (t: string): t is TimelineType => (TIMELINE_TYPES as readonly string[]).includes(t);
     const text = (t: (typeof inc.timeline)[number], locale: 'zh-CN' | 'en') =>
-      isType(t.type) ? renderTimeline(inc.kind, { type: t.type, data: t.data, message: t.message }, locale) : t.message ? `${t.type} — ${t.message}` : t.type;
+      isType(t.type)
+        ? renderTimeline(inc.kind, { type: t.type, data: t.data, message: t.message }, locale)
+        : t.message
+          ? `${t.type} — ${t.message}`
+          : t.type;
     const nameOf = (uid: string | null) => (uid ? (names.get(uid)?.displayName ?? null) : null);
 
     return {

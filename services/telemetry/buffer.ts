@@ -256,11 +256,14 @@ export class BatchBuffer<T> {
     if (this.timer !== null && this.timerDue <= due) return;
     this.clearTimer();
     this.timerDue = due;
-    this.timer = this.sched.setTimeout(() => {
-      this.timer = null;
-      this.timerDue = Infinity;
-      void this.sendOne();
-    }, Math.max(0, delayMs));
+    this.timer = this.sched.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerDue = Infinity;
+        void this.sendOne();
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   /** Decide when the next send happens. Called after every state change. */

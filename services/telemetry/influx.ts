@@ -325,7 +325,10 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
   |> aggregateWindow(every: ${every}, fn: mean, createEmpty: false, timeSrc: "_start")`;
     try {
       const rows = await this.client.getQueryApi(this.cfg.org).collectRows<{ _time: string; _value: unknown }>(query);
-      return rows.map((r) => [Date.parse(r._time), r._value === null || r._value === undefined || r._value === '' ? null : Number(r._value)]);
+      return rows.map((r) => [
+        Date.parse(r._time),
+        r._value === null || r._value === undefined || r._value === '' ? null : Number(r._value),
+      ]);
     } catch (err) {
       // toFloat() fails on a non-numeric string field: such a metric has no chart.
       if (err instanceof HttpError && /cannot convert|failed to parse|toFloat/i.test(err.body ?? err.message)) return [];

@@ -4,7 +4,10 @@ import { errors } from '../core/errors.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { TelemetryStore } from './store.js';
 
-export const telemetryRoutes: FastifyPluginAsyncZod<{ telemetry: TelemetryStore; registry: DeviceRegistry }> = async (app, { telemetry, registry }) => {
+export const telemetryRoutes: FastifyPluginAsyncZod<{ telemetry: TelemetryStore; registry: DeviceRegistry }> = async (
+  app,
+  { telemetry, registry },
+) => {
   app.get(
     '/api/telemetry',
     {

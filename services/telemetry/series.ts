@@ -17,7 +17,30 @@ const M = 60 * S;
 const H = 60 * M;
 const D = 24 * H;
 /** Round steps, so bucket labels read well on a chart axis. */
-const NICE_STEPS = [S, 2 * S, 5 * S, 10 * S, 15 * S, 30 * S, M, 2 * M, 5 * M, 10 * M, 15 * M, 30 * M, H, 2 * H, 3 * H, 6 * H, 12 * H, D, 2 * D, 7 * D, 14 * D, 30 * D];
+const NICE_STEPS = [
+  S,
+  2 * S,
+  5 * S,
+  10 * S,
+  15 * S,
+  30 * S,
+  M,
+  2 * M,
+  5 * M,
+  10 * M,
+  15 * M,
+  30 * M,
+  H,
+  2 * H,
+  3 * H,
+  6 * H,
+  12 * H,
+  D,
+  2 * D,
+  7 * D,
+  14 * D,
+  30 * D,
+];
 
 /** Smallest nice step giving ≤ maxPoints buckets over rangeMs. */
 export function chooseStep(rangeMs: number, maxPoints = TARGET_POINTS): number {

@@ -51,11 +51,7 @@ export function createTelemetryStore(
       return buildStore(new InfluxV2Backend(cfg, log, opts.batchSize, timeoutMs), opts, log);
     case 'embedded':
       if (!opts.databaseUrl) throw errors.config('embedded telemetry needs the hub database URL (databaseUrl)');
-      return buildStore(
-        new EmbeddedPgBackend(opts.databaseUrl, log, opts.retentionMs ?? EMBEDDED_RETENTION_MS, timeoutMs),
-        opts,
-        log,
-      );
+      return buildStore(new EmbeddedPgBackend(opts.databaseUrl, log, opts.retentionMs ?? EMBEDDED_RETENTION_MS, timeoutMs), opts, log);
   }
 }
 
@@ -87,7 +83,10 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
       const s = buffer.stats();
       if (attempt === 1 || t - lastFailureLog >= LOG_EVERY_MS) {
         lastFailureLog = t;
-        log.warn({ err, attempt, retryInMs: delayMs, buffered: s.buffered, dropped: s.dropped }, `telemetry backend ${backend.name} unavailable; buffering`);
+        log.warn(
+          { err, attempt, retryInMs: delayMs, buffered: s.buffered, dropped: s.dropped },
+          `telemetry backend ${backend.name} unavailable; buffering`,
+        );
       } else {
         log.debug({ attempt, retryInMs: delayMs, buffered: s.buffered }, 'telemetry write retry failed');
       }
@@ -95,7 +94,10 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
     onRecovery: (attempts, downForMs) => {
       lastFailureLog = -Infinity;
       const s = buffer.stats();
-      log.info({ attempts, downForMs, buffered: s.buffered, dropped: s.dropped }, `telemetry backend ${backend.name} back; draining buffer`);
+      log.info(
+        { attempts, downForMs, buffered: s.buffered, dropped: s.dropped },
+        `telemetry backend ${backend.name} back; draining buffer`,
+      );
     },
   });
 
@@ -105,7 +107,10 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
     const t = now();
     if (t - lastDropLog < LOG_EVERY_MS) return;
     lastDropLog = t;
-    log.warn({ dropped, newlyDropped: dropped - droppedLogged, bufferMax: opts.bufferMax }, 'telemetry buffer full: dropping oldest points');
+    log.warn(
+      { dropped, newlyDropped: dropped - droppedLogged, bufferMax: opts.bufferMax },
+      'telemetry buffer full: dropping oldest points',
+    );
     droppedLogged = dropped;
   };
 
@@ -180,7 +185,8 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
       if (stopped) return;
       stopped = true;
       const lost = await buffer.close(opts.stopTimeoutMs ?? 3000);
-      if (lost > 0) log.error({ lost, lastError: buffer.stats().lastError }, 'telemetry store stopped with unsent points (counted as dropped)');
+      if (lost > 0)
+        log.error({ lost, lastError: buffer.stats().lastError }, 'telemetry store stopped with unsent points (counted as dropped)');
       noteDrops();
       await backend.close().catch((err: unknown) => log.warn({ err }, 'telemetry backend close failed'));
     },

@@ -7,7 +7,17 @@ import { z } from 'zod';
 import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
 import { kindLabel } from '../core/i18n-procedures.js';
 
-export const VISITOR_STATES = ['requested', 'unreachable', 'approved', 'opened', 'failed', 'denied', 'message_left', 'cancelled', 'left'] as const;
+export const VISITOR_STATES = [
+  'requested',
+  'unreachable',
+  'approved',
+  'opened',
+  'failed',
+  'denied',
+  'message_left',
+  'cancelled',
+  'left',
+] as const;
 export type VisitorState = (typeof VISITOR_STATES)[number];
 export const VISITOR_FINAL_STATES = ['denied', 'message_left', 'cancelled', 'left'] as const;
 
@@ -47,9 +57,18 @@ export const VisitorConfig = z.object({
   unlockExpiryMs: z.number().int().positive().default(10_000),
   /** no `intercom.door_opened` within this time → failed (door stays locked) */
   unlockConfirmMs: z.number().int().positive().default(30_000),
-  defaultPlannedMinutes: z.number().int().min(1).max(24 * 60).default(60),
+  defaultPlannedMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   /** overstay reminder repeats until departure is recorded */
-  overstayRepeatMs: z.number().int().positive().default(30 * 60_000),
+  overstayRepeatMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
 });
 export type VisitorConfig = z.infer<typeof VisitorConfig>;
 
@@ -97,8 +116,17 @@ const DESK = ['frontdesk', 'supervisor', 'admin'] as const;
 const Notes = z.string().trim().max(2000).default('');
 const Unit = z.string().trim().min(1).max(32);
 const Name = z.string().trim().min(1).max(64);
-const IdNumber = z.string().trim().min(4).max(32).regex(/^[0-9A-Za-z -]+$/, 'letters, digits, spaces or dashes');
-const PlannedMinutes = z.number().int().min(1).max(24 * 60);
+const IdNumber = z
+  .string()
+  .trim()
+  .min(4)
+  .max(32)
+  .regex(/^[0-9A-Za-z -]+$/, 'letters, digits, spaces or dashes');
+const PlannedMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 60);
 
 /**
  * Desensitise an identity-document number (seed 002 §3.1.2): keep only what identification
@@ -157,7 +185,18 @@ function applyRegistration(ctx: Ctx, p: z.infer<typeof Registration>, startedAt:
   const tookMs = ctx.now - (startedAt ?? ctx.s.openedAt);
   ctx.cancelTimer('registration');
   // the raw ID number never reaches the step, the timeline or the snapshot
-  ctx.done('register', { redo: true, notes: p.notes, data: { visitorName: p.visitorName, idMasked: data.idMasked, idType: data.idType, unit: p.unit, plannedMinutes: p.plannedMinutes, tookMs } });
+  ctx.done('register', {
+    redo: true,
+    notes: p.notes,
+    data: {
+      visitorName: p.visitorName,
+      idMasked: data.idMasked,
+      idType: data.idType,
+      unit: p.unit,
+      plannedMinutes: p.plannedMinutes,
+      tookMs,
+    },
+  });
   if (tookMs > data.cfg.registrationTargetMs) ctx.flag('registration_slow', null, { tookMs });
   ctx.s.title = title(data);
 }
@@ -166,10 +205,14 @@ function approve(ctx: Ctx, a: Omit<Approval, 'at'>, notes: string): void {
   const data = d(ctx);
   data.approval = { ...a, at: ctx.now };
   ctx.cancelTimer('owner_answer');
-  if (ctx.step('contact_owner').status === 'pending' && a.kind !== 'preauthorization') ctx.done('contact_owner', { data: { attempts: data.contactAttempts.length } });
+  if (ctx.step('contact_owner').status === 'pending' && a.kind !== 'preauthorization')
+    ctx.done('contact_owner', { data: { attempts: data.contactAttempts.length } });
   if (ctx.step('contact_owner').status === 'pending') ctx.skip('contact_owner', 'pre-authorised by the owner');
   // PROCEDURES.md §4.8: who approved, when, through which channel
-  ctx.done('owner_decision', { notes, data: { decision: 'approved', approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel } });
+  ctx.done('owner_decision', {
+    notes,
+    data: { decision: 'approved', approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel },
+  });
   ctx.log('approval', { approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel }, notes);
   sendUnlock(ctx);
 }
@@ -184,8 +227,22 @@ function sendUnlock(ctx: Ctx): void {
   const corr = ctx.corr('ul');
   const expiresAt = ctx.now + data.cfg.unlockExpiryMs;
   const prev = data.unlock;
-  data.unlock = { corr, sentAt: ctx.now, expiresAt, attempts: (prev?.attempts ?? 0) + 1, oldCorrs: prev ? [...prev.oldCorrs, prev.corr] : [] };
-  ctx.effect({ type: 'send_command', corr, target: { deviceId: data.intercomId }, name: 'unlock', data: { seconds: data.cfg.unlockSeconds }, expiresAt, expiryMs: data.cfg.unlockExpiryMs });
+  data.unlock = {
+    corr,
+    sentAt: ctx.now,
+    expiresAt,
+    attempts: (prev?.attempts ?? 0) + 1,
+    oldCorrs: prev ? [...prev.oldCorrs, prev.corr] : [],
+  };
+  ctx.effect({
+    type: 'send_command',
+    corr,
+    target: { deviceId: data.intercomId },
+    name: 'unlock',
+    data: { seconds: data.cfg.unlockSeconds },
+    expiresAt,
+    expiryMs: data.cfg.unlockExpiryMs,
+  });
   ctx.startTimer('unlock_confirm', data.cfg.unlockConfirmMs);
   ctx.to('approved', 'unlock sent; waiting for the door panel to confirm');
 }
@@ -241,7 +298,8 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     payload: Registration,
     run(ctx: Ctx, p) {
       const data = d(ctx);
-      if ((data.approval || data.denial) && p.unit !== data.unit) ctx.fail('HUB_ERR_CONFLICT', `the owner of ${data.unit} already decided; register a new visit for ${p.unit}`);
+      if ((data.approval || data.denial) && p.unit !== data.unit)
+        ctx.fail('HUB_ERR_CONFLICT', `the owner of ${data.unit} already decided; register a new visit for ${p.unit}`);
       applyRegistration(ctx, p, undefined);
     },
   }),
@@ -262,7 +320,11 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     states: OPEN_REQUEST,
     step: 'owner_decision',
     available: undecided,
-    payload: z.object({ decision: z.enum(['approved', 'denied']), channel: z.enum(['phone', 'intercom', 'alt_contact', 'in_person']), notes: Notes }),
+    payload: z.object({
+      decision: z.enum(['approved', 'denied']),
+      channel: z.enum(['phone', 'intercom', 'alt_contact', 'in_person']),
+      notes: Notes,
+    }),
     run(ctx: Ctx, p) {
       const owner = `owner:${d(ctx).unit}`;
       if (p.decision === 'approved') approve(ctx, { approvedBy: owner, kind: 'owner', recordedBy: ctx.by, channel: p.channel }, p.notes);
@@ -280,7 +342,11 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
       checkPreAuth(ctx, p, data);
       data.preAuthId = p.preAuthId;
       data.channel = 'preauthorized';
-      approve(ctx, { approvedBy: `preauth:${p.preAuthId}`, kind: 'preauthorization', recordedBy: ctx.by, channel: 'preauthorization' }, p.notes);
+      approve(
+        ctx,
+        { approvedBy: `preauth:${p.preAuthId}`, kind: 'preauthorization', recordedBy: ctx.by, channel: 'preauthorization' },
+        p.notes,
+      );
     },
   }),
   keep_trying: act({
@@ -346,7 +412,14 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
   extend_visit: act({
     roles: DESK,
     states: ['opened'],
-    payload: z.object({ minutes: z.number().int().min(1).max(24 * 60), notes: z.string().trim().min(1).max(2000) }),
+    payload: z.object({
+      minutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60),
+      notes: z.string().trim().min(1).max(2000),
+    }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.5: an overlong visit is registered via the owner
       const data = d(ctx);
@@ -384,7 +457,8 @@ function checkPreAuth(ctx: Ctx, p: z.infer<typeof PreAuth>, data: VisitorData): 
   if (p.validTo <= p.validFrom) ctx.fail('HUB_ERR_BAD_REQUEST', 'pre-authorisation window is empty');
   if (ctx.now < p.validFrom || ctx.now > p.validTo) ctx.fail('HUB_ERR_CONFLICT', 'outside the pre-authorised window');
   if (p.unit !== data.unit) ctx.fail('HUB_ERR_CONFLICT', `pre-authorisation is for unit ${p.unit}, not ${data.unit}`);
-  if (data.visitorName && !sameName(p.visitorName, data.visitorName)) ctx.fail('HUB_ERR_CONFLICT', 'visitor name does not match the pre-authorisation');
+  if (data.visitorName && !sameName(p.visitorName, data.visitorName))
+    ctx.fail('HUB_ERR_CONFLICT', 'visitor name does not match the pre-authorisation');
 }
 
 /** The prisma Visit row for this visitor incident. */
@@ -514,7 +588,11 @@ export const visitorProcedure: ProcedureDef = {
         checkPreAuth(ctx, pa, data);
         data.preAuthId = pa.preAuthId;
         data.channel = 'preauthorized';
-        approve(ctx, { approvedBy: `preauth:${pa.preAuthId}`, kind: 'preauthorization', recordedBy: ctx.by, channel: 'preauthorization' }, 'pre-authorised by the owner');
+        approve(
+          ctx,
+          { approvedBy: `preauth:${pa.preAuthId}`, kind: 'preauthorization', recordedBy: ctx.by, channel: 'preauthorization' },
+          'pre-authorised by the owner',
+        );
       }
     } else {
       ctx.fail('HUB_ERR_BAD_REQUEST', 'a visit opens from an intercom call or a front-desk registration');
@@ -531,7 +609,8 @@ export const visitorProcedure: ProcedureDef = {
         return;
       }
       const owner = `owner:${e.data.unit}`;
-      if (e.type === 'intercom.owner_approved') approve(ctx, { approvedBy: owner, kind: 'owner', recordedBy: null, channel: 'in_unit_station' }, '');
+      if (e.type === 'intercom.owner_approved')
+        approve(ctx, { approvedBy: owner, kind: 'owner', recordedBy: null, channel: 'in_unit_station' }, '');
       else deny(ctx, owner, null, 'in_unit_station', '');
     } else if (e.type === 'intercom.door_opened') {
       const current = data.unlock?.corr;
@@ -561,7 +640,11 @@ export const visitorProcedure: ProcedureDef = {
       fail(ctx, 'no door-opened confirmation in time');
     } else if (key === 'overstay') {
       ctx.log('reminder', { reminder: 'overstay', plannedMinutes: data.plannedMinutes });
-      ctx.notify(['frontdesk'], 'visitor_overstay', { unit: data.unit, visitorName: data.visitorName, plannedMinutes: data.plannedMinutes });
+      ctx.notify(['frontdesk'], 'visitor_overstay', {
+        unit: data.unit,
+        visitorName: data.visitorName,
+        plannedMinutes: data.plannedMinutes,
+      });
     } else if (key === 'registration') {
       if (ctx.step('register').status === 'pending') ctx.notify(['frontdesk'], 'registration_overdue', { unit: data.unit });
     }

@@ -39,14 +39,24 @@ const Decision = z.object({
   idVerified: z.boolean().optional(),
 });
 
-export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentService; now: () => number }> = async (app, { db, incidents, now }) => {
+export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentService; now: () => number }> = async (
+  app,
+  { db, incidents, now },
+) => {
   const desk = app.requireRole(...DESK);
 
   async function preAuthPayload(id: string) {
     const p = await db.preAuthorization.findUnique({ where: { id } });
     if (!p) throw errors.notFound(`no pre-authorisation ${id}`);
     // facts come from the stored record, never from the request (attribution, seed 000 §2.1.3)
-    return { preAuthId: p.id, unit: p.unitNumber, visitorName: p.visitorName, validFrom: p.validFrom.getTime(), validTo: p.validTo.getTime(), idVerified: true as const };
+    return {
+      preAuthId: p.id,
+      unit: p.unitNumber,
+      visitorName: p.visitorName,
+      validFrom: p.validFrom.getTime(),
+      validTo: p.validTo.getTime(),
+      idVerified: true as const,
+    };
   }
 
   async function logRead(userId: string, subject: string, reason: string) {
@@ -59,7 +69,11 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       schema: {
         tags: ['visitors'],
         summary: 'Visits (default: active ones — waiting, approved, inside); every read is logged (seed 000 §2.1.6.2)',
-        querystring: z.object({ state: z.string().max(32).default('active'), building: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(200) }),
+        querystring: z.object({
+          state: z.string().max(32).default('active'),
+          building: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(200),
+        }),
         response: { 200: z.array(VisitView) },
       },
       preHandler: app.requireRole(),
@@ -69,7 +83,16 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       const rows = await db.visit.findMany({
         where: {
           ...(req.query.building ? { buildingId: req.query.building } : {}),
-          ...(st === 'all' ? {} : st === 'active' ? { OR: [{ state: { in: ACTIVE } }, { enteredAt: { not: null }, leftAt: null, state: { notIn: ['cancelled', 'left', 'denied'] } }] } : { state: st }),
+          ...(st === 'all'
+            ? {}
+            : st === 'active'
+              ? {
+                  OR: [
+                    { state: { in: ACTIVE } },
+                    { enteredAt: { not: null }, leftAt: null, state: { notIn: ['cancelled', 'left', 'denied'] } },
+                  ],
+                }
+              : { state: st }),
         },
         orderBy: { requestedAt: 'desc' },
         take: req.query.limit,
@@ -81,7 +104,15 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
 
   app.get(
     '/api/visits/:id',
-    { schema: { tags: ['visitors'], params: Params, querystring: z.object({ reason: z.string().max(200).default('front desk view') }), response: { 200: VisitView, ...errs } }, preHandler: app.requireRole() },
+    {
+      schema: {
+        tags: ['visitors'],
+        params: Params,
+        querystring: z.object({ reason: z.string().max(200).default('front desk view') }),
+        response: { 200: VisitView, ...errs },
+      },
+      preHandler: app.requireRole(),
+    },
     async (req) => {
       const v = await db.visit.findUnique({ where: { id: req.params.id } });
       if (!v) throw errors.notFound(`no visit ${req.params.id}`);
@@ -92,12 +123,21 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
 
   app.post(
     '/api/visits',
-    { schema: { tags: ['visitors'], summary: 'Register a walk-in visitor (访客登记); the ID number is masked before storage', body: Register, response: { 201: IncidentDetail, ...errs } }, preHandler: desk },
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Register a walk-in visitor (访客登记); the ID number is masked before storage',
+        body: Register,
+        response: { 201: IncidentDetail, ...errs },
+      },
+      preHandler: desk,
+    },
     async (req, reply) => {
       const { building, preAuthId, idVerified, ...rest } = req.body;
       let preAuth: Awaited<ReturnType<typeof preAuthPayload>> | undefined;
       if (preAuthId) {
-        if (idVerified !== true) throw errors.badRequest('verify the visitor’s identity before using a pre-authorisation (idVerified: true)');
+        if (idVerified !== true)
+          throw errors.badRequest('verify the visitor’s identity before using a pre-authorisation (idVerified: true)');
         preAuth = await preAuthPayload(preAuthId);
       }
       const payload = { ...rest, ...(preAuth ? { preAuth } : {}) };
@@ -107,26 +147,71 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
 
   app.post(
     '/api/visits/:id/approve',
-    { schema: { tags: ['visitors'], summary: 'Record the owner’s approval (or approve by pre-authorisation); the door unlock follows', params: Params, body: Decision, response: { 200: IncidentDetail, ...errs } }, preHandler: desk },
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Record the owner’s approval (or approve by pre-authorisation); the door unlock follows',
+        params: Params,
+        body: Decision,
+        response: { 200: IncidentDetail, ...errs },
+      },
+      preHandler: desk,
+    },
     async (req) => {
       if (req.body.preAuthId) {
         if (req.body.idVerified !== true) throw errors.badRequest('verify the visitor’s identity first (idVerified: true)');
-        return incidents.act(req.params.id, 'approve_preauthorized', { ...(await preAuthPayload(req.body.preAuthId)), notes: req.body.notes }, req.user!);
+        return incidents.act(
+          req.params.id,
+          'approve_preauthorized',
+          { ...(await preAuthPayload(req.body.preAuthId)), notes: req.body.notes },
+          req.user!,
+        );
       }
-      return incidents.act(req.params.id, 'record_owner_decision', { decision: 'approved', channel: req.body.channel, notes: req.body.notes }, req.user!);
+      return incidents.act(
+        req.params.id,
+        'record_owner_decision',
+        { decision: 'approved', channel: req.body.channel, notes: req.body.notes },
+        req.user!,
+      );
     },
   );
 
   app.post(
     '/api/visits/:id/deny',
-    { schema: { tags: ['visitors'], summary: 'Record the owner’s refusal; the visitor is politely refused', params: Params, body: Decision.omit({ preAuthId: true, idVerified: true }), response: { 200: IncidentDetail, ...errs } }, preHandler: desk },
-    async (req) => incidents.act(req.params.id, 'record_owner_decision', { decision: 'denied', channel: req.body.channel, notes: req.body.notes }, req.user!),
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Record the owner’s refusal; the visitor is politely refused',
+        params: Params,
+        body: Decision.omit({ preAuthId: true, idVerified: true }),
+        response: { 200: IncidentDetail, ...errs },
+      },
+      preHandler: desk,
+    },
+    async (req) =>
+      incidents.act(
+        req.params.id,
+        'record_owner_decision',
+        { decision: 'denied', channel: req.body.channel, notes: req.body.notes },
+        req.user!,
+      ),
   );
 
   app.post(
     '/api/visits/:id/actions/:action',
     {
-      schema: { tags: ['visitors'], summary: 'Any visitor procedure action (keep_trying, try_alternative_contact, leave_message, retry_unlock, record_departure, …)', params: Params.extend({ action: z.string().regex(/^[a-z0-9_]+$/).max(64) }), body: ActionBody.optional(), response: { 200: IncidentDetail, ...errs } },
+      schema: {
+        tags: ['visitors'],
+        summary: 'Any visitor procedure action (keep_trying, try_alternative_contact, leave_message, retry_unlock, record_departure, …)',
+        params: Params.extend({
+          action: z
+            .string()
+            .regex(/^[a-z0-9_]+$/)
+            .max(64),
+        }),
+        body: ActionBody.optional(),
+        response: { 200: IncidentDetail, ...errs },
+      },
       preHandler: desk,
     },
     async (req) => incidents.act(req.params.id, req.params.action, req.body?.payload, req.user!),
@@ -134,21 +219,51 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
 
   app.get(
     '/api/preauthorizations',
-    { schema: { tags: ['visitors'], summary: 'Visitors pre-authorised by owners (业主预先通知)', querystring: z.object({ building: z.string().optional(), unit: z.string().optional(), current: z.coerce.boolean().default(true) }), response: { 200: z.array(PreAuthView) } }, preHandler: desk },
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Visitors pre-authorised by owners (业主预先通知)',
+        querystring: z.object({ building: z.string().optional(), unit: z.string().optional(), current: z.coerce.boolean().default(true) }),
+        response: { 200: z.array(PreAuthView) },
+      },
+      preHandler: desk,
+    },
     async (req) => {
       const t = new Date(now());
       const rows = await db.preAuthorization.findMany({
-        where: { ...(req.query.building ? { buildingId: req.query.building } : {}), ...(req.query.unit ? { unitNumber: req.query.unit } : {}), ...(req.query.current ? { validTo: { gte: t } } : {}) },
+        where: {
+          ...(req.query.building ? { buildingId: req.query.building } : {}),
+          ...(req.query.unit ? { unitNumber: req.query.unit } : {}),
+          ...(req.query.current ? { validTo: { gte: t } } : {}),
+        },
         orderBy: { validFrom: 'asc' },
       });
       await logRead(req.user!.id, 'preauthorizations:list', 'front desk view');
-      return rows.map((p) => ({ id: p.id, building: p.buildingId, unit: p.unitNumber, visitorName: p.visitorName, idMasked: p.idMasked, validFrom: p.validFrom.getTime(), validTo: p.validTo.getTime(), registeredBy: p.registeredBy, usedAt: p.usedAt?.getTime() ?? null }));
+      return rows.map((p) => ({
+        id: p.id,
+        building: p.buildingId,
+        unit: p.unitNumber,
+        visitorName: p.visitorName,
+        idMasked: p.idMasked,
+        validFrom: p.validFrom.getTime(),
+        validTo: p.validTo.getTime(),
+        registeredBy: p.registeredBy,
+        usedAt: p.usedAt?.getTime() ?? null,
+      }));
     },
   );
 
   app.post(
     '/api/preauthorizations',
-    { schema: { tags: ['visitors'], summary: 'Record an owner’s advance notice of a visitor', body: PreAuthBody, response: { 201: PreAuthView, ...errs } }, preHandler: desk },
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Record an owner’s advance notice of a visitor',
+        body: PreAuthBody,
+        response: { 201: PreAuthView, ...errs },
+      },
+      preHandler: desk,
+    },
     async (req, reply) => {
       const b = req.body;
       if (b.validTo <= b.validFrom) throw errors.badRequest('validTo must be after validFrom');
@@ -157,12 +272,37 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       const registeredBy = `owner:${b.unit} via user:${req.user!.id}`;
       const p = await db.$transaction(async (tx) => {
         const row = await tx.preAuthorization.create({
-          data: { buildingId: b.building, unitNumber: b.unit, visitorName: b.visitorName, idMasked: b.idNumber ? maskIdNumber(b.idNumber) : '', validFrom: new Date(b.validFrom), validTo: new Date(b.validTo), registeredBy },
+          data: {
+            buildingId: b.building,
+            unitNumber: b.unit,
+            visitorName: b.visitorName,
+            idMasked: b.idNumber ? maskIdNumber(b.idNumber) : '',
+            validFrom: new Date(b.validFrom),
+            validTo: new Date(b.validTo),
+            registeredBy,
+          },
         });
-        await tx.auditLog.create({ data: { actor: `user:${req.user!.id}`, action: 'preauthorization.create', target: `preauth:${row.id}`, data: { unit: b.unit, building: b.building } } });
+        await tx.auditLog.create({
+          data: {
+            actor: `user:${req.user!.id}`,
+            action: 'preauthorization.create',
+            target: `preauth:${row.id}`,
+            data: { unit: b.unit, building: b.building },
+          },
+        });
         return row;
       });
-      return reply.code(201).send({ id: p.id, building: p.buildingId, unit: p.unitNumber, visitorName: p.visitorName, idMasked: p.idMasked, validFrom: p.validFrom.getTime(), validTo: p.validTo.getTime(), registeredBy: p.registeredBy, usedAt: null });
+      return reply.code(201).send({
+        id: p.id,
+        building: p.buildingId,
+        unit: p.unitNumber,
+        visitorName: p.visitorName,
+        idMasked: p.idMasked,
+        validFrom: p.validFrom.getTime(),
+        validTo: p.validTo.getTime(),
+        registeredBy: p.registeredBy,
+        usedAt: null,
+      });
     },
   );
 };

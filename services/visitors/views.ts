@@ -27,4 +27,3 @@ export function visitView(v: VisitRow, now: number): z.infer<typeof VisitView> {
     overstay: inside && now > v.enteredAt!.getTime() + v.plannedMinutes * 60_000,
   };
 }
-

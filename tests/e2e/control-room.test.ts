@@ -66,7 +66,8 @@ describe('control room', () => {
   });
 
   it('shows the building, floors and every device with its live state', async () => {
-    for (const id of ['fp-1', 'el-1', 'el-2', 'pm-1', 'ic-1']) await page.waitForSelector(`[data-testid=device-tile-${id}][data-state=online]`);
+    for (const id of ['fp-1', 'el-1', 'el-2', 'pm-1', 'ic-1'])
+      await page.waitForSelector(`[data-testid=device-tile-${id}][data-state=online]`);
     await page.waitForSelector('[data-testid=building-bldg-1] .floor[data-floor="10"]');
     expect(await page.textContent('[data-testid=device-tile-pm-1]')).toContain('电压');
   });
@@ -85,7 +86,9 @@ describe('control room', () => {
     const value = `${card} [data-testid=timer-ack] .countdown-value`;
     const before = await page.textContent(value);
     expect(before).toMatch(/剩余 00:1\d/);
-    await page.waitForFunction(([sel, was]) => document.querySelector(sel!)?.textContent !== was, [value, before] as const, { timeout: 2500 });
+    await page.waitForFunction(([sel, was]) => document.querySelector(sel!)?.textContent !== was, [value, before] as const, {
+      timeout: 2500,
+    });
     await screenshot(page, 'control-room-fire-alarm');
 
     await page.click('[data-testid=banner-ack]');
@@ -122,8 +125,16 @@ describe('control room', () => {
     await page.waitForSelector('[data-testid=conn][data-state=offline]', { timeout: 5000 });
     // meanwhile: an elevator drops off and a fault is reported
     await stopDevices([estate.client('el-2')], 'kill');
-    await waitFor(async () => (await api<{ state: string }>(estate.t, 'GET', '/api/devices/el-2')).body.state === 'lost', 5000, 'el-2 lost');
-    const r = await api<{ id: string }>(estate.t, 'POST', '/api/incidents', { kind: 'device_fault', building: 'bldg-1', payload: { deviceId: 'ic-1', description: '门口机读卡器损坏' } });
+    await waitFor(
+      async () => (await api<{ state: string }>(estate.t, 'GET', '/api/devices/el-2')).body.state === 'lost',
+      5000,
+      'el-2 lost',
+    );
+    const r = await api<{ id: string }>(estate.t, 'POST', '/api/incidents', {
+      kind: 'device_fault',
+      building: 'bldg-1',
+      payload: { deviceId: 'ic-1', description: '门口机读卡器损坏' },
+    });
     expect(r.status).toBe(201);
     await page.waitForTimeout(300);
     expect(await page.$(`[data-testid=incident-card][data-incident-id="${r.body.id}"]`)).toBeNull();

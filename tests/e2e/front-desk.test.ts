@@ -34,7 +34,11 @@ afterAll(async () => {
 const visitRow = (name: string) => `[data-testid=visit]:has([data-testid=visitor-name]:text-is(${JSON.stringify(name)}))`;
 
 async function visitByName(name: string): Promise<VisitView> {
-  return waitFor(async () => (await api<VisitView[]>(estate.t, 'GET', '/api/visits?state=all')).body.find((v) => v.visitorName === name), 5000, `visit of ${name}`);
+  return waitFor(
+    async () => (await api<VisitView[]>(estate.t, 'GET', '/api/visits?state=all')).body.find((v) => v.visitorName === name),
+    5000,
+    `visit of ${name}`,
+  );
 }
 
 describe('front desk', () => {
@@ -84,9 +88,14 @@ describe('front desk', () => {
   });
 
   it('the dashboard source never renders data as HTML', () => {
-    const files = fs.readdirSync(path.join(ROOT, 'dashboard/src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(tsx?|css)$/.test(f));
+    const files = fs
+      .readdirSync(path.join(ROOT, 'dashboard/src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(tsx?|css)$/.test(f));
     expect(files.length).toBeGreaterThan(5);
-    for (const f of files) expect(fs.readFileSync(path.join(ROOT, 'dashboard/src', f), 'utf8')).not.toMatch(/dangerouslySetInnerHTML|\.innerHTML|insertAdjacentHTML|document\.write/);
+    for (const f of files)
+      expect(fs.readFileSync(path.join(ROOT, 'dashboard/src', f), 'utf8')).not.toMatch(
+        /dangerouslySetInnerHTML|\.innerHTML|insertAdjacentHTML|document\.write/,
+      );
   });
 
   it('registers a walk-in visitor with the ID number masked on entry', async () => {

@@ -18,10 +18,19 @@ export const ROOT = path.resolve(here, '../..');
  * UPDATE_SCREENSHOTS=1; an ordinary test run writes them under the OS temp dir, so running the
  * suite never dirties the checkout.
  */
-export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : path.join(os.tmpdir(), 'bops-e2e-screenshots');
+export const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : path.join(os.tmpdir(), 'bops-e2e-screenshots');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 export const USERS = {
   operator: { username: 'op', password: 'op-password-1', role: 'operator', displayName: '监控中心值班员 王敏' },
@@ -54,9 +63,14 @@ export interface Estate {
  * A hub with one building (bldg-1, 10 floors): fire panel, two elevators, a power meter and a
  * door intercom, all simulated; units 1203 and 301 with owners; one user per role.
  */
-export async function startEstate(opts: { sims?: SimulatorConfig; incidentConfig?: HubStartOptions['incidentConfig']; now?: () => number } = {}): Promise<Estate> {
+export async function startEstate(
+  opts: { sims?: SimulatorConfig; incidentConfig?: HubStartOptions['incidentConfig']; now?: () => number } = {},
+): Promise<Estate> {
   assertDashboardBuilt();
-  const t = await startTestHub({ ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const t = await startTestHub({
+    ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await seedPlace(t);
   await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '1203', floor: 12, ownerName: '陈建国', ownerPhone: '13800001234' } });
   await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '301', floor: 3, ownerName: '刘芳', ownerPhone: '13800005678' } });
@@ -90,8 +104,17 @@ export async function startEstate(opts: { sims?: SimulatorConfig; incidentConfig
   };
 }
 
-export async function newPage(browser: Browser, t: TestHub, locale: 'zh-CN' | 'en' = 'zh-CN'): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale, timezoneId: 'Asia/Shanghai', baseURL: t.http });
+export async function newPage(
+  browser: Browser,
+  t: TestHub,
+  locale: 'zh-CN' | 'en' = 'zh-CN',
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: 1920, height: 1080 },
+    locale,
+    timezoneId: 'Asia/Shanghai',
+    baseURL: t.http,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -28,10 +28,20 @@ describe('supervisor', () => {
     // a confirmed serious fire: general alarm, the 119 call waits for the manager's approval
     const op = (await login(estate.t, USERS.operator.username, USERS.operator.password)).token;
     await estate.sim<FirePanelSim>('fp-1').alarm('zone-05', 5, 'heat');
-    const fire = await waitFor(async () => (await api<IncidentView[]>(estate.t, 'GET', '/api/incidents', undefined, op)).body.find((i) => i.kind === 'fire_alarm'), 5000, 'fire incident');
+    const fire = await waitFor(
+      async () => (await api<IncidentView[]>(estate.t, 'GET', '/api/incidents', undefined, op)).body.find((i) => i.kind === 'fire_alarm'),
+      5000,
+      'fire incident',
+    );
     fireId = fire.id;
     expect((await api(estate.t, 'POST', `/api/incidents/${fireId}/actions/acknowledge`, { payload: { notes: '' } }, op)).status).toBe(200);
-    const v = await api<IncidentDetail>(estate.t, 'POST', `/api/incidents/${fireId}/actions/verify`, { payload: { outcome: 'serious_fire', verifiedBy: '秩序维护员 李强', notes: '5 楼配电间冒烟' } }, op);
+    const v = await api<IncidentDetail>(
+      estate.t,
+      'POST',
+      `/api/incidents/${fireId}/actions/verify`,
+      { payload: { outcome: 'serious_fire', verifiedBy: '秩序维护员 李强', notes: '5 楼配电间冒烟' } },
+      op,
+    );
     expect(v.body.state).toBe('general_alarm');
     ({ page } = await newPage(browser, estate.t));
     await loginAs(page, 'supervisor');
@@ -112,7 +122,14 @@ describe('admin', () => {
     const secret = (await page.textContent('[data-testid=secret]', { timeout: 5000 }))!.trim();
     expect(secret.length).toBeGreaterThan(10);
     await page.waitForSelector('[data-testid=device-row-el-3]');
-    const c = await connectDevice(estate.t, { id: 'el-3', deviceId: 'el-3', secret, site: 'site-1', building: 'bldg-1', class: 'elevator' });
+    const c = await connectDevice(estate.t, {
+      id: 'el-3',
+      deviceId: 'el-3',
+      secret,
+      site: 'site-1',
+      building: 'bldg-1',
+      class: 'elevator',
+    });
     await page.waitForSelector('[data-testid=device-row-el-3][data-state=online]', { timeout: 5000 });
     await c.endAsync();
     await page.click('[data-testid=secret-close]');
@@ -132,7 +149,18 @@ describe('admin', () => {
     const now = Date.now();
     for (let i = 180; i > 0; i--) {
       const ts = now - i * 5000;
-      estate.t.hub.telemetry.write({ deviceId: 'pm-1', site: 'site-1', building: 'bldg-1', class: 'power', ts, metrics: { voltage_v: 380 + 4 * Math.sin(i / 9), power_kw: 140 + 12 * Math.sin(i / 23) + (i % 7), frequency_hz: 50 + 0.03 * Math.sin(i / 5) } });
+      estate.t.hub.telemetry.write({
+        deviceId: 'pm-1',
+        site: 'site-1',
+        building: 'bldg-1',
+        class: 'power',
+        ts,
+        metrics: {
+          voltage_v: 380 + 4 * Math.sin(i / 9),
+          power_kw: 140 + 12 * Math.sin(i / 23) + (i % 7),
+          frequency_hz: 50 + 0.03 * Math.sin(i / 5),
+        },
+      });
     }
     await estate.t.hub.telemetry.flush();
     await page.goto('/telemetry?device=pm-1');

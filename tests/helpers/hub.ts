@@ -25,7 +25,15 @@ export interface TestHub {
   restart(extraEnv?: Record<string, string>): Promise<void>;
 }
 
-export async function startTestHub(opts: { env?: Record<string, string>; db?: TestDatabase; now?: () => number; incidentConfig?: HubStartOptions['incidentConfig']; linkPolicy?: HubStartOptions['linkPolicy'] } = {}): Promise<TestHub> {
+export async function startTestHub(
+  opts: {
+    env?: Record<string, string>;
+    db?: TestDatabase;
+    now?: () => number;
+    incidentConfig?: HubStartOptions['incidentConfig'];
+    linkPolicy?: HubStartOptions['linkPolicy'];
+  } = {},
+): Promise<TestHub> {
   const db = opts.db ?? (await createTestDatabase());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-hub-'));
   const env: Record<string, string> = {
@@ -77,12 +85,22 @@ export async function startTestHub(opts: { env?: Record<string, string>; db?: Te
 }
 
 export async function login(t: TestHub, username: string, password: string): Promise<{ token: string; status: number }> {
-  const r = await fetch(`${t.http}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const r = await fetch(`${t.http}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const body = (await r.json()) as { token: string };
   return { token: body.token, status: r.status };
 }
 
-export async function api<T = unknown>(t: TestHub, method: string, url: string, body?: unknown, token = t.token): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  t: TestHub,
+  method: string,
+  url: string,
+  body?: unknown,
+  token = t.token,
+): Promise<{ status: number; body: T }> {
   const r = await fetch(`${t.http}${url}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -95,7 +113,11 @@ export async function api<T = unknown>(t: TestHub, method: string, url: string, 
 export async function seedPlace(t: TestHub, site = 'site-1', buildings = ['bldg-1']): Promise<void> {
   await t.hub.db.site.upsert({ where: { id: site }, update: {}, create: { id: site, name: site } });
   for (const b of buildings) {
-    await t.hub.db.building.upsert({ where: { id: b }, update: {}, create: { id: b, siteId: site, name: b, floors: 10, address: `${b} address` } });
+    await t.hub.db.building.upsert({
+      where: { id: b },
+      update: {},
+      create: { id: b, siteId: site, name: b, floors: 10, address: `${b} address` },
+    });
   }
 }
 
@@ -108,7 +130,14 @@ export interface Provisioned {
   class: DeviceClass;
 }
 
-export async function provision(t: TestHub, id: string, cls: DeviceClass, building = 'bldg-1', site = 'site-1', extra: Record<string, unknown> = {}): Promise<Provisioned> {
+export async function provision(
+  t: TestHub,
+  id: string,
+  cls: DeviceClass,
+  building = 'bldg-1',
+  site = 'site-1',
+  extra: Record<string, unknown> = {},
+): Promise<Provisioned> {
   const r = await api<{ id: string; secret: string }>(t, 'POST', '/api/devices', { id, site, building, class: cls, ...extra });
   if (r.status !== 201) throw new Error(`provision ${id}: ${r.status} ${JSON.stringify(r.body)}`);
   return { id, deviceId: id, secret: r.body.secret, site, building, class: cls };
@@ -152,10 +181,21 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 5000, what = 'co
 }
 
 /** Start real simulated devices (SDK + simulators) for provisioned devices against the test hub. */
-export async function startSims(t: TestHub, list: Provisioned[], simConfig: SimulatorConfig = { elevator: { floorTravelMs: 40, doorMs: 40 } }) {
+export async function startSims(
+  t: TestHub,
+  list: Provisioned[],
+  simConfig: SimulatorConfig = { elevator: { floorTravelMs: 40, doorMs: 40 } },
+) {
   const { startDevices } = await import('../../devices/runtime.js');
   return startDevices(
-    list.map((d) => ({ id: d.id, secret: d.secret, site: d.site, building: d.building, class: d.class, floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] })),
+    list.map((d) => ({
+      id: d.id,
+      secret: d.secret,
+      site: d.site,
+      building: d.building,
+      class: d.class,
+      floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    })),
     // fast cars so drills take milliseconds; telemetry once so the hub knows each car's floor
     { url: t.mqttUrl, intervalMs: 60_000, keepalive: 5, simConfig: () => simConfig },
   );

@@ -34,7 +34,13 @@ describe('auth', () => {
 
   it('requires a session for the API and a role for admin actions', async () => {
     expect((await api(t, 'GET', '/api/devices', undefined, 'bogus-token')).status).toBe(401);
-    const r = await api<{ code: string }>(t, 'POST', '/api/devices', { id: 'x-1', site: 'site-1', building: 'bldg-1', class: 'elevator' }, operatorToken);
+    const r = await api<{ code: string }>(
+      t,
+      'POST',
+      '/api/devices',
+      { id: 'x-1', site: 'site-1', building: 'bldg-1', class: 'elevator' },
+      operatorToken,
+    );
     expect(r.status).toBe(403);
     expect(r.body.code).toBe('HUB_ERR_FORBIDDEN');
   });
@@ -48,7 +54,13 @@ describe('auth', () => {
 
 describe('devices', () => {
   it('provisions a device, shows the secret once and stores only its hash', async () => {
-    const r = await api<{ id: string; secret: string }>(t, 'POST', '/api/devices', { id: 'pm-1', site: 'site-1', building: 'bldg-1', class: 'power', meta: { feeder: 'f-1' } });
+    const r = await api<{ id: string; secret: string }>(t, 'POST', '/api/devices', {
+      id: 'pm-1',
+      site: 'site-1',
+      building: 'bldg-1',
+      class: 'power',
+      meta: { feeder: 'f-1' },
+    });
     expect(r.status).toBe(201);
     expect(r.body.secret.length).toBeGreaterThanOrEqual(40);
     const row = await t.hub.db.device.findUnique({ where: { id: 'pm-1' } });
@@ -62,12 +74,22 @@ describe('devices', () => {
   });
 
   it('answers bad input with a clear coded error', async () => {
-    const r = await api<{ code: string; message: string }>(t, 'POST', '/api/devices', { id: 'Bad Id!', site: 'site-1', building: 'bldg-1', class: 'toaster' });
+    const r = await api<{ code: string; message: string }>(t, 'POST', '/api/devices', {
+      id: 'Bad Id!',
+      site: 'site-1',
+      building: 'bldg-1',
+      class: 'toaster',
+    });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('HUB_ERR_BAD_REQUEST');
     expect(r.body.message).toMatch(/id/);
     expect(r.body.message).toMatch(/class/);
-    const unknownBuilding = await api<{ message: string }>(t, 'POST', '/api/devices', { id: 'el-9', site: 'site-1', building: 'nope', class: 'elevator' });
+    const unknownBuilding = await api<{ message: string }>(t, 'POST', '/api/devices', {
+      id: 'el-9',
+      site: 'site-1',
+      building: 'nope',
+      class: 'elevator',
+    });
     expect(unknownBuilding.status).toBe(400);
     expect(unknownBuilding.body.message).toMatch(/building nope/);
     expect((await api(t, 'GET', '/api/devices/nope')).status).toBe(404);
@@ -87,14 +109,28 @@ describe('telemetry and live push', () => {
     const c = await connectDevice(t, d);
     const t0 = Date.now() - 60_000;
     for (let i = 0; i < 30; i++) {
-      c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: t0 + i * 2000, metrics: { floor: i % 10, load_kg: 100 + i, moving: i % 2 === 0, door_open: false } }), { qos: 0 });
+      c.publish(
+        topics.telemetry(d),
+        JSON.stringify({ v: 1, ts: t0 + i * 2000, metrics: { floor: i % 10, load_kg: 100 + i, moving: i % 2 === 0, door_open: false } }),
+        { qos: 0 },
+      );
     }
-    await new Promise<void>((r) => c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: t0 + 60_000, metrics: { floor: 3 } }), { qos: 1 }, () => r()));
+    await new Promise<void>((r) =>
+      c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: t0 + 60_000, metrics: { floor: 3 } }), { qos: 1 }, () => r()),
+    );
     await t.hub.telemetry.flush();
-    const r = await waitFor(async () => {
-      const s = await api<{ points: Array<[number, number | null]> }>(t, 'GET', `/api/telemetry?deviceId=${d.id}&metric=load_kg&from=${t0 - 1000}&to=${t0 + 61_000}&step=2000`);
-      return s.body.points.filter((p) => p[1] !== null).length === 30 ? s : null;
-    }, 5000, 'telemetry points');
+    const r = await waitFor(
+      async () => {
+        const s = await api<{ points: Array<[number, number | null]> }>(
+          t,
+          'GET',
+          `/api/telemetry?deviceId=${d.id}&metric=load_kg&from=${t0 - 1000}&to=${t0 + 61_000}&step=2000`,
+        );
+        return s.body.points.filter((p) => p[1] !== null).length === 30 ? s : null;
+      },
+      5000,
+      'telemetry points',
+    );
     const values = r.body.points.filter((p) => p[1] !== null).map((p) => p[1]);
     expect(values).toEqual(Array.from({ length: 30 }, (_, i) => 100 + i));
     expect((await api(t, 'GET', `/api/telemetry?deviceId=${d.id}&metric=load_kg&from=10&to=5`)).status).toBe(400);
@@ -107,7 +143,8 @@ describe('telemetry and live push', () => {
     const got: Array<{ metrics: Record<string, unknown> }> = [];
     s.on('telemetry', (e: { deviceId: string; metrics: Record<string, unknown> }) => e.deviceId === d.id && got.push(e));
     const c = await connectDevice(t, d);
-    for (let i = 0; i < 200; i++) c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: i } }), { qos: 0 });
+    for (let i = 0; i < 200; i++)
+      c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: i } }), { qos: 0 });
     // the last value always arrives (trailing edge), but far fewer than 200 messages
     await waitFor(() => got.at(-1)?.metrics.floor === 199, 5000, 'latest telemetry');
     expect(got.length).toBeLessThan(10);

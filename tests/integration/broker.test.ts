@@ -3,7 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { topics, MAX_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
 import type { BusEvents } from '../../services/core/bus.js';
-import { api, connectDevice, connectRaw, provision, seedPlace, socket, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
+import {
+  api,
+  connectDevice,
+  connectRaw,
+  provision,
+  seedPlace,
+  socket,
+  startTestHub,
+  waitFor,
+  type Provisioned,
+  type TestHub,
+} from '../helpers/hub.js';
 
 let t: TestHub;
 let el: Provisioned;
@@ -36,9 +47,15 @@ function events(): Array<BusEvents['device.event']> {
 
 describe('authentication', () => {
   it('refuses a wrong secret and an unknown device, and counts both', async () => {
-    await expect(connectRaw(t.mqttUrl, { clientId: el.id, username: el.id, password: 'not-the-secret' })).rejects.toThrow(/Bad username or password/i);
-    await expect(connectRaw(t.mqttUrl, { clientId: 'ghost', username: 'ghost', password: 'x' })).rejects.toThrow(/Bad username or password/i);
-    await expect(connectRaw(t.mqttUrl, { clientId: 'other-id', username: el.id, password: el.secret })).rejects.toThrow(/Identifier rejected/i);
+    await expect(connectRaw(t.mqttUrl, { clientId: el.id, username: el.id, password: 'not-the-secret' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(connectRaw(t.mqttUrl, { clientId: 'ghost', username: 'ghost', password: 'x' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(connectRaw(t.mqttUrl, { clientId: 'other-id', username: el.id, password: el.secret })).rejects.toThrow(
+      /Identifier rejected/i,
+    );
     const r = t.hub.rejections.reasons();
     expect(r.auth_bad_secret).toBeGreaterThanOrEqual(1);
     expect(r.auth_unknown_device).toBeGreaterThanOrEqual(1);
@@ -105,10 +122,18 @@ describe('malformed input', () => {
     for (const [, topic, payload] of cases) await publish(c, topic, payload, 1);
     const expected: Record<string, number> = {};
     for (const [reason] of cases) expected[reason] = (expected[reason] ?? 0) + 1;
-    await waitFor(() => Object.entries(expected).every(([r, n]) => (t.hub.rejections.device(fp.id)[r] ?? 0) - (before[r] ?? 0) === n), 5000, 'rejection counts');
+    await waitFor(
+      () => Object.entries(expected).every(([r, n]) => (t.hub.rejections.device(fp.id)[r] ?? 0) - (before[r] ?? 0) === n),
+      5000,
+      'rejection counts',
+    );
     // nothing of it reached the procedures, the connection survived, a good event still works
     expect(c.connected).toBe(true);
-    await publish(c, topics.event(fp), JSON.stringify({ v: 1, id: 'good-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z1', code: 'T1' } }));
+    await publish(
+      c,
+      topics.event(fp),
+      JSON.stringify({ v: 1, id: 'good-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z1', code: 'T1' } }),
+    );
     await waitFor(() => seen.length === 1);
     expect(seen.map((e) => e.event.id)).toEqual(['good-1']);
     const h = await api<{ status: string; rejected: Record<string, number> }>(t, 'GET', '/api/health');
@@ -127,7 +152,9 @@ describe('malformed input', () => {
     // store directly: aedes keeps retained messages per topic
     const retained: unknown[] = [];
     await new Promise<void>((resolve) => {
-      const persistence = (t.hub.broker.aedes as unknown as { persistence: { createRetainedStreamCombi(p: string[]): NodeJS.ReadableStream } }).persistence;
+      const persistence = (
+        t.hub.broker.aedes as unknown as { persistence: { createRetainedStreamCombi(p: string[]): NodeJS.ReadableStream } }
+      ).persistence;
       const stream = persistence.createRetainedStreamCombi([topics.status(el2)]);
       stream.on('data', (p: unknown) => retained.push(p));
       stream.on('end', () => resolve());
@@ -154,7 +181,11 @@ describe('events', () => {
     seen = events();
     c = track(await connectDevice(t, d));
     await publish(c, topics.event(d), payload); // PUBACK only after the hub decided: stored or duplicate
-    await publish(c, topics.event(d), JSON.stringify({ v: 1, id: 'evt-43', ts: Date.now(), type: 'elevator.fault', data: { code: 'E43' } }));
+    await publish(
+      c,
+      topics.event(d),
+      JSON.stringify({ v: 1, id: 'evt-43', ts: Date.now(), type: 'elevator.fault', data: { code: 'E43' } }),
+    );
     await waitFor(() => seen.length >= 1);
     expect(seen.map((e) => e.event.id)).toEqual(['evt-43']);
     const rows = await t.hub.db.deviceEvent.findMany({ where: { deviceId: d.id }, orderBy: { seq: 'asc' } });
@@ -172,7 +203,12 @@ describe('online state', () => {
     });
     const c = await connectDevice(t, d, {
       keepalive: 2,
-      will: { topic: topics.status(d), payload: Buffer.from(JSON.stringify({ v: 1, state: 'lost', ts: Date.now() })), qos: 1, retain: true },
+      will: {
+        topic: topics.status(d),
+        payload: Buffer.from(JSON.stringify({ v: 1, state: 'lost', ts: Date.now() })),
+        qos: 1,
+        retain: true,
+      },
     });
     await publish(c, topics.status(d), JSON.stringify({ v: 1, state: 'online', ts: Date.now() }), 1, true);
     await waitFor(() => states.includes('online'));
@@ -196,7 +232,9 @@ describe('online state', () => {
 describe('transports and keep-alive', () => {
   it('accepts devices over MQTT-over-WebSocket on the HTTP server with the same auth', async () => {
     const d = await provision(t, 'ic-ws', 'intercom');
-    await expect(connectRaw(`ws://127.0.0.1:${t.hub.httpPort}/mqtt`, { clientId: d.id, username: d.id, password: 'wrong' })).rejects.toThrow(/Bad username or password/i);
+    await expect(
+      connectRaw(`ws://127.0.0.1:${t.hub.httpPort}/mqtt`, { clientId: d.id, username: d.id, password: 'wrong' }),
+    ).rejects.toThrow(/Bad username or password/i);
     const c = track(await connectRaw(`ws://127.0.0.1:${t.hub.httpPort}/mqtt`, { clientId: d.id, username: d.id, password: d.secret }));
     await publish(c, topics.telemetry(d), JSON.stringify({ v: 1, ts: Date.now(), metrics: { calls_waiting: 2 } }), 1);
     await waitFor(() => t.hub.registry.get(d.id)?.lastTelemetry?.calls_waiting === 2);
@@ -210,7 +248,18 @@ describe('transports and keep-alive', () => {
     // a raw client: CONNECT with a 1 s keep-alive, then silence (no PINGREQ, no DISCONNECT)
     const sock = net.connect(t.hub.mqttPort, '127.0.0.1');
     sock.on('error', () => undefined);
-    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: d.id, keepalive: 1, username: d.id, password: Buffer.from(d.secret) }));
+    sock.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: d.id,
+        keepalive: 1,
+        username: d.id,
+        password: Buffer.from(d.secret),
+      }),
+    );
     await waitFor(() => t.hub.registry.get(d.id)?.state === 'online', 3000, 'online');
     const lostAt = await waitFor(() => (t.hub.registry.get(d.id)?.state === 'lost' ? Date.now() : null), 5000, 'lost after keep-alive');
     expect(lostAt).toBeGreaterThan(0);

@@ -215,20 +215,30 @@ describe('DeviceClient', () => {
       },
     });
     try {
-      const bad = new DeviceClient({ identity: { ...identity('elevator'), id: 'good-1', secret: 'wrong' }, url: secured.url, reconnectPeriod: 0 });
+      const bad = new DeviceClient({
+        identity: { ...identity('elevator'), id: 'good-1', secret: 'wrong' },
+        url: secured.url,
+        reconnectPeriod: 0,
+      });
       const err = await bad.connect().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DeviceConnectError);
       expect((err as DeviceConnectError).kind).toBe('auth');
-      const good = new DeviceClient({ identity: { ...identity('elevator'), id: 'good-1', secret: 'right' }, url: secured.url, reconnectPeriod: 0 });
+      const good = new DeviceClient({
+        identity: { ...identity('elevator'), id: 'good-1', secret: 'right' },
+        url: secured.url,
+        reconnectPeriod: 0,
+      });
       await good.connect();
       await good.close();
 
       // CLI: non-zero exit and a readable message (real process, as a user would run it).
       const tsx = path.resolve('node_modules/.bin/tsx');
       const run = promisify(execFile);
-      const res = await run(tsx, ['devices/cli.ts', 'fleet', '--port', String(secured.port), '--device', 'good-1:wrong:site-t:bldg-t:elevator'], { timeout: 15_000 }).catch(
-        (e: { code: number; stderr: string }) => e,
-      );
+      const res = await run(
+        tsx,
+        ['devices/cli.ts', 'fleet', '--port', String(secured.port), '--device', 'good-1:wrong:site-t:bldg-t:elevator'],
+        { timeout: 15_000 },
+      ).catch((e: { code: number; stderr: string }) => e);
       expect((res as { code: number }).code).toBe(3);
       expect((res as { stderr: string }).stderr).toMatch(/refused device good-1: bad id or secret/);
     } finally {
@@ -343,11 +353,25 @@ describe('CLI scenarios and load', () => {
     let code: number;
     try {
       code = await main([
-        'scenario', 'fire-drill', '--port', String(broker.port),
-        '--device', 'fp-cli:x:site-c:bldg-c:fire-panel',
-        '--device', 'car-cli-1:x:site-c:bldg-c:elevator',
-        '--device', 'car-cli-2:x:site-c:bldg-c:elevator',
-        '--no-traffic', '--interval', '1s', '--floor', '3', '--timeout', '10s', '--reset-after', '0ms',
+        'scenario',
+        'fire-drill',
+        '--port',
+        String(broker.port),
+        '--device',
+        'fp-cli:x:site-c:bldg-c:fire-panel',
+        '--device',
+        'car-cli-1:x:site-c:bldg-c:elevator',
+        '--device',
+        'car-cli-2:x:site-c:bldg-c:elevator',
+        '--no-traffic',
+        '--interval',
+        '1s',
+        '--floor',
+        '3',
+        '--timeout',
+        '10s',
+        '--reset-after',
+        '0ms',
       ]);
     } finally {
       spy.mockRestore();
@@ -359,7 +383,11 @@ describe('CLI scenarios and load', () => {
     expect(log).toMatch(/car-cli-1: 已迫降 recalled to floor 1 and confirmed \(corr fire-car-cli-1\)/);
     expect(log).toMatch(/car-cli-2: 已迫降 recalled/);
     expect(log).toMatch(/完成 done — 2\/2/);
-    expect(obs.events('bops/v1/site-c/bldg-c/fire-panel/fp-cli/event').map((e) => e.type)).toEqual(['fire.alarm', 'fire.silenced', 'fire.reset']);
+    expect(obs.events('bops/v1/site-c/bldg-c/fire-panel/fp-cli/event').map((e) => e.type)).toEqual([
+      'fire.alarm',
+      'fire.silenced',
+      'fire.reset',
+    ]);
     // Devices closed gracefully at the end.
     await obs.waitFor((t, p) => t.endsWith('/car-cli-1/status') && JSON.parse(p.toString()).state === 'offline', 2000, 'offline');
   });

@@ -26,15 +26,19 @@ describe('device faults', () => {
     const [sim] = await startSims(t, [el]);
     sims.push(sim!);
     await waitFor(() => t.hub.registry.get(el.id)?.state === 'online');
-    sim!.client.kill(); // no DISCONNECT: the broker publishes the last will
+    await sim!.client.kill(); // no DISCONNECT: the broker publishes the last will
     const f = await waitFor(async () => (await faults()).find((i) => i.deviceId === el.id), 5000, 'offline fault');
     expect(f).toMatchObject({ kind: 'device_fault', severity: 40, data: expect.objectContaining({ cause: 'offline' }) });
     const [again] = await startSims(t, [el]);
     sims.push(again!);
-    await waitFor(async () => {
-      const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${f.id}`)).body;
-      return d.timeline.some((e) => e.type === 'device_status' && e.data.state === 'online');
-    }, 5000, 'recovery recorded');
+    await waitFor(
+      async () => {
+        const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${f.id}`)).body;
+        return d.timeline.some((e) => e.type === 'device_status' && e.data.state === 'online');
+      },
+      5000,
+      'recovery recorded',
+    );
   });
 
   it('a blip shorter than the debounce opens nothing; a non-life-safety device never does', async () => {
@@ -43,8 +47,8 @@ describe('device faults', () => {
     const started = await startSims(t, [el, ic]);
     sims.push(...started);
     await waitFor(() => t.hub.registry.get(el.id)?.state === 'online' && t.hub.registry.get(ic.id)?.state === 'online');
-    started[0]!.client.kill();
-    started[1]!.client.kill();
+    await started[0]!.client.kill();
+    await started[1]!.client.kill();
     await waitFor(() => t.hub.registry.get(el.id)?.state === 'lost');
     const [back] = await startSims(t, [el]);
     sims.push(back!);

@@ -35,24 +35,35 @@ afterAll(async () => {
 });
 
 const detail = async (id: string) => (await api<IncidentDetail>(t, 'GET', `/api/incidents/${id}`, undefined, op)).body;
-const act = (id: string, action: string, payload: unknown, token = op) => api<IncidentDetail & { code?: string; message?: string }>(t, 'POST', `/api/incidents/${id}/actions/${action}`, { payload }, token);
+const act = (id: string, action: string, payload: unknown, token = op) =>
+  api<IncidentDetail & { code?: string; message?: string }>(t, 'POST', `/api/incidents/${id}/actions/${action}`, { payload }, token);
 
 describe('fire drill', () => {
   it('alarm → recall in that building only → confirmations → false alarm with cause → reset → cars back → closed', async () => {
     const panel = sims[0]!.sim as FirePanelSim;
     const t0 = Date.now();
     await panel.alarm('z5', 5, 'smoke');
-    const inc = await waitFor(async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=fire_alarm', undefined, op)).body[0], 5000, 'fire incident');
+    const inc = await waitFor(
+      async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=fire_alarm', undefined, op)).body[0],
+      5000,
+      'fire incident',
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(inc).toMatchObject({ kind: 'fire_alarm', severity: 100, building: 'bldg-1', floor: 5, state: 'awaiting_ack' });
     expect(inc.timers.find((x) => x.key === 'ack')?.dueAt).toBeLessThanOrEqual(t0 + 15_000 + 1000);
     // every car of bldg-1 recalled and confirmed; bldg-2's car untouched
-    const confirmed = await waitFor(async () => {
-      const d = await detail(inc.id);
-      const recallCmds = d.commands.filter((c) => c.name === 'recall');
-      const carsDone = ((d.data.recall as { cars?: Array<{ status: string }> } | undefined)?.cars ?? []).every((c) => c.status === 'confirmed');
-      return recallCmds.length === 2 && recallCmds.every((c) => c.state === 'confirmed') && carsDone ? d : null;
-    }, 5000, 'both recalls confirmed');
+    const confirmed = await waitFor(
+      async () => {
+        const d = await detail(inc.id);
+        const recallCmds = d.commands.filter((c) => c.name === 'recall');
+        const carsDone = ((d.data.recall as { cars?: Array<{ status: string }> } | undefined)?.cars ?? []).every(
+          (c) => c.status === 'confirmed',
+        );
+        return recallCmds.length === 2 && recallCmds.every((c) => c.state === 'confirmed') && carsDone ? d : null;
+      },
+      5000,
+      'both recalls confirmed',
+    );
     expect(confirmed.commands.map((c) => c.deviceId).sort()).toEqual(['a-el-1', 'a-el-2']);
     expect(recalls.filter((r) => r.endsWith(':recall')).sort()).toEqual(['a-el-1:recall', 'a-el-2:recall']);
     const cars = (confirmed.data.recall as { cars: Array<{ deviceId: string; status: string }> }).cars;
@@ -66,18 +77,28 @@ describe('fire drill', () => {
     const noCause = await act(inc.id, 'verify', { outcome: 'false_alarm' });
     expect(noCause.status).toBe(400);
     expect(noCause.body.message).toMatch(/cause/);
-    expect((await act(inc.id, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发烟感 cooking fumes', verifiedBy: '保安 小李' })).status).toBe(200);
+    expect(
+      (await act(inc.id, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发烟感 cooking fumes', verifiedBy: '保安 小李' })).status,
+    ).toBe(200);
     // cars go back only after the panel reset
     expect((await act(inc.id, 'return_elevator', { deviceId: 'a-el-1' })).status).toBe(409);
     await panel.reset();
-    await waitFor(async () => (await detail(inc.id)).steps.find((s) => s.key === 'panel_reset')?.status === 'done', 5000, 'panel reset recorded');
+    await waitFor(
+      async () => (await detail(inc.id)).steps.find((s) => s.key === 'panel_reset')?.status === 'done',
+      5000,
+      'panel reset recorded',
+    );
     expect((await act(inc.id, 'return_elevator', { deviceId: 'a-el-1', notes: '1 号梯恢复' })).status).toBe(200);
     const last = await act(inc.id, 'return_elevator', { deviceId: 'a-el-2', notes: '2 号梯恢复' });
     expect(last.status).toBe(200);
-    const closed = await waitFor(async () => {
-      const d = await detail(inc.id);
-      return d.open ? null : d;
-    }, 5000, 'closed');
+    const closed = await waitFor(
+      async () => {
+        const d = await detail(inc.id);
+        return d.open ? null : d;
+      },
+      5000,
+      'closed',
+    );
     expect(closed.state).toBe('closed');
     expect(closed.data.cause ?? (closed.data as { outcome?: unknown }).outcome).toBeTruthy();
     const duty = await t.hub.db.dutyLogEntry.findMany({ where: { incidentId: inc.id } });
@@ -87,16 +108,29 @@ describe('fire drill', () => {
   it('serious fire: 119 only after a supervisor approves; the call details are recorded', async () => {
     const panel = sims[4]!.sim as FirePanelSim; // bldg-2
     await panel.alarm('z2', 2, 'heat');
-    const inc = await waitFor(async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=fire_alarm&building=bldg-2', undefined, op)).body[0], 5000, 'fire incident bldg-2');
+    const inc = await waitFor(
+      async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=fire_alarm&building=bldg-2', undefined, op)).body[0],
+      5000,
+      'fire incident bldg-2',
+    );
     await act(inc.id, 'acknowledge', {});
-    expect((await act(inc.id, 'verify', { outcome: 'serious_fire', location: '2F 配电间', verifiedBy: '保安' })).body.state).toBe('general_alarm');
+    expect((await act(inc.id, 'verify', { outcome: 'serious_fire', location: '2F 配电间', verifiedBy: '保安' })).body.state).toBe(
+      'general_alarm',
+    );
     // seed 000 §2.1.2.5: 经管理处经理批准后拨打119 — the operator can neither approve nor call first
     expect((await act(inc.id, 'approve_119', {})).status).toBe(403);
-    const early = await act(inc.id, 'record_119_call', { address: '示范路 88 号 B 栋', fireLocation: '2F 配电间', burning: '电缆', calledAt: Date.now() });
+    const early = await act(inc.id, 'record_119_call', {
+      address: '示范路 88 号 B 栋',
+      fireLocation: '2F 配电间',
+      burning: '电缆',
+      calledAt: Date.now(),
+    });
     expect([400, 409]).toContain(early.status);
     expect((await act(inc.id, 'approve_119', { notes: '同意报警' }, sup)).status).toBe(200);
     const view = await detail(inc.id);
-    const allowed = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${inc.id}`, undefined, op)).body.allowedActions!.map((a) => a.action);
+    const allowed = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${inc.id}`, undefined, op)).body.allowedActions!.map(
+      (a) => a.action,
+    );
     expect(allowed).toContain('record_119_call');
     expect(view.timeline.some((e) => e.type === 'approval')).toBe(true);
   });

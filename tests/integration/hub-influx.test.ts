@@ -33,10 +33,29 @@ const count = async () => {
 
 function publishBurst(from: number, n: number): Promise<void> {
   for (let i = 0; i < n - 1; i++) {
-    c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: from + i * 1000, metrics: { voltage_v: 380 + (i % 5), current_a: 200, power_kw: 130, frequency_hz: 50, on_generator: false } }), { qos: 0 });
+    c.publish(
+      topics.telemetry(d),
+      JSON.stringify({
+        v: 1,
+        ts: from + i * 1000,
+        metrics: { voltage_v: 380 + (i % 5), current_a: 200, power_kw: 130, frequency_hz: 50, on_generator: false },
+      }),
+      { qos: 0 },
+    );
   }
   // the last one QoS1: its PUBACK means the hub has taken all of them
-  return new Promise((r) => c.publish(topics.telemetry(d), JSON.stringify({ v: 1, ts: from + (n - 1) * 1000, metrics: { voltage_v: 381, current_a: 200, power_kw: 130, frequency_hz: 50, on_generator: false } }), { qos: 1 }, () => r()));
+  return new Promise((r) =>
+    c.publish(
+      topics.telemetry(d),
+      JSON.stringify({
+        v: 1,
+        ts: from + (n - 1) * 1000,
+        metrics: { voltage_v: 381, current_a: 200, power_kw: 130, frequency_hz: 50, on_generator: false },
+      }),
+      { qos: 1 },
+      () => r(),
+    ),
+  );
 }
 
 describe('hub → InfluxDB 1.6.7', () => {
@@ -46,7 +65,11 @@ describe('hub → InfluxDB 1.6.7', () => {
     await waitFor(async () => (await count()) === 50, 10_000, '50 points in InfluxDB');
     const h = await api<{ telemetry: { backend: string; ok: boolean } }>(t, 'GET', '/api/health');
     expect(h.body.telemetry).toMatchObject({ backend: 'influx-v1', ok: true });
-    const s = await api<{ points: Array<[number, number | null]> }>(t, 'GET', `/api/telemetry?deviceId=${d.id}&metric=voltage_v&from=${t0 - 1000}&to=${t0 + 50_000}&step=1000`);
+    const s = await api<{ points: Array<[number, number | null]> }>(
+      t,
+      'GET',
+      `/api/telemetry?deviceId=${d.id}&metric=voltage_v&from=${t0 - 1000}&to=${t0 + 50_000}&step=1000`,
+    );
     expect(s.status).toBe(200);
     expect(s.body.points.filter((p) => p[1] !== null)).toHaveLength(50);
   });
@@ -55,10 +78,14 @@ describe('hub → InfluxDB 1.6.7', () => {
     await influx.terminate();
     const t1 = Date.now() - 5 * 60_000;
     await publishBurst(t1, 200);
-    const down = await waitFor(async () => {
-      const h = await api<{ telemetry: { ok: boolean; buffered: number; dropped: number } }>(t, 'GET', '/api/health');
-      return !h.body.telemetry.ok && h.body.telemetry.buffered >= 200 ? h.body.telemetry : null;
-    }, 10_000, 'buffering while InfluxDB is down');
+    const down = await waitFor(
+      async () => {
+        const h = await api<{ telemetry: { ok: boolean; buffered: number; dropped: number } }>(t, 'GET', '/api/health');
+        return !h.body.telemetry.ok && h.body.telemetry.buffered >= 200 ? h.body.telemetry : null;
+      },
+      10_000,
+      'buffering while InfluxDB is down',
+    );
     expect(down.dropped).toBe(0);
     await influx.restart();
     await waitFor(async () => (await count().catch(() => 0)) === 250, 15_000, 'all 250 points after the restart');

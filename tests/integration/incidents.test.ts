@@ -16,7 +16,11 @@ describe('timers survive a restart', () => {
   afterAll(async () => t?.close());
 
   it('an ack timer that expired while the hub was down escalates once on start', async () => {
-    const opened = await api<IncidentDetail>(t, 'POST', '/api/incidents', { kind: 'elevator_entrapment', building: 'bldg-1', payload: { floor: 5, car: '1', passengers: 2, callerPhone: '13800000000' } });
+    const opened = await api<IncidentDetail>(t, 'POST', '/api/incidents', {
+      kind: 'elevator_entrapment',
+      building: 'bldg-1',
+      payload: { floor: 5, car: '1', passengers: 2, callerPhone: '13800000000' },
+    });
     expect(opened.status).toBe(201);
     const id = opened.body.id;
     expect(opened.body.timers.find((x) => x.key === 'ack')).toMatchObject({ status: 'running', dueAt: clock + 30_000 });
@@ -63,7 +67,11 @@ describe('elevator entrapment drill (real broker, simulated car)', () => {
     const pushed: IncidentView[] = [];
     t.hub.bus.on('incident.opened', pushed, (v) => void pushed.push(v as unknown as IncidentView));
     await car.trap({ passengers: 3 });
-    const inc = await waitFor(async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=elevator_entrapment', undefined, opToken)).body[0], 5000, 'entrapment incident');
+    const inc = await waitFor(
+      async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=elevator_entrapment', undefined, opToken)).body[0],
+      5000,
+      'entrapment incident',
+    );
     expect(inc).toMatchObject({ kind: 'elevator_entrapment', state: 'awaiting_ack', deviceId: el.id, building: 'bldg-1', severity: 80 });
     expect(pushed.map((p) => p.id)).toContain(inc.id);
     // a repeated entrapment signal from the same car appends, does not open a second incident
@@ -71,7 +79,8 @@ describe('elevator entrapment drill (real broker, simulated car)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect((await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=elevator_entrapment', undefined, opToken)).body).toHaveLength(1);
 
-    const act = (action: string, payload: unknown, token = opToken) => api<IncidentDetail & { code?: string }>(t, 'POST', `/api/incidents/${inc.id}/actions/${action}`, { payload }, token);
+    const act = (action: string, payload: unknown, token = opToken) =>
+      api<IncidentDetail & { code?: string }>(t, 'POST', `/api/incidents/${inc.id}/actions/${action}`, { payload }, token);
     expect((await act('acknowledge', { notes: '已安抚乘客 reassured' })).status).toBe(200);
     expect((await act('record_passengers', { count: 3, vulnerable: [{ category: 'elderly' }] })).status).toBe(200);
     expect((await act('dispatch_contractor', { company: '奥的斯维保', person: '刘师傅' })).status).toBe(200);
@@ -84,10 +93,14 @@ describe('elevator entrapment drill (real broker, simulated car)', () => {
     expect((await act('record_contractor_arrival', {})).status).toBe(200);
     // the car reports normal with doors open: only a hint, a person confirms the release
     await car.release();
-    const hinted = await waitFor(async () => {
-      const d = await api<IncidentDetail>(t, 'GET', `/api/incidents/${inc.id}`, undefined, opToken);
-      return d.body.timeline.some((e) => e.type === 'hint') ? d.body : null;
-    }, 5000, 'release hint');
+    const hinted = await waitFor(
+      async () => {
+        const d = await api<IncidentDetail>(t, 'GET', `/api/incidents/${inc.id}`, undefined, opToken);
+        return d.body.timeline.some((e) => e.type === 'hint') ? d.body : null;
+      },
+      5000,
+      'release hint',
+    );
     expect(hinted.state).toBe('in_progress');
     // headcount must match the recorded passengers
     expect((await act('confirm_release', { headcount: 2 })).status).toBe(400);

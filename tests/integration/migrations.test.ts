@@ -150,13 +150,11 @@ describe('applyMigrations', () => {
     expect(deploy.appliedMigrationNames).toEqual([]);
   });
 
-  it('accepts a database that Prisma\'s own migrate engine migrated (and applies nothing)', async () => {
+  it("accepts a database that Prisma's own migrate engine migrated (and applies nothing)", async () => {
     const fresh = await emptyDb();
     const schema = await fs.readFile(SCHEMA_PATH, 'utf8');
     const migrationsList = await prismaMigrationsList();
-    const deploy = await withSchemaEngine(fresh.url, schema, (engine) =>
-      engine.applyMigrations({ migrationsList, filters: noFilters }),
-    );
+    const deploy = await withSchemaEngine(fresh.url, schema, (engine) => engine.applyMigrations({ migrationsList, filters: noFilters }));
     expect(deploy.appliedMigrationNames).toEqual(await migrationFolders());
     expect(await applyMigrations(fresh.url)).toEqual({ applied: [] });
   });

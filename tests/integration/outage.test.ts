@@ -40,12 +40,20 @@ describe('power outage', () => {
     await pm.loseMains({ feeder: 'f-1', floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ats: 'none' });
     const outage = await waitFor(async () => (await incidents('power_outage'))[0], 5000, 'outage incident');
     expect(outage).toMatchObject({ building: 'bldg-1', severity: 60, deviceId: 'pm-1' });
-    const escalated = await waitFor(async () => {
-      const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${outage.id}`)).body;
-      return d.timeline.some((e) => e.type === 'escalated' && e.data.reason === 'generator_failure') ? d : null;
-    }, 5000, 'generator failure escalation');
+    const escalated = await waitFor(
+      async () => {
+        const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${outage.id}`)).body;
+        return d.timeline.some((e) => e.type === 'escalated' && e.data.reason === 'generator_failure') ? d : null;
+      },
+      5000,
+      'generator failure escalation',
+    );
     expect(escalated.timers.find((x) => x.key === 'standby_power')?.status).toBe('fired');
-    const ent = await waitFor(async () => (await incidents('elevator_entrapment')).find((i) => i.deviceId === 'el-1'), 5000, 'linked entrapment');
+    const ent = await waitFor(
+      async () => (await incidents('elevator_entrapment')).find((i) => i.deviceId === 'el-1'),
+      5000,
+      'linked entrapment',
+    );
     expect(ent.parentId).toBe(outage.id);
     const parent = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${outage.id}`)).body;
     expect(parent.children).toContain(ent.id);
@@ -57,10 +65,14 @@ describe('power outage', () => {
     const pm2 = sims[1]!.sim as PowerSim;
     await pm2.loseMains({ feeder: 'f-2', ats: 'transfer', atsDelayMs: 30 });
     const o = await waitFor(async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-2'), 5000, 'outage bldg-2');
-    const d = await waitFor(async () => {
-      const x = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${o.id}`)).body;
-      return x.steps.find((k) => k.key === 'standby_power')?.status === 'done' ? x : null;
-    }, 5000, 'standby recorded');
+    const d = await waitFor(
+      async () => {
+        const x = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${o.id}`)).body;
+        return x.steps.find((k) => k.key === 'standby_power')?.status === 'done' ? x : null;
+      },
+      5000,
+      'standby recorded',
+    );
     expect(d.timers.find((k) => k.key === 'standby_power')?.status).not.toBe('fired');
     expect(d.timeline.some((e) => e.type === 'escalated' && e.data.reason === 'generator_failure')).toBe(false);
   });
@@ -72,10 +84,22 @@ describe('power outage', () => {
     const [sim3] = await startSims(t, [pm3]);
     sims.push(sim3!);
     await t.hub.db.plannedOutage.create({
-      data: { buildingId: 'bldg-3', feeder: 'f-3', startsAt: new Date(now - 60_000), endsAt: new Date(now + 3_600_000), noticeAt: new Date(now - 3 * 86_400_000), reason: '变压器检修', createdBy: 'test' },
+      data: {
+        buildingId: 'bldg-3',
+        feeder: 'f-3',
+        startsAt: new Date(now - 60_000),
+        endsAt: new Date(now + 3_600_000),
+        noticeAt: new Date(now - 3 * 86_400_000),
+        reason: '变压器检修',
+        createdBy: 'test',
+      },
     });
     await (sim3!.sim as PowerSim).loseMains({ feeder: 'f-3', ats: 'none' });
-    const planned = await waitFor(async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-3'), 5000, 'planned outage record');
+    const planned = await waitFor(
+      async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-3'),
+      5000,
+      'planned outage record',
+    );
     expect(planned.severity).toBeLessThan(60);
     expect(planned.state).toBe('planned_in_progress');
     await new Promise((r) => setTimeout(r, 500)); // past the 300 ms standby target
@@ -90,14 +114,22 @@ describe('power outage', () => {
     const started = await startSims(t, [pm, el], { elevator: { floorTravelMs: 40, doorMs: 40 } });
     sims.push(...started);
     await (started[1]!.sim as ElevatorSim).trap({ passengers: 2 });
-    const ent = await waitFor(async () => (await incidents('elevator_entrapment')).find((i) => i.deviceId === 'el-4'), 5000, 'entrapment first');
+    const ent = await waitFor(
+      async () => (await incidents('elevator_entrapment')).find((i) => i.deviceId === 'el-4'),
+      5000,
+      'entrapment first',
+    );
     expect(ent.parentId).toBeNull();
     await (started[0]!.sim as PowerSim).loseMains({ feeder: 'f-4', ats: 'none' });
     const outage = await waitFor(async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-4'), 5000, 'outage bldg-4');
-    const adopted = await waitFor(async () => {
-      const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${ent.id}`)).body;
-      return d.parentId === outage.id ? d : null;
-    }, 5000, 'entrapment adopted by the outage');
+    const adopted = await waitFor(
+      async () => {
+        const d = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${ent.id}`)).body;
+        return d.parentId === outage.id ? d : null;
+      },
+      5000,
+      'entrapment adopted by the outage',
+    );
     expect(adopted.timeline.some((e) => e.type === 'repeat_trigger' && e.data.parentId === outage.id)).toBe(true);
     expect((await incidents('elevator_entrapment')).filter((i) => i.deviceId === 'el-4')).toHaveLength(1);
   });

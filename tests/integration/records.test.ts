@@ -4,7 +4,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dutyDay } from '../../services/incidents/service.js';
 import type { z } from 'zod';
-import type { AccessLogView, AttachmentView, AuditView, DutyLogResponse, FollowUpView, HandoverResponse, PlannedOutageView, SpecialReport, UnitDetail, UnitListItem } from '../../contracts/records.js';
+import type {
+  AccessLogView,
+  AttachmentView,
+  AuditView,
+  DutyLogResponse,
+  FollowUpView,
+  HandoverResponse,
+  PlannedOutageView,
+  SpecialReport,
+  UnitDetail,
+  UnitListItem,
+} from '../../contracts/records.js';
 import { login, seedPlace, startTestHub, type TestHub } from '../helpers/hub.js';
 
 type Err = { code: string; message: string };
@@ -17,7 +28,12 @@ const tok: Record<'admin' | 'op1' | 'op2' | 'sup' | 'fd', string> = { admin: '',
 const ids: Record<string, string> = {};
 const HOUR = 3_600_000;
 
-async function call<T = Err>(method: string, url: string, body?: unknown, who: keyof typeof tok = 'admin'): Promise<{ status: number; body: T }> {
+async function call<T = Err>(
+  method: string,
+  url: string,
+  body?: unknown,
+  who: keyof typeof tok = 'admin',
+): Promise<{ status: number; body: T }> {
   const r = await fetch(`${base}${url}`, {
     method,
     headers: { authorization: `Bearer ${tok[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -48,7 +64,12 @@ afterAll(async () => {
 });
 
 async function reportEntrapment(floor: number, who: keyof typeof tok = 'op1'): Promise<{ id: string; number: number }> {
-  const r = await call<{ id: string; number: number }>('POST', '/api/incidents', { kind: 'elevator_entrapment', building: 'bldg-1', payload: { car: `C${floor}`, floor } }, who);
+  const r = await call<{ id: string; number: number }>(
+    'POST',
+    '/api/incidents',
+    { kind: 'elevator_entrapment', building: 'bldg-1', payload: { car: `C${floor}`, floor } },
+    who,
+  );
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
 }
@@ -105,10 +126,19 @@ describe('shift handover 交接班', () => {
 
   beforeAll(async () => {
     entrapment = await reportEntrapment(7);
-    followUpId = (await t.hub.db.followUp.create({ data: { subject: '回访被困乘客 handover test', dueAt: new Date(Date.now() - HOUR) } })).id;
+    followUpId = (await t.hub.db.followUp.create({ data: { subject: '回访被困乘客 handover test', dueAt: new Date(Date.now() - HOUR) } }))
+      .id;
     visitId = (
       await t.hub.db.visit.create({
-        data: { buildingId: 'bldg-1', unitNumber: '1203', visitorName: 'Visitor Li', channel: 'walk_in', state: 'opened', enteredAt: new Date(Date.now() - 2 * HOUR), plannedMinutes: 60 },
+        data: {
+          buildingId: 'bldg-1',
+          unitNumber: '1203',
+          visitorName: 'Visitor Li',
+          channel: 'walk_in',
+          state: 'opened',
+          enteredAt: new Date(Date.now() - 2 * HOUR),
+          plannedMinutes: 60,
+        },
       })
     ).id;
   });
@@ -117,10 +147,25 @@ describe('shift handover 交接班', () => {
     const r = await call<HandoverResponse>('POST', '/api/handovers', { notes: '3号梯待维保签字', incomingUsername: 'op2' }, 'op1');
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     ids.handover1 = r.body.id;
-    expect(r.body).toMatchObject({ state: 'open', outgoingId: ids.op1, incomingId: ids.op2, notes: '3号梯待维保签字', incomingSignedAt: null, refusedReason: null });
+    expect(r.body).toMatchObject({
+      state: 'open',
+      outgoingId: ids.op1,
+      incomingId: ids.op2,
+      notes: '3号梯待维保签字',
+      incomingSignedAt: null,
+      refusedReason: null,
+    });
     expect(r.body.outgoing?.displayName).toBe('Operator One');
     expect(typeof r.body.outgoingSignedAt).toBe('number');
-    expect(r.body.openItems).toContainEqual(expect.objectContaining({ type: 'incident', id: entrapment.id, number: entrapment.number, kind: 'elevator_entrapment', state: 'awaiting_ack' }));
+    expect(r.body.openItems).toContainEqual(
+      expect.objectContaining({
+        type: 'incident',
+        id: entrapment.id,
+        number: entrapment.number,
+        kind: 'elevator_entrapment',
+        state: 'awaiting_ack',
+      }),
+    );
     expect(r.body.openItems).toContainEqual(expect.objectContaining({ type: 'followup', id: followUpId, overdue: true }));
     expect(r.body.openItems).toContainEqual(expect.objectContaining({ type: 'visit', id: visitId, unit: '1203', overstay: true }));
     // one open handover per outgoing operator
@@ -135,7 +180,12 @@ describe('shift handover 交接班', () => {
     const blank = await call('POST', `/api/handovers/${id}/refuse`, { reason: '   ' }, 'op2');
     expect(blank.status).toBe(400);
     expect(blank.body.message).toContain('原因');
-    const r = await call<HandoverResponse>('POST', `/api/handovers/${id}/refuse`, { reason: '未说明3号梯状况 / lift 3 status unclear' }, 'op2');
+    const r = await call<HandoverResponse>(
+      'POST',
+      `/api/handovers/${id}/refuse`,
+      { reason: '未说明3号梯状况 / lift 3 status unclear' },
+      'op2',
+    );
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ state: 'refused', incomingId: ids.op2, refusedReason: '未说明3号梯状况 / lift 3 status unclear' });
     expect(typeof r.body.incomingSignedAt).toBe('number');
@@ -173,9 +223,20 @@ describe('special incident report 特别事件报告 and attachments', () => {
 
   it('uploads and downloads an attachment byte for byte, with its mime type and file name', async () => {
     const bytes = png(2048);
-    const up = await call<z.infer<typeof AttachmentView>>('POST', `/api/incidents/${inc.id}/attachments`, { filename: '../现场照片 "1".png', mime: 'image/png', dataBase64: bytes.toString('base64') }, 'op1');
+    const up = await call<z.infer<typeof AttachmentView>>(
+      'POST',
+      `/api/incidents/${inc.id}/attachments`,
+      { filename: '../现场照片 "1".png', mime: 'image/png', dataBase64: bytes.toString('base64') },
+      'op1',
+    );
     expect(up.status, JSON.stringify(up.body)).toBe(201);
-    expect(up.body).toMatchObject({ incidentId: inc.id, filename: '现场照片 1.png', mime: 'image/png', size: bytes.length, uploadedBy: `user:${ids.op1}` });
+    expect(up.body).toMatchObject({
+      incidentId: inc.id,
+      filename: '现场照片 1.png',
+      mime: 'image/png',
+      size: bytes.length,
+      uploadedBy: `user:${ids.op1}`,
+    });
     ids.attachment = up.body.id;
     const r = await fetch(`${base}${up.body.url}`, { headers: { authorization: `Bearer ${tok.fd}` } });
     expect(r.status).toBe(200);
@@ -189,14 +250,40 @@ describe('special incident report 特别事件报告 and attachments', () => {
   });
 
   it('refuses files over 5 MB, content that is not the declared type, and unknown incidents', async () => {
-    const big = await call('POST', `/api/incidents/${inc.id}/attachments`, { filename: 'big.png', mime: 'image/png', dataBase64: png(5 * 1024 * 1024).toString('base64') }, 'op1');
+    const big = await call(
+      'POST',
+      `/api/incidents/${inc.id}/attachments`,
+      { filename: 'big.png', mime: 'image/png', dataBase64: png(5 * 1024 * 1024).toString('base64') },
+      'op1',
+    );
     expect(big.status).toBe(413);
-    const fake = await call('POST', `/api/incidents/${inc.id}/attachments`, { filename: 'x.pdf', mime: 'application/pdf', dataBase64: png().toString('base64') }, 'op1');
+    const fake = await call(
+      'POST',
+      `/api/incidents/${inc.id}/attachments`,
+      { filename: 'x.pdf', mime: 'application/pdf', dataBase64: png().toString('base64') },
+      'op1',
+    );
     expect(fake.status).toBe(400);
-    const html = await call('POST', `/api/incidents/${inc.id}/attachments`, { filename: 'x.html', mime: 'text/html', dataBase64: Buffer.from('<b>').toString('base64') }, 'op1');
+    const html = await call(
+      'POST',
+      `/api/incidents/${inc.id}/attachments`,
+      { filename: 'x.html', mime: 'text/html', dataBase64: Buffer.from('<b>').toString('base64') },
+      'op1',
+    );
     expect(html.status).toBe(400);
-    expect((await call('POST', `/api/incidents/00000000-0000-4000-8000-000000000000/attachments`, { filename: 'a.png', mime: 'image/png', dataBase64: png().toString('base64') })).status).toBe(404);
-    expect((await fetch(`${base}/api/attachments/00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${tok.op1}` } })).status).toBe(404);
+    expect(
+      (
+        await call('POST', `/api/incidents/00000000-0000-4000-8000-000000000000/attachments`, {
+          filename: 'a.png',
+          mime: 'image/png',
+          dataBase64: png().toString('base64'),
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await fetch(`${base}/api/attachments/00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${tok.op1}` } }))
+        .status,
+    ).toBe(404);
   });
 
   it('renders printable HTML (zh-CN first, English) with the timeline, steps, people and attachments, escaping all markup', async () => {
@@ -227,17 +314,30 @@ describe('special incident report 特别事件报告 and attachments', () => {
   it('serves the same report as JSON', async () => {
     const r = await call<SpecialReport>('GET', `/api/incidents/${inc.id}/report?format=json`, undefined, 'op1');
     expect(r.status).toBe(200);
-    expect(r.body.incident).toMatchObject({ id: inc.id, number: inc.number, kind: 'elevator_entrapment', open: true, building: { id: 'bldg-1', address: 'bldg-1 address' } });
+    expect(r.body.incident).toMatchObject({
+      id: inc.id,
+      number: inc.number,
+      kind: 'elevator_entrapment',
+      open: true,
+      building: { id: 'bldg-1', address: 'bldg-1 address' },
+    });
     expect(r.body.final).toBe(false);
     expect(r.body.timeline.some((e) => e.type === 'note' && e.message.includes('<script>') && e.actorName === 'Operator One')).toBe(true);
-    expect(r.body.steps.find((s) => s.key === 'acknowledge')).toMatchObject({ status: 'done', doneBy: `user:${ids.op1}`, doneByName: 'Operator One', label: { zh: '接警并安抚乘客(对讲)' } });
+    expect(r.body.steps.find((s) => s.key === 'acknowledge')).toMatchObject({
+      status: 'done',
+      doneBy: `user:${ids.op1}`,
+      doneByName: 'Operator One',
+      label: { zh: '接警并安抚乘客(对讲)' },
+    });
     expect(r.body.people.staff.map((p) => p.username)).toContain('op1');
     expect(r.body.attachments).toHaveLength(1);
     expect(r.body.generatedBy.username).toBe('op1');
   });
 
   it('has no special report for device faults or visitors; unknown incidents are 404', async () => {
-    const fault = await t.hub.db.incident.create({ data: { kind: 'device_fault', state: 'open', severity: 20, siteId: 'site-1', buildingId: 'bldg-1', title: 'fault' } });
+    const fault = await t.hub.db.incident.create({
+      data: { kind: 'device_fault', state: 'open', severity: 20, siteId: 'site-1', buildingId: 'bldg-1', title: 'fault' },
+    });
     const r = await call('GET', `/api/incidents/${fault.id}/report`);
     expect(r.status).toBe(400);
     expect(r.body.message).toContain('no special report for this kind');
@@ -280,7 +380,13 @@ describe('planned outages 计划停电', () => {
     expect(short.body.message).toContain('48 h notice required');
     const ok = await call<Outage>('POST', '/api/planned-outages', body(49), 'op1');
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
-    expect(ok.body).toMatchObject({ building: 'bldg-1', flags: [], requiredNoticeHours: 48, status: 'upcoming', createdBy: `user:${ids.op1}` });
+    expect(ok.body).toMatchObject({
+      building: 'bldg-1',
+      flags: [],
+      requiredNoticeHours: 48,
+      status: 'upcoming',
+      createdBy: `user:${ids.op1}`,
+    });
     ids.outage = ok.body.id;
   });
 
@@ -292,9 +398,16 @@ describe('planned outages 计划停电', () => {
   });
 
   it('a supervisor may accept short notice with a reason: stored flagged; an operator may not', async () => {
-    expect((await call('POST', '/api/planned-outages', body(10, { acceptShortNotice: true, shortNoticeReason: 'urgent' }), 'op1')).status).toBe(403);
+    expect(
+      (await call('POST', '/api/planned-outages', body(10, { acceptShortNotice: true, shortNoticeReason: 'urgent' }), 'op1')).status,
+    ).toBe(403);
     expect((await call('POST', '/api/planned-outages', body(10, { acceptShortNotice: true }), 'sup')).status).toBe(400);
-    const r = await call<Outage>('POST', '/api/planned-outages', body(10, { acceptShortNotice: true, shortNoticeReason: '紧急抢修 emergency repair' }), 'sup');
+    const r = await call<Outage>(
+      'POST',
+      '/api/planned-outages',
+      body(10, { acceptShortNotice: true, shortNoticeReason: '紧急抢修 emergency repair' }),
+      'sup',
+    );
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body).toMatchObject({ flags: ['short_notice'], shortNoticeReason: '紧急抢修 emergency repair' });
     const list = await call<Outage[]>('GET', '/api/planned-outages?building=bldg-1', undefined, 'fd');
@@ -319,13 +432,26 @@ describe('planned outages 计划停电', () => {
 describe('owner records and personal data 业主资料', () => {
   let unitId = '';
   beforeAll(async () => {
-    unitId = (await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '1203', floor: 12, ownerName: '张三丰', ownerPhone: '13812345678', altContact: '13900001111' } })).id;
+    unitId = (
+      await t.hub.db.unit.create({
+        data: {
+          buildingId: 'bldg-1',
+          number: '1203',
+          floor: 12,
+          ownerName: '张三丰',
+          ownerPhone: '13812345678',
+          altContact: '13900001111',
+        },
+      })
+    ).id;
   });
 
   it('lists owners masked', async () => {
     const r = await call<z.infer<typeof UnitListItem>[]>('GET', '/api/units?building=bldg-1', undefined, 'fd');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual([{ id: unitId, building: 'bldg-1', number: '1203', floor: 12, ownerName: '张**', ownerPhone: '138****5678', hasAltContact: true }]);
+    expect(r.body).toEqual([
+      { id: unitId, building: 'bldg-1', number: '1203', floor: 12, ownerName: '张**', ownerPhone: '138****5678', hasAltContact: true },
+    ]);
     expect(JSON.stringify(r.body)).not.toContain('13812345678');
   });
 
@@ -334,9 +460,19 @@ describe('owner records and personal data 业主资料', () => {
     expect(no.status).toBe(400);
     expect(no.body.message).toContain('reason');
     expect(await t.hub.db.personalDataAccess.count({ where: { subject: `unit:${unitId}` } })).toBe(0);
-    const r = await call<z.infer<typeof UnitDetail>>('GET', `/api/units/${unitId}?reason=${encodeURIComponent('访客来访,联系业主')}`, undefined, 'fd');
+    const r = await call<z.infer<typeof UnitDetail>>(
+      'GET',
+      `/api/units/${unitId}?reason=${encodeURIComponent('访客来访,联系业主')}`,
+      undefined,
+      'fd',
+    );
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ownerName: '张三丰', ownerPhone: '13812345678', altContact: '13900001111', access: { reason: '访客来访,联系业主' } });
+    expect(r.body).toMatchObject({
+      ownerName: '张三丰',
+      ownerPhone: '13812345678',
+      altContact: '13900001111',
+      access: { reason: '访客来访,联系业主' },
+    });
     const rows = await t.hub.db.personalDataAccess.findMany({ where: { subject: `unit:${unitId}` } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ userId: ids.fd, reason: '访客来访,联系业主' });

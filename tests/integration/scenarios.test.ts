@@ -16,11 +16,19 @@ const FLOORS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 beforeAll(async () => {
   t = await startTestHub({
-    incidentConfig: { power_outage: { standbyMs: 500 }, visitor_approval: { ownerAnswerMs: 500, unlockConfirmMs: 800, unlockExpiryMs: 600 } },
+    incidentConfig: {
+      power_outage: { standbyMs: 500 },
+      visitor_approval: { ownerAnswerMs: 500, unlockConfirmMs: 800, unlockExpiryMs: 600 },
+    },
   });
   await seedPlace(t, 'site-1', ['bldg-1', 'bldg-2']);
   const entries: Array<Provisioned & { floors?: number[]; meta?: Record<string, string> }> = [];
-  const add = async (id: string, cls: Provisioned['class'], building: string, extra: { floors?: number[]; meta?: Record<string, string> } = {}) => {
+  const add = async (
+    id: string,
+    cls: Provisioned['class'],
+    building: string,
+    extra: { floors?: number[]; meta?: Record<string, string> } = {},
+  ) => {
     entries.push({ ...(await provision(t, id, cls, building, 'site-1', extra)), ...extra });
   };
   await add('fp-1', 'fire-panel', 'bldg-1', { floors: FLOORS });
@@ -36,7 +44,20 @@ beforeAll(async () => {
   await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '1203', floor: 12, ownerName: '陈建国', ownerPhone: '13800001234' } });
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-scenarios-'));
   fleetFile = path.join(dir, 'fleet.json');
-  await fs.writeFile(fleetFile, JSON.stringify(entries.map(({ id, secret, site, building, class: cls, floors, meta }) => ({ id, secret, site, building, class: cls, ...(floors ? { floors } : {}), ...(meta ? { meta } : {}) }))));
+  await fs.writeFile(
+    fleetFile,
+    JSON.stringify(
+      entries.map(({ id, secret, site, building, class: cls, floors, meta }) => ({
+        id,
+        secret,
+        site,
+        building,
+        class: cls,
+        ...(floors ? { floors } : {}),
+        ...(meta ? { meta } : {}),
+      })),
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -45,7 +66,10 @@ afterAll(async () => {
 });
 
 /** Run `simulate scenario …` in-process against the test hub; returns the exit code and the printed log. */
-async function simulate(args: string[], logins: string[] = ['--user', 'op', '--password', 'op-password', '--supervisor-user', 'sup', '--supervisor-password', 'sup-password']): Promise<{ code: number; log: string }> {
+async function simulate(
+  args: string[],
+  logins: string[] = ['--user', 'op', '--password', 'op-password', '--supervisor-user', 'sup', '--supervisor-password', 'sup-password'],
+): Promise<{ code: number; log: string }> {
   const lines: string[] = [];
   const capture = (chunk: string | Uint8Array) => {
     lines.push(String(chunk));
@@ -58,11 +82,21 @@ async function simulate(args: string[], logins: string[] = ['--user', 'op', '--p
     code = await main([
       'scenario',
       ...args,
-      '--fleet', fleetFile,
-      '--url', t.mqttUrl,
-      '--hub', t.http,
+      '--fleet',
+      fleetFile,
+      '--url',
+      t.mqttUrl,
+      '--hub',
+      t.http,
       ...logins,
-      '--no-traffic', '--interval', '1s', '--travel-ms', '20', '--door-ms', '40', '--quiet',
+      '--no-traffic',
+      '--interval',
+      '1s',
+      '--travel-ms',
+      '20',
+      '--door-ms',
+      '40',
+      '--quiet',
     ]);
   } finally {
     out.mockRestore();
@@ -89,7 +123,12 @@ describe('simulate scenarios with the control room (--hub)', () => {
     expect(log).not.toMatch(/✗/);
     const [fire] = await incidents('fire_alarm');
     expect(fire).toMatchObject({ state: 'closed', open: false, building: 'bldg-1' });
-    expect(fire!.commands.filter((c) => c.name === 'recall').map((c) => c.deviceId).sort()).toEqual(['el-1', 'el-2']);
+    expect(
+      fire!.commands
+        .filter((c) => c.name === 'recall')
+        .map((c) => c.deviceId)
+        .sort(),
+    ).toEqual(['el-1', 'el-2']);
   });
 
   it('fire-drill --outcome serious_fire: 119 only after the supervisor approves; evacuation, report with photo; closed by the supervisor', async () => {
@@ -107,7 +146,17 @@ describe('simulate scenarios with the control room (--hub)', () => {
   it('entrapment end to end: ack, passengers, contractor + security, release with headcount, supervisor signs fit, report, close, follow-up', async () => {
     const { code, log } = await simulate(['entrapment', '--car', 'el-2', '--passengers', '3', '--release-after', '300ms']);
     expect(code, log).toBe(0);
-    for (const action of ['接警 Acknowledge', '记录被困人员 Record passengers', '通知维保单位 Dispatch contractor', '派秩序维护员 Dispatch security', '记录维保到场 Record contractor arrival', '确认解救 Confirm release', '签字确认电梯可运行 Sign fit for service', '提交特别事件报告 File special report', '结案 Close']) {
+    for (const action of [
+      '接警 Acknowledge',
+      '记录被困人员 Record passengers',
+      '通知维保单位 Dispatch contractor',
+      '派秩序维护员 Dispatch security',
+      '记录维保到场 Record contractor arrival',
+      '确认解救 Confirm release',
+      '签字确认电梯可运行 Sign fit for service',
+      '提交特别事件报告 File special report',
+      '结案 Close',
+    ]) {
       expect(log).toContain(`◆ ${action}`);
     }
     expect(log).toMatch(/◆ 签字确认电梯可运行 Sign fit for service — 客服主管\/值班主任 sup/);
@@ -119,10 +168,22 @@ describe('simulate scenarios with the control room (--hub)', () => {
   });
 
   it('outage --ats none: generator-failure escalation within the standby target; the trapped car → entrapment linked to the outage', async () => {
-    const { code, log } = await simulate(['outage', '--ats', 'none', '--trap-car', 'el-1', '--release-after', '1s', '--restore-after', '2s']);
+    const { code, log } = await simulate([
+      'outage',
+      '--ats',
+      'none',
+      '--trap-car',
+      'el-1',
+      '--release-after',
+      '1s',
+      '--restore-after',
+      '2s',
+    ]);
     expect(code, log).toBe(0);
     expect(log).toMatch(/市电中断 mains lost — feeder f-1/);
-    expect(log).toMatch(/✓ 核对 check: generator_failure escalated within the standby target \(0\.5 s\) — escalated \d+\.\ds after opening/);
+    expect(log).toMatch(
+      /✓ 核对 check: generator_failure escalated within the standby target \(0\.5 s\) — escalated \d+\.\ds after opening/,
+    );
     expect(log).toMatch(/· 中心 hub #\d+ — 已上报主管:备用电源未投入\(发电机故障\) \/ Escalated to supervisor: Generator failure/);
     expect(log).toMatch(/✓ 核对 check: the entrapment is linked to the outage \(parentId = the outage\)/);
     expect(log).toMatch(/✓ 核对 check: outage #\d+ closed/);
@@ -133,7 +194,10 @@ describe('simulate scenarios with the control room (--hub)', () => {
   });
 
   it('visitor approve: the desk approves, the door panel receives unlock and confirms, the visitor leaves', async () => {
-    const { code, log } = await simulate(['visitor', '--flow', 'approve', '--visitor', '王五'], ['--user', 'op', '--password', 'op-password', '--desk-user', 'desk', '--desk-password', 'desk-password']);
+    const { code, log } = await simulate(
+      ['visitor', '--flow', 'approve', '--visitor', '王五'],
+      ['--user', 'op', '--password', 'op-password', '--desk-user', 'desk', '--desk-password', 'desk-password'],
+    );
     expect(code, log).toBe(0);
     expect(log).toMatch(/访客呼叫 visitor calls — 王五 → unit 1203/);
     expect(log).toMatch(/◆ 记录业主意见 Record owner decision: 同意 approved — 客服前台 desk/);

@@ -22,13 +22,19 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       if (u.pathname === '/ping') return res.writeHead(204).end();
-      if (req.headers.authorization !== 'Token secret-token') return res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}');
+      if (req.headers.authorization !== 'Token secret-token')
+        return res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}');
       if (u.pathname === '/api/v2/write') {
         if (failWrites > 0) {
           failWrites--;
           return res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"unavailable","message":"down"}');
         }
-        writes.push({ org: u.searchParams.get('org'), bucket: u.searchParams.get('bucket'), precision: u.searchParams.get('precision'), auth: req.headers.authorization });
+        writes.push({
+          org: u.searchParams.get('org'),
+          bucket: u.searchParams.get('bucket'),
+          precision: u.searchParams.get('precision'),
+          auth: req.headers.authorization,
+        });
         lines.push(...body.split('\n').filter(Boolean));
         return res.writeHead(204).end();
       }
@@ -36,7 +42,15 @@ beforeAll(async () => {
         queries.push((JSON.parse(body) as { query: string }).query);
         res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
         return res.end(
-          ['#datatype,string,long,dateTime:RFC3339,double', '#group,false,false,false,false', '#default,_result,,,', ',result,table,_time,_value', ',,0,2026-01-01T00:00:00Z,380.5', ',,0,2026-01-01T00:01:00Z,381', ''].join('\r\n'),
+          [
+            '#datatype,string,long,dateTime:RFC3339,double',
+            '#group,false,false,false,false',
+            '#default,_result,,,',
+            ',result,table,_time,_value',
+            ',,0,2026-01-01T00:00:00Z,380.5',
+            ',,0,2026-01-01T00:01:00Z,381',
+            '',
+          ].join('\r\n'),
         );
       }
       res.writeHead(404).end();
@@ -56,11 +70,28 @@ describe('telemetry store — InfluxDB 2.x API', () => {
   it('writes line protocol with token, org, bucket and ms precision; retries through a 503', async () => {
     store = createTelemetryStore(
       { kind: 'v2', url, token: 'secret-token', org: 'bops', bucket: 'bops' },
-      { bufferMax: 10_000, batchSize: 100, flushMs: 20, retryMinMs: 20, retryMaxMs: 100, stopTimeoutMs: 1000, requestTimeoutMs: 2000, log: createLogger('silent') },
+      {
+        bufferMax: 10_000,
+        batchSize: 100,
+        flushMs: 20,
+        retryMinMs: 20,
+        retryMaxMs: 100,
+        stopTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        log: createLogger('silent'),
+      },
     );
     await store.start();
     failWrites = 2;
-    for (let i = 0; i < 10; i++) store.write({ deviceId: 'el-1', building: 'b1', site: 's1', class: 'elevator', ts: 1_767_225_600_000 + i * 1000, metrics: { floor: i, moving: i % 2 === 0, mode: 'normal' } });
+    for (let i = 0; i < 10; i++)
+      store.write({
+        deviceId: 'el-1',
+        building: 'b1',
+        site: 's1',
+        class: 'elevator',
+        ts: 1_767_225_600_000 + i * 1000,
+        metrics: { floor: i, moving: i % 2 === 0, mode: 'normal' },
+      });
     await store.flush().catch(() => undefined);
     const end = Date.now() + 5000;
     while (store.stats().written < 10 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

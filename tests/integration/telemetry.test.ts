@@ -42,7 +42,17 @@ describe('telemetry store — InfluxDB 1.6.7 (influx-v1)', () => {
   const newStore = (db: string, over: Partial<{ bufferMax: number; batchSize: number; flushMs: number }> = {}) => {
     const s = createTelemetryStore(
       { kind: 'v1', url: influx.url, db },
-      { bufferMax: 100_000, batchSize: 500, flushMs: 50, retryMinMs: 50, retryMaxMs: 250, stopTimeoutMs: 1000, requestTimeoutMs: 2000, log, ...over },
+      {
+        bufferMax: 100_000,
+        batchSize: 500,
+        flushMs: 50,
+        retryMinMs: 50,
+        retryMaxMs: 250,
+        stopTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        log,
+        ...over,
+      },
     );
     stores.push(s);
     return s;
@@ -70,9 +80,23 @@ describe('telemetry store — InfluxDB 1.6.7 (influx-v1)', () => {
     const [raw] = await influx.influxql(`SELECT * FROM "telemetry" WHERE "deviceId" = 'el-1' AND time = ${BASE + 3000}ms`, 'roundtrip');
     const s = raw!.series![0]!;
     const row = Object.fromEntries(s.columns.map((c, i) => [c, s.values[0]![i]]));
-    expect(row).toMatchObject({ time: BASE + 3000, deviceId: 'el-1', building: 'b1', site: 's1', class: 'elevator', floor: 3, moving: true, note: 'n3', load_kg: 101.5 });
+    expect(row).toMatchObject({
+      time: BASE + 3000,
+      deviceId: 'el-1',
+      building: 'b1',
+      site: 's1',
+      class: 'elevator',
+      floor: 3,
+      moving: true,
+      note: 'n3',
+      load_kg: 101.5,
+    });
     const [keys] = await influx.influxql('SHOW FIELD KEYS FROM "telemetry"', 'roundtrip');
-    expect(Object.fromEntries(keys!.series![0]!.values as [string, string][])).toMatchObject({ floor: 'float', moving: 'boolean', note: 'string' });
+    expect(Object.fromEntries(keys!.series![0]!.values as [string, string][])).toMatchObject({
+      floor: 'float',
+      moving: 'boolean',
+      note: 'string',
+    });
     expect(await countField(influx, 'roundtrip', 'floor')).toBe(121);
 
     // query(): mean per 30 s bucket, every bucket present, null where empty
@@ -182,7 +206,17 @@ describe('telemetry store — embedded PostgreSQL (embedded-pg)', () => {
   const newStore = (over: { retentionMs?: number } = {}) => {
     const s = createTelemetryStore(
       { kind: 'embedded' },
-      { bufferMax: 100_000, batchSize: 500, flushMs: 50, retryMinMs: 50, retryMaxMs: 250, stopTimeoutMs: 1000, databaseUrl: db.url, log, ...over },
+      {
+        bufferMax: 100_000,
+        batchSize: 500,
+        flushMs: 50,
+        retryMinMs: 50,
+        retryMaxMs: 250,
+        stopTimeoutMs: 1000,
+        databaseUrl: db.url,
+        log,
+        ...over,
+      },
     );
     stores.push(s);
     return s;
@@ -217,9 +251,10 @@ describe('telemetry store — embedded PostgreSQL (embedded-pg)', () => {
       ['moving', 120],
       ['note', 120],
     ]);
-    const one = await client.query(`SELECT metric, value, text, ts FROM "TelemetryPoint" WHERE "deviceId" = 'el-1' AND ts = $1 ORDER BY metric`, [
-      new Date(BASE + 3000),
-    ]);
+    const one = await client.query(
+      `SELECT metric, value, text, ts FROM "TelemetryPoint" WHERE "deviceId" = 'el-1' AND ts = $1 ORDER BY metric`,
+      [new Date(BASE + 3000)],
+    );
     expect(one.rows.map((r: { metric: string; value: number | null; text: string | null }) => [r.metric, r.value, r.text])).toEqual([
       ['door_open', 1, null],
       ['floor', 3, null],
@@ -259,7 +294,17 @@ describe('telemetry store — embedded PostgreSQL (embedded-pg)', () => {
   it('buffers while Postgres is unreachable and reports it', async () => {
     const store = createTelemetryStore(
       { kind: 'embedded' },
-      { bufferMax: 1000, batchSize: 100, flushMs: 20, retryMinMs: 50, retryMaxMs: 100, stopTimeoutMs: 200, databaseUrl: 'postgresql://postgres@127.0.0.1:1/none', requestTimeoutMs: 500, log },
+      {
+        bufferMax: 1000,
+        batchSize: 100,
+        flushMs: 20,
+        retryMinMs: 50,
+        retryMaxMs: 100,
+        stopTimeoutMs: 200,
+        databaseUrl: 'postgresql://postgres@127.0.0.1:1/none',
+        requestTimeoutMs: 500,
+        log,
+      },
     );
     await store.start();
     expect(store.stats().ok).toBe(false);

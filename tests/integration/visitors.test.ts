@@ -40,7 +40,11 @@ afterAll(async () => {
 });
 
 async function visitByName(name: string): Promise<VisitView> {
-  return waitFor(async () => (await api<VisitView[]>(t, 'GET', '/api/visits?state=all', undefined, deskToken)).body.find((v) => v.visitorName === name), 5000, `visit of ${name}`);
+  return waitFor(
+    async () => (await api<VisitView[]>(t, 'GET', '/api/visits?state=all', undefined, deskToken)).body.find((v) => v.visitorName === name),
+    5000,
+    `visit of ${name}`,
+  );
 }
 
 async function state(id: string): Promise<IncidentDetail> {
@@ -69,10 +73,14 @@ describe('visitor approval', () => {
   it('the owner approves from the in-unit station: attributed to the owner', async () => {
     const call = await door.call('1203', '赵六');
     await door.ownerApprove(call.callId);
-    const v = await waitFor(async () => {
-      const x = await visitByName('赵六');
-      return x.state === 'opened' ? x : null;
-    }, 5000, 'owner-approved visit opened');
+    const v = await waitFor(
+      async () => {
+        const x = await visitByName('赵六');
+        return x.state === 'opened' ? x : null;
+      },
+      5000,
+      'owner-approved visit opened',
+    );
     expect(v.approvedBy).toBe('owner:1203');
     expect(v.approvalChannel).toBe('in_unit_station');
   });
@@ -93,8 +101,17 @@ describe('visitor approval', () => {
     const v = await visitByName('快递员');
     const un = await waitFor(async () => ((await state(v.id)).state === 'unreachable' ? state(v.id) : null), 5000, 'unreachable');
     expect(un.timeline.some((e) => e.type === 'timer_fired')).toBe(true);
-    expect((await api(t, 'POST', `/api/visits/${v.id}/actions/keep_trying`, { payload: { method: 'phone', notes: '再拨一次' } }, deskToken)).status).toBe(200);
-    const msg = await api<IncidentDetail>(t, 'POST', `/api/visits/${v.id}/actions/leave_message`, { payload: { message: '快递放前台' } }, deskToken);
+    expect(
+      (await api(t, 'POST', `/api/visits/${v.id}/actions/keep_trying`, { payload: { method: 'phone', notes: '再拨一次' } }, deskToken))
+        .status,
+    ).toBe(200);
+    const msg = await api<IncidentDetail>(
+      t,
+      'POST',
+      `/api/visits/${v.id}/actions/leave_message`,
+      { payload: { message: '快递放前台' } },
+      deskToken,
+    );
     expect(msg.status).toBe(200);
     expect(msg.body.state).toBe('message_left');
   });
@@ -104,24 +121,59 @@ describe('visitor approval', () => {
     const v = await visitByName('李四');
     await api(t, 'POST', `/api/visits/${v.id}/approve`, { channel: 'phone' }, deskToken);
     // the door never confirms: the command expires unanswered and the request fails, visibly
-    const failed = await waitFor(async () => {
-      const d = await state(v.id);
-      return d.state === 'failed' && d.commands.find((c) => c.name === 'unlock')?.state !== 'sent' ? d : null;
-    }, 5000, 'failed');
+    const failed = await waitFor(
+      async () => {
+        const d = await state(v.id);
+        return d.state === 'failed' && d.commands.find((c) => c.name === 'unlock')?.state !== 'sent' ? d : null;
+      },
+      5000,
+      'failed',
+    );
     expect(failed.open).toBe(true); // stays on the desk's board until handled
     expect(failed.commands.find((c) => c.name === 'unlock')?.state).toBe('expired');
     expect((await visitByName('李四')).enteredAt).toBeNull();
   });
 
   it('a pre-authorised walk-in is approved on the strength of the owner’s notice', async () => {
-    const pre = await api<{ id: string }>(t, 'POST', '/api/preauthorizations', { building: 'bldg-1', unit: '1203', visitorName: '钱七', idNumber: '110101199001011234', validFrom: Date.now() - 60_000, validTo: Date.now() + 3_600_000 }, deskToken);
+    const pre = await api<{ id: string }>(
+      t,
+      'POST',
+      '/api/preauthorizations',
+      {
+        building: 'bldg-1',
+        unit: '1203',
+        visitorName: '钱七',
+        idNumber: '110101199001011234',
+        validFrom: Date.now() - 60_000,
+        validTo: Date.now() + 3_600_000,
+      },
+      deskToken,
+    );
     expect(pre.status).toBe(201);
-    const reg = await api<IncidentDetail>(t, 'POST', '/api/visits', { building: 'bldg-1', unit: '1203', visitorName: '钱七', idNumber: '110101199001011234', plannedMinutes: 30, preAuthId: pre.body.id, idVerified: true }, deskToken);
+    const reg = await api<IncidentDetail>(
+      t,
+      'POST',
+      '/api/visits',
+      {
+        building: 'bldg-1',
+        unit: '1203',
+        visitorName: '钱七',
+        idNumber: '110101199001011234',
+        plannedMinutes: 30,
+        preAuthId: pre.body.id,
+        idVerified: true,
+      },
+      deskToken,
+    );
     expect(reg.status).toBe(201);
-    const v = await waitFor(async () => {
-      const x = await visitByName('钱七');
-      return x.approvedBy ? x : null;
-    }, 5000, 'pre-authorised approval');
+    const v = await waitFor(
+      async () => {
+        const x = await visitByName('钱七');
+        return x.approvedBy ? x : null;
+      },
+      5000,
+      'pre-authorised approval',
+    );
     expect(v.approvedBy).toBe(`preauth:${pre.body.id}`);
     expect(v.idMasked).toBe('110***********1234'); // seed 002 §3.1.2: first 3 + last 4 only
     const stored = JSON.stringify(await t.hub.db.incident.findUnique({ where: { id: v.id } }));
@@ -142,7 +194,13 @@ describe('visitor approval', () => {
     const after = await state(v.id);
     expect(after.timeline.some((e) => e.type === 'reminder' && e.data.reminder === 'overstay')).toBe(true);
     expect((await visitByName('孙八')).overstay).toBe(true);
-    const left = await api<IncidentDetail>(t, 'POST', `/api/visits/${v.id}/actions/record_departure`, { payload: { notes: '已离开' } }, deskToken);
+    const left = await api<IncidentDetail>(
+      t,
+      'POST',
+      `/api/visits/${v.id}/actions/record_departure`,
+      { payload: { notes: '已离开' } },
+      deskToken,
+    );
     expect(left.body.state).toBe('left');
   });
 });

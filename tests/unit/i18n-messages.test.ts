@@ -9,7 +9,8 @@ import { localizeMessage, renderTimeline } from '../../services/core/i18n-proced
 const MACHINES = ['devices', 'elevator', 'fire', 'power', 'visitors'].map((d) => path.resolve(`services/${d}/machine.ts`));
 // state changes, skipped/required steps, closings and the machines' own helpers that log a
 // reason — not ctx.fail(), whose messages are API errors (translated by code in the UI)
-const CALL = /(?:ctx\.(?:to|close|skip|setRequired)|(?<!ctx\.)\b(?:recover|recur|fail|reopenStep|generatorFailure|closeOutage|enterGeneralAlarm))\((?:ctx, )?[^;]*?'([^'\n]+)'\s*\)/g;
+const CALL =
+  /(?:ctx\.(?:to|close|skip|setRequired)|(?<!ctx\.)\b(?:recover|recur|fail|reopenStep|generatorFailure|closeOutage|enterGeneralAlarm))\((?:ctx, )?[^;]*?'([^'\n]+)'\s*\)/g;
 
 function literalReasons(): string[] {
   const out = new Set<string>();
@@ -40,7 +41,15 @@ describe('timeline reasons in zh-CN', () => {
     expect(localizeMessage('owner did not answer within 60 s', 'zh-CN')).toBe('业主60秒内未应答');
     expect(localizeMessage('auto-closed: device back online', 'zh-CN')).toBe('自动结案:设备已重新上线');
     expect(localizeMessage('a note someone typed', 'zh-CN')).toBe('a note someone typed');
-    const line = renderTimeline('fire_alarm', { type: 'state_changed', data: { from: 'verifying', to: 'false_alarm' }, message: 'false alarm (误报): cause recorded; reset the panel' }, 'zh-CN');
+    const line = renderTimeline(
+      'fire_alarm',
+      {
+        type: 'state_changed',
+        data: { from: 'verifying', to: 'false_alarm' },
+        message: 'false alarm (误报): cause recorded; reset the panel',
+      },
+      'zh-CN',
+    );
     expect(line).toContain('误报:原因已记录,请复位报警主机');
   });
 });

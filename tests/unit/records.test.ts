@@ -41,10 +41,18 @@ describe('planned-outage messages: zh-CN first, then the rule’s English', () =
   };
 
   it('translates every refusal of validatePlannedOutage', () => {
-    expect(msg(base)).toBe('停电通知须提前至少48小时张贴(seed 000 §2.1.5.3),当前仅提前47小时 / 48 h notice required (seed 000 §2.1.5.3), 47 h given');
-    expect(msg({ ...base, startsAt: NOW + 60 * HOUR, endsAt: NOW + 61 * HOUR, residentsMustPrepare: true })).toMatch(/^停电通知须提前至少72小时.*当前仅提前60小时 \/ 72 h notice required/);
-    expect(msg({ ...base, acceptShortNotice: true, shortNoticeReason: 'x' })).toMatch(/^只有主管可以接受.* \/ only a supervisor may accept short notice/);
-    expect(msg({ ...base, acceptShortNotice: true }, sup)).toMatch(/^接受提前时间不足的通知须填写原因.* \/ accepting short notice needs a reason$/);
+    expect(msg(base)).toBe(
+      '停电通知须提前至少48小时张贴(seed 000 §2.1.5.3),当前仅提前47小时 / 48 h notice required (seed 000 §2.1.5.3), 47 h given',
+    );
+    expect(msg({ ...base, startsAt: NOW + 60 * HOUR, endsAt: NOW + 61 * HOUR, residentsMustPrepare: true })).toMatch(
+      /^停电通知须提前至少72小时.*当前仅提前60小时 \/ 72 h notice required/,
+    );
+    expect(msg({ ...base, acceptShortNotice: true, shortNoticeReason: 'x' })).toMatch(
+      /^只有主管可以接受.* \/ only a supervisor may accept short notice/,
+    );
+    expect(msg({ ...base, acceptShortNotice: true }, sup)).toMatch(
+      /^接受提前时间不足的通知须填写原因.* \/ accepting short notice needs a reason$/,
+    );
     expect(msg({ ...base, startsAt: NOW - HOUR })).toMatch(/^计划停电的开始时间必须在将来 \/ /);
     expect(msg({ ...base, noticeAt: NOW + 48 * HOUR })).toMatch(/^停电通知必须在停电开始前张贴 \/ /);
     expect(msg({ ...base, endsAt: base.startsAt })).toMatch(/^结束时间必须晚于开始时间 \/ /);
@@ -78,8 +86,12 @@ describe('attachments', () => {
     expect(safeFilename('   ')).toBe('attachment');
   });
   it('puts an ASCII fallback and the UTF-8 name in Content-Disposition', () => {
-    expect(contentDisposition('inline', '现场照片 1.png')).toBe(`inline; filename="____ 1.png"; filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87%201.png`);
-    expect(contentDisposition('attachment', "it's (1).pdf")).toBe(`attachment; filename="it's (1).pdf"; filename*=UTF-8''it%27s%20%281%29.pdf`);
+    expect(contentDisposition('inline', '现场照片 1.png')).toBe(
+      `inline; filename="____ 1.png"; filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87%201.png`,
+    );
+    expect(contentDisposition('attachment', "it's (1).pdf")).toBe(
+      `attachment; filename="it's (1).pdf"; filename*=UTF-8''it%27s%20%281%29.pdf`,
+    );
   });
 });
 
@@ -112,12 +124,64 @@ describe('report HTML', () => {
       data: { outcome: `false_alarm ${evil}` },
     },
     steps: [
-      { key: 'verify', label: { zh: '确认', en: 'Verify' }, ord: 1, required: true, status: 'done', doneBy: 'user:u1', doneByName: `N${evil}`, doneAt: NOW + 1000, notes: `notes ${evil}`, data: { person: `P${evil}`, calledAt: NOW, list: ['<i>'], nested: { a: '<u>' } } },
+      {
+        key: 'verify',
+        label: { zh: '确认', en: 'Verify' },
+        ord: 1,
+        required: true,
+        status: 'done',
+        doneBy: 'user:u1',
+        doneByName: `N${evil}`,
+        doneAt: NOW + 1000,
+        notes: `notes ${evil}`,
+        data: { person: `P${evil}`, calledAt: NOW, list: ['<i>'], nested: { a: '<u>' } },
+      },
     ],
-    timeline: [{ seq: 1, at: NOW, actorType: 'device', actor: `d${evil}`, actorName: null, type: 'note', text: { zh: `备注 — ${evil}`, en: `Note — ${evil}` }, message: evil, data: {} }],
-    people: { staff: [{ id: 'u1', username: 'op1', displayName: `S${evil}`, role: 'operator', roleLabel: { zh: '值班员', en: 'Operator' }, actions: 2 }], parties: [{ step: 'verify', stepLabel: { zh: '确认', en: 'Verify' }, field: 'person', value: `P${evil}` }], devices: [`dev${evil}`] },
-    commands: [{ corr: `c${evil}`, deviceId: 'lift-1', name: 'recall', state: 'confirmed', sentAt: NOW, expiresAt: NOW + 60_000, resolvedAt: NOW + 5000, result: { floor: '<1>' } }],
-    attachments: [{ id: 'a"1', incidentId: 'i1', filename: `p${evil}.png`, mime: 'image/png', size: 2048, uploadedBy: 'user:u1', uploadedByName: `U${evil}`, uploadedAt: NOW, url: '/api/attachments/a"1' }],
+    timeline: [
+      {
+        seq: 1,
+        at: NOW,
+        actorType: 'device',
+        actor: `d${evil}`,
+        actorName: null,
+        type: 'note',
+        text: { zh: `备注 — ${evil}`, en: `Note — ${evil}` },
+        message: evil,
+        data: {},
+      },
+    ],
+    people: {
+      staff: [
+        { id: 'u1', username: 'op1', displayName: `S${evil}`, role: 'operator', roleLabel: { zh: '值班员', en: 'Operator' }, actions: 2 },
+      ],
+      parties: [{ step: 'verify', stepLabel: { zh: '确认', en: 'Verify' }, field: 'person', value: `P${evil}` }],
+      devices: [`dev${evil}`],
+    },
+    commands: [
+      {
+        corr: `c${evil}`,
+        deviceId: 'lift-1',
+        name: 'recall',
+        state: 'confirmed',
+        sentAt: NOW,
+        expiresAt: NOW + 60_000,
+        resolvedAt: NOW + 5000,
+        result: { floor: '<1>' },
+      },
+    ],
+    attachments: [
+      {
+        id: 'a"1',
+        incidentId: 'i1',
+        filename: `p${evil}.png`,
+        mime: 'image/png',
+        size: 2048,
+        uploadedBy: 'user:u1',
+        uploadedByName: `U${evil}`,
+        uploadedAt: NOW,
+        url: '/api/attachments/a"1',
+      },
+    ],
   };
 
   it('escapes every value that came from a device, a visitor or a user', () => {

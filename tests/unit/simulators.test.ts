@@ -15,14 +15,7 @@ import { ManualClock } from '../../devices/clock.js';
 import { filterFleet, parseDeviceArg, parseFleet } from '../../devices/fleet.js';
 import { Rng } from '../../devices/rng.js';
 import { parseDuration } from '../../devices/scenarios/registry.js';
-import {
-  CommandDispatcher,
-  NO_REPLY,
-  type CommandHandler,
-  type DeviceIdentity,
-  type DevicePort,
-  type Metrics,
-} from '../../devices/sdk.js';
+import { CommandDispatcher, NO_REPLY, type CommandHandler, type DeviceIdentity, type DevicePort, type Metrics } from '../../devices/sdk.js';
 import { createSimulator, ElevatorSim, FirePanelSim, IntercomSim, PowerSim } from '../../devices/simulators/index.js';
 import type { CommandName } from '../../contracts/mqtt.js';
 
@@ -87,7 +80,8 @@ describe('CommandDispatcher (expiry, dedup, malformed)', () => {
       calls++;
       return { ok: true, data: { floor: data.floor } };
     });
-    const payload = (o: { corr?: string; exp: number; data?: unknown }) => JSON.stringify({ v: 1, corr: o.corr ?? 'c1', exp: o.exp, data: o.data ?? { floor: 1 } });
+    const payload = (o: { corr?: string; exp: number; data?: unknown }) =>
+      JSON.stringify({ v: 1, corr: o.corr ?? 'c1', exp: o.exp, data: o.data ?? { floor: 1 } });
     return { clock, d, calls: () => calls, payload };
   };
 
@@ -434,7 +428,13 @@ describe('helpers', () => {
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration('1.5')).toBe(1500);
     expect(() => parseDuration('soon')).toThrow();
-    expect(parseDeviceArg('e-1:pa:ss:demo:demo-a:elevator')).toEqual({ id: 'e-1', secret: 'pa:ss', site: 'demo', building: 'demo-a', class: 'elevator' });
+    expect(parseDeviceArg('e-1:pa:ss:demo:demo-a:elevator')).toEqual({
+      id: 'e-1',
+      secret: 'pa:ss',
+      site: 'demo',
+      building: 'demo-a',
+      class: 'elevator',
+    });
     expect(() => parseDeviceArg('e-1:x:demo:demo-a:toaster')).toThrow(/class/);
     const fleet = parseFleet({
       devices: [

@@ -262,7 +262,9 @@ describe('line protocol', () => {
       ts: 1700000000123.7,
       metrics: { floor: 3, moving: true, note: 'say "hi"\\', bad: Number.NaN },
     });
-    expect(line).toBe('telemetry,deviceId=el-1,building=b\\ 1,site=s\\,1,class=elevator floor=3,moving=true,note="say \\"hi\\"\\\\" 1700000000123');
+    expect(line).toBe(
+      'telemetry,deviceId=el-1,building=b\\ 1,site=s\\,1,class=elevator floor=3,moving=true,note="say \\"hi\\"\\\\" 1700000000123',
+    );
     expect(toLine({ deviceId: 'd', building: '', site: 's', class: 'c', ts: 1, metrics: { x: Number.POSITIVE_INFINITY } })).toBeNull();
     expect(toLine({ deviceId: 'd', building: 'b', site: 's', class: 'c', ts: Number.NaN, metrics: { x: 1 } })).toBeNull();
   });

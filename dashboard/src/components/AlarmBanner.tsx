@@ -31,7 +31,15 @@ export function AlarmBanner() {
   const ackTimer = runningTimers(top).find((x) => x.key === 'ack');
   const where = [top.building, top.floor !== null ? t.t('common.floorN', { n: top.floor }) : null].filter(Boolean).join(' · ');
   return (
-    <div className={`alarm-banner alarm-${top.kind}`} role="alert" aria-live="assertive" data-testid="alarm-banner" data-incident-id={top.id} data-kind={top.kind} data-sound={sounding ? (blocked ? 'blocked' : 'on') : 'muted'}>
+    <div
+      className={`alarm-banner alarm-${top.kind}`}
+      role="alert"
+      aria-live="assertive"
+      data-testid="alarm-banner"
+      data-incident-id={top.id}
+      data-kind={top.kind}
+      data-sound={sounding ? (blocked ? 'blocked' : 'on') : 'muted'}
+    >
       <div className="alarm-text">
         <span className="alarm-flag">{t.t('alarm.banner')}</span>
         <strong>{t.kind(top.kind)}</strong>
@@ -43,11 +51,20 @@ export function AlarmBanner() {
       </div>
       <div className="alarm-buttons">
         {role && ACK_ROLES.includes(role) ? (
-          <AsyncButton className="danger big" testId="banner-ack" onRun={async () => upsertIncident(await api.act(top.id, 'acknowledge', { notes: '' }), false)}>
+          <AsyncButton
+            className="danger big"
+            testId="banner-ack"
+            onRun={async () => upsertIncident(await api.act(top.id, 'acknowledge', { notes: '' }), false)}
+          >
             {t.t('alarm.acknowledge')}
           </AsyncButton>
         ) : null}
-        <button type="button" className="big" onClick={() => navigate(`/incidents/${encodeURIComponent(top.id)}`)} data-testid="banner-open">
+        <button
+          type="button"
+          className="big"
+          onClick={() => navigate(`/incidents/${encodeURIComponent(top.id)}`)}
+          data-testid="banner-open"
+        >
           {t.t('alarm.open')}
         </button>
         {blocked && sounding ? (
@@ -58,7 +75,13 @@ export function AlarmBanner() {
         <button
           type="button"
           className="ghost"
-          onClick={() => setState((s) => ({ muted: muted[top.id] ? Object.fromEntries(Object.entries(s.muted).filter(([k]) => k !== top.id)) : { ...s.muted, [top.id]: true } }))}
+          onClick={() =>
+            setState((s) => ({
+              muted: muted[top.id]
+                ? Object.fromEntries(Object.entries(s.muted).filter(([k]) => k !== top.id))
+                : { ...s.muted, [top.id]: true },
+            }))
+          }
         >
           {muted[top.id] ? t.t('alarm.unmute') : t.t('alarm.mute')}
         </button>

@@ -150,7 +150,13 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
           <span className="who" data-testid="who" data-role={user.role}>
             {user.displayName.includes(t.role(user.role)) ? user.displayName : `${user.displayName} · ${t.role(user.role)}`}
           </span>
-          <button type="button" className="ghost" onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')} aria-label={t.t('lang.switchLabel')} data-testid="lang">
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')}
+            aria-label={t.t('lang.switchLabel')}
+            data-testid="lang"
+          >
             {t.t('lang.switch')}
           </button>
           <button
@@ -221,7 +227,13 @@ function Login() {
       begin(s.user, s.token);
       navigate(ROLE_HOME[s.user.role], true);
     } catch (x) {
-      setErr(x instanceof ApiError && (x.status === 401 || x.status === 400) ? t.t('login.failed') : x instanceof ApiError && x.code === 'NETWORK' ? t.t('error.network') : t.error(x instanceof ApiError ? x.code : undefined));
+      setErr(
+        x instanceof ApiError && (x.status === 401 || x.status === 400)
+          ? t.t('login.failed')
+          : x instanceof ApiError && x.code === 'NETWORK'
+            ? t.t('error.network')
+            : t.error(x instanceof ApiError ? x.code : undefined),
+      );
       setPassword('');
     } finally {
       setBusy(false);
@@ -233,16 +245,37 @@ function Login() {
         <h1>{t.t('app.title')}</h1>
         <p className="muted">{t.t('login.hint')}</p>
         <label htmlFor="username">{t.t('login.username')}</label>
-        <input id="username" name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        <input
+          id="username"
+          name="username"
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+          autoFocus
+        />
         <label htmlFor="password">{t.t('login.password')}</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
         <button type="submit" className="primary" disabled={busy || !username || !password} data-testid="login-submit">
           {busy ? t.t('login.busy') : t.t('login.submit')}
         </button>
         <p className="error" role="alert" data-testid="login-error">
           {err ?? ''}
         </p>
-        <button type="button" className="ghost lang-login" onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')} data-testid="lang">
+        <button
+          type="button"
+          className="ghost lang-login"
+          onClick={() => setLocale(locale === 'zh-CN' ? 'en' : 'zh-CN')}
+          data-testid="lang"
+        >
           {t.t('lang.switch')}
         </button>
       </form>

@@ -19,7 +19,13 @@ export function ControlRoom() {
   const role = useStore((s) => s.user?.role);
   const [reporting, setReporting] = useState(false);
   const buildings = useMemo(() => buildingsOf(devices), [devices]);
-  const open = useMemo(() => Object.values(incidents).filter((i) => i.open).sort(boardOrder), [incidents]);
+  const open = useMemo(
+    () =>
+      Object.values(incidents)
+        .filter((i) => i.open)
+        .sort(boardOrder),
+    [incidents],
+  );
   const canReport = role !== undefined && reportKinds(role).length > 0;
 
   return (
@@ -28,7 +34,12 @@ export function ControlRoom() {
         {buildings.length === 0 ? <Empty>{t.t('control.noDevices')}</Empty> : null}
         <div className="buildings">
           {buildings.map((b) => (
-            <BuildingView key={b} building={b} devices={Object.values(devices).filter((d) => d.building === b)} incidents={open.filter((i) => i.building === b)} />
+            <BuildingView
+              key={b}
+              building={b}
+              devices={Object.values(devices).filter((d) => d.building === b)}
+              incidents={open.filter((i) => i.building === b)}
+            />
           ))}
         </div>
       </Panel>
@@ -69,7 +80,13 @@ export function IncidentCard({ incident: i }: { incident: IncidentView }) {
   const timers = runningTimers(i);
   const href = `/incidents/${encodeURIComponent(i.id)}`;
   return (
-    <li className={`incident-card sev-${i.kind}`} data-testid="incident-card" data-incident-id={i.id} data-kind={i.kind} data-state={i.state}>
+    <li
+      className={`incident-card sev-${i.kind}`}
+      data-testid="incident-card"
+      data-incident-id={i.id}
+      data-kind={i.kind}
+      data-state={i.state}
+    >
       <a
         href={href}
         onClick={(e) => {
@@ -123,7 +140,9 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
           {devices[0]?.buildingName ?? building}
           {devices[0] && devices[0].buildingName !== building ? <small className="building-id"> {building}</small> : null}
         </h3>
-        <span className={`online-count${online < devices.length ? ' warn' : ''}`}>{t.t('control.online', { n: online, total: devices.length })}</span>
+        <span className={`online-count${online < devices.length ? ' warn' : ''}`}>
+          {t.t('control.online', { n: online, total: devices.length })}
+        </span>
         {incidents.length > 0 ? <span className="incident-count">{t.t('control.openIncidents', { n: incidents.length })}</span> : null}
       </header>
       <div className="building-body">
@@ -137,7 +156,11 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
                   <span className="floor-no">{f}F</span>
                   <span className="floor-marks">
                     {carsHere.map((c) => (
-                      <span key={c.id} className={`car-mark state-${c.state}${c.lastTelemetry?.mode && c.lastTelemetry.mode !== 'normal' ? ' car-special' : ''}`} title={c.name}>
+                      <span
+                        key={c.id}
+                        className={`car-mark state-${c.state}${c.lastTelemetry?.mode && c.lastTelemetry.mode !== 'normal' ? ' car-special' : ''}`}
+                        title={c.name}
+                      >
                         {carLabel(c)}
                         {c.lastTelemetry?.moving === true ? (c.lastTelemetry.direction === 'down' ? '↓' : '↑') : ''}
                       </span>
@@ -171,7 +194,7 @@ const CLASS_ORDER: DeviceClass[] = ['fire-panel', 'elevator', 'power', 'intercom
 
 function carLabel(d: DeviceView): string {
   const car = d.meta.car;
-  return typeof car === 'string' || typeof car === 'number' ? String(car) : d.id.split('-').pop() ?? d.id;
+  return typeof car === 'string' || typeof car === 'number' ? String(car) : (d.id.split('-').pop() ?? d.id);
 }
 
 function floorRange(devices: DeviceView[], incidents: IncidentView[]): number[] {
@@ -218,7 +241,11 @@ function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: I
   const m = d.lastTelemetry ?? {};
   const href = `/telemetry?device=${encodeURIComponent(d.id)}`;
   return (
-    <li className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${alertOf(d, incidents)}`} data-testid={`device-tile-${d.id}`} data-state={d.state}>
+    <li
+      className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${alertOf(d, incidents)}`}
+      data-testid={`device-tile-${d.id}`}
+      data-state={d.state}
+    >
       <a
         href={href}
         onClick={(e) => {

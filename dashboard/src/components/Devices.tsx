@@ -45,7 +45,15 @@ export function Devices() {
           </>
         }
         testId="device-list"
-        actions={<input type="search" placeholder={t.t('dev.filter')} aria-label={t.t('dev.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} />}
+        actions={
+          <input
+            type="search"
+            placeholder={t.t('dev.filter')}
+            aria-label={t.t('dev.filter')}
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        }
       >
         {list.length === 0 ? <Empty>{t.t('control.noDevices')}</Empty> : null}
         <table className="table devices">
@@ -63,7 +71,13 @@ export function Devices() {
           </thead>
           <tbody>
             {list.map((d) => (
-              <tr key={d.id} data-testid={`device-row-${d.id}`} data-state={d.state} data-enabled={d.enabled} className={d.enabled ? '' : 'disabled'}>
+              <tr
+                key={d.id}
+                data-testid={`device-row-${d.id}`}
+                data-state={d.state}
+                data-enabled={d.enabled}
+                className={d.enabled ? '' : 'disabled'}
+              >
                 <td className="mono">{d.id}</td>
                 <td>{d.name}</td>
                 <td>{t.cls(d.class)}</td>
@@ -174,7 +188,9 @@ function Provision({ onCreated }: { onCreated: (s: { id: string; secret: string 
     <Panel title={t.t('dev.provision')} testId="provision">
       <form className="provision" onSubmit={submit} autoComplete="off">
         <label>
-          <span>{t.t('dev.id')} <span className="req">*</span></span>
+          <span>
+            {t.t('dev.id')} <span className="req">*</span>
+          </span>
           <input name="id" value={f.id} onChange={set('id')} pattern="[a-z0-9-]+" maxLength={64} required placeholder={t.t('dev.idHint')} />
         </label>
         <label>
@@ -192,11 +208,15 @@ function Provision({ onCreated }: { onCreated: (s: { id: string; secret: string 
           </select>
         </label>
         <label>
-          <span>{t.t('dev.site')} <span className="req">*</span></span>
+          <span>
+            {t.t('dev.site')} <span className="req">*</span>
+          </span>
           <input name="site" value={f.site || firstSite} onChange={set('site')} pattern="[a-z0-9-]+" required />
         </label>
         <label>
-          <span>{t.t('dev.building')} <span className="req">*</span></span>
+          <span>
+            {t.t('dev.building')} <span className="req">*</span>
+          </span>
           <input name="building" value={f.building} onChange={set('building')} pattern="[a-z0-9-]+" required list="known-buildings" />
           <datalist id="known-buildings">
             {[...new Set(Object.values(devices).map((d) => d.building))].map((b) => (

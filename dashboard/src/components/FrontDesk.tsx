@@ -46,7 +46,9 @@ export function FrontDesk() {
   const waiting = all.filter((v) => WAITING.includes(v.state));
   const attention = all.filter((v) => ATTENTION.includes(v.state));
   const inside = all.filter((v) => v.state === 'opened');
-  const recent = (finished.data ?? []).filter((v) => FINAL.includes(v.state) && now - (v.leftAt ?? v.decidedAt ?? v.requestedAt) < 24 * 3_600_000);
+  const recent = (finished.data ?? []).filter(
+    (v) => FINAL.includes(v.state) && now - (v.leftAt ?? v.decidedAt ?? v.requestedAt) < 24 * 3_600_000,
+  );
   const buildings = buildingsOf(devices);
 
   return (
@@ -76,10 +78,13 @@ export function FrontDesk() {
                 <VisitRow key={v.id} visit={v}>
                   {v.state === 'failed' ? (
                     <>
-                      <AsyncButton className="primary" onRun={async () => {
+                      <AsyncButton
+                        className="primary"
+                        onRun={async () => {
                           await api.visitAction(v.id, 'retry_unlock', { notes: '' });
                           await reloadVisits();
-                        }}>
+                        }}
+                      >
                         {t.t('fd.retryUnlock')}
                       </AsyncButton>
                       <DetailButton visit={v} label={t.t('fd.escort')} />
@@ -127,7 +132,12 @@ function VisitRow({ visit: v, children }: { visit: VisitView; children?: ReactNo
   const t = useI18n();
   const now = useNow();
   return (
-    <li className={`visit visit-${v.state}${isOverstay(v, now) ? ' overstay' : ''}`} data-testid="visit" data-visit-id={v.id} data-state={v.state}>
+    <li
+      className={`visit visit-${v.state}${isOverstay(v, now) ? ' overstay' : ''}`}
+      data-testid="visit"
+      data-visit-id={v.id}
+      data-state={v.state}
+    >
       <div className="visit-main">
         <span className="visitor-name" data-testid="visitor-name">
           {v.visitorName || '—'}
@@ -159,9 +169,21 @@ function DetailButton({ visit: v, label }: { visit: VisitView; label?: string })
   );
 }
 
-function matchingPreauth(v: { building: string; unit: string; visitorName: string }, list: PreAuthView[], now: number): PreAuthView | undefined {
+function matchingPreauth(
+  v: { building: string; unit: string; visitorName: string },
+  list: PreAuthView[],
+  now: number,
+): PreAuthView | undefined {
   const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
-  return list.find((p) => p.unit === v.unit && p.building === v.building && norm(p.visitorName) === norm(v.visitorName) && now >= p.validFrom && now <= p.validTo && !p.usedAt);
+  return list.find(
+    (p) =>
+      p.unit === v.unit &&
+      p.building === v.building &&
+      norm(p.visitorName) === norm(v.visitorName) &&
+      now >= p.validFrom &&
+      now <= p.validTo &&
+      !p.usedAt,
+  );
 }
 
 const CHANNELS = ['phone', 'intercom', 'in_person', 'alt_contact'];
@@ -178,7 +200,12 @@ function WaitingCall({ visit: v, preauths }: { visit: VisitView; preauths: PreAu
       <span className="waiting-for">{t.t('fd.waitingFor', { d: t.duration(now - v.requestedAt) })}</span>
       <label className="inline">
         <span className="sr-only">{t.t('fd.ownerChannel')}</span>
-        <select value={channel} onChange={(e) => setChannel(e.target.value)} aria-label={t.t('fd.ownerChannel')} data-testid="visit-channel">
+        <select
+          value={channel}
+          onChange={(e) => setChannel(e.target.value)}
+          aria-label={t.t('fd.ownerChannel')}
+          data-testid="visit-channel"
+        >
           {CHANNELS.map((c) => (
             <option key={c} value={c}>
               {t.t('fd.ownerVia', { channel: t.enumValue(c) })}
@@ -209,7 +236,14 @@ function WaitingCall({ visit: v, preauths }: { visit: VisitView; preauths: PreAu
       ) : null}
       {denying ? (
         <span className="deny-box">
-          <input aria-label={t.t('fd.denyReason')} placeholder={t.t('fd.denyReason')} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="deny-reason" />
+          <input
+            aria-label={t.t('fd.denyReason')}
+            placeholder={t.t('fd.denyReason')}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            autoFocus
+            data-testid="deny-reason"
+          />
           <AsyncButton
             className="danger"
             testId="visit-deny-confirm"
@@ -247,15 +281,26 @@ function Inside({ visit: v, now }: { visit: VisitView; now: number }) {
         {t.t('fd.enteredAt')} {t.time(v.enteredAt)} · {t.t('fd.planned')} {t.t('fd.minutes', { n: v.plannedMinutes })}
         {v.enteredAt ? ` · ${t.duration(now - v.enteredAt)}` : ''}
       </span>
-      <AsyncButton className="primary" testId="visit-departure" onRun={async () => {
+      <AsyncButton
+        className="primary"
+        testId="visit-departure"
+        onRun={async () => {
           await api.visitAction(v.id, 'record_departure', { notes: '' });
           await reloadVisits();
-        }}>
+        }}
+      >
         {t.t('fd.departure')}
       </AsyncButton>
       {extending ? (
         <span className="deny-box">
-          <input type="number" min={1} max={1440} aria-label={t.field('minutes')} value={minutes} onChange={(e) => setMinutes(e.target.value)} />
+          <input
+            type="number"
+            min={1}
+            max={1440}
+            aria-label={t.field('minutes')}
+            value={minutes}
+            onChange={(e) => setMinutes(e.target.value)}
+          />
           <input aria-label={t.field('notes')} placeholder={t.field('notes')} value={why} onChange={(e) => setWhy(e.target.value)} />
           <AsyncButton
             onRun={async () => {
@@ -333,11 +378,15 @@ function WalkIn({ buildings, preauths, onPreauthUsed }: { buildings: string[]; p
           </select>
         </label>
         <label>
-          <span>{t.t('fd.unit')} <span className="req">*</span></span>
+          <span>
+            {t.t('fd.unit')} <span className="req">*</span>
+          </span>
           <input name="unit" value={f.unit} onChange={set('unit')} required maxLength={32} />
         </label>
         <label>
-          <span>{t.t('fd.visitorName')} <span className="req">*</span></span>
+          <span>
+            {t.t('fd.visitorName')} <span className="req">*</span>
+          </span>
           <input name="visitorName" value={f.visitorName} onChange={set('visitorName')} required maxLength={64} />
         </label>
         <label>
@@ -353,7 +402,16 @@ function WalkIn({ buildings, preauths, onPreauthUsed }: { buildings: string[]; p
         <label>
           {t.t('fd.idNumber')}
           {/* masked on entry: typed like a password, only the desensitised form is ever shown */}
-          <input name="idNumber" type="password" autoComplete="off" spellCheck={false} value={f.idNumber} onChange={set('idNumber')} maxLength={32} data-testid="id-number" />
+          <input
+            name="idNumber"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={f.idNumber}
+            onChange={set('idNumber')}
+            maxLength={32}
+            data-testid="id-number"
+          />
           <small className="muted" data-testid="id-masked">
             {masked ? t.t('fd.idMaskedAs', { masked }) : t.t('fd.idHint')}
           </small>
@@ -369,7 +427,12 @@ function WalkIn({ buildings, preauths, onPreauthUsed }: { buildings: string[]; p
           </label>
         ) : null}
         <ErrorLine error={err} />
-        <button type="submit" className="primary" disabled={busy || !f.unit.trim() || !f.visitorName.trim() || !building} data-testid="walkin-submit">
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || !f.unit.trim() || !f.visitorName.trim() || !building}
+          data-testid="walkin-submit"
+        >
           {t.t('fd.register')}
         </button>
       </form>
@@ -381,11 +444,18 @@ function PreAuths({ buildings, list, error, reload }: { buildings: string[]; lis
   const t = useI18n();
   const now = useNow();
   const [adding, setAdding] = useState(false);
-  const [f, setF] = useState(() => ({ building: '', unit: '', visitorName: '', idNumber: '', validFrom: toLocalInput(Date.now()), validTo: toLocalInput(Date.now() + 8 * 3_600_000) }));
+  const [f, setF] = useState(() => ({
+    building: '',
+    unit: '',
+    visitorName: '',
+    idNumber: '',
+    validFrom: toLocalInput(Date.now()),
+    validTo: toLocalInput(Date.now() + 8 * 3_600_000),
+  }));
   const [err, setErr] = useState<unknown>(null);
   const building = f.building || buildings[0] || '';
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF((x) => ({ ...x, [k]: e.target.value }));
-  const current = list.filter((p) => (p.validTo) >= now);
+  const current = list.filter((p) => p.validTo >= now);
   return (
     <Panel
       title={t.t('fd.preauth')}

@@ -42,7 +42,11 @@ export function IncidentDetailPage({ id }: { id: string }) {
     return (
       <div className="detail">
         <BackLink />
-        {error ? <p className="error">{error instanceof ApiError && error.status === 404 ? t.t('incident.notFound') : errorText(t, error)}</p> : <p className="muted">{t.t('common.loading')}</p>}
+        {error ? (
+          <p className="error">{error instanceof ApiError && error.status === 404 ? t.t('incident.notFound') : errorText(t, error)}</p>
+        ) : (
+          <p className="muted">{t.t('common.loading')}</p>
+        )}
       </div>
     );
   }
@@ -58,7 +62,8 @@ function useActorLabel(kind: IncidentKind, people: Record<string, string> = {}):
     if (!by) return '';
     const i = by.indexOf(':');
     const [type, id] = i < 0 ? [by, ''] : [by.slice(0, i), by.slice(i + 1)];
-    if (type === 'user') return id === me?.id ? `${me.displayName}(${t.t('actor.me')})` : (people[by] ?? `${t.t('actor.user')} ${id.slice(0, 8)}`);
+    if (type === 'user')
+      return id === me?.id ? `${me.displayName}(${t.t('actor.me')})` : (people[by] ?? `${t.t('actor.user')} ${id.slice(0, 8)}`);
     if (type === 'device') return devices[id]?.name ?? id;
     if (type === 'owner') return t.t('actor.owner', { unit: id });
     if (type === 'timer') return `${t.t('actor.timer')} ${t.proc(kind, 'timer', id)}`;
@@ -94,14 +99,29 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
   const steps = [...d.steps].sort((a, b) => a.ord - b.ord);
   const timers = runningTimers(d);
   const data = d.data as Record<string, unknown>;
-  const recall = (data.recall ?? null) as { floor: number; cars: { deviceId: string; car: string | null; status: string; confirmedAt: number | null; flaggedAt: number | null; returnedAt: number | null }[] } | null;
+  const recall = (data.recall ?? null) as {
+    floor: number;
+    cars: {
+      deviceId: string;
+      car: string | null;
+      status: string;
+      confirmedAt: number | null;
+      flaggedAt: number | null;
+      returnedAt: number | null;
+    }[];
+  } | null;
   const flags = d.timeline.filter((x) => x.type === 'flagged');
 
   const context: FormContext = useMemo(() => {
     const elevators: Option[] = Object.values(devices)
       .filter((x) => x.building === d.building && x.class === 'elevator')
       .map((x) => ({ value: x.id, label: `${x.name} (${x.id})` }));
-    const cars: Option[] = recall ? recall.cars.map((c) => ({ value: c.deviceId, label: `${devices[c.deviceId]?.name ?? c.deviceId} (${c.deviceId}) · ${t.t(`car.${c.status}` as 'car.sent')}` })) : [];
+    const cars: Option[] = recall
+      ? recall.cars.map((c) => ({
+          value: c.deviceId,
+          label: `${devices[c.deviceId]?.name ?? c.deviceId} (${c.deviceId}) · ${t.t(`car.${c.status}` as 'car.sent')}`,
+        }))
+      : [];
     return {
       deviceOptions: cars.length > 0 ? cars : elevators,
       stepOptions: steps.filter((s) => s.status === 'pending').map((s) => ({ value: s.key, label: t.proc(kind, 'step', s.key) })),
@@ -158,21 +178,47 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
                   </button>
                 ))}
             </div>
-            {active ? <ActionForm key={active} detail={d} action={actions.find((a) => a.action === active)} context={context} onRun={run} onCancel={() => setActive(null)} /> : null}
+            {active ? (
+              <ActionForm
+                key={active}
+                detail={d}
+                action={actions.find((a) => a.action === active)}
+                context={context}
+                onRun={run}
+                onCancel={() => setActive(null)}
+              />
+            ) : null}
           </Panel>
           <Panel title={t.t('incident.checklist')} testId="checklist">
             <ol className="checklist">
               {steps.map((s) => (
-                <li key={s.key} className={`step step-${s.status}${s.required ? ' step-required' : ''}`} data-testid={`step-${s.key}`} data-status={s.status}>
+                <li
+                  key={s.key}
+                  className={`step step-${s.status}${s.required ? ' step-required' : ''}`}
+                  data-testid={`step-${s.key}`}
+                  data-status={s.status}
+                >
                   <span className="step-icon" aria-hidden="true">
                     {s.status === 'done' ? '✔' : s.status === 'skipped' ? '⤼' : '○'}
                   </span>
                   <span className="step-label">{t.proc(kind, 'step', s.key)}</span>
                   <span className="step-tags">
-                    <span className={s.required ? 'tag tag-req' : 'tag'}>{s.required ? t.t('incident.stepRequired') : t.t('incident.stepOptional')}</span>
-                    <span className="tag">{t.t(s.status === 'done' ? 'incident.stepDone' : s.status === 'skipped' ? 'incident.stepSkipped' : 'incident.stepPending')}</span>
+                    <span className={s.required ? 'tag tag-req' : 'tag'}>
+                      {s.required ? t.t('incident.stepRequired') : t.t('incident.stepOptional')}
+                    </span>
+                    <span className="tag">
+                      {t.t(
+                        s.status === 'done'
+                          ? 'incident.stepDone'
+                          : s.status === 'skipped'
+                            ? 'incident.stepSkipped'
+                            : 'incident.stepPending',
+                      )}
+                    </span>
                   </span>
-                  {s.doneAt ? <span className="step-by">{t.t('incident.doneBy', { by: actor(s.doneBy), time: t.dateTime(s.doneAt) })}</span> : null}
+                  {s.doneAt ? (
+                    <span className="step-by">{t.t('incident.doneBy', { by: actor(s.doneBy), time: t.dateTime(s.doneAt) })}</span>
+                  ) : null}
                   {s.notes ? <span className="step-notes">{s.notes}</span> : null}
                 </li>
               ))}
@@ -292,7 +338,19 @@ function IncidentLink({ id, label }: { id: string; label: string }) {
   );
 }
 
-function ActionForm({ detail, action, context, onRun, onCancel }: { detail: Detail; action: AllowedAction | undefined; context: FormContext; onRun: (action: string, payload: unknown) => Promise<void>; onCancel: () => void }) {
+function ActionForm({
+  detail,
+  action,
+  context,
+  onRun,
+  onCancel,
+}: {
+  detail: Detail;
+  action: AllowedAction | undefined;
+  context: FormContext;
+  onRun: (action: string, payload: unknown) => Promise<void>;
+  onCancel: () => void;
+}) {
   const t = useI18n();
   if (!action) return null;
   return (
@@ -345,9 +403,18 @@ function Facts({ kind, data }: { kind: IncidentKind; data: Record<string, unknow
     add(t.t('incident.car'), data.car);
     add(t.t('common.floor'), data.floor);
     const p = data.passengers as { count: number; vulnerable: { category: string }[] } | undefined;
-    add(t.t('incident.passengers'), p ? `${p.count}${p.vulnerable.length ? ` (${p.vulnerable.map((v) => t.enumValue(v.category)).join('、')})` : ''}` : data.reportedPassengers);
+    add(
+      t.t('incident.passengers'),
+      p
+        ? `${p.count}${p.vulnerable.length ? ` (${p.vulnerable.map((v) => t.enumValue(v.category)).join('、')})` : ''}`
+        : data.reportedPassengers,
+    );
     const c = data.contractor as { company: string; person: string; dueAt: number; arrivedAt?: number } | undefined;
-    if (c) add(t.field('contractorCompany'), `${c.company} · ${c.person}${c.arrivedAt ? ` · ${t.time(c.arrivedAt)}` : ` · ${t.duration(c.dueAt - now)}`}`);
+    if (c)
+      add(
+        t.field('contractorCompany'),
+        `${c.company} · ${c.person}${c.arrivedAt ? ` · ${t.time(c.arrivedAt)}` : ` · ${t.duration(c.dueAt - now)}`}`,
+      );
   } else if (kind === 'power_outage') {
     add(t.field('feeder'), data.feeder);
     const scope = data.scope as { buildingIds: string[]; floors: number[] } | undefined;

@@ -161,7 +161,10 @@ export function SchemaForm({
   testId?: string;
 }) {
   const t = useI18n();
-  const s = useMemo<JsonSchema>(() => norm((schema && typeof schema === 'object' ? schema : { type: 'object', properties: {} }) as JsonSchema), [schema]);
+  const s = useMemo<JsonSchema>(
+    () => norm((schema && typeof schema === 'object' ? schema : { type: 'object', properties: {} }) as JsonSchema),
+    [schema],
+  );
   const [row, setRow] = useState<Row>(() => initialRow(s, initial));
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<unknown>(null);
@@ -196,7 +199,16 @@ export function SchemaForm({
   return (
     <form className="schema-form" onSubmit={submit} onKeyDown={onKey} data-testid={testId} noValidate>
       {props.map(([k, p], i) => (
-        <Field key={k} name={k} schema={p} required={(s.required ?? []).includes(k)} value={row[k]!} onChange={(v) => setRow((r) => ({ ...r, [k]: v }))} context={context} autoFocus={i === 0} />
+        <Field
+          key={k}
+          name={k}
+          schema={p}
+          required={(s.required ?? []).includes(k)}
+          value={row[k]!}
+          onChange={(v) => setRow((r) => ({ ...r, [k]: v }))}
+          context={context}
+          autoFocus={i === 0}
+        />
       ))}
       {fieldErr ? (
         <p className="error" role="alert">
@@ -240,12 +252,24 @@ function Field({
   const s = norm(raw);
   const type = typeOf(s);
   const label = t.field(name);
-  const mark = required && s.default === undefined && type !== 'boolean' ? <span className="req" aria-label={t.t('common.required')}>*</span> : null;
+  const mark =
+    required && s.default === undefined && type !== 'boolean' ? (
+      <span className="req" aria-label={t.t('common.required')}>
+        *
+      </span>
+    ) : null;
 
   if (type === 'boolean') {
     return (
       <label className="field check" htmlFor={id}>
-        <input id={id} name={name} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} autoFocus={autoFocus} />
+        <input
+          id={id}
+          name={name}
+          type="checkbox"
+          checked={value === true}
+          onChange={(e) => onChange(e.target.checked)}
+          autoFocus={autoFocus}
+        />
         <span>{s.const === true ? `${label} · ${t.t('common.confirmed')}` : label}</span>
       </label>
     );
@@ -255,7 +279,15 @@ function Field({
       <fieldset className="field group">
         <legend>{label}</legend>
         {Object.entries(s.properties ?? {}).map(([k, p]) => (
-          <Field key={k} name={k} schema={p} required={(s.required ?? []).includes(k)} value={(value as Row)[k]!} onChange={(v) => onChange({ ...(value as Row), [k]: v })} context={context} />
+          <Field
+            key={k}
+            name={k}
+            schema={p}
+            required={(s.required ?? []).includes(k)}
+            value={(value as Row)[k]!}
+            onChange={(v) => onChange({ ...(value as Row), [k]: v })}
+            context={context}
+          />
         ))}
       </fieldset>
     );
@@ -308,15 +340,57 @@ function Field({
       </select>
     );
   } else if ((type === 'integer' || type === 'number') && isTimeField(name)) {
-    input = <input id={id} name={name} type="datetime-local" step={1} value={str} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus} />;
+    input = (
+      <input
+        id={id}
+        name={name}
+        type="datetime-local"
+        step={1}
+        value={str}
+        onChange={(e) => onChange(e.target.value)}
+        autoFocus={autoFocus}
+      />
+    );
   } else if (type === 'integer' || type === 'number') {
     input = (
-      <input id={id} name={name} type="number" inputMode="numeric" min={s.minimum} max={s.maximum} step={type === 'integer' ? 1 : 'any'} value={str} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus} />
+      <input
+        id={id}
+        name={name}
+        type="number"
+        inputMode="numeric"
+        min={s.minimum}
+        max={s.maximum}
+        step={type === 'integer' ? 1 : 'any'}
+        value={str}
+        onChange={(e) => onChange(e.target.value)}
+        autoFocus={autoFocus}
+      />
     );
   } else if (type === 'string' && LONG_TEXT.has(name)) {
-    input = <textarea id={id} name={name} rows={2} maxLength={s.maxLength} value={str} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus} />;
+    input = (
+      <textarea
+        id={id}
+        name={name}
+        rows={2}
+        maxLength={s.maxLength}
+        value={str}
+        onChange={(e) => onChange(e.target.value)}
+        autoFocus={autoFocus}
+      />
+    );
   } else {
-    input = <input id={id} name={name} type="text" maxLength={s.maxLength} value={str} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus} autoComplete="off" />;
+    input = (
+      <input
+        id={id}
+        name={name}
+        type="text"
+        maxLength={s.maxLength}
+        value={str}
+        onChange={(e) => onChange(e.target.value)}
+        autoFocus={autoFocus}
+        autoComplete="off"
+      />
+    );
   }
   return (
     <div className="field">

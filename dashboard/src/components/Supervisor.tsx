@@ -16,7 +16,14 @@ export const APPROVAL_ACTIONS = ['approve_119', 'declare_fire_out', 'close'];
 
 const TABS = ['approvals', 'duty', 'handover', 'followups', 'reports', 'outages'] as const;
 type Tab = (typeof TABS)[number];
-const TAB_LABEL = { approvals: 'sup.approvals', duty: 'sup.dutyLog', handover: 'sup.handover', followups: 'sup.followups', reports: 'sup.reports', outages: 'sup.outages' } as const;
+const TAB_LABEL = {
+  approvals: 'sup.approvals',
+  duty: 'sup.dutyLog',
+  handover: 'sup.handover',
+  followups: 'sup.followups',
+  reports: 'sup.reports',
+  outages: 'sup.outages',
+} as const;
 
 export function Supervisor() {
   const t = useI18n();
@@ -26,7 +33,15 @@ export function Supervisor() {
     <div className="supervisor">
       <nav className="tabs" role="tablist" aria-label={t.t('sup.title')}>
         {TABS.map((x) => (
-          <button key={x} type="button" role="tab" aria-selected={tab === x} className={tab === x ? 'active' : ''} onClick={() => navigate(`/supervisor?tab=${x}`, true)} data-testid={`tab-${x}`}>
+          <button
+            key={x}
+            type="button"
+            role="tab"
+            aria-selected={tab === x}
+            className={tab === x ? 'active' : ''}
+            onClick={() => navigate(`/supervisor?tab=${x}`, true)}
+            data-testid={`tab-${x}`}
+          >
             {t.t(TAB_LABEL[x])}
           </button>
         ))}
@@ -56,7 +71,9 @@ function Approvals() {
   const items = useMemo(
     () =>
       (list.data ?? [])
-        .flatMap((i) => (i.allowedActions ?? []).filter((a) => APPROVAL_ACTIONS.includes(a.action)).map((a) => ({ incident: i, action: a })))
+        .flatMap((i) =>
+          (i.allowedActions ?? []).filter((a) => APPROVAL_ACTIONS.includes(a.action)).map((a) => ({ incident: i, action: a })),
+        )
         .sort((a, b) => b.incident.severity - a.incident.severity || a.incident.openedAt - b.incident.openedAt),
     [list.data],
   );
@@ -84,7 +101,12 @@ function Approvals() {
                   <span className="card-no">#{i.number}</span>
                   <span className="card-title">{i.title}</span>
                   <StateBadge kind={i.kind} state={i.state} open={i.open} />
-                  <button type="button" className="primary" onClick={() => setActive(active === key ? null : key)} data-testid={`approve-${a.action}`}>
+                  <button
+                    type="button"
+                    className="primary"
+                    onClick={() => setActive(active === key ? null : key)}
+                    data-testid={`approve-${a.action}`}
+                  >
                     {t.proc(i.kind, 'action', a.action)}
                   </button>
                   <button type="button" onClick={() => navigate(`/incidents/${encodeURIComponent(i.id)}`)}>
@@ -130,7 +152,8 @@ function today(): string {
 function DutyLog() {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
-  const actorName = (a: string) => (a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' ? t.t('actor.system') : a);
+  const actorName = (a: string) =>
+    a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' ? t.t('actor.system') : a;
   const [day, setDay] = useState(today);
   const log = useAsync(() => api.dutyLog(day), [day]);
   const [note, setNote] = useState('');
@@ -230,8 +253,10 @@ function Handovers() {
           {(list.data ?? []).map((h) => (
             <li key={h.id} className={`handover handover-${h.state}`}>
               <div>
-                <strong>{t.t(`sup.handoverState.${h.state}`)}</strong> · {t.dateTime(h.createdAt)} · {t.t('sup.outgoing')} {h.outgoing?.displayName ?? h.outgoingId}
-                {h.incomingId ? ` · ${t.t('sup.incoming')} ${h.incoming?.displayName ?? h.incomingId}` : ''} · {t.t('sup.openItems', { n: h.openItems.length })}
+                <strong>{t.t(`sup.handoverState.${h.state}`)}</strong> · {t.dateTime(h.createdAt)} · {t.t('sup.outgoing')}{' '}
+                {h.outgoing?.displayName ?? h.outgoingId}
+                {h.incomingId ? ` · ${t.t('sup.incoming')} ${h.incoming?.displayName ?? h.incomingId}` : ''} ·{' '}
+                {t.t('sup.openItems', { n: h.openItems.length })}
               </div>
               {h.openItems.length > 0 ? (
                 <ul className="open-items">
@@ -255,7 +280,12 @@ function Handovers() {
                   </AsyncButton>
                   {refusing === h.id ? (
                     <>
-                      <input aria-label={t.t('sup.refuseReason')} placeholder={t.t('sup.refuseReason')} value={reason} onChange={(e) => setReason(e.target.value)} />
+                      <input
+                        aria-label={t.t('sup.refuseReason')}
+                        placeholder={t.t('sup.refuseReason')}
+                        value={reason}
+                        onChange={(e) => setReason(e.target.value)}
+                      />
                       <AsyncButton
                         className="danger"
                         disabled={!reason.trim()}
@@ -285,8 +315,10 @@ function Handovers() {
 }
 
 function openItemText(t: ReturnType<typeof useI18n>, o: OpenItem): string {
-  if (o.type === 'incident') return `#${o.number} ${t.kind(o.kind)} · ${o.title} · ${t.proc(o.kind as IncidentView['kind'], 'state', o.state)}`;
-  if (o.type === 'followup') return `${t.t('sup.followups')} · ${o.subject} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
+  if (o.type === 'incident')
+    return `#${o.number} ${t.kind(o.kind)} · ${o.title} · ${t.proc(o.kind as IncidentView['kind'], 'state', o.state)}`;
+  if (o.type === 'followup')
+    return `${t.t('sup.followups')} · ${o.subject} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
   return `${t.t('incident.visitor')} · ${o.visitorName} · ${o.building} ${o.unit}${o.overstay ? ` · ${t.t('fd.overstay')}` : ''}`;
 }
 
@@ -309,7 +341,12 @@ function FollowUps() {
             {f.notes ? <p className="pre">{f.notes}</p> : null}
             {!f.doneAt ? (
               <div className="row">
-                <input aria-label={t.t('common.notes')} placeholder={t.t('common.notes')} value={notes[f.id] ?? ''} onChange={(e) => setNotes((n) => ({ ...n, [f.id]: e.target.value }))} />
+                <input
+                  aria-label={t.t('common.notes')}
+                  placeholder={t.t('common.notes')}
+                  value={notes[f.id] ?? ''}
+                  onChange={(e) => setNotes((n) => ({ ...n, [f.id]: e.target.value }))}
+                />
                 <AsyncButton
                   className="primary"
                   disabled={!(notes[f.id] ?? '').trim()}
@@ -442,15 +479,25 @@ function Outages() {
             <input type="datetime-local" value={f.noticeAt} onChange={(e) => setF((x) => ({ ...x, noticeAt: e.target.value }))} />
           </label>
           <label className="check">
-            <input type="checkbox" checked={f.residentsMustPrepare} onChange={(e) => setF((x) => ({ ...x, residentsMustPrepare: e.target.checked }))} />
+            <input
+              type="checkbox"
+              checked={f.residentsMustPrepare}
+              onChange={(e) => setF((x) => ({ ...x, residentsMustPrepare: e.target.checked }))}
+            />
             {t.t('sup.residentsMustPrepare')}
           </label>
           <label>
-            <span>{t.t('sup.reason')} <span className="req">*</span></span>
+            <span>
+              {t.t('sup.reason')} <span className="req">*</span>
+            </span>
             <input value={f.reason} onChange={(e) => setF((x) => ({ ...x, reason: e.target.value }))} required />
           </label>
           <label className="check">
-            <input type="checkbox" checked={f.acceptShortNotice} onChange={(e) => setF((x) => ({ ...x, acceptShortNotice: e.target.checked }))} />
+            <input
+              type="checkbox"
+              checked={f.acceptShortNotice}
+              onChange={(e) => setF((x) => ({ ...x, acceptShortNotice: e.target.checked }))}
+            />
             {t.field('acceptShortNotice')}
           </label>
           {f.acceptShortNotice ? (

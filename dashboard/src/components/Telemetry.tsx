@@ -33,7 +33,10 @@ export function TelemetryPage() {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
   const { query } = useLocation();
-  const list = useMemo(() => Object.values(devices).sort((a, b) => a.building.localeCompare(b.building) || a.id.localeCompare(b.id)), [devices]);
+  const list = useMemo(
+    () => Object.values(devices).sort((a, b) => a.building.localeCompare(b.building) || a.id.localeCompare(b.id)),
+    [devices],
+  );
   const deviceId = query.get('device') ?? list[0]?.id ?? '';
   const device = devices[deviceId];
   const available = numericMetrics(device);
@@ -44,7 +47,10 @@ export function TelemetryPage() {
   const [custom, setCustom] = useState(() => ({ from: toLocalInput(Date.now() - 3_600_000), to: toLocalInput(Date.now()) }));
   const [applied, setApplied] = useState(custom);
 
-  const window_ = range === 'custom' ? { from: fromLocalInput(applied.from) ?? Date.now() - 3_600_000, to: fromLocalInput(applied.to) ?? Date.now(), live: false } : { from: 0, to: 0, live: true, span: RANGES[range] };
+  const window_ =
+    range === 'custom'
+      ? { from: fromLocalInput(applied.from) ?? Date.now() - 3_600_000, to: fromLocalInput(applied.to) ?? Date.now(), live: false }
+      : { from: 0, to: 0, live: true, span: RANGES[range] };
 
   const byBuilding = useMemo(() => {
     const m = new Map<string, DeviceView[]>();
@@ -58,7 +64,11 @@ export function TelemetryPage() {
         <div className="telemetry-controls">
           <label>
             {t.t('telemetry.device')}
-            <select value={deviceId} onChange={(e) => navigate(`/telemetry?device=${encodeURIComponent(e.target.value)}`, true)} data-testid="telemetry-device">
+            <select
+              value={deviceId}
+              onChange={(e) => navigate(`/telemetry?device=${encodeURIComponent(e.target.value)}`, true)}
+              data-testid="telemetry-device"
+            >
               {deviceId === '' ? <option value="">{t.t('telemetry.pick')}</option> : null}
               {byBuilding.map(([b, ds]) => (
                 <optgroup key={b} label={b}>
@@ -107,7 +117,13 @@ export function TelemetryPage() {
             {available.length === 0 ? <Empty>{t.t('telemetry.noMetrics')}</Empty> : null}
             {available.map((m) => (
               <label key={m} className={`chip${shown.includes(m) ? ' active' : ''}`}>
-                <input type="checkbox" checked={shown.includes(m)} onChange={(e) => setChosen((c) => ({ ...c, [deviceId]: e.target.checked ? [...shown, m] : shown.filter((x) => x !== m) }))} />
+                <input
+                  type="checkbox"
+                  checked={shown.includes(m)}
+                  onChange={(e) =>
+                    setChosen((c) => ({ ...c, [deviceId]: e.target.checked ? [...shown, m] : shown.filter((x) => x !== m) }))
+                  }
+                />
                 {t.metric(m)}
               </label>
             ))}
@@ -117,7 +133,13 @@ export function TelemetryPage() {
       <div className="charts">
         {device
           ? shown.map((m) => (
-              <Chart key={`${deviceId}/${m}/${range}/${applied.from}/${applied.to}`} deviceId={deviceId} metric={m} label={`${device.name} · ${t.metric(m)}`} win={window_} />
+              <Chart
+                key={`${deviceId}/${m}/${range}/${applied.from}/${applied.to}`}
+                deviceId={deviceId}
+                metric={m}
+                label={`${device.name} · ${t.metric(m)}`}
+                win={window_}
+              />
             ))
           : null}
       </div>
@@ -136,7 +158,8 @@ function axisTime(ms: number, span: number, locale: string): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-  if (span > 20 * 3_600_000) return locale === 'zh-CN' ? `${d.getMonth() + 1}月${d.getDate()}日 ${hm}` : `${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
+  if (span > 20 * 3_600_000)
+    return locale === 'zh-CN' ? `${d.getMonth() + 1}月${d.getDate()}日 ${hm}` : `${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
   return span <= 30 * 60_000 ? `${hm}:${p(d.getSeconds())}` : hm;
 }
 
@@ -189,7 +212,10 @@ function Chart({ deviceId, metric, label, win }: { deviceId: string; metric: str
         },
         { stroke: '#9fb0c3', grid: { stroke: '#233244' }, ticks: { stroke: '#233244' }, size: 60 },
       ],
-      series: [{ label: t.t('common.time'), value: (_u, v) => (v === null || v === undefined ? '--' : t.dateTime(v * 1000)) }, { label: t.metric(metric), stroke: '#38bdf8', width: 2, fill: 'rgba(56,189,248,0.12)', spanGaps: false }],
+      series: [
+        { label: t.t('common.time'), value: (_u, v) => (v === null || v === undefined ? '--' : t.dateTime(v * 1000)) },
+        { label: t.metric(metric), stroke: '#38bdf8', width: 2, fill: 'rgba(56,189,248,0.12)', spanGaps: false },
+      ],
       legend: { show: true },
     };
     const redraw = () => {

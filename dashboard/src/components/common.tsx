@@ -6,7 +6,15 @@ import type { IncidentView } from '../api.js';
 import { useNow, errorText } from '../hooks.js';
 import { useI18n, useStore } from '../store.js';
 
-export function Countdown({ kind, timer, compact = false }: { kind: IncidentKind; timer: IncidentView['timers'][number]; compact?: boolean }) {
+export function Countdown({
+  kind,
+  timer,
+  compact = false,
+}: {
+  kind: IncidentKind;
+  timer: IncidentView['timers'][number];
+  compact?: boolean;
+}) {
   const t = useI18n();
   const now = useNow();
   const left = timer.dueAt - now;
@@ -21,7 +29,9 @@ export function Countdown({ kind, timer, compact = false }: { kind: IncidentKind
       aria-live="off"
     >
       <span className="countdown-label">{t.proc(kind, 'timer', timer.key)}</span>
-      <span className="countdown-value">{overdue ? t.t('timer.overdue', { d: t.duration(-left) }) : t.t('timer.remaining', { d: t.duration(left) })}</span>
+      <span className="countdown-value">
+        {overdue ? t.t('timer.overdue', { d: t.duration(-left) }) : t.t('timer.remaining', { d: t.duration(left) })}
+      </span>
     </span>
   );
 }
@@ -53,7 +63,19 @@ export function ErrorLine({ error }: { error: unknown }) {
   );
 }
 
-export function Panel({ title, actions, children, className = '', testId }: { title: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
+export function Panel({
+  title,
+  actions,
+  children,
+  className = '',
+  testId,
+}: {
+  title: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
   return (
     <section className={`panel ${className}`} data-testid={testId}>
       <header className="panel-head">

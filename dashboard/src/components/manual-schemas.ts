@@ -10,7 +10,12 @@ const floor: JsonSchema = { type: 'integer', minimum: -10, maximum: 300 };
 export const MANUAL_SCHEMAS: Record<IncidentKind, JsonSchema> = {
   fire_alarm: {
     type: 'object',
-    properties: { floor, location: { type: 'string', minLength: 1, maxLength: 500 }, reportedBy: { type: 'string', maxLength: 120 }, notes },
+    properties: {
+      floor,
+      location: { type: 'string', minLength: 1, maxLength: 500 },
+      reportedBy: { type: 'string', maxLength: 120 },
+      notes,
+    },
     required: ['floor', 'location'],
   },
   elevator_entrapment: {
@@ -32,7 +37,10 @@ export const MANUAL_SCHEMAS: Record<IncidentKind, JsonSchema> = {
   },
   device_fault: {
     type: 'object',
-    properties: { deviceId: { type: 'string', minLength: 1, maxLength: 64 }, description: { type: 'string', minLength: 1, maxLength: 2000 } },
+    properties: {
+      deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+      description: { type: 'string', minLength: 1, maxLength: 2000 },
+    },
     required: ['deviceId', 'description'],
   },
   visitor_approval: {

@@ -118,13 +118,20 @@ describe('device fault incident', () => {
 
   it('fire.trouble / fire.supervisory open lower-severity faults per panel + zone; the panel reset clears them', () => {
     const sim = new Sim('device_fault', trouble('Z4'));
-    expect(sim.s).toMatchObject({ dedupKey: `${PANEL}/trouble/Z4`, data: expect.objectContaining({ cause: 'trouble', zone: 'Z4', code: 'E-OPEN' }) });
+    expect(sim.s).toMatchObject({
+      dedupKey: `${PANEL}/trouble/Z4`,
+      data: expect.objectContaining({ cause: 'trouble', zone: 'Z4', code: 'E-OPEN' }),
+    });
     expect(sim.s.severity).toBeLessThan(100);
     expect(planTrigger('device_fault', trouble('Z4'), [sim.s], T0).op).toBe('decide');
     expect(planTrigger('device_fault', trouble('Z5'), [sim.s], T0).op).toBe('open');
     const sup = deviceTrigger(PANEL, 'fire-panel', ev('fire.supervisory', { zone: 'Z4' }));
     expect(planTrigger('device_fault', sup, [sim.s], T0)).toMatchObject({ op: 'open', dedupKey: `${PANEL}/supervisory/Z4` });
-    const plans = routeDeviceEvent({ siteId: 'site-1', buildingId: 'bldg-a', deviceId: PANEL, deviceClass: 'fire-panel', event: ev('fire.reset', {}) }, [sim.s], T0);
+    const plans = routeDeviceEvent(
+      { siteId: 'site-1', buildingId: 'bldg-a', deviceId: PANEL, deviceClass: 'fire-panel', event: ev('fire.reset', {}) },
+      [sim.s],
+      T0,
+    );
     expect(plans).toHaveLength(1);
     if (plans[0]?.op === 'decide') sim.apply(plans[0].input);
     expect(sim.s.state).toBe('recovered');
@@ -154,7 +161,11 @@ describe('device fault incident', () => {
 
   it('an operator can report a fault by hand', () => {
     const sim = Sim.manual('device_fault', operator, { deviceId: 'lift-a2', description: '轿厢异响' });
-    expect(sim.s).toMatchObject({ deviceId: 'lift-a2', dedupKey: 'lift-a2/manual', data: expect.objectContaining({ cause: 'manual', description: '轿厢异响' }) });
+    expect(sim.s).toMatchObject({
+      deviceId: 'lift-a2',
+      dedupKey: 'lift-a2/manual',
+      data: expect.objectContaining({ cause: 'manual', description: '轿厢异响' }),
+    });
     expect(() => Sim.manual('device_fault', frontdesk, { deviceId: 'lift-a2', description: 'x' })).toThrow(/FORBIDDEN/);
   });
 });

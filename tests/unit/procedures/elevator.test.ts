@@ -3,7 +3,8 @@ import { allowedActions, planTrigger, routeDeviceEvent } from '../../../services
 import { Sim, T0, SEC, MIN, HOUR, admin, deviceTrigger, ev, expectErr, frontdesk, operator, supervisor } from './helpers.js';
 
 const LIFT = 'lift-a1';
-const trapped = (passengers?: number) => deviceTrigger(LIFT, 'elevator', ev('elevator.entrapment', { car: 'A1', floor: 7, ...(passengers !== undefined ? { passengers } : {}) }));
+const trapped = (passengers?: number) =>
+  deviceTrigger(LIFT, 'elevator', ev('elevator.entrapment', { car: 'A1', floor: 7, ...(passengers !== undefined ? { passengers } : {}) }));
 const openEntrapment = (config?: Record<string, unknown>) => new Sim('elevator_entrapment', trapped(2), T0, config);
 
 /** Ack, record, dispatch, arrive, release, sign, report: ready to close. */
@@ -22,11 +23,27 @@ function toInService(sim: Sim) {
 describe('elevator entrapment — opening', () => {
   it('opens from elevator.entrapment awaiting acknowledgement with a 30 s ack timer', () => {
     const sim = openEntrapment();
-    expect(sim.s).toMatchObject({ kind: 'elevator_entrapment', state: 'awaiting_ack', open: true, severity: 80, floor: 7, deviceId: LIFT, dedupKey: LIFT });
+    expect(sim.s).toMatchObject({
+      kind: 'elevator_entrapment',
+      state: 'awaiting_ack',
+      open: true,
+      severity: 80,
+      floor: 7,
+      deviceId: LIFT,
+      dedupKey: LIFT,
+    });
     expect(sim.timer('ack')).toMatchObject({ status: 'running', dueAt: T0 + 30 * SEC });
     expect(sim.s.steps.map((s) => s.key)).toEqual([
-      'acknowledge', 'record_passengers', 'call_120', 'dispatch_contractor', 'contractor_arrived',
-      'dispatch_security', 'release', 'sign_fit', 'schedule_followup', 'special_report',
+      'acknowledge',
+      'record_passengers',
+      'call_120',
+      'dispatch_contractor',
+      'contractor_arrived',
+      'dispatch_security',
+      'release',
+      'sign_fit',
+      'schedule_followup',
+      'special_report',
     ]);
     expect(sim.step('call_120').required).toBe(false);
     expect(sim.s.title).toContain('电梯困人');
@@ -45,7 +62,12 @@ describe('elevator entrapment — opening', () => {
     const waiting = Sim.manual('elevator_entrapment', operator, { deviceId: LIFT, car: 'A1', floor: 4 });
     expect(waiting.s.state).toBe('awaiting_ack');
     expect(waiting.s.dedupKey).toBe(LIFT);
-    const talking = Sim.manual('elevator_entrapment', operator, { deviceId: LIFT, floor: 4, talkingToPassengers: true, callerPhone: '13800000000' });
+    const talking = Sim.manual('elevator_entrapment', operator, {
+      deviceId: LIFT,
+      floor: 4,
+      talkingToPassengers: true,
+      callerPhone: '13800000000',
+    });
     expect(talking.s.state).toBe('in_progress');
     expect(talking.step('acknowledge')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
     expect(talking.timer('ack')).toBeUndefined();
@@ -281,9 +303,17 @@ describe('elevator entrapment — sign-off, close and roles', () => {
     expectErr(sim.tryAct(operator, 'acknowledge', {}), 'HUB_ERR_CONFLICT');
     expectErr(sim.tryAct(operator, 'record_passengers', { count: -1 }), 'HUB_ERR_BAD_REQUEST');
     expectErr(sim.tryAct(operator, 'record_passengers', { count: 1, vulnerable: [{ category: 'alien' }] }), 'HUB_ERR_BAD_REQUEST');
-    expectErr(sim.tryAct(operator, 'record_passengers', { count: 1, vulnerable: [{ category: 'child' }, { category: 'elderly' }] }), 'HUB_ERR_BAD_REQUEST', /more vulnerable/);
+    expectErr(
+      sim.tryAct(operator, 'record_passengers', { count: 1, vulnerable: [{ category: 'child' }, { category: 'elderly' }] }),
+      'HUB_ERR_BAD_REQUEST',
+      /more vulnerable/,
+    );
     expectErr(sim.tryAct(operator, 'dispatch_contractor', { company: 'Otis' }), 'HUB_ERR_BAD_REQUEST');
-    expectErr(sim.tryAct(operator, 'dispatch_contractor', { company: 'Otis', person: 'x', calledAt: sim.now + MIN }), 'HUB_ERR_BAD_REQUEST', /future/);
+    expectErr(
+      sim.tryAct(operator, 'dispatch_contractor', { company: 'Otis', person: 'x', calledAt: sim.now + MIN }),
+      'HUB_ERR_BAD_REQUEST',
+      /future/,
+    );
     expectErr(sim.tryAct(operator, 'record_contractor_arrival', {}), 'HUB_ERR_CONFLICT', /dispatched/);
   });
 
@@ -312,10 +342,18 @@ describe('elevator entrapment — sign-off, close and roles', () => {
   it('routeDeviceEvent sends the car’s own later events to its incident', () => {
     const sim = openEntrapment();
     const plans = routeDeviceEvent(
-      { siteId: 'site-1', buildingId: 'bldg-a', deviceId: LIFT, deviceClass: 'elevator', event: ev('elevator.normal', { floor: 7, doors: 'open' }) },
+      {
+        siteId: 'site-1',
+        buildingId: 'bldg-a',
+        deviceId: LIFT,
+        deviceClass: 'elevator',
+        event: ev('elevator.normal', { floor: 7, doors: 'open' }),
+      },
       [sim.s],
       T0,
     );
-    expect(plans).toEqual([expect.objectContaining({ op: 'decide', incidentId: sim.s.id, input: expect.objectContaining({ type: 'device_event' }) })]);
+    expect(plans).toEqual([
+      expect.objectContaining({ op: 'decide', incidentId: sim.s.id, input: expect.objectContaining({ type: 'device_event' }) }),
+    ]);
   });
 });

@@ -134,7 +134,15 @@ describe('engine — purity and generic rules', () => {
   });
 
   it('closed incidents refuse everything except notes', () => {
-    const sim = new Sim('device_fault', { source: 'link', siteId: 's', buildingId: 'b', deviceId: 'p', deviceClass: 'fire-panel', cause: 'offline', since: T0 });
+    const sim = new Sim('device_fault', {
+      source: 'link',
+      siteId: 's',
+      buildingId: 'b',
+      deviceId: 'p',
+      deviceClass: 'fire-panel',
+      cause: 'offline',
+      since: T0,
+    });
     sim.act(operator, 'acknowledge', {});
     sim.apply({ type: 'device_status', deviceId: 'p', state: 'online' });
     sim.act(operator, 'close', { resolution: 'ok' });
@@ -162,13 +170,23 @@ describe('engine — purity and generic rules', () => {
     sim.act(operator, 'acknowledge', {});
     const rows = changedRows(before, sim.s);
     expect(rows.steps.map((s) => s.key)).toEqual(['acknowledge']);
-    expect(rows.timers.map((t) => [t.key, t.status])).toEqual([['ack', 'cancelled'], ['recontact', 'running']]);
+    expect(rows.timers.map((t) => [t.key, t.status])).toEqual([
+      ['ack', 'cancelled'],
+      ['recontact', 'running'],
+    ]);
   });
 
   it('bad configuration overrides are refused; corr ids stay within 64 characters', () => {
     expectErr(open('elevator_entrapment', entrapment(), T0, { id: 'x', config: { ackMs: -5 } }), 'HUB_ERR_BAD_REQUEST');
     const id = '123e4567-e89b-12d3-a456-426614174000';
-    const r = must(open('fire_alarm', deviceTrigger('p', 'fire-panel', ev('fire.alarm', { zone: 'z', floor: 1, detector: 'heat' }), { elevators: [{ deviceId: 'l1' }] }), T0, { id }));
+    const r = must(
+      open(
+        'fire_alarm',
+        deviceTrigger('p', 'fire-panel', ev('fire.alarm', { zone: 'z', floor: 1, detector: 'heat' }), { elevators: [{ deviceId: 'l1' }] }),
+        T0,
+        { id },
+      ),
+    );
     // a panel alarm recalls the cars at open (ASME A17.1 §2.27.3.2); the general alarm sends nothing more
     const s = must(decide(r.next, { type: 'timer', key: 'ack' }, T0 + 15 * SEC));
     expect(s.effects.filter((e) => e.type === 'send_command')).toEqual([]);
@@ -196,7 +214,11 @@ describe('i18n — zh-CN and en for everything', () => {
         }
       };
       check(L.states, d.states, 'state');
-      check(L.steps, d.steps.map((s) => s.key), 'step');
+      check(
+        L.steps,
+        d.steps.map((s) => s.key),
+        'step',
+      );
       check(L.timers, d.timers, 'timer');
       for (const a of d.actions) expect(procedureLabel(kind, 'action', a.action), `${kind} action ${a.action}`).not.toBe(a.action);
     }
@@ -214,12 +236,20 @@ describe('i18n — zh-CN and en for everything', () => {
     const item = { type: 'state_changed' as const, data: { from: 'awaiting_ack', to: 'in_progress' }, message: '' };
     expect(renderTimeline('elevator_entrapment', item, 'zh-CN')).toBe('状态变更:待接警 → 救援中');
     expect(renderTimeline('elevator_entrapment', item, 'en')).toBe('State: Awaiting acknowledgement → Rescue in progress');
-    expect(renderDuty('elevator_entrapment', 'escalated', { title: 'A1', reason: 'ack_overdue' })).toBe('【电梯困人】A1 已上报主管:超时未接警 / [Elevator entrapment] A1 escalated: Not acknowledged in time');
+    expect(renderDuty('elevator_entrapment', 'escalated', { title: 'A1', reason: 'ack_overdue' })).toBe(
+      '【电梯困人】A1 已上报主管:超时未接警 / [Elevator entrapment] A1 escalated: Not acknowledged in time',
+    );
     // a general alarm's cause is a code in the data, words in the duty log
-    expect(renderDuty('fire_alarm', 'general_alarm', { title: 'F1', reason: 'ack_timeout' })).toBe('【火警】F1 启动全面火警:15秒内无人接警 / [Fire alarm] F1 general alarm: not acknowledged within 15 s');
+    expect(renderDuty('fire_alarm', 'general_alarm', { title: 'F1', reason: 'ack_timeout' })).toBe(
+      '【火警】F1 启动全面火警:15秒内无人接警 / [Fire alarm] F1 general alarm: not acknowledged within 15 s',
+    );
   });
 
   it('every procedure is registered once per incident kind', () => {
-    expect(allProcedures().map((p) => p.kind).sort()).toEqual([...INCIDENT_KINDS].sort());
+    expect(
+      allProcedures()
+        .map((p) => p.kind)
+        .sort(),
+    ).toEqual([...INCIDENT_KINDS].sort());
   });
 });

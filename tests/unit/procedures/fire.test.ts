@@ -32,7 +32,11 @@ describe('fire alarm — acknowledge and verify', () => {
     expect(cmds.map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
     for (const c of cmds) expect(c).toMatchObject({ name: 'recall', data: { floor: 1 }, expiresAt: T0 + 60 * SEC });
     expect(sim.timer('recall_confirm')).toMatchObject({ dueAt: T0 + 60 * SEC, status: 'running' });
-    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'sent'], ['lift-a3', 'sent']]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'sent'],
+      ['lift-a2', 'sent'],
+      ['lift-a3', 'sent'],
+    ]);
     // the recalled cars must come back before the incident can close
     expect(sim.s.steps.filter((s) => s.required).map((s) => s.key)).toEqual(['acknowledge', 'verify', 'panel_reset', 'elevators_returned']);
     expect(sim.step('elevator_recall')).toMatchObject({ status: 'pending', required: false });
@@ -79,7 +83,9 @@ describe('fire alarm — acknowledge and verify', () => {
     expect(sim.effectsOf('send_command', fired)).toHaveLength(0);
     expect(sim.step('verify')).toMatchObject({ status: 'skipped' });
     expect(sim.s.data.generalAlarmReason).toBe('unverified');
-    expect(sim.effectsOf('escalate', fired)).toEqual([expect.objectContaining({ reason: 'general_alarm', params: { trigger: 'unverified' } })]);
+    expect(sim.effectsOf('escalate', fired)).toEqual([
+      expect.objectContaining({ reason: 'general_alarm', params: { trigger: 'unverified' } }),
+    ]);
     expect(sim.effectsOf('notify', fired).map((n) => n.key)).toEqual(expect.arrayContaining(['general_alarm', 'approval_119_needed']));
     for (const k of ['interlocks_auto', 'approve_119', 'call_119', 'elevator_recall', 'evacuation', 'seal_scene', 'special_report']) {
       expect(sim.step(k).required, k).toBe(true);
@@ -115,7 +121,11 @@ describe('fire alarm — false alarm', () => {
     expect(sim.step('elevator_recall').status).toBe('pending');
     expect(sim.timer('recall_confirm')?.status).toBe('running');
     sim.event('lift-a3', ev('elevator.recalled', { floor: 1 }), 'elevator');
-    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'confirmed']]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'confirmed'],
+      ['lift-a2', 'confirmed'],
+      ['lift-a3', 'confirmed'],
+    ]);
     expect(sim.step('elevator_recall').status).toBe('done');
     expect(sim.timer('recall_confirm')?.status).toBe('cancelled'); // all answered: the countdown stops
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发感烟探测器' });
@@ -134,7 +144,11 @@ describe('fire alarm — false alarm', () => {
     expect(sim.s.open).toBe(true);
     const r = sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
     expect(sim.s).toMatchObject({ state: 'closed', open: false });
-    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([['lift-a2', true], ['lift-a1', true], ['lift-a3', true]]);
+    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([
+      ['lift-a2', true],
+      ['lift-a1', true],
+      ['lift-a3', true],
+    ]);
     expect(sim.step('elevators_returned')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
     expect(r.effects.filter((e) => e.type === 'duty_log').map((e) => (e.type === 'duty_log' ? e.key : ''))).toEqual(['closed']);
     expect(r.effects.some((e) => e.type === 'special_report')).toBe(false);
@@ -177,7 +191,10 @@ describe('fire alarm — false alarm', () => {
     const sim = openFire();
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '误触' });
-    sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    sim.apply({
+      type: 'repeat_trigger',
+      trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx),
+    });
     expect(sim.s.state).toBe('verifying');
     expect(sim.timer('verify')?.status).toBe('running');
     expect(sim.effectsOf('flag').map((f) => f.code)).toEqual(['alarm_after_false_alarm']);
@@ -296,7 +313,11 @@ describe('fire alarm — serious fire', () => {
     expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'recall_unconfirmed', deviceId: 'lift-a3' })]);
     expect(sim.effectsOf('notify', fired)).toEqual([expect.objectContaining({ key: 'recall_unconfirmed' })]);
     const cars = (sim.s.data.recall as { cars: { deviceId: string; status: string }[] }).cars;
-    expect(cars.map((c) => [c.deviceId, c.status])).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'flagged']]);
+    expect(cars.map((c) => [c.deviceId, c.status])).toEqual([
+      ['lift-a1', 'confirmed'],
+      ['lift-a2', 'confirmed'],
+      ['lift-a3', 'flagged'],
+    ]);
     expect(sim.step('elevator_recall').status).toBe('pending');
     expect(c1).toBeDefined();
     // security checks the last car by hand
@@ -351,7 +372,11 @@ describe('fire alarm — serious fire', () => {
     expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /elevators_returned/);
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
-    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([['lift-a1', true], ['lift-a2', true], ['lift-a3', true]]);
+    expect(sim.effectsOf('device_service').map((e) => [e.deviceId, e.inService])).toEqual([
+      ['lift-a1', true],
+      ['lift-a2', true],
+      ['lift-a3', true],
+    ]);
     const r = sim.act(admin, 'close', {});
     expect(sim.s.open).toBe(false);
     expect(r.effects.map((e) => e.type)).toEqual(expect.arrayContaining(['special_report', 'duty_log']));
@@ -381,7 +406,13 @@ describe('fire alarm — serious fire', () => {
 
   it('routes elevator.recalled from the building to the fire incident; supervisory/trouble open device faults instead', () => {
     const sim = toGeneralAlarm();
-    const src = { siteId: 'site-1', buildingId: 'bldg-a', deviceId: 'lift-a2', deviceClass: 'elevator' as const, event: ev('elevator.recalled', { floor: 1 }) };
+    const src = {
+      siteId: 'site-1',
+      buildingId: 'bldg-a',
+      deviceId: 'lift-a2',
+      deviceClass: 'elevator' as const,
+      event: ev('elevator.recalled', { floor: 1 }),
+    };
     expect(routeDeviceEvent(src, [sim.s], T0)).toEqual([expect.objectContaining({ op: 'decide', incidentId: sim.s.id })]);
     expect(routeDeviceEvent({ ...src, buildingId: 'bldg-b' }, [sim.s], T0)).toEqual([]);
     const panel = { siteId: 'site-1', buildingId: 'bldg-a', deviceId: PANEL, deviceClass: 'fire-panel' as const };
@@ -409,7 +440,10 @@ describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; �
       ],
     });
     expect(sim.effectsOf('send_command').map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }, { deviceId: 'lift-a2' }]);
-    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'sent']]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'sent'],
+      ['lift-a2', 'sent'],
+    ]);
     // a car of another building is neither counted nor confirmable here
     sim.event('lift-b1', ev('elevator.recalled', { floor: 1 }), 'elevator');
     expect(cars(sim)).toHaveLength(2);
@@ -427,10 +461,20 @@ describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; �
     const fired = sim.advance(1);
     expect(sim.s.state).toBe('verifying');
     expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'recall_unconfirmed', deviceId: 'lift-a3' })]);
-    expect(sim.effectsOf('notify', fired)).toEqual([expect.objectContaining({ key: 'recall_unconfirmed', params: expect.objectContaining({ cars: ['lift-a3'] }) })]);
-    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'flagged']]);
+    expect(sim.effectsOf('notify', fired)).toEqual([
+      expect.objectContaining({ key: 'recall_unconfirmed', params: expect.objectContaining({ cars: ['lift-a3'] }) }),
+    ]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'confirmed'],
+      ['lift-a2', 'confirmed'],
+      ['lift-a3', 'flagged'],
+    ]);
     sim.act(operator, 'confirm_car_recalled', { deviceId: 'lift-a3', notes: '保安到首层确认 A3 已停靠开门' });
-    expect(cars(sim)).toEqual([['lift-a1', 'confirmed'], ['lift-a2', 'confirmed'], ['lift-a3', 'confirmed']]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'confirmed'],
+      ['lift-a2', 'confirmed'],
+      ['lift-a3', 'confirmed'],
+    ]);
     expect(sim.step('elevator_recall')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
   });
 
@@ -467,12 +511,19 @@ describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; �
     sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
     sim.advance(1 * MIN); // A2, A3 never answered: flagged
-    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    const r = sim.apply({
+      type: 'repeat_trigger',
+      trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx),
+    });
     expect(sim.s.state).toBe('verifying');
     const again = sim.effectsOf('send_command', r.effects);
     expect(again.map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }]);
     expect(again[0]!.corr).not.toBe(first);
-    expect(cars(sim)).toEqual([['lift-a1', 'sent'], ['lift-a2', 'flagged'], ['lift-a3', 'flagged']]);
+    expect(cars(sim)).toEqual([
+      ['lift-a1', 'sent'],
+      ['lift-a2', 'flagged'],
+      ['lift-a3', 'flagged'],
+    ]);
     expect(sim.timer('recall_confirm')).toMatchObject({ dueAt: T0 + 2 * MIN, status: 'running' });
     expect(sim.step('panel_reset')).toMatchObject({ status: 'pending', required: true });
     expect(sim.step('elevators_returned')).toMatchObject({ status: 'pending', required: true });
@@ -488,7 +539,10 @@ describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; �
     sim.event(PANEL, ev('fire.reset', {}));
     for (const e of ELEVATORS) sim.act(operator, 'return_elevator', { deviceId: e.deviceId });
     expect(sim.step('elevators_returned').status).toBe('done');
-    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z12', floor: 12, detector: 'smoke' }), ctx) });
+    const r = sim.apply({
+      type: 'repeat_trigger',
+      trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z12', floor: 12, detector: 'smoke' }), ctx),
+    });
     expect(sim.effectsOf('send_command', r.effects).map((c) => c.target)).toEqual(ELEVATORS.map((e) => ({ deviceId: e.deviceId })));
     expect(sim.step('elevators_returned')).toMatchObject({ status: 'pending', required: true, doneBy: null });
     expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /panel_reset|elevators_returned/);
@@ -496,7 +550,10 @@ describe('fire alarm — elevator recall at the alarm (ASME A17.1 §2.27.3.2; �
 
   it('a repeated panel alarm while the cars are still recalled sends nothing new', () => {
     const sim = openFire();
-    const r = sim.apply({ type: 'repeat_trigger', trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx) });
+    const r = sim.apply({
+      type: 'repeat_trigger',
+      trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx),
+    });
     expect(sim.effectsOf('send_command', r.effects)).toHaveLength(0);
     expect(sim.effectsOf('send_command')).toHaveLength(3);
   });

@@ -35,7 +35,13 @@ export function ev<T extends DeviceEvent['type']>(type: T, data: Extract<DeviceE
   return { v: 1, id: `ev-${evSeq}`, ts, type, data } as DeviceEvent;
 }
 
-export function deviceTrigger(deviceId: string, deviceClass: DeviceClass, event: DeviceEvent, context?: OpenContext, buildingId = 'bldg-a'): Trigger {
+export function deviceTrigger(
+  deviceId: string,
+  deviceClass: DeviceClass,
+  event: DeviceEvent,
+  context?: OpenContext,
+  buildingId = 'bldg-a',
+): Trigger {
   return { source: 'device', siteId: 'site-1', buildingId, deviceId, deviceClass, event, ...(context ? { context } : {}) };
 }
 
@@ -72,8 +78,19 @@ export class Sim {
     this.effects.push(...this.last.effects);
   }
 
-  static manual(kind: IncidentKind, actor: { id: string; role: Role }, payload: unknown, context?: OpenContext, config?: Record<string, unknown>): Sim {
-    return new Sim(kind, { source: 'manual', siteId: 'site-1', buildingId: 'bldg-a', actor, payload, ...(context ? { context } : {}) }, T0, config);
+  static manual(
+    kind: IncidentKind,
+    actor: { id: string; role: Role },
+    payload: unknown,
+    context?: OpenContext,
+    config?: Record<string, unknown>,
+  ): Sim {
+    return new Sim(
+      kind,
+      { source: 'manual', siteId: 'site-1', buildingId: 'bldg-a', actor, payload, ...(context ? { context } : {}) },
+      T0,
+      config,
+    );
   }
 
   try(input: Input): Result {
@@ -106,7 +123,9 @@ export class Sim {
     const target = this.now + ms;
     const fired: Effect[] = [];
     for (;;) {
-      const next = this.s.timers.filter((t) => t.status === 'running' && t.dueAt <= target && this.s.open).sort((a, b) => a.dueAt - b.dueAt)[0];
+      const next = this.s.timers
+        .filter((t) => t.status === 'running' && t.dueAt <= target && this.s.open)
+        .sort((a, b) => a.dueAt - b.dueAt)[0];
       if (!next) break;
       this.now = Math.max(this.now, next.dueAt);
       for (const key of dueTimers(this.s, this.now)) {

@@ -24,7 +24,9 @@ describe('power outage — opening and standby power', () => {
     expect(sim.s).toMatchObject({ kind: 'power_outage', state: 'awaiting_ack', severity: 60, dedupKey: 'bldg-a/F3' });
     expect(sim.s.data.scope).toEqual({ buildingIds: ['bldg-a', 'bldg-b'], floors: [1, 2, 3] });
     expect(sim.timer('standby_power')).toMatchObject({ dueAt: T0 + 10 * SEC, status: 'running' });
-    expect(sim.effectsOf('request_elevator_sweep')).toEqual([expect.objectContaining({ incidentId: sim.s.id, buildingIds: ['bldg-a', 'bldg-b'] })]);
+    expect(sim.effectsOf('request_elevator_sweep')).toEqual([
+      expect.objectContaining({ incidentId: sim.s.id, buildingIds: ['bldg-a', 'bldg-b'] }),
+    ]);
   });
 
   it('ATS transfer within 10 s completes standby power, no escalation', () => {
@@ -57,7 +59,9 @@ describe('power outage — opening and standby power', () => {
     expect(plan.op).toBe('decide');
     if (plan.op === 'decide') sim.apply(plan.input);
     expect((sim.s.data.scope as { floors: number[] }).floors).toEqual([1, 2, 3, 4]);
-    expect(planTrigger('power_outage', deviceTrigger(METER, 'power', ev('power.mains_lost', { feeder: 'F4' })), [sim.s], T0).op).toBe('open');
+    expect(planTrigger('power_outage', deviceTrigger(METER, 'power', ev('power.mains_lost', { feeder: 'F4' })), [sim.s], T0).op).toBe(
+      'open',
+    );
   });
 
   it('the front desk cannot run the control-room steps but may record the resident notice', () => {
@@ -79,7 +83,11 @@ describe('power outage — elevator sweep and lobby return', () => {
       ['elevator_entrapment', 'lift-b1', sim.s.id],
     ]);
     expect(links[1]!.trigger).toMatchObject({ source: 'linked', buildingId: 'bldg-b', deviceId: 'lift-b1', parentKind: 'power_outage' });
-    expect(sim.step('elevator_sweep')).toMatchObject({ status: 'done', doneBy: 'system', data: { checked: 5, stuck: ['lift-a2', 'lift-b1'] } });
+    expect(sim.step('elevator_sweep')).toMatchObject({
+      status: 'done',
+      doneBy: 'system',
+      data: { checked: 5, stuck: ['lift-a2', 'lift-b1'] },
+    });
     // one car at a time, every free car — A3 too, though the sweep saw it at the lobby: that
     // floor is its last report and may be stale; a car already there confirms at once
     let cmds = sim.effectsOf('send_command');
@@ -121,10 +129,21 @@ describe('power outage — elevator sweep and lobby return', () => {
     sim.apply({ type: 'system', action: 'record_elevator_sweep', payload: sweep });
     const link = sim.effectsOf('open_linked_incident')[0]!;
     const child = must(open(link.kind, link.trigger, sim.now, { id: 'child-1', parentId: link.parentId }));
-    expect(child.next).toMatchObject({ kind: 'elevator_entrapment', parentId: sim.s.id, deviceId: 'lift-a2', dedupKey: 'lift-a2', floor: 8, state: 'awaiting_ack' });
+    expect(child.next).toMatchObject({
+      kind: 'elevator_entrapment',
+      parentId: sim.s.id,
+      deviceId: 'lift-a2',
+      dedupKey: 'lift-a2',
+      floor: 8,
+      state: 'awaiting_ack',
+    });
     expect(child.next.data).toMatchObject({ source: 'linked', reportedPassengers: 2, linkReason: 'sweep_out_of_level' });
     // the car had already reported an entrapment by itself: dedup into it and set the parent
-    const existing = must(open('elevator_entrapment', deviceTrigger('lift-a2', 'elevator', ev('elevator.entrapment', { car: 'A2', floor: 8 })), T0, { id: 'own-1' })).next;
+    const existing = must(
+      open('elevator_entrapment', deviceTrigger('lift-a2', 'elevator', ev('elevator.entrapment', { car: 'A2', floor: 8 })), T0, {
+        id: 'own-1',
+      }),
+    ).next;
     const plan = planTrigger('elevator_entrapment', link.trigger, [existing], sim.now, link.parentId);
     expect(plan).toMatchObject({ op: 'decide', incidentId: 'own-1' });
     if (plan.op !== 'decide') throw new Error('unreachable');
@@ -134,7 +153,13 @@ describe('power outage — elevator sweep and lobby return', () => {
 
   it('an entrapment reported by a car in scope opens linked to the outage and is excluded from the lobby return', () => {
     const sim = openOutage();
-    const src = { siteId: 'site-1', buildingId: 'bldg-b', deviceId: 'lift-b2', deviceClass: 'elevator' as const, event: ev('elevator.entrapment', { car: 'B2', floor: 9 }) };
+    const src = {
+      siteId: 'site-1',
+      buildingId: 'bldg-b',
+      deviceId: 'lift-b2',
+      deviceClass: 'elevator' as const,
+      event: ev('elevator.entrapment', { car: 'B2', floor: 9 }),
+    };
     const plans = routeDeviceEvent(src, [sim.s], T0);
     expect(plans).toEqual([
       expect.objectContaining({ op: 'open', kind: 'elevator_entrapment', dedupKey: 'lift-b2', parentId: sim.s.id }),
@@ -148,10 +173,11 @@ describe('power outage — elevator sweep and lobby return', () => {
     expect(sim.effectsOf('open_linked_incident')).toHaveLength(0);
     expect(sim.effectsOf('send_command')).toHaveLength(0);
     // a car outside the outage's scope is not adopted
-    expect(routeDeviceEvent({ ...src, buildingId: 'bldg-z' }, [sim.s], T0)).toEqual([expect.objectContaining({ op: 'open', parentId: null })]);
+    expect(routeDeviceEvent({ ...src, buildingId: 'bldg-z' }, [sim.s], T0)).toEqual([
+      expect.objectContaining({ op: 'open', parentId: null }),
+    ]);
   });
 });
-
 
 describe('power outage — restoration and close', () => {
   function worked(sim: Sim) {
@@ -205,35 +231,64 @@ describe('planned outages (计划停电)', () => {
   const at = (h: number) => ({ ...base, startsAt: T0 + h * HOUR, endsAt: T0 + (h + 4) * HOUR });
 
   it('needs ≥ 48 h notice; shorter is refused', () => {
-    expect(validatePlannedOutage(at(48), frontdesk, T0)).toMatchObject({ ok: true, value: { requiredNoticeMs: NOTICE_MS.standard, flags: [] } });
+    expect(validatePlannedOutage(at(48), frontdesk, T0)).toMatchObject({
+      ok: true,
+      value: { requiredNoticeMs: NOTICE_MS.standard, flags: [] },
+    });
     const r = validatePlannedOutage(at(47), frontdesk, T0);
     expect(r).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
     if (!r.ok) expect(r.message).toMatch(/48 h/);
   });
 
   it('needs ≥ 72 h when residents must prepare', () => {
-    expect(validatePlannedOutage({ ...at(71), residentsMustPrepare: true }, operator, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
-    expect(validatePlannedOutage({ ...at(72), residentsMustPrepare: true }, operator, T0)).toMatchObject({ ok: true, value: { requiredNoticeMs: 72 * HOUR } });
+    expect(validatePlannedOutage({ ...at(71), residentsMustPrepare: true }, operator, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_BAD_REQUEST',
+    });
+    expect(validatePlannedOutage({ ...at(72), residentsMustPrepare: true }, operator, T0)).toMatchObject({
+      ok: true,
+      value: { requiredNoticeMs: 72 * HOUR },
+    });
   });
 
   it('counts from when the notice is posted, not from registration', () => {
     expect(validatePlannedOutage({ ...at(60), noticeAt: T0 + 20 * HOUR }, operator, T0)).toMatchObject({ ok: false });
-    expect(validatePlannedOutage({ ...at(60), noticeAt: T0 - 10 * HOUR }, operator, T0)).toMatchObject({ ok: true, value: { noticeMs: 70 * HOUR } });
+    expect(validatePlannedOutage({ ...at(60), noticeAt: T0 - 10 * HOUR }, operator, T0)).toMatchObject({
+      ok: true,
+      value: { noticeMs: 70 * HOUR },
+    });
   });
 
   it('short notice only by a supervisor, explicitly, with a reason — and flagged', () => {
-    expect(validatePlannedOutage({ ...at(24), acceptShortNotice: true, shortNoticeReason: '供电局临时通知' }, operator, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_FORBIDDEN' });
-    expect(validatePlannedOutage({ ...at(24), acceptShortNotice: true }, supervisor, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
-    expect(validatePlannedOutage({ ...at(24), acceptShortNotice: true, shortNoticeReason: '供电局临时通知' }, supervisor, T0)).toMatchObject({
+    expect(validatePlannedOutage({ ...at(24), acceptShortNotice: true, shortNoticeReason: '供电局临时通知' }, operator, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_FORBIDDEN',
+    });
+    expect(validatePlannedOutage({ ...at(24), acceptShortNotice: true }, supervisor, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_BAD_REQUEST',
+    });
+    expect(
+      validatePlannedOutage({ ...at(24), acceptShortNotice: true, shortNoticeReason: '供电局临时通知' }, supervisor, T0),
+    ).toMatchObject({
       ok: true,
       value: { flags: ['short_notice'], createdBy: 'user:sup-1' },
     });
   });
 
   it('refuses bad windows', () => {
-    expect(validatePlannedOutage({ ...base, startsAt: T0 + 50 * HOUR, endsAt: T0 + 50 * HOUR }, admin, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
-    expect(validatePlannedOutage({ ...base, startsAt: T0 - HOUR, endsAt: T0 + HOUR }, admin, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
-    expect(validatePlannedOutage({ ...at(50), noticeAt: T0 + 51 * HOUR }, admin, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
+    expect(validatePlannedOutage({ ...base, startsAt: T0 + 50 * HOUR, endsAt: T0 + 50 * HOUR }, admin, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_BAD_REQUEST',
+    });
+    expect(validatePlannedOutage({ ...base, startsAt: T0 - HOUR, endsAt: T0 + HOUR }, admin, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_BAD_REQUEST',
+    });
+    expect(validatePlannedOutage({ ...at(50), noticeAt: T0 + 51 * HOUR }, admin, T0)).toMatchObject({
+      ok: false,
+      code: 'HUB_ERR_BAD_REQUEST',
+    });
     expect(validatePlannedOutage({ ...at(50), reason: '' }, admin, T0)).toMatchObject({ ok: false, code: 'HUB_ERR_BAD_REQUEST' });
   });
 

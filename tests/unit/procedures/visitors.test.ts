@@ -10,7 +10,12 @@ const call = () => {
   return { event, sim: new Sim('visitor_approval', deviceTrigger(PANEL, 'intercom', event, { unitFloor: 12 })) };
 };
 const walkIn = (extra: object = {}, context: object = { doorPanelId: PANEL, unitFloor: 12 }) =>
-  Sim.manual('visitor_approval', frontdesk, { visitorName: '李四', idNumber: RAW_ID, idType: 'resident_id', unit: '1203', plannedMinutes: 90, ...extra }, context);
+  Sim.manual(
+    'visitor_approval',
+    frontdesk,
+    { visitorName: '李四', idNumber: RAW_ID, idType: 'resident_id', unit: '1203', plannedMinutes: 90, ...extra },
+    context,
+  );
 
 describe('ID masking (seed 002 §3.1.2)', () => {
   it('keeps first 3 + last 4 of an 18-digit ID', () => {
@@ -42,9 +47,21 @@ describe('visitor — intercom call', () => {
     sim.event('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: event.id }), 'intercom');
     expect(sim.s.state).toBe('approved');
     const [cmd] = sim.effectsOf('send_command');
-    expect(cmd).toMatchObject({ name: 'unlock', target: { deviceId: PANEL }, data: { seconds: 5 }, expiresAt: T0 + 18 * SEC, expiryMs: 10 * SEC });
+    expect(cmd).toMatchObject({
+      name: 'unlock',
+      target: { deviceId: PANEL },
+      data: { seconds: 5 },
+      expiresAt: T0 + 18 * SEC,
+      expiryMs: 10 * SEC,
+    });
     expect(cmd!.corr.length).toBeLessThanOrEqual(64);
-    expect(sim.s.data.approval).toEqual({ approvedBy: 'owner:1203', kind: 'owner', recordedBy: null, channel: 'in_unit_station', at: T0 + 8 * SEC });
+    expect(sim.s.data.approval).toEqual({
+      approvedBy: 'owner:1203',
+      kind: 'owner',
+      recordedBy: null,
+      channel: 'in_unit_station',
+      at: T0 + 8 * SEC,
+    });
     expect(sim.timer('owner_answer')?.status).toBe('cancelled');
     sim.apply({ type: 'command_result', corr: cmd!.corr, ok: true, deviceId: PANEL });
     expect(sim.s.state).toBe('approved');
@@ -52,9 +69,20 @@ describe('visitor — intercom call', () => {
     const r = sim.event(PANEL, ev('intercom.door_opened', { corr: cmd!.corr }));
     expect(sim.s.state).toBe('opened');
     expect(sim.step('direct_visitor').data).toEqual({ unit: '1203', floor: 12 });
-    expect(r.effects).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'visitor_admitted', params: expect.objectContaining({ floor: 12, unit: '1203' }) })]));
+    expect(r.effects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'visitor_admitted', params: expect.objectContaining({ floor: 12, unit: '1203' }) }),
+      ]),
+    );
     expect(sim.timer('overstay')?.dueAt).toBe(T0 + 11 * SEC + 60 * MIN);
-    expect(visitRecord(sim.s)).toMatchObject({ state: 'opened', approvedBy: 'owner:1203', approvalChannel: 'in_unit_station', decidedAt: T0 + 8 * SEC, enteredAt: T0 + 11 * SEC, channel: 'intercom' });
+    expect(visitRecord(sim.s)).toMatchObject({
+      state: 'opened',
+      approvedBy: 'owner:1203',
+      approvalChannel: 'in_unit_station',
+      decidedAt: T0 + 8 * SEC,
+      enteredAt: T0 + 11 * SEC,
+      channel: 'intercom',
+    });
   });
 
   it('owner denies → recorded and closed', () => {
@@ -131,11 +159,17 @@ describe('visitor — intercom call', () => {
       expect(sim.s.state).toBe('unreachable');
       sim.act(frontdesk, 'leave_message', { message: '张三来访,请回电' });
       expect(sim.s).toMatchObject({ state: 'message_left', open: false });
-      expect((sim.s.data.unreachableOutcomes as { choice: string }[]).map((o) => o.choice)).toEqual(['keep_trying', 'alt_contact', 'leave_message']);
+      expect((sim.s.data.unreachableOutcomes as { choice: string }[]).map((o) => o.choice)).toEqual([
+        'keep_trying',
+        'alt_contact',
+        'leave_message',
+      ]);
       expect((sim.s.data.contactAttempts as unknown[]).length).toBe(3);
     });
     it('the answer time is configurable', () => {
-      const sim = new Sim('visitor_approval', deviceTrigger(PANEL, 'intercom', ev('intercom.call', { unit: '1203' })), T0, { ownerAnswerMs: 90_000 });
+      const sim = new Sim('visitor_approval', deviceTrigger(PANEL, 'intercom', ev('intercom.call', { unit: '1203' })), T0, {
+        ownerAnswerMs: 90_000,
+      });
       sim.advance(60 * SEC);
       expect(sim.s.state).toBe('requested');
       sim.advance(30 * SEC);
@@ -153,7 +187,15 @@ describe('visitor — intercom call', () => {
       sim.advance(60 * SEC);
       sim.act(frontdesk, 'cancel', { reason: '访客离开' });
       expect(sim.s).toMatchObject({ open: false, state: 'cancelled' });
-      expectErr(sim.try({ type: 'device_event', deviceId: 'station-1203', event: ev('intercom.owner_approved', { unit: '1203', callId: event.id }) }), 'HUB_ERR_CONFLICT', /closed/);
+      expectErr(
+        sim.try({
+          type: 'device_event',
+          deviceId: 'station-1203',
+          event: ev('intercom.owner_approved', { unit: '1203', callId: event.id }),
+        }),
+        'HUB_ERR_CONFLICT',
+        /closed/,
+      );
     });
   });
 
@@ -167,9 +209,19 @@ describe('visitor — intercom call', () => {
 
   it('routes the owner’s answer by call id and the door confirmation by corr', () => {
     const { sim, event } = call();
-    const src = (deviceId: string, e: ReturnType<typeof ev>) => ({ siteId: 'site-1', buildingId: 'bldg-a', deviceId, deviceClass: 'intercom' as const, event: e });
-    expect(routeDeviceEvent(src('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: event.id })), [sim.s], T0)).toHaveLength(1);
-    expect(routeDeviceEvent(src('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: 'other-call' })), [sim.s], T0)).toHaveLength(0);
+    const src = (deviceId: string, e: ReturnType<typeof ev>) => ({
+      siteId: 'site-1',
+      buildingId: 'bldg-a',
+      deviceId,
+      deviceClass: 'intercom' as const,
+      event: e,
+    });
+    expect(
+      routeDeviceEvent(src('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: event.id })), [sim.s], T0),
+    ).toHaveLength(1);
+    expect(
+      routeDeviceEvent(src('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: 'other-call' })), [sim.s], T0),
+    ).toHaveLength(0);
     sim.event('station-1203', ev('intercom.owner_approved', { unit: '1203', callId: event.id }));
     const corr = sim.effectsOf('send_command')[0]!.corr;
     expect(routeDeviceEvent(src(PANEL, ev('intercom.door_opened', { corr })), [sim.s], T0)).toHaveLength(1);
@@ -197,7 +249,9 @@ describe('visitor — walk-in registration', () => {
   it('only the front desk (or supervisor/admin) registers; planned duration is required', () => {
     expect(() => Sim.manual('visitor_approval', operator, { visitorName: 'x', unit: '1', plannedMinutes: 30 })).toThrow(/FORBIDDEN/);
     expect(() => Sim.manual('visitor_approval', frontdesk, { visitorName: 'x', unit: '1' })).toThrow(/BAD_REQUEST/);
-    expect(() => Sim.manual('visitor_approval', frontdesk, { visitorName: 'x', unit: '1', plannedMinutes: 30, idNumber: '110<script>' })).toThrow(/BAD_REQUEST/);
+    expect(() =>
+      Sim.manual('visitor_approval', frontdesk, { visitorName: 'x', unit: '1', plannedMinutes: 30, idNumber: '110<script>' }),
+    ).toThrow(/BAD_REQUEST/);
   });
 
   it('front desk phones the owner and records the approval: who, when, channel', () => {
@@ -209,7 +263,13 @@ describe('visitor — walk-in registration', () => {
     sim.advance(20 * SEC);
     expectErr(sim.tryAct(frontdesk, 'record_owner_decision', { decision: 'maybe', channel: 'phone' }), 'HUB_ERR_BAD_REQUEST');
     sim.act(frontdesk, 'record_owner_decision', { decision: 'approved', channel: 'phone' });
-    expect(sim.s.data.approval).toEqual({ approvedBy: 'owner:1203', kind: 'owner', recordedBy: 'user:fd-1', channel: 'phone', at: T0 + 20 * SEC });
+    expect(sim.s.data.approval).toEqual({
+      approvedBy: 'owner:1203',
+      kind: 'owner',
+      recordedBy: 'user:fd-1',
+      channel: 'phone',
+      at: T0 + 20 * SEC,
+    });
     expect(sim.effectsOf('send_command')).toHaveLength(1);
     expectErr(sim.tryAct(frontdesk, 'record_owner_decision', { decision: 'denied', channel: 'phone' }), 'HUB_ERR_CONFLICT');
   });
@@ -226,7 +286,11 @@ describe('visitor — walk-in registration', () => {
     const sim = walkIn();
     sim.act(frontdesk, 'contact_owner', { method: 'phone' });
     sim.act(frontdesk, 'record_owner_decision', { decision: 'approved', channel: 'phone' });
-    expectErr(sim.tryAct(frontdesk, 'register', { visitorName: '李四', unit: '0801', plannedMinutes: 30 }), 'HUB_ERR_CONFLICT', /new visit/);
+    expectErr(
+      sim.tryAct(frontdesk, 'register', { visitorName: '李四', unit: '0801', plannedMinutes: 30 }),
+      'HUB_ERR_CONFLICT',
+      /new visit/,
+    );
     sim.act(frontdesk, 'register', { visitorName: '李四', unit: '1203', plannedMinutes: 45 });
     expect(sim.s.data.plannedMinutes).toBe(45);
   });
@@ -246,15 +310,28 @@ describe('visitor — pre-authorised', () => {
   it('approved without calling, attributed to the owner’s pre-authorisation', () => {
     const sim = walkIn();
     sim.act(frontdesk, 'approve_preauthorized', { ...preAuth, idVerified: true });
-    expect(sim.s.data.approval).toMatchObject({ approvedBy: 'preauth:pa-7', kind: 'preauthorization', recordedBy: 'user:fd-1', channel: 'preauthorization' });
+    expect(sim.s.data.approval).toMatchObject({
+      approvedBy: 'preauth:pa-7',
+      kind: 'preauthorization',
+      recordedBy: 'user:fd-1',
+      channel: 'preauthorization',
+    });
     expect(sim.step('contact_owner').status).toBe('skipped');
     expect(visitRecord(sim.s)).toMatchObject({ channel: 'preauthorized', preAuthId: 'pa-7', approvedBy: 'preauth:pa-7' });
   });
 
   it('refused outside the window, for another name or unit, or without identity verification', () => {
     const sim = walkIn();
-    expectErr(sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, validTo: T0 - MIN, idVerified: true }), 'HUB_ERR_CONFLICT', /window/);
-    expectErr(sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, visitorName: '王五', idVerified: true }), 'HUB_ERR_CONFLICT', /name/);
+    expectErr(
+      sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, validTo: T0 - MIN, idVerified: true }),
+      'HUB_ERR_CONFLICT',
+      /window/,
+    );
+    expectErr(
+      sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, visitorName: '王五', idVerified: true }),
+      'HUB_ERR_CONFLICT',
+      /name/,
+    );
     expectErr(sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, unit: '0801', idVerified: true }), 'HUB_ERR_CONFLICT', /unit/);
     expectErr(sim.tryAct(frontdesk, 'approve_preauthorized', { ...preAuth, idVerified: false }), 'HUB_ERR_BAD_REQUEST');
   });
@@ -279,7 +356,12 @@ describe('visitor — overstay and departure', () => {
     const sim = inside();
     expect(sim.advance(30 * MIN - 1).filter((e) => e.type === 'notify')).toHaveLength(0);
     const fired = sim.advance(1 + 60 * MIN);
-    expect(sim.effectsOf('notify', fired).filter((n) => n.key === 'visitor_overstay').map((n) => n.to)).toEqual([['frontdesk'], ['frontdesk'], ['frontdesk']]);
+    expect(
+      sim
+        .effectsOf('notify', fired)
+        .filter((n) => n.key === 'visitor_overstay')
+        .map((n) => n.to),
+    ).toEqual([['frontdesk'], ['frontdesk'], ['frontdesk']]);
   });
 
   it('an extension (registered via the owner) moves the reminder; departure closes the visit', () => {
