@@ -42,6 +42,12 @@ export interface IncidentNoticePush {
   at: number;
 }
 
+/** Why the server ended a live connection's session (the client goes back to the login page). */
+export type SessionEndReason = 'logout' | 'expired' | 'disabled' | 'role_changed' | 'password_changed' | 'scope_changed';
+export interface SessionEndedPush {
+  reason: SessionEndReason;
+}
+
 /** Server → client events of the /control-room namespace. */
 export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
@@ -52,6 +58,8 @@ export interface ControlRoomEvents {
   'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:notify': (e: IncidentNoticePush) => void;
+  /** sent just before the server disconnects a socket whose session ended */
+  'session:ended': (e: SessionEndedPush) => void;
 }
 
 /** Server → client events of the /front-desk namespace. */
@@ -59,6 +67,7 @@ export interface FrontDeskEvents {
   'visit:requested': (e: { id: string; [k: string]: unknown }) => void;
   'visit:updated': (e: { id: string; [k: string]: unknown }) => void;
   'incident:notify': (e: IncidentNoticePush) => void;
+  'session:ended': (e: SessionEndedPush) => void;
 }
 
 export const NAMESPACES = { controlRoom: '/control-room', frontDesk: '/front-desk' } as const;

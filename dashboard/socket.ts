@@ -12,11 +12,12 @@ import {
   type ControlRoomEvents,
   type DeviceEventPush,
   type FrontDeskEvents,
+  type SessionEndReason,
   type TelemetryEvent,
 } from '../contracts/socket.js';
 import type { DeviceView } from '../contracts/api.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
-import type { AuthService, AuthUser } from '../services/auth/service.js';
+import type { AuthService, AuthSession } from '../services/auth/service.js';
 import type { DeviceRef, EventBus } from '../services/core/bus.js';
 import type { Logger } from '../services/core/logger.js';
 
@@ -46,6 +47,14 @@ const NS_ROLES: Record<string, Role[]> = {
   [NAMESPACES.frontDesk]: ['frontdesk', 'supervisor', 'admin'],
 };
 
+type SocketData = AuthSession;
+
+/** Tell the client why, then disconnect; the client returns to the login page. */
+function endSocket(socket: Socket, reason: SessionEndReason): void {
+  socket.emit('session:ended', { reason });
+  socket.disconnect(true);
+}
+
 export class LivePush {
   io: Server | null = null;
   private readonly pending = new Map<
@@ -74,18 +83,25 @@ export class LivePush {
             typeof socket.handshake.auth?.token === 'string' ? `Bearer ${socket.handshake.auth.token}` : undefined,
             cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE),
           );
-          const user = await this.o.auth.verify(token);
-          if (!user) return next(Object.assign(new Error('unauthenticated'), { data: { code: 'HUB_ERR_UNAUTHENTICATED' } }));
-          if (!roles.includes(user.role)) return next(Object.assign(new Error('forbidden'), { data: { code: 'HUB_ERR_FORBIDDEN' } }));
-          (socket.data as { user: AuthUser }).user = user;
+          const session = await this.o.auth.verifySession(token);
+          if (!session) return next(Object.assign(new Error('unauthenticated'), { data: { code: 'HUB_ERR_UNAUTHENTICATED' } }));
+          if (!roles.includes(session.user.role))
+            return next(Object.assign(new Error('forbidden'), { data: { code: 'HUB_ERR_FORBIDDEN' } }));
+          Object.assign(socket.data as SocketData, session);
           next();
         } catch (err) {
           next(err as Error);
         }
       });
       nsp.on('connection', (socket: Socket) => {
-        // per-role rooms: notices go only to the roles they are for
-        void socket.join(`role:${(socket.data as { user: AuthUser }).user.role}`);
+        const data = socket.data as SocketData;
+        // per-role rooms: notices go only to the roles they are for; per-session and per-user
+        // rooms let a logout, a disabled user or a role change end exactly their connections
+        void socket.join([`role:${data.user.role}`, `session:${data.sessionId}`, `user:${data.user.id}`]);
+        // the session's own expiry ends the connection too (setTimeout's limit is ~24.8 days)
+        const expiry = setTimeout(() => endSocket(socket, 'expired'), Math.min(Math.max(0, data.expiresAt - Date.now()), 2 ** 31 - 1));
+        expiry.unref();
+        socket.on('disconnect', () => clearTimeout(expiry));
         socket.on('sync', async (ack: unknown) => {
           if (typeof ack !== 'function') return;
           try {
@@ -110,6 +126,12 @@ export class LivePush {
       emit: <K extends keyof FrontDeskEvents>(e: K, ...a: Parameters<FrontDeskEvents[K]>) => boolean;
     };
     const { bus } = this.o;
+    bus.on('auth.sessions_ended', this, ({ userId, sessionId, reason }) => {
+      const room = sessionId ? `session:${sessionId}` : `user:${userId}`;
+      for (const ns of Object.keys(NS_ROLES)) {
+        for (const socket of io.of(ns).sockets.values()) if (socket.rooms.has(room)) endSocket(socket, reason);
+      }
+    });
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
       cr.emit('device:status', { ...device, state, ts });

@@ -164,6 +164,8 @@ function connect(ns: string, token: string | null): Socket {
     // a server-side disconnect is not retried by socket.io itself; the session may still be fine
     if (reason === 'io server disconnect') setTimeout(() => sockets.includes(sock) && sock.connect(), 1000);
   });
+  // the server ended this session (logout elsewhere, disabled, role changed, expired)
+  sock.on('session:ended', () => onAuthLost?.());
   sock.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     updateConn();
     if (err.message === 'unauthenticated' || err.data?.code === 'HUB_ERR_UNAUTHENTICATED') onAuthLost?.();

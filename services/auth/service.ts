@@ -5,14 +5,23 @@ import { randomBytes } from 'node:crypto';
 import type { Role } from '../../contracts/domain.js';
 import type { SessionView } from '../../contracts/api.js';
 import { hashPassword, newSecret, sha256, verifyPassword } from '../core/crypto.js';
+import type { EventBus } from '../core/bus.js';
 import type { Db } from '../core/db.js';
 import { errors } from '../core/errors.js';
+import type { SessionEndReason } from '../../contracts/socket.js';
 
 export interface AuthUser {
   id: string;
   username: string;
   role: Role;
   displayName: string;
+}
+
+/** A verified session: who, which session (sha256 of the token) and until when. */
+export interface AuthSession {
+  user: AuthUser;
+  sessionId: string;
+  expiresAt: number;
 }
 
 /** A real scrypt hash to compare against for unknown users, so timing does not reveal who exists. */
@@ -25,6 +34,8 @@ export class AuthService {
     private readonly db: Db,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    /** told when sessions end, so live connections holding them are closed at once */
+    private readonly bus: EventBus | null = null,
   ) {}
 
   async login(username: string, password: string): Promise<SessionView> {
@@ -50,15 +61,31 @@ export class AuthService {
     const id = sha256(token);
     this.cache.delete(id);
     await this.db.session.deleteMany({ where: { id } });
+    this.bus?.emit('auth.sessions_ended', { userId: null, sessionId: id, reason: 'logout' });
+  }
+
+  /**
+   * End every session of a user now (disabled, role or password changed): HTTP requests with
+   * its tokens fail from the next request on, and open live connections are closed.
+   */
+  async endSessions(userId: string, reason: SessionEndReason): Promise<void> {
+    for (const [id, c] of this.cache) if (c.user.id === userId) this.cache.delete(id);
+    await this.db.session.deleteMany({ where: { userId } });
+    this.bus?.emit('auth.sessions_ended', { userId, sessionId: null, reason });
   }
 
   /** Resolve a bearer token; cached for 30 s so each request does not cost a query. */
   async verify(token: string | undefined): Promise<AuthUser | null> {
+    return (await this.verifySession(token))?.user ?? null;
+  }
+
+  /** Like verify, with the session's id and expiry (live connections end when it does). */
+  async verifySession(token: string | undefined): Promise<AuthSession | null> {
     if (!token) return null;
     const id = sha256(token);
     const t = this.now();
     const c = this.cache.get(id);
-    if (c && c.expiresAt > t && t - c.checkedAt < 30_000) return c.user;
+    if (c && c.expiresAt > t && t - c.checkedAt < 30_000) return { user: c.user, sessionId: id, expiresAt: c.expiresAt };
     const s = await this.db.session.findUnique({ where: { id }, include: { user: true } });
     if (!s || s.expiresAt.getTime() <= t || !s.user.enabled) {
       this.cache.delete(id);
@@ -67,7 +94,7 @@ export class AuthService {
     const user = { id: s.user.id, username: s.user.username, role: s.user.role as Role, displayName: s.user.displayName };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { user, expiresAt: s.expiresAt.getTime(), checkedAt: t });
-    return user;
+    return { user, sessionId: id, expiresAt: s.expiresAt.getTime() };
   }
 
   async createUser(username: string, password: string, role: Role, displayName: string): Promise<AuthUser> {

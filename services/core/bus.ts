@@ -3,7 +3,7 @@
 // not take the process down; listeners are removed by owner on stop.
 import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
 import type { CommandResult, DeviceEvent } from '../../contracts/mqtt.js';
-import type { IncidentNoticePush } from '../../contracts/socket.js';
+import type { IncidentNoticePush, SessionEndReason } from '../../contracts/socket.js';
 import type { Logger } from './logger.js';
 
 export interface DeviceRef {
@@ -47,6 +47,12 @@ export interface BusEvents {
   'incident.notify': IncidentNotice;
   'visit.requested': { id: string; [k: string]: unknown };
   'visit.updated': { id: string; [k: string]: unknown };
+  /**
+   * Sessions ended by the server (logout, user disabled, role or password changed): every live
+   * connection holding one of them must end at once. `sessionId` (sha256 of the token) names one
+   * session; `userId` names all of that user's sessions.
+   */
+  'auth.sessions_ended': { userId: string | null; sessionId: string | null; reason: SessionEndReason };
 }
 export type BusEventName = keyof BusEvents;
 type Listener<K extends BusEventName> = (payload: BusEvents[K]) => void | Promise<void>;

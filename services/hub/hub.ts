@@ -100,7 +100,7 @@ export class Hub {
     this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }));
     await this.registry.start();
     this.stops.push(() => this.registry.stop());
-    this.auth = new AuthService(this.db, config.sessionTtlMs, this.now);
+    this.auth = new AuthService(this.db, config.sessionTtlMs, this.now, bus);
     this.adminPassword = (await this.auth.ensureAdmin(config.adminPassword)).password;
 
     // 3. telemetry
