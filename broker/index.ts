@@ -1,16 +1,34 @@
-// The embedded MQTT broker: aedes on TCP (and MQTT over WebSocket on the hub's HTTP server),
-// with the contract enforced in aedes' policy hooks (ARCHITECTURE.md example 3):
-//  - authenticate: device registry; clientId = username = device id, password = secret.
+// The embedded MQTT broker: aedes on TCP (and MQTT over TLS, and MQTT over WebSocket on the hub's
+// HTTP server), with the contract enforced in aedes' policy hooks (ARCHITECTURE.md example 3):
+//  - authenticate: device registry; clientId = username = device id, password = secret; failed
+//    CONNECTs back off per address and per device id (./guard.ts).
 //  - authorizeSubscribe: a device may subscribe to its own cmd/# only.
 //  - authorizePublish: a device may publish only under its own subtree, and the payload must
 //    pass the contract — checked before anything is acked, stored or routed (example 4).
 // Refused publishes are acknowledged and discarded (as Mosquitto does for ACL denials), not
 // answered by a disconnect: a QoS1 device would otherwise resend the same poison message after
 // every reconnect. They are counted per device and reason.
+//
+// The edge rules of issue 7 (CONTRACT.md "MQTT", docs/security.md):
+//  - Sessions are always clean. A CONNECT with cleanSession=0 is accepted as if it had asked for
+//    a clean session (CONNACK sessionPresent=0 says so, [MQTT-3.2.2-1]): the broker keeps no
+//    subscriptions and queues nothing for an offline device, so a command the hub recorded as
+//    failed (device not connected) or expired can never be delivered later. Refusing such
+//    CONNECTs instead would strand field devices (the SDK defaulted to persistent sessions);
+//    dropping queued commands when the hub gives up would race the reconnect.
+//  - Packet size: the fixed header's remaining length is checked as soon as it is parsed, so a
+//    packet over the limit closes the connection before its body is buffered; before
+//    authentication the limit is the (much smaller) CONNECT limit.
+//  - Protocol-level refusals (wildcards or too many levels in a publish topic, garbage bytes,
+//    an MQTT version other than 3.1/3.1.1 — aedes 1.2 speaks no MQTT 5) are counted by reason.
+//  - Only `status` is retained; retain is cleared on every other channel.
+//  - While PostgreSQL is down, event PUBACKs are held without blocking the connection (below).
 import net from 'node:net';
+import tls from 'node:tls';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   parseCommandResult,
@@ -29,27 +47,79 @@ import type { DeviceRef, EventBus } from '../services/core/bus.js';
 import type { Logger } from '../services/core/logger.js';
 import type { RejectionCounter } from '../services/core/rejections.js';
 import type { DeviceRecord, DeviceRegistry } from '../services/devices/registry.js';
+import { ConnectGuard, DEFAULT_BAN_POLICY, type BanPolicy } from './guard.js';
 
 export interface BrokerOptions {
   host: string;
   port: number;
+  /** MQTT over TLS on `port` (0 = ephemeral) with the same authentication and ACL */
+  tls?: { cert: Buffer | string; key: Buffer | string; port: number } | null;
+  /** largest packet from an authenticated device (HUB_MQTT_MAX_PACKET) */
+  maxPacket?: number;
+  /** largest packet before authentication, i.e. the CONNECT (HUB_MQTT_MAX_CONNECT_PACKET) */
+  maxConnectPacket?: number;
+  /** failed-CONNECT backoff (HUB_MQTT_BAN_*) */
+  ban?: BanPolicy;
   registry: DeviceRegistry;
   bus: EventBus;
   rejections: RejectionCounter;
   log: Logger;
-  /** Store-then-ack hook for events: resolves once the event is durably stored (or a duplicate). */
+  /**
+   * Store-then-ack hook for events: resolves once the event is durably stored (or a duplicate).
+   * Rejects with an error whose `code` is 'store_refused' (this event can never be stored: it is
+   * acknowledged and discarded) or anything else (not stored: the device must resend it).
+   */
   acceptEvent: (device: DeviceRef, event: DeviceEvent, receivedAt: number) => Promise<void>;
+  /** true while the event store is holding events through a database outage */
+  storeHolding?: () => boolean;
+  /** at most this many events have their PUBACK held without blocking their connection */
+  eventHoldMax?: number;
   now?: () => number;
 }
 
 const DEVICE = Symbol('device');
-type DeviceClient = Client & { [DEVICE]?: DeviceRecord; _disconnected?: boolean };
+const ADDRESS = Symbol('address');
+type DeviceClient = Client & {
+  [DEVICE]?: DeviceRecord;
+  [ADDRESS]?: string;
+  _disconnected?: boolean;
+  closed?: boolean;
+  connected?: boolean;
+  conn: Duplex;
+};
+
+/** What the packet-size guard needs from mqtt-packet's parser (an aedes Client's `_parser`). */
+interface ParserInternals {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
+}
+
+/** Reason a protocol error is counted under, set where the error is made. */
+const REASON = Symbol('reason');
+type TaggedError = Error & { [REASON]?: RejectReason; errorCode?: number; code?: unknown };
 
 /** Where refused messages are sent: a topic no client may subscribe to, so nobody receives them. */
 const SINK_TOPIC = '$hub/discarded';
 
 function authError(code: 2 | 4 | 5, message: string) {
   return Object.assign(new Error(message), { returnCode: code });
+}
+
+/**
+ * Which refusal an aedes client/connection error is, or null when it is no refusal at all (the
+ * network: resets, keep-alive expiry, a slow reader). Messages are aedes 1.2's; tests pin them.
+ */
+function classify(err: TaggedError): RejectReason | null {
+  if (err[REASON]) return err[REASON];
+  if (err.errorCode !== undefined) return null; // a CONNACK refusal: counted where it was decided
+  if (err.code !== undefined) return null; // ECONNRESET, EPIPE, …: the network
+  const m = err.message;
+  if (m.endsWith('is not allowed in PUBLISH')) return 'protocol_wildcard';
+  if (m === 'topic has too many levels') return 'protocol_topic_levels';
+  if (m === 'connect did not arrive in time') return 'connect_timeout';
+  if (m === 'keep alive timeout' || m === 'drain timeout' || m === 'connection closed') return null;
+  return 'protocol_error';
 }
 
 const refs = new WeakMap<DeviceRecord, DeviceRef>();
@@ -60,17 +130,60 @@ export function ref(d: DeviceRecord): DeviceRef {
   return r;
 }
 
+/** An event whose PUBACK waits for the store; `release` frees its connection before that. */
+interface HeldEvent {
+  release(): void;
+}
+
+export interface BrokerStats {
+  /** devices connected now */
+  connections: number;
+  /** TCP/TLS/WebSocket connections accepted since start (before authentication) */
+  connectionsTotal: number;
+  /** PUBLISH packets received from devices (any channel, accepted or refused) */
+  messagesIn: number;
+  /** commands published to devices */
+  messagesOut: number;
+  /** events whose PUBACK is being held (database outage) */
+  eventsHeld: number;
+  /** CONNECTs with cleanSession=0 that were given a clean session */
+  sessionsMadeClean: number;
+  /** failed-CONNECT bans issued since start, and keys banned now */
+  bans: number;
+  bannedAddresses: number;
+  bannedClients: number;
+}
+
 export class Broker {
   readonly aedes: Aedes;
   private server: net.Server | null = null;
+  private tlsServer: tls.Server | null = null;
   private wss: WebSocketServer | null = null;
   /** The live client object per device: a takeover's old connection must not mark it offline. */
   private readonly current = new Map<string, DeviceClient>();
   private readonly now: () => number;
+  private readonly maxPacket: number;
+  private readonly maxConnectPacket: number;
+  private readonly eventHoldMax: number;
+  readonly guard: ConnectGuard;
+  /** events waiting for the store with their connection still blocked */
+  private readonly waiting = new Set<HeldEvent>();
   port = 0;
+  /** MQTT over TLS port (0: no TLS listener) */
+  tlsPort = 0;
+  connectionsTotal = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  /** events whose PUBACK is held with their connection released */
+  eventsHeld = 0;
+  sessionsMadeClean = 0;
 
   constructor(private readonly o: BrokerOptions) {
     this.now = o.now ?? Date.now;
+    this.maxPacket = o.maxPacket ?? 256 * 1024;
+    this.maxConnectPacket = o.maxConnectPacket ?? 8 * 1024;
+    this.eventHoldMax = o.eventHoldMax ?? 100_000;
+    this.guard = new ConnectGuard(o.ban ?? DEFAULT_BAN_POLICY, this.now);
     this.aedes = new Aedes({
       // A frozen subscriber may stall delivery for at most 10 s (ENVIRONMENT-NOTES: aedes).
       drainTimeout: 10_000,
@@ -81,19 +194,35 @@ export class Broker {
       concurrency: 1000,
       heartbeatInterval: 60_000,
     });
+    this.aedes.preConnect = (client, packet, done) => this.preConnect(client as DeviceClient, packet, done);
     this.aedes.authenticate = (client, username, password, done) => {
+      const c = client as DeviceClient;
+      const address = c[ADDRESS] ?? 'unknown';
+      const known = username !== undefined && o.registry.get(username) ? username : null;
+      // A banned address or id is refused before the secret is looked at (CONNACK 5).
+      const ban = this.guard.banned(address, known);
+      if (ban) {
+        o.rejections.count(
+          ban.scope === 'client' ? known : null,
+          'auth_banned',
+          `connect refused: ${ban.scope} ${ban.scope === 'client' ? known : address} banned for ${Math.ceil((ban.until - this.now()) / 1000)} s`,
+        );
+        return done(authError(5, 'banned'), false);
+      }
       const r = o.registry.authenticate(client.id, username, password);
       if (typeof r === 'string') {
+        this.guard.failed(address, known);
         // an unknown name is counted under "(unknown)": per-name counters would let anyone
         // spraying made-up ids grow memory without bound
         o.rejections.count(
           r === 'auth_unknown_device' ? null : (username ?? null),
           r,
-          `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)})`,
+          `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)} from ${address})`,
         );
         return done(authError(r === 'auth_client_id_mismatch' ? 2 : r === 'auth_disabled' ? 5 : 4, r), false);
       }
-      (client as DeviceClient)[DEVICE] = r;
+      this.guard.succeeded(address, r.deviceId);
+      c[DEVICE] = r;
       done(null, true);
     };
     this.aedes.authorizeSubscribe = (client, sub, done) => {
@@ -108,28 +237,48 @@ export class Broker {
     this.aedes.authorizePublish = (client, packet, done) => this.authorizePublish(client as DeviceClient | null, packet, done);
     this.aedes.on('clientReady', (client) => this.onReady(client as DeviceClient));
     this.aedes.on('clientDisconnect', (client) => this.onGone(client as DeviceClient));
-    this.aedes.on('clientError', (client, err) => o.log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
-    this.aedes.on('connectionError', (client, err) => o.log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
+    this.aedes.on('clientError', (client, err) => this.onError(client as DeviceClient, err));
+    this.aedes.on('connectionError', (client, err) => this.onError(client as DeviceClient, err));
   }
 
   async start(): Promise<void> {
     await this.aedes.listen(); // aedes 1.x: sets up persistence; before it, CONNECTs hang
-    this.server = net.createServer((sock) => this.aedes.handle(sock));
+    this.server = net.createServer((sock) => this.accept(sock, sock.remoteAddress));
+    this.port = await this.listen(this.server, this.o.port);
+    if (this.o.tls) {
+      this.tlsServer = tls.createServer(
+        // TLS 1.2+ only; a client that never finishes the handshake is cut like a silent CONNECT
+        { cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
+        (sock) => this.accept(sock, sock.remoteAddress),
+      );
+      this.tlsServer.on('tlsClientError', (err) => this.o.log.debug({ err: err.message }, 'mqtts handshake failed'));
+      this.tlsPort = await this.listen(this.tlsServer, this.o.tls.port);
+    }
+  }
+
+  private async listen(server: net.Server, port: number): Promise<number> {
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.o.port, this.o.host, () => resolve());
+      server.once('error', reject);
+      server.listen(port, this.o.host, () => resolve());
     });
-    this.port = (this.server.address() as net.AddressInfo).port;
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** Swap the TLS certificate and key (rotation without a restart); new connections use them. */
+  setTls(files: { cert: Buffer | string; key: Buffer | string }): void {
+    this.tlsServer?.setSecureContext({ cert: files.cert, key: files.key, minVersion: 'TLSv1.2' });
   }
 
   /** MQTT over WebSocket at `path` on the hub's HTTP server (same authentication and ACL). */
   attachWebSocket(http: HttpServer, path = '/mqtt'): void {
-    this.wss = new WebSocketServer({ noServer: true });
+    // a frame larger than a packet may be is refused by ws itself before it is assembled
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxPacket + 5 });
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!req.url || new URL(req.url, 'http://x').pathname !== path) return; // socket.io's
       this.wss!.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
-        this.aedes.handle(stream as unknown as net.Socket, req);
+        stream.on('error', () => undefined); // a 1009 (too big) or reset: aedes sees the close
+        this.accept(stream, req.socket.remoteAddress, req);
       });
     });
   }
@@ -138,11 +287,27 @@ export class Broker {
     return this.aedes.connectedClients;
   }
 
+  stats(): BrokerStats {
+    const banned = this.guard.active();
+    return {
+      connections: this.aedes.connectedClients,
+      connectionsTotal: this.connectionsTotal,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      eventsHeld: this.eventsHeld,
+      sessionsMadeClean: this.sessionsMadeClean,
+      bans: this.guard.bans,
+      bannedAddresses: banned.addresses,
+      bannedClients: banned.clients,
+    };
+  }
+
   async stop(): Promise<void> {
     this.wss?.close();
     await new Promise<void>((r) => this.aedes.close(() => r()));
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    for (const s of [this.server, this.tlsServer]) if (s) await new Promise<void>((r) => s.close(() => r()));
     this.server = null;
+    this.tlsServer = null;
   }
 
   /** Send a command (QoS1, not retained). Returns false when the device is not connected. */
@@ -156,8 +321,91 @@ export class Broker {
       retain: false,
       dup: false,
     } as PublishPacket;
+    // Sessions are clean (preConnect): when the device is not connected nobody is subscribed and
+    // aedes keeps nothing, so this command is simply not delivered — never later.
     const connected = this.current.has(device.deviceId);
+    this.messagesOut++;
     return new Promise((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve(connected))));
+  }
+
+  /**
+   * Called by the event store when the database becomes unreachable: every event still blocking
+   * its connection gets its PUBACK held instead (up to `eventHoldMax`), so the device can go on
+   * sending status and telemetry — and answering keep-alives — while it waits.
+   */
+  releaseHeldEvents(): void {
+    for (const h of this.waiting) {
+      if (this.eventsHeld >= this.eventHoldMax) break;
+      h.release();
+    }
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  private accept(conn: Duplex, address: string | undefined, req?: IncomingMessage): void {
+    this.connectionsTotal++;
+    const client = this.aedes.handle(conn as net.Socket, req) as DeviceClient;
+    client[ADDRESS] = address ?? 'unknown';
+    this.guardPacketSize(client);
+  }
+
+  /**
+   * Enforce the packet-size limits inside mqtt-packet's parser: right after the fixed header's
+   * remaining length is decoded, and before a byte of the body is waited for. aedes has no such
+   * option (1.2), and a guard stream in front of every socket would cost a copy per chunk; this
+   * costs one comparison per packet. It relies on two parser internals, checked here so an
+   * upgrade that changes them fails loudly (and tests/integration/broker-edge.test.ts with it).
+   */
+  private guardPacketSize(client: DeviceClient): void {
+    const parser = (client as unknown as { _parser: ParserInternals })._parser;
+    const parseLength = parser?._parseLength;
+    const emitError = parser?._emitError;
+    if (typeof parseLength !== 'function' || typeof emitError !== 'function') {
+      throw new Error('mqtt-packet parser internals changed: the MQTT packet-size guard cannot be installed');
+    }
+    const maxPacket = this.maxPacket;
+    const maxConnect = this.maxConnectPacket;
+    parser._parseLength = function (this: ParserInternals) {
+      if (!parseLength.call(this)) return false;
+      const limit = client[DEVICE] ? maxPacket : maxConnect;
+      if (this.packet.length <= limit) return true;
+      const err: TaggedError = new Error(`packet of ${this.packet.length} bytes exceeds the ${limit}-byte limit`);
+      err[REASON] = 'packet_too_large';
+      this._emitError(err);
+      return false;
+    };
+    // anything else the parser refuses is bytes that are not MQTT
+    parser._emitError = function (this: ParserInternals, err: TaggedError) {
+      err[REASON] ??= 'protocol_garbage';
+      emitError.call(this, err);
+    };
+  }
+
+  private preConnect(client: DeviceClient, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void): void {
+    if (packet.protocolVersion !== 4 && packet.protocolVersion !== 3) {
+      // aedes answers CONNACK 1 (unacceptable protocol version) and closes; counted here
+      this.o.rejections.count(
+        null,
+        'protocol_version',
+        `MQTT protocol version ${packet.protocolVersion} from ${client[ADDRESS]} (this broker speaks 3.1.1)`,
+      );
+      return done(null, true);
+    }
+    if (!packet.clean) {
+      packet.clean = true; // see the header: no session survives a connection
+      this.sessionsMadeClean++;
+    }
+    done(null, true);
+  }
+
+  private onError(client: DeviceClient, err: Error): void {
+    const reason = classify(err as TaggedError);
+    const d = client?.[DEVICE];
+    if (reason) {
+      this.o.rejections.count(d?.deviceId ?? null, reason, `${client?.[ADDRESS] ?? '?'}: ${err.message}`);
+    } else {
+      this.o.log.debug({ client: client?.id, err: err.message }, 'mqtt connection error');
+    }
   }
 
   private onReady(client: DeviceClient): void {
@@ -182,6 +430,8 @@ export class Broker {
     }
   }
 
+  // ------------------------------------------------------------------ publishes
+
   private discard(packet: PublishPacket, deviceId: string | null, reason: RejectReason, detail: string, done: (e?: Error | null) => void) {
     this.o.rejections.count(deviceId, reason, `${packet.topic.slice(0, 200)}: ${detail}`);
     packet.topic = SINK_TOPIC;
@@ -191,6 +441,7 @@ export class Broker {
   }
 
   private authorizePublish(client: DeviceClient | null, packet: PublishPacket, done: (e?: Error | null) => void): void {
+    this.messagesIn++;
     const t = parseTopic(packet.topic);
     // A will left over from a previous broker run arrives without a client (aedes docs).
     const d = client ? client[DEVICE] : t ? this.o.registry.get(t.deviceId) : undefined;
@@ -211,11 +462,12 @@ export class Broker {
           return done(null);
         }
         this.status(d, r.value.state, ts, 'status message');
-        return done(null);
+        return done(null); // the one retained channel (CONTRACT.md)
       }
       case 'telemetry': {
         const r = parseTelemetry(payload);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        packet.retain = false;
         this.o.registry.seen(d.deviceId, ts, r.value.metrics);
         this.o.bus.emit('device.telemetry', { device: ref(d), ts: r.value.ts, metrics: r.value.metrics });
         return done(null);
@@ -223,20 +475,17 @@ export class Broker {
       case 'event': {
         const r = parseEvent(payload, d.class);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        packet.retain = false;
         this.o.registry.seen(d.deviceId, ts);
-        // Store, then ack: an error here leaves the QoS1 event un-acked, and the client resends.
-        this.o.acceptEvent(ref(d), r.value, ts).then(
-          () => done(null),
-          (err: Error) => {
-            this.o.log.error({ err, deviceId: d.deviceId }, 'event not stored; refusing so the device resends');
-            done(err);
-          },
-        );
-        return;
+        return this.storeThenAck(client, d, packet, r.value, ts, done);
       }
       case 'cmd-res': {
+        if (!Object.hasOwn(COMMAND_CLASS, t.command) || COMMAND_CLASS[t.command as CommandName] !== d.class) {
+          return this.discard(packet, d.deviceId, 'unknown_command', `no ${d.class} command ${t.command}`, done);
+        }
         const r = parseCommandResult(payload);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        packet.retain = false;
         this.o.registry.seen(d.deviceId, ts);
         this.o.bus.emit('device.command_result', { device: ref(d), command: t.command, result: r.value });
         return done(null);
@@ -244,6 +493,75 @@ export class Broker {
       case 'cmd':
         return this.discard(packet, d.deviceId, 'foreign_topic', 'devices may not publish commands', done);
     }
+  }
+
+  /**
+   * Store, then ack: the PUBACK means "durably stored". Normally the connection waits for the
+   * store (a few ms, group-committed). While the database is down the store keeps the event and
+   * retries (services/devices/ingest.ts); the PUBACK is then *held*: the packet is let through as
+   * QoS0 (aedes writes no PUBACK for it, and reading the connection resumes) and the PUBACK is
+   * written here once the event is stored. The device keeps the event in flight meanwhile, and
+   * resends it if the connection drops (dedup by event id makes that harmless). Held events are
+   * bounded by `eventHoldMax`; past it a device's connection waits, which is TCP back-pressure.
+   */
+  private storeThenAck(
+    client: DeviceClient | null,
+    d: DeviceRecord,
+    packet: PublishPacket,
+    event: DeviceEvent,
+    ts: number,
+    done: (e?: Error | null) => void,
+  ): void {
+    const qos = packet.qos;
+    const messageId = packet.messageId;
+    let released = false;
+    const held: HeldEvent = {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.waiting.delete(held);
+        this.eventsHeld++;
+        packet.qos = 0;
+        done(null);
+      },
+    };
+    this.waiting.add(held);
+    if (this.o.storeHolding?.() && this.eventsHeld < this.eventHoldMax) held.release();
+    this.o.acceptEvent(ref(d), event, ts).then(
+      () => {
+        if (!released) {
+          this.waiting.delete(held);
+          return done(null);
+        }
+        this.eventsHeld--;
+        if (qos > 0 && messageId !== undefined && client) this.writePuback(client, messageId);
+      },
+      (err: Error & { code?: unknown }) => {
+        if (released) this.eventsHeld--;
+        else this.waiting.delete(held);
+        if (err.code === 'store_refused') {
+          // this event can never be stored: acknowledge and discard it like any refused payload
+          this.o.rejections.count(d.deviceId, 'store_refused', `event ${event.id.slice(0, 64)}: ${err.message.slice(0, 200)}`);
+          if (!released) {
+            packet.topic = SINK_TOPIC;
+            return done(null);
+          }
+          if (qos > 0 && messageId !== undefined && client) this.writePuback(client, messageId);
+          return;
+        }
+        // Not stored and no longer held (the outage outlasted HUB_EVENT_HOLD_S, or the hub is
+        // stopping): the device still has it un-acked; closing the connection makes it resend.
+        this.o.log.debug({ deviceId: d.deviceId, err: err.message }, 'event not stored; closing so the device resends');
+        if (!released) return done(err);
+        client?.conn.destroy();
+      },
+    );
+  }
+
+  private writePuback(client: DeviceClient, messageId: number): void {
+    // aedes' own write path does the same (lib/write.js); a closed client's device resends
+    if (client.closed || !client.connected) return;
+    mqttPacket.writeToStream({ cmd: 'puback', messageId }, client.conn);
   }
 }
 

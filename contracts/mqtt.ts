@@ -151,17 +151,71 @@ export const REJECT_REASONS = [
   'auth_bad_secret',
   'auth_disabled',
   'auth_client_id_mismatch',
+  // payload text holding NUL or a lone UTF-16 surrogate: PostgreSQL's jsonb refuses both
+  // ("unsupported Unicode escape sequence"), so such a payload could never be stored
+  'bad_text',
+  // `cmd/{name}/res` for a command the contract does not define for the device's class
+  'unknown_command',
+  // refused at the MQTT protocol level, before any payload is looked at (CONTRACT.md, issue 7)
+  'packet_too_large',
+  'protocol_wildcard',
+  'protocol_topic_levels',
+  'protocol_garbage',
+  'protocol_version',
+  'protocol_error',
+  'connect_timeout',
+  // CONNECT refused without checking the secret: the address or client id is banned for a while
+  'auth_banned',
+  // the database refused to store a valid-looking event (a data error, not an outage)
+  'store_refused',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** NUL, or a UTF-16 surrogate half without its partner (code units, so no `u` flag). */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const BAD_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first string (key or value) in a parsed JSON value that holds bad text, if any. */
+function findBadText(v: unknown): string | null {
+  if (typeof v === 'string') return BAD_TEXT.test(v) ? v : null;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const bad = findBadText(x);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+  if (v && typeof v === 'object') {
+    for (const k in v) {
+      if (BAD_TEXT.test(k)) return k;
+      const bad = findBadText((v as Record<string, unknown>)[k]);
+      if (bad !== null) return bad;
+    }
+  }
+  return null;
+}
 
 function decodeJson(buf: Buffer | string): ParseResult<unknown> {
   const size = typeof buf === 'string' ? Buffer.byteLength(buf) : buf.length;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  const text = typeof buf === 'string' ? buf : buf.toString('utf8');
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(typeof buf === 'string' ? buf : buf.toString('utf8')) };
+    value = JSON.parse(text);
   } catch (e) {
     return { ok: false, reason: 'bad_json', detail: (e as Error).message };
   }
+  // NUL and lone surrogates reach a parsed string only through a `\u` escape (JSON forbids a raw
+  // control character inside a string, and Buffer#toString turns invalid UTF-8 into U+FFFD), or
+  // raw through a caller that passes a JS string. So the common payload costs one indexOf and
+  // only an escaped one is walked (the telemetry path handles ~40k messages/s).
+  if (text.includes('\\u') || (typeof buf === 'string' && BAD_TEXT.test(text))) {
+    const bad = findBadText(value);
+    if (bad !== null) {
+      return { ok: false, reason: 'bad_text', detail: `text holds NUL or a lone surrogate: ${JSON.stringify(bad.slice(0, 40))}` };
+    }
+  }
+  return { ok: true, value };
 }
 
 function shape<T>(schema: z.ZodType<T>, value: unknown): ParseResult<T> {
@@ -186,7 +240,8 @@ export function parseEvent(buf: Buffer | string, cls?: DeviceClassT): ParseResul
   const env = shape(EventEnvelope, j.value);
   if (!env.ok) return env;
   const type = env.value.type;
-  if (!(type in EVENT_DATA))
+  // own keys only: `constructor`, `toString` … are no event types
+  if (!Object.hasOwn(EVENT_DATA, type))
     return { ok: false, reason: 'unknown_type', detail: `unknown event type ${JSON.stringify(type).slice(0, 80)}` };
   const t = type as EventType;
   if (cls && EVENT_CLASS[t] !== cls) return { ok: false, reason: 'wrong_class', detail: `${t} is not a ${cls} event` };
@@ -226,7 +281,7 @@ export function parseCommand(name: string, buf: Buffer | string): ParseResult<Co
   if (!j.ok) return j;
   const env = shape(CommandEnvelope, j.value);
   if (!env.ok) return env;
-  if (!(name in COMMAND_DATA)) return { ok: false, reason: 'unknown_type', detail: `unknown command ${name}` };
+  if (!Object.hasOwn(COMMAND_DATA, name)) return { ok: false, reason: 'unknown_type', detail: `unknown command ${name}` };
   const data = shape(COMMAND_DATA[name as CommandName] as z.ZodType<unknown>, env.value.data);
   return data.ok ? env : data;
 }

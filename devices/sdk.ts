@@ -214,7 +214,11 @@ export interface DeviceClientOptions {
   port?: number;
   /** MQTT keep-alive in seconds (the hub detects a dead device after ~1.5×). Default 30. */
   keepalive?: number;
-  /** MQTT clean session. Default false: the broker keeps the cmd/# subscription and queued commands. */
+  /**
+   * MQTT clean session. Default true, and the hub's broker gives every device a clean session
+   * anyway (CONTRACT.md "Commands are never delivered late"): it queues no command for an offline
+   * device, and the client re-subscribes to cmd/# on every connect (announce()).
+   */
   clean?: boolean;
   /** Reconnect delay after a connection drop, ms; 0 disables reconnecting. Default 2000. */
   reconnectPeriod?: number;
@@ -308,7 +312,7 @@ export class DeviceClient extends TypedEmitter<DeviceClientEvents> implements De
       clientId: this.identity.id,
       username: this.identity.id,
       password: this.identity.secret,
-      clean: o.clean ?? false,
+      clean: o.clean ?? true,
       keepalive: o.keepalive ?? 30,
       protocolVersion: o.protocolVersion ?? 4,
       reconnectPeriod: o.reconnectPeriod ?? 2000,

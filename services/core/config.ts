@@ -1,5 +1,6 @@
 // Configuration, checked once at boot (ARCHITECTURE.md example 9). Every variable is listed
 // in README.md's configuration table; a bad value stops the hub with a message naming it.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { HubError } from './errors.js';
@@ -39,8 +40,46 @@ const Env = z
       .default(12),
     HUB_SOCKET_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // ---- MQTT edge and TLS (issue 7; docs/security.md) ----
+    HUB_TLS_CERT: z.string().min(1).optional(),
+    HUB_TLS_KEY: z.string().min(1).optional(),
+    HUB_MQTTS_PORT: Port.default(8883),
+    HUB_HTTPS_PORT: Port.default(8443),
+    // MQTT caps the remaining length at 256 MiB; 1 KiB is far below any contract message + topic
+    HUB_MQTT_MAX_PACKET: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(268_435_455)
+      .default(256 * 1024),
+    HUB_MQTT_MAX_CONNECT_PACKET: z.coerce
+      .number()
+      .int()
+      .min(256)
+      .max(65_536)
+      .default(8 * 1024),
+    HUB_MQTT_BAN_ADDRESS_FAILS: z.coerce.number().int().min(1).default(20),
+    HUB_MQTT_BAN_CLIENT_FAILS: z.coerce.number().int().min(1).default(5),
+    HUB_MQTT_BAN_WINDOW_S: z.coerce.number().min(0.1).default(60),
+    HUB_MQTT_BAN_S: z.coerce.number().min(0.1).default(60),
+    HUB_MQTT_BAN_MAX_S: z.coerce.number().min(0.1).default(3600),
+    HUB_EVENT_HOLD_S: z.coerce.number().min(1).default(600),
+    HUB_EVENT_HOLD_MAX: z.coerce.number().int().min(100).default(100_000),
+    HUB_EVENT_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
+    HUB_EVENT_QUERY_TIMEOUT_S: z.coerce.number().min(1).max(600).default(15),
+    HUB_REJECT_BURST_S: z.coerce.number().min(0.1).default(10),
   })
   .superRefine((e, ctx) => {
+    if (!e.HUB_TLS_CERT !== !e.HUB_TLS_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.HUB_TLS_CERT ? 'HUB_TLS_KEY' : 'HUB_TLS_CERT'],
+        message: 'set both HUB_TLS_CERT and HUB_TLS_KEY',
+      });
+    }
+    if (e.HUB_MQTT_BAN_MAX_S < e.HUB_MQTT_BAN_S) {
+      ctx.addIssue({ code: 'custom', path: ['HUB_MQTT_BAN_MAX_S'], message: 'must be at least HUB_MQTT_BAN_S' });
+    }
     if (e.INFLUX_URL && e.INFLUX_API === '2' && (!e.INFLUX_TOKEN || !e.INFLUX_ORG)) {
       ctx.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message: 'INFLUX_API=2 needs INFLUX_TOKEN and INFLUX_ORG' });
     }
@@ -65,6 +104,53 @@ export interface Config {
   sessionTtlMs: number;
   socketThrottleMs: number;
   logLevel: string;
+  // ---- MQTT edge and TLS (issue 7; docs/security.md) ----
+  /** HUB_TLS_CERT / HUB_TLS_KEY: paths of the PEM files, as given */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** their contents, read once at boot (null: no TLS listeners); rotate by restart or reloadTls() */
+  tls: TlsFiles | null;
+  /** MQTT over TLS (only with `tls`) */
+  mqttsPort: number;
+  /** HTTPS (only with `tls`) */
+  httpsPort: number;
+  mqtt: MqttEdgeConfig;
+  /** a run of rejections of one (device, reason) closer than this is logged once, then summarised */
+  rejectBurstMs: number;
+}
+
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface MqttEdgeConfig {
+  /** largest MQTT packet accepted from an authenticated device; larger closes the connection */
+  maxPacket: number;
+  /** largest packet before authentication (the CONNECT) */
+  maxConnectPacket: number;
+  /** failed CONNECTs: this many within `windowMs` bans the address / the known client id */
+  ban: { addressFails: number; clientFails: number; windowMs: number; banMs: number; maxBanMs: number };
+  /** while PostgreSQL is down an event's PUBACK is held up to this long, retrying the store */
+  eventHoldMs: number;
+  /** at most this many events held without blocking their device's connection */
+  eventHoldMax: number;
+  /** longest pause between two attempts to store held events */
+  eventRetryMs: number;
+  /** an event INSERT unanswered this long counts as failed (a hung database is an outage too) */
+  eventQueryTimeoutMs: number;
+}
+
+/** Read the TLS certificate chain and key (PEM); a clear error names the variable. */
+export function readTlsFiles(certPath: string, keyPath: string): TlsFiles {
+  const read = (name: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new HubError('HUB_ERR_CONFIG', `invalid configuration:\n  ${name}: cannot read ${file} (${(e as Error).message})`, 500);
+    }
+  };
+  return { cert: read('HUB_TLS_CERT', certPath), key: read('HUB_TLS_KEY', keyPath) };
 }
 
 /**
@@ -104,5 +190,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.HUB_SESSION_TTL_H * 3600_000,
     socketThrottleMs: e.HUB_SOCKET_THROTTLE_MS,
     logLevel: e.HUB_LOG_LEVEL,
+    // ---- MQTT edge and TLS (issue 7; docs/security.md) ----
+    tlsCert: e.HUB_TLS_CERT,
+    tlsKey: e.HUB_TLS_KEY,
+    tls: e.HUB_TLS_CERT && e.HUB_TLS_KEY ? readTlsFiles(e.HUB_TLS_CERT, e.HUB_TLS_KEY) : null,
+    mqttsPort: e.HUB_MQTTS_PORT,
+    httpsPort: e.HUB_HTTPS_PORT,
+    mqtt: {
+      maxPacket: e.HUB_MQTT_MAX_PACKET,
+      maxConnectPacket: e.HUB_MQTT_MAX_CONNECT_PACKET,
+      ban: {
+        addressFails: e.HUB_MQTT_BAN_ADDRESS_FAILS,
+        clientFails: e.HUB_MQTT_BAN_CLIENT_FAILS,
+        windowMs: e.HUB_MQTT_BAN_WINDOW_S * 1000,
+        banMs: e.HUB_MQTT_BAN_S * 1000,
+        maxBanMs: e.HUB_MQTT_BAN_MAX_S * 1000,
+      },
+      eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
+      eventHoldMax: e.HUB_EVENT_HOLD_MAX,
+      eventRetryMs: e.HUB_EVENT_RETRY_MS,
+      eventQueryTimeoutMs: e.HUB_EVENT_QUERY_TIMEOUT_S * 1000,
+    },
+    rejectBurstMs: e.HUB_REJECT_BURST_S * 1000,
   };
 }

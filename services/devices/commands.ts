@@ -2,8 +2,16 @@
 // in DeviceCommand, and ends confirmed (device replied ok), failed (device replied not ok, or
 // was not connected) or expired (no reply before `exp`). A command past `exp` is never resent
 // by the hub (CONTRACT.md) — fail closed: callers treat anything but `confirmed` as not done.
+//
+// "Failed: device not connected" must stay true: the broker gives every device a clean session
+// (broker/index.ts preConnect — a CONNECT asking for a persistent one gets a clean one), so a
+// command published while the device is away is queued nowhere and can never reach it later
+// (issue 7 item 1: an unlock recorded as failed opened the door 3.5 s later on reconnect).
+// A result that arrives after the hub resolved its command (late, or after a restart) is not
+// dropped: it is recorded on the row as `result.lateResult` and announced as a `command.updated`
+// with the unchanged state, so the timeline and the front desk see what the device reports.
 import { randomUUID } from 'node:crypto';
-import { COMMAND_DATA, type CommandData, type CommandName } from '../../contracts/mqtt.js';
+import { COMMAND_DATA, type CommandData, type CommandName, type CommandResult } from '../../contracts/mqtt.js';
 import type { Broker } from '../../broker/index.js';
 import type { CommandUpdate, EventBus } from '../core/bus.js';
 import type { Db } from '../core/db.js';
@@ -85,20 +93,54 @@ export class CommandService {
     this.bus.emit('command.updated', update);
     const connected = await this.broker.publishCommand(device, name, { v: 1, corr, exp: expiresAt, data: parsed.data });
     if (!connected) {
-      // QoS1 to an offline device would be queued nowhere (clean sessions): fail now, visibly.
+      // Nobody is subscribed and sessions are clean, so aedes queued nothing: fail now, visibly.
       return this.finish(o, 'failed', { reason: 'device not connected' });
     }
     return update;
   }
 
-  private async onResult(deviceId: string, command: string, result: { corr: string; ok: boolean; data: Record<string, unknown> }) {
+  private async onResult(deviceId: string, command: string, result: CommandResult) {
     const o = this.open.get(result.corr);
-    if (!o || o.deviceId !== deviceId || o.name !== command) {
-      this.log.warn({ deviceId, command, corr: result.corr }, 'command result for no open command (late, duplicate or forged)');
+    if (o && o.deviceId === deviceId && o.name === command) {
+      if (this.now() <= o.expiresAt) {
+        await this.finish(o, result.ok ? 'confirmed' : 'failed', result.data);
+        return;
+      }
+      await this.expire(o.corr); // answered after exp: expired, and the answer recorded as late
+    }
+    await this.late(deviceId, command, result);
+  }
+
+  /** Record a result for a command the hub has already resolved (see the header). */
+  private async late(deviceId: string, command: string, result: CommandResult): Promise<void> {
+    const row = await this.db.deviceCommand.findUnique({ where: { corr: result.corr } });
+    if (!row || row.deviceId !== deviceId || row.name !== command) {
+      this.log.warn({ deviceId, command, corr: result.corr }, 'command result for no command of this device (forged or unknown)');
       return;
     }
-    if (this.now() > o.expiresAt) return this.expire(o.corr);
-    await this.finish(o, result.ok ? 'confirmed' : 'failed', result.data);
+    if (row.state === 'sent' || row.state === 'confirmed') return; // another instance's, or a duplicate
+    const previous = (row.result ?? {}) as Record<string, unknown>;
+    if (previous.lateResult) return; // a redelivered late result: the first one is recorded
+    const at = this.now();
+    const lateResult = { ok: result.ok, ts: result.ts, receivedAt: at, data: result.data };
+    const merged = { ...previous, lateResult };
+    // conditional on the state we read, so a concurrent resolution is not overwritten
+    const r = await this.db.deviceCommand.updateMany({ where: { corr: row.corr, state: row.state }, data: { result: merged as object } });
+    if (r.count === 0) return;
+    this.log.warn(
+      { deviceId, command, corr: row.corr, state: row.state, ok: result.ok },
+      'late command result recorded: the device answered after the hub had given up',
+    );
+    this.bus.emit('command.updated', {
+      corr: row.corr,
+      deviceId,
+      name: row.name,
+      state: row.state,
+      incidentId: row.incidentId,
+      visitId: row.visitId,
+      at,
+      result: merged,
+    });
   }
 
   private async expire(corr: string) {

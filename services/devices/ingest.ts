@@ -7,9 +7,20 @@
 // in one INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING, so under load the cost is
 // one round trip per batch instead of one per event. The broker acks (PUBACK) an event only after
 // its batch committed: nothing acknowledged is ever lost.
+//
+// A database outage is not the device's fault (issue 7 item 3). When PostgreSQL cannot be
+// reached, a batch is not failed back to the broker (which would disconnect the device, and a
+// QoS1 device would reconnect and resend in a loop): it is kept and retried with backoff until
+// the database is back, up to `holdMs`. The broker meanwhile withholds the PUBACKs without
+// blocking the connection (broker/index.ts "held events"), so status and telemetry keep flowing
+// and online state stays true. One log line when the outage starts, one when it ends.
+// A data error (SQLSTATE class 22/23) is not an outage: the batch is retried one event at a
+// time and only the offending event is refused (StoreRefusedError), so one bad event can neither
+// block nor take down the others.
 import type pg from 'pg';
 import type { DeviceEvent } from '../../contracts/mqtt.js';
 import type { DeviceRef } from '../core/bus.js';
+import type { Logger } from '../core/logger.js';
 
 interface Pending {
   device: DeviceRef;
@@ -19,94 +30,264 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** The database refused this one event (a data error): retrying cannot help, discard it. */
+export class StoreRefusedError extends Error {
+  readonly code = 'store_refused';
+}
+
+/** The database stayed unreachable longer than the hold limit (or the hub is stopping). */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+}
+
+export interface EventStoreOptions {
+  maxBatch?: number;
+  /**
+   * Batches overlap (a commit's latency is mostly waiting), but their results are released in
+   * arrival order, so procedures see a device's events in order (entrapment before normal).
+   */
+  maxConcurrent?: number;
+  /** how long a batch is kept and retried while the database is unreachable (HUB_EVENT_HOLD_S) */
+  holdMs?: number;
+  /** longest pause between two retries (HUB_EVENT_RETRY_MS); the first is 1/8 of it */
+  retryMaxMs?: number;
+  /** a batch INSERT without an answer for this long counts as failed and is retried */
+  queryTimeoutMs?: number;
+  log?: Logger;
+  /** called once when an outage starts: the broker stops blocking connections on held events */
+  onOutage?: () => void;
+  now?: () => number;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the row is at fault, not the server. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+const key = (p: Pending) => `${p.device.deviceId}\u0000${p.event.id}`;
+
 export class EventStore {
   private queue: Pending[] = [];
   private inFlight = 0;
   /** Settles when the previously started batch has been resolved: keeps results in order. */
   private tail: Promise<void> = Promise.resolve();
+  private readonly maxBatch: number;
+  private readonly maxConcurrent: number;
+  private readonly holdMs: number;
+  private readonly retryMaxMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly now: () => number;
+  private closed = false;
+  /** wakes retry loops sleeping in backoff (stop) */
+  private readonly sleepers = new Set<() => void>();
+  private expiredLogged = false;
+  /** when the current outage started (null: the database answers) */
+  outageSince: number | null = null;
   stored = 0;
   duplicates = 0;
+  /** events refused by the database (data errors) */
+  refused = 0;
+  /** outages seen since start */
+  outages = 0;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly maxBatch = 500,
-    // Batches overlap (a commit's latency is mostly waiting), but their results are released in
-    // arrival order, so procedures see a device's events in order (entrapment before normal).
-    private readonly maxConcurrent = 3,
-  ) {}
+    private readonly o: EventStoreOptions = {},
+  ) {
+    this.maxBatch = o.maxBatch ?? 500;
+    this.maxConcurrent = o.maxConcurrent ?? 3;
+    this.holdMs = o.holdMs ?? 600_000;
+    this.retryMaxMs = o.retryMaxMs ?? 2000;
+    this.queryTimeoutMs = o.queryTimeoutMs ?? 15_000;
+    this.now = o.now ?? Date.now;
+  }
 
-  /** Resolves true when the event was new (stored now), false for a duplicate. */
+  /** true while the database is unreachable and events are being held */
+  get holding(): boolean {
+    return this.outageSince !== null;
+  }
+
+  /** events accepted but not yet stored (queued or in a batch being written or retried) */
+  get pending(): number {
+    return this.queue.length + this.inFlightEvents;
+  }
+  private inFlightEvents = 0;
+
+  /**
+   * Resolves true when the event was new (stored now), false for a duplicate. Rejects with
+   * StoreRefusedError (this event can never be stored) or StoreUnavailableError (held too long).
+   */
   store(device: DeviceRef, event: DeviceEvent, receivedAt: number): Promise<boolean> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('event store stopped'));
     return new Promise((resolve, reject) => {
       this.queue.push({ device, event, receivedAt, resolve, reject });
       this.pump();
     });
   }
 
+  /** Stop retrying: held events are rejected (their devices still have them and resend). */
+  stop(): void {
+    this.closed = true;
+    for (const wake of this.sleepers) wake();
+  }
+
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxConcurrent) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
+      this.inFlightEvents += batch.length;
       const result = this.write(batch);
       const previous = this.tail;
       this.tail = result.then(async (settle) => {
         await previous;
         settle();
         this.inFlight--;
+        this.inFlightEvents -= batch.length;
         this.pump();
       });
     }
   }
 
-  /** Runs the INSERT now; the returned function hands the outcome to the callers (in order). */
+  /** Writes the batch (retrying through an outage); the returned function hands out the outcome, in order. */
   private async write(batch: Pending[]): Promise<() => void> {
     // Within one batch the same (device, id) may appear twice (a device resending quickly):
     // the first wins, later copies are duplicates without touching the database.
-    const seen = new Map<string, Pending>();
+    const seen = new Set<string>();
     const unique: Pending[] = [];
     const dupes: Pending[] = [];
     for (const p of batch) {
-      const k = `${p.device.deviceId}\u0000${p.event.id}`;
+      const k = key(p);
       if (seen.has(k)) dupes.push(p);
       else {
-        seen.set(k, p);
+        seen.add(k);
         unique.push(p);
       }
     }
-    try {
-      const r = await this.pool.query<{ deviceId: string; eventId: string }>(
-        `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data")
-         SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j::jsonb
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS x(d, e, t, ts, ra, j)
-         ON CONFLICT ("deviceId","eventId") DO NOTHING
-         RETURNING "deviceId","eventId"`,
-        [
-          unique.map((p) => p.device.deviceId),
-          unique.map((p) => p.event.id),
-          unique.map((p) => p.event.type),
-          unique.map((p) => p.event.ts),
-          unique.map((p) => p.receivedAt),
-          unique.map((p) => JSON.stringify(p.event.data)),
-        ],
-      );
-      const inserted = new Set(r.rows.map((row) => `${row.deviceId}\u0000${row.eventId}`));
-      return () => {
-        for (const p of unique) {
-          const isNew = inserted.has(`${p.device.deviceId}\u0000${p.event.id}`);
-          if (isNew) this.stored++;
+    const outcome = new Map<Pending, boolean | Error>();
+    await this.writeRetrying(unique, outcome);
+    return () => {
+      for (const p of unique) {
+        const r = outcome.get(p)!;
+        if (r instanceof Error) {
+          if (r instanceof StoreRefusedError) this.refused++;
+          p.reject(r);
+        } else {
+          if (r) this.stored++;
           else this.duplicates++;
-          p.resolve(isNew);
+          p.resolve(r);
         }
-        for (const p of dupes) {
-          this.duplicates++;
-          p.resolve(false);
+      }
+      for (const p of dupes) {
+        this.duplicates++;
+        p.resolve(false);
+      }
+    };
+  }
+
+  private async writeRetrying(items: Pending[], outcome: Map<Pending, boolean | Error>, afterFailure = false): Promise<void> {
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const inserted = await this.insert(items, afterFailure || attempt > 0);
+        this.recovered();
+        for (const p of items) outcome.set(p, inserted.has(key(p)));
+        return;
+      } catch (err) {
+        if (isDataError(err)) {
+          this.recovered(); // the server answered
+          if (items.length === 1) {
+            outcome.set(items[0]!, new StoreRefusedError(`database refused the event: ${(err as Error).message}`));
+            return;
+          }
+          // find the offending event(s): one at a time, each with its own retries
+          for (const p of items) await this.writeRetrying([p], outcome, afterFailure || attempt > 0);
+          return;
         }
-      };
-    } catch (err) {
-      return () => {
-        for (const p of batch) p.reject(err as Error);
-      };
+        const giveUp = this.closed ? 'event store stopped' : this.now() - started >= this.holdMs ? 'held too long' : null;
+        if (giveUp) {
+          if (!this.closed && !this.expiredLogged) {
+            this.expiredLogged = true;
+            this.o.log?.error(
+              { heldMs: this.now() - started, events: items.length },
+              'database still unreachable after HUB_EVENT_HOLD_S: giving held events back to their devices (they resend after reconnecting)',
+            );
+          }
+          const e = new StoreUnavailableError(`event not stored: ${giveUp} (${(err as Error).message})`);
+          for (const p of items) outcome.set(p, e);
+          return;
+        }
+        this.outage(err as Error);
+        await this.sleep(Math.min(this.retryMaxMs, (this.retryMaxMs / 8) * 2 ** attempt));
+      }
     }
+  }
+
+  private outage(err: Error): void {
+    if (this.outageSince !== null) return;
+    this.outageSince = this.now();
+    this.outages++;
+    this.expiredLogged = false;
+    this.o.log?.error(
+      { err: err.message, code: (err as { code?: unknown }).code },
+      'database unreachable: holding device events (PUBACK withheld) and retrying until it is back',
+    );
+    this.o.onOutage?.();
+  }
+
+  private recovered(): void {
+    if (this.outageSince === null) return;
+    const downMs = this.now() - this.outageSince;
+    this.outageSince = null;
+    this.o.log?.warn({ downMs, pending: this.pending }, 'database reachable again: held device events are being stored');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(t);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  /**
+   * One INSERT for the batch; returns the keys of the events that are new. `retry` marks a
+   * second attempt after a failure that may have come after the commit (connection lost, read
+   * timeout): a row already there with our exact receive time was written by that attempt, so it
+   * still counts as new — otherwise the procedures would never see an event the device sent once.
+   * (A statement's CTE does not see its own inserts, so the two halves never overlap.)
+   */
+  private async insert(items: Pending[], retry: boolean): Promise<Set<string>> {
+    const x = `unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS x(d, e, t, ts, ra, j)`;
+    const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data")
+         SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j::jsonb FROM ${x}
+         ON CONFLICT ("deviceId","eventId") DO NOTHING
+         RETURNING "deviceId","eventId"`;
+    const text = !retry
+      ? insert
+      : `WITH ins AS (${insert})
+         SELECT "deviceId","eventId" FROM ins
+         UNION ALL
+         SELECT ev."deviceId", ev."eventId" FROM "DeviceEvent" ev
+           JOIN ${x} ON ev."deviceId" = x.d AND ev."eventId" = x.e AND ev."receivedAt" = to_timestamp(x.ra / 1000.0)`;
+    const r = await this.pool.query<{ deviceId: string; eventId: string }>({
+      text,
+      values: [
+        items.map((p) => p.device.deviceId),
+        items.map((p) => p.event.id),
+        items.map((p) => p.event.type),
+        items.map((p) => p.event.ts),
+        items.map((p) => p.receivedAt),
+        items.map((p) => JSON.stringify(p.event.data)),
+      ],
+      // a database that stops answering (not refusing) must also end in a retry, not a hang
+      query_timeout: this.queryTimeoutMs,
+    } as pg.QueryConfig);
+    return new Set(r.rows.map((row) => `${row.deviceId}\u0000${row.eventId}`));
   }
 }
 

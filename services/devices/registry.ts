@@ -60,7 +60,22 @@ export class DeviceRegistry {
       });
       if (r.state !== 'offline') this.dirty.add(r.id);
     }
-    this.timer = setInterval(() => void this.flush().catch((err) => this.log.error({ err }, 'device state flush failed')), this.flushMs);
+    // One line when flushing starts failing (database down) and one when it works again, not one
+    // per interval: the state is kept in memory meanwhile and written by the first flush that works.
+    let failing = false;
+    const tick = () =>
+      this.flush().then(
+        () => {
+          if (failing) this.log.info('device state flush works again');
+          failing = false;
+        },
+        (err: Error) => {
+          if (!failing)
+            this.log.error({ err: err.message }, 'device state flush failed; retrying every interval until the database is back');
+          failing = true;
+        },
+      );
+    this.timer = setInterval(() => void tick(), this.flushMs);
     this.timer.unref();
   }
 

@@ -63,7 +63,7 @@ export class Hub {
     private readonly now: () => number,
   ) {
     this.bus = new EventBus(log.child({ mod: 'bus' }));
-    this.rejections = new RejectionCounter(log.child({ mod: 'reject' }));
+    this.rejections = new RejectionCounter(log.child({ mod: 'reject' }), config.rejectBurstMs);
   }
 
   static async start(config: Config, opts: HubStartOptions = {}): Promise<Hub> {
@@ -92,7 +92,8 @@ export class Hub {
     if (applied.applied.length) log.info({ applied: applied.applied }, 'migrations applied');
     this.db = createPrisma(this.databaseUrl);
     this.stops.push(() => this.db.$disconnect());
-    this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
+    // a database that black-holes connections must fail (and be retried), not hang the event path
+    this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4, connectionTimeoutMillis: 5000 });
     this.pool.on('error', (err) => log.warn({ err }, 'pg pool client error'));
     this.stops.push(() => this.pool.end());
 
@@ -116,11 +117,25 @@ export class Hub {
     );
 
     // 4. broker + ingest
-    this.events = new EventStore(this.pool);
+    this.stops.push(async () => this.rejections.stop());
+    this.events = new EventStore(this.pool, {
+      holdMs: config.mqtt.eventHoldMs,
+      retryMaxMs: config.mqtt.eventRetryMs,
+      queryTimeoutMs: config.mqtt.eventQueryTimeoutMs,
+      log: log.child({ mod: 'events' }),
+      onOutage: () => this.broker?.releaseHeldEvents(),
+    });
+    this.stops.push(async () => this.events.stop()); // after the broker: no new events, held ones given back
     const recent = new RecentEventIds();
     this.broker = new Broker({
       host: config.host,
       port: config.mqttPort,
+      tls: config.tls ? { ...config.tls, port: config.mqttsPort } : null,
+      maxPacket: config.mqtt.maxPacket,
+      maxConnectPacket: config.mqtt.maxConnectPacket,
+      ban: config.mqtt.ban,
+      storeHolding: () => this.events.holding,
+      eventHoldMax: config.mqtt.eventHoldMax,
       registry: this.registry,
       bus,
       rejections: this.rejections,

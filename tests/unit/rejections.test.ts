@@ -1,5 +1,5 @@
 // Refusals are counted per device and reason, and logged once per burst (CONTRACT.md).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../services/core/logger.js';
 import { RejectionCounter } from '../../services/core/rejections.js';
 
@@ -36,5 +36,43 @@ describe('RejectionCounter', () => {
     c.count(null, 'auth_unknown_device', 'ghost-2');
     expect(Object.keys(c.devices())).toEqual(['(unknown)']);
     expect(c.device('(unknown)')).toEqual({ auth_unknown_device: 2 });
+  });
+});
+
+describe('RejectionCounter burst summary on a timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('summarises a burst that simply stops, without waiting for the next rejection', () => {
+    vi.useFakeTimers();
+    const { log, lines } = fakeLog();
+    const c = new RejectionCounter(log, 10_000, () => Date.now());
+    for (let i = 0; i < 30; i++) {
+      c.count(null, 'auth_bad_secret', 'x');
+      vi.advanceTimersByTime(50);
+    }
+    expect(lines.filter((l) => l.msg === 'rejections burst ended')).toHaveLength(0);
+    // the attack stops: nothing else arrives, yet the summary is written once the burst is quiet
+    vi.advanceTimersByTime(25_000);
+    const ended = lines.filter((l) => l.msg === 'rejections burst ended');
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.obj).toMatchObject({ deviceId: '(unknown)', reason: 'auth_bad_secret', count: 30 });
+    // and the timer does not run on an idle counter (nothing left to summarise)
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a single refusal is logged once and never "summarised"; stop() summarises open bursts', () => {
+    vi.useFakeTimers();
+    const { log, lines } = fakeLog();
+    const c = new RejectionCounter(log, 10_000, () => Date.now());
+    c.count('el-1', 'bad_json', 'x');
+    vi.advanceTimersByTime(30_000);
+    expect(lines.map((l) => l.msg)).toEqual(['rejected']);
+    c.count('el-1', 'oversize', 'x');
+    c.count('el-1', 'oversize', 'x');
+    c.stop();
+    expect(lines.at(-1)).toMatchObject({ msg: 'rejections burst ended', obj: { reason: 'oversize', count: 2 } });
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
