@@ -219,6 +219,11 @@ export class Hub {
     return this.broker.port;
   }
 
+  /** MQTT over TLS port (0 when HUB_TLS_CERT/HUB_TLS_KEY are not set) */
+  get mqttsPort(): number {
+    return this.broker.tlsPort;
+  }
+
   async health() {
     const t = this.telemetry.stats();
     let dbOk = false;
