@@ -525,6 +525,7 @@ async function main(): Promise<void> {
     );
     line('**hub peak RSS** (VmHWM, MB)', `**${fmt(end.hwmMb)}**`);
     line('hub log lines during the run (all levels ≥ info)', fmt(logs1 - logs0));
+    line('machine load average (1 min) at the end, cores', `${fmt(os.loadavg()[0]!, 1)}, ${os.cpus().length}`);
     line(
       'attack duration (s) / hub CPU meanwhile (% of one core)',
       `${fmt(attackMs / 1000, 1)} / ${fmt((attackCpu / (attackMs / 1000)) * 100)}`,

@@ -184,6 +184,12 @@ export class Broker {
     this.maxConnectPacket = o.maxConnectPacket ?? 8 * 1024;
     this.eventHoldMax = o.eventHoldMax ?? 100_000;
     this.guard = new ConnectGuard(o.ban ?? DEFAULT_BAN_POLICY, this.now);
+    // the packet-size guard patches two parser internals (guardPacketSize): refuse to start
+    // rather than run without it, should an upgrade of mqtt-packet rename them
+    const probe = mqttPacket.parser() as unknown as Partial<ParserInternals>;
+    if (typeof probe._parseLength !== 'function' || typeof probe._emitError !== 'function') {
+      throw new Error('mqtt-packet parser internals changed: the MQTT packet-size guard cannot be installed (broker/index.ts)');
+    }
     this.aedes = new Aedes({
       // A frozen subscriber may stall delivery for at most 10 s (ENVIRONMENT-NOTES: aedes).
       drainTimeout: 10_000,
@@ -361,7 +367,10 @@ export class Broker {
     const parseLength = parser?._parseLength;
     const emitError = parser?._emitError;
     if (typeof parseLength !== 'function' || typeof emitError !== 'function') {
-      throw new Error('mqtt-packet parser internals changed: the MQTT packet-size guard cannot be installed');
+      // checked at construction; an aedes that no longer exposes `_parser` ends up here
+      this.o.log.error('aedes client has no mqtt-packet parser to guard; connection refused');
+      client.conn.destroy();
+      return;
     }
     const maxPacket = this.maxPacket;
     const maxConnect = this.maxConnectPacket;
