@@ -1,0 +1,99 @@
+// The event store's failure handling against a real PostgreSQL (services/devices/ingest.ts):
+// a data error refuses only the offending event; an unreachable database is retried up to the
+// hold limit and then given back (one log line each); a retry after an ambiguous failure still
+// recognises the rows its first attempt wrote.
+import net from 'node:net';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceEvent } from '../../contracts/mqtt.js';
+import type { DeviceRef } from '../../services/core/bus.js';
+import { EventStore, StoreRefusedError, StoreUnavailableError } from '../../services/devices/ingest.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+let db: TestDatabase;
+let pool: pg.Pool;
+const dev = (deviceId: string): DeviceRef => ({ deviceId, site: 's', building: 'b', class: 'elevator' });
+const ev = (id: string): DeviceEvent => ({ v: 1, id, ts: Date.now(), type: 'elevator.fault', data: { code: 'E1' } });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await pool.query(`INSERT INTO "Site" (id, name) VALUES ('s', 's')`);
+  await pool.query(`INSERT INTO "Building" (id, "siteId", name) VALUES ('b', 's', 'b')`);
+  await pool.query(
+    `INSERT INTO "Device" (id, "siteId", "buildingId", class, name, "secretHash") VALUES ('el-1', 's', 'b', 'elevator', 'el-1', 'x')`,
+  );
+});
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+describe('EventStore failure handling', () => {
+  it('a data error refuses only the offending event; the rest of its batch is stored', async () => {
+    const store = new EventStore(pool);
+    // one batch: the second event names a device that does not exist (FK violation, SQLSTATE 23503)
+    const results = await Promise.allSettled([
+      store.store(dev('el-1'), ev('ok-1'), Date.now()),
+      store.store(dev('no-such-device'), ev('bad-1'), Date.now()),
+      store.store(dev('el-1'), ev('ok-2'), Date.now()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreRefusedError);
+    const { rows } = await pool.query(`SELECT "eventId" FROM "DeviceEvent" ORDER BY seq`);
+    expect(rows.map((r: { eventId: string }) => r.eventId)).toEqual(['ok-1', 'ok-2']);
+    expect(store.refused).toBe(1);
+    expect(store.stored).toBe(2);
+  });
+
+  it('a retry after an ambiguous failure counts the rows its first attempt wrote as new, real duplicates not', async () => {
+    const store = new EventStore(pool);
+    const at = Date.now();
+    expect(await store.store(dev('el-1'), ev('amb-1'), at)).toBe(true);
+    // the same event again with the same receive time, as a retry of that very attempt: new
+    const outcome = new Map<unknown, boolean | Error>();
+    const p = { device: dev('el-1'), event: ev('amb-1'), receivedAt: at, resolve: () => undefined, reject: () => undefined };
+    await (store as unknown as { writeRetrying(i: unknown[], o: Map<unknown, unknown>, a: boolean): Promise<void> }).writeRetrying(
+      [p],
+      outcome,
+      true,
+    );
+    expect(outcome.get(p)).toBe(true);
+    // a redelivery (received later) of a stored event stays a duplicate, on a retry too
+    const q = { ...p, receivedAt: at + 5 };
+    await (store as unknown as { writeRetrying(i: unknown[], o: Map<unknown, unknown>, a: boolean): Promise<void> }).writeRetrying(
+      [q],
+      outcome,
+      true,
+    );
+    expect(outcome.get(q)).toBe(false);
+  });
+
+  it('an unreachable database is retried until the hold limit, with one line when it starts and one when giving up', async () => {
+    // a real refused connection: a loopback port nobody listens on
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const down = new pg.Pool({ host: '127.0.0.1', port, user: 'x', database: 'x', max: 1 });
+    const lines: Array<{ msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
+    let outages = 0;
+    const store = new EventStore(down, { holdMs: 800, retryMaxMs: 80, log, onOutage: () => outages++ });
+    const started = Date.now();
+    const all = await Promise.allSettled([1, 2, 3].map((i) => store.store(dev('el-1'), ev(`held-${i}`), Date.now())));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(all.every((r) => r.status === 'rejected' && r.reason instanceof StoreUnavailableError)).toBe(true);
+    expect(store.holding).toBe(true);
+    expect(outages).toBe(1);
+    expect(lines.map((l) => l.msg.split(':')[0])).toEqual(['database unreachable', 'database still unreachable after HUB_EVENT_HOLD_S']);
+    // stop() gives back whatever is still held at once
+    const late = store.store(dev('el-1'), ev('held-4'), Date.now());
+    store.stop();
+    await expect(late).rejects.toBeInstanceOf(StoreUnavailableError);
+    await down.end();
+  });
+});
