@@ -1,6 +1,7 @@
 // HTTP API shapes (CONTRACT.md "HTTP"). Routes validate with these schemas and the
 // OpenAPI document is generated from them, so the docs cannot drift from the code.
 import { z } from 'zod';
+import { EpochMsQuery } from './common.js';
 import { DeviceClass, Id, OnlineState, Role } from './domain.js';
 
 export const LoginBody = z.object({
@@ -52,8 +53,8 @@ export const TelemetryQuery = z.object({
     .min(1)
     .max(64)
     .regex(/^[a-z0-9_]+$/),
-  from: z.coerce.number().int().nonnegative().optional(),
-  to: z.coerce.number().int().nonnegative().optional(),
+  from: EpochMsQuery.optional(),
+  to: EpochMsQuery.optional(),
   /** bucket width in ms for downsampling; omitted → chosen so a chart gets ≤ ~500 points */
   step: z.coerce.number().int().min(1000).optional(),
 });

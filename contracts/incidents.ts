@@ -1,6 +1,7 @@
 // HTTP/socket.io shapes of incidents, visits and records (CONTRACT.md "HTTP"; issue #3).
 // The procedure logic lives in services/*/machine.ts; these are the views it is served as.
 import { z } from 'zod';
+import { EpochMs } from './common.js';
 import { IncidentKind, Role } from './domain.js';
 
 export const StepView = z.object({
@@ -121,8 +122,8 @@ export const PreAuthBody = z.object({
   unit: z.string().min(1).max(32),
   visitorName: z.string().min(1).max(64),
   idNumber: z.string().min(4).max(32).optional(),
-  validFrom: z.number().int(),
-  validTo: z.number().int(),
+  validFrom: EpochMs,
+  validTo: EpochMs,
 });
 export const PreAuthView = z.object({
   id: z.string(),
@@ -171,9 +172,9 @@ export const FollowUpView = z.object({
 export const PlannedOutageBody = z.object({
   building: z.string().min(1),
   feeder: z.string().optional(),
-  startsAt: z.number().int(),
-  endsAt: z.number().int(),
-  noticeAt: z.number().int(),
+  startsAt: EpochMs,
+  endsAt: EpochMs,
+  noticeAt: EpochMs,
   residentsMustPrepare: z.boolean().default(false),
   reason: z.string().min(1).max(500),
 });

@@ -3,13 +3,15 @@
 // planned outages, owner records with the personal-data access log, audit log.
 // The base views come from contracts/incidents.ts; what the records API adds is here.
 import { z } from 'zod';
+import { Day, EpochMs } from './common.js';
 import { IncidentKind, Role } from './domain.js';
 import { CommandView, DutyLogView, FollowUpView, HandoverView, PlannedOutageBody } from './incidents.js';
 
 /** zh-CN / en message, as everywhere in the procedures */
 export const bi = (zh: string, en: string) => `${zh} / ${en}`;
 
-export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, bi('日期格式为 YYYY-MM-DD', 'day must be YYYY-MM-DD'));
+/** a calendar day that exists (shared: contracts/common.ts) */
+export { Day };
 export const Limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 const Bool = z.enum(['true', 'false']);
 
@@ -105,7 +107,7 @@ export { FollowUpView };
 
 export const PlannedOutageCreateBody = PlannedOutageBody.extend({
   /** when the notice is/was posted; default now */
-  noticeAt: z.number().int().nonnegative().optional(),
+  noticeAt: EpochMs.optional(),
   /** supervisor/admin override of the 48 h / 72 h rule: stored, flagged short_notice */
   acceptShortNotice: z.boolean().default(false),
   shortNoticeReason: z.string().trim().max(2000).optional(),

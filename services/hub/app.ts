@@ -20,7 +20,8 @@ import { HealthView } from '../../contracts/api.js';
 import { authPlugin } from '../auth/plugin.js';
 import { authRoutes } from '../auth/routes.js';
 import type { AuthService } from '../auth/service.js';
-import { HubError } from '../core/errors.js';
+import { findUnsafeText, UNSAFE_TEXT_MESSAGE } from '../../contracts/common.js';
+import { errors, HubError, isDatabaseUnavailable, loggableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../core/db.js';
 import type { RejectionCounter } from '../core/rejections.js';
@@ -69,8 +70,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .code(status)
         .send({ code: (err as { code?: string }).code ?? 'HUB_ERR_BAD_REQUEST', message: (err as Error).message, statusCode: status });
     }
-    req.log.error({ err }, 'unhandled error');
+    if (isDatabaseUnavailable(err)) {
+      // A dependency outage is not a bug: 503 with a hint when to retry, one short log line.
+      req.log.warn({ err: loggableError(err), route: req.routeOptions.url }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ code: 'HUB_ERR_UNAVAILABLE', message: 'database unavailable; retry shortly', statusCode: 503 });
+    }
+    // err only (scrubbed of messages that may quote data) — never the body, query or params,
+    // which hold personal data (visitor names, owner phones)
+    req.log.error({ err: loggableError(err), method: req.method, route: req.routeOptions.url }, 'unhandled error');
     return reply.code(500).send({ code: 'HUB_ERR_INTERNAL', message: 'internal error', statusCode: 500 });
+  });
+
+  // Text the database cannot store (NUL, lone surrogates) is refused at the edge for every
+  // route, whatever its schema says (issue 7 item 2): 400, where it used to reach PostgreSQL and
+  // come back as a 500. Runs after parsing, before the route's zod validation.
+  app.addHook('preValidation', async (req) => {
+    for (const [part, value] of [
+      ['body', req.body],
+      ['querystring', req.query],
+      ['params', req.params],
+    ] as const) {
+      const at = findUnsafeText(value);
+      if (at) throw errors.badRequest(`invalid ${part}: ${at}: ${UNSAFE_TEXT_MESSAGE}`);
+    }
   });
 
   await app.register(cookie);

@@ -8,7 +8,8 @@ import { ActionBody, IncidentDetail, PreAuthBody, PreAuthView, VisitView } from 
 import type { Db } from '../core/db.js';
 import { errors } from '../core/errors.js';
 import type { IncidentService } from '../incidents/service.js';
-import { maskIdNumber } from './machine.js';
+import { EpochMs, QueryBool } from '../../contracts/common.js';
+import { maskIdNumber, VISITOR_STATES } from './machine.js';
 import { visitView } from './views.js';
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
@@ -26,7 +27,7 @@ const Register = z.object({
   plannedMinutes: z.number().int().min(1).max(1440).default(60),
   notes: z.string().max(2000).default(''),
   /** when the desk started the form (≤ 60 s target, seed 001 §一) */
-  startedAt: z.number().int().optional(),
+  startedAt: EpochMs.optional(),
   /** the owner pre-registered this visitor; the desk checked the ID */
   preAuthId: z.string().optional(),
   idVerified: z.boolean().optional(),
@@ -70,7 +71,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
         tags: ['visitors'],
         summary: 'Visits (default: active ones — waiting, approved, inside); every read is logged (seed 000 §2.1.6.2)',
         querystring: z.object({
-          state: z.string().max(32).default('active'),
+          state: z.enum(['active', 'all', ...VISITOR_STATES]).default('active'),
           building: z.string().optional(),
           limit: z.coerce.number().int().min(1).max(500).default(200),
         }),
@@ -223,7 +224,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       schema: {
         tags: ['visitors'],
         summary: 'Visitors pre-authorised by owners (业主预先通知)',
-        querystring: z.object({ building: z.string().optional(), unit: z.string().optional(), current: z.coerce.boolean().default(true) }),
+        querystring: z.object({ building: z.string().optional(), unit: z.string().optional(), current: QueryBool.default(true) }),
         response: { 200: z.array(PreAuthView) },
       },
       preHandler: desk,

@@ -7,7 +7,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { DeviceClass } from '../../contracts/domain.js';
 import { loadConfig } from '../../services/core/config.js';
-import { createLogger } from '../../services/core/logger.js';
+import { createLogger, type Logger } from '../../services/core/logger.js';
 import { Hub, type HubStartOptions } from '../../services/hub/hub.js';
 import type { SimulatorConfig } from '../../devices/simulators/index.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
@@ -32,6 +32,8 @@ export async function startTestHub(
     now?: () => number;
     incidentConfig?: HubStartOptions['incidentConfig'];
     linkPolicy?: HubStartOptions['linkPolicy'];
+    /** a logger of the test's own (e.g. to assert what is logged); default: HUB_TEST_LOG level */
+    log?: Logger;
   } = {},
 ): Promise<TestHub> {
   const db = opts.db ?? (await createTestDatabase());
@@ -51,7 +53,7 @@ export async function startTestHub(
   const boot = async (extra: Record<string, string> = {}) => {
     const config = loadConfig({ ...env, ...extra });
     return Hub.start(config, {
-      log: createLogger(config.logLevel, 'test-hub'),
+      log: opts.log ?? createLogger(config.logLevel, 'test-hub'),
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
       ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
