@@ -7,11 +7,14 @@ import { DeviceClass, Id, OnlineState, Role } from './domain.js';
 export const LoginBody = z.object({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(256),
+  /** API clients (CLI, scripts) ask for the bearer token; browsers use the httpOnly cookie */
+  token: z.boolean().optional(),
 });
 export type LoginBody = z.infer<typeof LoginBody>;
 
 export const SessionView = z.object({
-  token: z.string(),
+  /** only when the login asked for it (`token: true`) */
+  token: z.string().optional(),
   user: z.object({ id: z.string(), username: z.string(), role: Role, displayName: z.string() }),
   expiresAt: z.number(),
 });
@@ -69,19 +72,37 @@ export const TelemetrySeries = z.object({
 });
 export type TelemetrySeries = z.infer<typeof TelemetrySeries>;
 
+/**
+ * GET /api/health. Anonymous callers get `{status}` only; the details (client counts, rejection
+ * counts, telemetry backlog) are for a logged-in staff user. `starting` until the hub is up.
+ */
 export const HealthView = z.object({
-  status: z.enum(['ok', 'degraded']),
-  broker: z.object({ ok: z.boolean(), port: z.number(), clients: z.number() }),
-  db: z.object({ ok: z.boolean(), embedded: z.boolean() }),
-  telemetry: z.object({
-    ok: z.boolean(),
-    backend: z.string(),
-    buffered: z.number(),
-    dropped: z.number(),
-    written: z.number(),
-  }),
-  rejected: z.record(z.string(), z.number()),
+  status: z.enum(['ok', 'degraded', 'starting']),
+  broker: z.object({ ok: z.boolean(), port: z.number(), clients: z.number() }).optional(),
+  db: z.object({ ok: z.boolean(), embedded: z.boolean() }).optional(),
+  telemetry: z
+    .object({
+      ok: z.boolean(),
+      backend: z.string(),
+      buffered: z.number(),
+      /** lifetime total, kept across restarts */
+      dropped: z.number(),
+      written: z.number(),
+      /** lifetime total, kept across restarts */
+      rejected: z.number(),
+      lastError: z.string().nullable(),
+    })
+    .optional(),
+  rejected: z.record(z.string(), z.number()).optional(),
 });
 export type HealthView = z.infer<typeof HealthView>;
+
+/** GET /api/health/ready: 200 when ready, 503 with the reason otherwise. */
+export const ReadinessView = z.object({
+  ready: z.boolean(),
+  status: z.enum(['ready', 'starting', 'not_ready']),
+  reason: z.string().optional(),
+});
+export type ReadinessView = z.infer<typeof ReadinessView>;
 
 export const ErrorView = z.object({ code: z.string(), message: z.string(), statusCode: z.number() });

@@ -16,6 +16,7 @@ import {
   type TelemetryEvent,
 } from '../contracts/socket.js';
 import type { DeviceView } from '../contracts/api.js';
+import { originAllowed, type OriginPolicy } from '../services/auth/origin.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
 import type { AuthService, AuthSession } from '../services/auth/service.js';
 import type { DeviceRef, EventBus } from '../services/core/bus.js';
@@ -26,6 +27,8 @@ export interface LiveOptions {
   bus: EventBus;
   log: Logger;
   throttleMs: number;
+  /** which browser origins may open a live connection (the hub's own + HUB_ALLOWED_ORIGINS) */
+  origins: OriginPolicy;
   /** current state for `sync` after (re)connect */
   snapshot: {
     devices(): DeviceView[];
@@ -73,6 +76,16 @@ export class LivePush {
       destroyUpgrade: false,
       pingInterval: 10_000,
       pingTimeout: 10_000,
+      // The session cookie goes with any request to the hub, from any page on the same site —
+      // another port or a sibling host (SameSite does not separate those), and WebSockets are
+      // not subject to CORS. A page from a foreign origin must not read the front desk's live
+      // visitor data with a victim's cookie: the handshake is refused (403) unless the Origin
+      // is the hub's own or allowed (issue 7 item 13). No Origin = not a browser page.
+      allowRequest: (req, done) => {
+        const ok = originAllowed(req, this.o.origins);
+        if (!ok) this.o.log.warn({ origin: req.headers.origin }, 'live connection from a foreign origin refused');
+        done(null, ok);
+      },
     });
     this.io = io;
     for (const [ns, roles] of Object.entries(NS_ROLES)) {

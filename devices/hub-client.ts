@@ -115,10 +115,11 @@ export class HubSession {
   /** `POST /api/auth/login`; HubError kind `auth` when the hub refuses the credentials. */
   static async login(base: string, username: string, password: string, opts: HubClientOptions = {}): Promise<HubSession> {
     const url = normaliseBase(base);
-    const r = await send(url, 'POST', '/api/auth/login', { username, password }, null, opts);
+    const r = await send(url, 'POST', '/api/auth/login', { username, password, token: true }, null, opts);
     if (r.status === 401 || r.status === 403)
       throw new HubError(`hub ${url} refused the login of ${JSON.stringify(username)} (${r.status})`, 'auth', r.status);
     const s = expectOk(r, SessionView, `login ${username}`);
+    if (!s.token) throw new HubError(`hub ${url} answered the login without a token`, 'protocol', r.status);
     return new HubSession(url, s.token, s.user, opts);
   }
 

@@ -57,6 +57,9 @@ export async function request<T>(method: string, url: string, body?: unknown): P
       credentials: 'same-origin',
       headers: {
         accept: 'application/json',
+        // The hub refuses cookie-authenticated changes without it (CSRF defence,
+        // services/auth/plugin.ts): a page on another origin cannot add a custom header.
+        'x-requested-with': 'bops-dashboard',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },

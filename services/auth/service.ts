@@ -38,7 +38,7 @@ export class AuthService {
     private readonly bus: EventBus | null = null,
   ) {}
 
-  async login(username: string, password: string): Promise<SessionView> {
+  async login(username: string, password: string): Promise<SessionView & { token: string }> {
     const u = await this.db.user.findUnique({ where: { username } });
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY));
     if (!u || !ok || !u.enabled) {

@@ -68,6 +68,20 @@ const Env = z
     HUB_EVENT_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
     HUB_EVENT_QUERY_TIMEOUT_S: z.coerce.number().min(1).max(600).default(15),
     HUB_REJECT_BURST_S: z.coerce.number().min(0.1).default(10),
+    // ---- HTTP edge, start-up and health (issue 7; docs/security.md, docs/operations.md) ----
+    /** how long a start waits for an unreachable DATABASE_URL before giving up (0 = forever) */
+    HUB_DB_WAIT_S: z.coerce.number().min(0).default(600),
+    /** behind a TLS-terminating proxy: false | true | comma-separated proxy addresses/CIDRs */
+    HUB_TRUST_PROXY: z.string().default('false'),
+    /** browser origins besides the hub's own that may open live connections and send requests */
+    HUB_ALLOWED_ORIGINS: z.string().default(''),
+    HUB_LOGIN_FAILS_PER_USER: z.coerce.number().int().min(1).default(5),
+    HUB_LOGIN_FAILS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+    HUB_LOGIN_WINDOW_S: z.coerce.number().min(1).default(900),
+    /** per user (or address) and minute on expensive routes: telemetry queries, reports, imports, exports, audit */
+    HUB_RATE_HEAVY_PER_MIN: z.coerce.number().int().min(1).default(300),
+    /** how often the telemetry backend is pinged, so health recovers (and degrades) without a write */
+    TELEMETRY_PROBE_S: z.coerce.number().min(0.1).max(3600).default(10),
   })
   .superRefine((e, ctx) => {
     if (!e.HUB_TLS_CERT !== !e.HUB_TLS_KEY) {
@@ -79,6 +93,15 @@ const Env = z
     }
     if (e.HUB_MQTT_BAN_MAX_S < e.HUB_MQTT_BAN_S) {
       ctx.addIssue({ code: 'custom', path: ['HUB_MQTT_BAN_MAX_S'], message: 'must be at least HUB_MQTT_BAN_S' });
+    }
+    if (!/^(true|false|[0-9a-fA-F.:/, ]+)$/.test(e.HUB_TRUST_PROXY.trim())) {
+      ctx.addIssue({ code: 'custom', path: ['HUB_TRUST_PROXY'], message: 'false, true, or comma-separated proxy addresses/CIDRs' });
+    }
+    for (const o of e.HUB_ALLOWED_ORIGINS.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (!/^https?:\/\/[^/\s]+$/.test(o))
+        ctx.addIssue({ code: 'custom', path: ['HUB_ALLOWED_ORIGINS'], message: `${o}: an origin is scheme://host[:port], no path` });
     }
     if (e.INFLUX_URL && e.INFLUX_API === '2' && (!e.INFLUX_TOKEN || !e.INFLUX_ORG)) {
       ctx.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message: 'INFLUX_API=2 needs INFLUX_TOKEN and INFLUX_ORG' });
@@ -117,6 +140,16 @@ export interface Config {
   mqtt: MqttEdgeConfig;
   /** a run of rejections of one (device, reason) closer than this is logged once, then summarised */
   rejectBurstMs: number;
+  // ---- HTTP edge, start-up and health (issue 7) ----
+  /** 0 = wait forever */
+  dbWaitMs: number;
+  /** fastify's trustProxy: which peers' X-Forwarded-* headers to believe */
+  trustProxy: boolean | string[];
+  /** extra browser origins (the hub's own origin is always allowed) */
+  allowedOrigins: string[];
+  loginLimit: { perUser: number; perAddress: number; windowMs: number };
+  heavyPerMinute: number;
+  telemetryProbeMs: number;
 }
 
 export interface TlsFiles {
@@ -151,6 +184,17 @@ export function readTlsFiles(certPath: string, keyPath: string): TlsFiles {
     }
   };
   return { cert: read('HUB_TLS_CERT', certPath), key: read('HUB_TLS_KEY', keyPath) };
+}
+
+function parseTrustProxy(v: string): boolean | string[] {
+  const s = v.trim();
+  if (s === 'true') return true;
+  if (s === 'false' || s === '') return false;
+  // (no hop counts: fastify 5 ignores them — a direct client could fake enough hops)
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -212,5 +256,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       eventQueryTimeoutMs: e.HUB_EVENT_QUERY_TIMEOUT_S * 1000,
     },
     rejectBurstMs: e.HUB_REJECT_BURST_S * 1000,
+    // ---- HTTP edge, start-up and health (issue 7) ----
+    dbWaitMs: e.HUB_DB_WAIT_S * 1000,
+    trustProxy: parseTrustProxy(e.HUB_TRUST_PROXY),
+    allowedOrigins: e.HUB_ALLOWED_ORIGINS.split(',')
+      .map((x) => x.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+    loginLimit: { perUser: e.HUB_LOGIN_FAILS_PER_USER, perAddress: e.HUB_LOGIN_FAILS_PER_ADDRESS, windowMs: e.HUB_LOGIN_WINDOW_S * 1000 },
+    heavyPerMinute: e.HUB_RATE_HEAVY_PER_MIN,
+    telemetryProbeMs: e.TELEMETRY_PROBE_S * 1000,
   };
 }

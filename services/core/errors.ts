@@ -17,6 +17,10 @@ export const errors = {
   badRequest: make('HUB_ERR_BAD_REQUEST', 400),
   unauthenticated: make('HUB_ERR_UNAUTHENTICATED', 401),
   forbidden: make('HUB_ERR_FORBIDDEN', 403),
+  /** a cross-origin or header-less cookie request refused (services/auth/plugin.ts) */
+  csrf: make('HUB_ERR_CSRF', 403),
+  /** too many attempts; the reply carries Retry-After */
+  tooMany: make('HUB_ERR_RATE_LIMITED', 429),
   deviceUnknown: make('HUB_ERR_DEVICE_UNKNOWN', 404),
   notFound: make('HUB_ERR_NOT_FOUND', 404),
   deviceExists: make('HUB_ERR_DEVICE_EXISTS', 409),

@@ -1,10 +1,13 @@
-// The fastify app, built apart from listening (ARCHITECTURE.md example 6): tests build it
-// and inject() or listen on an ephemeral port.
+// The fastify app, built apart from listening (ARCHITECTURE.md example 6): the hub serves it
+// on the listeners it opened at start (services/hub/http-front.ts); tests may inject().
+import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
@@ -16,12 +19,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HealthView } from '../../contracts/api.js';
+import { HealthView, ReadinessView } from '../../contracts/api.js';
 import { authPlugin } from '../auth/plugin.js';
 import { authRoutes } from '../auth/routes.js';
 import type { AuthService } from '../auth/service.js';
 import { findUnsafeText, UNSAFE_TEXT_MESSAGE } from '../../contracts/common.js';
 import { errors, HubError, isDatabaseUnavailable, loggableError } from '../core/errors.js';
+import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../core/db.js';
 import type { RejectionCounter } from '../core/rejections.js';
@@ -38,9 +42,44 @@ export interface AppDeps {
   rejections: RejectionCounter;
   telemetry: TelemetryStore;
   health: () => Promise<z.infer<typeof HealthView>>;
+  readiness: () => Promise<ReadinessView>;
+  config: Pick<Config, 'trustProxy' | 'allowedOrigins' | 'loginLimit' | 'heavyPerMinute'>;
+  /** the http.Server the app serves on (the hub's HttpFront); given fastify's request handler */
+  server?: (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) => http.Server;
   /** extra route plugins from domain services (procedures, visits, records) */
   plugins?: Array<(app: FastifyInstance) => unknown>;
 }
+
+/**
+ * Routes that cost real work per call (queries over history, generated documents, bulk
+ * imports/exports, the audit trail): rate-limited per user (or address) and minute
+ * (HUB_RATE_HEAVY_PER_MIN), so one client — a runaway script or a stolen session — cannot tie
+ * up the database for everyone. Matched by URL so routes added later are covered too.
+ */
+const HEAVY_ROUTE = /^\/api\/(telemetry\b|audit\b|personal-data-access\b|.*\/(report|export|import)(\/|$)|.*\/attachments$)/;
+
+/**
+ * Content-Security-Policy for the dashboard and API (issue 7 item 13). Everything from the hub's
+ * own origin, nothing inline (the built dashboard and the static live page load scripts and
+ * styles as files), no framing at all (the control room in a hostile iframe was a clickjacking
+ * vector). `connect-src 'self'` covers same-origin ws:/wss: (CSP Level 3) for socket.io.
+ */
+const CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    fontSrc: ["'self'", 'data:'],
+    mediaSrc: ["'self'", 'data:', 'blob:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+};
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_DIST = path.resolve(here, '../../dashboard/dist');
@@ -51,6 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ mod: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
+    // behind a TLS-terminating proxy: req.protocol/ip/host from X-Forwarded-* of trusted peers
+    // only (so the session cookie is Secure when the browser spoke https to the proxy)
+    trustProxy: deps.config.trustProxy,
+    ...(deps.server ? { serverFactory: deps.server } : {}),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -99,6 +142,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: CSP,
+    frameguard: { action: 'deny' },
+    // HSTS would pin the browser to https for the whole host — every port, so also the plain
+    // loopback/dev port. Send it from the TLS-terminating proxy (docs/security.md).
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  // before the plugin: its own onRoute hook must already see the config this one sets
+  app.addHook('onRoute', (route) => {
+    if (!HEAVY_ROUTE.test(route.url) || route.config?.rateLimit !== undefined) return;
+    route.config = {
+      ...route.config,
+      rateLimit: {
+        max: deps.config.heavyPerMinute,
+        timeWindow: 60_000,
+        hook: 'preHandler', // after authentication: counted per user, not per shared NAT address
+        keyGenerator: (req) => (req.user ? `user:${req.user.id}` : `addr:${req.ip}`),
+      },
+    };
+  });
+  await app.register(rateLimit, {
+    global: false, // limits are set per route: login (auth/routes.ts) and HEAVY_ROUTE below
+    errorResponseBuilder: (_req, ctx) => errors.tooMany(`rate limit: at most ${ctx.max} per ${ctx.after}; retry later`),
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Building Operations Hub API', version: '1', description: 'See docs/contract.md for MQTT and socket.io.' },
@@ -107,19 +175,48 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // staticCSP: swagger-ui's page needs its own inline bits; it sends a CSP with their hashes
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(authPlugin, { auth: deps.auth });
+  await app.register(authPlugin, { auth: deps.auth, origins: { allowed: deps.config.allowedOrigins, trustProxy: deps.config.trustProxy } });
 
+  // Health (CONTRACT.md "Operations"; issue 15). No login needed; anonymous callers learn the
+  // status only — client counts, rejection counts and error texts describe the estate and are
+  // for staff.
   app.get(
     '/api/health',
-    { schema: { tags: ['system'], summary: 'Liveness and dependencies (no auth)', response: { 200: HealthView, 503: HealthView } } },
-    async (_req, reply) => {
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Status (anyone); dependencies, counts and errors for a logged-in user. 503 unless ok',
+        response: { 200: HealthView, 503: HealthView },
+      },
+    },
+    async (req, reply) => {
       const h = await deps.health();
-      return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+      return reply.code(h.status === 'ok' ? 200 : 503).send(req.user ? h : { status: h.status });
     },
   );
-  await app.register(authRoutes, { auth: deps.auth });
+  app.get(
+    '/api/health/live',
+    { schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/api/health/ready',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: database reachable, migrations applied, broker listening (503 with the reason otherwise)',
+        response: { 200: ReadinessView, 503: ReadinessView },
+      },
+    },
+    async (_req, reply) => {
+      const r = await deps.readiness();
+      return reply.code(r.ready ? 200 : 503).send(r);
+    },
+  );
+  await app.register(authRoutes, { auth: deps.auth, loginLimit: deps.config.loginLimit });
   await app.register(deviceRoutes, { registry: deps.registry, db: deps.db, rejections: deps.rejections });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });
   for (const p of deps.plugins ?? []) await app.register(async (scoped) => void (await p(scoped)));

@@ -1,16 +1,18 @@
 // The composition root (ARCHITECTURE.md): the one place that builds every part, wires them
 // through the bus, and starts/stops them in order. Nothing else constructs services.
-import type { AddressInfo } from 'node:net';
+import fs from 'node:fs/promises';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { Broker } from '../../broker/index.js';
 import { LivePush } from '../../dashboard/socket.js';
-import { applyMigrations } from '../../prisma/migrate.js';
+import { applyMigrations, readMigrations } from '../../prisma/migrate.js';
 import { AuthService } from '../auth/service.js';
 import { EventBus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { IncidentKind } from '../../contracts/domain.js';
-import { createPrisma, startEmbeddedPostgres, type Db, type EmbeddedPg } from '../core/db.js';
+import { DbCounters } from '../core/counters.js';
+import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
+import { readTlsFiles } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
@@ -24,7 +26,9 @@ import { visitView } from '../visitors/views.js';
 import { recordRoutes } from '../records/routes.js';
 import { createTelemetryStore } from '../telemetry/store.js';
 import type { TelemetryStore } from '../telemetry/store.js';
+import type { HealthView, ReadinessView } from '../../contracts/api.js';
 import { buildApp } from './app.js';
+import { HttpFront, type RequestHandler } from './http-front.js';
 
 export interface HubStartOptions {
   log?: Logger;
@@ -53,9 +57,19 @@ export class Hub {
   rejections: RejectionCounter;
   databaseUrl = '';
   adminPassword: string | null = null;
+  /** the plain HTTP port and, with TLS, the HTTPS port (listening from the very start) */
   httpPort = 0;
+  httpsPort: number | null = null;
+  front: HttpFront | null = null;
   private embedded: EmbeddedPg | null = null;
   private stops: Array<() => Promise<void>> = [];
+  /** null once fully started; else why not (the boot handler and readiness show it) */
+  private bootReason: string | null = 'starting';
+  /** migrations present in this build; readiness checks each is applied */
+  private migrationNames: string[] = [];
+  private readonly aborted = new AbortController();
+  private booting: Promise<void> | null = null;
+  private readyCache: { at: number; value: ReadinessView } | null = null;
 
   private constructor(
     readonly config: Config,
@@ -67,34 +81,79 @@ export class Hub {
   }
 
   static async start(config: Config, opts: HubStartOptions = {}): Promise<Hub> {
-    const log = opts.log ?? createLogger(config.logLevel);
-    const hub = new Hub(config, log, opts.now ?? Date.now);
+    const hub = Hub.create(config, opts);
+    await hub.run(opts);
+    return hub;
+  }
+
+  /** The hub, not started yet: `run()` starts it; `stop()` may be called at any time (a signal during start). */
+  static create(config: Config, opts: HubStartOptions = {}): Hub {
+    return new Hub(config, opts.log ?? createLogger(config.logLevel), opts.now ?? Date.now);
+  }
+
+  async run(opts: HubStartOptions = {}): Promise<void> {
+    this.booting = this.boot(opts);
     try {
-      await hub.boot(opts);
+      await this.booting;
     } catch (err) {
-      await hub.stop().catch(() => undefined);
+      await this.stop().catch(() => undefined);
       throw err;
     }
-    return hub;
+  }
+
+  /** Throws when stop() was called while starting: the start ends there, in order. */
+  private checkAborted(): void {
+    if (this.aborted.signal.aborted) throw new Error('hub stopped while starting');
   }
 
   private async boot(opts: HubStartOptions): Promise<void> {
     const { config, log, bus } = this;
+    // 0. the data dir (embedded database, demo credentials, …) and the HTTP listeners: health
+    //    answers from here on, saying why the hub is not ready yet (http-front.ts: why first)
+    await fs.mkdir(config.dataDir, { recursive: true });
+    this.front = await HttpFront.listen({
+      host: config.host,
+      httpPort: config.httpPort,
+      httpsPort: config.httpsPort,
+      tls: config.tls,
+      log: log.child({ mod: 'http' }),
+      bootReason: () => this.bootReason ?? 'stopping',
+    });
+    this.httpPort = this.front.httpPort;
+    this.httpsPort = this.front.httpsPort;
+
     // 1. storage
     if (config.databaseUrl) {
       this.databaseUrl = config.databaseUrl;
+      this.bootReason = `connecting to PostgreSQL at DATABASE_URL (${describeDatabaseUrl(config.databaseUrl)})`;
+      await waitForDatabase(config.databaseUrl, {
+        log: log.child({ mod: 'db' }),
+        maxWaitMs: config.dbWaitMs,
+        signal: this.aborted.signal,
+        onWaiting: (reason) => (this.bootReason = reason ?? 'applying migrations'),
+      });
     } else {
+      this.bootReason = 'starting the embedded PostgreSQL';
       this.embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log.child({ mod: 'pg' }));
       this.stops.push(() => this.embedded!.stop());
       this.databaseUrl = this.embedded.url;
     }
+    this.checkAborted();
+    this.bootReason = 'applying migrations';
+    this.migrationNames = (await readMigrations()).map((m) => m.name);
     const applied = await applyMigrations(this.databaseUrl, { log: (m) => log.info(m) });
     if (applied.applied.length) log.info({ applied: applied.applied }, 'migrations applied');
+    this.checkAborted();
+    this.bootReason = 'starting services';
     this.db = createPrisma(this.databaseUrl);
     this.stops.push(() => this.db.$disconnect());
     // a database that black-holes connections must fail (and be retried), not hang the event path
     this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4, connectionTimeoutMillis: 5000 });
-    this.pool.on('error', (err) => log.warn({ err }, 'pg pool client error'));
+    // an idle connection dropped by the server (restart, failover): one line with the cause, not
+    // the pg client object (the pool replaces the connection; readiness reports an outage)
+    this.pool.on('error', (err: Error & { code?: string }) =>
+      log.warn({ cause: err.message, code: err.code }, 'pg pool: idle connection lost'),
+    );
     this.stops.push(() => this.pool.end());
 
     // 2. identities
@@ -109,6 +168,8 @@ export class Hub {
       ...config.telemetry,
       databaseUrl: this.databaseUrl,
       log: log.child({ mod: 'telemetry' }),
+      probeMs: config.telemetryProbeMs,
+      counters: new DbCounters(this.db),
     });
     await this.telemetry.start();
     this.stops.push(() => this.telemetry.stop());
@@ -164,9 +225,18 @@ export class Hub {
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
 
-    // 5. HTTP + live push
+    // 5. HTTP + live push: the app serves the listeners opened at step 0
+    this.checkAborted();
+    let appHandler: RequestHandler | null = null;
+    const front = this.front;
     this.app = await buildApp({
       log,
+      config,
+      server: (handler) => {
+        appHandler = handler;
+        return front.server;
+      },
+      readiness: () => this.readiness(),
       db: this.db,
       auth: this.auth,
       registry: this.registry,
@@ -184,6 +254,7 @@ export class Hub {
       bus,
       log: log.child({ mod: 'live' }),
       throttleMs: config.socketThrottleMs,
+      origins: { allowed: config.allowedOrigins, trustProxy: config.trustProxy },
       snapshot: {
         devices: () => this.registry.all().map((d) => this.registry.view(d)),
         incidents: () => this.incidents.list({ state: 'open', limit: 500 }),
@@ -202,12 +273,13 @@ export class Hub {
           ).map((v) => visitView(v, this.now())),
       },
     });
-    this.live.attach(this.app.server);
-    this.broker.attachWebSocket(this.app.server);
+    this.live.attach(front.server);
+    this.broker.attachWebSocket(front.server);
     this.stops.push(() => this.app.close().then(() => undefined));
     this.stops.push(() => this.live.close());
-    await this.app.listen({ host: config.host, port: config.httpPort });
-    this.httpPort = (this.app.server.address() as AddressInfo).port;
+    await this.app.ready();
+    front.use(appHandler!);
+    this.bootReason = null;
 
     if (opts.onStarted) {
       const extra = await opts.onStarted(this);
@@ -224,27 +296,105 @@ export class Hub {
     return this.broker.tlsPort;
   }
 
-  async health() {
-    const t = this.telemetry.stats();
-    let dbOk = false;
+  /** `SELECT 1` on the hub's pool within 2 s: the error text when it fails, else null. */
+  private async dbProblem(): Promise<string | null> {
     try {
-      await Promise.race([this.pool.query('SELECT 1'), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
-      dbOk = true;
-    } catch {
-      dbOk = false;
+      await Promise.race([
+        this.pool.query('SELECT 1'),
+        new Promise((_, rej) => setTimeout(() => rej(new Error('no answer within 2 s')), 2000).unref()),
+      ]);
+      return null;
+    } catch (err) {
+      return (err as Error).message || String(err);
     }
-    const brokerOk = !this.broker.aedes.closed;
+  }
+
+  private brokerListening(): boolean {
+    return !!this.broker && !this.broker.aedes.closed && this.broker.port > 0;
+  }
+
+  /**
+   * Everything /api/health reports (CONTRACT.md "Operations"): `degraded` when the database,
+   * the broker or the telemetry backend is not working (the hub keeps running and buffering).
+   */
+  async health(): Promise<HealthView> {
+    if (this.bootReason !== null) return { status: 'starting' };
+    const t = this.telemetry.stats();
+    const dbOk = (await this.dbProblem()) === null;
+    const brokerOk = this.brokerListening();
     return {
-      status: (dbOk && brokerOk ? 'ok' : 'degraded') as 'ok' | 'degraded',
+      status: dbOk && brokerOk && t.ok ? 'ok' : 'degraded',
       broker: { ok: brokerOk, port: this.broker.port, clients: this.broker.clients() },
       db: { ok: dbOk, embedded: !!this.embedded },
-      telemetry: { ok: t.ok, backend: t.backend, buffered: t.buffered, dropped: t.dropped, written: t.written },
+      telemetry: {
+        ok: t.ok,
+        backend: t.backend,
+        buffered: t.buffered,
+        dropped: t.dropped,
+        written: t.written,
+        rejected: t.rejected,
+        lastError: t.ok ? null : t.lastError,
+      },
       rejected: this.rejections.reasons(),
     };
   }
 
-  /** Stop everything started, newest first; one failing stop does not keep the rest running. */
+  /**
+   * Readiness (CONTRACT.md "Operations"): the database answers, every migration of this build is
+   * applied, the broker listens. Not ready → the reason. Telemetry is not part of it: the hub
+   * serves its purpose (procedures, devices, dashboard) while InfluxDB is away. Cached for 1 s
+   * so a probe storm costs at most two queries a second.
+   */
+  async readiness(): Promise<ReadinessView> {
+    if (this.bootReason !== null) return { ready: false, status: 'starting', reason: this.bootReason };
+    const t = Date.now();
+    if (this.readyCache && t - this.readyCache.at < 1000) return this.readyCache.value;
+    const reasons: string[] = [];
+    const db = await this.dbProblem();
+    if (db) reasons.push(`database unreachable (${describeDatabaseUrl(this.databaseUrl)}): ${db}`);
+    else {
+      try {
+        const r = await this.pool.query<{ migration_name: string }>(
+          'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+        );
+        const done = new Set(r.rows.map((x) => x.migration_name));
+        const pending = this.migrationNames.filter((n) => !done.has(n));
+        if (pending.length) reasons.push(`migrations pending: ${pending.join(', ')}`);
+      } catch (err) {
+        reasons.push(`migrations unknown: ${(err as Error).message}`);
+      }
+    }
+    if (!this.brokerListening()) reasons.push('MQTT broker not listening');
+    const value: ReadinessView = reasons.length
+      ? { ready: false, status: 'not_ready', reason: reasons.join('; ') }
+      : { ready: true, status: 'ready' };
+    this.readyCache = { at: t, value };
+    return value;
+  }
+
+  /** Re-read HUB_TLS_CERT / HUB_TLS_KEY: new HTTPS connections use the new certificate. */
+  reloadTls(): void {
+    if (!this.config.tlsCert || !this.config.tlsKey) return;
+    const files = readTlsFiles(this.config.tlsCert, this.config.tlsKey);
+    this.front?.reloadTls(files);
+    this.log.info({ cert: this.config.tlsCert }, 'TLS certificate reloaded');
+  }
+
+  /**
+   * Stop everything started, newest first; one failing stop does not keep the rest running.
+   * Callable while starting (a signal during a long database wait): the start is abandoned at
+   * its next step and what it had started is stopped.
+   */
   async stop(): Promise<void> {
+    this.bootReason ??= 'stopping';
+    if (!this.aborted.signal.aborted) {
+      this.aborted.abort();
+      await this.booting?.catch(() => undefined);
+    }
+    // no new HTTP connections from here; live connections end with their services below
+    const front = this.front;
+    this.front = null;
+    const frontClosed = front?.close();
     const stops = this.stops.reverse();
     this.stops = [];
     for (const s of stops) {
@@ -254,5 +404,6 @@ export class Hub {
         this.log.warn({ err }, 'error while stopping');
       }
     }
+    if (frontClosed) await Promise.race([frontClosed, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

@@ -74,7 +74,9 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
       application_name: 'bops-telemetry',
     });
     // An idle client losing its connection (Postgres restart) must not crash the hub.
-    this.pool.on('error', (err) => this.log.warn({ err }, 'telemetry pg pool: idle client error'));
+    this.pool.on('error', (err: Error & { code?: string }) =>
+      this.log.warn({ cause: err.message, code: err.code }, 'telemetry pg pool: idle connection lost'),
+    );
   }
 
   async start(): Promise<void> {
@@ -83,6 +85,10 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     // Fails (and the store logs it) when the DB is down or migrations did not run.
     await this.pool.query('SELECT 1 FROM "TelemetryPoint" LIMIT 0');
     void this.sweep();
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1 FROM "TelemetryPoint" LIMIT 0');
   }
 
   encode(p: TelemetryWrite): PgEncoded | null {

@@ -168,6 +168,12 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
     await this.ensureDatabase();
   }
 
+  /** 1.x answers /ping with 204 (no auth needed); a write failure still marks the store not ok. */
+  async ping(): Promise<void> {
+    const res = await fetch(`${this.baseUrl}/ping`, { headers: this.authHeader, signal: AbortSignal.timeout(this.timeoutMs) });
+    if (res.status !== 204 && res.status !== 200) throw new Error(`influx /ping answered ${res.status}`);
+  }
+
   private async ensureDatabase(): Promise<void> {
     // Idempotent on 1.x. A non-admin user cannot run it; then the db must already exist.
     const [r] = await this.influxql(`CREATE DATABASE ${ident(this.cfg.db)}`, false);
@@ -300,8 +306,23 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
 
   /** The bucket is provisioned with the server (docker-compose init); here we only probe. */
   async start(): Promise<void> {
-    const res = await fetch(`${this.cfg.url.replace(/\/+$/, '')}/ping`, { signal: AbortSignal.timeout(this.timeoutMs) });
-    if (res.status !== 204 && res.status !== 200) throw new Error(`influx /ping answered ${res.status}`);
+    await this.ping();
+  }
+
+  /**
+   * Up, the token valid and the bucket there: GET /api/v2/buckets?name= (a bare /ping would
+   * call a hub "ok" whose token was revoked).
+   */
+  async ping(): Promise<void> {
+    const base = this.cfg.url.replace(/\/+$/, '');
+    const q = new URLSearchParams({ name: this.cfg.bucket, org: this.cfg.org });
+    const res = await fetch(`${base}/api/v2/buckets?${q}`, {
+      headers: { authorization: `Token ${this.cfg.token}` },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (res.status !== 200) throw new Error(`influx /api/v2/buckets answered ${res.status}`);
+    const body = (await res.json()) as { buckets?: unknown[] };
+    if (!body.buckets?.length) throw new Error(`influx bucket ${this.cfg.bucket} not found in org ${this.cfg.org}`);
   }
 
   encode(p: TelemetryWrite): string | null {

@@ -9,7 +9,7 @@ import { BatchBuffer, type Scheduler } from './buffer.js';
 import { EmbeddedPgBackend, EMBEDDED_RETENTION_MS } from './embedded.js';
 import { InfluxV1Backend, InfluxV2Backend } from './influx.js';
 import { fillGrid, resolveQuery } from './series.js';
-import type { TelemetryBackend, TelemetryStats, TelemetryStore, TelemetryWrite } from './types.js';
+import type { CounterPersistence, TelemetryBackend, TelemetryStats, TelemetryStore, TelemetryWrite } from './types.js';
 
 export type { TelemetryStore, TelemetryStats, TelemetryWrite, TelemetryLatest, MetricValue } from './types.js';
 
@@ -30,10 +30,21 @@ export interface TelemetryStoreOptions {
   requestTimeoutMs?: number;
   /** embedded backend retention (default 7 days) */
   retentionMs?: number;
+  /** how often the backend is pinged (default 10 s; 0 = never): health follows the backend
+   * even when no telemetry is flowing — down without a write, back without waiting for one */
+  probeMs?: number;
+  /** lifetime dropped/rejected counts survive restarts here (the hub passes its database) */
+  counters?: CounterPersistence;
+  /** how often changed counters are saved besides at stop (default 30 s) */
+  counterSaveMs?: number;
   /** for tests */
   scheduler?: Scheduler;
   now?: () => number;
 }
+
+/** HubCounter names */
+export const COUNTER_DROPPED = 'telemetry.dropped';
+export const COUNTER_REJECTED = 'telemetry.rejected';
 
 /** Log at most once per this interval while something keeps going wrong (an outage, drops). */
 const LOG_EVERY_MS = 30_000;
@@ -57,9 +68,22 @@ export function createTelemetryStore(
 
 function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions, log: Logger): TelemetryStore {
   const now = opts.now ?? Date.now;
-  /** set when the start-up probe failed; cleared by the first successful write */
-  let startError: string | null = null;
+  /**
+   * The latest thing we learnt about the backend, from a write or from the probe — whichever is
+   * newer. (Before: only writes moved it, so a hub with an unreachable InfluxDB said "ok" until
+   * the next point arrived, and a recovered one said "down" until the next write succeeded.)
+   */
+  let health: { ok: boolean; error: string | null } = { ok: true, error: null };
+  const observe = (ok: boolean, err?: unknown): void => {
+    health = { ok, error: ok ? null : err instanceof Error ? err.message : String(err) };
+  };
   let invalid = 0;
+  /** lifetime counts loaded at start (HubCounter); this run's counts are added */
+  const base = { dropped: 0, rejected: 0 };
+  let saved = { dropped: 0, rejected: 0 };
+  let probeTimer: NodeJS.Timeout | null = null;
+  let saveTimer: NodeJS.Timeout | null = null;
+  let probing = false;
   let lastFailureLog = -Infinity;
   let lastDropLog = -Infinity;
   let droppedLogged = 0;
@@ -74,10 +98,11 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
     ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
     send: async (batch) => {
       const outcome = await backend.send(batch);
-      startError = null;
+      observe(true);
       return outcome;
     },
     onFailure: (err, attempt, delayMs) => {
+      observe(false, err);
       // Once when the outage starts, then a reminder every LOG_EVERY_MS; the rest at debug.
       const t = now();
       const s = buffer.stats();
@@ -114,15 +139,67 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
     droppedLogged = dropped;
   };
 
+  const totals = () => {
+    const s = buffer.stats();
+    return { dropped: base.dropped + s.dropped, rejected: base.rejected + s.rejected + invalid };
+  };
+
+  const saveCounters = async (): Promise<void> => {
+    if (!opts.counters) return;
+    const t = totals();
+    if (t.dropped === saved.dropped && t.rejected === saved.rejected) return;
+    await opts.counters.save({ [COUNTER_DROPPED]: t.dropped, [COUNTER_REJECTED]: t.rejected });
+    saved = t;
+  };
+
+  const probe = async (): Promise<void> => {
+    if (probing || stopped) return;
+    probing = true;
+    try {
+      const wasOk = health.ok;
+      await backend.ping();
+      observe(true);
+      // Back: drain what waited for the backoff timer now rather than at the next retry.
+      if (!wasOk && buffer.stats().buffered > 0) buffer.flush().catch(() => undefined);
+    } catch (err) {
+      if (health.ok) log.warn({ err, backend: backend.name }, `telemetry backend ${backend.name} not reachable (health probe)`);
+      observe(false, err);
+    } finally {
+      probing = false;
+    }
+  };
+
   return {
     async start() {
+      if (opts.counters) {
+        try {
+          const c = await opts.counters.load([COUNTER_DROPPED, COUNTER_REJECTED]);
+          base.dropped = c[COUNTER_DROPPED] ?? 0;
+          base.rejected = c[COUNTER_REJECTED] ?? 0;
+          saved = { ...base };
+        } catch (err) {
+          log.warn({ err }, 'telemetry counters could not be loaded; counting from 0 this run');
+        }
+      }
       try {
         await backend.start();
         log.info({ backend: backend.name }, 'telemetry store started');
       } catch (err) {
         // Not fatal: the hub must run (and keep buffering) while the telemetry DB is away.
-        startError = err instanceof Error ? err.message : String(err);
+        observe(false, err);
         log.warn({ err, backend: backend.name }, 'telemetry backend not reachable at start; buffering until it is');
+      }
+      const probeMs = opts.probeMs ?? 10_000;
+      if (probeMs > 0) {
+        probeTimer = setInterval(() => void probe(), probeMs);
+        probeTimer.unref();
+      }
+      if (opts.counters) {
+        saveTimer = setInterval(
+          () => void saveCounters().catch((err: unknown) => log.debug({ err }, 'telemetry counters not saved (will retry)')),
+          opts.counterSaveMs ?? 30_000,
+        );
+        saveTimer.unref();
       }
     },
 
@@ -165,15 +242,16 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
 
     stats(): TelemetryStats {
       const s = buffer.stats();
+      const t = totals();
       return {
         backend: backend.name,
-        ok: s.ok && startError === null,
+        ok: health.ok,
         buffered: s.buffered,
-        dropped: s.dropped,
+        dropped: t.dropped,
         written: s.written,
-        rejected: s.rejected + invalid,
+        rejected: t.rejected,
         failedBatches: s.failedBatches,
-        lastError: s.ok && startError !== null ? startError : s.lastError,
+        lastError: health.error ?? s.lastError,
       };
     },
 
@@ -184,10 +262,18 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (probeTimer) clearInterval(probeTimer);
+      if (saveTimer) clearInterval(saveTimer);
+      // QoS0 points still buffered (the broker stopped before this, so nothing more arrives)
+      // get stopTimeoutMs to be written; what remains is counted as dropped — and saved, so the
+      // loss is still visible after the restart.
       const lost = await buffer.close(opts.stopTimeoutMs ?? 3000);
       if (lost > 0)
         log.error({ lost, lastError: buffer.stats().lastError }, 'telemetry store stopped with unsent points (counted as dropped)');
       noteDrops();
+      await saveCounters().catch((err: unknown) =>
+        log.error({ err, dropped: totals().dropped }, 'telemetry counters could not be saved at stop'),
+      );
       await backend.close().catch((err: unknown) => log.warn({ err }, 'telemetry backend close failed'));
     },
   };

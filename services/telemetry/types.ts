@@ -19,19 +19,27 @@ export type TelemetryBackendName = 'influx-v2' | 'influx-v1' | 'embedded-pg';
 
 export interface TelemetryStats {
   backend: TelemetryBackendName;
-  /** false while the last write (or the start-up probe) failed */
+  /** the latest observation — a write or the periodic probe (TELEMETRY_PROBE_S) — succeeded */
   ok: boolean;
   /** points waiting in the buffer, in-flight batch included */
   buffered: number;
-  /** points lost: evicted because the buffer was full (oldest first), or unsent at stop() */
+  /** points lost: evicted because the buffer was full (oldest first), or unsent at stop();
+   * lifetime total, kept across restarts (HubCounter) */
   dropped: number;
   /** points the backend confirmed */
   written: number;
-  /** points refused as invalid — by us (no usable metric, bad ts) or by the backend (type conflict) */
+  /** points refused as invalid — by us (no usable metric, bad ts) or by the backend (type conflict);
+   * lifetime total, kept across restarts */
   rejected: number;
   /** failed write attempts (each is retried) */
   failedBatches: number;
   lastError: string | null;
+}
+
+/** Where lifetime counters live across restarts (the hub's database: HubCounter). */
+export interface CounterPersistence {
+  load(names: string[]): Promise<Record<string, number>>;
+  save(values: Record<string, number>): Promise<void>;
 }
 
 /** Latest value per metric of one device. */
@@ -67,6 +75,8 @@ export interface BucketQuery {
 export interface TelemetryBackend<T> {
   readonly name: TelemetryBackendName;
   start(): Promise<void>;
+  /** Cheap reachability check (health probe): resolve = the backend can take writes now. */
+  ping(): Promise<void>;
   /** Encode once at write() time (cheap, synchronous). null → nothing storable in the message. */
   encode(p: TelemetryWrite): T | null;
   /** Store one batch. Reject = transient (retried); resolve with `rejected` = refused for good. */

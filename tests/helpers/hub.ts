@@ -90,7 +90,7 @@ export async function login(t: TestHub, username: string, password: string): Pro
   const r = await fetch(`${t.http}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify({ username, password, token: true }),
   });
   const body = (await r.json()) as { token: string };
   return { token: body.token, status: r.status };

@@ -16,8 +16,11 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('auth', () => {
-  it('health needs no login and reports every dependency', async () => {
-    const r = await fetch(`${t.http}/api/health`);
+  it('health needs no login; anonymous callers get the status only, staff every dependency', async () => {
+    const anon = await fetch(`${t.http}/api/health`);
+    expect(anon.status).toBe(200);
+    expect(await anon.json()).toEqual({ status: 'ok' });
+    const r = await fetch(`${t.http}/api/health`, { headers: { authorization: `Bearer ${operatorToken}` } });
     expect(r.status).toBe(200);
     const h = (await r.json()) as Record<string, { ok: boolean }>;
     expect(h.broker!.ok).toBe(true);

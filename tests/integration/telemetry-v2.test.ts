@@ -24,6 +24,14 @@ beforeAll(async () => {
       if (u.pathname === '/ping') return res.writeHead(204).end();
       if (req.headers.authorization !== 'Token secret-token')
         return res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}');
+      if (u.pathname === '/api/v2/buckets') {
+        // GET /api/v2/buckets?org=&name= (InfluxDB 2 API): the store's health probe
+        const found = u.searchParams.get('name') === 'bops' && u.searchParams.get('org') === 'bops';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(
+          JSON.stringify({ links: {}, buckets: found ? [{ id: '0000000000000001', name: 'bops', orgID: '0000000000000002' }] : [] }),
+        );
+      }
       if (u.pathname === '/api/v2/write') {
         if (failWrites > 0) {
           failWrites--;

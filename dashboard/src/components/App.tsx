@@ -17,7 +17,8 @@ import { IncidentDetailPage } from './IncidentDetail.js';
 import { Supervisor } from './Supervisor.js';
 import { TelemetryPage } from './Telemetry.js';
 
-const TOKEN_KEY = 'bops_token';
+/** where versions before the cookie-only session kept the token (cleared on start) */
+const LEGACY_TOKEN_KEY = 'bops_token';
 
 interface NavItem {
   path: string;
@@ -38,21 +39,19 @@ export function allowed(path: string, role: Role): boolean {
   return item ? item.roles.includes(role) : false;
 }
 
-function begin(user: SessionUser, token: string | null): void {
-  setToken(token);
-  setState({ user, token, ready: true, devices: {}, incidents: {}, visits: {}, events: [] });
+// The session is the httpOnly cookie the login sets: nothing on the page (and so nothing an
+// injected script could read) holds the token; HTTP requests and the live connection both
+// carry the cookie (same origin).
+function begin(user: SessionUser): void {
+  setToken(null);
+  setState({ user, token: null, ready: true, devices: {}, incidents: {}, visits: {}, events: [] });
   void refetch();
-  startLive(user.role, token, () => endSession('expired'));
+  startLive(user.role, null, () => endSession('expired'));
 }
 
 export function endSession(reason: 'logout' | 'expired'): void {
   stopLive();
   setToken(null);
-  try {
-    sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    /* storage blocked */
-  }
   setState({ user: null, token: null, ready: true, devices: {}, incidents: {}, visits: {}, events: [], lastSyncAt: null });
   navigate(reason === 'expired' ? '/login?expired=1' : '/login', true);
 }
@@ -67,21 +66,19 @@ export function App() {
     document.documentElement.lang = locale;
   }, [locale]);
 
-  // Restore the session (token in sessionStorage, or the httpOnly cookie) once.
+  // Restore the session (the httpOnly cookie) once.
   useEffect(() => {
     setUnauthenticatedHandler(() => {
       if (getState().user) endSession('expired');
     });
-    let stored: string | null = null;
     try {
-      stored = sessionStorage.getItem(TOKEN_KEY);
+      sessionStorage.removeItem(LEGACY_TOKEN_KEY);
     } catch {
       /* storage blocked */
     }
-    setToken(stored);
     api
       .me()
-      .then((me) => begin('user' in me ? me.user : me, stored))
+      .then((me) => begin('user' in me ? me.user : me))
       .catch(() => setState({ ready: true }));
     // any gesture unlocks the alarm sound
     const unlock = () => unlockAudio();
@@ -219,12 +216,7 @@ function Login() {
     setErr(null);
     try {
       const s = await api.login(username.trim(), password);
-      try {
-        sessionStorage.setItem(TOKEN_KEY, s.token);
-      } catch {
-        /* storage blocked: the cookie still works */
-      }
-      begin(s.user, s.token);
+      begin(s.user);
       navigate(ROLE_HOME[s.user.role], true);
     } catch (x) {
       setErr(
