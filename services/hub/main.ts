@@ -46,20 +46,58 @@ async function main(): Promise<void> {
   config.httpPort = await choosePort('HUB_HTTP_PORT', config.httpPort, config.host, log);
   if (!config.databaseUrl) config.embeddedPgPort = await choosePort('HUB_EMBEDDED_PG_PORT', config.embeddedPgPort, '127.0.0.1', log);
   let demoInfo: Awaited<ReturnType<typeof seedDemo>> | null = null;
-  const hub = await Hub.start(config, {
+  const opts = {
     log,
-    onStarted: async (h) => {
+    onStarted: async (h: Hub) => {
       if (!config.demo) return;
       demoInfo = await seedDemo(h);
       if (config.demoFleet) return startDemoFleet(h, demoInfo.fleet);
     },
+  };
+  const hub = Hub.create(config, opts);
+
+  // Ctrl-C (SIGINT) and SIGTERM stop the hub the same way, in order: devices and browsers
+  // first, the final telemetry flush and counters next, the database last. The embedded
+  // PostgreSQL runs in its own session (services/core/db.ts), so the terminal's SIGINT to the
+  // whole foreground process group does not stop it under the hub's feet. Handlers are in
+  // place before the start: a signal while waiting for the database ends the wait cleanly.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => {
+      log.error('stop did not finish in 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    await hub.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // certificate rotation without a restart: replace the files, then `kill -HUP <pid>`
+  process.on('SIGHUP', () => {
+    try {
+      hub.reloadTls();
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'TLS reload failed; the old certificate stays in use');
+    }
   });
+  try {
+    await hub.run(opts);
+  } catch (err) {
+    if (stopping) return; // stopped by a signal during the start: shutdown() exits
+    throw err;
+  }
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${hub.httpPort}/`;
   const lines = [
     '',
     '  楼宇运营中枢 Building Operations Hub is running',
     `  Dashboard 控制台:   ${url}`,
+    ...(hub.httpsPort ? [`  HTTPS:              https://${shownHost}:${hub.httpsPort}/`] : []),
     `  API docs:           ${url}api/docs`,
     `  MQTT (TCP):         mqtt://${shownHost}:${hub.mqttPort}   MQTT over WebSocket: ws://${shownHost}:${hub.httpPort}/mqtt`,
     `  Database:           ${config.databaseUrl ? 'external PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}/pg`}`,
@@ -78,19 +116,6 @@ async function main(): Promise<void> {
     );
   }
   console.log(lines.join('\n') + '\n');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 20_000);
-    force.unref();
-    await hub.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((err: NodeJS.ErrnoException & { port?: number }) => {
