@@ -118,6 +118,10 @@ export async function newPage(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // anything the hub's Content-Security-Policy blocks is an error of the page (issue 7 item 13)
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(`csp: ${m.text()}`);
+  });
   page.on('dialog', (d) => {
     errors.push(`dialog: ${d.message()}`);
     void d.dismiss();
