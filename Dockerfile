@@ -1,5 +1,5 @@
 # Production image of the hub. Build: docker build -t bops-hub .
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
@@ -9,7 +9,7 @@ RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build:dashboard --if-present && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production HUB_HOST=0.0.0.0 HUB_HTTP_PORT=8080 HUB_MQTT_PORT=1883 HUB_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app ./

@@ -1,3 +1,4 @@
+/* global document, FormData, fetch, io, requestAnimationFrame */
 // Plain live page (no build step): proves the device → broker → socket.io path. Device data is
 // only ever put into the page with textContent, never as HTML. A file of its own, not an inline
 // script: the hub's Content-Security-Policy allows scripts from its own origin only. The session

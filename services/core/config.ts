@@ -71,6 +71,8 @@ const Env = z
     // ---- HTTP edge, start-up and health (issue 7; docs/security.md, docs/operations.md) ----
     /** how long a start waits for an unreachable DATABASE_URL before giving up (0 = forever) */
     HUB_DB_WAIT_S: z.coerce.number().min(0).default(600),
+    /** with TLS on, where plain HTTP listens (default loopback only; e.g. 0.0.0.0 for an internal scraper) */
+    HUB_HTTP_PLAIN_HOST: z.string().min(1).optional(),
     /** behind a TLS-terminating proxy: false | true | comma-separated proxy addresses/CIDRs */
     HUB_TRUST_PROXY: z.string().default('false'),
     /** browser origins besides the hub's own that may open live connections and send requests */
@@ -143,6 +145,8 @@ export interface Config {
   // ---- HTTP edge, start-up and health (issue 7) ----
   /** 0 = wait forever */
   dbWaitMs: number;
+  /** with TLS on: the plain HTTP port's bind address (default 127.0.0.1) */
+  httpPlainHost: string | undefined;
   /** fastify's trustProxy: which peers' X-Forwarded-* headers to believe */
   trustProxy: boolean | string[];
   /** extra browser origins (the hub's own origin is always allowed) */
@@ -258,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rejectBurstMs: e.HUB_REJECT_BURST_S * 1000,
     // ---- HTTP edge, start-up and health (issue 7) ----
     dbWaitMs: e.HUB_DB_WAIT_S * 1000,
+    httpPlainHost: e.HUB_HTTP_PLAIN_HOST,
     trustProxy: parseTrustProxy(e.HUB_TRUST_PROXY),
     allowedOrigins: e.HUB_ALLOWED_ORIGINS.split(',')
       .map((x) => x.trim().replace(/\/$/, ''))

@@ -116,6 +116,7 @@ export class Hub {
       httpPort: config.httpPort,
       httpsPort: config.httpsPort,
       tls: config.tls,
+      ...(config.httpPlainHost ? { plainHostWithTls: config.httpPlainHost } : {}),
       log: log.child({ mod: 'http' }),
       bootReason: () => this.bootReason ?? 'stopping',
     });
@@ -377,6 +378,8 @@ export class Hub {
     if (!this.config.tlsCert || !this.config.tlsKey) return;
     const files = readTlsFiles(this.config.tlsCert, this.config.tlsKey);
     this.front?.reloadTls(files);
+    // MQTT over TLS too, where the broker supports it (the MQTT edge's Broker.setTls)
+    (this.broker as unknown as { setTls?: (f: typeof files) => void }).setTls?.(files);
     this.log.info({ cert: this.config.tlsCert }, 'TLS certificate reloaded');
   }
 
