@@ -77,8 +77,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // certificate rotation without a restart: replace the files, then `kill -HUP <pid>`
+  // With TLS: certificate rotation without a restart (replace the files, `kill -HUP <pid>`).
+  // Without: a hangup (the terminal closed) stops the hub in order, like SIGTERM.
   process.on('SIGHUP', () => {
+    if (!config.tls) return void shutdown('SIGHUP');
     try {
       hub.reloadTls();
     } catch (err) {
