@@ -373,13 +373,12 @@ export class Hub {
     return value;
   }
 
-  /** Re-read HUB_TLS_CERT / HUB_TLS_KEY: new HTTPS connections use the new certificate. */
+  /** Re-read HUB_TLS_CERT / HUB_TLS_KEY: new HTTPS and MQTTS connections use the new certificate. */
   reloadTls(): void {
     if (!this.config.tlsCert || !this.config.tlsKey) return;
     const files = readTlsFiles(this.config.tlsCert, this.config.tlsKey);
     this.front?.reloadTls(files);
-    // MQTT over TLS too, where the broker supports it (the MQTT edge's Broker.setTls)
-    (this.broker as unknown as { setTls?: (f: typeof files) => void }).setTls?.(files);
+    this.broker.setTls(files);
     this.log.info({ cert: this.config.tlsCert }, 'TLS certificate reloaded');
   }
 
