@@ -101,7 +101,7 @@ async function benchHub(load: Load) {
     INFLUX_URL: influx.url,
     INFLUX_API: '1',
     INFLUX_DB: 'bench',
-    HUB_ADMIN_PASSWORD: 'bench-admin-pw',
+    HUB_ADMIN_PASSWORD: 'bench-hub-pass',
     HUB_LOG_LEVEL: 'error',
   });
   const hub = await Hub.start(config, { log: createLogger('error', 'bench') });

@@ -15,7 +15,14 @@ export type LoginBody = z.infer<typeof LoginBody>;
 export const SessionView = z.object({
   /** only when the login asked for it (`token: true`) */
   token: z.string().optional(),
-  user: z.object({ id: z.string(), username: z.string(), role: Role, displayName: z.string() }),
+  user: z.object({
+    id: z.string(),
+    username: z.string(),
+    role: Role,
+    displayName: z.string(),
+    /** building scope (issue 8): empty = every building */
+    buildings: z.array(z.string()).optional(),
+  }),
   expiresAt: z.number(),
 });
 export type SessionView = z.infer<typeof SessionView>;

@@ -189,6 +189,9 @@ export const AuditQuery = z.object({
   action: z.string().min(1).max(100).optional(),
   /** page backwards: entries with seq < before */
   before: z.coerce.number().int().positive().optional(),
+  /** time range, ms since epoch: from inclusive, to exclusive (issue 8 audit view) */
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().nonnegative().optional(),
   limit: Limit(100, 1000),
 });
 export const AuditView = z.object({

@@ -15,6 +15,8 @@ export interface AuthUser {
   username: string;
   role: Role;
   displayName: string;
+  /** building scope (issue 8): empty = every building */
+  buildings: string[];
 }
 
 /** A verified session: who, which session (sha256 of the token) and until when. */
@@ -53,7 +55,7 @@ export class AuthService {
       this.db.session.create({ data: { id: sha256(token), userId: u.id, expiresAt: new Date(expiresAt) } }),
       this.db.auditLog.create({ data: { actor: `user:${u.id}`, action: 'login', target: `user:${u.id}` } }),
     ]);
-    const user = { id: u.id, username: u.username, role: u.role as Role, displayName: u.displayName };
+    const user = { id: u.id, username: u.username, role: u.role as Role, displayName: u.displayName, buildings: u.buildings };
     return { token, user, expiresAt };
   }
 
@@ -91,7 +93,13 @@ export class AuthService {
       this.cache.delete(id);
       return null;
     }
-    const user = { id: s.user.id, username: s.user.username, role: s.user.role as Role, displayName: s.user.displayName };
+    const user = {
+      id: s.user.id,
+      username: s.user.username,
+      role: s.user.role as Role,
+      displayName: s.user.displayName,
+      buildings: s.user.buildings,
+    };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { user, expiresAt: s.expiresAt.getTime(), checkedAt: t });
     return { user, sessionId: id, expiresAt: s.expiresAt.getTime() };
@@ -101,7 +109,7 @@ export class AuthService {
     const u = await this.db.user.create({
       data: { username, role, displayName, passwordHash: await hashPassword(password) },
     });
-    return { id: u.id, username: u.username, role, displayName };
+    return { id: u.id, username: u.username, role, displayName, buildings: u.buildings };
   }
 
   /**

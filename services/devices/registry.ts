@@ -97,6 +97,11 @@ export class DeviceRegistry {
     return this.all().filter((d) => d.building === building && (!cls || d.class === cls));
   }
 
+  /** A building was created or renamed (admin): device views show its name. */
+  setBuildingName(id: string, name: string): void {
+    this.buildingNames.set(id, name);
+  }
+
   /** CONNECT check: clientId = username = device id, password = secret (CONTRACT.md "Identity"). */
   authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): DeviceRecord | RejectReason {
     const d = this.devices.get(username ?? '');

@@ -5,7 +5,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DeviceClass, Role } from '../../contracts/domain.js';
-import { newSecret } from '../core/crypto.js';
+import type { ContactBody } from '../../contracts/admin.js';
+import { SYSTEM_DEMO } from '../admin/common.js';
 import type { Hub } from './hub.js';
 
 export interface FleetEntry {
@@ -72,7 +73,62 @@ function demoDevices(): Array<Omit<FleetEntry, 'secret'> & { name: string }> {
   return out;
 }
 
-/** Idempotent: creates what is missing, returns the credentials (reusing the stored ones). */
+/** Days from `from` to `to` inclusive, YYYY-MM-DD. */
+function days(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/**
+ * The 2026 public holidays and 调休 make-up working days as published by the State Council
+ * (国务院办公厅关于2026年部分节假日安排的通知). Demo data: a real estate enters each year's
+ * notice in the settings screen (README "Going live").
+ */
+export const CALENDAR_2026 = {
+  holidays: [
+    ...days('2026-01-01', '2026-01-03'), // 元旦
+    ...days('2026-02-15', '2026-02-23'), // 春节
+    ...days('2026-04-04', '2026-04-06'), // 清明节
+    ...days('2026-05-01', '2026-05-05'), // 劳动节
+    ...days('2026-06-19', '2026-06-21'), // 端午节
+    ...days('2026-09-25', '2026-09-27'), // 中秋节
+    ...days('2026-10-01', '2026-10-07'), // 国庆节
+  ],
+  workdays: ['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10'],
+};
+
+/** The people the demo's procedures offer to call (PROCEDURES.md §1.3, §3, §6). */
+const CONTACTS: ContactBody[] = [
+  {
+    name: '申城电梯维保有限公司(示例)',
+    kind: 'elevator_maintenance',
+    phone: '021-58886666',
+    phone24h: '400-820-1234',
+    notes: '维保合同 DT-2026-018;24 小时值班,困人 30 分钟内到场',
+    buildings: BUILDINGS.map((b) => b.id),
+  },
+  { name: '电梯应急处置服务平台', kind: 'elevator_maintenance', phone: '96333', notes: '维保单位联系不上时拨打', buildings: [] },
+  { name: '国网供电服务热线', kind: 'utility', phone: '95598', notes: '报停电、查询计划停电', buildings: [] },
+  {
+    name: '物业工程部值班',
+    kind: 'engineering',
+    phone: '13800002001',
+    phone24h: '13800002002',
+    notes: '配电房、水泵房、发电机',
+    buildings: [],
+  },
+  { name: '秩序维护部(安管)值班', kind: 'security', phone: '13800003001', notes: '监控中心旁岗亭', buildings: [] },
+  { name: '急救中心', kind: 'medical', phone: '120', notes: '说明小区地址、楼栋和最近的入口;派人到大门接应', buildings: [] },
+];
+
+/**
+ * Idempotent: creates what is missing, returns the credentials (reusing the stored ones).
+ * Everything goes through the admin services a real estate uses (issue 8 §7): sites,
+ * buildings, the units CSV import, staff accounts, contacts, settings — so the demo exercises
+ * the code paths real users rely on.
+ */
 export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
   const file = path.join(hub.config.dataDir, 'demo-credentials.json');
   let creds: DemoCredentials = { users: [], fleet: [] };
@@ -81,40 +137,42 @@ export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
   } catch {
     /* first start */
   }
-  const { db, registry, auth } = hub;
-  await db.site.upsert({ where: { id: SITE.id }, update: {}, create: SITE });
+  const { registry, estate, users, contacts, settings } = hub;
+  const actor = SYSTEM_DEMO;
+  if (!(await estate.getSite(SITE.id))) await estate.createSite(actor, SITE);
+  const existing = new Map((await estate.listBuildings(actor, SITE.id)).map((b) => [b.id, b]));
+  const csv: string[] = ['building,number,floor,ownerName,ownerPhone,altContact'];
   for (const b of BUILDINGS) {
-    await db.building.upsert({
-      where: { id: b.id },
-      update: {},
-      create: { id: b.id, siteId: SITE.id, name: b.name, floors: b.floors, address: b.address, lobbyFloor: 1 },
-    });
+    if (!existing.has(b.id))
+      await estate.createBuilding(actor, { id: b.id, site: SITE.id, name: b.name, floors: b.floors, address: b.address, lobbyFloor: 1 });
+    // owners only into empty buildings: a later start never overwrites what someone changed
+    if ((existing.get(b.id)?.units ?? 0) > 0) continue;
     for (const [i, owner] of ['陈建国', '刘芳', '赵磊', '孙丽'].entries()) {
       const floor = 3 + i * 2;
-      const number = `${floor}0${(i % 2) + 1}`;
-      await db.unit.upsert({
-        where: { buildingId_number: { buildingId: b.id, number } },
-        update: {},
-        create: {
-          buildingId: b.id,
-          number,
+      csv.push(
+        [
+          b.id,
+          `${floor}0${(i % 2) + 1}`,
           floor,
-          ownerName: owner,
-          ownerPhone: `1380000${b.id.endsWith('a') ? '1' : '2'}${String(i).padStart(3, '0')}`,
-          altContact: `家属 1390000${i}00${i}`,
-        },
-      });
+          owner,
+          `1380000${b.id.endsWith('a') ? '1' : '2'}${String(i).padStart(3, '0')}`,
+          `家属 1390000${i}00${i}`,
+        ].join(','),
+      );
     }
   }
+  if (csv.length > 1) {
+    const r = await estate.importUnits(actor, Buffer.from(csv.join('\r\n'), 'utf8'), { dryRun: false, encoding: 'utf-8' });
+    if (r.errors.length) throw new Error(`demo units: ${JSON.stringify(r.errors)}`);
+  }
+  const known = new Set((await users.list(actor)).map((u) => u.username));
   for (const u of USERS) {
-    let known = creds.users.find((c) => c.username === u.username);
-    const exists = await db.user.findUnique({ where: { username: u.username } });
-    if (!exists) {
-      known = { ...u, password: newSecret(9) };
-      await auth.createUser(u.username, known.password, u.role, u.displayName);
-      creds.users = [...creds.users.filter((c) => c.username !== u.username), known];
-    }
+    if (known.has(u.username)) continue;
+    const { password } = await users.create(actor, { username: u.username, displayName: u.displayName, role: u.role });
+    creds.users = [...creds.users.filter((c) => c.username !== u.username), { ...u, password: password! }];
   }
+  if ((await contacts.list(actor, { all: true })).length === 0) for (const c of CONTACTS) await contacts.create(actor, c);
+  if (settings.view().calendar.updatedAt === null) await settings.patch(actor, { calendar: CALENDAR_2026 });
   for (const d of demoDevices()) {
     let entry = creds.fleet.find((f) => f.id === d.id);
     if (!registry.get(d.id)) {

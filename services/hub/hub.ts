@@ -7,9 +7,14 @@ import { Broker } from '../../broker/index.js';
 import { LivePush } from '../../dashboard/socket.js';
 import { applyMigrations, readMigrations } from '../../prisma/migrate.js';
 import { AuthService } from '../auth/service.js';
+import { adminRoutes } from '../admin/routes.js';
+import { ContactService } from '../admin/contacts.js';
+import { EstateService } from '../admin/estate.js';
+import { SettingsService } from '../admin/settings.js';
+import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
-import type { IncidentKind } from '../../contracts/domain.js';
+import { INCIDENT_KINDS, type IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
 import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
@@ -54,6 +59,10 @@ export class Hub {
   incidents!: IncidentService;
   live!: LivePush;
   app!: FastifyInstance;
+  settings!: SettingsService;
+  estate!: EstateService;
+  users!: UserAdminService;
+  contacts!: ContactService;
   rejections: RejectionCounter;
   databaseUrl = '';
   adminPassword: string | null = null;
@@ -162,7 +171,12 @@ export class Hub {
     await this.registry.start();
     this.stops.push(() => this.registry.stop());
     this.auth = new AuthService(this.db, config.sessionTtlMs, this.now, bus);
-    this.adminPassword = (await this.auth.ensureAdmin(config.adminPassword)).password;
+    this.users = new UserAdminService(this.db, this.auth, this.now);
+    this.adminPassword = (await this.users.ensureAdmin(config.adminPassword)).password;
+    this.estate = new EstateService({ db: this.db, onBuildingName: (id, name) => this.registry.setBuildingName(id, name) });
+    this.contacts = new ContactService(this.db);
+    this.settings = new SettingsService(this.db, this.now);
+    await this.settings.start();
 
     // 3. telemetry
     this.telemetry = createTelemetryStore(config.influx, {
@@ -213,6 +227,27 @@ export class Hub {
     this.commands = new CommandService(this.db, this.broker, this.registry, bus, log.child({ mod: 'commands' }), this.now);
     await this.commands.start();
     this.stops.push(() => this.commands.stop());
+    // Admin settings apply to incidents opened afterwards: the service reads `config[kind]`
+    // when an incident opens, so it gets a live view of SettingsService (explicit start
+    // options — drills, tests — still win). The link policy is read on every status change.
+    const settings = this.settings;
+    const incidentConfig = new Proxy({} as Partial<Record<IncidentKind, Record<string, unknown>>>, {
+      get: (_t, kind) =>
+        typeof kind === 'string' && (INCIDENT_KINDS as readonly string[]).includes(kind)
+          ? { ...settings.procedureConfig(kind as IncidentKind), ...opts.incidentConfig?.[kind as IncidentKind] }
+          : undefined,
+    });
+    const linkPolicy = opts.linkPolicy ?? {
+      get offlineDebounceMs() {
+        return settings.linkPolicy().offlineDebounceMs;
+      },
+      get flapThreshold() {
+        return settings.linkPolicy().flapThreshold;
+      },
+      get flapWindowMs() {
+        return settings.linkPolicy().flapWindowMs;
+      },
+    };
     this.incidents = new IncidentService({
       db: this.db,
       bus,
@@ -220,8 +255,8 @@ export class Hub {
       commands: this.commands,
       log: log.child({ mod: 'incidents' }),
       now: this.now,
-      ...(opts.incidentConfig ? { config: opts.incidentConfig } : {}),
-      ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
+      config: incidentConfig,
+      linkPolicy,
     });
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
@@ -248,6 +283,7 @@ export class Hub {
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
         (app) => app.register(recordRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
+        (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
       ],
     });
     this.live = new LivePush({

@@ -623,14 +623,20 @@ export class RecordService {
     actor?: string | undefined;
     action?: string | undefined;
     before?: number | undefined;
+    from?: number | undefined;
+    to?: number | undefined;
     limit: number;
   }) {
     const rows = await this.db.auditLog.findMany({
       where: {
         ...(q.target ? { target: q.target } : {}),
         ...(q.actor ? { actor: q.actor } : {}),
-        ...(q.action ? { action: q.action } : {}),
+        // "user." matches every user.* action (the admin audit view filters by area)
+        ...(q.action ? (q.action.endsWith('.') ? { action: { startsWith: q.action } } : { action: q.action }) : {}),
         ...(q.before ? { seq: { lt: BigInt(q.before) } } : {}),
+        ...(q.from !== undefined || q.to !== undefined
+          ? { at: { ...(q.from !== undefined ? { gte: new Date(q.from) } : {}), ...(q.to !== undefined ? { lt: new Date(q.to) } : {}) } }
+          : {}),
       },
       orderBy: { seq: 'desc' },
       take: q.limit,

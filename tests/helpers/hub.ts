@@ -12,7 +12,8 @@ import { Hub, type HubStartOptions } from '../../services/hub/hub.js';
 import type { SimulatorConfig } from '../../devices/simulators/index.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 
-export const ADMIN_PASSWORD = 'admin-test-pass';
+// the password policy (services/admin/users.ts) applies on first start: ≥ 10 characters, not containing "admin"
+export const ADMIN_PASSWORD = 'hub-test-pass-1';
 
 export interface TestHub {
   hub: Hub;
