@@ -52,5 +52,5 @@ export function isOwnerPhone(raw: string): boolean {
 export function isContactPhone(raw: string): boolean {
   if (isOwnerPhone(raw)) return true;
   const d = raw.trim().replace(SEPARATORS, '');
-  return /^[48]00\d{7}$/.test(d) || /^(1[12]\d|12\d{3}|9[56]\d{3,4})$/.test(d);
+  return /^[48]00\d{7}$/.test(d) || /^(11[09]|12[02]|12\d{3}|9[56]\d{3,4})$/.test(d);
 }
