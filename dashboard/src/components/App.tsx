@@ -8,6 +8,8 @@ import { refetch, startLive, stopLive } from '../live.js';
 import { match, navigate, useLocation } from '../router.js';
 import { unlockAudio } from '../sound.js';
 import { getState, setLocale, setState, useI18n, useStore } from '../store.js';
+import { Admin } from './Admin.js';
+import { AdminAccount } from './AdminAccount.js';
 import { AlarmBanner } from './AlarmBanner.js';
 import { ConnIndicator } from './common.js';
 import { ControlRoom } from './ControlRoom.js';
@@ -31,6 +33,8 @@ const NAV: NavItem[] = [
   { path: '/front-desk', label: 'nav.frontDesk', roles: ['frontdesk', 'supervisor', 'admin'] },
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
   { path: '/devices', label: 'nav.devices', roles: ['admin'] },
+  { path: '/admin', label: 'nav.admin', roles: ['admin'] },
+  { path: '/account', label: 'nav.account', roles: ['operator', 'frontdesk', 'supervisor', 'admin'] },
 ];
 
 export function allowed(path: string, role: Role): boolean {
@@ -49,11 +53,11 @@ function begin(user: SessionUser): void {
   startLive(user.role, null, () => endSession('expired'));
 }
 
-export function endSession(reason: 'logout' | 'expired'): void {
+export function endSession(reason: 'logout' | 'expired' | 'password_changed'): void {
   stopLive();
   setToken(null);
   setState({ user: null, token: null, ready: true, devices: {}, incidents: {}, visits: {}, events: [], lastSyncAt: null });
-  navigate(reason === 'expired' ? '/login?expired=1' : '/login', true);
+  navigate(reason === 'expired' ? '/login?expired=1' : reason === 'password_changed' ? '/login?changed=1' : '/login', true);
 }
 
 export function App() {
@@ -112,6 +116,8 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/front-desk') page = <FrontDesk />;
   else if (path === '/supervisor') page = <Supervisor />;
   else if (path === '/devices') page = <Devices />;
+  else if (path === '/admin') page = <Admin />;
+  else if (path === '/account') page = <AdminAccount onChanged={() => endSession('password_changed')} />;
   else page = null;
   return (
     <div className="shell">
@@ -208,7 +214,9 @@ function Login() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [err, setErr] = useState<string | null>(query.get('expired') ? t.t('login.expired') : null);
+  const [err, setErr] = useState<string | null>(
+    query.get('expired') ? t.t('login.expired') : query.get('changed') ? t.t('acct.done') : null,
+  );
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     unlockAudio();
