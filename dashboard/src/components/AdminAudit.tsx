@@ -30,12 +30,61 @@ function target(t: I18n, ref: string, users: UserView[]): string {
   return ref;
 }
 
-function change(data: unknown): string {
+/** Field names of audit before/after records, in the UI's language. */
+const FIELD_KEYS: Record<string, string> = {
+  name: 'adm.buildingName',
+  address: 'adm.address',
+  floors: 'adm.floors',
+  lowestFloor: 'adm.lowestFloor',
+  lobbyFloor: 'adm.lobbyFloor',
+  building: 'adm.buildingId',
+  number: 'adm.import.col.number',
+  floor: 'adm.import.col.floor',
+  ownerName: 'adm.import.col.ownerName',
+  ownerPhone: 'adm.import.col.ownerPhone',
+  username: 'adm.username',
+  displayName: 'adm.displayName',
+  role: 'adm.role',
+  disabled: 'adm.disabled',
+  buildings: 'adm.scope',
+  kind: 'adm.contactKind',
+  phone: 'adm.phone',
+  phone24h: 'adm.phone24h',
+  notes: 'common.notes',
+  enabled: 'adm.enable',
+  holidays: 'adm.holidays',
+  workdays: 'adm.workdays',
+};
+
+function value(t: I18n, key: string, v: unknown): string {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'boolean') return t.t(v ? 'common.yes' : 'common.no');
+  if (key === 'role' && typeof v === 'string') return t.role(v);
+  if (key === 'kind' && typeof v === 'string') return adminLabel(t, `adm.kind.${v}`, v);
+  if (Array.isArray(v)) return v.length ? v.join('、') : key === 'buildings' ? t.t('adm.allBuildings') : '—';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function change(t: I18n, data: unknown): string {
   if (!data || typeof data !== 'object') return '';
   const d = data as Record<string, unknown>;
-  const fmt = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
-  if ('before' in d || 'after' in d) return `${'before' in d ? fmt(d.before) : '—'} → ${'after' in d ? fmt(d.after) : '—'}`;
-  return Object.keys(d).length ? JSON.stringify(d) : '';
+  const b = d.before;
+  const a = d.after;
+  const isRec = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (isRec(b) || isRec(a)) {
+    const keys = [...new Set([...Object.keys(isRec(b) ? b : {}), ...Object.keys(isRec(a) ? a : {})])];
+    return keys
+      .map((k) => {
+        const label = FIELD_KEYS[k] ? adminLabel(t, FIELD_KEYS[k], k) : k;
+        const was = isRec(b) ? value(t, k, b[k]) : '—';
+        return `${label}:${was} → ${value(t, k, isRec(a) ? a[k] : undefined)}`;
+      })
+      .join(';');
+  }
+  if ('before' in d || 'after' in d) return `${value(t, '', b)} → ${value(t, '', a)}`;
+  if (Array.isArray(d.created) || Array.isArray(d.updated))
+    return `+${(d.created as unknown[] | undefined)?.length ?? 0} / ~${(d.updated as unknown[] | undefined)?.length ?? 0}`;
+  return '';
 }
 
 export function AdminAudit() {
@@ -104,7 +153,7 @@ export function AdminAudit() {
                 <td>{who(t, r.actor, all)}</td>
                 <td>{adminLabel(t, `adm.action.${r.action}`, r.action)}</td>
                 <td className="mono">{target(t, r.target, all)}</td>
-                <td className="mono pre">{change(r.data)}</td>
+                <td className="pre">{change(t, r.data)}</td>
               </tr>
             ))}
           </tbody>

@@ -8,6 +8,8 @@ import { AdminError, adminLabel, localMessage } from './AdminCommon.js';
 import { Panel } from './common.js';
 
 const ENCODINGS = ['auto', 'utf-8', 'gb18030'] as const;
+/** error codes whose server message adds specifics to the generic reason */
+const DETAILED = new Set(['csv', 'header', 'unknown_building', 'out_of_scope', 'duplicate', 'floor', 'too_long']);
 const TEMPLATE = 'building,number,floor,ownerName,ownerPhone,altContact\r\n';
 
 export function AdminUnits() {
@@ -136,8 +138,8 @@ function ImportReport({ r }: { r: ImportResult }) {
               <td>{e.field ? adminLabel(t, `adm.import.col.${e.field}`, e.field) : '—'}</td>
               <td>
                 {adminLabel(t, `adm.import.err.${e.code}`, '')}
-                {/* the server's detail names the building / the earlier line, in the UI's language */}
-                <span className="muted"> · {localMessage(e.message, t.locale)}</span>
+                {/* the server's detail names the building, the earlier line, the floor range… */}
+                {DETAILED.has(e.code) ? <span className="muted"> · {localMessage(e.message, t.locale)}</span> : null}
               </td>
             </tr>
           ))}
