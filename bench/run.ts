@@ -114,7 +114,7 @@ async function benchHub(load: Load) {
       const { secret } = await hub.registry.provision({ id, site: 'bench', building: 'bench-b', class: 'elevator' });
       devices.push({ id, secret, topicBase: `bops/v1/bench/bench-b/elevator/${id}` });
     }
-    const token = (await hub.auth.login('admin', 'bench-admin-pw')).token;
+    const token = (await hub.auth.login('admin', 'bench-hub-pass')).token;
     await load.ask({ cmd: 'connect', url: `mqtt://127.0.0.1:${hub.mqttPort}`, devices });
 
     // 1. telemetry

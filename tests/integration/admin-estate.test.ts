@@ -346,3 +346,21 @@ describe('building scope (an admin of estate A does not reach estate B)', () => 
     expect((await importCsv([HEADER, 'west-1,101,1,y,13800000001,'].join('\n'), { dryRun: 'false' }, scopedToken)).body.created).toBe(1);
   });
 });
+
+describe('README "Going live"', () => {
+  it('examples/units.csv imports cleanly into the buildings the README creates', async () => {
+    const file = await import('node:fs/promises').then((fs) => fs.readFile(new URL('../../examples/units.csv', import.meta.url)));
+    await api(t, 'POST', '/api/sites', { id: 'harbour', name: '海港花园', address: '上海市浦东新区海港路 9 号' });
+    expect(
+      (await api(t, 'POST', '/api/buildings', { id: 'tower-a', site: 'harbour', name: 'A 栋', floors: 18, lobbyFloor: 1 })).status,
+    ).toBe(201);
+    expect(
+      (await api(t, 'POST', '/api/buildings', { id: 'tower-b', site: 'harbour', name: 'B 栋', floors: 6, lowestFloor: -1 })).status,
+    ).toBe(201);
+    const dry = await importCsv(file);
+    expect(dry.body).toMatchObject({ rows: 6, created: 6, errors: [] });
+    expect((await importCsv(file, { dryRun: 'false' })).body).toMatchObject({ created: 6, errors: [] });
+    const u = await t.hub.db.unit.findFirstOrThrow({ where: { buildingId: 'tower-a', number: '1801' } });
+    expect(u).toMatchObject({ ownerName: '欧阳, 娜娜', altContact: '保姆 139-0000-1801' });
+  });
+});
