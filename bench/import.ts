@@ -92,7 +92,7 @@ async function main() {
       const r = await fetch(`${base}/api/units/import?dryRun=${dryRun}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
-        body,
+        body: new Uint8Array(body),
       });
       const res = (await r.json()) as ImportResult;
       const ms = performance.now() - t0;
