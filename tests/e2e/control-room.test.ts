@@ -25,7 +25,7 @@ describe('login', () => {
       operator: { path: '/control', nav: ['control', 'telemetry'] },
       frontdesk: { path: '/front-desk', nav: ['control', 'front-desk'] },
       supervisor: { path: '/supervisor', nav: ['control', 'telemetry', 'front-desk', 'supervisor'] },
-      admin: { path: '/control', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'devices'] },
+      admin: { path: '/control', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'devices', 'admin'] },
     } as const;
     for (const [who, want] of Object.entries(expected) as [keyof typeof expected, (typeof expected)[keyof typeof expected]][]) {
       const { context, page, errors } = await newPage(browser, estate.t);

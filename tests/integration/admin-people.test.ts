@@ -382,3 +382,40 @@ describe('audit view', () => {
     expect((await api(t, 'GET', '/api/audit', undefined, desk.token)).status).toBe(403);
   });
 });
+
+describe('HUB_ADMIN_PASSWORD on first start', () => {
+  it('follows the password policy; later starts ignore it', async () => {
+    const { createTestDatabase } = await import('../helpers/pg.js');
+    const { loadConfig } = await import('../../services/core/config.js');
+    const { createLogger } = await import('../../services/core/logger.js');
+    const { Hub } = await import('../../services/hub/hub.js');
+    const fs = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const db = await createTestDatabase();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-admin-pw-'));
+    const env = {
+      HUB_HOST: '127.0.0.1',
+      HUB_HTTP_PORT: '0',
+      HUB_MQTT_PORT: '0',
+      HUB_DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      HUB_LOG_LEVEL: 'silent',
+    };
+    try {
+      const start = (pw: string) => Hub.start(loadConfig({ ...env, HUB_ADMIN_PASSWORD: pw }), { log: createLogger('silent', 'pw') });
+      await expect(start('admin-2026-pw')).rejects.toThrow(/HUB_ADMIN_PASSWORD: .*username/);
+      await expect(start('short-pw')).rejects.toThrow(/HUB_ADMIN_PASSWORD: .*10/);
+      const hub = await start('harbour-2026-pw');
+      expect(hub.adminPassword).toBe('harbour-2026-pw');
+      await hub.stop();
+      // the admin exists now: a later start with any value changes nothing
+      const again = await start('admin-xx');
+      expect(again.adminPassword).toBeNull();
+      await again.stop();
+    } finally {
+      await db.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

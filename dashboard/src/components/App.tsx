@@ -34,11 +34,11 @@ const NAV: NavItem[] = [
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
   { path: '/devices', label: 'nav.devices', roles: ['admin'] },
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
-  { path: '/account', label: 'nav.account', roles: ['operator', 'frontdesk', 'supervisor', 'admin'] },
 ];
 
 export function allowed(path: string, role: Role): boolean {
-  if (path.startsWith('/incidents/')) return true;
+  // an incident deep link, and one's own account (every role changes its own password)
+  if (path.startsWith('/incidents/') || path === '/account') return true;
   const item = NAV.find((n) => path === n.path || path.startsWith(`${n.path}/`));
   return item ? item.roles.includes(role) : false;
 }
@@ -162,6 +162,18 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
           >
             {t.t('lang.switch')}
           </button>
+          <a
+            href="/account"
+            className={`button ghost${path === '/account' ? ' active' : ''}`}
+            data-testid="account"
+            onClick={(e) => {
+              if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+              e.preventDefault();
+              navigate('/account');
+            }}
+          >
+            {t.t('nav.account')}
+          </a>
           <button
             type="button"
             className="ghost"
