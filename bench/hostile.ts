@@ -42,7 +42,8 @@ const ATTACK_S = N('HOSTILE_SECONDS', 20);
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
-const ADMIN_PW = 'hostile-bench-admin';
+// the admin password policy (services/admin/users.ts): ≥ 10 characters, not containing "admin"
+const ADMIN_PW = 'hostile-bench-pw';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
