@@ -45,9 +45,9 @@ let onUnauthenticated: (() => void) | null = null;
 export function setToken(t: string | null): void {
   token = t;
 }
-/** The Authorization header for requests that send no JSON (e.g. a CSV upload). */
+/** The auth and CSRF headers for requests that send no JSON (e.g. a CSV upload). */
 export function authHeaders(): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
+  return { 'x-requested-with': 'bops-dashboard', ...(token ? { authorization: `Bearer ${token}` } : {}) };
 }
 export function setUnauthenticatedHandler(fn: () => void): void {
   onUnauthenticated = fn;

@@ -11,13 +11,15 @@ import { assertDashboardBuilt, launch, loginAs, newPage, screenshot } from './he
 let t: TestHub;
 let browser: Browser;
 let page: Page;
+/** page errors and CSP violations of the admin's page (newPage collects them) */
+let pageErrors: string[];
 
 const HEADER = 'building,number,floor,ownerName,ownerPhone,altContact';
 
 beforeAll(async () => {
   assertDashboardBuilt();
   [t, browser] = await Promise.all([startTestHub(), launch()]);
-  ({ page } = await newPage(browser, t));
+  ({ page, errors: pageErrors } = await newPage(browser, t));
   // the admin screens confirm disabling and role changes: accept (newPage's own handler dismisses)
   page.removeAllListeners('dialog');
   page.on('dialog', (d) => void d.accept());
@@ -141,5 +143,7 @@ describe('administration screens', () => {
       'user.* audit rows',
     );
     await screenshot(page, 'admin-audit');
+    // no script error or CSP violation on any admin screen
+    expect(pageErrors).toEqual([]);
   });
 });

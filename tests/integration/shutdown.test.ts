@@ -51,7 +51,7 @@ describe('Ctrl-C (SIGINT to the process group)', () => {
         HUB_EMBEDDED_PG_PORT: String(pgPort),
         HUB_DATA_DIR: dataDir,
         HUB_DEMO: '0',
-        HUB_ADMIN_PASSWORD: 'sigint-admin-pw',
+        HUB_ADMIN_PASSWORD: 'sigint-test-pw',
         HUB_LOG_LEVEL: 'info',
         // points wait in the buffer until the shutdown's final flush
         TELEMETRY_FLUSH_MS: '60000',
@@ -87,7 +87,7 @@ describe('Ctrl-C (SIGINT to the process group)', () => {
       await fetch(`${base}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: 'sigint-admin-pw', token: true }),
+        body: JSON.stringify({ username: 'admin', password: 'sigint-test-pw', token: true }),
       })
     ).json()) as { token: string };
     const created = await fetch(`${base}/api/devices`, {
