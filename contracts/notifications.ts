@@ -9,14 +9,7 @@ import { INCIDENT_KINDS, Role } from './domain.js';
  * (water_leak, medical_emergency, severe_weather, repair, complaint), so policies can be set up
  * before the procedures land.
  */
-export const NOTIFY_KINDS = [
-  ...INCIDENT_KINDS,
-  'water_leak',
-  'medical_emergency',
-  'severe_weather',
-  'repair',
-  'complaint',
-] as const;
+export const NOTIFY_KINDS = [...INCIDENT_KINDS, 'water_leak', 'medical_emergency', 'severe_weather', 'repair', 'complaint'] as const;
 export const NotifyKind = z.enum(NOTIFY_KINDS);
 export type NotifyKind = z.infer<typeof NotifyKind>;
 
@@ -371,8 +364,16 @@ export const NoticeView = z.object({
   sentAt: z.number().nullable(),
   /** for a planned outage: hours between sentAt and the outage start, and whether the rule is met */
   outage: z
-    .object({ startsAt: z.number(), requiredNoticeHours: z.number(), noticeHours: z.number().nullable(), meetsRule: z.boolean().nullable() })
+    .object({
+      startsAt: z.number(),
+      requiredNoticeHours: z.number(),
+      noticeHours: z.number().nullable(),
+      meetsRule: z.boolean().nullable(),
+    })
     .nullable(),
 });
 export type NoticeView = z.infer<typeof NoticeView>;
-export const NoticeQuery = z.object({ building: z.string().min(1).max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const NoticeQuery = z.object({
+  building: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

@@ -39,6 +39,26 @@ const Env = z
       .max(24 * 30)
       .default(12),
     HUB_SOCKET_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+    // notifications (services/notifications; docs/notifications.md)
+    HUB_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    HUB_NOTIFY_KEY: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'HUB_NOTIFY_KEY must be 32 bytes, base64')
+      .optional(),
+    NOTIFY_GROUP_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(300),
+    NOTIFY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(4),
+    NOTIFY_RETRY_DELAY_S: z.coerce.number().int().min(1).max(3600).default(2),
+    NOTIFY_JOB_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(60),
+    NOTIFY_MAINTENANCE_S: z.coerce.number().int().min(1).max(3600).default(30),
+    NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+    NOTIFY_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    NOTIFY_LINK_TTL_H: z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 30)
+      .default(24),
+    NOTIFY_FLAP_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(600),
     HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // ---- MQTT edge and TLS (issue 7; docs/security.md) ----
     HUB_TLS_CERT: z.string().min(1).optional(),
@@ -154,6 +174,20 @@ export interface Config {
   loginLimit: { perUser: number; perAddress: number; windowMs: number };
   heavyPerMinute: number;
   telemetryProbeMs: number;
+  notify: {
+    publicUrl: string | null;
+    masterKey: string | null;
+    groupWindowMs: number;
+    retryLimit: number;
+    retryDelaySeconds: number;
+    jobExpireSeconds: number;
+    maintenanceSeconds: number;
+    pollMs: number;
+    concurrency: number;
+    sendTimeoutMs: number;
+    linkTtlMs: number;
+    flapWindowMs: number;
+  };
 }
 
 export interface TlsFiles {
@@ -270,5 +304,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginLimit: { perUser: e.HUB_LOGIN_FAILS_PER_USER, perAddress: e.HUB_LOGIN_FAILS_PER_ADDRESS, windowMs: e.HUB_LOGIN_WINDOW_S * 1000 },
     heavyPerMinute: e.HUB_RATE_HEAVY_PER_MIN,
     telemetryProbeMs: e.TELEMETRY_PROBE_S * 1000,
+    notify: {
+      publicUrl: e.HUB_PUBLIC_URL ?? null,
+      masterKey: e.HUB_NOTIFY_KEY ?? null,
+      groupWindowMs: e.NOTIFY_GROUP_WINDOW_MS,
+      retryLimit: e.NOTIFY_RETRY_LIMIT,
+      retryDelaySeconds: e.NOTIFY_RETRY_DELAY_S,
+      jobExpireSeconds: e.NOTIFY_JOB_EXPIRE_S,
+      maintenanceSeconds: e.NOTIFY_MAINTENANCE_S,
+      pollMs: e.NOTIFY_POLL_MS,
+      concurrency: e.NOTIFY_CONCURRENCY,
+      sendTimeoutMs: e.NOTIFY_SEND_TIMEOUT_MS,
+      linkTtlMs: e.NOTIFY_LINK_TTL_H * 3600_000,
+      flapWindowMs: e.NOTIFY_FLAP_WINDOW_S * 1000,
+    },
   };
 }

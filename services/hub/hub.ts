@@ -29,6 +29,8 @@ import { incidentRoutes } from '../incidents/routes.js';
 import { visitRoutes } from '../visitors/routes.js';
 import { visitView } from '../visitors/views.js';
 import { recordRoutes } from '../records/routes.js';
+import { NotificationService } from '../notifications/service.js';
+import { notificationRoutes } from '../notifications/routes.js';
 import { createTelemetryStore } from '../telemetry/store.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 import type { HealthView, ReadinessView } from '../../contracts/api.js';
@@ -57,6 +59,7 @@ export class Hub {
   broker!: Broker;
   commands!: CommandService;
   incidents!: IncidentService;
+  notify!: NotificationService;
   live!: LivePush;
   app!: FastifyInstance;
   settings!: SettingsService;
@@ -260,6 +263,20 @@ export class Hub {
     });
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
+    // notifications follow incidents through the bus; started after them, stopped before them
+    this.notify = new NotificationService({
+      db: this.db,
+      pool: this.pool,
+      databaseUrl: this.databaseUrl,
+      bus,
+      incidents: this.incidents,
+      log: log.child({ mod: 'notify' }),
+      now: this.now,
+      config: config.notify,
+      selfUrl: () => `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${this.httpPort}`,
+    });
+    await this.notify.start();
+    this.stops.push(() => this.notify.stop());
 
     // 5. HTTP + live push: the app serves the listeners opened at step 0
     this.checkAborted();
@@ -284,6 +301,7 @@ export class Hub {
         (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
         (app) => app.register(recordRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
+        (app) => app.register(notificationRoutes, { notify: this.notify }),
       ],
     });
     this.live = new LivePush({
