@@ -20,12 +20,14 @@ import {
 } from '../../services/core/i18n-procedures.js';
 import type { TimelineType } from '../../services/core/procedure.js';
 import { ADMIN_UI } from './i18n/admin.js';
+import { NOTIFICATION_UI } from './i18n/notifications.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
 
 const UI = {
   ...ADMIN_UI,
+  ...NOTIFICATION_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
   'nav.control': ['监控中心', 'Control room'],

@@ -17,6 +17,9 @@ import { Devices } from './Devices.js';
 import { FrontDesk } from './FrontDesk.js';
 import { IncidentDetailPage } from './IncidentDetail.js';
 import { Supervisor } from './Supervisor.js';
+import { Notifications } from './Notifications.js';
+import { BrowserNotifications } from './NotificationsBrowser.js';
+import { OnCall } from './OnCall.js';
 import { TelemetryPage } from './Telemetry.js';
 
 /** where versions before the cookie-only session kept the token (cleared on start) */
@@ -34,6 +37,8 @@ const NAV: NavItem[] = [
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
   { path: '/devices', label: 'nav.devices', roles: ['admin'] },
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
+  { path: '/notifications', label: 'nav.notifications', roles: ['supervisor', 'admin'] },
+  { path: '/oncall', label: 'nav.oncall', roles: ['supervisor', 'admin'] },
 ];
 
 export function allowed(path: string, role: Role): boolean {
@@ -118,6 +123,8 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/devices') page = <Devices />;
   else if (path === '/admin') page = <Admin />;
   else if (path === '/account') page = <AdminAccount onChanged={() => endSession('password_changed')} />;
+  else if (path === '/notifications') page = <Notifications />;
+  else if (path === '/oncall') page = <OnCall />;
   else page = null;
   return (
     <div className="shell">
@@ -149,6 +156,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
         </nav>
         <div className="topbar-right">
           <Clock />
+          <BrowserNotifications />
           <ConnIndicator />
           <span className="who" data-testid="who" data-role={user.role}>
             {user.displayName.includes(t.role(user.role)) ? user.displayName : `${user.displayName} · ${t.role(user.role)}`}

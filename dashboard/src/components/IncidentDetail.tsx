@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import { toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, runningTimers } from './common.js';
 import { SchemaForm, type FormContext, type JsonSchema, type Option } from './SchemaForm.js';
+import { IncidentDeliveries } from './NotificationsIncident.js';
 
 type Detail = IncidentDetail;
 
@@ -297,6 +298,7 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
               </p>
             ) : null}
           </Panel>
+          <IncidentDeliveries incidentId={d.id} />
         </div>
         <div className="col">
           <Panel title={t.t('incident.timeline')} testId="timeline" className="timeline-panel">
