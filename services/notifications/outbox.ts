@@ -21,6 +21,13 @@ import { compose, type DeliveryPayload } from './compose.js';
 
 export const SEND_QUEUE = 'bops-notify-send';
 
+/**
+ * Providers' own rate limits per robot: DingTalk and WeCom group robots take 20 messages a
+ * minute (more are refused: DingTalk errcode 130101, WeCom 45009), Feishu custom bots 5 a second.
+ * A mailbox of such a channel never sends faster; what comes meanwhile is grouped.
+ */
+const MIN_SPACING_MS: Partial<Record<ChannelKind, number>> = { dingtalk: 3000, wecom: 3000, feishu: 250 };
+
 export interface OutboxConfig {
   databaseUrl: string;
   groupWindowMs: number;
@@ -89,6 +96,8 @@ export class Outbox {
   private running = false;
   private inflight = 0;
   private wake: (() => void) | null = null;
+  /** a kick that came while the loop was busy: do not sleep on it */
+  private kicked = false;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
   private loopDone: Promise<void> = Promise.resolve();
@@ -190,7 +199,9 @@ export class Outbox {
       ]);
       const now = this.now();
       const w = this.cfg.groupWindowMs;
-      const notBefore = Math.max(now + w, (last.rows[0]?.at?.getTime() ?? 0) + w);
+      const kind = (await this.hooks.channel(channelId))?.kind;
+      const spacing = Math.max(w, (kind && MIN_SPACING_MS[kind]) || 0);
+      const notBefore = Math.max(now + w, (last.rows[0]?.at?.getTime() ?? 0) + spacing);
       const m = await tx.query<{ id: string }>(
         `INSERT INTO "NotificationMessage" (id, "channelId", mailbox, target, state, "notBefore", "createdAt")
          VALUES (gen_random_uuid()::text, $1, $2, $3, 'queued', $4, $5) RETURNING id`,
@@ -239,7 +250,8 @@ export class Outbox {
   private kick(): void {
     const w = this.wake;
     this.wake = null;
-    w?.();
+    if (w) w();
+    else this.kicked = true;
   }
 
   private async loop(): Promise<void> {
@@ -262,6 +274,10 @@ export class Outbox {
         }
       }
       if (got > 0 && got === free) continue;
+      if (this.kicked) {
+        this.kicked = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.cfg.pollMs);
         t.unref();

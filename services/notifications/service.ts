@@ -119,6 +119,8 @@ export class NotificationService {
   private shiftsLoadedAt = 0;
   private lastShiftCheck = 0;
   private channelCache = new Map<string, { at: number; ch: ChannelRuntime | null }>();
+  /** short-lived read caches (5 s): an incident storm must not re-read the same rows per incident */
+  private readonly cache = new Map<string, { at: number; v: unknown }>();
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -197,9 +199,17 @@ export class NotificationService {
     this.schedule();
   }
 
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key);
+    if (hit && this.o.now() - hit.at < 5000) return hit.v as T;
+    const v = await load();
+    this.cache.set(key, { at: this.o.now(), v });
+    return v;
+  }
+
   private async policyFor(kind: string): Promise<Policy | null> {
     if (!(NOTIFY_KINDS as readonly string[]).includes(kind)) return null;
-    const row = await this.o.db.escalationPolicy.findUnique({ where: { kind } });
+    const row = await this.cached(`policy:${kind}`, () => this.o.db.escalationPolicy.findUnique({ where: { kind } }));
     const p = row
       ? { levels: row.levels as unknown as Level[], repeatEverySeconds: row.repeatEverySeconds, enabled: row.enabled }
       : DEFAULT_POLICIES[kind as NotifyKind];
@@ -307,7 +317,9 @@ export class NotificationService {
       this.flaps.set(k, { windowEnd: now + this.o.config.flapWindowMs, count: 0, last: v });
     }
     const { persons, channels } = await this.resolve(level.targets, v.building);
-    const b = await this.o.db.building.findUnique({ where: { id: v.building }, select: { name: true } });
+    const b = await this.cached(`building:${v.building}`, () =>
+      this.o.db.building.findUnique({ where: { id: v.building }, select: { name: true } }),
+    );
     const incident = {
       id: v.id,
       number: v.number,
@@ -388,7 +400,11 @@ export class NotificationService {
     const channels = new Set<string>();
     const wanted = new Map<string, string[] | undefined>();
     const roleUsers = async (roles: Role[]) =>
-      (await this.o.db.user.findMany({ where: { role: { in: roles }, enabled: true }, select: { id: true } })).map((u) => u.id);
+      (
+        await this.cached(`role:${roles.join(',')}`, () =>
+          this.o.db.user.findMany({ where: { role: { in: roles }, enabled: true }, select: { id: true } }),
+        )
+      ).map((u) => u.id);
     for (const t of targets) {
       if ('channelId' in t) channels.add(t.channelId);
       else if ('userId' in t) wanted.set(t.userId, wanted.get(t.userId) ?? t.via);
@@ -402,8 +418,12 @@ export class NotificationService {
       }
     }
     if (!wanted.size) return { persons: [], channels: [...channels] };
-    const users = await this.o.db.user.findMany({ where: { id: { in: [...wanted.keys()] }, enabled: true } });
-    const profiles = await this.o.db.notifyProfile.findMany({ where: { userId: { in: users.map((u) => u.id) } } });
+    const ids = [...wanted.keys()].sort();
+    const { users, profiles } = await this.cached(`people:${ids.join(',')}`, async () => {
+      const users = await this.o.db.user.findMany({ where: { id: { in: ids }, enabled: true } });
+      const profiles = await this.o.db.notifyProfile.findMany({ where: { userId: { in: users.map((u) => u.id) } } });
+      return { users, profiles };
+    });
     const persons = users.map((u) => {
       const p = profiles.find((x) => x.userId === u.id);
       return {
@@ -606,6 +626,7 @@ export class NotificationService {
       });
       return c;
     });
+    this.cache.clear();
     return { id: row.id };
   }
 
@@ -661,6 +682,7 @@ export class NotificationService {
       return r;
     });
     this.channelCache.delete(id);
+    this.cache.clear();
     return this.channelView(row);
   }
 
@@ -742,12 +764,14 @@ export class NotificationService {
       });
       return r;
     });
+    this.cache.delete(`policy:${kind}`);
     return policyView(kind, row);
   }
 
   async resetPolicy(user: Staff, kind: NotifyKind): Promise<PolicyView> {
     await this.o.db.$transaction(async (tx) => {
       await tx.escalationPolicy.deleteMany({ where: { kind } });
+      this.cache.delete(`policy:${kind}`);
       await tx.auditLog.create({
         data: { actor: `user:${user.id}`, action: 'escalation_policy.reset', target: `escalation_policy:${kind}`, data: {} },
       });
@@ -967,6 +991,7 @@ export class NotificationService {
       ...(b.channels ? { channels: b.channels } : {}),
       updatedAt: new Date(this.o.now()),
     };
+    this.cache.clear();
     await this.o.db.$transaction(async (tx) => {
       await tx.notifyProfile.upsert({ where: { userId }, create: { userId, ...data }, update: data });
       await tx.auditLog.create({
