@@ -196,6 +196,8 @@ export const PolicyView = z.object({
   isDefault: z.boolean(),
   updatedAt: z.number().nullable(),
   updatedBy: z.string().nullable(),
+  /** display name of updatedBy */
+  updatedByName: z.string().nullable(),
 });
 export type PolicyView = z.infer<typeof PolicyView>;
 export const KindParams = z.object({ kind: NotifyKind });

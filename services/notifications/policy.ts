@@ -159,6 +159,7 @@ export function policyView(
       isDefault: true,
       updatedAt: null,
       updatedBy: null,
+      updatedByName: null,
     };
   }
   return {
@@ -169,6 +170,7 @@ export function policyView(
     isDefault: false,
     updatedAt: row.updatedAt.getTime(),
     updatedBy: row.updatedBy,
+    updatedByName: null,
   };
 }
 

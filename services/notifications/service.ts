@@ -734,13 +734,25 @@ export class NotificationService {
 
   // ------------------------------------------------------------------ policies
 
+  /** who edited, by name (never a raw id on screen) */
+  private async named(views: PolicyView[]): Promise<PolicyView[]> {
+    const ids = [...new Set(views.map((v) => v.updatedBy?.replace(/^user:/, '')).filter((x): x is string => !!x))];
+    const users = ids.length
+      ? await this.o.db.user.findMany({ where: { id: { in: ids } }, select: { id: true, displayName: true, username: true } })
+      : [];
+    return views.map((v) => {
+      const u = users.find((x) => `user:${x.id}` === v.updatedBy);
+      return { ...v, updatedByName: u ? u.displayName || u.username : null };
+    });
+  }
+
   async listPolicies(): Promise<PolicyView[]> {
     const rows = await this.o.db.escalationPolicy.findMany();
-    return NOTIFY_KINDS.map((k) => policyView(k, rows.find((r) => r.kind === k) ?? null));
+    return this.named(NOTIFY_KINDS.map((k) => policyView(k, rows.find((r) => r.kind === k) ?? null)));
   }
 
   async getPolicy(kind: NotifyKind): Promise<PolicyView> {
-    return policyView(kind, await this.o.db.escalationPolicy.findUnique({ where: { kind } }));
+    return (await this.named([policyView(kind, await this.o.db.escalationPolicy.findUnique({ where: { kind } }))]))[0]!;
   }
 
   async putPolicy(user: Staff, kind: NotifyKind, body: PolicyBody): Promise<PolicyView> {
@@ -765,7 +777,7 @@ export class NotificationService {
       return r;
     });
     this.cache.delete(`policy:${kind}`);
-    return policyView(kind, row);
+    return (await this.named([policyView(kind, row)]))[0]!;
   }
 
   async resetPolicy(user: Staff, kind: NotifyKind): Promise<PolicyView> {

@@ -295,7 +295,7 @@ function Policies() {
         <p className="muted" data-testid="policy-origin">
           {current.isDefault
             ? t.t('ntf.policy.default')
-            : t.t('ntf.policy.edited', { who: current.updatedBy ?? '', time: t.dateTime(current.updatedAt) })}
+            : t.t('ntf.policy.edited', { who: current.updatedByName ?? '', time: t.dateTime(current.updatedAt) })}
         </p>
       ) : null}
       {levels.map((l, li) => (
