@@ -263,10 +263,14 @@ export class Hub {
     });
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
-    // notifications follow incidents through the bus; started after them, stopped before them
+    // notifications follow incidents through the bus; started after them, stopped before them.
+    // Their outbox has its own small pool, so a notification storm never queues device-event writes.
+    const notifyPool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
+    notifyPool.on('error', (err) => log.warn({ err }, 'pg pool client error'));
+    this.stops.push(() => notifyPool.end());
     this.notify = new NotificationService({
       db: this.db,
-      pool: this.pool,
+      pool: notifyPool,
       databaseUrl: this.databaseUrl,
       bus,
       incidents: this.incidents,

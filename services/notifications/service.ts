@@ -115,6 +115,8 @@ export class NotificationService {
   private readonly chains = new Map<string, ChainState>();
   private readonly views = new Map<string, IncidentView>();
   private readonly flaps = new Map<string, { windowEnd: number; count: number; last: IncidentView }>();
+  /** incidents whose chain this process has already stopped (updates after an acknowledgement are many) */
+  private readonly stoppedIds = new Set<string>();
   private shifts: Shift[] = [];
   private shiftsLoadedAt = 0;
   private lastShiftCheck = 0;
@@ -194,7 +196,11 @@ export class NotificationService {
     if (!v || typeof v.id !== 'string' || !Array.isArray(v.steps)) return;
     this.views.set(v.id, v);
     if (opened && !this.chains.has(v.id)) await this.openChain(v);
-    if (isAcknowledged(v)) await this.stopChain(v.id, v.open ? 'acknowledged' : 'closed');
+    if (isAcknowledged(v) && !this.stoppedIds.has(v.id)) {
+      await this.stopChain(v.id, v.open ? 'acknowledged' : 'closed');
+      if (this.stoppedIds.size > 10_000) this.stoppedIds.clear();
+      this.stoppedIds.add(v.id);
+    }
     if (!v.open) this.views.delete(v.id);
     this.schedule();
   }
@@ -281,7 +287,7 @@ export class NotificationService {
       }
       const list = await this.plan(v, c.policy.levels[step.level]!, step.level, step.round);
       await this.outbox.tx(async (tx) => {
-        await this.outbox.enqueue(tx, list);
+        if (list.length) await this.outbox.enqueue(tx, list);
         await tx.query(`UPDATE "NotificationChain" SET "nextLevel" = $2, "nextRound" = $3, "nextAt" = $4 WHERE "incidentId" = $1`, [
           c.incidentId,
           following?.level ?? step.level,
@@ -342,7 +348,6 @@ export class NotificationService {
       links.set(p.id, `${this.baseUrl()}/ack/${this.keys.signLink(id, expiresAt)}`);
       linkRows.push({ id, incidentId: v.id, userId: p.id, deliveryId: `${v.id}:${levelIdx}.${round}`, expiresAt: new Date(expiresAt) });
     }
-    if (linkRows.length) await this.o.db.ackLink.createMany({ data: linkRows, skipDuplicates: true });
     const base = (ackUrl: string | null, mentions: DeliveryPayload['mentions']): DeliveryPayload => ({
       incident,
       level: levelIdx,
@@ -392,6 +397,11 @@ export class NotificationService {
         payload: base(links.get(p.id) ?? null, [{ name: p.name, phone: p.phone || null, ackUrl: null }]),
       });
     }
+    // links only for people a message will actually carry (no channel → no rows written at all)
+    const group = out.some((d) => d.target.startsWith('channel:'));
+    const used = new Set(out.filter((d) => d.target.startsWith('user:')).map((d) => d.target.slice(5)));
+    const needed = linkRows.filter((l) => group || used.has(l.userId));
+    if (needed.length) await this.o.db.ackLink.createMany({ data: needed, skipDuplicates: true });
     return out;
   }
 

@@ -24,8 +24,8 @@ describe('login', () => {
     const expected = {
       operator: { path: '/control', nav: ['control', 'telemetry'] },
       frontdesk: { path: '/front-desk', nav: ['control', 'front-desk'] },
-      supervisor: { path: '/supervisor', nav: ['control', 'telemetry', 'front-desk', 'supervisor'] },
-      admin: { path: '/control', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'devices', 'admin'] },
+      supervisor: { path: '/supervisor', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'notifications', 'oncall'] },
+      admin: { path: '/control', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'devices', 'admin', 'notifications', 'oncall'] },
     } as const;
     for (const [who, want] of Object.entries(expected) as [keyof typeof expected, (typeof expected)[keyof typeof expected]][]) {
       const { context, page, errors } = await newPage(browser, estate.t);
