@@ -36,6 +36,7 @@ function reasonText(p: DeliveryPayload): string {
   if (p.reason === 'escalated') return `未确认,升级至第 ${p.level} 级 unacknowledged, escalated to level ${p.level}`;
   if (p.reason === 'repeat') return `仍未确认(第 ${p.round} 次重复) still unacknowledged (repeat ${p.round})`;
   if (p.reason === 'summary') return '重复告警汇总 repeats summarised';
+  if (p.reason === 'procedure') return '流程升级 procedure escalation';
   return p.reason;
 }
 

@@ -31,7 +31,8 @@ import {
   type PolicyView,
   type Target,
 } from '../../contracts/notifications.js';
-import type { EventBus } from '../core/bus.js';
+import type { BusEvents, EventBus } from '../core/bus.js';
+import { ESCALATION_LABELS, FLAG_LABELS, NOTIFY_LABELS } from '../core/i18n-procedures.js';
 import type { Db } from '../core/db.js';
 import { errors, HubError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -99,6 +100,9 @@ interface Person {
   via?: string[] | undefined;
 }
 
+/** screen notices that are urgent enough for phones too (the rest are reminders for the board) */
+const FORWARDED_NOTICES = new Set(['approval_119_needed', 'general_alarm', 'recall_unconfirmed', 'unlock_failed']);
+
 /** device_fault repeats are summarised; life-safety kinds are never held back (each fire alarm is news). */
 const FLAP_KINDS = new Set(['device_fault']);
 const MANAGER_FALLBACK_ROLES: Record<OnCallRole, Role[]> = {
@@ -148,6 +152,7 @@ export class NotificationService {
     const { bus } = this.o;
     bus.on('incident.opened', this, (v) => this.enqueue(() => this.onIncident(v as unknown as IncidentView, true)));
     bus.on('incident.updated', this, (v) => this.enqueue(() => this.onIncident(v as unknown as IncidentView, false)));
+    bus.on('incident.notify', this, (n) => this.enqueue(() => this.onProcedureNotice(n)));
     await this.enqueue(async () => {
       for (const v of await this.o.incidents.list({ state: 'open', limit: 500 })) this.views.set(v.id, v);
       const rows = await this.o.db.notificationChain.findMany({ where: { stoppedAt: null } });
@@ -211,6 +216,36 @@ export class NotificationService {
     const v = await load();
     this.cache.set(key, { at: this.o.now(), v });
     return v;
+  }
+
+  /**
+   * The procedures' own escalations and alarms (contractor overdue, 119 waiting for approval,
+   * generator failure, recall not confirmed…) reach the people in `to` outside the dashboard too:
+   * the duty supervisor/manager by the rota, operators and desk by role, and the kind's level-0
+   * group channels. Reminders meant for the screen only (re-contact, visitor waiting) stay there.
+   */
+  private async onProcedureNotice(n: BusEvents['incident.notify']): Promise<void> {
+    const [head, rest] = [n.key.slice(0, n.key.indexOf('.')), n.key.slice(n.key.indexOf('.') + 1)];
+    const label =
+      head === 'escalated'
+        ? ESCALATION_LABELS[rest as keyof typeof ESCALATION_LABELS]
+        : head === 'flag'
+          ? FLAG_LABELS[rest as keyof typeof FLAG_LABELS]
+          : FORWARDED_NOTICES.has(n.key)
+            ? NOTIFY_LABELS[n.key as keyof typeof NOTIFY_LABELS]
+            : undefined;
+    if (!label) return;
+    const v = this.views.get(n.incidentId);
+    const policy = await this.policyFor(n.kind);
+    if (!v || !policy) return;
+    const targets: Target[] = policy.levels[0]!.targets.filter((t) => 'channelId' in t);
+    for (const r of n.to) {
+      if (r === 'supervisor') targets.push({ onCall: 'supervisor' });
+      else if (r === 'operator' || r === 'frontdesk' || r === 'admin') targets.push({ role: r });
+    }
+    if (!targets.length) return;
+    const list = await this.plan(v, { afterSeconds: 0, targets }, 0, 0, 'procedure', `${label[0]} ${label[1]}`, `:n:${n.key}:${n.at}`);
+    if (list.length) await this.outbox.tx((tx) => this.outbox.enqueue(tx, list));
   }
 
   private async policyFor(kind: string): Promise<Policy | null> {
@@ -307,6 +342,7 @@ export class NotificationService {
     round: number,
     reason?: string,
     text?: string,
+    keySuffix?: string,
   ): Promise<NewDelivery[]> {
     const now = this.o.now();
     const why = reason ?? (round > 0 ? 'repeat' : levelIdx > 0 || level.afterSeconds > 0 ? 'escalated' : 'opened');
@@ -358,7 +394,7 @@ export class NotificationService {
       ...(text ? { text } : {}),
       at: now,
     });
-    const keyBase = `inc:${v.id}:L${levelIdx}.${round}${why === 'summary' ? `:s${now}` : ''}`;
+    const keyBase = `inc:${v.id}:L${levelIdx}.${round}${keySuffix ?? (why === 'summary' ? `:s${now}` : '')}`;
     const out: NewDelivery[] = [];
     const mentions = persons.map((p) => ({ name: p.name, phone: p.phone || null, ackUrl: links.get(p.id) ?? null }));
     for (const chId of channels) {

@@ -353,6 +353,38 @@ describe('escalation', () => {
     expect(msgs.length).toBeLessThanOrEqual(Math.ceil(span / 300) + 2);
     expect(msgs.length).toBeLessThan(20);
   });
+  it("the procedures' own escalations (contractor overdue, …) reach the duty supervisor's phone; screen reminders stay on screen", async () => {
+    const inc = await fire('9F');
+    const sent = () =>
+      rx.received.filter(
+        (r) => r.kind === 'sms' && r.params?.PhoneNumbers === '13900000011' && r.params.TemplateParam?.includes(`#${inc.number} `),
+      );
+    // the bus is the procedures' real channel to the notification service
+    t.hub.bus.emit('incident.notify', {
+      incidentId: inc.id,
+      kind: 'fire_alarm',
+      to: ['supervisor'],
+      key: 'recontact_due',
+      params: {},
+      at: Date.now(),
+    });
+    t.hub.bus.emit('incident.notify', {
+      incidentId: inc.id,
+      kind: 'fire_alarm',
+      to: ['supervisor'],
+      key: 'escalated.contractor_overdue',
+      params: {},
+      at: Date.now(),
+    });
+    const sms = await waitFor(() => sent()[0], 10_000, 'escalation SMS to the supervisor on call');
+    expect(sms.verified).toBe(true);
+    expect(sms.params!.TemplateParam).toContain('维保超时未到场');
+    // handled in order: the reminder before it produced nothing
+    const ds = await deliveries(inc.id);
+    expect(ds.filter((d) => d.reason === 'procedure').map((d) => d.targetName)).toContain('主管 张伟');
+    expect(sent().length).toBe(1);
+    await api(t, 'POST', `/api/incidents/${inc.id}/actions/acknowledge`, { payload: { notes: '' } }, opTok);
+  });
 });
 
 describe('resident notices', () => {
