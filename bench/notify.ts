@@ -113,7 +113,11 @@ async function main(): Promise<void> {
       if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${text}`);
       return (text ? JSON.parse(text) : null) as T;
     };
-    const { token } = await call<{ token: string }>('POST', '/api/auth/login', null, { username: 'admin', password: PASSWORD });
+    const { token } = await call<{ token: string }>('POST', '/api/auth/login', null, {
+      username: 'admin',
+      password: PASSWORD,
+      token: true,
+    });
     const db = new pg.Client({ connectionString: u.toString() });
     await db.connect();
     await db.query(`INSERT INTO "Site"(id, name) VALUES ('site-1','site-1')`);

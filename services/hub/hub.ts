@@ -277,7 +277,10 @@ export class Hub {
       log: log.child({ mod: 'notify' }),
       now: this.now,
       config: config.notify,
-      selfUrl: () => `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${this.httpPort}`,
+      selfUrl: () => {
+        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+        return this.httpsPort ? `https://${host}:${this.httpsPort}` : `http://${host}:${this.httpPort}`;
+      },
     });
     await this.notify.start();
     this.stops.push(() => this.notify.stop());

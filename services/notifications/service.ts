@@ -1211,11 +1211,14 @@ export class NotificationService {
       if (rows.some((r) => r.state === 'queued')) continue;
       const sent = rows.filter((r) => r.state === 'sent' && r.sentAt).map((r) => r.sentAt!.getTime());
       const at = new Date(sent.length ? Math.max(...sent) : this.o.now());
-      const n = await this.o.db.residentNotice.updateMany({ where: { id, sentAt: null }, data: { sentAt: at } });
-      if (!n.count) continue;
-      const notice = await this.o.db.residentNotice.findUnique({ where: { id } });
-      if (notice?.plannedOutageId && sent.length)
-        await this.o.db.plannedOutage.updateMany({ where: { id: notice.plannedOutageId, noticeSentAt: null }, data: { noticeSentAt: at } });
+      // the notice and its planned outage's notice time change together (one transaction)
+      await this.o.db.$transaction(async (tx) => {
+        const n = await tx.residentNotice.updateMany({ where: { id, sentAt: null }, data: { sentAt: at } });
+        if (!n.count) return;
+        const notice = await tx.residentNotice.findUnique({ where: { id } });
+        if (notice?.plannedOutageId && sent.length)
+          await tx.plannedOutage.updateMany({ where: { id: notice.plannedOutageId, noticeSentAt: null }, data: { noticeSentAt: at } });
+      });
     }
   }
 

@@ -96,7 +96,7 @@ it('kill -9 with deliveries queued: all delivered after restart, none twice', as
   const login = await fetch(`${hub.http}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    body: JSON.stringify({ username: 'admin', password: PASSWORD, token: true }),
   });
   const token = ((await login.json()) as { token: string }).token;
   const chan = await call<{ id: string }>(hub.http, token, 'POST', '/api/notification-channels', {
