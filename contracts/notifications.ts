@@ -2,6 +2,7 @@
 // resident notices (CONTRACT.md "Notifications"; PROCEDURES.md "Reaching people 通知与升级"; issue #9).
 // Route shapes live here so the OpenAPI document is generated from the same schemas.
 import { z } from 'zod';
+import { EpochMs, EpochMsQuery } from './common.js';
 import { INCIDENT_KINDS, Role } from './domain.js';
 
 /**
@@ -208,13 +209,13 @@ export const OnCallBody = z
   .object({
     userId: z.uuid(),
     role: OnCallRole,
-    from: z.number().int(),
-    to: z.number().int(),
+    from: EpochMs,
+    to: EpochMs,
     /** empty: every building */
     buildings: z.array(z.string().min(1).max(64)).max(100).default([]),
     /** a rotation: the shift repeats every N days (e.g. 1 = daily, 7 = weekly) until `until` */
     repeatEveryDays: z.number().int().min(1).max(60).nullable().default(null),
-    until: z.number().int().nullable().default(null),
+    until: EpochMs.nullable().default(null),
     /** an override (顶班) replaces the regular shifts of that role/building while it lasts */
     override: z.boolean().default(false),
     note: z.string().trim().max(500).default(''),
@@ -251,7 +252,7 @@ export const OnCallNowEntry = z.object({
   to: z.number(),
 });
 export const OnCallQuery = z.object({
-  at: z.coerce.number().int().optional(),
+  at: EpochMsQuery.optional(),
   role: OnCallRole.optional(),
   building: z.string().min(1).max(64).optional(),
 });
