@@ -3,6 +3,7 @@
 // acknowledgement, the ack link (GET never acknowledges; POST once only), retries with backoff
 // then the fallback channel, storm grouping, resident notices by SMS (and the planned outage's
 // notice time), the on-call rota.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentDetail } from '../../contracts/incidents.js';
 import type { ChannelView, DeliveryView, NoticeView, PolicyView, WebhookPayload } from '../../contracts/notifications.js';
@@ -26,6 +27,7 @@ beforeAll(async () => {
       NOTIFY_RETRY_DELAY_S: '1',
       NOTIFY_POLL_MS: '200',
       NOTIFY_MAINTENANCE_S: '1',
+      NOTIFY_FLAP_WINDOW_S: '5',
     },
   });
   await seedPlace(t);
@@ -384,6 +386,47 @@ describe('escalation', () => {
     expect(ds.filter((d) => d.reason === 'procedure').map((d) => d.targetName)).toContain('主管 张伟');
     expect(sent().length).toBe(1);
     await api(t, 'POST', `/api/incidents/${inc.id}/actions/acknowledge`, { payload: { notes: '' } }, opTok);
+  });
+  it("a flapping device's repeated faults are sent once, then summarised", async () => {
+    await api(t, 'PUT', '/api/escalation-policies/device_fault', { levels: [{ afterSeconds: 0, targets: [{ channelId: ch.webhook }] }] });
+    // the incident service already folds a device's repeats into one incident while it is open or
+    // recently closed; what still arrives as separate incidents on the bus is summarised here
+    const view = (n: number) => ({
+      id: randomUUID(),
+      number: 9000 + n,
+      kind: 'device_fault',
+      state: 'open',
+      open: true,
+      severity: 40,
+      site: 'site-1',
+      building: 'bldg-1',
+      floor: null,
+      deviceId: 'flappy-1',
+      parentId: null,
+      title: '设备故障 Device fault · flappy-1',
+      openedAt: Date.now(),
+      closedAt: null,
+      steps: [{ key: 'acknowledge', ord: 0, required: true, status: 'pending', doneBy: null, doneAt: null, notes: '', data: {} }],
+      timers: [],
+      data: {},
+      commands: [],
+      children: [],
+    });
+    const [a, b, c] = [view(1), view(2), view(3)];
+    for (const v of [a, b, c]) t.hub.bus.emit('incident.opened', v);
+    const carrying = (id: string) =>
+      rx.received
+        .filter((r) => r.kind === 'webhook')
+        .flatMap((r) => ((r.body as unknown as WebhookPayload).items ?? []).filter((i) => i.incident.id === id));
+    // the summary at the end of the window is the positive signal that the repeats were handled
+    const summary = await waitFor(() => carrying(c.id).find((i) => i.reason === 'summary'), 15_000, 'flap summary');
+    expect(summary.incident.id).toBe(c.id);
+    expect(carrying(a.id).map((i) => i.reason)).toEqual(['opened']);
+    expect(carrying(b.id)).toEqual([]);
+    const msg = rx.received.find((r) =>
+      (r.body as unknown as WebhookPayload).items?.some((i) => i.incident.id === c.id && i.reason === 'summary'),
+    )!;
+    expect((msg.body as unknown as WebhookPayload).text).toContain('又报 2 次');
   });
 });
 
