@@ -24,7 +24,7 @@ const STORM = N('BENCH_STORM', 200);
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'bench-webhook-secret';
-const PASSWORD = 'bench-admin-password';
+const PASSWORD = 'bench-notify-Pass-42';
 
 interface Got {
   at: number;

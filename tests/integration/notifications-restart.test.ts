@@ -14,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { startReceivers, type Receivers } from '../helpers/notify-receivers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PASSWORD = 'admin-restart-pass';
+const PASSWORD = 'restart-test-Pass-42';
 
 let db: TestDatabase;
 let prisma: Db;
