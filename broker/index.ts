@@ -420,12 +420,14 @@ export class Broker {
   private onReady(client: DeviceClient): void {
     const d = client[DEVICE];
     if (!d) return;
+    this.o.log.debug({ deviceId: d.deviceId }, 'mqtt connect');
     this.current.set(d.deviceId, client);
     this.status(d, 'online', this.now(), 'connected');
   }
 
   private onGone(client: DeviceClient): void {
     const d = client[DEVICE];
+    if (d) this.o.log.debug({ deviceId: d.deviceId, clean: !!client._disconnected }, 'mqtt disconnect');
     if (!d || this.current.get(d.deviceId) !== client) return; // replaced by a newer session
     this.current.delete(d.deviceId);
     // A clean DISCONNECT is a deliberate goodbye; anything else (socket reset, keep-alive

@@ -1,4 +1,4 @@
-// `npm start` runs this first: build the dashboard when it was never built (fresh clone) or its
+// `npm start` (through scripts/build.mjs --if-stale) and `npm test` run this first: build the dashboard when it was never built (fresh clone) or its
 // sources changed since, so the zero-setup start serves the real UI. Without vite (a production
 // install without dev dependencies) an existing build is used as it is.
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,8 @@ function newest(p) {
 }
 
 const builtAt = fs.existsSync(built) ? fs.statSync(built).mtimeMs : 0;
-if (builtAt && Math.max(...sources.filter((s) => fs.existsSync(s)).map(newest)) <= builtAt) process.exit(0);
+const force = process.argv.includes('--force'); // `npm run build`: always build
+if (!force && builtAt && Math.max(...sources.filter((s) => fs.existsSync(s)).map(newest)) <= builtAt) process.exit(0);
 let vite;
 try {
   vite = path.join(path.dirname(fileURLToPath(import.meta.resolve('vite/package.json'))), 'bin/vite.js');

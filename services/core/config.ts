@@ -30,6 +30,17 @@ const Env = z
     TELEMETRY_BUFFER_MAX: z.coerce.number().int().min(1000).default(500_000),
     TELEMETRY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
     TELEMETRY_BATCH: z.coerce.number().int().min(10).max(100_000).default(5000),
+    // embedded store only; InfluxDB keeps what its bucket/retention policy says (docs/operations.md)
+    TELEMETRY_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
+    HUB_METRICS_TOKEN: z.string().min(16, 'HUB_METRICS_TOKEN must be at least 16 characters').optional(),
+    // PROCEDURES.md "Privacy": audit kept ≥ 6 months — a shorter setting is refused, not clamped
+    HUB_AUDIT_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(183, 'HUB_AUDIT_RETENTION_DAYS must be at least 183 (PROCEDURES.md: audit kept ≥ 6 months)')
+      .default(365),
+    HUB_VISITOR_DATA_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+    HUB_RETENTION_INTERVAL_H: z.coerce.number().min(1).max(168).default(24),
     HUB_ADMIN_PASSWORD: z.string().min(8, 'HUB_ADMIN_PASSWORD must be at least 8 characters').optional(),
     HUB_DEMO: Bool.optional(),
     HUB_DEMO_FLEET: Bool.default(true),
@@ -141,7 +152,12 @@ export interface Config {
     | { kind: 'v2'; url: string; token: string; org: string; bucket: string }
     | { kind: 'v1'; url: string; db: string; username?: string; password?: string }
     | { kind: 'embedded' };
-  telemetry: { bufferMax: number; flushMs: number; batchSize: number };
+  /** retentionMs: embedded store only (optional so callers building a store by hand may omit it) */
+  telemetry: { bufferMax: number; flushMs: number; batchSize: number; retentionMs?: number };
+  /** bearer token for GET /metrics; unset → only loopback clients may scrape */
+  metricsToken: string | undefined;
+  /** data lifecycle (services/ops/retention.ts) */
+  retention: { auditDays: number; visitorDataDays: number; intervalMs: number };
   adminPassword: string | undefined;
   demo: boolean;
   /** run the demo's simulated devices in-process (off: seed only, drive them with `npm run simulate`) */
@@ -265,7 +281,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     embeddedPgPort: e.HUB_EMBEDDED_PG_PORT,
     influx,
-    telemetry: { bufferMax: e.TELEMETRY_BUFFER_MAX, flushMs: e.TELEMETRY_FLUSH_MS, batchSize: e.TELEMETRY_BATCH },
+    telemetry: {
+      bufferMax: e.TELEMETRY_BUFFER_MAX,
+      flushMs: e.TELEMETRY_FLUSH_MS,
+      batchSize: e.TELEMETRY_BATCH,
+      retentionMs: e.TELEMETRY_RETENTION_DAYS * 86_400_000,
+    },
+    metricsToken: e.HUB_METRICS_TOKEN,
+    retention: {
+      auditDays: e.HUB_AUDIT_RETENTION_DAYS,
+      visitorDataDays: e.HUB_VISITOR_DATA_DAYS,
+      intervalMs: e.HUB_RETENTION_INTERVAL_H * 3600_000,
+    },
     adminPassword: e.HUB_ADMIN_PASSWORD,
     demo: e.HUB_DEMO ?? demoDefault,
     demoFleet: e.HUB_DEMO_FLEET,

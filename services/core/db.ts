@@ -11,12 +11,14 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/generated/client.js';
 import { newSecret } from './crypto.js';
 import { HubError } from './errors.js';
-import type { Logger } from './logger.js';
+import { dbErrorFields, type Logger } from './logger.js';
 
 export type Db = PrismaClient;
 
-export function createPrisma(url: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+export function createPrisma(url: string, log?: Logger): PrismaClient {
+  // one line with the cause when an idle connection is lost (PostgreSQL restarted)
+  const onPoolError = (err: Error) => log?.warn(dbErrorFields(err), 'prisma pg pool: idle connection lost');
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }, { onPoolError }) });
 }
 
 function alive(pid: number): boolean {

@@ -28,6 +28,8 @@ import { errors, HubError, isDatabaseUnavailable, loggableError } from '../core/
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../core/db.js';
+import type { Metrics } from '../core/metrics.js';
+import { httpObservability } from '../ops/http.js';
 import type { RejectionCounter } from '../core/rejections.js';
 import { deviceRoutes } from '../devices/routes.js';
 import type { DeviceRegistry } from '../devices/registry.js';
@@ -46,6 +48,8 @@ export interface AppDeps {
   config: Pick<Config, 'trustProxy' | 'allowedOrigins' | 'loginLimit' | 'heavyPerMinute'>;
   /** the http.Server the app serves on (the hub's HttpFront); given fastify's request handler */
   server?: (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) => http.Server;
+  /** HTTP request metrics (services/ops/http.ts); request logging happens either way */
+  metrics?: Metrics;
   /** extra route plugins from domain services (procedures, visits, records) */
   plugins?: Array<(app: FastifyInstance) => unknown>;
 }
@@ -97,6 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // first, unencapsulated: every route below is logged and measured
+  await app.register(httpObservability, deps.metrics ? { metrics: deps.metrics } : {});
 
   app.setErrorHandler((err, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {

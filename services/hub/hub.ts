@@ -18,7 +18,14 @@ import { INCIDENT_KINDS, type IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
 import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import { createLogger, dbErrorFields, type Logger } from '../core/logger.js';
+import { Metrics } from '../core/metrics.js';
+import { registerHubMetrics } from '../ops/hub-metrics.js';
+import { RetentionService } from '../ops/retention.js';
+import { opsRoutes } from '../ops/routes.js';
+import { OpsService } from '../ops/service.js';
+import type { LogLevel } from '../../contracts/ops.js';
+import pkg from '../../package.json' with { type: 'json' };
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
 import { EventStore, RecentEventIds } from '../devices/ingest.js';
@@ -66,6 +73,8 @@ export class Hub {
   estate!: EstateService;
   users!: UserAdminService;
   contacts!: ContactService;
+  readonly metrics: Metrics;
+  retention!: RetentionService;
   rejections: RejectionCounter;
   databaseUrl = '';
   adminPassword: string | null = null;
@@ -90,6 +99,7 @@ export class Hub {
   ) {
     this.bus = new EventBus(log.child({ mod: 'bus' }));
     this.rejections = new RejectionCounter(log.child({ mod: 'reject' }), config.rejectBurstMs);
+    this.metrics = new Metrics({ version: pkg.version });
   }
 
   static async start(config: Config, opts: HubStartOptions = {}): Promise<Hub> {
@@ -158,15 +168,13 @@ export class Hub {
     if (applied.applied.length) log.info({ applied: applied.applied }, 'migrations applied');
     this.checkAborted();
     this.bootReason = 'starting services';
-    this.db = createPrisma(this.databaseUrl);
+    this.db = createPrisma(this.databaseUrl, log.child({ mod: 'db' }));
     this.stops.push(() => this.db.$disconnect());
     // a database that black-holes connections must fail (and be retried), not hang the event path
     this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4, connectionTimeoutMillis: 5000 });
     // an idle connection dropped by the server (restart, failover): one line with the cause, not
     // the pg client object (the pool replaces the connection; readiness reports an outage)
-    this.pool.on('error', (err: Error & { code?: string }) =>
-      log.warn({ cause: err.message, code: err.code }, 'pg pool: idle connection lost'),
-    );
+    this.pool.on('error', (err) => log.warn(dbErrorFields(err), 'pg pool: idle connection lost'));
     this.stops.push(() => this.pool.end());
 
     // 2. identities
@@ -285,7 +293,19 @@ export class Hub {
     await this.notify.start();
     this.stops.push(() => this.notify.stop());
 
-    // 5. HTTP + live push: the app serves the listeners opened at step 0
+    // 5. data lifecycle (services/ops/retention.ts)
+    this.retention = new RetentionService({ pool: this.pool, log: log.child({ mod: 'retention' }), settings: config.retention, now: this.now });
+    this.retention.start();
+    this.stops.push(() => this.retention.stop());
+    const ops = new OpsService({
+      db: this.db,
+      log,
+      configuredLevel: config.logLevel as LogLevel,
+      retention: this.retention,
+      telemetry: { backend: () => this.telemetry.stats().backend, retentionMs: config.telemetry.retentionMs },
+    });
+
+    // 6. HTTP + live push: the app serves the listeners opened at step 0
     this.checkAborted();
     let appHandler: RequestHandler | null = null;
     const front = this.front;
@@ -303,7 +323,9 @@ export class Hub {
       rejections: this.rejections,
       telemetry: this.telemetry,
       health: () => this.health(),
+      metrics: this.metrics,
       plugins: [
+        (app) => app.register(opsRoutes, { ops, metrics: this.metrics, metricsToken: config.metricsToken }),
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
         (app) => app.register(recordRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
@@ -337,6 +359,18 @@ export class Hub {
     });
     this.live.attach(front.server);
     this.broker.attachWebSocket(front.server);
+    registerHubMetrics(this.metrics, {
+      broker: this.broker,
+      rejections: this.rejections,
+      events: this.events,
+      telemetry: this.telemetry,
+      devices: () => this.registry.all(),
+      openIncidents: async () => {
+        const rows = await this.db.incident.groupBy({ by: ['kind'], where: { open: true }, _count: { _all: true } });
+        return Object.fromEntries(rows.map((r) => [r.kind, r._count._all]));
+      },
+      live: () => this.live,
+    });
     this.stops.push(() => this.app.close().then(() => undefined));
     this.stops.push(() => this.live.close());
     await this.app.ready();

@@ -1,0 +1,128 @@
+// Start-to-healthy time and idle memory of the hub, compiled vs tsx (docs/operations.md "Build").
+//
+//   node scripts/measure-start.mjs [--runs 5] [--idle-ms 10000] [--mode compiled|tsx|both]
+//
+// Each run starts a hub process on ephemeral ports against DATABASE_URL (default: the machine's
+// PostgreSQL, a scratch database per run) — no embedded PostgreSQL, so its initdb/start does
+// not swamp the number — with HUB_DEMO=0, polls GET /api/health until 200 (start-to-healthy),
+// waits --idle-ms, then reads the process' VmRSS from /proc and stops it with SIGTERM.
+// Prints one line per run and the medians. Linux only (/proc).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    'idle-ms': { type: 'string', default: '10000' },
+    mode: { type: 'string', default: 'both' },
+    'admin-url': { type: 'string', default: process.env.MEASURE_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const runs = Number(values.runs);
+const idleMs = Number(values['idle-ms']);
+
+const commands = {
+  compiled: [process.execPath, ['--enable-source-maps', path.join(root, 'dist/server/hub.mjs')]],
+  tsx: [process.execPath, ['--import', 'tsx', path.join(root, 'services/hub/main.ts')]],
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function admin(sql) {
+  const c = new pg.Client({ connectionString: values['admin-url'] });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function once(mode, i) {
+  const db = `bops_measure_${process.pid}_${mode}_${i}`;
+  await admin(`CREATE DATABASE "${db}"`);
+  const url = new URL(values['admin-url']);
+  url.pathname = `/${db}`;
+  const dataDir = fs.mkdtempSync(path.join(root, '.data-measure-'));
+  const httpPort = await freePort();
+  const [cmd, args] = commands[mode];
+  const t0 = performance.now();
+  const child = spawn(cmd, args, {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      HUB_DATA_DIR: dataDir,
+      HUB_HOST: '127.0.0.1',
+      HUB_HTTP_PORT: String(httpPort),
+      HUB_MQTT_PORT: String(await freePort()),
+      HUB_DEMO: '0',
+      HUB_ADMIN_PASSWORD: 'measure-password',
+      HUB_LOG_LEVEL: 'warn',
+    },
+  });
+  let healthyMs = NaN;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${mode} exited with ${child.exitCode}`);
+      try {
+        const r = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+        if (r.status === 200) break;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    healthyMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, idleMs));
+    const rss = rssMb(child.pid);
+    console.log(`${mode.padEnd(8)} run ${i + 1}: healthy after ${healthyMs.toFixed(0)} ms, idle RSS ${rss.toFixed(1)} MB`);
+    return { healthyMs, rss };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+const modes = values.mode === 'both' ? ['tsx', 'compiled'] : [values.mode];
+if (modes.includes('compiled') && !fs.existsSync(path.join(root, 'dist/server/hub.mjs'))) {
+  console.error('dist/server/hub.mjs missing: run `npm run build` first');
+  process.exit(1);
+}
+const results = Object.fromEntries(modes.map((m) => [m, []]));
+// interleaved, so a busy moment on a shared machine hits both modes alike
+for (let i = 0; i < runs; i++) for (const m of modes) results[m].push(await once(m, i));
+for (const m of modes) {
+  const r = results[m];
+  console.log(
+    `${m.padEnd(8)} median of ${r.length}: healthy after ${median(r.map((x) => x.healthyMs)).toFixed(0)} ms, idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MB`,
+  );
+}

@@ -1,0 +1,111 @@
+// The hub's metrics (CONTRACT.md "Operations"), wired in the composition root. Everything here
+// reads state the owning module already keeps (connections, counters, stats) at scrape time, or
+// listens to events that are emitted anyway (aedes 'publish'/'clientReady'/'clientDisconnect'):
+// no module outside ops changes its hot path for metrics. Names and meanings are listed in
+// docs/operations.md "Metrics"; deploy/prometheus/alerts.yml uses them.
+import type { EventEmitter } from 'node:events';
+import { DEVICE_CLASSES, INCIDENT_KINDS } from '../../contracts/domain.js';
+import { NAMESPACES } from '../../contracts/socket.js';
+import { countBy, type Metrics, type Sample } from '../core/metrics.js';
+import type { TelemetryStats } from '../telemetry/types.js';
+
+/** The few things read from each module, typed structurally so this file imports none of them. */
+export interface HubMetricSources {
+  broker: { clients(): number; aedes: EventEmitter };
+  rejections: { reasons(): Record<string, number> };
+  events: { stored: number; duplicates: number; backlog: number };
+  telemetry: { stats(): TelemetryStats };
+  devices: () => Iterable<{ class: string; state: string; enabled: boolean }>;
+  /** open incidents per kind (a database query: runs at scrape time, bounded by the gauge timeout) */
+  openIncidents: () => Promise<Record<string, number>>;
+  live: () => {
+    io: { of(ns: string): { sockets: { size: number } } } | null;
+    emitted: Record<string, number>;
+  } | null;
+}
+
+/**
+ * The channel of a contract topic `bops/v1/{site}/{building}/{class}/{deviceId}/{channel}` (or
+ * `…/cmd/{name}`, `…/cmd/{name}/res`) from its last segments — cheaper than parseTopic on every
+ * message, and the broker has already refused anything that is not a contract topic.
+ */
+export function topicChannel(topic: string): string {
+  const end = topic.lastIndexOf('/');
+  const last = topic.slice(end + 1);
+  if (last === 'res') return 'cmd-res';
+  const prev = topic.lastIndexOf('/', end - 1);
+  if (topic.slice(prev + 1, end) === 'cmd') return 'cmd';
+  return last;
+}
+
+const KNOWN_CHANNELS = new Set(['status', 'telemetry', 'event', 'cmd', 'cmd-res']);
+
+export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
+  // --- MQTT -----------------------------------------------------------------------------------
+  m.gauge('mqtt_connections', 'MQTT clients connected now (TCP and WebSocket)', [], () => s.broker.clients());
+  const inByChannel = new Map<string, { inc(): void }>();
+  const outByChannel = new Map<string, { inc(): void }>();
+  const child = (map: Map<string, { inc(): void }>, c: { labels(...v: string[]): { inc(): void } }, ch: string) => {
+    let h = map.get(ch);
+    if (!h) map.set(ch, (h = c.labels(ch)));
+    return h;
+  };
+  s.broker.aedes.on('publish', (packet: { topic: string }, client: unknown) => {
+    const topic = packet.topic;
+    if (topic.charCodeAt(0) === 36 /* '$': $SYS heartbeats, the refused-message sink */) return;
+    const ch = topicChannel(topic);
+    if (!KNOWN_CHANNELS.has(ch)) return;
+    if (client) child(inByChannel, m.mqttMessagesIn, ch).inc();
+    else child(outByChannel, m.mqttMessagesOut, ch).inc();
+  });
+  s.broker.aedes.on('clientReady', () => m.mqttConnects.inc());
+  s.broker.aedes.on('clientDisconnect', () => m.mqttDisconnects.inc());
+  m.counterFrom('mqtt_rejections_total', 'MQTT connects/publishes/subscribes refused, by reason (CONTRACT.md)', ['reason'], () =>
+    Object.entries(s.rejections.reasons()).map(([reason, n]): Sample<'reason'> => [{ reason }, n]),
+  );
+
+  // --- device events ----------------------------------------------------------------------------
+  m.counterFrom('events_stored_total', 'Device events stored in the event log (first delivery)', [], () => s.events.stored);
+  m.counterFrom('events_duplicate_total', 'Device events received again (QoS1 resends) and not stored twice', [], () => s.events.duplicates);
+  m.gauge('event_store_backlog', 'Device events waiting to be written to the event log (not yet acknowledged)', [], () => s.events.backlog);
+
+  // --- telemetry --------------------------------------------------------------------------------
+  const t = () => s.telemetry.stats();
+  m.gauge('telemetry_buffered', 'Telemetry points waiting to be written (in-flight batch included)', [], () => t().buffered);
+  m.counterFrom('telemetry_written_total', 'Telemetry points the store confirmed', [], () => t().written);
+  m.counterFrom('telemetry_dropped_total', 'Telemetry points lost: buffer full (oldest first) or unsent at stop', [], () => t().dropped);
+  m.counterFrom('telemetry_rejected_total', 'Telemetry points refused as invalid (by the hub or the store)', [], () => t().rejected);
+  m.counterFrom('telemetry_failed_batches_total', 'Failed telemetry write attempts (each is retried)', [], () => t().failedBatches);
+  m.gauge('telemetry_store_up', '1 while the telemetry store accepts writes, else 0', ['backend'], () => {
+    const st = t();
+    return [[{ backend: st.backend }, st.ok ? 1 : 0]];
+  });
+
+  // --- devices and incidents --------------------------------------------------------------------
+  m.gauge('devices', 'Enabled devices by class and connection state (online | offline | lost)', ['class', 'state'], () => {
+    const counts = new Map<string, number>();
+    for (const c of DEVICE_CLASSES) for (const st of ['online', 'offline', 'lost']) counts.set(`${c}\u0000${st}`, 0);
+    for (const d of s.devices()) {
+      if (!d.enabled) continue;
+      const k = `${d.class}\u0000${d.state}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return [...counts].map(([k, v]): Sample<'class' | 'state'> => {
+      const [cls, state] = k.split('\u0000') as [string, string];
+      return [{ class: cls, state }, v];
+    });
+  });
+  m.gauge('incidents_open', 'Open incidents by kind', ['kind'], async () => {
+    const byKind = await s.openIncidents();
+    return countBy('kind', [], INCIDENT_KINDS).map(([l]): Sample<'kind'> => [l, byKind[l.kind!] ?? 0]);
+  });
+
+  // --- live push (socket.io) --------------------------------------------------------------------
+  m.gauge('socketio_connections', 'Dashboard socket.io connections now, by namespace', ['namespace'], () => {
+    const io = s.live()?.io;
+    return Object.values(NAMESPACES).map((ns): Sample<'namespace'> => [{ namespace: ns }, io ? io.of(ns).sockets.size : 0]);
+  });
+  m.counterFrom('socketio_messages_sent_total', 'Live messages pushed to dashboards, by kind', ['kind'], () =>
+    Object.entries(s.live()?.emitted ?? {}).map(([kind, n]): Sample<'kind'> => [{ kind }, n]),
+  );
+}

@@ -1,0 +1,221 @@
+// Data lifecycle (docs/operations.md "Retention"): a daily job that
+//  - deletes audit rows (AuditLog, PersonalDataAccess) older than HUB_AUDIT_RETENTION_DAYS —
+//    never less than 183 days: PROCEDURES.md "Privacy" keeps the audit ≥ 6 months (config.ts
+//    refuses a shorter setting);
+//  - erases visitor personal data (name, masked id number) HUB_VISITOR_DATA_DAYS after the
+//    visit, while the visit and its incident stay forever (PROCEDURES.md "Privacy": minimum
+//    collection — seed 000 §2.1.6.2, seed 002 §2.2.1/§4.1.3). The name is also erased where the
+//    procedure copied it: the incident's data, title, steps and timeline, and the door panel's
+//    intercom.call event. Free-text notes are scrubbed of the exact name (≥ 2 characters).
+// Telemetry retention is the telemetry store's own (TELEMETRY_RETENTION_DAYS, embedded store;
+// InfluxDB bucket/retention policy).
+//
+// Several hubs on one database (scale-out) would all run it: a session advisory lock lets one do
+// the work and the others skip that round. Visits still in progress (their incident open, or the
+// visitor inside) are left alone: the incident service owns them and would write them back.
+import type pg from 'pg';
+import { dbErrorFields, type Logger } from '../core/logger.js';
+
+const DAY_MS = 86_400_000;
+/** pg advisory-lock key of the retention job: "bops" in ASCII (0x626f7073); Prisma Migrate uses 72707369 */
+const RETENTION_LOCK_KEY = 1651470195;
+/** rows per statement: bounded transactions and lock times on a large audit table */
+const CHUNK = 5000;
+const VISIT_BATCH = 500;
+
+export interface RetentionSettings {
+  auditDays: number;
+  visitorDataDays: number;
+  /** how often the job runs (default daily) */
+  intervalMs: number;
+}
+
+export interface PurgeResult {
+  at: number;
+  skipped: boolean;
+  auditDeleted: number;
+  personalDataAccessDeleted: number;
+  visitsPurged: number;
+  preAuthorizationsPurged: number;
+}
+
+export interface RetentionOptions {
+  pool: pg.Pool;
+  log: Logger;
+  settings: RetentionSettings;
+  now?: () => number;
+}
+
+export class RetentionService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<PurgeResult> | null = null;
+  last: PurgeResult | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: RetentionOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get settings(): RetentionSettings {
+    return this.o.settings;
+  }
+
+  /** First run now (in the background), then every `intervalMs`. */
+  start(): void {
+    const tick = () =>
+      void this.run().catch((err: unknown) => this.o.log.warn(dbErrorFields(err), 'retention job failed (next run as scheduled)'));
+    tick();
+    this.timer = setInterval(tick, this.o.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; concurrent calls share the pass in progress. */
+  run(actor = 'system:retention'): Promise<PurgeResult> {
+    this.running ??= this.pass(actor).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(actor: string): Promise<PurgeResult> {
+    const at = this.now();
+    const result: PurgeResult = {
+      at,
+      skipped: false,
+      auditDeleted: 0,
+      personalDataAccessDeleted: 0,
+      visitsPurged: 0,
+      preAuthorizationsPurged: 0,
+    };
+    const c = await this.o.pool.connect();
+    try {
+      const got = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RETENTION_LOCK_KEY]);
+      if (!got.rows[0]?.ok) {
+        this.o.log.info('retention job: another hub is running it; skipped');
+        return (this.last = { ...result, skipped: true });
+      }
+      try {
+        const auditCutoff = new Date(at - this.o.settings.auditDays * DAY_MS);
+        result.auditDeleted = await deleteOlder(c, 'AuditLog', auditCutoff);
+        result.personalDataAccessDeleted = await deleteOlder(c, 'PersonalDataAccess', auditCutoff);
+        const visitorCutoff = new Date(at - this.o.settings.visitorDataDays * DAY_MS);
+        result.visitsPurged = await purgeVisits(c, visitorCutoff);
+        result.preAuthorizationsPurged = await purgePreAuthorizations(c, visitorCutoff);
+        const changed = result.auditDeleted + result.personalDataAccessDeleted + result.visitsPurged + result.preAuthorizationsPurged;
+        if (changed > 0 || actor !== 'system:retention') {
+          // the purge itself is audited (it is written after the audit sweep, so it is kept)
+          await c.query(`INSERT INTO "AuditLog" ("at", "actor", "action", "target", "data") VALUES ($1, $2, 'retention.purge', 'retention', $3)`, [
+            new Date(at),
+            actor,
+            JSON.stringify({ ...this.o.settings, ...result }),
+          ]);
+        }
+        if (changed > 0) this.o.log.info({ ...result }, 'retention job done');
+        else this.o.log.debug('retention job: nothing to delete');
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
+      }
+    } finally {
+      c.release();
+    }
+    return (this.last = result);
+  }
+}
+
+/** Delete rows of an append-only table older than `cutoff`, a chunk per statement. */
+async function deleteOlder(c: pg.PoolClient, table: 'AuditLog' | 'PersonalDataAccess', cutoff: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = await c.query(`DELETE FROM "${table}" WHERE seq IN (SELECT seq FROM "${table}" WHERE "at" < $1 ORDER BY seq LIMIT ${CHUNK})`, [
+      cutoff,
+    ]);
+    total += r.rowCount ?? 0;
+    if ((r.rowCount ?? 0) < CHUNK) return total;
+  }
+}
+
+/** jsonb expression that blanks the visitor keys of a jsonb column when present. */
+const scrubJson = (col: string) =>
+  `CASE WHEN ${col} ? 'idMasked' THEN jsonb_set(${scrubName(col)}, '{idMasked}', '""') ELSE ${scrubName(col)} END`;
+const scrubName = (col: string) => `CASE WHEN ${col} ? 'visitorName' THEN jsonb_set(${col}, '{visitorName}', '""') ELSE ${col} END`;
+
+/** Replace the exact name in free text (names of one character are too likely to hit other words). */
+const scrubText = (col: string, name: string) => `CASE WHEN length(${name}) >= 2 THEN replace(${col}, ${name}, '—') ELSE ${col} END`;
+
+async function purgeVisits(c: pg.PoolClient, cutoff: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    await c.query('BEGIN');
+    try {
+      const { rows } = await c.query<{ id: string; incidentId: string | null; name: string; callId: string | null; intercomId: string | null }>(
+        `SELECT v.id, v."incidentId", v."visitorName" AS name, v."callId", v."intercomId"
+           FROM "Visit" v LEFT JOIN "Incident" i ON i.id = v."incidentId"
+          WHERE v."requestedAt" < $1
+            AND (v."visitorName" <> '' OR v."idMasked" <> '')
+            AND (i.id IS NULL OR i.open = false)
+            AND NOT (v."enteredAt" IS NOT NULL AND v."leftAt" IS NULL)
+          ORDER BY v."requestedAt"
+          LIMIT ${VISIT_BATCH}
+          FOR UPDATE OF v SKIP LOCKED`,
+        [cutoff],
+      );
+      if (rows.length === 0) {
+        await c.query('COMMIT');
+        return total;
+      }
+      const ids = rows.map((r) => r.id);
+      const incidents = rows.filter((r) => r.incidentId);
+      await c.query(`UPDATE "Visit" SET "visitorName" = '', "idMasked" = '' WHERE id = ANY($1::text[])`, [ids]);
+      if (incidents.length) {
+        const incIds = incidents.map((r) => r.incidentId);
+        const names = incidents.map((r) => r.name);
+        // the visitor procedure titles its incident "… · <unit> · <name>" (services/visitors)
+        await c.query(
+          `UPDATE "Incident" i SET data = ${scrubJson('i.data')},
+                  title = CASE WHEN x.name <> '' AND right(i.title, length(x.name) + 3) = ' · ' || x.name
+                               THEN left(i.title, length(i.title) - length(x.name)) || '—' ELSE i.title END
+             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE i.id = x.id`,
+          [incIds, names],
+        );
+        await c.query(
+          `UPDATE "TimelineEntry" t SET data = ${scrubJson('t.data')}, message = ${scrubText('t.message', 'x.name')}
+             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE t."incidentId" = x.id`,
+          [incIds, names],
+        );
+        await c.query(
+          `UPDATE "IncidentStep" s SET data = ${scrubJson('s.data')}, notes = ${scrubText('s.notes', 'x.name')}
+             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE s."incidentId" = x.id`,
+          [incIds, names],
+        );
+      }
+      const calls = rows.filter((r) => r.callId && r.intercomId);
+      if (calls.length) {
+        // the door panel's intercom.call event carries the name the visitor gave at the door
+        await c.query(
+          `UPDATE "DeviceEvent" SET data = ${scrubJson('data')}
+            WHERE ("deviceId", "eventId") IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [calls.map((r) => r.intercomId), calls.map((r) => r.callId)],
+        );
+      }
+      await c.query('COMMIT');
+      total += rows.length;
+      if (rows.length < VISIT_BATCH) return total;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+async function purgePreAuthorizations(c: pg.PoolClient, cutoff: Date): Promise<number> {
+  const r = await c.query(
+    `UPDATE "PreAuthorization" SET "visitorName" = '', "idMasked" = ''
+      WHERE "validTo" < $1 AND ("visitorName" <> '' OR "idMasked" <> '')`,
+    [cutoff],
+  );
+  return r.rowCount ?? 0;
+}
