@@ -108,11 +108,10 @@ export class RetentionService {
         const changed = result.auditDeleted + result.personalDataAccessDeleted + result.visitsPurged + result.preAuthorizationsPurged;
         if (changed > 0 || actor !== 'system:retention') {
           // the purge itself is audited (it is written after the audit sweep, so it is kept)
-          await c.query(`INSERT INTO "AuditLog" ("at", "actor", "action", "target", "data") VALUES ($1, $2, 'retention.purge', 'retention', $3)`, [
-            new Date(at),
-            actor,
-            JSON.stringify({ ...this.o.settings, ...result }),
-          ]);
+          await c.query(
+            `INSERT INTO "AuditLog" ("at", "actor", "action", "target", "data") VALUES ($1, $2, 'retention.purge', 'retention', $3)`,
+            [new Date(at), actor, JSON.stringify({ ...this.o.settings, ...result })],
+          );
         }
         if (changed > 0) this.o.log.info({ ...result }, 'retention job done');
         else this.o.log.debug('retention job: nothing to delete');
@@ -130,29 +129,107 @@ export class RetentionService {
 async function deleteOlder(c: pg.PoolClient, table: 'AuditLog' | 'PersonalDataAccess', cutoff: Date): Promise<number> {
   let total = 0;
   for (;;) {
-    const r = await c.query(`DELETE FROM "${table}" WHERE seq IN (SELECT seq FROM "${table}" WHERE "at" < $1 ORDER BY seq LIMIT ${CHUNK})`, [
-      cutoff,
-    ]);
+    const r = await c.query(
+      `DELETE FROM "${table}" WHERE seq IN (SELECT seq FROM "${table}" WHERE "at" < $1 ORDER BY seq LIMIT ${CHUNK})`,
+      [cutoff],
+    );
     total += r.rowCount ?? 0;
     if ((r.rowCount ?? 0) < CHUNK) return total;
   }
 }
 
-/** jsonb expression that blanks the visitor keys of a jsonb column when present. */
-const scrubJson = (col: string) =>
-  `CASE WHEN ${col} ? 'idMasked' THEN jsonb_set(${scrubName(col)}, '{idMasked}', '""') ELSE ${scrubName(col)} END`;
-const scrubName = (col: string) => `CASE WHEN ${col} ? 'visitorName' THEN jsonb_set(${col}, '{visitorName}', '""') ELSE ${col} END`;
+const PERSONAL_KEYS = new Set(['visitorName', 'idMasked']);
 
-/** Replace the exact name in free text (names of one character are too likely to hit other words). */
-const scrubText = (col: string, name: string) => `CASE WHEN length(${name}) >= 2 THEN replace(${col}, ${name}, '—') ELSE ${col} END`;
+/** What identifies one visitor in stored text: the name and the masked id number. */
+interface Identity {
+  name: string;
+  idMasked: string;
+}
+
+/**
+ * Erase a visitor from free text: every occurrence of the name (two characters or more; a
+ * one-character name would hit other words, so only the "… · <name>" title suffix the visitor
+ * procedure writes is replaced) and of the masked id number.
+ */
+export function scrubText(s: string, who: Identity): string {
+  let out = s;
+  if (who.name.length >= 2) out = out.split(who.name).join('—');
+  else if (who.name && out.endsWith(` · ${who.name}`)) out = `${out.slice(0, -who.name.length)}—`;
+  if (who.idMasked) out = out.split(who.idMasked).join('—');
+  return out;
+}
+
+/** Erase a visitor from a JSON value at any depth: personal keys blanked, strings scrubbed. */
+export function scrubJson(v: unknown, who: Identity): unknown {
+  if (typeof v === 'string') return scrubText(v, who);
+  if (Array.isArray(v)) return v.map((x) => scrubJson(x, who));
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, PERSONAL_KEYS.has(k) && typeof x === 'string' ? '' : scrubJson(x, who)]),
+    );
+  }
+  return v;
+}
+
+/**
+ * Rewrite rows of `table` through `fix`, updating only those that changed. `key` is the
+ * primary key column; `cols` the text/jsonb columns to scrub (jsonb ones end in ":jsonb").
+ */
+async function rewrite(
+  c: pg.PoolClient,
+  table: string,
+  key: { col: string; type: 'text' | 'bigint' },
+  cols: string[],
+  /** further columns `whoOf` needs */
+  extra: string[],
+  where: string,
+  params: unknown[],
+  whoOf: (row: Record<string, unknown>) => Identity | undefined,
+): Promise<void> {
+  const names = cols.map((x) => x.split(':')[0]!);
+  const { rows } = await c.query<Record<string, unknown>>(
+    `SELECT ${[key.col, ...names, ...extra].map((n) => `"${n}"`).join(', ')} FROM "${table}" WHERE ${where}`,
+    params,
+  );
+  const keys: unknown[] = [];
+  const values: string[][] = names.map(() => []);
+  for (const row of rows) {
+    const who = whoOf(row);
+    if (!who) continue;
+    const next = names.map((n) => {
+      const v = row[n];
+      return typeof v === 'string' ? scrubText(v, who) : JSON.stringify(scrubJson(v, who));
+    });
+    const before = names.map((n) => (typeof row[n] === 'string' ? (row[n] as string) : JSON.stringify(row[n])));
+    if (next.every((x, i) => x === before[i])) continue;
+    keys.push(row[key.col]);
+    next.forEach((x, i) => values[i]!.push(x));
+  }
+  if (!keys.length) return;
+  const sets = cols.map((x, i) => `"${names[i]}" = x.c${i}${x.endsWith(':jsonb') ? '::jsonb' : ''}`).join(', ');
+  const cast = cols.map((_x, i) => `$${i + 2}::text[]`).join(', ');
+  await c.query(
+    `UPDATE "${table}" t SET ${sets}
+       FROM unnest($1::${key.type}[], ${cast}) AS x(k, ${cols.map((_x, i) => `c${i}`).join(', ')})
+      WHERE t."${key.col}" = x.k`,
+    [keys, ...values],
+  );
+}
 
 async function purgeVisits(c: pg.PoolClient, cutoff: Date): Promise<number> {
   let total = 0;
   for (;;) {
     await c.query('BEGIN');
     try {
-      const { rows } = await c.query<{ id: string; incidentId: string | null; name: string; callId: string | null; intercomId: string | null }>(
-        `SELECT v.id, v."incidentId", v."visitorName" AS name, v."callId", v."intercomId"
+      const { rows } = await c.query<{
+        id: string;
+        incidentId: string | null;
+        name: string;
+        idMasked: string;
+        callId: string | null;
+        intercomId: string | null;
+      }>(
+        `SELECT v.id, v."incidentId", v."visitorName" AS name, v."idMasked", v."callId", v."intercomId"
            FROM "Visit" v LEFT JOIN "Incident" i ON i.id = v."incidentId"
           WHERE v."requestedAt" < $1
             AND (v."visitorName" <> '' OR v."idMasked" <> '')
@@ -167,38 +244,52 @@ async function purgeVisits(c: pg.PoolClient, cutoff: Date): Promise<number> {
         await c.query('COMMIT');
         return total;
       }
-      const ids = rows.map((r) => r.id);
-      const incidents = rows.filter((r) => r.incidentId);
-      await c.query(`UPDATE "Visit" SET "visitorName" = '', "idMasked" = '' WHERE id = ANY($1::text[])`, [ids]);
-      if (incidents.length) {
-        const incIds = incidents.map((r) => r.incidentId);
-        const names = incidents.map((r) => r.name);
-        // the visitor procedure titles its incident "… · <unit> · <name>" (services/visitors)
-        await c.query(
-          `UPDATE "Incident" i SET data = ${scrubJson('i.data')},
-                  title = CASE WHEN x.name <> '' AND right(i.title, length(x.name) + 3) = ' · ' || x.name
-                               THEN left(i.title, length(i.title) - length(x.name)) || '—' ELSE i.title END
-             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE i.id = x.id`,
-          [incIds, names],
+      const byVisit = new Map(rows.map((r) => [r.id, { name: r.name, idMasked: r.idMasked }]));
+      await rewrite(c, 'Visit', { col: 'id', type: 'text' }, ['data:jsonb'], [], 'id = ANY($1::text[])', [[...byVisit.keys()]], (row) =>
+        byVisit.get(row.id as string),
+      );
+      await c.query(`UPDATE "Visit" SET "visitorName" = '', "idMasked" = '' WHERE id = ANY($1::text[])`, [rows.map((r) => r.id)]);
+      // where the procedure copied the visitor: the incident (title "… · <unit> · <name>", data),
+      // its steps and timeline (notes, event data) — at any depth, since shapes evolve
+      const byIncident = new Map(rows.filter((r) => r.incidentId).map((r) => [r.incidentId!, { name: r.name, idMasked: r.idMasked }]));
+      const incIds = [...byIncident.keys()];
+      if (incIds.length) {
+        const who = (row: Record<string, unknown>) => byIncident.get((row.incidentId ?? row.id) as string);
+        await rewrite(c, 'Incident', { col: 'id', type: 'text' }, ['title', 'data:jsonb'], [], 'id = ANY($1::text[])', [incIds], who);
+        await rewrite(
+          c,
+          'IncidentStep',
+          { col: 'id', type: 'text' },
+          ['notes', 'data:jsonb'],
+          ['incidentId'],
+          '"incidentId" = ANY($1::text[])',
+          [incIds],
+          who,
         );
-        await c.query(
-          `UPDATE "TimelineEntry" t SET data = ${scrubJson('t.data')}, message = ${scrubText('t.message', 'x.name')}
-             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE t."incidentId" = x.id`,
-          [incIds, names],
-        );
-        await c.query(
-          `UPDATE "IncidentStep" s SET data = ${scrubJson('s.data')}, notes = ${scrubText('s.notes', 'x.name')}
-             FROM unnest($1::text[], $2::text[]) AS x(id, name) WHERE s."incidentId" = x.id`,
-          [incIds, names],
+        await rewrite(
+          c,
+          'TimelineEntry',
+          { col: 'seq', type: 'bigint' },
+          ['message', 'data:jsonb'],
+          ['incidentId'],
+          '"incidentId" = ANY($1::text[])',
+          [incIds],
+          who,
         );
       }
+      // the door panel's intercom.call event carries the name the visitor gave at the door
       const calls = rows.filter((r) => r.callId && r.intercomId);
       if (calls.length) {
-        // the door panel's intercom.call event carries the name the visitor gave at the door
-        await c.query(
-          `UPDATE "DeviceEvent" SET data = ${scrubJson('data')}
-            WHERE ("deviceId", "eventId") IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        const byEvent = new Map(calls.map((r) => [`${r.intercomId}\u0000${r.callId}`, { name: r.name, idMasked: r.idMasked }]));
+        await rewrite(
+          c,
+          'DeviceEvent',
+          { col: 'seq', type: 'bigint' },
+          ['data:jsonb'],
+          ['deviceId', 'eventId'],
+          '("deviceId", "eventId") IN (SELECT * FROM unnest($1::text[], $2::text[]))',
           [calls.map((r) => r.intercomId), calls.map((r) => r.callId)],
+          (row) => byEvent.get(`${row.deviceId as string}\u0000${row.eventId as string}`),
         );
       }
       await c.query('COMMIT');
