@@ -1,5 +1,6 @@
-// `npm start` (through scripts/build.mjs --if-stale) and `npm test` run this first: build the dashboard when it was never built (fresh clone) or its
-// sources changed since, so the zero-setup start serves the real UI. Without vite (a production
+// `npm start` (through scripts/build.mjs --if-stale) and `npm test` run this first: build the
+// dashboard when it was never built (fresh clone) or its sources changed since, so the
+// zero-setup start serves the real UI. Without vite (a production
 // install without dev dependencies) an existing build is used as it is.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

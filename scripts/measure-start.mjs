@@ -1,3 +1,4 @@
+/* global URL, performance, fetch, setTimeout */
 // Start-to-healthy time and idle memory of the hub, compiled vs tsx (docs/operations.md "Build").
 //
 //   node scripts/measure-start.mjs [--runs 5] [--idle-ms 10000] [--mode compiled|tsx|both]

@@ -294,7 +294,12 @@ export class Hub {
     this.stops.push(() => this.notify.stop());
 
     // 5. data lifecycle (services/ops/retention.ts)
-    this.retention = new RetentionService({ pool: this.pool, log: log.child({ mod: 'retention' }), settings: config.retention, now: this.now });
+    this.retention = new RetentionService({
+      pool: this.pool,
+      log: log.child({ mod: 'retention' }),
+      settings: config.retention,
+      now: this.now,
+    });
     this.retention.start();
     this.stops.push(() => this.retention.stop());
     const ops = new OpsService({

@@ -178,7 +178,11 @@ export interface RestoreOptions {
 }
 
 /** Restore a backup into the (empty) database at `url`. */
-export async function restoreDatabase(url: string, file: string, opts: RestoreOptions = {}): Promise<{ rows: Record<string, number>; meta: BackupMeta }> {
+export async function restoreDatabase(
+  url: string,
+  file: string,
+  opts: RestoreOptions = {},
+): Promise<{ rows: Record<string, number>; meta: BackupMeta }> {
   const log = opts.log ?? (() => undefined);
   const lines = readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity });
   const it = lines[Symbol.asyncIterator]();
@@ -207,7 +211,11 @@ export async function restoreDatabase(url: string, file: string, opts: RestoreOp
     );
     if (existing > 0) {
       if (!opts.force)
-        throw new HubError('HUB_ERR_RESTORE_NOT_EMPTY', `the target database already has ${existing} tables: restore with --force to replace them`, 409);
+        throw new HubError(
+          'HUB_ERR_RESTORE_NOT_EMPTY',
+          `the target database already has ${existing} tables: restore with --force to replace them`,
+          409,
+        );
       log('target not empty: dropping schema public (--force)');
       await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     }

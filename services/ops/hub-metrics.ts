@@ -66,7 +66,12 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
 
   // --- device events ----------------------------------------------------------------------------
   m.counterFrom('events_stored_total', 'Device events stored in the event log (first delivery)', [], () => s.events.stored);
-  m.counterFrom('events_duplicate_total', 'Device events received again (QoS1 resends) and not stored twice', [], () => s.events.duplicates);
+  m.counterFrom(
+    'events_duplicate_total',
+    'Device events received again (QoS1 resends) and not stored twice',
+    [],
+    () => s.events.duplicates,
+  );
   m.gauge('event_store_backlog', 'Device events waiting to be written to the event log (not yet acknowledged)', [], () => s.events.backlog);
 
   // --- telemetry --------------------------------------------------------------------------------

@@ -61,14 +61,22 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRouteOptions): Pr
   r.put(
     '/api/ops/log-level',
     {
-      schema: { tags: ['ops'], summary: 'Change the log level now (until restart; audited)', body: LogLevelBody, response: { 200: LogLevelView } },
+      schema: {
+        tags: ['ops'],
+        summary: 'Change the log level now (until restart; audited)',
+        body: LogLevelBody,
+        response: { 200: LogLevelView },
+      },
       preHandler: app.requireRole('admin'),
     },
     async (req) => opts.ops.setLogLevel(req.user!, req.body.level),
   );
   r.get(
     '/api/ops/retention',
-    { schema: { tags: ['ops'], summary: 'Retention settings and the last run', response: { 200: RetentionView } }, preHandler: app.requireRole('admin') },
+    {
+      schema: { tags: ['ops'], summary: 'Retention settings and the last run', response: { 200: RetentionView } },
+      preHandler: app.requireRole('admin'),
+    },
     async () => opts.ops.retention(),
   );
   r.post(

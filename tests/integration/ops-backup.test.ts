@@ -130,7 +130,11 @@ describe('backup and restore (embedded PostgreSQL)', () => {
     expect(await board(restored)).toEqual(before);
     // same logins (the admin password of hub A), numbering continues after the restored incidents
     expect((await login(restored, 'admin', ADMIN_PASSWORD)).status).toBe(200);
-    const next = await api<{ number: number }>(restored, 'POST', '/api/visits', { building: 'bldg-1', unit: '801', visitorName: '恢复之后' });
+    const next = await api<{ number: number }>(restored, 'POST', '/api/visits', {
+      building: 'bldg-1',
+      unit: '801',
+      visitorName: '恢复之后',
+    });
     expect(next.body.number).toBe(Math.max(...before.map((i) => i.number)) + 1);
 
     // a restore into a data dir a hub is running on is refused
@@ -168,7 +172,10 @@ describe('backup and restore (embedded PostgreSQL)', () => {
     const dir = await tempDir();
     const bad = path.join(dir, 'bad.gz');
     const { gzipSync } = await import('node:zlib');
-    await fs.writeFile(bad, gzipSync('-- bops-backup 1\n-- meta {"createdAt":1,"server":"18","migrations":[],"sequences":{},"skipped":[]}\n'));
+    await fs.writeFile(
+      bad,
+      gzipSync('-- bops-backup 1\n-- meta {"createdAt":1,"server":"18","migrations":[],"sequences":{},"skipped":[]}\n'),
+    );
     const external = await createTestDatabase({ migrate: false });
     cleanup.push(() => external.drop());
     const r = await cli('restore', [bad], { DATABASE_URL: external.url, HUB_DATA_DIR: dir });

@@ -16,7 +16,18 @@ import { HubError } from '../../services/core/errors.js';
 import { createLogger } from '../../services/core/logger.js';
 import { Hub } from '../../services/hub/hub.js';
 import { metricsAccess } from '../../services/ops/routes.js';
-import { ADMIN_PASSWORD, api, connectDevice, connectRaw, login, provision, seedPlace, socket, waitFor, type TestHub } from '../helpers/hub.js';
+import {
+  ADMIN_PASSWORD,
+  api,
+  connectDevice,
+  connectRaw,
+  login,
+  provision,
+  seedPlace,
+  socket,
+  waitFor,
+  type TestHub,
+} from '../helpers/hub.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { parseProm, type PromScrape } from '../helpers/prom.js';
 
@@ -130,10 +141,14 @@ describe('GET /metrics', () => {
     const c = await connectDevice(t, fp);
     const live = await socket(t);
     try {
-      const s1 = await waitFor(async () => {
-        const s = await scrape();
-        return s.value('bops_devices', { class: 'fire-panel', state: 'online' }) === 1 ? s : null;
-      }, 5000, 'device online in metrics');
+      const s1 = await waitFor(
+        async () => {
+          const s = await scrape();
+          return s.value('bops_devices', { class: 'fire-panel', state: 'online' }) === 1 ? s : null;
+        },
+        5000,
+        'device online in metrics',
+      );
       expect(s1.value('bops_mqtt_connections')).toBe(1);
       expect(s1.value('bops_mqtt_connects_total')).toBe((before.value('bops_mqtt_connects_total') ?? 0) + 1);
       expect(s1.value('bops_socketio_connections', { namespace: '/control-room' })).toBe(1);
@@ -144,16 +159,26 @@ describe('GET /metrics', () => {
       }
       await t.hub.telemetry.flush();
       // a fire alarm event, then the same event again (a QoS1 resend)
-      const ev = JSON.stringify({ v: 1, id: 'ev-metrics-1', ts: Date.now(), type: 'fire.alarm', data: { zone: 'z1', floor: 3, detector: 'smoke' } });
+      const ev = JSON.stringify({
+        v: 1,
+        id: 'ev-metrics-1',
+        ts: Date.now(),
+        type: 'fire.alarm',
+        data: { zone: 'z1', floor: 3, detector: 'smoke' },
+      });
       await c.publishAsync(topics.event(fp), ev, { qos: 1 });
       await c.publishAsync(topics.event(fp), ev, { qos: 1 });
       // a connect with a wrong secret is refused and counted by reason
       await expect(connectRaw(t.mqttUrl, { clientId: fp.id, username: fp.id, password: 'wrong-secret' })).rejects.toThrow();
 
-      const s2 = await waitFor(async () => {
-        const s = await scrape();
-        return s.value('bops_incidents_open', { kind: 'fire_alarm' }) === 1 ? s : null;
-      }, 5000, 'fire incident open in metrics');
+      const s2 = await waitFor(
+        async () => {
+          const s = await scrape();
+          return s.value('bops_incidents_open', { kind: 'fire_alarm' }) === 1 ? s : null;
+        },
+        5000,
+        'fire incident open in metrics',
+      );
       const inc = (name: string, labels?: Record<string, string>) => (s2.value(name, labels) ?? 0) - (before.value(name, labels) ?? 0);
       expect(inc('bops_mqtt_messages_received_total', { channel: 'telemetry' })).toBe(3);
       expect(inc('bops_mqtt_messages_received_total', { channel: 'event' })).toBe(2);
@@ -169,10 +194,14 @@ describe('GET /metrics', () => {
       live.close();
       await c.endAsync();
     }
-    const s3 = await waitFor(async () => {
-      const s = await scrape();
-      return s.value('bops_devices', { class: 'fire-panel', state: 'offline' }) === 1 ? s : null;
-    }, 5000, 'device offline in metrics');
+    const s3 = await waitFor(
+      async () => {
+        const s = await scrape();
+        return s.value('bops_devices', { class: 'fire-panel', state: 'offline' }) === 1 ? s : null;
+      },
+      5000,
+      'device offline in metrics',
+    );
     expect(s3.value('bops_mqtt_connections')).toBe(0);
     expect(s3.value('bops_mqtt_disconnects_total')).toBeGreaterThanOrEqual(1);
   });
@@ -218,9 +247,12 @@ describe('GET /metrics', () => {
     }
     exposed.add('up'); // Prometheus' own series per target
     const names = (expr: string) =>
-      [...expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').matchAll(/\b(bops_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b/g)].map(
-        (m) => m[1]!,
-      );
+      [
+        ...expr
+          .replace(/\{[^}]*\}/g, '')
+          .replace(/\[[^\]]*\]/g, '')
+          .matchAll(/\b(bops_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b/g),
+      ].map((m) => m[1]!);
 
     const rules = parseYaml(await fs.readFile('deploy/prometheus/alerts.yml', 'utf8')) as {
       groups: Array<{ name: string; rules: Array<Record<string, unknown>> }>;
@@ -309,7 +341,11 @@ describe('logs', () => {
     c = await connectDevice(t, dev);
     await waitFor(() => connects().length === 1, 5000, 'debug connect line');
     await c.endAsync();
-    await waitFor(() => lines.some((l) => l.msg === 'mqtt disconnect' && l.deviceId === dev.id && l.clean === true), 5000, 'debug disconnect line');
+    await waitFor(
+      () => lines.some((l) => l.msg === 'mqtt disconnect' && l.deviceId === dev.id && l.clean === true),
+      5000,
+      'debug disconnect line',
+    );
     expect((await api(t, 'PUT', '/api/ops/log-level', { level: 'info' })).status).toBe(200);
   });
 
@@ -318,7 +354,9 @@ describe('logs', () => {
     const admin = new pg.Client({ connectionString: t.db.url });
     await admin.connect();
     try {
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
     } finally {
       await admin.end();
     }

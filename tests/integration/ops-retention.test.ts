@@ -100,7 +100,10 @@ describe('retention job', () => {
     const ev = await t.hub.db.deviceEvent.findFirstOrThrow({ where: { deviceId: 'ic-ret', eventId: 'call-ret-1' } });
     expect(ev.data).toMatchObject({ unit: '1203', visitorName: '' });
     expect((await t.hub.db.visit.findUniqueOrThrow({ where: { id: open.id } })).visitorName).toBe('诸葛亮');
-    expect(await t.hub.db.preAuthorization.findUniqueOrThrow({ where: { id: pre.body.id } })).toMatchObject({ visitorName: '', idMasked: '' });
+    expect(await t.hub.db.preAuthorization.findUniqueOrThrow({ where: { id: pre.body.id } })).toMatchObject({
+      visitorName: '',
+      idMasked: '',
+    });
     const audit = await t.hub.db.auditLog.findMany({ where: { target: 'retention-test' } });
     expect(audit.map((x) => x.action)).toEqual(['test.kept']);
     const admin = await t.hub.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
