@@ -4,6 +4,9 @@
 //
 //   node scripts/build.mjs            build both
 //   node scripts/build.mjs --if-stale build what is missing or older than its sources (prestart)
+//   --server-only                     skip the dashboard
+//   --outdir <dir>                    bundle elsewhere than dist/server (tests); must be inside
+//                                     the repo, whose node_modules the bundle imports from
 //
 // The server is one esbuild bundle of the repo's own TypeScript. Every npm package stays
 // external and is loaded from node_modules at run time: several find files next to their own
@@ -20,13 +23,21 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'dist/server');
+const { values: opts } = parseArgs({
+  options: {
+    'if-stale': { type: 'boolean', default: false },
+    'server-only': { type: 'boolean', default: false },
+    outdir: { type: 'string', default: 'dist/server' },
+  },
+});
+const outdir = path.resolve(root, opts.outdir);
 const outfile = path.join(outdir, 'hub.mjs');
 const metaFile = path.join(outdir, 'inputs.json');
 const entry = path.join(root, 'services/hub/main.ts');
-const ifStale = process.argv.includes('--if-stale');
+const ifStale = opts['if-stale'];
 
 function mtime(p) {
   try {
@@ -91,10 +102,11 @@ async function buildServer() {
     legalComments: 'none',
     plugins: [sourceUrlPlugin],
   });
+  // metafile paths are relative to the working directory (the repo root, see below)
   const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
   fs.writeFileSync(metaFile, JSON.stringify(inputs.sort(), null, 1) + '\n');
   const kb = Math.round(fs.statSync(outfile).size / 1024);
-  console.log(`built dist/server/hub.mjs (${kb} KB from ${inputs.length} files) in ${Date.now() - t0} ms`);
+  console.log(`built ${path.relative(root, outfile)} (${kb} KB from ${inputs.length} files) in ${Date.now() - t0} ms`);
 }
 
 function buildDashboard(force) {
@@ -104,5 +116,7 @@ function buildDashboard(force) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+process.chdir(root);
 if (!ifStale || serverStale()) await buildServer();
-buildDashboard(!ifStale);
+else console.log(`${path.relative(root, outfile)} is up to date`);
+if (!opts['server-only']) buildDashboard(!ifStale);

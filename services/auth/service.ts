@@ -120,7 +120,13 @@ export class AuthService {
     const existing = await this.db.user.findUnique({ where: { username: 'admin' } });
     if (existing) return { created: false, password: null };
     const pw = password ?? newSecret(12);
-    await this.createUser('admin', pw, 'admin', '系统管理员 Administrator');
+    try {
+      await this.createUser('admin', pw, 'admin', '系统管理员 Administrator');
+    } catch (e) {
+      // two hubs starting together on a new database: the other one created it first
+      if ((e as { code?: string }).code === 'P2002') return { created: false, password: null };
+      throw e;
+    }
     return { created: true, password: pw };
   }
 }
