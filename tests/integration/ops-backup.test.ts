@@ -166,7 +166,7 @@ describe('backup and restore (embedded PostgreSQL)', () => {
     const prod = await startTestHub({ db: external });
     cleanup.push(() => prod.close());
     expect(await board(prod)).toEqual(before);
-  });
+  }, 240_000); // three embedded PostgreSQL starts and five CLI runs: ~30 s alone, more on a busy CI
 
   it('refuses a file that is not a complete backup', async () => {
     const dir = await tempDir();
