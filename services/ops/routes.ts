@@ -5,8 +5,9 @@
 //    `authorization: { credentials_file: … }`, deploy/prometheus/prometheus.yml), or
 //  - an admin session (to look at it from a browser or curl), or
 //  - when HUB_METRICS_TOKEN is unset: any client on loopback (a Prometheus or node agent on the
-//    same host; the zero-setup start). Anyone else gets 401/403 — metrics name buildings' device
-//    counts and open incidents, which is not for the public internet.
+//    same host; the zero-setup start) — but not a request a reverse proxy forwarded (it comes
+//    from loopback too, on behalf of anyone). Anyone else gets 401/403 — metrics name buildings'
+//    device counts and open incidents, which is not for the public internet.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -34,7 +35,8 @@ export function metricsAccess(token: string | undefined) {
       if (m?.[1] && timingSafeEqual(digest(m[1]), want)) return;
       throw errors.unauthenticated('metrics: send Authorization: Bearer <HUB_METRICS_TOKEN>');
     }
-    if (LOOPBACK.has(req.socket.remoteAddress ?? '')) return;
+    const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+    if (LOOPBACK.has(req.socket.remoteAddress ?? '') && !proxied) return;
     throw errors.forbidden('metrics: only loopback clients may scrape while HUB_METRICS_TOKEN is unset');
   };
 }

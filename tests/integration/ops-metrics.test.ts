@@ -229,6 +229,9 @@ describe('GET /metrics', () => {
       expect(await get('/open', '127.0.0.1')).toBe(200);
       expect(await get('/open', '::1')).toBe(200);
       expect(await get('/open', '10.0.0.7')).toBe(403);
+      // a reverse proxy on the same host connects from loopback on behalf of anyone
+      expect(await get('/open', '127.0.0.1', { 'x-forwarded-for': '203.0.113.9' })).toBe(403);
+      expect(await get('/open', '127.0.0.1', { forwarded: 'for=203.0.113.9' })).toBe(403);
       expect(await get('/open', '10.0.0.7', { 'x-test-admin': '1' })).toBe(200);
       expect(await get('/token', '127.0.0.1')).toBe(401); // with a token, loopback needs it too
       expect(await get('/token', '10.0.0.7', { authorization: 'Bearer wrong' })).toBe(401);
