@@ -70,6 +70,10 @@ export async function openTarget(config: Config, log: Logger, mode: 'backup' | '
     };
   }
   // no hub: start the embedded server for the job (initialised on first use: restore into a fresh dir)
+  const exists = await fs.stat(path.join(config.dataDir, 'pg', 'PG_VERSION')).catch(() => null);
+  if (mode === 'backup' && !exists)
+    // not an empty backup of a database made up for the occasion (the hub may use DATABASE_URL)
+    throw new HubError('HUB_ERR_BACKUP', `no embedded database in ${config.dataDir}: set DATABASE_URL to back up an external one`, 400);
   const pg = await startEmbeddedPostgres(config.dataDir, await freePort(), log);
   return { url: pg.url, describe: `embedded PostgreSQL in ${config.dataDir}`, close: () => pg.stop() };
 }

@@ -92,6 +92,7 @@ export class RetentionService {
       preAuthorizationsPurged: 0,
     };
     const c = await this.o.pool.connect();
+    let broken: Error | undefined;
     try {
       const got = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RETENTION_LOCK_KEY]);
       if (!got.rows[0]?.ok) {
@@ -118,8 +119,12 @@ export class RetentionService {
       } finally {
         await c.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
       }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
     } finally {
-      c.release();
+      // a connection that failed mid-job may still hold the session lock: close it, do not pool it
+      c.release(broken);
     }
     return (this.last = result);
   }

@@ -178,6 +178,11 @@ describe('backup and restore (embedded PostgreSQL)', () => {
     );
     const external = await createTestDatabase({ migrate: false });
     cleanup.push(() => external.drop());
+    // a data dir without an embedded database is not backed up as an empty one made up for it
+    const none = await cli('backup', ['--out', path.join(dir, 'x.gz')], { HUB_DATA_DIR: dir });
+    expect(none.code).not.toBe(0);
+    expect(none.out).toMatch(/no embedded database in .*set DATABASE_URL/);
+    await expect(fs.stat(path.join(dir, 'pg'))).rejects.toThrow();
     const r = await cli('restore', [bad], { DATABASE_URL: external.url, HUB_DATA_DIR: dir });
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/incomplete/);
