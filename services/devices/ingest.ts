@@ -91,11 +91,6 @@ export class EventStore {
   /** outages seen since start */
   outages = 0;
 
-  /** events waiting for a batch slot (read by /metrics: bops_event_store_backlog) */
-  get backlog(): number {
-    return this.queue.length;
-  }
-
   constructor(
     private readonly pool: pg.Pool,
     private readonly o: EventStoreOptions = {},

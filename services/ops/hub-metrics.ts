@@ -11,9 +11,20 @@ import type { TelemetryStats } from '../telemetry/types.js';
 
 /** The few things read from each module, typed structurally so this file imports none of them. */
 export interface HubMetricSources {
-  broker: { clients(): number; aedes: EventEmitter };
+  broker: {
+    clients(): number;
+    aedes: EventEmitter;
+    stats(): {
+      connectionsTotal: number;
+      eventsHeld: number;
+      sessionsMadeClean: number;
+      bans: number;
+      bannedAddresses: number;
+      bannedClients: number;
+    };
+  };
   rejections: { reasons(): Record<string, number> };
-  events: { stored: number; duplicates: number; backlog: number };
+  events: { stored: number; duplicates: number; refused: number; outages: number; pending: number; holding: boolean };
   telemetry: { stats(): TelemetryStats };
   devices: () => Iterable<{ class: string; state: string; enabled: boolean }>;
   /** open incidents per kind (a database query: runs at scrape time, bounded by the gauge timeout) */
@@ -58,6 +69,25 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     if (client) child(inByChannel, m.mqttMessagesIn, ch).inc();
     else child(outByChannel, m.mqttMessagesOut, ch).inc();
   });
+  const b = () => s.broker.stats();
+  m.counterFrom(
+    'mqtt_tcp_connections_total',
+    'Network connections accepted (TCP, TLS, WebSocket), before authentication',
+    [],
+    () => b().connectionsTotal,
+  );
+  m.counterFrom(
+    'mqtt_sessions_made_clean_total',
+    'CONNECTs asking for a persistent session that were given a clean one',
+    [],
+    () => b().sessionsMadeClean,
+  );
+  m.counterFrom('mqtt_bans_total', 'Bans issued after repeated failed CONNECTs (per address or device id)', [], () => b().bans);
+  m.gauge('mqtt_banned', 'Addresses and device ids banned now', ['kind'], () => [
+    [{ kind: 'address' }, b().bannedAddresses],
+    [{ kind: 'client' }, b().bannedClients],
+  ]);
+  m.gauge('mqtt_events_held', 'Device events whose PUBACK is held while PostgreSQL is unreachable', [], () => b().eventsHeld);
   s.broker.aedes.on('clientReady', () => m.mqttConnects.inc());
   s.broker.aedes.on('clientDisconnect', () => m.mqttDisconnects.inc());
   m.counterFrom('mqtt_rejections_total', 'MQTT connects/publishes/subscribes refused, by reason (CONTRACT.md)', ['reason'], () =>
@@ -72,7 +102,15 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     [],
     () => s.events.duplicates,
   );
-  m.gauge('event_store_backlog', 'Device events waiting to be written to the event log (not yet acknowledged)', [], () => s.events.backlog);
+  m.counterFrom('events_refused_total', 'Device events the database refused for good (data errors)', [], () => s.events.refused);
+  m.counterFrom('event_store_outages_total', 'Times the event log became unreachable', [], () => s.events.outages);
+  m.gauge(
+    'event_store_backlog',
+    'Device events accepted but not yet stored (queued, being written or retried)',
+    [],
+    () => s.events.pending,
+  );
+  m.gauge('event_store_holding', '1 while the event log is unreachable and events are held, else 0', [], () => (s.events.holding ? 1 : 0));
 
   // --- telemetry --------------------------------------------------------------------------------
   const t = () => s.telemetry.stats();

@@ -104,6 +104,11 @@ const EXPECTED = [
   'bops_events_stored_total',
   'bops_events_duplicate_total',
   'bops_event_store_backlog',
+  'bops_event_store_holding',
+  'bops_events_refused_total',
+  'bops_mqtt_tcp_connections_total',
+  'bops_mqtt_events_held',
+  'bops_mqtt_banned',
   'bops_telemetry_buffered',
   'bops_telemetry_written_total',
   'bops_telemetry_dropped_total',
@@ -186,6 +191,9 @@ describe('GET /metrics', () => {
       expect(inc('bops_events_stored_total')).toBe(1);
       expect(inc('bops_events_duplicate_total')).toBe(1);
       expect(s2.sum('bops_mqtt_rejections_total') - before.sum('bops_mqtt_rejections_total')).toBe(1);
+      expect(inc('bops_mqtt_tcp_connections_total')).toBe(2); // the device and the refused connect
+      expect(s2.value('bops_event_store_holding')).toBe(0);
+      expect(s2.value('bops_event_store_backlog')).toBe(0);
       expect(inc('bops_http_requests_total', { method: 'POST', route: '/api/devices', status: '201' })).toBe(1);
       expect(s2.sum('bops_http_request_duration_seconds_count', { route: '/api/devices' })).toBeGreaterThanOrEqual(1);
       // the fire procedure sends no command to a panel, but live pushes did go out
@@ -262,7 +270,14 @@ describe('GET /metrics', () => {
     };
     const alerts = rules.groups.flatMap((g) => g.rules);
     expect(alerts.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(['HubDown', 'DeviceOfflineRatioHigh', 'TelemetryDropping', 'EventBacklog', 'NotificationFailures']),
+      expect.arrayContaining([
+        'HubDown',
+        'DeviceOfflineRatioHigh',
+        'TelemetryDropping',
+        'EventBacklog',
+        'EventStoreOutage',
+        'NotificationFailures',
+      ]),
     );
     for (const r of alerts) {
       expect(typeof r.alert, JSON.stringify(r)).toBe('string');
