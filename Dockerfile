@@ -62,7 +62,8 @@ COPY --from=build /app/prisma/migrations ./prisma/migrations
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-EXPOSE 8080 1883
+# HTTP, MQTT; with HUB_TLS_CERT/HUB_TLS_KEY also MQTT over TLS and HTTPS (docs/security.md)
+EXPOSE 8080 1883 8883 8443
 # ready = database reachable, migrations applied, broker listening (CONTRACT.md "Operations")
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HUB_HTTP_PORT||8080)+'/api/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
