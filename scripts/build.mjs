@@ -91,7 +91,7 @@ async function buildServer() {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    // the oldest Node the hub supports (package.json engines)
+    // the oldest Node the hub still runs on (scripts/check-node.mjs warns below 22, stops below 20)
     target: 'node20',
     packages: 'external',
     sourcemap: 'linked',

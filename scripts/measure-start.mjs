@@ -5,7 +5,7 @@
 //
 // Each run starts a hub process on ephemeral ports against DATABASE_URL (default: the machine's
 // PostgreSQL, a scratch database per run) — no embedded PostgreSQL, so its initdb/start does
-// not swamp the number — with HUB_DEMO=0, polls GET /api/health until 200 (start-to-healthy),
+// not swamp the number — with HUB_DEMO=0, polls GET /api/health/ready until 200 (start-to-ready),
 // waits --idle-ms, then reads the process' VmRSS from /proc and stops it with SIGTERM.
 // Prints one line per run and the medians. Linux only (/proc).
 import { spawn } from 'node:child_process';
@@ -88,7 +88,7 @@ async function once(mode, i) {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${mode} exited with ${child.exitCode}`);
       try {
-        const r = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+        const r = await fetch(`http://127.0.0.1:${httpPort}/api/health/ready`);
         if (r.status === 200) break;
       } catch {
         /* not listening yet */

@@ -132,12 +132,8 @@ describe('retention job', () => {
 
   it('is for admins only', async () => {
     await t.hub.auth.createUser('sup-ret', 'sup-ret-password', 'supervisor', '主管');
-    const r = await fetch(`${t.http}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'sup-ret', password: 'sup-ret-password' }),
-    });
-    const { token } = (await r.json()) as { token: string };
+    const { token } = await login(t, 'sup-ret', 'sup-ret-password');
+    expect(token).toBeTruthy();
     expect((await api(t, 'POST', '/api/ops/retention/run', undefined, token)).status).toBe(403);
     expect((await api(t, 'GET', '/api/ops/retention', undefined, 'no-such-token')).status).toBe(401);
   });
