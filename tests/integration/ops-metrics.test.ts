@@ -226,7 +226,7 @@ describe('GET /metrics', () => {
     const app = Fastify();
     app.decorateRequest('user', null);
     app.addHook('onRequest', async (req) => {
-      if (req.headers['x-test-admin']) req.user = { id: 'u1', username: 'admin', role: 'admin', displayName: 'A' };
+      if (req.headers['x-test-admin']) req.user = { id: 'u1', username: 'admin', role: 'admin', displayName: 'A', buildings: [] };
     });
     app.setErrorHandler((e, _req, reply) => reply.code(e instanceof HubError ? e.statusCode : 500).send({ code: (e as HubError).code }));
     app.get('/open', { preHandler: metricsAccess(undefined) }, async () => 'ok');
