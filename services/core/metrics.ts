@@ -32,8 +32,9 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry = new Registry();
 
-  /** Notification deliveries, one per attempt outcome. channel: sms | voice | email | webhook | …;
-   * outcome: `delivered` (the provider accepted it) | `failed` (gave up) | `retried` (will retry). */
+  /** Notification sends by channel kind (services/notifications outbox `count` hook) and outcome:
+   * `sent` (the provider accepted it) | `retry` (failed, will retry) | `failed` (retries used up;
+   * the deliveries fall back to their next channel). */
   readonly notificationDeliveries: Counter<'channel' | 'outcome'>;
   /** HTTP requests answered, by route pattern (never the raw URL: ids would explode cardinality). */
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -52,7 +53,7 @@ export class Metrics {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.notificationDeliveries = new Counter({
       name: `${METRICS_PREFIX}notification_deliveries_total`,
-      help: 'Notification delivery attempts by channel and outcome (delivered | failed | retried)',
+      help: 'Notification sends by channel kind and outcome (sent | retry | failed)',
       labelNames: ['channel', 'outcome'],
       registers,
     });

@@ -274,7 +274,7 @@ export class Hub {
     // notifications follow incidents through the bus; started after them, stopped before them.
     // Their outbox has its own small pool, so a notification storm never queues device-event writes.
     const notifyPool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
-    notifyPool.on('error', (err) => log.warn({ err }, 'pg pool client error'));
+    notifyPool.on('error', (err) => log.warn(dbErrorFields(err), 'notify pg pool: idle connection lost'));
     this.stops.push(() => notifyPool.end());
     this.notify = new NotificationService({
       db: this.db,
@@ -289,6 +289,7 @@ export class Hub {
         const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
         return this.httpsPort ? `https://${host}:${this.httpsPort}` : `http://${host}:${this.httpPort}`;
       },
+      count: (channel, outcome) => this.metrics.notificationDeliveries.inc({ channel, outcome }),
     });
     await this.notify.start();
     this.stops.push(() => this.notify.stop());

@@ -28,6 +28,7 @@ import {
   waitFor,
   type TestHub,
 } from '../helpers/hub.js';
+import { startReceivers, type Receivers } from '../helpers/notify-receivers.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { parseProm, type PromScrape } from '../helpers/prom.js';
 
@@ -62,6 +63,10 @@ beforeAll(async () => {
     HUB_DEMO: '0',
     HUB_LOG_LEVEL: 'info',
     TELEMETRY_FLUSH_MS: '50',
+    NOTIFY_GROUP_WINDOW_MS: '100',
+    NOTIFY_POLL_MS: '100',
+    NOTIFY_RETRY_LIMIT: '1',
+    NOTIFY_RETRY_DELAY_S: '1',
   };
   const config = loadConfig(env);
   const hub = await Hub.start(config, { log: createLogger(config.logLevel, 'ops-test', sink) });
@@ -214,12 +219,60 @@ describe('GET /metrics', () => {
     expect(s3.value('bops_mqtt_disconnects_total')).toBeGreaterThanOrEqual(1);
   });
 
+  it('counts notification sends by channel and outcome, as the outbox reports them', async () => {
+    const rx: Receivers = await startReceivers();
+    try {
+      const mk = async (name: string, url: string) => {
+        const r = await api<{ id: string }>(t, 'POST', '/api/notification-channels', {
+          name,
+          kind: 'webhook',
+          config: { url, secret: rx.secrets.webhook },
+        });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        return r.body.id;
+      };
+      const ok = await mk('metrics-ok', `${rx.url}/webhook`);
+      const down = await mk('metrics-down', `${rx.url}/down`);
+      rx.failing.set('/down', 500);
+      const put = await api(t, 'PUT', '/api/escalation-policies/power_outage', {
+        levels: [{ afterSeconds: 0, targets: [{ channelId: ok }, { channelId: down }] }],
+      });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const before = await scrape();
+      const r = await api(t, 'POST', '/api/incidents', { kind: 'power_outage', building: 'bldg-1', payload: {} });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const s = await waitFor(
+        async () => {
+          const x = await scrape();
+          return x.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome: 'failed' }) >
+            before.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome: 'failed' })
+            ? x
+            : null;
+        },
+        20_000,
+        'a failed send counted',
+      );
+      const inc = (outcome: string) =>
+        s.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome }) -
+        before.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome });
+      expect(inc('sent')).toBeGreaterThanOrEqual(1);
+      expect(rx.received.some((x) => x.kind === 'webhook' && x.status === 200)).toBe(true);
+      expect(inc('failed')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('exposes the notification counter other modules increment', async () => {
+    const before = await scrape();
     t.hub.metrics.notificationDeliveries.inc({ channel: 'sms', outcome: 'failed' });
-    t.hub.metrics.notificationDeliveries.inc({ channel: 'sms', outcome: 'delivered' }, 2);
+    t.hub.metrics.notificationDeliveries.inc({ channel: 'sms', outcome: 'sent' }, 2);
     const s = await scrape();
-    expect(s.value('bops_notification_deliveries_total', { channel: 'sms', outcome: 'failed' })).toBe(1);
-    expect(s.value('bops_notification_deliveries_total', { channel: 'sms', outcome: 'delivered' })).toBe(2);
+    const inc = (outcome: string) =>
+      (s.value('bops_notification_deliveries_total', { channel: 'sms', outcome }) ?? 0) -
+      (before.value('bops_notification_deliveries_total', { channel: 'sms', outcome }) ?? 0);
+    expect(inc('failed')).toBe(1);
+    expect(inc('sent')).toBe(2);
   });
 
   it('lets only a bearer of HUB_METRICS_TOKEN, an admin session or (without a token) loopback read it', async () => {
