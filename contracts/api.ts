@@ -112,4 +112,12 @@ export const ReadinessView = z.object({
 });
 export type ReadinessView = z.infer<typeof ReadinessView>;
 
-export const ErrorView = z.object({ code: z.string(), message: z.string(), statusCode: z.number() });
+export const ErrorView = z.object({
+  code: z.string(),
+  /** in the reader's locale when the refusal has a message key (Accept-Language, else the user's locale) */
+  message: z.string(),
+  statusCode: z.number(),
+  /** the refusal's message key and params, when it has one (labels: GET /api/procedures) */
+  key: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { EpochMs } from './common.js';
 import { IncidentKind, Role } from './domain.js';
+import { Fact, Text } from './messages.js';
 
 export const StepView = z.object({
   key: z.string(),
@@ -27,6 +28,8 @@ export const AllowedActionView = z.object({
   generic: z.boolean(),
   /** JSON schema of the action's payload, so a UI can build the form */
   payload: z.unknown().optional(),
+  /** what the form starts with (from what the incident already knows) */
+  defaults: z.record(z.string(), z.unknown()).optional(),
 });
 export const CommandView = z.object({
   corr: z.string(),
@@ -44,7 +47,12 @@ export const TimelineView = z.object({
   actorType: z.string(),
   actor: z.string(),
   type: z.string(),
+  /** what a person typed (and, on entries written before keys were stored, the English reason) */
   message: z.string(),
+  /** the procedure's reason as a message (labels: GET /api/procedures), or null */
+  reason: Text.nullable(),
+  /** the whole entry rendered in the reader's locale (Accept-Language, else the user's locale) */
+  text: z.string(),
   data: z.record(z.string(), z.unknown()),
 });
 
@@ -60,7 +68,13 @@ export const IncidentView = z.object({
   floor: z.number().nullable(),
   deviceId: z.string().nullable(),
   parentId: z.string().nullable(),
+  /** rendered in the reader's locale (socket.io pushes: zh-CN); `titleMsg` is the message itself */
   title: z.string(),
+  titleMsg: Text,
+  /** the procedure's details panel (its views.ts) */
+  facts: z.array(Fact),
+  /** personal data (e.g. a visitor's name) is masked in this view (role without the duty, or no reason given) */
+  masked: z.boolean(),
   openedAt: z.number(),
   closedAt: z.number().nullable(),
   steps: z.array(StepView),
@@ -85,6 +99,30 @@ export const IncidentListQuery = z.object({
   kind: IncidentKind.optional(),
   building: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(200),
+});
+
+/** GET /api/procedures: every procedure the hub runs, with its labels (the dashboard renders keys with them). */
+export const ProceduresView = z.object({
+  /** flat message catalog: key → [zh-CN, en] */
+  labels: z.record(z.string(), z.tuple([z.string(), z.string()])),
+  kinds: z.array(
+    z.object({
+      kind: IncidentKind,
+      severity: z.number(),
+      specialReport: z.boolean(),
+      /** who may report it by hand and the JSON schema of the report's payload (null: never by hand) */
+      manual: z.object({ roles: z.array(Role), payload: z.unknown() }).nullable(),
+    }),
+  ),
+});
+export type ProceduresView = z.infer<typeof ProceduresView>;
+
+export const IncidentDetailQuery = z.object({
+  /**
+   * Why personal data (e.g. a visitor's name) is opened: required to see it unmasked, and
+   * logged with who and when (seed 000 §2.1.6.2). Without it the view comes back masked.
+   */
+  reason: z.string().trim().min(2).max(200).optional(),
 });
 
 export const ManualReportBody = z.object({
@@ -141,7 +179,19 @@ export type PreAuthView = z.infer<typeof PreAuthView>;
 
 export const DutyLogView = z.object({
   day: z.string(),
-  entries: z.array(z.object({ seq: z.number(), at: z.number(), actor: z.string(), incidentId: z.string().nullable(), text: z.string() })),
+  entries: z.array(
+    z.object({
+      seq: z.number(),
+      at: z.number(),
+      actor: z.string(),
+      incidentId: z.string().nullable(),
+      /** message key and params (labels: GET /api/procedures); `legacy` for rows from before keys were stored */
+      key: z.string(),
+      params: z.record(z.string(), z.unknown()),
+      /** rendered in the reader's locale */
+      text: z.string(),
+    }),
+  ),
   signature: z.object({ signedBy: z.string(), signedAt: z.number(), note: z.string() }).nullable(),
 });
 
@@ -161,7 +211,9 @@ export const HandoverView = z.object({
 export const FollowUpView = z.object({
   id: z.string(),
   incidentId: z.string().nullable(),
+  /** rendered in the reader's locale; `subjectMsg` is the message itself */
   subject: z.string(),
+  subjectMsg: Text,
   dueAt: z.number(),
   doneAt: z.number().nullable(),
   doneBy: z.string().nullable(),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Day, EpochMs } from './common.js';
 import { IncidentKind, Role } from './domain.js';
 import { CommandView, DutyLogView, FollowUpView, HandoverView, PlannedOutageBody } from './incidents.js';
+import { Text } from './messages.js';
 
 /** zh-CN / en message, as everywhere in the procedures */
 export const bi = (zh: string, en: string) => `${zh} / ${en}`;
@@ -44,8 +45,10 @@ export const OpenItem = z.discriminatedUnion('type', [
     number: z.number(),
     kind: IncidentKind,
     state: z.string(),
+    /** rendered in the reader's locale */
     stateLabel: z.string(),
     title: z.string(),
+    titleMsg: Text,
     severity: z.number(),
     openedAt: z.number(),
   }),
@@ -54,6 +57,7 @@ export const OpenItem = z.discriminatedUnion('type', [
     id: z.string(),
     incidentId: z.string().nullable(),
     subject: z.string(),
+    subjectMsg: Text,
     dueAt: z.number(),
     overdue: z.boolean(),
   }),
@@ -231,7 +235,6 @@ export type AttachmentView = z.infer<typeof AttachmentView>;
 // ---------------------------------------------------------------- special incident report 特别事件报告
 
 const Bilingual = z.object({ zh: z.string(), en: z.string() });
-export const REPORT_KINDS = ['fire_alarm', 'elevator_entrapment', 'power_outage'] as const;
 
 export const ReportQuery = z.object({ format: z.enum(['html', 'json']).default('html') });
 export const SpecialReport = z.object({

@@ -37,7 +37,10 @@ export interface IncidentNoticePush {
   incidentId: string;
   kind: string;
   to: string[];
+  /** `escalated.<reason>`, `flag.<code>` or the notice's own key */
   key: string;
+  /** the message to show (labels: GET /api/procedures), e.g. `fire_alarm.notify.general_alarm` */
+  msg: { key: string; params?: Record<string, unknown> };
   params: Record<string, unknown>;
   at: number;
 }

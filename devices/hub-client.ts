@@ -5,7 +5,14 @@
 import { z } from 'zod';
 import { DeviceView, SessionView } from '../contracts/api.js';
 import type { IncidentKind, Role } from '../contracts/domain.js';
-import { FollowUpView, IncidentDetail, IncidentView, PreAuthView as PreAuthViewContract, VisitView } from '../contracts/incidents.js';
+import {
+  FollowUpView,
+  IncidentDetail,
+  IncidentView,
+  PreAuthView as PreAuthViewContract,
+  ProceduresView,
+  VisitView,
+} from '../contracts/incidents.js';
 
 export type HubErrorKind =
   /** no answer: connection refused, DNS, timeout */
@@ -137,6 +144,11 @@ export class HubSession {
   }
 
   // ---- incidents ----
+
+  /** `GET /api/procedures`: the procedures and the labels of every message key (zh-CN, en). */
+  async procedures(): Promise<ProceduresView> {
+    return this.get('/api/procedures', ProceduresView);
+  }
 
   async incidents(q: IncidentQuery = {}): Promise<IncidentView[]> {
     return this.get(`/api/incidents${qs({ ...q })}`, z.array(IncidentOut));

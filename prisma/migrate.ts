@@ -338,6 +338,10 @@ async function panicSafe<T>(call: () => Promise<T>): Promise<T> {
  * timeout) that is never cleared, and an un-unref'd timer would keep every CLI run and test
  * worker alive for 10 s after the work is done.
  */
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>): Promise<{ instance: { exports: unknown } }>;
+}
+
 function loadSchemaEngine(): Promise<EngineModule> {
   if (enginePanic) {
     return Promise.reject(new Error(`the schema engine panicked earlier in this process (${enginePanic}); restart it`));
@@ -353,9 +357,10 @@ function loadSchemaEngine(): Promise<EngineModule> {
         imports[key] = (fn: () => void, ms: number) => setTimeout(fn, ms >>> 0).unref();
       }
     }
-    const { instance } = await WebAssembly.instantiate(await fs.readFile(wasmFile), {
-      './schema_engine_bg.js': imports as WebAssembly.ModuleImports,
-    });
+    // WebAssembly is a runtime global of Node; its types live in the DOM lib, which server code
+    // does not load (tsconfig.json), so the one call used here is typed locally.
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const { instance } = await wasm.instantiate(await fs.readFile(wasmFile), { './schema_engine_bg.js': imports });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
     return bg;

@@ -2,7 +2,13 @@
 // `{code, message, statusCode}`; they are thrown as ApiError so screens can show the
 // translated code (i18n `error.<code>`) with the server's message as detail.
 import type { DeviceView, SessionView, TelemetrySeries } from '../../contracts/api.js';
-import type { IncidentDetail, IncidentView, PreAuthView as PreAuthViewSchema, VisitView } from '../../contracts/incidents.js';
+import type {
+  IncidentDetail,
+  IncidentView,
+  PreAuthView as PreAuthViewSchema,
+  ProceduresView,
+  VisitView,
+} from '../../contracts/incidents.js';
 import type {
   DutyLogResponse,
   FollowUpView as FollowUpViewSchema,
@@ -13,7 +19,7 @@ import type {
 } from '../../contracts/records.js';
 import type { z } from 'zod';
 
-export type { DeviceView, IncidentDetail, IncidentView, SessionView, TelemetrySeries, VisitView };
+export type { DeviceView, IncidentDetail, IncidentView, ProceduresView, SessionView, TelemetrySeries, VisitView };
 export type SessionUser = SessionView['user'];
 
 // Record shapes: the server's zod schemas (contracts/records.ts), as types only (no zod in the bundle).
@@ -40,7 +46,13 @@ export class ApiError extends Error {
 }
 
 let token: string | null = null;
+let locale = 'zh-CN';
 let onUnauthenticated: (() => void) | null = null;
+
+/** The UI's language: refusals and texts the hub renders come back in it (Accept-Language). */
+export function setRequestLocale(l: string): void {
+  locale = l;
+}
 
 export function setToken(t: string | null): void {
   token = t;
@@ -64,6 +76,7 @@ export async function request<T>(method: string, url: string, body?: unknown): P
         // The hub refuses cookie-authenticated changes without it (CSRF defence,
         // services/auth/plugin.ts): a page on another origin cannot add a custom header.
         'x-requested-with': 'bops-dashboard',
+        'accept-language': locale,
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -111,7 +124,9 @@ export const api = {
 
   incidents: (state: 'open' | 'closed' | 'all' = 'open', extra: { kind?: string; building?: string; limit?: number } = {}) =>
     request<IncidentView[]>('GET', `/api/incidents${q({ state, ...extra })}`),
-  incident: (id: string) => request<IncidentDetail>('GET', `/api/incidents/${enc(id)}`),
+  procedures: () => request<ProceduresView>('GET', '/api/procedures'),
+  /** with a reason, personal data (a visitor's name) comes back unmasked and the read is logged */
+  incident: (id: string, reason?: string) => request<IncidentDetail>('GET', `/api/incidents/${enc(id)}${q({ reason })}`),
   report: (kind: string, building: string, payload: Record<string, unknown>) =>
     request<IncidentDetail>('POST', '/api/incidents', { kind, building, payload }),
   act: (id: string, action: string, payload: unknown) =>

@@ -1,29 +1,21 @@
-// UI strings, zh-CN first, English second. Procedure states, steps, actions, timers and
-// timeline entries come from services/core/i18n-procedures.ts (the one place they are labelled);
-// this file labels the dashboard itself: navigation, device classes, metrics, form fields,
-// enum values, error codes. Every string shown to a user goes through `t()` or one of the
-// helpers below, so switching the locale re-labels the whole UI.
+// UI strings, zh-CN first, English second. This file labels the dashboard itself: navigation,
+// metrics, its own forms, error codes. Everything a procedure says — states, steps, actions,
+// timers, timeline entries, titles, refusals, form fields of its payloads — is a message key
+// whose labels the hub serves (GET /api/procedures, loaded after login), rendered here with the
+// same renderer the hub uses (services/core/messages.ts): a new procedure needs no change in
+// the dashboard. Roles, device classes, link states and device events come from contracts/labels.ts.
+// Every string shown to a user goes through `t()` or one of the helpers below, so switching the
+// locale re-labels the whole UI.
 import type { DeviceClass, IncidentKind, OnlineState, Role } from '../../contracts/domain.js';
-import {
-  ESCALATION_LABELS,
-  FLAG_LABELS,
-  FIRE_OUTCOME_LABELS,
-  GENERIC_ACTION_LABELS,
-  KIND_LABELS,
-  NOTIFY_LABELS,
-  ROLE_LABELS,
-  procedureLabel,
-  renderTimeline,
-  type Label,
-  type LabelCategory,
-  type Locale,
-} from '../../services/core/i18n-procedures.js';
-import type { TimelineType } from '../../services/core/procedure.js';
+import { CLASS_LABELS, EVENT_LABELS, ONLINE_LABELS, ROLE_LABELS } from '../../contracts/labels.js';
+import type { Label, Locale, Text } from '../../contracts/messages.js';
+import { legacyBilingual, MessageCatalog, type Catalog } from '../../services/core/messages.js';
 import { ADMIN_UI } from './i18n/admin.js';
 import { NOTIFICATION_UI } from './i18n/notifications.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
+export type LabelCategory = 'state' | 'step' | 'action' | 'timer';
 
 const UI = {
   ...ADMIN_UI,
@@ -328,6 +320,10 @@ const UI = {
   'dev.count': ['共 {n} 台', '{n} devices'],
   'dev.filter': ['筛选', 'Filter'],
 
+  'privacy.masked': ['个人信息已脱敏', 'Personal data is masked'],
+  'privacy.reason': ['查看原因(将记录查看人、时间和原因)', 'Why you open it (who, when and why are logged)'],
+  'privacy.reveal': ['显示个人信息', 'Show personal data'],
+
   'error.generic': ['操作失败', 'Something went wrong'],
   'error.network': ['网络错误,请检查连接', 'Network error, check the connection'],
   'error.HUB_ERR_BAD_REQUEST': ['输入有误', 'Invalid input'],
@@ -365,14 +361,6 @@ export const ROLE_HOME: Record<Role, string> = {
   supervisor: '/supervisor',
   admin: '/control',
 };
-
-const CLASS_LABELS: Record<DeviceClass, Label> = {
-  elevator: ['电梯', 'Elevator'],
-  'fire-panel': ['消防主机', 'Fire panel'],
-  power: ['配电/ATS', 'Power / ATS'],
-  intercom: ['门口机', 'Door intercom'],
-};
-const ONLINE_LABELS: Record<OnlineState, Label> = { online: ['在线', 'Online'], offline: ['离线', 'Offline'], lost: ['失联', 'Lost'] };
 
 const METRIC_LABELS: Record<string, Label> = {
   floor: ['楼层', 'Floor'],
@@ -414,193 +402,40 @@ const METRIC_VALUE_LABELS: Record<string, Label> = {
   out_of_service: ['停用', 'out of service'],
 };
 
-/** Device event types (contracts/mqtt.ts) for the live event feed. */
-const EVENT_LABELS: Record<string, Label> = {
-  'elevator.entrapment': ['电梯困人', 'Entrapment'],
-  'elevator.alarm_button': ['轿厢报警按钮', 'Car alarm button'],
-  'elevator.fault': ['电梯故障', 'Elevator fault'],
-  'elevator.normal': ['电梯恢复正常', 'Elevator normal'],
-  'elevator.recalled': ['电梯已迫降', 'Car recalled'],
-  'elevator.out_of_service': ['电梯停用', 'Out of service'],
-  'fire.alarm': ['火警', 'Fire alarm'],
-  'fire.supervisory': ['监管信号', 'Supervisory'],
-  'fire.trouble': ['故障信号', 'Trouble'],
-  'fire.silenced': ['已消音', 'Silenced'],
-  'fire.reset': ['控制器复位', 'Panel reset'],
-  'power.mains_lost': ['市电中断', 'Mains lost'],
-  'power.mains_restored': ['市电恢复', 'Mains restored'],
-  'power.ats_transferred': ['ATS 已切换', 'ATS transferred'],
-  'power.generator_started': ['发电机启动', 'Generator started'],
-  'power.generator_failed': ['发电机故障', 'Generator failed'],
-  'intercom.call': ['访客呼叫', 'Visitor call'],
-  'intercom.owner_approved': ['业主同意', 'Owner approved'],
-  'intercom.owner_denied': ['业主拒绝', 'Owner denied'],
-  'intercom.door_opened': ['门已打开', 'Door opened'],
-  'intercom.door_closed': ['门已关闭', 'Door closed'],
-};
-
-/** Values that timeline entries carry in their data ({what}, {hint}, {reminder}, {name}). */
-const TIMELINE_VALUE_LABELS: Record<string, Label> = {
-  recall: ['电梯迫降', 'elevator recall'],
-  returned_to_service: ['电梯恢复运行', 'returned to service'],
-  car_at_lobby: ['电梯已到首层', 'car at lobby'],
-  unlock_accepted: ['开门指令已接受', 'unlock accepted'],
-  recontact: ['再次联络乘客', 're-contact passengers'],
-  call_119: ['拨打119', 'calling 119'],
-  close_suggested: ['设备已恢复,建议结案', 'device recovered, close suggested'],
-  release_suggested: ['电梯已开门,请确认是否已解救', 'doors open: confirm the release'],
-  steps_pending: ['仍有必须步骤未完成', 'required steps still pending'],
-  overstay: ['访客超时', 'visitor overstay'],
-  unlock: ['开门', 'unlock'],
-};
-
-/** Labels of action-payload fields (the JSON schema's property names). */
+/** Fields of the dashboard's own forms (procedure payload fields are labelled by their procedure). */
 const FIELD_LABELS: Record<string, Label> = {
   notes: ['备注', 'Notes'],
-  text: ['内容', 'Text'],
-  step: ['步骤', 'Step'],
-  person: ['人员', 'Person'],
-  method: ['方式', 'Method'],
-  outcome: ['确认结果', 'Outcome'],
-  cause: ['原因(误报必填)', 'Cause (required for a false alarm)'],
-  verifiedBy: ['确认人', 'Verified by'],
-  location: ['位置', 'Location'],
-  by: ['处理人', 'By'],
-  extinguisherUsed: ['使用了灭火器', 'Extinguisher used'],
   reason: ['原因', 'Reason'],
-  address: ['报警地址', 'Address'],
-  fireLocation: ['起火部位', 'Fire location'],
-  burning: ['燃烧物', 'What is burning'],
-  calledAt: ['拨打时间', 'Called at'],
-  reference: ['编号/回执', 'Reference'],
-  deviceId: ['设备', 'Device'],
-  announcement: ['已广播', 'Announcement made'],
-  viaFireStairs: ['经消防楼梯疏散', 'Via fire stairs'],
-  posts: ['留守岗位', 'Posts kept'],
-  summary: ['报告摘要', 'Summary'],
-  attachmentIds: ['附件/照片编号(逗号分隔)', 'Attachment / photo ids (comma separated)'],
-  reassured: ['已安抚乘客', 'Passengers reassured'],
-  count: ['人数', 'Headcount'],
-  vulnerable: ['特殊人员', 'Vulnerable persons'],
-  category: ['类别', 'Category'],
-  note: ['说明', 'Note'],
-  car: ['梯号', 'Car'],
-  floor: ['楼层', 'Floor'],
-  company: ['单位', 'Company'],
-  phone: ['电话', 'Phone'],
-  arrivedAt: ['到场时间', 'Arrived at'],
-  party: ['对象', 'Party'],
-  headcount: ['解救人数', 'Headcount released'],
-  releasedAt: ['解救时间', 'Released at'],
-  releasedBy: ['解救人', 'Released by'],
-  discrepancy: ['人数差异说明', 'Headcount discrepancy'],
-  contractorCompany: ['维保单位', 'Contractor company'],
-  contractorPerson: ['维保人员', 'Contractor person'],
-  buildingIds: ['楼栋(逗号分隔)', 'Buildings (comma separated)'],
-  floors: ['楼层(逗号分隔)', 'Floors (comma separated)'],
-  source: ['来源', 'Source'],
-  cars: ['电梯', 'Cars'],
-  buildingId: ['楼栋', 'Building'],
-  atLevel: ['平层', 'At level'],
-  doorsOpen: ['门已开', 'Doors open'],
-  entrapment: ['有人被困', 'People trapped'],
-  passengers: ['乘客人数', 'Passengers'],
-  contact: ['联系人', 'Contact'],
-  channel: ['渠道', 'Channel'],
-  systemsOk: ['各系统已核查正常', 'All systems checked OK'],
-  elevatorsInService: ['电梯已恢复运行', 'Elevators back in service'],
-  resolution: ['处理结果', 'Resolution'],
-  visitorName: ['访客姓名', 'Visitor name'],
-  idNumber: ['证件号码', 'ID number'],
-  idType: ['证件类型', 'ID type'],
-  unit: ['房号', 'Unit'],
-  plannedMinutes: ['预计停留(分钟)', 'Planned stay (minutes)'],
-  decision: ['业主意见', 'Owner decision'],
-  preAuthId: ['预授权编号', 'Pre-authorisation id'],
-  validFrom: ['有效期自', 'Valid from'],
-  validTo: ['有效期至', 'Valid to'],
-  idVerified: ['已核验证件', 'ID verified'],
-  message: ['留言', 'Message'],
   minutes: ['延长(分钟)', 'Extend by (minutes)'],
-  reportedBy: ['报告人', 'Reported by'],
-  callerPhone: ['来电号码', 'Caller phone'],
-  talkingToPassengers: ['正在与乘客通话', 'Talking to passengers'],
-  feeder: ['供电回路', 'Feeder'],
-  description: ['情况描述', 'Description'],
   acceptShortNotice: ['接受提前时间不足', 'Accept short notice'],
   shortNoticeReason: ['提前不足原因', 'Short-notice reason'],
 };
 
-/** Labels of enum values appearing in action payloads and views. */
+/** Values the dashboard's own screens show (procedure values are labelled by their procedure). */
 const ENUM_LABELS: Record<string, Label> = {
-  // fire
-  false_alarm: FIRE_OUTCOME_LABELS.false_alarm,
-  small_fire: FIRE_OUTCOME_LABELS.small_fire,
-  serious_fire: FIRE_OUTCOME_LABELS.serious_fire,
-  unverified: ['未在时限内确认', 'not verified in time'],
-  ack_timeout: ['超时未接警', 'not acknowledged in time'],
-  escalated: ['火情升级', 'escalated'],
-  security: ['秩序维护员', 'Security'],
-  staff: ['工作人员', 'Staff'],
-  cctv: ['监控画面', 'CCTV'],
-  // elevator
-  elderly: ['老人', 'Elderly'],
-  child: ['儿童', 'Child'],
-  pregnant: ['孕妇', 'Pregnant'],
-  ill: ['病人', 'Ill'],
-  injured: ['受伤', 'Injured'],
-  disabled: ['残障人士', 'Disabled'],
-  operator: ['值班员', 'Operator'],
-  contractor: ['维保单位', 'Contractor'],
-  engineering: ['工程部', 'Engineering'],
-  vendor: ['厂家', 'Vendor'],
-  // power
-  ats: ['ATS 自动切换', 'ATS transfer'],
-  generator: ['发电机', 'Generator'],
-  none: ['无备用电源', 'None'],
-  utility: ['供电局', 'Utility'],
-  notice_board: ['公告栏', 'Notice board'],
-  sms: ['短信', 'SMS'],
-  broadcast: ['广播', 'Broadcast'],
-  app: ['业主 App', 'Resident app'],
-  door_to_door: ['逐户通知', 'Door to door'],
-  // visitor
-  phone: ['电话', 'Phone'],
-  intercom: ['门口机对讲', 'Intercom'],
-  alt_contact: ['其他联系方式', 'Alternative contact'],
-  in_person: ['当面', 'In person'],
-  in_unit_station: ['业主室内机', 'In-unit station'],
-  preauthorization: ['业主预授权', 'Pre-authorisation'],
-  approved: ['同意', 'Approved'],
-  denied: ['拒绝', 'Denied'],
-  owner_file: ['业主档案', 'Owner file'],
-  visitor_provided: ['访客提供', 'Provided by the visitor'],
-  resident_id: ['居民身份证', 'Resident ID card'],
-  passport: ['护照', 'Passport'],
-  hk_macau_permit: ['港澳通行证', 'HK/Macau permit'],
-  taiwan_permit: ['台湾通行证', 'Taiwan permit'],
-  other: ['其他', 'Other'],
-  walk_in: ['来访登记', 'Walk-in'],
-  preauthorized: ['预授权', 'Pre-authorised'],
+  short_notice: ['通知提前不足', 'Short notice'],
 };
 
 export interface I18n {
   locale: Locale;
   t: (key: UiKey, params?: Record<string, unknown>) => string;
+  /** a message (key + params, or what a person typed) in this locale */
+  msg: (m: Text | null | undefined) => string;
   kind: (k: IncidentKind | string) => string;
-  proc: (kind: IncidentKind, category: LabelCategory, key: string) => string;
+  proc: (kind: IncidentKind | string, category: LabelCategory, key: string) => string;
   role: (r: Role | string) => string;
   cls: (c: DeviceClass | string) => string;
   online: (s: OnlineState | string) => string;
   metric: (m: string) => string;
   event: (type: string) => string;
   metricValue: (v: number | boolean | string) => string;
-  field: (name: string) => string;
-  enumValue: (v: unknown) => string;
-  flag: (code: string) => string;
-  escalation: (code: string) => string;
-  notify: (code: string) => string;
-  timeline: (kind: IncidentKind, item: { type: string; data: Record<string, unknown>; message: string }) => string;
+  /** a payload field's label: the procedure's own first (`kind`), then any procedure's */
+  field: (name: string, kind?: string) => string;
+  enumValue: (v: unknown, kind?: string) => string;
+  flag: (code: string, kind?: string) => string;
+  timeline: (kind: IncidentKind, item: { type: string; data: Record<string, unknown>; message: string; reason?: Text | null }) => string;
+  /** a duty-log entry (key + params; `legacy` rows hold their old "中文 / English" text) */
+  duty: (e: { key: string; params: Record<string, unknown> }) => string;
   time: (ms: number | null | undefined) => string;
   dateTime: (ms: number | null | undefined) => string;
   duration: (ms: number) => string;
@@ -612,11 +447,15 @@ function lookup(table: Record<string, Label>, key: string, i: number): string {
   return Object.hasOwn(table, key) ? (table[key]![i] ?? key) : key;
 }
 
-const cache = new Map<Locale, I18n>();
+const cache = new Map<Locale, { labels: Catalog | null; api: I18n }>();
 
-export function i18n(locale: Locale): I18n {
+/**
+ * The UI's words in `locale`, with the hub's labels (`labels`, from GET /api/procedures; null
+ * until loaded, when keys show as themselves for a moment).
+ */
+export function i18n(locale: Locale, labels: Catalog | null = null): I18n {
   const hit = cache.get(locale);
-  if (hit) return hit;
+  if (hit && hit.labels === labels) return hit.api;
   const i = idx(locale);
   const tz = { hour12: false } as const;
   const timeFmt = new Intl.DateTimeFormat(locale, { ...tz, hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -637,11 +476,26 @@ export function i18n(locale: Locale): I18n {
     const p = (n: number) => String(n).padStart(2, '0');
     return h > 0 ? `${h}:${p(m)}:${p(ss)}` : `${p(m)}:${p(ss)}`;
   };
+  const catalog = new MessageCatalog(labels ?? {}, { formatTime: (ms) => dtFmt.format(ms) });
+  // "any procedure's" lookups: field / value / flag labels by their last segment
+  const bySuffix = new Map<string, string>();
+  for (const key of Object.keys(catalog.labels)) {
+    const m = /^[^.]+\.(field|value|flag)\.(.+)$/.exec(key);
+    if (m && !bySuffix.has(`${m[1]}.${m[2]}`)) bySuffix.set(`${m[1]}.${m[2]}`, key);
+  }
+  const scoped = (table: string, name: string, kind: string | undefined, local: Record<string, Label>) => {
+    const key = catalog.first(...(kind ? [`${kind}.${table}.${name}`] : []), `engine.${table}.${name}`) ?? bySuffix.get(`${table}.${name}`);
+    return key ? catalog.label(key, locale) : lookup(local, name, i);
+  };
   const api: I18n = {
     locale,
     t: (key, params) => translate(locale, key, params),
-    kind: (k) => lookup(KIND_LABELS, k, i),
-    proc: (kind, category, key) => (Object.hasOwn(KIND_LABELS, kind) ? procedureLabel(kind, category, key, locale) : key),
+    msg: (m) => catalog.render(m, locale),
+    kind: (k) => (catalog.has(`${k}.kind`) ? catalog.label(`${k}.kind`, locale) : k),
+    proc: (kind, category, key) => {
+      const k = catalog.first(`${kind}.${category}.${key}`, `engine.${category}.${key}`);
+      return k ? catalog.label(k, locale) : key;
+    },
     role: (r) => lookup(ROLE_LABELS, r, i),
     cls: (c) => lookup(CLASS_LABELS, c, i),
     online: (s) => lookup(ONLINE_LABELS, s, i),
@@ -653,28 +507,18 @@ export function i18n(locale: Locale): I18n {
         : typeof v === 'string'
           ? lookup(METRIC_VALUE_LABELS, v, i)
           : String(v),
-    field: (name) => lookup(FIELD_LABELS, name, i),
-    enumValue: (v) => (typeof v === 'string' ? lookup(ENUM_LABELS, v, i) : String(v)),
-    flag: (code) => lookup(FLAG_LABELS, code, i),
-    escalation: (code) => lookup(ESCALATION_LABELS, code, i),
-    notify: (code) => lookup(NOTIFY_LABELS, code, i),
+    field: (name, kind) => scoped('field', name, kind, FIELD_LABELS),
+    enumValue: (v, kind) => (typeof v === 'string' ? scoped('value', v, kind, ENUM_LABELS) : String(v)),
+    flag: (code, kind) => scoped('flag', code, kind, ENUM_LABELS),
     timeline: (kind, item) => {
-      if (!Object.hasOwn(KIND_LABELS, kind)) return `${item.type} ${item.message}`;
-      // localise the raw values the templates interpolate (event types, commands, link states…)
-      const data: Record<string, unknown> = { ...item.data };
-      const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : null);
-      if (str('event')) data.event = lookup(EVENT_LABELS, str('event')!, i);
-      if (str('name')) data.name = lookup(TIMELINE_VALUE_LABELS, str('name')!, i);
-      if (str('what')) data.what = lookup(TIMELINE_VALUE_LABELS, str('what')!, i);
-      if (str('hint')) data.hint = lookup(TIMELINE_VALUE_LABELS, str('hint')!, i);
-      if (str('reminder')) data.reminder = lookup(TIMELINE_VALUE_LABELS, str('reminder')!, i);
-      if (item.type === 'device_status' && str('state')) data.state = lookup(ONLINE_LABELS, str('state')!, i);
-      if (str('reason') && !Object.hasOwn(ESCALATION_LABELS, str('reason')!)) data.reason = lookup(ENUM_LABELS, str('reason')!, i);
-      const line = renderTimeline(kind, { type: item.type as TimelineType, data, message: item.message }, locale);
-      return item.type === 'command_result' && typeof item.data.ok === 'boolean'
-        ? `${line}:${translate(locale, item.data.ok ? 'command.confirmed' : item.data.expired ? 'command.expired' : 'command.failed')}${str('deviceId') ? ` · ${str('deviceId')}` : ''}`
+      const line = catalog.timelineText(kind, item, locale);
+      const ok = item.data.ok;
+      const dev = typeof item.data.deviceId === 'string' ? ` · ${item.data.deviceId}` : '';
+      return item.type === 'command_result' && typeof ok === 'boolean'
+        ? `${line}:${translate(locale, ok ? 'command.confirmed' : item.data.expired ? 'command.expired' : 'command.failed')}${dev}`
         : line;
     },
+    duty: (e) => (e.key === 'legacy' ? legacyBilingual(String(e.params.text ?? ''), locale) : catalog.dutyText(e, locale)),
     time: (ms) => (ms === null || ms === undefined ? '—' : timeFmt.format(ms)),
     dateTime: (ms) => (ms === null || ms === undefined ? '—' : dtFmt.format(ms)),
     duration,
@@ -682,21 +526,6 @@ export function i18n(locale: Locale): I18n {
     error: (code) =>
       code && Object.hasOwn(UI, `error.${code}`) ? translate(locale, `error.${code}` as UiKey) : translate(locale, 'error.generic'),
   };
-  cache.set(locale, api);
+  cache.set(locale, { labels, api });
   return api;
-}
-
-/**
- * Duty-log lines are stored bilingual (`中文 / [English] …`, services/core/i18n-procedures.ts
- * renderDuty): show the locale's half. Manual entries are shown as written.
- */
-export function dutyText(text: string, locale: Locale): string {
-  const cut = text.indexOf(' / [');
-  if (cut < 0) return text;
-  return locale === 'zh-CN' ? text.slice(0, cut) : text.slice(cut + 3);
-}
-
-/** Generic action labels (add_note / skip_step) for places without a kind. */
-export function genericActionLabel(action: string, locale: Locale): string {
-  return lookup(GENERIC_ACTION_LABELS, action, idx(locale));
 }

@@ -5,9 +5,9 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Role } from '../../contracts/domain.js';
 import type { DeviceStatusEvent, TelemetryEvent, DeviceEventPush, IncidentNoticePush } from '../../contracts/socket.js';
-import { i18n } from './i18n.js';
 import { api, ApiError, type DeviceView, type IncidentView, type VisitView } from './api.js';
 import {
+  currentI18n,
   getState,
   patchDevice,
   replaceDevices,
@@ -51,14 +51,10 @@ function notice(n: IncidentNoticePush, _ns: string): void {
   if (seenNotices.has(id)) return;
   seenNotices.add(id);
   if (seenNotices.size > 200) seenNotices.clear();
-  const t = i18n(st.locale);
-  const [head, rest] = n.key.includes('.') ? [n.key.slice(0, n.key.indexOf('.')), n.key.slice(n.key.indexOf('.') + 1)] : ['', n.key];
-  const text =
-    head === 'escalated'
-      ? `${t.t('sup.escalated')}:${t.escalation(rest)}`
-      : head === 'flag'
-        ? `${t.t('incident.flags')}:${t.flag(rest)}`
-        : t.notify(rest);
+  const t = currentI18n();
+  // the notice's message (key + params) in the UI's language; escalations and flags say so first
+  const head = n.key.startsWith('escalated.') ? `${t.t('sup.escalated')}:` : n.key.startsWith('flag.') ? `${t.t('incident.flags')}:` : '';
+  const text = `${head}${t.msg(n.msg)}`;
   const urgent = head === 'escalated' || head === 'flag' || /119|general_alarm|unlock_failed|recall/.test(n.key);
   toast(`${t.kind(n.kind)} · ${text}`, urgent ? 'error' : 'info', urgent ? 12_000 : 6000);
 }

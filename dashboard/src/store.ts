@@ -2,7 +2,7 @@
 // Live data (devices, incidents, visits) is kept as id-keyed records that the socket.io
 // handlers and the resync after a reconnect replace or patch; screens derive lists from them.
 import { useSyncExternalStore } from 'react';
-import type { DeviceView, IncidentView, SessionUser, VisitView } from './api.js';
+import { setRequestLocale, type DeviceView, type IncidentView, type ProceduresView, type SessionUser, type VisitView } from './api.js';
 import type { DeviceEventPush } from '../../contracts/socket.js';
 import { i18n, type I18n, type Locale } from './i18n.js';
 
@@ -20,6 +20,8 @@ export interface State {
   /** true once the stored session was checked at start-up */
   ready: boolean;
   locale: Locale;
+  /** the hub's procedures and the labels of their message keys (GET /api/procedures) */
+  procedures: ProceduresView | null;
   conn: ConnState;
   lastSyncAt: number | null;
   devices: Record<string, DeviceView>;
@@ -53,6 +55,7 @@ let state: State = {
   token: null,
   ready: false,
   locale: initialLocale(),
+  procedures: null,
   conn: 'connecting',
   lastSyncAt: null,
   devices: {},
@@ -89,8 +92,18 @@ export function useStore<T>(sel: (s: State) => T): T {
 }
 
 export function useI18n(): I18n {
-  return i18n(useStore((s) => s.locale));
+  const labels = useStore((s) => s.procedures?.labels ?? null);
+  return i18n(
+    useStore((s) => s.locale),
+    labels,
+  );
 }
+
+/** The UI's words outside React (toasts from the live push). */
+export function currentI18n(): I18n {
+  return i18n(state.locale, state.procedures?.labels ?? null);
+}
+setRequestLocale(state.locale);
 
 export function setLocale(locale: Locale): void {
   try {
@@ -99,6 +112,8 @@ export function setLocale(locale: Locale): void {
     /* storage blocked */
   }
   document.documentElement.lang = locale;
+  // API responses (refusals, rendered texts) come back in the UI's language
+  setRequestLocale(locale);
   setState({ locale });
 }
 

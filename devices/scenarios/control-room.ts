@@ -3,8 +3,8 @@
 // HTTP and check that the hub did its part. Every step is printed with the incident's state
 // and timers; what the hub did on its own (escalations, flags, hints, commands, timers
 // firing) is printed from the incident timeline as it appears.
-import type { IncidentKind, Role } from '../../contracts/domain.js';
-import { procedureLabel, renderTimeline, ROLE_LABELS, TIMELINE_LABELS } from '../../services/core/i18n-procedures.js';
+import type { IncidentKind } from '../../contracts/domain.js';
+import { MessageCatalog } from '../../services/core/messages.js';
 import { HubError, type HubSession, type IncidentDetail, type IncidentView } from '../hub-client.js';
 import { localTime } from './procedures.js';
 import type { ScenarioContext } from './registry.js';
@@ -51,6 +51,8 @@ export class ControlRoom {
   private readonly printed = new Map<string, number>();
   /** Incidents that existed before the drill (closed ones among them are not this drill's). */
   private readonly before = new Set<string>();
+  /** the hub's labels (GET /api/procedures), loaded by start(): words, not codes, in the log */
+  private catalog = new MessageCatalog({});
 
   constructor(
     private readonly ctx: ScenarioContext,
@@ -67,6 +69,7 @@ export class ControlRoom {
   async start(): Promise<void> {
     const s = this.sessions.operator ?? this.sessions.desk ?? this.sessions.supervisor;
     if (!s) return;
+    this.catalog = new MessageCatalog((await s.procedures()).labels);
     for (const i of await s.incidents({ state: 'all', limit: 500 })) this.before.add(i.id);
   }
 
@@ -93,7 +96,7 @@ export class ControlRoom {
   // ---- formatting ----
 
   stateText(inc: Pick<IncidentView, 'kind' | 'state'>): string {
-    return `${procedureLabel(inc.kind, 'state', inc.state, 'zh-CN')} ${procedureLabel(inc.kind, 'state', inc.state, 'en')} [${inc.state}]`;
+    return `${this.both(`${inc.kind}.state.${inc.state}`, ' ')} [${inc.state}]`;
   }
 
   timersText(inc: Pick<IncidentView, 'timers'>): string {
@@ -105,19 +108,25 @@ export class ControlRoom {
   }
 
   headline(inc: IncidentView): string {
-    return `#${inc.number} ${inc.title} · ${this.stateText(inc)} · ${this.timersText(inc)}`;
+    const title = inc.titleMsg ? `${this.catalog.render(inc.titleMsg, 'zh-CN')} ${this.catalog.render(inc.titleMsg, 'en')}` : inc.title;
+    return `#${inc.number} ${title} · ${this.stateText(inc)} · ${this.timersText(inc)}`;
   }
 
   actionLabel(kind: IncidentKind, action: string): string {
-    return `${procedureLabel(kind, 'action', action, 'zh-CN')} ${procedureLabel(kind, 'action', action, 'en')}`;
+    return this.both(this.catalog.first(`${kind}.action.${action}`, `engine.action.${action}`) ?? action, ' ');
   }
 
   stepLabel(kind: IncidentKind, step: string): string {
-    return `${procedureLabel(kind, 'step', step, 'zh-CN')} / ${procedureLabel(kind, 'step', step, 'en')}`;
+    return this.both(`${kind}.step.${step}`, ' / ');
   }
 
   person(s: HubSession): string {
-    return `${ROLE_LABELS[s.role as Role]?.[0] ?? s.role} ${s.user.username}`;
+    return `${this.catalog.label(`role.${s.role}`, 'zh-CN')} ${s.user.username}`;
+  }
+
+  /** A key's label in both languages ("中文 English"); the key itself before the labels loaded. */
+  private both(key: string, sep: string): string {
+    return this.catalog.has(key) ? `${this.catalog.label(key, 'zh-CN')}${sep}${this.catalog.label(key, 'en')}` : key.split('.').pop()!;
   }
 
   // ---- the hub's own doings, from the timeline ----
@@ -146,13 +155,18 @@ export class ControlRoom {
     return HUB_SIDE.has(e.type);
   }
 
-  render(kind: IncidentKind, e: Pick<TimelineEntry, 'type' | 'data' | 'message'>): string {
-    if (!Object.hasOwn(TIMELINE_LABELS, e.type)) return `${e.type}${e.message ? ` — ${e.message}` : ''}`;
-    const item = { type: e.type as keyof typeof TIMELINE_LABELS, data: e.data as never, message: '' };
-    const zh = renderTimeline(kind, item, 'zh-CN');
-    const en = renderTimeline(kind, item, 'en');
+  render(kind: IncidentKind, e: Pick<TimelineEntry, 'type' | 'data' | 'message'> & { reason?: TimelineEntry['reason'] }): string {
+    if (!this.catalog.has(`engine.timeline.${e.type}`)) return `${e.type}${e.message ? ` — ${e.message}` : ''}`;
+    const head = this.catalog.timelineMsg(kind, e.type, e.data);
+    const zh = this.catalog.render(head, 'zh-CN');
+    const en = this.catalog.render(head, 'en');
     const facts = this.facts(e);
-    return `${zh} / ${en}${facts ? ` (${facts})` : ''}${e.message ? ` — ${e.message}` : ''}`;
+    const why = e.reason
+      ? 'text' in e.reason
+        ? e.reason.text
+        : `${this.catalog.render(e.reason, 'zh-CN')} / ${this.catalog.render(e.reason, 'en')}`
+      : e.message;
+    return `${zh} / ${en}${facts ? ` (${facts})` : ''}${why ? ` — ${why}` : ''}`;
   }
 
   /** Which device / command a timeline entry is about (the labels name only the kind of entry). */

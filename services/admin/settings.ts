@@ -17,7 +17,7 @@ import {
 } from '../../contracts/admin.js';
 import { INCIDENT_KINDS, type DeviceClass, type IncidentKind } from '../../contracts/domain.js';
 import type { Prisma } from '../../prisma/generated/client.js';
-import { procedureFor } from '../core/procedure.js';
+import type { z } from 'zod';
 import type { Db } from '../core/db.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import { audit, requireUnscoped, type AdminActor } from './common.js';
@@ -32,9 +32,12 @@ const CALENDAR_KEY = 'calendar';
 
 const isKind = (g: string): g is IncidentKind => (INCIDENT_KINDS as readonly string[]).includes(g);
 
+/** A procedure's config schema (its machine's zod object with defaults), from the registry. */
+export type ConfigSchemaOf = (kind: IncidentKind) => z.ZodType;
+
 /** The machine's own default for a procedure setting, in the setting's unit. */
-function procedureDefault(d: SettingDef): Value {
-  const cfg = procedureFor(d.group as IncidentKind).config.parse({}) as Record<string, unknown>;
+function procedureDefault(d: SettingDef, configOf: ConfigSchemaOf): Value {
+  const cfg = configOf(d.group as IncidentKind).parse({}) as Record<string, unknown>;
   const v = cfg[d.config!];
   if (typeof v === 'boolean') return v;
   if (typeof v !== 'number') throw new Error(`setting ${d.key}: ${d.group} config has no numeric ${d.config}`);
@@ -53,10 +56,12 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
+    /** the procedures' config schemas (the composition root's registry: services/hub/procedures.ts) */
+    private readonly configOf: ConfigSchemaOf,
   ) {
     for (const d of SETTING_DEFS) {
-      const def = isKind(d.group) && d.config ? procedureDefault(d) : NON_PROCEDURE_DEFAULTS[d.key];
+      const def = isKind(d.group) && d.config ? procedureDefault(d, configOf) : NON_PROCEDURE_DEFAULTS[d.key];
       if (def === undefined) throw new Error(`setting ${d.key} has no default`);
       this.defaults.set(d.key, def);
     }
@@ -100,7 +105,7 @@ export class SettingsService {
       const v = this.value(d.key);
       out[d.config] = typeof v === 'number' ? v * (d.factor ?? 1) : v;
     }
-    const shape = (procedureFor(kind).config as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+    const shape = (this.configOf(kind) as unknown as { shape?: Record<string, unknown> }).shape ?? {};
     if ('holidays' in shape) out.holidays = [...this.cal.holidays];
     if ('extraWorkdays' in shape) out.extraWorkdays = [...this.cal.workdays];
     return out;

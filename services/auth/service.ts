@@ -17,6 +17,8 @@ export interface AuthUser {
   displayName: string;
   /** building scope (issue 8): empty = every building */
   buildings: string[];
+  /** the user's preferred locale (User.locale): what API responses render in without Accept-Language */
+  locale?: string;
 }
 
 /** A verified session: who, which session (sha256 of the token) and until when. */
@@ -99,6 +101,7 @@ export class AuthService {
       role: s.user.role as Role,
       displayName: s.user.displayName,
       buildings: s.user.buildings,
+      locale: s.user.locale,
     };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { user, expiresAt: s.expiresAt.getTime(), checkedAt: t });

@@ -1,17 +1,22 @@
 // Coded errors (ARCHITECTURE.md example 8, after fastify lib/errors.js): every error the
-// API can return has a stable code, a message and an HTTP status.
+// API can return has a stable code, a message and an HTTP status. An error may also carry a
+// message key and params (`msg`): the reader's locale renders it (services/hub/app.ts), so a
+// refusal reads in Chinese in the Chinese UI; `message` stays the English text for logs.
+import type { Msg } from '../../contracts/messages.js';
+
 export class HubError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly statusCode: number,
+    readonly msg?: Msg,
   ) {
     super(message);
     this.name = 'HubError';
   }
 }
 
-const make = (code: string, status: number) => (message: string) => new HubError(code, message, status);
+const make = (code: string, status: number) => (message: string, msg?: Msg) => new HubError(code, message, status, msg);
 
 export const errors = {
   badRequest: make('HUB_ERR_BAD_REQUEST', 400),

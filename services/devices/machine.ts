@@ -3,11 +3,19 @@
 // controller) that stays offline past a debounce, or flaps repeatedly, opens a fault; a
 // fire panel's `fire.supervisory` / `fire.trouble` opens a lower-severity fault per
 // panel+zone. Back online / panel reset → `recovered` (suggests close).
-// Imports only types from the engine; the guard functions are standalone and pure.
+// The guard functions are standalone and pure; services/devices/link-watcher.ts runs them.
 import { z } from 'zod';
 import { LIFE_SAFETY_CLASSES, type DeviceClass, type OnlineState } from '../../contracts/domain.js';
-import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
-import { kindLabel } from '../core/i18n-procedures.js';
+import {
+  actionsOf,
+  defineProcedure,
+  said,
+  type Ctx as EngineCtx,
+  type EventSource,
+  type ProcedureTypes,
+  type Reason as EngineReason,
+} from '../core/procedure/index.js';
+import type { labels } from './labels.js';
 
 export const FAULT_STATES = ['open', 'acknowledged', 'recovered', 'closed'] as const;
 export type FaultState = (typeof FAULT_STATES)[number];
@@ -43,44 +51,49 @@ export interface FaultData {
   recurrences: number;
 }
 
-const d = (ctx: Ctx) => ctx.s.data as unknown as FaultData;
-const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+export type FaultTypes = ProcedureTypes<
+  { states: typeof FAULT_STATES; steps: typeof FAULT_STEPS; timers: typeof FAULT_TIMERS; actions: typeof FAULT_ACTIONS },
+  typeof labels,
+  FaultData
+>;
+type Ctx = EngineCtx<FaultTypes>;
+const act = actionsOf<FaultTypes>();
+type Reason = EngineReason<FaultTypes>;
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const Notes = z.string().trim().max(2000).default('');
 
 const ManualReport = z.object({ deviceId: z.string().min(1).max(64), description: z.string().trim().min(1).max(2000) });
 
-function title(data: FaultData, deviceId: string | null): string {
-  const what = data.zone ? `${data.cause} · zone ${data.zone}` : data.cause;
-  return `${kindLabel('device_fault', 'zh-CN')} ${kindLabel('device_fault', 'en')} · ${deviceId ?? '?'} · ${what}`;
+function setTitle(ctx: Ctx): void {
+  ctx.title({ device: ctx.s.deviceId ?? '?', cause: { key: `device_fault.value.${ctx.data.cause}` }, zone: ctx.data.zone });
 }
 
-function recover(ctx: Ctx, why: string): void {
-  const data = d(ctx);
+function recover(ctx: Ctx, why: 'back_online' | 'panel_reset'): void {
+  const data = ctx.data;
   if (ctx.s.state === 'recovered') return;
   data.resumeState = ctx.s.state === 'acknowledged' ? 'acknowledged' : 'open';
   data.recoveries++;
-  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', false, 'device recovered by itself');
+  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', false, 'recovered_itself');
   ctx.to('recovered', why);
   // PROCEDURES.md "Device offline": back online resolves → suggest close to the operator
   ctx.log('hint', { hint: 'close_suggested' }, why);
   ctx.notify(['operator'], 'fault_recovered', { deviceId: ctx.s.deviceId });
   if (data.cfg.autoCloseOnRecovery && ctx.isDone('acknowledge')) {
-    ctx.done('resolve', { by: 'system', notes: why });
-    ctx.close('closed', `auto-closed: ${why}`);
-    ctx.dutyLog('closed', { resolution: why });
+    ctx.done('resolve', { by: 'system', data: { auto: why } });
+    ctx.close('closed', { key: 'auto_closed', params: { why: { key: `device_fault.reason.${why}` } } });
+    ctx.dutyLog('closed', { resolution: { key: `device_fault.reason.${why}` } });
   }
 }
 
-function recur(ctx: Ctx, why: string): void {
-  const data = d(ctx);
+function recur(ctx: Ctx, why: Reason): void {
+  const data = ctx.data;
   if (ctx.s.state !== 'recovered') return;
   data.recurrences++;
-  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', true, 'fault came back');
+  if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', true, 'fault_back');
   ctx.to(data.resumeState ?? 'open', why);
 }
 
-const actions: Record<FaultAction, ActionDef<unknown>> = {
+const actions: Record<FaultAction, ReturnType<typeof act>> = {
   acknowledge: act({
     roles: CONTROL,
     states: ['open', 'recovered'],
@@ -90,7 +103,7 @@ const actions: Record<FaultAction, ActionDef<unknown>> = {
     run(ctx: Ctx, p) {
       ctx.done('acknowledge', { notes: p.notes });
       if (ctx.s.state === 'open') ctx.to('acknowledged', 'acknowledged');
-      else d(ctx).resumeState = 'acknowledged';
+      else ctx.data.resumeState = 'acknowledged';
     },
   }),
   dispatch_maintenance: act({
@@ -116,17 +129,17 @@ const actions: Record<FaultAction, ActionDef<unknown>> = {
     states: ['acknowledged', 'recovered'],
     payload: z.object({ resolution: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      if (!ctx.isDone('acknowledge')) ctx.fail('HUB_ERR_CONFLICT', 'acknowledge the fault first');
+      if (!ctx.isDone('acknowledge')) ctx.fail('HUB_ERR_CONFLICT', 'acknowledge_first');
       ctx.done('resolve', { notes: p.resolution });
       const missing = ctx.pendingRequired();
-      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${missing.join(', ')}`);
-      ctx.close('closed', p.resolution);
-      ctx.dutyLog('closed', { resolution: p.resolution });
+      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: missing });
+      ctx.close('closed', said(p.resolution));
+      ctx.dutyLog('closed', { resolution: { text: p.resolution } });
     },
   }),
 };
 
-export const deviceFaultProcedure: ProcedureDef = {
+export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   kind: 'device_fault',
   states: FAULT_STATES,
   finalStates: ['closed'],
@@ -143,7 +156,7 @@ export const deviceFaultProcedure: ProcedureDef = {
     if (e.type === 'fire.supervisory') return `${src.deviceId}/supervisory/${e.data.zone}`;
     return null;
   },
-  dedupKeyFor(t: Trigger) {
+  dedupKeyFor(t) {
     if (t.source === 'link') return `${t.deviceId}/link`;
     if (t.source === 'device') {
       const e = t.event;
@@ -156,17 +169,20 @@ export const deviceFaultProcedure: ProcedureDef = {
     }
     return null;
   },
-  reopenSuppressMs(s: IncidentSnapshot) {
-    return (s.data as unknown as FaultData).cfg?.reopenSuppressMs ?? 0;
+  reopenSuppressMs(_s, data) {
+    return data.cfg?.reopenSuppressMs ?? 0;
   },
-  wants(s: IncidentSnapshot, src: EventSource) {
-    const data = s.data as unknown as FaultData;
+  // a link fault follows its device's link state: back online → recovered
+  wantsStatus(s, deviceId, data) {
+    return s.deviceId === deviceId && (data.cause === 'offline' || data.cause === 'flapping');
+  },
+  wants(s, src, data) {
     // a panel reset clears its trouble/supervisory conditions
     return src.deviceId === s.deviceId && src.event.type === 'fire.reset' && (data.cause === 'trouble' || data.cause === 'supervisory');
   },
 
-  open(ctx: Ctx, t: Trigger) {
-    const cfg = ctx.s.data.cfg as FaultConfig;
+  open(ctx: Ctx, t) {
+    const cfg = ctx.config;
     const data: FaultData = {
       cfg,
       cause: 'manual',
@@ -193,30 +209,30 @@ export const deviceFaultProcedure: ProcedureDef = {
       } else if (e.type === 'fire.supervisory') {
         data.cause = 'supervisory';
         data.zone = e.data.zone;
-      } else ctx.fail('HUB_ERR_BAD_REQUEST', `${e.type} does not open a device fault`);
+      } else ctx.fail('HUB_ERR_BAD_REQUEST', 'not_fault_event', { event: e.type });
     } else if (t.source === 'manual') {
       const p = t.payload as z.infer<typeof ManualReport>;
       ctx.s.deviceId = p.deviceId;
       data.description = p.description;
     } else {
-      ctx.fail('HUB_ERR_BAD_REQUEST', 'a device fault opens from a device, its link state or a person');
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
     }
-    ctx.s.data = data as unknown as Json;
-    ctx.s.title = title(data, ctx.s.deviceId);
+    ctx.init(data);
+    setTitle(ctx);
     ctx.notify(['operator'], 'incident_opened', { kind: 'device_fault', deviceId: ctx.s.deviceId, cause: data.cause });
   },
 
-  onStatus(ctx, input) {
-    if (input.state === 'online') recover(ctx, 'device back online');
-    else recur(ctx, `device ${input.state} again`);
+  onStatus(ctx: Ctx, input) {
+    if (input.state === 'online') recover(ctx, 'back_online');
+    else recur(ctx, { key: 'link_again', params: { state: { key: `online.${input.state}` } } });
   },
-  onEvent(ctx, input) {
-    if (input.event.type === 'fire.reset') recover(ctx, 'panel reset');
+  onEvent(ctx: Ctx, input) {
+    if (input.event.type === 'fire.reset') recover(ctx, 'panel_reset');
   },
-  onRepeat(ctx, t) {
-    recur(ctx, t.source === 'device' ? `${t.event.type} again` : 'fault signalled again');
+  onRepeat(ctx: Ctx, t) {
+    recur(ctx, t.source === 'device' ? { key: 'event_again', params: { event: { key: `event.${t.event.type}` } } } : 'signalled_again');
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------
 // Link flapping guard (pure, time-based; state kept per device by the caller)

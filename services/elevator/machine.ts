@@ -1,9 +1,18 @@
 // Elevator entrapment 电梯困人 — pure procedure (PROCEDURES.md §1; seed 000 §2.8.8;
-// ASME A17.1 §2.27.1.1). Imports only types from the engine (services/core/procedure.ts),
-// which drives it; every runtime helper arrives through `ctx`.
+// ASME A17.1 §2.27.1.1). The engine (services/core/procedure) drives it; every runtime helper
+// arrives through `ctx`, typed by this procedure's own states, steps, timers and messages.
 import { z } from 'zod';
-import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
-import { kindLabel } from '../core/i18n-procedures.js';
+import {
+  actionsOf,
+  defineProcedure,
+  said,
+  type Ctx as EngineCtx,
+  type EventSource,
+  type Json,
+  type ProcedureTypes,
+  type Trigger,
+} from '../core/procedure/index.js';
+import type { labels } from './labels.js';
 
 export const ELEVATOR_STATES = ['awaiting_ack', 'in_progress', 'released', 'in_service', 'closed'] as const;
 export type ElevatorState = (typeof ELEVATOR_STATES)[number];
@@ -84,8 +93,13 @@ export interface ElevatorData {
   outcome?: 'released' | 'no_entrapment';
 }
 
-const d = (ctx: Ctx) => ctx.s.data as unknown as ElevatorData;
-const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+export type ElevatorTypes = ProcedureTypes<
+  { states: typeof ELEVATOR_STATES; steps: typeof ELEVATOR_STEPS; timers: typeof ELEVATOR_TIMERS; actions: typeof ELEVATOR_ACTIONS },
+  typeof labels,
+  ElevatorData
+>;
+type Ctx = EngineCtx<ElevatorTypes>;
+const act = actionsOf<ElevatorTypes>();
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
@@ -95,7 +109,8 @@ const Floor = z.number().int().min(-10).max(300);
 const PastTime = z.number().int().nonnegative();
 
 const ManualReport = z.object({
-  deviceId: z.string().min(1).max(64).optional(),
+  // the report form offers the building's elevators (JSON schema `deviceClass`)
+  deviceId: z.string().min(1).max(64).meta({ deviceClass: 'elevator' }).optional(),
   car: z.string().min(1).max(32).optional(),
   floor: Floor,
   passengers: z.number().int().min(0).max(100).optional(),
@@ -105,31 +120,30 @@ const ManualReport = z.object({
   notes: Notes,
 });
 
-function title(data: ElevatorData, deviceId: string | null): string {
-  const where = [deviceId, data.car ? `car ${data.car}` : null, data.floor !== null ? `${data.floor}F` : null].filter(Boolean).join(' · ');
-  return `${kindLabel('elevator_entrapment', 'zh-CN')} ${kindLabel('elevator_entrapment', 'en')}${where ? ` · ${where}` : ''}`;
+function setTitle(ctx: Ctx): void {
+  ctx.title({ device: ctx.s.deviceId, car: ctx.data.car, floor: ctx.data.floor });
 }
 
 function acknowledge(ctx: Ctx, notes: string, data: Json): void {
   ctx.cancelTimer('ack');
   ctx.done('acknowledge', { notes, data: { talkOpened: true, ...data } });
   // PROCEDURES.md §1.4: keep voice contact, at least every 5 minutes until release
-  ctx.startTimer('recontact', d(ctx).cfg.recontactMs, d(ctx).cfg.recontactMs);
-  d(ctx).contacts.push({ at: ctx.now, by: ctx.by, party: 'operator' });
-  ctx.to('in_progress', 'acknowledged; two-way talk open (安抚)');
+  ctx.startTimer('recontact', ctx.data.cfg.recontactMs, ctx.data.cfg.recontactMs);
+  ctx.data.contacts.push({ at: ctx.now, by: ctx.by, party: 'operator' });
+  ctx.to('in_progress', 'acknowledged_talk');
 }
 
-function closeIfComplete(ctx: Ctx, reason: string): void {
+function closeIfComplete(ctx: Ctx, notes: string): void {
   const pending = ctx.pendingRequired();
-  if (pending.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${pending.join(', ')}`);
-  d(ctx).outcome ??= 'released';
-  ctx.close('closed', reason);
-  ctx.dutyLog('closed', { outcome: d(ctx).outcome });
+  if (pending.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: pending });
+  ctx.data.outcome ??= 'released';
+  ctx.close('closed', notes ? said(notes) : 'procedure_complete');
+  ctx.dutyLog('closed', { outcome: ctx.data.outcome });
   // seed 000 §2.1.7.1: special incident report for every entrapment
   ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
 }
 
-const actions: Record<ElevatorAction, ActionDef<unknown>> = {
+const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
   acknowledge: act({
     roles: CONTROL,
     states: ['awaiting_ack'],
@@ -143,6 +157,7 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: ['in_progress', 'released', 'in_service'],
     step: 'record_passengers',
+    defaults: (_s, data) => ({ car: data.car ?? undefined, floor: data.floor ?? undefined, count: data.reportedPassengers ?? undefined }),
     payload: z.object({
       count: z.number().int().min(0).max(100),
       vulnerable: z
@@ -154,8 +169,8 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      const data = d(ctx);
-      if (p.vulnerable.length > p.count) ctx.fail('HUB_ERR_BAD_REQUEST', 'more vulnerable people than passengers');
+      const data = ctx.data;
+      if (p.vulnerable.length > p.count) ctx.fail('HUB_ERR_BAD_REQUEST', 'vulnerable_exceeds');
       data.passengers = { count: p.count, vulnerable: p.vulnerable };
       if (p.car) data.car = p.car;
       if (p.floor !== undefined) {
@@ -170,7 +185,7 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       // PROCEDURES.md §1.2: injury or illness makes "call 120" required (seed 000 §2.1.2.5 意外伤害: 拨打急救电话)
       const hurt = p.vulnerable.filter((v) => v.category === 'ill' || v.category === 'injured');
       if (hurt.length && !ctx.step('call_120').required) {
-        ctx.setRequired('call_120', true, 'injury or illness reported');
+        ctx.setRequired('call_120', true, 'injury_reported');
         ctx.escalate('injury_reported', { count: hurt.length });
       }
     },
@@ -193,9 +208,9 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     payload: z.object({ company: Name, person: Name, phone: z.string().max(32).optional(), calledAt: PastTime.optional(), notes: Notes }),
     run(ctx: Ctx, p) {
       const calledAt = p.calledAt ?? ctx.now;
-      if (calledAt > ctx.now) ctx.fail('HUB_ERR_BAD_REQUEST', 'calledAt is in the future');
-      const dueAt = calledAt + d(ctx).cfg.contractorArrivalMs;
-      d(ctx).contractor = { company: p.company, person: p.person, ...(p.phone ? { phone: p.phone } : {}), calledAt, dueAt };
+      if (calledAt > ctx.now) ctx.fail('HUB_ERR_BAD_REQUEST', 'called_in_future');
+      const dueAt = calledAt + ctx.data.cfg.contractorArrivalMs;
+      ctx.data.contractor = { company: p.company, person: p.person, ...(p.phone ? { phone: p.phone } : {}), calledAt, dueAt };
       ctx.done('dispatch_contractor', { notes: p.notes, data: { company: p.company, person: p.person, calledAt, dueAt } });
       // PROCEDURES.md §1.3: arrival target 30 min (configurable); overdue → escalate
       ctx.startTimerAt('contractor_arrival', dueAt);
@@ -208,8 +223,8 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     available: (s) => s.steps.find((x) => x.key === 'contractor_arrived')?.status === 'pending',
     payload: z.object({ arrivedAt: PastTime.optional(), notes: Notes }),
     run(ctx: Ctx, p) {
-      const c = d(ctx).contractor;
-      if (!c) ctx.fail('HUB_ERR_CONFLICT', 'the contractor has not been dispatched');
+      const c = ctx.data.contractor;
+      if (!c) ctx.fail('HUB_ERR_CONFLICT', 'not_dispatched');
       const arrivedAt = p.arrivedAt ?? ctx.now;
       c.arrivedAt = arrivedAt;
       c.late = arrivedAt > c.dueAt;
@@ -228,7 +243,7 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     available: (s) => s.steps.find((x) => x.key === 'dispatch_security')?.status === 'pending',
     payload: z.object({ person: Name, notes: Notes }),
     run(ctx: Ctx, p) {
-      d(ctx).security = { person: p.person };
+      ctx.data.security = { person: p.person };
       ctx.done('dispatch_security', { notes: p.notes, data: { person: p.person } });
     },
   }),
@@ -237,10 +252,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     states: ['in_progress'],
     payload: z.object({ party: z.enum(['operator', 'security']).default('operator'), notes: Notes }),
     run(ctx: Ctx, p) {
-      d(ctx).contacts.push({ at: ctx.now, by: ctx.by, party: p.party });
-      ctx.log('confirmation', { what: 'recontact', party: p.party }, p.notes);
+      ctx.data.contacts.push({ at: ctx.now, by: ctx.by, party: p.party });
+      ctx.log('confirmation', { what: 'recontact', party: p.party }, p.notes ? said(p.notes) : null);
       // the next reminder is 5 minutes after the latest contact
-      ctx.startTimer('recontact', d(ctx).cfg.recontactMs, d(ctx).cfg.recontactMs);
+      ctx.startTimer('recontact', ctx.data.cfg.recontactMs, ctx.data.cfg.recontactMs);
     },
   }),
   confirm_release: act({
@@ -256,11 +271,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       const expected = data.passengers?.count ?? data.reportedPassengers;
       if (expected !== null && expected !== undefined && expected !== p.headcount) {
-        if (!p.discrepancy)
-          ctx.fail('HUB_ERR_BAD_REQUEST', `headcount ${p.headcount} differs from recorded ${expected}: explain the discrepancy`);
+        if (!p.discrepancy) ctx.fail('HUB_ERR_BAD_REQUEST', 'headcount_mismatch', { headcount: p.headcount, expected });
         ctx.flag('headcount_mismatch', ctx.s.deviceId, { expected, headcount: p.headcount });
       }
       const at = p.releasedAt ?? ctx.now;
@@ -271,7 +285,7 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
         data: { releasedAt: at, headcount: p.headcount, releasedBy: p.releasedBy, confirmedBy: ctx.by },
       });
       ctx.cancelTimer('recontact');
-      ctx.to('released', 'passengers out, headcount confirmed');
+      ctx.to('released', 'released');
       // PROCEDURES.md §1.6: out of service until the contractor signs it fit
       if (ctx.s.deviceId)
         ctx.effect({
@@ -288,7 +302,7 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
         extraWorkdays: cfg.extraWorkdays,
       });
       data.followupDueAt = dueAt;
-      ctx.effect({ type: 'create_followup', incidentId: ctx.s.id, subject: `回访 follow-up: ${ctx.s.title}`, dueAt });
+      ctx.followUp(dueAt);
       ctx.done('schedule_followup', { by: 'system', data: { dueAt, workingDays: cfg.followupWorkingDays } });
       ctx.dutyLog('released', { headcount: p.headcount });
     },
@@ -299,13 +313,13 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     step: 'sign_fit',
     payload: z.object({ contractorCompany: Name, contractorPerson: Name, notes: Notes }),
     run(ctx: Ctx, p) {
-      if (!ctx.isDone('contractor_arrived')) ctx.fail('HUB_ERR_CONFLICT', 'record the contractor arrival first');
-      d(ctx).fit = { at: ctx.now, company: p.contractorCompany, person: p.contractorPerson, recordedBy: ctx.by };
+      if (!ctx.isDone('contractor_arrived')) ctx.fail('HUB_ERR_CONFLICT', 'arrival_first');
+      ctx.data.fit = { at: ctx.now, company: p.contractorCompany, person: p.contractorPerson, recordedBy: ctx.by };
       ctx.done('sign_fit', { notes: p.notes, data: { company: p.contractorCompany, person: p.contractorPerson } });
       ctx.cancelTimer('contractor_arrival');
       if (ctx.s.deviceId)
         ctx.effect({ type: 'device_service', deviceId: ctx.s.deviceId, inService: true, reason: 'contractor signed fit for service' });
-      ctx.to('in_service', 'contractor signed the elevator fit for service');
+      ctx.to('in_service', 'signed_fit');
       ctx.dutyLog('fit_signed', { person: p.contractorPerson });
     },
   }),
@@ -334,10 +348,10 @@ const actions: Record<ElevatorAction, ActionDef<unknown>> = {
     states: ['in_progress'],
     payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      d(ctx).outcome = 'no_entrapment';
-      ctx.log('outcome', { outcome: 'no_entrapment' }, p.reason);
-      for (const st of ctx.s.steps) if (st.status === 'pending') ctx.skip(st.key, 'no one trapped');
-      ctx.close('closed', p.reason);
+      ctx.data.outcome = 'no_entrapment';
+      ctx.log('outcome', { outcome: 'no_entrapment' }, said(p.reason));
+      for (const st of ctx.s.steps) if (st.status === 'pending') ctx.skip(st.key as ElevatorStep, 'no_entrapment');
+      ctx.close('closed', said(p.reason));
       ctx.dutyLog('closed', { outcome: 'no_entrapment' });
     },
   }),
@@ -359,7 +373,7 @@ function readPayload(t: Trigger): { deviceId: string | null; car: string | null 
   return { deviceId, car: null };
 }
 
-export const elevatorProcedure: ProcedureDef = {
+export const elevatorProcedure = defineProcedure<ElevatorTypes>({
   kind: 'elevator_entrapment',
   states: ELEVATOR_STATES,
   finalStates: ['closed'],
@@ -367,6 +381,7 @@ export const elevatorProcedure: ProcedureDef = {
   timers: ELEVATOR_TIMERS,
   unskippable: ['acknowledge', 'release', 'sign_fit'],
   actions,
+  specialReport: true,
   config: ElevatorConfig,
   manual: { roles: CONTROL, payload: ManualReport },
 
@@ -375,10 +390,10 @@ export const elevatorProcedure: ProcedureDef = {
     return t === 'elevator.entrapment' || t === 'elevator.alarm_button' ? src.deviceId : null;
   },
   // one open entrapment per elevator device
-  dedupKeyFor(t: Trigger) {
+  dedupKeyFor(t) {
     return readPayload(t).deviceId;
   },
-  wants(s: IncidentSnapshot, src: EventSource) {
+  wants(s, src) {
     return (
       src.deviceId === s.deviceId &&
       src.deviceClass === 'elevator' &&
@@ -387,9 +402,9 @@ export const elevatorProcedure: ProcedureDef = {
     );
   },
 
-  open(ctx: Ctx, t: Trigger) {
+  open(ctx: Ctx, t) {
     const data: ElevatorData = {
-      cfg: ctx.s.data.cfg as ElevatorConfig,
+      cfg: ctx.config,
       source: t.source === 'manual' ? 'manual' : t.source === 'linked' ? 'linked' : 'device',
       car: null,
       floor: null,
@@ -401,7 +416,7 @@ export const elevatorProcedure: ProcedureDef = {
     if (t.source === 'device') {
       const e = t.event;
       if (e.type !== 'elevator.entrapment' && e.type !== 'elevator.alarm_button')
-        ctx.fail('HUB_ERR_BAD_REQUEST', `${e.type} does not open an entrapment`);
+        ctx.fail('HUB_ERR_BAD_REQUEST', 'not_an_entrapment_event', { event: e.type });
       data.car = e.data.car;
       data.floor = e.data.floor;
       if (e.type === 'elevator.entrapment' && e.data.passengers !== undefined) data.reportedPassengers = e.data.passengers;
@@ -421,23 +436,23 @@ export const elevatorProcedure: ProcedureDef = {
       data.reportedPassengers = typeof p.passengers === 'number' ? p.passengers : null;
       if (p.reason) data.linkReason = p.reason;
     } else {
-      ctx.fail('HUB_ERR_BAD_REQUEST', 'a link-state change does not open an entrapment');
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'link_cannot_open');
     }
-    ctx.s.data = data as unknown as Json;
+    ctx.init(data);
     ctx.s.floor = data.floor;
-    ctx.s.title = title(data, ctx.s.deviceId);
+    setTitle(ctx);
     ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'elevator_entrapment', floor: data.floor, car: data.car });
     if (talking) {
       // the operator reporting it is already talking to the passengers by phone
-      acknowledge(ctx, notes || 'reported by phone from the car', { viaPhone: true });
+      acknowledge(ctx, notes, { viaPhone: true });
     } else {
       // A17.1 §2.27.1.1: unanswered in 30 s → roll over (here: escalate to the supervisor)
       ctx.startTimer('ack', data.cfg.ackMs);
-      if (notes) ctx.log('note', {}, notes);
+      if (notes) ctx.log('note', {}, said(notes));
     }
   },
 
-  onEvent(ctx, input) {
+  onEvent(ctx: Ctx, input) {
     const e = input.event;
     if (e.type === 'elevator.normal' && e.data.doors === 'open' && ctx.s.state === 'in_progress') {
       // PROCEDURES.md §1.5: the device only *suggests* release; a person confirms it
@@ -446,22 +461,22 @@ export const elevatorProcedure: ProcedureDef = {
     }
   },
 
-  onRepeat(ctx, t) {
+  onRepeat(ctx: Ctx, t) {
     if (t.source === 'device' && t.event.type === 'elevator.entrapment' && t.event.data.passengers !== undefined) {
-      d(ctx).reportedPassengers ??= t.event.data.passengers;
+      ctx.data.reportedPassengers ??= t.event.data.passengers;
     }
   },
 
-  onTimer(ctx, key) {
+  onTimer(ctx: Ctx, key) {
     if (key === 'ack') {
-      ctx.escalate('ack_overdue', { targetMs: d(ctx).cfg.ackMs });
+      ctx.escalate('ack_overdue', { targetMs: ctx.data.cfg.ackMs });
       ctx.notify(['supervisor'], 'incident_opened', { kind: 'elevator_entrapment', overdue: 'ack' });
     } else if (key === 'contractor_arrival') {
-      ctx.escalate('contractor_overdue', { company: d(ctx).contractor?.company ?? null, targetMs: d(ctx).cfg.contractorArrivalMs });
+      ctx.escalate('contractor_overdue', { company: ctx.data.contractor?.company ?? null, targetMs: ctx.data.cfg.contractorArrivalMs });
     } else if (key === 'recontact') {
-      const last = d(ctx).contacts.at(-1)?.at ?? ctx.s.openedAt;
+      const last = ctx.data.contacts.at(-1)?.at ?? ctx.s.openedAt;
       ctx.log('reminder', { reminder: 'recontact', sinceLastContactMs: ctx.now - last });
       ctx.notify(['operator'], 'recontact_due', { sinceLastContactMs: ctx.now - last });
     }
   },
-};
+});

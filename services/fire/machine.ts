@@ -3,8 +3,17 @@
 // incident; `fire.supervisory` / `fire.trouble` open device_fault incidents
 // (services/devices/machine.ts). Imports only types from the engine.
 import { z } from 'zod';
-import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
-import { kindLabel } from '../core/i18n-procedures.js';
+import {
+  actionsOf,
+  defineProcedure,
+  said,
+  type Ctx as EngineCtx,
+  type EventSource,
+  type IncidentSnapshot,
+  type ProcedureTypes,
+  type Reason,
+} from '../core/procedure/index.js';
+import type { labels } from './labels.js';
 
 export const FIRE_STATES = ['awaiting_ack', 'verifying', 'false_alarm', 'small_fire', 'general_alarm', 'recovery', 'closed'] as const;
 export type FireState = (typeof FIRE_STATES)[number];
@@ -112,9 +121,24 @@ export interface FireData {
   recall?: { corr: string; sentAt: number; floor: number; cars: CarRecall[]; broadcast: boolean };
 }
 
-const d = (ctx: Ctx) => ctx.s.data as unknown as FireData;
-const dataOf = (s: IncidentSnapshot) => s.data as unknown as FireData;
-const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+/** Facts the fire procedure needs when it opens (services/fire/context.ts). */
+export interface FireContext {
+  /** told to 119 (seed 000 §2.1.2.5) */
+  address?: string;
+  /** elevator recall floor */
+  lobbyFloor?: number;
+  /** the building's elevators: recall targets */
+  elevators?: { deviceId: string; buildingId?: string; car?: string; name?: string }[];
+}
+
+export type FireTypes = ProcedureTypes<
+  { states: typeof FIRE_STATES; steps: typeof FIRE_STEPS; timers: typeof FIRE_TIMERS; actions: typeof FIRE_ACTIONS },
+  typeof labels,
+  FireData,
+  FireContext
+>;
+type Ctx = EngineCtx<FireTypes>;
+const act = actionsOf<FireTypes>();
 const pending = (s: IncidentSnapshot, key: FireStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
@@ -129,15 +153,14 @@ const ManualReport = z.object({
   notes: Notes,
 });
 
-function title(data: FireData): string {
-  const z0 = data.zones[0];
-  const where = z0 ? `zone ${z0.zone} · ${z0.floor}F` : (data.location ?? '');
-  return `${kindLabel('fire_alarm', 'zh-CN')} ${kindLabel('fire_alarm', 'en')}${where ? ` · ${where}` : ''}`;
+function setTitle(ctx: Ctx): void {
+  const z0 = ctx.data.zones[0];
+  ctx.title(z0 ? { zone: z0.zone, floor: z0.floor } : { location: ctx.data.location });
 }
 
 /** Serious path: general alarm, interlocks, 119 with approval, elevator recall, evacuation, sealing. */
-function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmReason']>, why: string): void {
-  const data = d(ctx);
+function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmReason']>, why: Reason<FireTypes>): void {
+  const data = ctx.data;
   data.generalAlarmReason = reason;
   ctx.cancelTimer('ack');
   ctx.cancelTimer('verify');
@@ -159,7 +182,7 @@ function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmR
  * phoned-in report. Idempotent via `data.recall`: the general alarm never sends a second recall.
  */
 function sendRecall(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   if (data.recall) return;
   const floor = data.lobbyFloor;
   const expiryMs = data.cfg.recallExpiryMs;
@@ -176,8 +199,8 @@ function sendRecall(ctx: Ctx): void {
       expiryMs,
     });
   } else if (data.elevators.length === 0) {
-    ctx.skip('elevator_recall', 'no elevators in this building');
-    ctx.skip('elevators_returned', 'no elevators in this building');
+    ctx.skip('elevator_recall', 'no_elevators');
+    ctx.skip('elevators_returned', 'no_elevators');
   } else {
     for (const e of data.elevators) {
       const corr = ctx.corr('rc');
@@ -204,7 +227,7 @@ function sendRecall(ctx: Ctx): void {
   }
   data.recall = { corr: base, sentAt: ctx.now, floor, cars, broadcast: data.elevators === null };
   if (data.elevators === null || data.elevators.length > 0) {
-    ctx.setRequired('elevators_returned', true, 'elevators were recalled');
+    ctx.setRequired('elevators_returned', true, 'elevators_recalled');
     ctx.startTimer('recall_confirm', data.cfg.recallConfirmMs);
   }
 }
@@ -215,7 +238,7 @@ function sendRecall(ctx: Ctx): void {
  * §2.27.3.2). Cars still recalled are not sent anything new.
  */
 function recallReturnedCars(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   const r = data.recall;
   if (!r) return;
   const back = r.cars.filter((c) => c.status === 'returned');
@@ -239,12 +262,12 @@ function recallReturnedCars(ctx: Ctx): void {
     });
   }
   // the cars must be returned (one by one) again before the incident can close
-  reopenStep(ctx, 'elevators_returned', 'cars recalled again by a new alarm');
+  reopenStep(ctx, 'elevators_returned', 'recalled_again');
   ctx.startTimer('recall_confirm', data.cfg.recallConfirmMs);
 }
 
 /** A step that a new alarm makes necessary again goes back to pending (required), on the record. */
-function reopenStep(ctx: Ctx, key: FireStep, why: string): void {
+function reopenStep(ctx: Ctx, key: FireStep, why: Reason<FireTypes>): void {
   const st = ctx.step(key);
   if (st.status !== 'pending') {
     const was = st.status;
@@ -257,7 +280,7 @@ function reopenStep(ctx: Ctx, key: FireStep, why: string): void {
 }
 
 function findCar(ctx: Ctx, deviceId: string | undefined, corr?: string): CarRecall | undefined {
-  const r = d(ctx).recall;
+  const r = ctx.data.recall;
   if (!r) return undefined;
   let car = r.cars.find((c) => (corr !== undefined && c.corr === corr) || (deviceId !== undefined && c.deviceId === deviceId));
   if (!car && r.broadcast && deviceId && (corr === undefined || corr.startsWith(r.corr))) {
@@ -284,7 +307,7 @@ function confirmCar(ctx: Ctx, car: CarRecall, how: string): void {
   car.confirmedAt = ctx.now;
   car.confirmedBy = ctx.by;
   ctx.log('confirmation', { what: 'recall', deviceId: car.deviceId, how, late });
-  const r = d(ctx).recall!;
+  const r = ctx.data.recall!;
   const allIn = r.cars.length > 0 && r.cars.every((c) => c.status === 'confirmed' || c.status === 'returned');
   // every car answered: nothing is left for the 60 s check to flag, so the board stops counting
   if (allIn) ctx.cancelTimer('recall_confirm');
@@ -294,7 +317,7 @@ function confirmCar(ctx: Ctx, car: CarRecall, how: string): void {
 }
 
 function allReturned(ctx: Ctx): boolean {
-  const r = d(ctx).recall;
+  const r = ctx.data.recall;
   return !r || (r.cars.length > 0 && r.cars.every((c) => c.status === 'returned'));
 }
 
@@ -304,14 +327,14 @@ function maybeCloseFalseAlarm(ctx: Ctx): void {
   if (!ctx.isDone('panel_reset')) return;
   // recalled cars keep `elevators_returned` required until each is back (or a supervisor waives it)
   if (ctx.pendingRequired().length) return;
-  ctx.close('closed', 'false alarm: cause recorded, panel reset');
-  ctx.dutyLog('closed', { outcome: 'false_alarm', cause: d(ctx).cause ?? '' });
+  ctx.close('closed', 'false_alarm_closed');
+  ctx.dutyLog('closed', { outcome: 'false_alarm', cause: ctx.data.cause ?? '' });
 }
 
 /** Small fire: recovery once extinguished and security notified. */
 function maybeSmallFireDone(ctx: Ctx): void {
   if (ctx.s.state === 'small_fire' && ctx.isDone('extinguish') && ctx.isDone('notify_security')) {
-    ctx.to('recovery', 'small fire extinguished, security notified');
+    ctx.to('recovery', 'small_fire_done');
   }
 }
 
@@ -325,21 +348,16 @@ function recordPanelReset(ctx: Ctx, how: string, notes: string): void {
   maybeCloseFalseAlarm(ctx);
 }
 
-const Verify = z
-  .object({
-    outcome: z.enum(FIRE_OUTCOMES),
-    /** GB 25201 §5.3: a false alarm's cause must be recorded */
-    cause: z.string().trim().max(2000).optional(),
-    verifiedBy: z.string().trim().min(1).max(120).optional(),
-    location: z.string().trim().max(500).optional(),
-    notes: Notes,
-  })
-  .refine((p) => p.outcome !== 'false_alarm' || (p.cause !== undefined && p.cause.length > 0), {
-    message: 'a false alarm needs its cause (GB 25201 §5.3)',
-    path: ['cause'],
-  });
+const Verify = z.object({
+  outcome: z.enum(FIRE_OUTCOMES),
+  /** GB 25201 §5.3: a false alarm's cause must be recorded */
+  cause: z.string().trim().max(2000).optional(),
+  verifiedBy: z.string().trim().min(1).max(120).optional(),
+  location: z.string().trim().max(500).optional(),
+  notes: Notes,
+});
 
-const actions: Record<FireAction, ActionDef<unknown>> = {
+const actions: Record<FireAction, ReturnType<typeof act>> = {
   acknowledge: act({
     roles: CONTROL,
     // a late acknowledgement (after the PAS timeout) is still recorded in any open state
@@ -352,8 +370,8 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
       ctx.done('acknowledge', { notes: p.notes });
       if (ctx.s.state === 'awaiting_ack') {
         // NFPA 72 PAS: the 180 s investigation phase starts at acknowledgement
-        ctx.startTimer('verify', d(ctx).cfg.verifyMs);
-        ctx.to('verifying', 'acknowledged; confirm on site by the fastest means (最快方式确认)');
+        ctx.startTimer('verify', ctx.data.cfg.verifyMs);
+        ctx.to('verifying', 'acknowledged_verify');
       }
     },
   }),
@@ -375,15 +393,17 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: ['verifying', 'general_alarm'],
     step: 'verify',
-    available: (s) => dataOf(s).outcome === null,
+    available: (_s, data) => data.outcome === null,
     payload: Verify,
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       const wasGeneral = ctx.s.state === 'general_alarm';
       if (wasGeneral && p.outcome === 'false_alarm' && ctx.role !== 'supervisor' && ctx.role !== 'admin') {
         // standing down a general alarm is the manager's call (seed 000 §2.1.2.5 d)
-        ctx.fail('HUB_ERR_FORBIDDEN', 'only a supervisor may stand down a general alarm as a false alarm');
+        ctx.fail('HUB_ERR_FORBIDDEN', 'standdown_supervisor');
       }
+      // GB 25201 §5.3: a false alarm's cause must be recorded
+      if (p.outcome === 'false_alarm' && !p.cause) ctx.fail('HUB_ERR_BAD_REQUEST', 'false_alarm_cause');
       data.outcome = p.outcome;
       if (p.verifiedBy) data.verifiedBy = p.verifiedBy;
       if (p.location) data.location = p.location;
@@ -395,24 +415,24 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
         ...(p.cause ? { cause: p.cause } : {}),
       };
       if (pending(ctx.s, 'verify')) ctx.done('verify', { notes: p.notes, data: stepData });
-      else ctx.log('outcome', stepData, p.notes);
-      ctx.log('outcome', { outcome: p.outcome }, p.notes);
+      else ctx.log('outcome', stepData, p.notes ? said(p.notes) : null);
+      ctx.log('outcome', { outcome: p.outcome }, p.notes ? said(p.notes) : null);
       ctx.dutyLog('outcome', { outcome: p.outcome });
       if (p.outcome === 'false_alarm') {
         data.cause = p.cause!;
         // the serious-path steps are not needed any more (a supervisor stood the alarm down)
-        for (const k of SERIOUS_STEPS) if (pending(ctx.s, k)) ctx.setRequired(k, false, 'false alarm');
-        ctx.to('false_alarm', 'false alarm (误报): cause recorded; reset the panel');
+        for (const k of SERIOUS_STEPS) if (pending(ctx.s, k)) ctx.setRequired(k, false, 'false_alarm');
+        ctx.to('false_alarm', 'false_alarm_reset');
         maybeCloseFalseAlarm(ctx);
       } else if (p.outcome === 'small_fire') {
         // seed 000 §2.1.2.5 b: small fire → extinguisher, notify 秩序维护部 (security).
         // Once a general alarm sounds, the serious-fire path stays in charge.
         if (!wasGeneral) {
-          for (const k of SMALL_STEPS) ctx.setRequired(k, true, 'small fire');
-          ctx.to('small_fire', 'small fire: extinguish on site, notify security');
+          for (const k of SMALL_STEPS) ctx.setRequired(k, true, 'small_fire');
+          ctx.to('small_fire', 'small_fire_steps');
         }
       } else if (!wasGeneral) {
-        enterGeneralAlarm(ctx, 'serious_fire', 'serious fire confirmed on site');
+        enterGeneralAlarm(ctx, 'serious_fire', 'serious_confirmed');
       }
     },
   }),
@@ -441,12 +461,12 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
   escalate_to_serious: act({
     roles: CONTROL,
     states: ['small_fire', 'recovery'],
-    available: (s) => dataOf(s).outcome === 'small_fire',
+    available: (_s, data) => data.outcome === 'small_fire',
     payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      d(ctx).outcome = 'serious_fire';
-      ctx.log('outcome', { outcome: 'serious_fire', escalatedFrom: 'small_fire' }, p.reason);
-      enterGeneralAlarm(ctx, 'escalated', p.reason);
+      ctx.data.outcome = 'serious_fire';
+      ctx.log('outcome', { outcome: 'serious_fire', escalatedFrom: 'small_fire' }, said(p.reason));
+      enterGeneralAlarm(ctx, 'escalated', said(p.reason));
     },
   }),
   confirm_interlocks_auto: act({
@@ -468,9 +488,9 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.2.5 d: 经管理处经理批准后拨打119 — 119 only with the manager's approval
-      d(ctx).approval119 = { by: ctx.by, at: ctx.now };
+      ctx.data.approval119 = { by: ctx.by, at: ctx.now };
       ctx.done('approve_119', { notes: p.notes });
-      ctx.log('approval', { what: 'call_119' }, p.notes);
+      ctx.log('approval', { what: 'call_119' }, p.notes ? said(p.notes) : null);
       ctx.notify(['operator'], 'approved_119', {});
     },
   }),
@@ -479,6 +499,11 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     states: ['general_alarm', 'recovery'],
     step: 'call_119',
     available: (s) => pending(s, 'call_119'),
+    // what the incident already knows: the building's address and the first alarm zone
+    defaults: (_s, data) => ({
+      address: data.address,
+      fireLocation: data.zones[0] ? `${data.zones[0].floor}F ${data.zones[0].zone}` : (data.location ?? ''),
+    }),
     payload: z.object({
       // seed 000 §2.1.2.5 d: 准确报告物业位置及起火部位、燃烧品
       address: Required,
@@ -489,7 +514,7 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      if (!ctx.isDone('approve_119')) ctx.fail('HUB_ERR_CONFLICT', '119 needs the supervisor’s approval first (seed 000 §2.1.2.5 d)');
+      if (!ctx.isDone('approve_119')) ctx.fail('HUB_ERR_CONFLICT', 'needs_approval');
       const call = {
         address: p.address,
         fireLocation: p.fireLocation,
@@ -498,7 +523,7 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
         by: ctx.by,
         reference: p.reference ?? null,
       };
-      d(ctx).call119 = call;
+      ctx.data.call119 = call;
       ctx.done('call_119', { notes: p.notes, data: call });
       ctx.dutyLog('call_119', { address: p.address, fireLocation: p.fireLocation, burning: p.burning });
     },
@@ -508,16 +533,17 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     // a panel alarm recalls the cars at open, so they are confirmed while still verifying
     states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm'],
     step: 'elevator_recall',
-    available: (s) =>
-      Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || dataOf(s).recall?.broadcast),
+    available: (_s, data) =>
+      Boolean(data.recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || data.recall?.broadcast),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
       // a person checked the car at the recall floor (e.g. the car never answered on MQTT)
       const car = findCar(ctx, p.deviceId);
-      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', `${p.deviceId} was not recalled`);
-      if (car.status === 'confirmed' || car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already ${car.status}`);
+      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', 'not_recalled', { deviceId: p.deviceId });
+      if (car.status === 'confirmed' || car.status === 'returned')
+        ctx.fail('HUB_ERR_CONFLICT', 'car_already', { deviceId: p.deviceId, status: { key: `fire_alarm.value.${car.status}` } });
       confirmCar(ctx, car, 'manual');
-      ctx.log('note', { deviceId: p.deviceId }, p.notes);
+      ctx.log('note', { deviceId: p.deviceId }, said(p.notes));
     },
   }),
   record_evacuation: act({
@@ -547,7 +573,7 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     states: ['general_alarm'],
     payload: z.object({ notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      ctx.to('recovery', p.notes);
+      ctx.to('recovery', said(p.notes));
     },
   }),
   file_report: act({
@@ -560,8 +586,7 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     }),
     run(ctx: Ctx, p) {
       // PROCEDURES.md §2.7: special incident report with photos/attachments for a serious fire
-      if (d(ctx).outcome !== 'small_fire' && p.attachmentIds.length === 0)
-        ctx.fail('HUB_ERR_BAD_REQUEST', 'a serious fire report needs photos/attachments');
+      if (ctx.data.outcome !== 'small_fire' && p.attachmentIds.length === 0) ctx.fail('HUB_ERR_BAD_REQUEST', 'report_needs_photos');
       ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
     },
   }),
@@ -579,24 +604,23 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: ['recovery', 'false_alarm'],
     step: 'elevators_returned',
-    available: (s) => Boolean(dataOf(s).recall?.cars.some((c) => c.status !== 'returned')),
+    available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'returned')),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: Notes }),
     run(ctx: Ctx, p) {
       // PROCEDURES.md §2.7: returned to service one by one — one car per action
-      const car = d(ctx).recall?.cars.find((c) => c.deviceId === p.deviceId);
-      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', `${p.deviceId} was not recalled`);
-      if (car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is already back in service`);
+      const car = ctx.data.recall?.cars.find((c) => c.deviceId === p.deviceId);
+      if (!car) ctx.fail('HUB_ERR_BAD_REQUEST', 'not_recalled', { deviceId: p.deviceId });
+      if (car.status === 'returned') ctx.fail('HUB_ERR_CONFLICT', 'already_returned', { deviceId: p.deviceId });
       // PROCEDURES.md §2.7: panel reset, then the cars back one by one — a car returned while the
       // panel is still in alarm would be in service during a possibly real fire
-      if (!ctx.isDone('panel_reset'))
-        ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first: the cars stay recalled while the alarm is active');
+      if (!ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset_first_cars');
       car.status = 'returned';
       car.returnedAt = ctx.now;
       ctx.effect({ type: 'device_service', deviceId: car.deviceId, inService: true, reason: 'returned to service after fire recall' });
-      ctx.log('confirmation', { what: 'returned_to_service', deviceId: car.deviceId }, p.notes);
+      ctx.log('confirmation', { what: 'returned_to_service', deviceId: car.deviceId }, p.notes ? said(p.notes) : null);
       if (allReturned(ctx)) {
-        if (pending(ctx.s, 'elevator_recall')) ctx.setRequired('elevator_recall', false, 'all cars back in service');
-        ctx.done('elevators_returned', { data: { cars: d(ctx).recall!.cars.map((c) => c.deviceId) } });
+        if (pending(ctx.s, 'elevator_recall')) ctx.setRequired('elevator_recall', false, 'all_returned');
+        ctx.done('elevators_returned', { data: { cars: ctx.data.recall!.cars.map((c) => c.deviceId) } });
       }
       maybeCloseFalseAlarm(ctx);
     },
@@ -608,16 +632,16 @@ const actions: Record<FireAction, ActionDef<unknown>> = {
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
       const missing = ctx.pendingRequired();
-      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${missing.join(', ')}`);
-      if (ctx.s.state === 'false_alarm' && !ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset the panel first');
-      ctx.close('closed', p.notes || 'fire incident complete');
-      ctx.dutyLog('closed', { outcome: d(ctx).outcome ?? 'serious_fire' });
-      if (d(ctx).outcome !== 'false_alarm') ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
+      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: missing });
+      if (ctx.s.state === 'false_alarm' && !ctx.isDone('panel_reset')) ctx.fail('HUB_ERR_CONFLICT', 'reset_first');
+      ctx.close('closed', p.notes ? said(p.notes) : 'complete');
+      ctx.dutyLog('closed', { outcome: ctx.data.outcome ?? 'serious_fire' });
+      if (ctx.data.outcome !== 'false_alarm') ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
     },
   }),
 };
 
-export const fireProcedure: ProcedureDef = {
+export const fireProcedure = defineProcedure<FireTypes>({
   kind: 'fire_alarm',
   states: FIRE_STATES,
   finalStates: ['closed'],
@@ -625,6 +649,7 @@ export const fireProcedure: ProcedureDef = {
   timers: FIRE_TIMERS,
   unskippable: ['acknowledge', 'approve_119', 'panel_reset'],
   actions,
+  specialReport: true,
   config: FireConfig,
   manual: { roles: CONTROL, payload: ManualReport },
 
@@ -632,18 +657,18 @@ export const fireProcedure: ProcedureDef = {
     return src.event.type === 'fire.alarm' ? src.deviceId : null;
   },
   // one open fire incident per panel; further zones append
-  dedupKeyFor(t: Trigger) {
+  dedupKeyFor(t) {
     return t.source === 'device' ? t.deviceId : null;
   },
-  wants(s: IncidentSnapshot, src: EventSource) {
+  wants(s, src, data) {
     const t = src.event.type;
     if (src.deviceId === s.deviceId) return t === 'fire.reset' || t === 'fire.silenced';
-    return t === 'elevator.recalled' && src.buildingId === s.buildingId && Boolean(dataOf(s).recall);
+    return t === 'elevator.recalled' && src.buildingId === s.buildingId && Boolean(data.recall);
   },
 
-  open(ctx: Ctx, t: Trigger) {
+  open(ctx: Ctx, t) {
     const ctxData = t.context ?? {};
-    const cfg = ctx.s.data.cfg as FireConfig;
+    const cfg = ctx.config;
     const data: FireData = {
       cfg,
       source: t.source === 'manual' ? 'manual' : 'device',
@@ -660,19 +685,19 @@ export const fireProcedure: ProcedureDef = {
       outcome: null,
     };
     if (t.source === 'device') {
-      if (t.event.type !== 'fire.alarm') ctx.fail('HUB_ERR_BAD_REQUEST', `${t.event.type} does not open a fire incident`);
+      if (t.event.type !== 'fire.alarm') ctx.fail('HUB_ERR_BAD_REQUEST', 'not_fire_event', { event: t.event.type });
       data.zones.push({ zone: t.event.data.zone, floor: t.event.data.floor, detector: t.event.data.detector, at: ctx.now });
       ctx.s.floor = t.event.data.floor;
     } else if (t.source === 'manual') {
       const p = t.payload as z.infer<typeof ManualReport>;
       data.location = p.location;
       ctx.s.floor = p.floor;
-      if (p.notes || p.reportedBy) ctx.log('note', { reportedBy: p.reportedBy ?? null }, p.notes);
+      if (p.notes || p.reportedBy) ctx.log('note', { reportedBy: p.reportedBy ?? null }, said(p.notes));
     } else {
-      ctx.fail('HUB_ERR_BAD_REQUEST', 'only fire.alarm or a person opens a fire incident');
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
     }
-    ctx.s.data = data as unknown as Json;
-    ctx.s.title = title(data);
+    ctx.init(data);
+    setTitle(ctx);
     ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'fire_alarm', floor: ctx.s.floor });
     // NFPA 72 PAS: acknowledge within 15 s
     ctx.startTimer('ack', cfg.ackMs);
@@ -682,27 +707,27 @@ export const fireProcedure: ProcedureDef = {
     if (t.source === 'device') sendRecall(ctx);
   },
 
-  onRepeat(ctx, t) {
+  onRepeat(ctx: Ctx, t) {
     if (t.source !== 'device' || t.event.type !== 'fire.alarm') return;
-    const data = d(ctx);
+    const data = ctx.data;
     data.zones.push({ zone: t.event.data.zone, floor: t.event.data.floor, detector: t.event.data.detector, at: ctx.now });
     // every panel alarm initiates the recall (ASME A17.1 §2.27.3.2): a no-op while the cars are
     // still recalled; cars already returned to service are recalled again
     sendRecall(ctx);
     recallReturnedCars(ctx);
     // the panel is in alarm again: an earlier reset no longer counts (GB 25201: reset after the cause is known)
-    if (ctx.isDone('panel_reset')) reopenStep(ctx, 'panel_reset', 'new alarm after the panel was reset');
+    if (ctx.isDone('panel_reset')) reopenStep(ctx, 'panel_reset', 'reset_again');
     if (ctx.s.state === 'false_alarm') {
       // a new alarm after a false-alarm verdict is investigated again, not swallowed
       ctx.flag('alarm_after_false_alarm', ctx.s.deviceId, { zone: t.event.data.zone });
       data.outcome = null;
       ctx.setRequired('special_report', false, 'reinvestigation');
       ctx.startTimer('verify', data.cfg.verifyMs);
-      ctx.to('verifying', 'new alarm while awaiting reset: verify again');
+      ctx.to('verifying', 'verify_again');
     }
   },
 
-  onEvent(ctx, input) {
+  onEvent(ctx: Ctx, input) {
     const e = input.event;
     if (e.type === 'fire.reset') recordPanelReset(ctx, 'panel', '');
     else if (e.type === 'elevator.recalled') {
@@ -711,7 +736,7 @@ export const fireProcedure: ProcedureDef = {
     }
   },
 
-  onCommandResult(ctx, input) {
+  onCommandResult(ctx: Ctx, input) {
     const car = findCar(ctx, input.deviceId, input.corr);
     if (!car) return;
     if (input.ok) confirmCar(ctx, car, 'command_ok');
@@ -722,16 +747,16 @@ export const fireProcedure: ProcedureDef = {
     }
   },
 
-  onTimer(ctx, key) {
-    const data = d(ctx);
+  onTimer(ctx: Ctx, key) {
+    const data = ctx.data;
     if (key === 'ack') {
       ctx.escalate('ack_overdue', { targetMs: data.cfg.ackMs });
       // NFPA 72 PAS: not acknowledged in 15 s → general alarm immediately
-      enterGeneralAlarm(ctx, 'ack_timeout', 'not acknowledged within 15 s');
+      enterGeneralAlarm(ctx, 'ack_timeout', 'ack_timeout');
     } else if (key === 'verify') {
       // PROCEDURES.md §2.2: not verified within 180 s → treated as confirmed (general alarm)
-      ctx.skip('verify', 'not verified in time — treated as confirmed');
-      enterGeneralAlarm(ctx, 'unverified', 'not verified within 180 s');
+      ctx.skip('verify', 'unverified_treated');
+      enterGeneralAlarm(ctx, 'unverified', 'unverified');
     } else if (key === 'recall_confirm') {
       const r = data.recall;
       if (!r) return;
@@ -746,4 +771,4 @@ export const fireProcedure: ProcedureDef = {
         ctx.notify(['operator', 'supervisor'], 'recall_unconfirmed', { cars: late.map((c) => c.deviceId) });
     }
   },
-};
+});

@@ -112,7 +112,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .send({ code: 'HUB_ERR_BAD_REQUEST', message: `invalid ${err.validationContext ?? 'input'}: ${detail}`, statusCode: 400 });
     }
     if (err instanceof HubError)
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
+      return reply.code(err.statusCode).send({
+        code: err.code,
+        message: err.message,
+        statusCode: err.statusCode,
+        // the refusal as a message key (labels: GET /api/procedures), for clients that render themselves
+        ...(err.msg ? { key: err.msg.key, params: err.msg.params ?? {} } : {}),
+      });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       return reply

@@ -33,11 +33,17 @@ import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import { incidentRoutes } from '../incidents/routes.js';
+import { PUSH_READER } from '../incidents/views.js';
+import { ProcedureEngine, ProcedureRegistry } from '../core/procedure/index.js';
+import { VisitService } from '../visitors/service.js';
 import { visitRoutes } from '../visitors/routes.js';
-import { visitView } from '../visitors/views.js';
+import { AccessLog } from '../records/access-log.js';
+import { recordsCatalog } from '../records/labels.js';
+import { RecordService } from '../records/service.js';
 import { recordRoutes } from '../records/routes.js';
 import { NotificationService } from '../notifications/service.js';
 import { notificationRoutes } from '../notifications/routes.js';
+import { procedureModules } from './procedures.js';
 import { createTelemetryStore } from '../telemetry/store.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 import type { HealthView, ReadinessView } from '../../contracts/api.js';
@@ -67,6 +73,9 @@ export class Hub {
   commands!: CommandService;
   incidents!: IncidentService;
   notify!: NotificationService;
+  visits!: VisitService;
+  records!: RecordService;
+  accessLog!: AccessLog;
   live!: LivePush;
   app!: FastifyInstance;
   settings!: SettingsService;
@@ -186,7 +195,23 @@ export class Hub {
     this.adminPassword = (await this.users.ensureAdmin(config.adminPassword)).password;
     this.estate = new EstateService({ db: this.db, onBuildingName: (id, name) => this.registry.setBuildingName(id, name) });
     this.contacts = new ContactService(this.db);
-    this.settings = new SettingsService(this.db, this.now);
+    // The procedures, their labels and the records' labels: one registry (services/hub/
+    // procedures.ts lists them). The device-fault link policy follows the admin settings live
+    // (read on every status change); explicit start options (drills, tests) win.
+    const hub = this;
+    const linkPolicy = opts.linkPolicy ?? {
+      get offlineDebounceMs() {
+        return hub.settings.linkPolicy().offlineDebounceMs;
+      },
+      get flapThreshold() {
+        return hub.settings.linkPolicy().flapThreshold;
+      },
+      get flapWindowMs() {
+        return hub.settings.linkPolicy().flapWindowMs;
+      },
+    };
+    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy }), [recordsCatalog()]);
+    this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
 
     // 3. telemetry
@@ -238,27 +263,9 @@ export class Hub {
     this.commands = new CommandService(this.db, this.broker, this.registry, bus, log.child({ mod: 'commands' }), this.now);
     await this.commands.start();
     this.stops.push(() => this.commands.stop());
-    // Admin settings apply to incidents opened afterwards: the service reads `config[kind]`
-    // when an incident opens, so it gets a live view of SettingsService (explicit start
-    // options — drills, tests — still win). The link policy is read on every status change.
     const settings = this.settings;
-    const incidentConfig = new Proxy({} as Partial<Record<IncidentKind, Record<string, unknown>>>, {
-      get: (_t, kind) =>
-        typeof kind === 'string' && (INCIDENT_KINDS as readonly string[]).includes(kind)
-          ? { ...settings.procedureConfig(kind as IncidentKind), ...opts.incidentConfig?.[kind as IncidentKind] }
-          : undefined,
-    });
-    const linkPolicy = opts.linkPolicy ?? {
-      get offlineDebounceMs() {
-        return settings.linkPolicy().offlineDebounceMs;
-      },
-      get flapThreshold() {
-        return settings.linkPolicy().flapThreshold;
-      },
-      get flapWindowMs() {
-        return settings.linkPolicy().flapWindowMs;
-      },
-    };
+    this.accessLog = new AccessLog(this.db, log.child({ mod: 'access-log' }), this.now);
+    this.stops.push(() => this.accessLog.stop());
     this.incidents = new IncidentService({
       db: this.db,
       bus,
@@ -266,8 +273,11 @@ export class Hub {
       commands: this.commands,
       log: log.child({ mod: 'incidents' }),
       now: this.now,
-      config: incidentConfig,
-      linkPolicy,
+      engine: new ProcedureEngine(procedures),
+      accessLog: this.accessLog,
+      // Admin settings apply to incidents opened afterwards: consulted each time one opens
+      // (explicit start options — drills, tests — win).
+      configFor: (kind) => ({ ...settings.procedureConfig(kind), ...opts.incidentConfig?.[kind] }),
     });
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
@@ -293,6 +303,8 @@ export class Hub {
     });
     await this.notify.start();
     this.stops.push(() => this.notify.stop());
+    this.visits = new VisitService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
+    this.records = new RecordService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
 
     // 5. data lifecycle (services/ops/retention.ts)
     this.retention = new RetentionService({
@@ -333,8 +345,8 @@ export class Hub {
       plugins: [
         (app) => app.register(opsRoutes, { ops, metrics: this.metrics, metricsToken: config.metricsToken }),
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
-        (app) => app.register(visitRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
-        (app) => app.register(recordRoutes, { db: this.db, incidents: this.incidents, now: this.now }),
+        (app) => app.register(visitRoutes, { visits: this.visits, catalog: procedures.catalog }),
+        (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog }),
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
         (app) => app.register(notificationRoutes, { notify: this.notify }),
       ],
@@ -347,20 +359,8 @@ export class Hub {
       origins: { allowed: config.allowedOrigins, trustProxy: config.trustProxy },
       snapshot: {
         devices: () => this.registry.all().map((d) => this.registry.view(d)),
-        incidents: () => this.incidents.list({ state: 'open', limit: 500 }),
-        visits: async () =>
-          (
-            await this.db.visit.findMany({
-              where: {
-                OR: [
-                  { state: { in: ['requested', 'unreachable', 'approved', 'opened', 'failed'] } },
-                  { enteredAt: { not: null }, leftAt: null },
-                ],
-              },
-              orderBy: { requestedAt: 'desc' },
-              take: 500,
-            })
-          ).map((v) => visitView(v, this.now())),
+        incidents: () => this.incidents.list({ state: 'open', limit: 500 }, PUSH_READER),
+        visits: () => this.visits.active(PUSH_READER),
       },
     });
     this.live.attach(front.server);

@@ -1,7 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
-import { ActionBody, IncidentDetail, IncidentListQuery, IncidentView, ManualReportBody } from '../../contracts/incidents.js';
+import { SEVERITY } from '../../contracts/domain.js';
+import {
+  ActionBody,
+  IncidentDetail,
+  IncidentDetailQuery,
+  IncidentListQuery,
+  IncidentView,
+  ManualReportBody,
+  ProceduresView,
+} from '../../contracts/incidents.js';
+import { localizeErrors, readerOf } from './http.js';
 import type { IncidentService } from './service.js';
 
 const Params = z.object({ id: z.uuid() });
@@ -9,24 +19,50 @@ const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 4
 
 export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService }> = async (app, { incidents }) => {
   const anyone = app.requireRole();
+  const engine = incidents.engine;
+  localizeErrors(app, engine.catalog);
+
+  app.get(
+    '/api/procedures',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'The procedures this hub runs: labels (zh-CN, en) of every message key, manual-report roles and payload schemas',
+        response: { 200: ProceduresView },
+      },
+      preHandler: anyone,
+    },
+    async (_req, reply) => {
+      reply.header('cache-control', 'private, max-age=300');
+      return {
+        labels: engine.catalog.labels as Record<string, [string, string]>,
+        kinds: engine.registry.kinds().map((kind) => {
+          const d = engine.describe(kind);
+          return {
+            kind,
+            severity: SEVERITY[kind],
+            specialReport: d.specialReport,
+            manual: d.manualRoles.length ? { roles: [...d.manualRoles], payload: engine.manualSchema(kind) } : null,
+          };
+        }),
+      };
+    },
+  );
 
   app.get(
     '/api/incidents',
     {
       schema: {
         tags: ['incidents'],
-        summary: 'Incidents, open ones by severity (fire > entrapment > outage > fault > visitor)',
+        summary:
+          'Incidents, open ones by severity (fire > entrapment > outage > fault > visitor). Personal data (visitor names) is shown to roles that work the procedure, and each record read is logged',
         querystring: IncidentListQuery,
         response: { 200: z.array(IncidentView) },
       },
       preHandler: anyone,
     },
-    async (req) => {
-      const list = await incidents.list(req.query, req.user!.role);
-      // visitor incidents carry a visitor's name and masked ID: the read is logged (seed 000 §2.1.6.2)
-      if (list.some((i) => i.kind === 'visitor_approval')) await incidents.logPersonalRead(req.user!.id, 'visits:list', 'incident board');
-      return list;
-    },
+    // a list is not a person choosing a record: the board itself is the reason (seed 000 §2.1.6.2)
+    async (req) => incidents.list(req.query, readerOf(req, 'incident board')),
   );
 
   app.get(
@@ -34,17 +70,15 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
     {
       schema: {
         tags: ['incidents'],
-        summary: 'One incident with steps, timers, commands, allowed actions and the full timeline',
+        summary:
+          'One incident with steps, timers, commands, allowed actions and the full timeline. Personal data is unmasked only with ?reason=… (logged: who, why, when)',
         params: Params,
+        querystring: IncidentDetailQuery,
         response: { 200: IncidentDetail, ...errs },
       },
       preHandler: anyone,
     },
-    async (req) => {
-      const d = await incidents.get(req.params.id, req.user!.role);
-      if (d.kind === 'visitor_approval') await incidents.logPersonalRead(req.user!.id, `visit:${d.id}`, 'incident detail');
-      return d;
-    },
+    async (req) => incidents.get(req.params.id, readerOf(req, req.query.reason ?? null)),
   );
 
   app.post(
@@ -58,7 +92,12 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
       },
       preHandler: anyone,
     },
-    async (req, reply) => reply.code(201).send(await incidents.report(req.body.kind, req.body.building, req.body.payload, req.user!)),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(
+          await incidents.report(req.body.kind, req.body.building, req.body.payload, req.user!, readerOf(req, `report ${req.body.kind}`)),
+        ),
   );
 
   app.post(
@@ -78,7 +117,8 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
       },
       preHandler: anyone,
     },
-    async (req) => incidents.act(req.params.id, req.params.action, req.body?.payload, req.user!),
+    async (req) =>
+      incidents.act(req.params.id, req.params.action, req.body?.payload, req.user!, readerOf(req, `action ${req.params.action}`)),
   );
 
   // Shorthands named in CONTRACT.md ("acknowledge, complete a step with notes, approve, close").
@@ -99,7 +139,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
         },
         preHandler: anyone,
       },
-      async (req) => incidents.act(req.params.id, action, req.body?.payload, req.user!),
+      async (req) => incidents.act(req.params.id, action, req.body?.payload, req.user!, readerOf(req, `action ${action}`)),
     );
   }
   app.post(
@@ -114,6 +154,6 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
       },
       preHandler: anyone,
     },
-    async (req) => incidents.act(req.params.id, 'add_note', { text: req.body.notes }, req.user!),
+    async (req) => incidents.act(req.params.id, 'add_note', { text: req.body.notes }, req.user!, readerOf(req, 'action add_note')),
   );
 };

@@ -1,12 +1,31 @@
-// Snapshot ⇄ database rows ⇄ API views for incidents.
+// Snapshot ⇄ database rows ⇄ API views for incidents. A view is made for one reader: its
+// locale (titles and timeline lines rendered), its role (allowed actions, masking of personal
+// data for roles that do not work the procedure) and whether it gave a reason to see them.
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
-import { z } from 'zod';
+import type { Locale, Text } from '../../contracts/messages.js';
 import type { Prisma } from '../../prisma/generated/client.js';
-import { actionPayload, allowedActions, type IncidentSnapshot } from '../core/procedure.js';
+import { redact } from '../core/privacy.js';
+import type { IncidentSnapshot, ProcedureEngine, TimelineItem } from '../core/procedure/index.js';
+import type { ProcedureModule } from './module.js';
 
 /** An Incident row with its steps and timers, as Prisma returns it. */
 type Row = Prisma.IncidentGetPayload<{ include: { steps: true; timers: true } }>;
+type TimelineRow = Prisma.TimelineEntryGetPayload<object>;
+
+/** Who a view is for. `personal`: may this reader see personal data unmasked (duty + reason)? */
+export interface Reader {
+  userId: string | null;
+  role: Role | null;
+  locale: Locale;
+  /** the reader asked for personal data with a reason (or acts on the record: the action is the reason) */
+  reason: string | null;
+}
+
+/** The zh-CN, role-less view the live push sends (per-recipient masking happens at delivery). */
+export const PUSH_READER: Reader = { userId: null, role: null, locale: 'zh-CN', reason: 'live push' };
+
+const asText = (v: unknown): Text => (v && typeof v === 'object' ? (v as Text) : { text: String(v ?? '') });
 
 export function snapshotFromRow(r: Row): IncidentSnapshot {
   return {
@@ -21,7 +40,7 @@ export function snapshotFromRow(r: Row): IncidentSnapshot {
     deviceId: r.deviceId,
     dedupKey: r.dedupKey,
     parentId: r.parentId,
-    title: r.title,
+    title: asText(r.title),
     openedAt: r.openedAt.getTime(),
     closedAt: r.closedAt?.getTime() ?? null,
     steps: [...r.steps]
@@ -47,6 +66,23 @@ export function snapshotFromRow(r: Row): IncidentSnapshot {
   };
 }
 
+/** A timeline item as stored: the reason as key + params, or what a person typed as `message`. */
+export function timelineRow(incidentId: string, t: TimelineItem) {
+  const said = t.reason && 'text' in t.reason ? t.reason.text : '';
+  const msg = t.reason && 'key' in t.reason ? t.reason : null;
+  return {
+    incidentId,
+    at: new Date(t.at),
+    actorType: t.actorType,
+    actor: t.actor,
+    type: t.type,
+    message: said,
+    reasonKey: msg?.key ?? null,
+    reasonParams: (msg?.params ?? null) as Prisma.InputJsonValue | null,
+    data: t.data as Prisma.InputJsonValue,
+  };
+}
+
 export interface CommandRow {
   corr: string;
   deviceId: string;
@@ -58,43 +94,82 @@ export interface CommandRow {
   result: unknown;
 }
 
-const payloadSchemas = new Map<string, unknown>();
-/** JSON schema of an action's payload (for UI forms); cached per kind+action. */
-function payloadSchema(kind: IncidentKind, action: string): unknown {
-  const key = `${kind}:${action}`;
-  if (!payloadSchemas.has(key)) {
-    const payload = actionPayload(kind, action);
-    let schema: unknown = undefined;
-    try {
-      schema = payload ? z.toJSONSchema(payload, { io: 'input', unrepresentable: 'any' }) : undefined;
-    } catch {
-      schema = undefined;
-    }
-    payloadSchemas.set(key, schema);
+export class IncidentViews {
+  constructor(private readonly engine: ProcedureEngine<ProcedureModule>) {}
+
+  private module(kind: IncidentKind): ProcedureModule {
+    return this.engine.registry.get(kind);
   }
-  return payloadSchemas.get(key);
-}
 
-export function toView(s: IncidentSnapshot, number: number, commands: CommandRow[], children: string[], role?: Role): IncidentView {
-  const { dedupKey: _dedup, siteId, buildingId, ...rest } = s;
-  return {
-    ...rest,
-    number,
-    site: siteId,
-    building: buildingId,
-    commands: commands.map((c) => ({
-      corr: c.corr,
-      deviceId: c.deviceId,
-      name: c.name,
-      state: c.state as 'sent' | 'confirmed' | 'failed' | 'expired',
-      sentAt: c.sentAt.getTime(),
-      expiresAt: c.expiresAt.getTime(),
-      resolvedAt: c.resolvedAt?.getTime() ?? null,
-      result: c.result ?? null,
-    })),
-    children,
-    ...(role ? { allowedActions: allowedActions(s, role).map((a) => ({ ...a, payload: payloadSchema(s.kind, a.action) })) } : {}),
-  };
-}
+  /** The personal keys a reader must not see unmasked for this kind (empty: nothing to hide). */
+  hidden(kind: IncidentKind, reader: Reader): ReadonlySet<string> {
+    const p = this.module(kind).personal;
+    if (!p) return new Set();
+    return this.seesPersonal(kind, reader) ? new Set() : new Set(p.keys);
+  }
 
-export type { IncidentDetail };
+  /** Personal data unmasked: a role that works this procedure, asking with a reason. */
+  seesPersonal(kind: IncidentKind, reader: Reader): boolean {
+    if (!this.module(kind).personal) return true;
+    if (!reader.role || !reader.reason) return reader === PUSH_READER;
+    const def = this.engine.registry.def(kind);
+    return Object.values<{ roles: readonly Role[] }>(def.actions).some((a) => a.roles.includes(reader.role!));
+  }
+
+  toView(s: IncidentSnapshot, number: number, commands: CommandRow[], children: string[], reader: Reader): IncidentView {
+    const hidden = this.hidden(s.kind, reader);
+    const shown = redact(s, hidden);
+    const { dedupKey: _dedup, siteId, buildingId, title, ...rest } = shown;
+    const mod = this.module(s.kind);
+    const catalog = this.engine.catalog;
+    return {
+      ...rest,
+      number,
+      site: siteId,
+      building: buildingId,
+      title: catalog.render(title, reader.locale),
+      titleMsg: title,
+      facts: redact(mod.facts?.(s, s.data as never) ?? [], hidden),
+      masked: hidden.size > 0,
+      commands: commands.map((c) => ({
+        corr: c.corr,
+        deviceId: c.deviceId,
+        name: c.name,
+        state: c.state as 'sent' | 'confirmed' | 'failed' | 'expired',
+        sentAt: c.sentAt.getTime(),
+        expiresAt: c.expiresAt.getTime(),
+        resolvedAt: c.resolvedAt?.getTime() ?? null,
+        result: c.result ?? null,
+      })),
+      children,
+      ...(reader.role
+        ? {
+            allowedActions: this.engine.allowedActions(s, reader.role).map((a) => {
+              const defaults = this.engine.actionDefaults(s, a.action);
+              return { ...a, payload: this.engine.actionSchema(s.kind, a.action), ...(defaults ? { defaults } : {}) };
+            }),
+          }
+        : {}),
+    };
+  }
+
+  timeline(kind: IncidentKind, rows: TimelineRow[], reader: Reader): IncidentDetail['timeline'] {
+    const hidden = this.hidden(kind, reader);
+    const catalog = this.engine.catalog;
+    return rows.map((t) => {
+      const data = redact((t.data ?? {}) as Record<string, unknown>, hidden);
+      const reason: Text | null = t.reasonKey ? { key: t.reasonKey, params: (t.reasonParams ?? {}) as Record<string, unknown> } : null;
+      return {
+        seq: Number(t.seq),
+        at: t.at.getTime(),
+        actorType: t.actorType,
+        actor: t.actor,
+        type: t.type,
+        message: t.message,
+        reason,
+        text: catalog.timelineText(kind, { type: t.type, data, reason, message: t.message }, reader.locale),
+        data,
+      };
+    });
+  }
+}

@@ -32,8 +32,8 @@ import {
   type Target,
 } from '../../contracts/notifications.js';
 import type { BusEvents, EventBus } from '../core/bus.js';
-import { ESCALATION_LABELS, FLAG_LABELS, NOTIFY_LABELS } from '../core/i18n-procedures.js';
 import type { Db } from '../core/db.js';
+import type { MessageCatalog } from '../core/messages.js';
 import { errors, HubError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { adapterFor, SendError } from './channels.js';
@@ -55,7 +55,9 @@ export interface NotifyConfig extends Omit<OutboxConfig, 'databaseUrl'> {
 
 /** What the service needs from the incident service (its public methods only). */
 export interface IncidentsPort {
-  get(id: string, role?: Role): Promise<IncidentDetail>;
+  get(id: string): Promise<IncidentDetail>;
+  /** the labels of the procedures' messages (notices, titles) */
+  readonly engine: { readonly catalog: MessageCatalog };
   list(q: { state: 'open' | 'closed' | 'all'; limit: number }): Promise<IncidentView[]>;
   act(id: string, action: string, payload: unknown, user: { id: string; role: Role }): Promise<IncidentDetail>;
 }
@@ -225,16 +227,11 @@ export class NotificationService {
    * group channels. Reminders meant for the screen only (re-contact, visitor waiting) stay there.
    */
   private async onProcedureNotice(n: BusEvents['incident.notify']): Promise<void> {
-    const [head, rest] = [n.key.slice(0, n.key.indexOf('.')), n.key.slice(n.key.indexOf('.') + 1)];
-    const label =
-      head === 'escalated'
-        ? ESCALATION_LABELS[rest as keyof typeof ESCALATION_LABELS]
-        : head === 'flag'
-          ? FLAG_LABELS[rest as keyof typeof FLAG_LABELS]
-          : FORWARDED_NOTICES.has(n.key)
-            ? NOTIFY_LABELS[n.key as keyof typeof NOTIFY_LABELS]
-            : undefined;
-    if (!label) return;
+    const head = n.key.slice(0, n.key.indexOf('.'));
+    if (head !== 'escalated' && head !== 'flag' && !FORWARDED_NOTICES.has(n.key)) return;
+    // the notice's own message (key + params), in both languages for channels outside the hub
+    const catalog = this.o.incidents.engine.catalog;
+    const label = [catalog.render(n.msg, 'zh-CN'), catalog.render(n.msg, 'en')] as const;
     const v = this.views.get(n.incidentId);
     const policy = await this.policyFor(n.kind);
     if (!v || !policy) return;
@@ -246,6 +243,13 @@ export class NotificationService {
     if (!targets.length) return;
     const list = await this.plan(v, { afterSeconds: 0, targets }, 0, 0, 'procedure', `${label[0]} ${label[1]}`, `:n:${n.key}:${n.at}`);
     if (list.length) await this.outbox.tx((tx) => this.outbox.enqueue(tx, list));
+  }
+
+  private bilingual(m: IncidentView['titleMsg']): string {
+    const c = this.o.incidents.engine.catalog;
+    const zh = c.render(m, 'zh-CN');
+    const en = c.render(m, 'en');
+    return zh === en ? zh : `${zh} / ${en}`;
   }
 
   private async policyFor(kind: string): Promise<Policy | null> {
@@ -369,7 +373,8 @@ export class NotificationService {
       severity: v.severity,
       building: v.building,
       buildingName: b?.name ?? v.building,
-      title: v.title,
+      // a message sent outside the hub is text: the incident's title in both languages
+      title: this.bilingual(v.titleMsg),
     };
     const expiresAt = now + this.o.config.linkTtlMs;
     const canAck = ackAction(v.kind) !== null;

@@ -2,20 +2,24 @@
 // ASME A17.1 §2.27.2 emergency power operation) plus planned-outage (计划停电) rules.
 // Imports only types from the engine.
 import { z } from 'zod';
-import type { IncidentKind, Role } from '../../contracts/domain.js';
-import type {
-  ActionDef,
-  Actor,
-  Ctx,
-  ErrorCode,
-  EventSource,
-  IncidentSnapshot,
-  Json,
-  PlannedOutageRef,
-  ProcedureDef,
-  Trigger,
-} from '../core/procedure.js';
-import { kindLabel } from '../core/i18n-procedures.js';
+import type { Role } from '../../contracts/domain.js';
+import type { Msg } from '../../contracts/messages.js';
+import { fill } from '../core/messages.js';
+import {
+  actionsOf,
+  defineProcedure,
+  issueText,
+  said,
+  type Actor,
+  type Ctx as EngineCtx,
+  type ErrorCode,
+  type EventSource,
+  type IncidentSnapshot,
+  type Json,
+  type ProcedureTypes,
+  type Reason,
+} from '../core/procedure/index.js';
+import { labels } from './labels.js';
 
 export const POWER_STATES = ['awaiting_ack', 'active', 'restored', 'planned_in_progress', 'closed'] as const;
 export type PowerState = (typeof POWER_STATES)[number];
@@ -96,9 +100,33 @@ export interface PowerData {
   restoredAt?: number;
 }
 
-const d = (ctx: Ctx) => ctx.s.data as unknown as PowerData;
-const dataOf = (s: IncidentSnapshot) => s.data as unknown as PowerData;
-const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+export interface PlannedOutageRef {
+  id: string;
+  buildingId: string;
+  feeder: string | null;
+  startsAt: number;
+  endsAt: number;
+  cancelled?: boolean;
+}
+
+/** Facts an outage needs when it opens (services/power/context.ts). */
+export interface PowerContext {
+  /** elevator lobby-return floor */
+  lobbyFloor?: number;
+  /** buildings fed by the lost feeder (outage scope) */
+  feederBuildings?: string[];
+  /** registered planned outages of those buildings (window matching) */
+  plannedOutages?: PlannedOutageRef[];
+}
+
+export type PowerTypes = ProcedureTypes<
+  { states: typeof POWER_STATES; steps: typeof POWER_STEPS; timers: typeof POWER_TIMERS; actions: typeof POWER_ACTIONS },
+  typeof labels,
+  PowerData,
+  PowerContext
+>;
+type Ctx = EngineCtx<PowerTypes>;
+const act = actionsOf<PowerTypes>();
 const pending = (s: IncidentSnapshot, key: PowerStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
@@ -177,6 +205,22 @@ export interface PlannedOutageAccepted {
 
 const REGISTER_ROLES: readonly Role[] = ['operator', 'frontdesk', 'supervisor', 'admin'];
 
+type OutageError = keyof typeof labels.errors;
+/** A refusal of the planned-outage rule: its message key and params, and the English rendering. */
+export type OutageRefusal = { ok: false; code: ErrorCode; msg: Msg; message: string };
+
+function refuse(code: ErrorCode, key: OutageError, params: Json = {}): OutageRefusal {
+  const en = (v: unknown): string =>
+    typeof v === 'object' && v !== null && 'l' in v
+      ? String((v as { l: string[] }).l[1])
+      : typeof v === 'object' && v !== null && 'key' in v
+        ? String((v as Msg).key)
+            .split('.')
+            .pop()!
+        : String(v);
+  return { ok: false, code, msg: { key: `power_outage.error.${key}`, params }, message: fill(labels.errors[key][1], params, en) };
+}
+
 /**
  * Validate a planned-outage registration. Short notice is refused; a supervisor (or admin)
  * may accept it explicitly with a reason, and the record is then flagged `short_notice`.
@@ -185,25 +229,29 @@ export function validatePlannedOutage(
   input: unknown,
   actor: Actor,
   now: number,
-): { ok: true; value: PlannedOutageAccepted } | { ok: false; code: ErrorCode; message: string } {
+): { ok: true; value: PlannedOutageAccepted } | OutageRefusal {
   if (!REGISTER_ROLES.includes(actor.role))
-    return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `role ${actor.role} may not register outages` };
+    return refuse('HUB_ERR_FORBIDDEN', 'register_forbidden', { role: { key: `role.${actor.role}` } });
   const r = PlannedOutageInput.safeParse(input);
-  if (!r.success) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: z.prettifyError(r.error) };
+  if (!r.success) {
+    if (r.error.issues.some((i) => i.path[0] === 'endsAt' && i.code === 'custom')) return refuse('HUB_ERR_BAD_REQUEST', 'ends_after_start');
+    const zh = PlannedOutageInput.safeParse(input, { error: z.locales.zhCN().localeError });
+    return refuse('HUB_ERR_BAD_REQUEST', 'invalid', {
+      detail: { l: [issueText(zh.success ? r.error : zh.error), issueText(r.error)] },
+    });
+  }
   const p = r.data;
-  if (p.startsAt <= now) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'a planned outage must start in the future' };
+  if (p.startsAt <= now) return refuse('HUB_ERR_BAD_REQUEST', 'start_future');
   const noticeAt = p.noticeAt ?? now;
-  if (noticeAt > p.startsAt)
-    return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'the notice must be posted before the outage starts' };
+  if (noticeAt > p.startsAt) return refuse('HUB_ERR_BAD_REQUEST', 'notice_before_start');
   const requiredNoticeMs = p.residentsMustPrepare ? NOTICE_MS.prepare : NOTICE_MS.standard;
   const noticeMs = p.startsAt - noticeAt;
   const flags: PlannedOutageAccepted['flags'] = [];
   if (noticeMs < requiredNoticeMs) {
-    const need = `${requiredNoticeMs / HOUR} h notice required (seed 000 §2.1.5.3), ${Math.floor(noticeMs / HOUR)} h given`;
-    if (!p.acceptShortNotice) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: need };
-    if (actor.role !== 'supervisor' && actor.role !== 'admin')
-      return { ok: false, code: 'HUB_ERR_FORBIDDEN', message: `only a supervisor may accept short notice: ${need}` };
-    if (!p.shortNoticeReason) return { ok: false, code: 'HUB_ERR_BAD_REQUEST', message: 'accepting short notice needs a reason' };
+    const need = { required: requiredNoticeMs / HOUR, given: Math.floor(noticeMs / HOUR) };
+    if (!p.acceptShortNotice) return refuse('HUB_ERR_BAD_REQUEST', 'notice_short', need);
+    if (actor.role !== 'supervisor' && actor.role !== 'admin') return refuse('HUB_ERR_FORBIDDEN', 'short_notice_supervisor', need);
+    if (!p.shortNoticeReason) return refuse('HUB_ERR_BAD_REQUEST', 'short_notice_reason');
     flags.push('short_notice');
   }
   return {
@@ -247,23 +295,28 @@ export function plannedOutageCovering(
 // Emergency procedure helpers
 // ---------------------------------------------------------------------------------------
 
-function title(data: PowerData): string {
-  const planned = data.planned ? ' (计划停电 planned)' : '';
-  return `${kindLabel('power_outage', 'zh-CN')} ${kindLabel('power_outage', 'en')}${planned}${data.feeder ? ` · feeder ${data.feeder}` : ''}`;
+function setTitle(ctx: Ctx): void {
+  ctx.title({ planned: ctx.data.planned ? { key: 'power_outage.value.planned' } : null, feeder: ctx.data.feeder });
 }
 
 function startEmergency(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   ctx.s.severity = 60;
   // PROCEDURES.md §3.2: standby power within 10 s
   if (!data.standby) ctx.startTimer('standby_power', data.cfg.standbyMs);
-  ctx.effect({ type: 'request_elevator_sweep', incidentId: ctx.s.id, buildingIds: data.scope.buildingIds });
+  ctx.effect({
+    type: 'query',
+    incidentId: ctx.s.id,
+    name: 'elevator_sweep',
+    params: { buildingIds: data.scope.buildingIds },
+    answer: 'record_elevator_sweep',
+  });
   ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'power_outage', feeder: data.feeder });
 }
 
 /** A17.1 §2.27.2: on standby power, cars return to the lobby one at a time. */
 function maybeStartLobbyReturn(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   if (data.lobby.started || !data.sweep || !data.standby || data.generatorFailed) return;
   if (ctx.s.state !== 'awaiting_ack' && ctx.s.state !== 'active' && ctx.s.state !== 'planned_in_progress') return;
   data.lobby.started = true;
@@ -276,7 +329,7 @@ function maybeStartLobbyReturn(ctx: Ctx): void {
 }
 
 function sendNextCar(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   const next = data.lobby.queue.shift();
   if (next === undefined) {
     data.lobby.current = null;
@@ -299,7 +352,7 @@ function sendNextCar(ctx: Ctx): void {
 }
 
 function finishCar(ctx: Ctx, result: 'confirmed' | 'unconfirmed' | 'failed'): void {
-  const data = d(ctx);
+  const data = ctx.data;
   const cur = data.lobby.current;
   if (!cur) return;
   data.lobby.done.push({ deviceId: cur.deviceId, result, at: ctx.now });
@@ -310,7 +363,7 @@ function finishCar(ctx: Ctx, result: 'confirmed' | 'unconfirmed' | 'failed'): vo
 }
 
 function linkEntrapment(ctx: Ctx, car: SweepCar, reason: string): void {
-  const data = d(ctx);
+  const data = ctx.data;
   if (data.linkedCars.includes(car.deviceId)) return;
   data.linkedCars.push(car.deviceId);
   // PROCEDURES.md §3.3: a stuck car automatically opens an entrapment linked to this outage
@@ -332,7 +385,7 @@ function linkEntrapment(ctx: Ctx, car: SweepCar, reason: string): void {
 }
 
 function standbyOn(ctx: Ctx, source: 'ats' | 'generator'): void {
-  const data = d(ctx);
+  const data = ctx.data;
   if (data.standby) return;
   data.standby = { source, at: ctx.now };
   ctx.cancelTimer('standby_power');
@@ -340,8 +393,8 @@ function standbyOn(ctx: Ctx, source: 'ats' | 'generator'): void {
   maybeStartLobbyReturn(ctx);
 }
 
-function generatorFailure(ctx: Ctx, why: string): void {
-  const data = d(ctx);
+function generatorFailure(ctx: Ctx, why: Msg | { text: string }): void {
+  const data = ctx.data;
   if (data.generatorFailed) return;
   data.generatorFailed = true;
   ctx.flag('generator_failure', null, { why });
@@ -349,16 +402,16 @@ function generatorFailure(ctx: Ctx, why: string): void {
   ctx.escalate('generator_failure', { why });
 }
 
-function closeOutage(ctx: Ctx, reason: string): void {
+function closeOutage(ctx: Ctx, reason: Reason<PowerTypes>): void {
   const missing = ctx.pendingRequired();
-  if (missing.length) ctx.fail('HUB_ERR_CONFLICT', `steps still pending: ${missing.join(', ')}`);
+  if (missing.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: missing });
   ctx.close('closed', reason);
-  ctx.dutyLog('closed', { planned: Boolean(d(ctx).planned) });
+  ctx.dutyLog('closed', { planned: Boolean(ctx.data.planned) });
   // special incident report for every (unplanned) outage
   if (ctx.s.severity > PLANNED_OUTAGE_SEVERITY) ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
 }
 
-const actions: Record<PowerAction, ActionDef<unknown>> = {
+const actions: Record<PowerAction, ReturnType<typeof act>> = {
   acknowledge: act({
     roles: CONTROL,
     states: ['awaiting_ack'],
@@ -379,12 +432,18 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       const added = p.buildingIds.filter((b) => !data.scope.buildingIds.includes(b));
       data.scope = { buildingIds: [...new Set(p.buildingIds)], floors: [...new Set(p.floors)].sort((a, b) => a - b) };
       ctx.done('scope', { notes: p.notes, redo: true, data: { buildingIds: data.scope.buildingIds, floors: data.scope.floors } });
       if (added.length && ctx.s.state !== 'planned_in_progress')
-        ctx.effect({ type: 'request_elevator_sweep', incidentId: ctx.s.id, buildingIds: added });
+        ctx.effect({
+          type: 'query',
+          incidentId: ctx.s.id,
+          name: 'elevator_sweep',
+          params: { buildingIds: added },
+          answer: 'record_elevator_sweep',
+        });
     },
   }),
   record_standby_power: act({
@@ -395,8 +454,8 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     payload: z.object({ source: z.enum(['ats', 'generator', 'none']), notes: Notes }),
     run(ctx: Ctx, p) {
       if (p.source === 'none') {
-        generatorFailure(ctx, p.notes || 'reported by operator');
-        ctx.log('note', { standby: 'none' }, p.notes);
+        generatorFailure(ctx, p.notes ? { text: p.notes } : { key: 'power_outage.value.reported_by_operator' });
+        ctx.log('note', { standby: 'none' }, p.notes ? said(p.notes) : null);
       } else standbyOn(ctx, p.source);
     },
   }),
@@ -408,13 +467,13 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     available: (s) => pending(s, 'elevator_sweep'),
     payload: SweepPayload,
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       const cars = p.cars.map((c) => ({ ...c }));
       data.sweep = { at: ctx.now, cars };
       const stuck = cars.filter((c) => !c.atLevel || c.entrapment);
       for (const c of stuck) linkEntrapment(ctx, c, c.entrapment ? 'sweep_entrapment' : 'sweep_out_of_level');
       ctx.done('elevator_sweep', { notes: p.notes, data: { checked: cars.length, stuck: stuck.map((c) => c.deviceId) } });
-      if (cars.length === 0) ctx.skip('lobby_return', 'no elevators in scope');
+      if (cars.length === 0) ctx.skip('lobby_return', 'no_elevators');
       else maybeStartLobbyReturn(ctx);
     },
   }),
@@ -422,11 +481,11 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     roles: CONTROL,
     states: [...LIVE, 'planned_in_progress'],
     step: 'lobby_return',
-    available: (s) => dataOf(s).lobby.current !== null,
+    available: (_s, data) => data.lobby.current !== null,
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      if (d(ctx).lobby.current?.deviceId !== p.deviceId) ctx.fail('HUB_ERR_CONFLICT', `${p.deviceId} is not the car being returned`);
-      ctx.log('note', { deviceId: p.deviceId }, p.notes);
+      if (ctx.data.lobby.current?.deviceId !== p.deviceId) ctx.fail('HUB_ERR_CONFLICT', 'not_current_car', { deviceId: p.deviceId });
+      ctx.log('note', { deviceId: p.deviceId }, said(p.notes));
       finishCar(ctx, 'confirmed');
     },
   }),
@@ -442,7 +501,7 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      d(ctx).utility = { party: p.party, reference: p.reference };
+      ctx.data.utility = { party: p.party, reference: p.reference };
       ctx.done('contact_utility', { notes: p.notes, data: { party: p.party, reference: p.reference, contact: p.contact ?? null } });
     },
   }),
@@ -475,7 +534,7 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     run(ctx: Ctx, p) {
       ctx.done('verify_restoration', { notes: p.notes, data: { systemsOk: true, elevatorsInService: true } });
       // PROCEDURES.md §3.6: mains_restored → verify → close (when nothing else is pending)
-      if (ctx.pendingRequired().length === 0) closeOutage(ctx, 'mains restored and verified');
+      if (ctx.pendingRequired().length === 0) closeOutage(ctx, 'restored_verified');
       else ctx.log('hint', { hint: 'steps_pending', steps: ctx.pendingRequired() });
     },
   }),
@@ -484,14 +543,14 @@ const actions: Record<PowerAction, ActionDef<unknown>> = {
     states: ['restored', 'planned_in_progress'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
-      if (ctx.s.state === 'planned_in_progress' && !d(ctx).restoredAt) ctx.fail('HUB_ERR_CONFLICT', 'mains power is not restored yet');
-      closeOutage(ctx, p.notes || 'closed');
+      if (ctx.s.state === 'planned_in_progress' && !ctx.data.restoredAt) ctx.fail('HUB_ERR_CONFLICT', 'not_restored');
+      closeOutage(ctx, p.notes ? said(p.notes) : 'closed');
     },
   }),
 };
 
 function restored(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   data.restoredAt = ctx.now;
   ctx.cancelTimer('standby_power');
   ctx.cancelTimer('lobby_return');
@@ -500,24 +559,24 @@ function restored(ctx: Ctx): void {
   if (pending(ctx.s, 'lobby_return')) {
     data.lobby.queue = [];
     data.lobby.current = null;
-    ctx.skip('lobby_return', 'mains restored');
+    ctx.skip('lobby_return', 'mains_restored');
   }
   ctx.dutyLog('mains_restored', {});
   if (ctx.s.state === 'planned_in_progress') {
     ctx.done('verify_restoration', { by: 'system', data: { planned: true } });
-    closeOutage(ctx, 'planned outage ended: mains restored');
+    closeOutage(ctx, 'planned_ended');
     return;
   }
-  if (pending(ctx.s, 'standby_power') && !data.standby) ctx.setRequired('standby_power', false, 'mains restored before standby power');
-  ctx.to('restored', 'mains restored: verify systems and elevators');
+  if (pending(ctx.s, 'standby_power') && !data.standby) ctx.setRequired('standby_power', false, 'restored_before_standby');
+  ctx.to('restored', 'verify_systems');
   ctx.notify(['operator'], 'verify_restoration', {});
 }
 
-function scopeBuildings(s: IncidentSnapshot): string[] {
-  return dataOf(s).scope?.buildingIds ?? [s.buildingId];
+function scopeBuildings(s: IncidentSnapshot, data: PowerData): string[] {
+  return data.scope?.buildingIds ?? [s.buildingId];
 }
 
-export const powerProcedure: ProcedureDef = {
+export const powerProcedure = defineProcedure<PowerTypes>({
   kind: 'power_outage',
   states: POWER_STATES,
   finalStates: ['closed'],
@@ -525,6 +584,7 @@ export const powerProcedure: ProcedureDef = {
   timers: POWER_TIMERS,
   unskippable: ['verify_restoration'],
   actions,
+  specialReport: true,
   config: PowerConfig,
   manual: { roles: CONTROL, payload: ManualReport },
 
@@ -532,7 +592,7 @@ export const powerProcedure: ProcedureDef = {
     return src.event.type === 'power.mains_lost' ? `${src.buildingId}/${src.event.data.feeder}` : null;
   },
   // one outage per building + feeder
-  dedupKeyFor(t: Trigger) {
+  dedupKeyFor(t) {
     if (t.source === 'device' && t.event.type === 'power.mains_lost') return `${t.buildingId}/${t.event.data.feeder}`;
     if (t.source === 'manual') {
       const f = (t.payload as { feeder?: unknown } | undefined)?.feeder;
@@ -540,13 +600,13 @@ export const powerProcedure: ProcedureDef = {
     }
     return null;
   },
-  wants(s: IncidentSnapshot, src: EventSource) {
+  wants(s, src, data) {
     const t = src.event.type;
-    const inScope = scopeBuildings(s).includes(src.buildingId);
+    const inScope = scopeBuildings(s, data).includes(src.buildingId);
     if (src.deviceClass === 'power') {
       if (src.buildingId !== s.buildingId) return false;
       if (t === 'power.mains_restored') {
-        const f = dataOf(s).feeder;
+        const f = data.feeder;
         return f === null || src.event.data.feeder === f;
       }
       return t === 'power.ats_transferred' || t === 'power.generator_started' || t === 'power.generator_failed';
@@ -556,26 +616,26 @@ export const powerProcedure: ProcedureDef = {
     return false;
   },
   // PROCEDURES.md §3.3: entrapments in the outage's scope are linked to it
-  adopts(s: IncidentSnapshot, kind: IncidentKind, src: EventSource) {
-    return kind === 'elevator_entrapment' && scopeBuildings(s).includes(src.buildingId);
+  adopts(s, kind, src, data) {
+    return kind === 'elevator_entrapment' && scopeBuildings(s, data).includes(src.buildingId);
   },
 
-  open(ctx: Ctx, t: Trigger) {
-    const cfg = ctx.s.data.cfg as PowerConfig;
+  open(ctx: Ctx, t) {
+    const cfg = ctx.config;
     const c = t.context ?? {};
     let feeder: string | null = null;
     let floors: number[] = [];
     if (t.source === 'device') {
-      if (t.event.type !== 'power.mains_lost') ctx.fail('HUB_ERR_BAD_REQUEST', `${t.event.type} does not open an outage`);
+      if (t.event.type !== 'power.mains_lost') ctx.fail('HUB_ERR_BAD_REQUEST', 'not_outage_event', { event: t.event.type });
       feeder = t.event.data.feeder;
       floors = t.event.data.floors ?? [];
     } else if (t.source === 'manual') {
       const p = t.payload as z.infer<typeof ManualReport>;
       feeder = p.feeder ?? null;
       floors = p.floors ?? [];
-      if (p.notes) ctx.log('note', {}, p.notes);
+      if (p.notes) ctx.log('note', {}, said(p.notes));
     } else {
-      ctx.fail('HUB_ERR_BAD_REQUEST', 'an outage opens from power.mains_lost or a person');
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
     }
     const buildingIds = [...new Set([t.buildingId, ...(c.feederBuildings ?? [])])];
     const data: PowerData = {
@@ -591,17 +651,17 @@ export const powerProcedure: ProcedureDef = {
       sweep: null,
       lobby: { queue: [], current: null, done: [], started: false },
     };
-    ctx.s.data = data as unknown as Json;
-    ctx.s.title = title(data);
+    ctx.init(data);
+    setTitle(ctx);
     const planned = plannedOutageCovering(c.plannedOutages ?? [], t.buildingId, feeder, ctx.now);
     if (planned) {
       // PROCEDURES.md §3: inside a registered window → low-severity record, not an emergency
       data.planned = { id: planned.id, startsAt: planned.startsAt, endsAt: planned.endsAt };
-      ctx.s.title = title(data);
+      setTitle(ctx);
       ctx.s.severity = PLANNED_OUTAGE_SEVERITY;
-      for (const k of EMERGENCY_STEPS) ctx.setRequired(k, false, 'planned outage in progress');
-      ctx.setRequired('lobby_return', false, 'planned outage in progress');
-      ctx.to('planned_in_progress', `inside planned outage ${planned.id}`);
+      for (const k of EMERGENCY_STEPS) ctx.setRequired(k, false, 'planned_in_progress');
+      ctx.setRequired('lobby_return', false, 'planned_in_progress');
+      ctx.to('planned_in_progress', { key: 'inside_planned', params: { id: planned.id } });
       ctx.startTimerAt('planned_overrun', planned.endsAt);
       ctx.notify(['operator'], 'planned_outage_started', { plannedOutageId: planned.id });
       ctx.dutyLog('planned_outage', { plannedOutageId: planned.id });
@@ -610,16 +670,16 @@ export const powerProcedure: ProcedureDef = {
     }
   },
 
-  onRepeat(ctx, t) {
+  onRepeat(ctx: Ctx, t) {
     if (t.source === 'device' && t.event.type === 'power.mains_lost' && t.event.data.floors) {
-      const data = d(ctx);
+      const data = ctx.data;
       data.scope.floors = [...new Set([...data.scope.floors, ...t.event.data.floors])].sort((a, b) => a - b);
     }
   },
 
-  onEvent(ctx, input) {
+  onEvent(ctx: Ctx, input) {
     const e = input.event;
-    const data = d(ctx);
+    const data = ctx.data;
     switch (e.type) {
       case 'power.ats_transferred':
         standbyOn(ctx, 'ats');
@@ -628,7 +688,7 @@ export const powerProcedure: ProcedureDef = {
         standbyOn(ctx, 'generator');
         break;
       case 'power.generator_failed':
-        if (ctx.s.state !== 'planned_in_progress') generatorFailure(ctx, 'power.generator_failed');
+        if (ctx.s.state !== 'planned_in_progress') generatorFailure(ctx, { key: 'power_outage.value.generator_failed_signal' });
         break;
       case 'power.mains_restored':
         if (ctx.s.state !== 'restored') restored(ctx);
@@ -648,25 +708,25 @@ export const powerProcedure: ProcedureDef = {
     }
   },
 
-  onCommandResult(ctx, input) {
-    const cur = d(ctx).lobby.current;
+  onCommandResult(ctx: Ctx, input) {
+    const cur = ctx.data.lobby.current;
     if (!cur || cur.corr !== input.corr) return;
     finishCar(ctx, input.ok ? 'confirmed' : 'failed');
   },
 
-  onTimer(ctx, key) {
-    const data = d(ctx);
+  onTimer(ctx: Ctx, key) {
+    const data = ctx.data;
     if (key === 'standby_power') {
-      generatorFailure(ctx, `no ATS transfer / generator start within ${data.cfg.standbyMs / 1000} s`);
+      generatorFailure(ctx, { key: 'power_outage.value.no_standby_in_time', params: { seconds: data.cfg.standbyMs / 1000 } });
     } else if (key === 'lobby_return') {
       finishCar(ctx, 'unconfirmed');
     } else if (key === 'planned_overrun') {
       // the registered window is over and the power is still off: it is an emergency now
       ctx.escalate('planned_outage_overrun', { plannedOutageId: data.planned?.id ?? null });
-      for (const k of EMERGENCY_STEPS) ctx.setRequired(k, true, 'planned outage overran its window');
-      ctx.setRequired('lobby_return', true, 'planned outage overran its window');
-      ctx.to('awaiting_ack', 'planned outage overran its window');
+      for (const k of EMERGENCY_STEPS) ctx.setRequired(k, true, 'overran');
+      ctx.setRequired('lobby_return', true, 'overran');
+      ctx.to('awaiting_ack', 'overran');
       startEmergency(ctx);
     }
   },
-};
+});

@@ -3,8 +3,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
-import type { Db } from '../core/db.js';
-import type { IncidentService } from '../incidents/service.js';
+import type { MessageCatalog } from '../core/messages.js';
+import { localizeErrors, readerOf } from '../incidents/http.js';
 import { renderReportHtml } from './report.js';
 import {
   AcceptBody,
@@ -37,7 +37,7 @@ import {
   UnitListQuery,
   UnitReadQuery,
 } from '../../contracts/records.js';
-import { RecordService } from './service.js';
+import type { RecordService } from './service.js';
 
 const Uuid = z.object({ id: z.uuid() });
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
@@ -53,17 +53,12 @@ const REPORT_CSP =
   "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 export const recordRoutes: FastifyPluginAsyncZod<{
-  db: Db;
-  incidents: IncidentService;
-  now?: () => number;
+  records: RecordService;
+  catalog: MessageCatalog;
   tzOffsetMinutes?: number;
 }> = async (app, opts) => {
-  const records = new RecordService({
-    db: opts.db,
-    incidents: opts.incidents,
-    ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.tzOffsetMinutes !== undefined ? { tzOffsetMinutes: opts.tzOffsetMinutes } : {}),
-  });
+  const { records } = opts;
+  localizeErrors(app, opts.catalog);
   const anyone = app.requireRole();
   const supervisor = app.requireRole('supervisor');
 
@@ -79,7 +74,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.dutyLog(req.query.day),
+    async (req) => records.dutyLog(req.query.day, readerOf(req, 'duty log')),
   );
   app.post(
     '/api/duty-log',
@@ -92,7 +87,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req, reply) => reply.code(201).send(await records.addDutyEntry(req.user!, req.body.text)),
+    async (req, reply) => reply.code(201).send(await records.addDutyEntry(req.user!, req.body.text, readerOf(req, 'duty log'))),
   );
   app.post(
     '/api/duty-log/:day/sign',
@@ -106,7 +101,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: supervisor,
     },
-    async (req) => records.signDay(req.params.day, req.user!, req.body?.note ?? ''),
+    async (req) => records.signDay(req.params.day, req.user!, req.body?.note ?? '', readerOf(req, 'duty log')),
   );
 
   // ---------------------------------------------------------------- handover 交接班
@@ -121,12 +116,12 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.handovers(req.query),
+    async (req) => records.handovers(req.query, readerOf(req, 'shift handover')),
   );
   app.get(
     '/api/handovers/:id',
     { schema: { tags, summary: 'One handover', params: Uuid, response: { 200: HandoverResponse, ...errs } }, preHandler: anyone },
-    async (req) => records.handover(req.params.id),
+    async (req) => records.handover(req.params.id, readerOf(req, 'shift handover')),
   );
   app.post(
     '/api/handovers',
@@ -139,7 +134,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req, reply) => reply.code(201).send(await records.createHandover(req.user!, req.body)),
+    async (req, reply) => reply.code(201).send(await records.createHandover(req.user!, req.body, readerOf(req, 'shift handover'))),
   );
   app.post(
     '/api/handovers/:id/accept',
@@ -153,7 +148,8 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.answerHandover(req.params.id, req.user!, { accept: true, note: req.body?.note }),
+    async (req) =>
+      records.answerHandover(req.params.id, req.user!, { accept: true, note: req.body?.note }, readerOf(req, 'shift handover')),
   );
   app.post(
     '/api/handovers/:id/refuse',
@@ -167,7 +163,8 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.answerHandover(req.params.id, req.user!, { accept: false, reason: req.body.reason }),
+    async (req) =>
+      records.answerHandover(req.params.id, req.user!, { accept: false, reason: req.body.reason }, readerOf(req, 'shift handover')),
   );
 
   // ---------------------------------------------------------------- special incident report 特别事件报告
@@ -259,7 +256,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.followUps(req.query),
+    async (req) => records.followUps(req.query, readerOf(req, 'follow-ups')),
   );
   app.post(
     '/api/followups/:id/done',
@@ -273,7 +270,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.followUpDone(req.params.id, req.user!, req.body.notes),
+    async (req) => records.followUpDone(req.params.id, req.user!, req.body.notes, readerOf(req, 'follow-ups')),
   );
 
   // ---------------------------------------------------------------- planned outages 计划停电

@@ -7,18 +7,19 @@
 // duty-log entry). Incident duty-log entries and follow-ups are written by the incident
 // service in the transition's own transaction; this service only reads them.
 import type { Prisma } from '../../prisma/generated/client.js';
-import type { Role } from '../../contracts/domain.js';
+import type { IncidentKind, Role } from '../../contracts/domain.js';
+import type { Msg, Text } from '../../contracts/messages.js';
 import type { Db } from '../core/db.js';
 import { errors, HubError } from '../core/errors.js';
-import { ERROR_STATUS, TIMELINE_TYPES, type TimelineType } from '../core/procedure.js';
-import { KIND_LABELS, ROLE_LABELS, procedureLabel, renderTimeline } from '../core/i18n-procedures.js';
+import { legacyBilingual, type MessageCatalog } from '../core/messages.js';
+import { holdsPersonal, maskName, maskPhone, redact } from '../core/privacy.js';
+import { ERROR_STATUS, type ErrorCode } from '../core/procedure/index.js';
 import { NOTICE_MS, validatePlannedOutage } from '../power/machine.js';
-import { dutyDay, type IncidentService } from '../incidents/service.js';
+import { dutyDay, type IncidentService, type PersonalAccessLog, type Reader } from '../incidents/service.js';
+import { RECORDS_LABELS } from './labels.js';
 import {
   ATTACHMENT_MIME,
   MAX_ATTACHMENT_BYTES,
-  REPORT_KINDS,
-  bi,
   type AttachmentMime,
   type AttachmentView,
   type DutyLogResponse,
@@ -40,6 +41,8 @@ export interface Staff {
 export interface RecordServiceOptions {
   db: Db;
   incidents: IncidentService;
+  /** every unmasked read of a person's record (owners, visitors) is logged here */
+  accessLog: PersonalAccessLog;
   now?: () => number;
   /** site time zone for duty-log days and printed times (China Standard Time by default) */
   tzOffsetMinutes?: number;
@@ -53,41 +56,29 @@ export function userIdOf(ref: string | null | undefined): string | null {
   return ref?.startsWith('user:') ? ref.slice(5) : null;
 }
 
-/** Phone (or any number-like contact) masked to first 3 + last 4 (seed 002 §3.1.2 desensitising). */
-export function maskPhone(s: string): string {
-  const c = Array.from(s.trim());
-  if (c.length === 0) return '';
-  if (c.length < 8) return '*'.repeat(c.length);
-  return `${c.slice(0, 3).join('')}${'*'.repeat(c.length - 7)}${c.slice(-4).join('')}`;
-}
+export { maskName, maskPhone };
 
-/** Name masked to its first character (张三丰 → 张**). */
-export function maskName(s: string): string {
-  const c = Array.from(s.trim());
-  if (c.length === 0) return '';
-  return c.length === 1 ? '*' : `${c[0]}${'*'.repeat(c.length - 1)}`;
-}
+type RecordsError = keyof typeof RECORDS_LABELS.errors;
 
-const KNOWN_OUTAGE_ERRORS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [
-    /^(\d+) h notice required \(seed 000 §2\.1\.5\.3\), (-?\d+) h given$/,
-    (m) => `停电通知须提前至少${m[1]}小时张贴(seed 000 §2.1.5.3),当前仅提前${m[2]}小时`,
-  ],
-  [/^only a supervisor may accept short notice/, () => '只有主管可以接受提前时间不足的停电通知'],
-  [/^accepting short notice needs a reason$/, () => '接受提前时间不足的通知须填写原因(shortNoticeReason)'],
-  [/^a planned outage must start in the future$/, () => '计划停电的开始时间必须在将来'],
-  [/^the notice must be posted before the outage starts$/, () => '停电通知必须在停电开始前张贴'],
-  [/endsAt must be after startsAt/, () => '结束时间必须晚于开始时间'],
-];
-
-/** zh-CN first, then the rule's own English message (validatePlannedOutage). */
-export function plannedOutageMessage(en: string): string {
-  for (const [re, zh] of KNOWN_OUTAGE_ERRORS) {
-    const m = re.exec(en);
-    if (m) return bi(zh(m), en);
-  }
-  return en;
+/** A refusal of the records service: coded, with its message key (rendered per reader) and English text. */
+function refuse(
+  code: ErrorCode | 'HUB_ERR_NOT_FOUND' | 'HUB_ERR_TOO_LARGE',
+  status: number,
+  key: RecordsError,
+  params: Record<string, unknown> = {},
+): HubError {
+  const en = RECORDS_LABELS.errors[key][1].replace(/\{(\w+)\}/g, (_, k: string) => {
+    const v = params[k];
+    return v === undefined || v === null ? '' : typeof v === 'object' ? (((v as Msg).key ?? '').split('.').pop() ?? '') : String(v);
+  });
+  return new HubError(code, en, status, { key: `records.error.${key}`, params });
 }
+const conflict = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_CONFLICT', 409, key, params);
+const badRequest = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_BAD_REQUEST', 400, key, params);
+const forbidden = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_FORBIDDEN', 403, key, params);
+
+/** A stored message (or a string from before messages were stored) as a message. */
+const asText = (v: unknown): Text => (v && typeof v === 'object' ? (v as Text) : { text: String(v ?? '') });
 
 /** Magic numbers of the accepted attachment types: the bytes must be what the mime says. */
 export function sniffMime(b: Buffer): AttachmentMime | null {
@@ -113,17 +104,45 @@ export function safeFilename(name: string): string {
   return base && base !== '.' && base !== '..' ? base : 'attachment';
 }
 
+/** An open item as a handover stores it: keys and parameters, rendered when someone reads it. */
+type StoredOpenItem =
+  | { type: 'incident'; id: string; number: number; kind: IncidentKind; state: string; title: Text; severity: number; openedAt: number }
+  | { type: 'followup'; id: string; incidentId: string | null; subject: Text; dueAt: number; overdue: boolean }
+  | {
+      type: 'visit';
+      id: string;
+      building: string;
+      unit: string;
+      visitorName: string;
+      enteredAt: number | null;
+      plannedMinutes: number;
+      overstay: boolean;
+    };
+
 const isUnique = (err: unknown) => (err as { code?: string } | null)?.code === 'P2002';
 
 export class RecordService {
   private readonly db: Db;
   private readonly now: () => number;
   private readonly tz: number;
+  private readonly catalog: MessageCatalog;
 
   constructor(private readonly o: RecordServiceOptions) {
     this.db = o.db;
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffsetMinutes ?? 480;
+    this.catalog = o.incidents.engine.catalog;
+  }
+
+  /** Personal keys of a kind this reader may not see unmasked (e.g. visitor names for operators). */
+  private hidden(kind: unknown, reader: Reader): ReadonlySet<string> {
+    const reg = this.o.incidents.engine.registry;
+    return typeof kind === 'string' && reg.has(kind) ? this.o.incidents.views.hidden(kind, reader) : new Set();
+  }
+
+  /** Does this reader see visitors' names (the visitor procedure's personal keys)? */
+  private visitorKeysHidden(reader: Reader): ReadonlySet<string> {
+    return this.hidden('visitor_approval', reader);
   }
 
   today(): string {
@@ -147,31 +166,74 @@ export class RecordService {
   }
 
   /** A notable non-incident action in today's duty log (PROCEDURES.md: lands automatically). */
-  private duty(tx: Tx, user: Staff, text: string, incidentId: string | null = null) {
+  private duty(
+    tx: Tx,
+    user: Staff,
+    key: keyof typeof RECORDS_LABELS.duty,
+    params: Record<string, unknown>,
+    incidentId: string | null = null,
+  ) {
     const now = this.now();
-    return tx.dutyLogEntry.create({ data: { day: dutyDay(now, this.tz), at: new Date(now), actor: `user:${user.id}`, incidentId, text } });
+    return tx.dutyLogEntry.create({
+      data: {
+        day: dutyDay(now, this.tz),
+        at: new Date(now),
+        actor: `user:${user.id}`,
+        incidentId,
+        key: `records.duty.${key}`,
+        params: params as Prisma.InputJsonValue,
+      },
+    });
   }
 
   // ------------------------------------------------------------------ duty log 值班记录
 
-  async dutyLog(day: string = this.today()): Promise<DutyLogResponse> {
+  /**
+   * The day's log rendered for this reader. Entries about an incident whose kind holds
+   * personal data (a visitor's name in the title) are masked for readers without that duty;
+   * unmasked ones are logged as reads of those records.
+   */
+  async dutyLog(
+    day: string = this.today(),
+    reader: Reader = { userId: null, role: null, locale: 'zh-CN', reason: null },
+  ): Promise<DutyLogResponse> {
     const [entries, sig] = await Promise.all([
       this.db.dutyLogEntry.findMany({ where: { day }, orderBy: [{ at: 'asc' }, { seq: 'asc' }] }),
       this.db.dutyLogSignature.findUnique({ where: { day } }),
     ]);
     const names = await this.users([...entries.map((e) => userIdOf(e.actor)), userIdOf(sig?.signedBy)]);
     const name = (ref: string) => names.get(userIdOf(ref) ?? '')?.displayName ?? null;
-    return {
-      day,
-      entries: entries.map((e) => ({
+    const read: string[] = [];
+    const views = entries.map((e) => {
+      const raw = (e.params ?? {}) as Record<string, unknown>;
+      const kind = raw.kind;
+      const hidden = this.hidden(kind, { ...reader, reason: reader.reason ?? 'duty log' });
+      const personal =
+        typeof kind === 'string' && this.o.incidents.engine.registry.has(kind)
+          ? this.o.incidents.engine.registry.get(kind).personal
+          : undefined;
+      if (personal && e.incidentId && hidden.size === 0 && holdsPersonal(raw, new Set(personal.keys)))
+        read.push(personal.subject(e.incidentId));
+      const params = redact(raw, hidden);
+      return {
         seq: Number(e.seq),
         at: e.at.getTime(),
         actor: e.actor,
         actorName: name(e.actor),
         incidentId: e.incidentId,
-        text: e.text,
+        key: e.legacyText !== null ? 'legacy' : e.key,
+        params: e.legacyText !== null ? { text: e.legacyText } : params,
+        text:
+          e.legacyText !== null
+            ? legacyBilingual(e.legacyText, reader.locale)
+            : this.catalog.dutyText({ key: e.key, params }, reader.locale),
         afterSignature: !!sig && e.at.getTime() > sig.signedAt.getTime(),
-      })),
+      };
+    });
+    if (reader.userId && read.length) await this.o.accessLog.record(reader.userId, read, 'duty log');
+    return {
+      day,
+      entries: views,
       signature: sig
         ? { signedBy: sig.signedBy, signedByName: name(sig.signedBy), signedAt: sig.signedAt.getTime(), note: sig.note }
         : null,
@@ -179,43 +241,39 @@ export class RecordService {
   }
 
   /** A manual entry in today's log. A signed day takes no more manual entries (409). */
-  async addDutyEntry(user: Staff, text: string): Promise<DutyLogResponse> {
+  async addDutyEntry(user: Staff, text: string, reader?: Reader): Promise<DutyLogResponse> {
     const day = this.today();
     await this.db.$transaction(async (tx) => {
-      if (await tx.dutyLogSignature.findUnique({ where: { day } })) {
-        throw errors.conflict(
-          bi(`${day} 的值班记录已由主管签字,不能再添加手工记录`, `the duty log of ${day} is signed; it takes no more manual entries`),
-        );
-      }
-      const e = await tx.dutyLogEntry.create({ data: { day, at: new Date(this.now()), actor: `user:${user.id}`, text } });
+      if (await tx.dutyLogSignature.findUnique({ where: { day } })) throw conflict('day_signed', { day });
+      // what the person wrote, stored as typed; the key only says "a manual entry"
+      const e = await this.duty(tx, user, 'manual', { text: { text } });
       await this.audit(tx, user, 'duty_log.entry', `duty_log:${day}`, { seq: Number(e.seq) });
     });
-    return this.dutyLog(day);
+    return this.dutyLog(day, reader);
   }
 
   /** The supervisor signs a day's log, once (409 the second time). */
-  async signDay(day: string, user: Staff, note: string): Promise<DutyLogResponse> {
-    if (day > this.today())
-      throw errors.badRequest(bi(`不能签署未来日期 ${day} 的值班记录`, `cannot sign the duty log of a future day (${day})`));
+  async signDay(day: string, user: Staff, note: string, reader?: Reader): Promise<DutyLogResponse> {
+    if (day > this.today()) throw badRequest('future_day', { day });
     try {
       await this.db.$transaction(async (tx) => {
         const sig = await tx.dutyLogSignature.findUnique({ where: { day } });
-        if (sig) throw errors.conflict(bi(`${day} 的值班记录已签字`, `the duty log of ${day} is already signed (${sig.signedBy})`));
+        if (sig) throw conflict('already_signed', { day });
         const entries = await tx.dutyLogEntry.count({ where: { day } });
         await tx.dutyLogSignature.create({ data: { day, signedBy: `user:${user.id}`, signedAt: new Date(this.now()), note } });
         await this.audit(tx, user, 'duty_log.sign', `duty_log:${day}`, { entries, note });
       });
     } catch (err) {
-      if (isUnique(err)) throw errors.conflict(bi(`${day} 的值班记录已签字`, `the duty log of ${day} is already signed`));
+      if (isUnique(err)) throw conflict('already_signed', { day });
       throw err;
     }
-    return this.dutyLog(day);
+    return this.dutyLog(day, reader);
   }
 
   // ------------------------------------------------------------------ handover 交接班
 
-  /** What the incoming shift inherits: open incidents, open follow-ups, visitors inside. */
-  async openItems(): Promise<OpenItem[]> {
+  /** What the incoming shift inherits: open incidents, open follow-ups, visitors inside (stored with keys). */
+  async openItems(): Promise<StoredOpenItem[]> {
     const now = this.now();
     const [incidents, followups, visits] = await Promise.all([
       this.db.incident.findMany({
@@ -234,10 +292,9 @@ export class RecordService {
           type: 'incident' as const,
           id: i.id,
           number: i.number,
-          kind: i.kind,
+          kind: i.kind as IncidentKind,
           state: i.state,
-          stateLabel: bi(procedureLabel(i.kind, 'state', i.state, 'zh-CN'), procedureLabel(i.kind, 'state', i.state, 'en')),
-          title: i.title,
+          title: asText(i.title),
           severity: i.severity,
           openedAt: i.openedAt.getTime(),
         })),
@@ -245,7 +302,7 @@ export class RecordService {
         type: 'followup' as const,
         id: f.id,
         incidentId: f.incidentId,
-        subject: f.subject,
+        subject: asText(f.subject),
         dueAt: f.dueAt.getTime(),
         overdue: f.dueAt.getTime() < now,
       })),
@@ -265,14 +322,73 @@ export class RecordService {
     ];
   }
 
-  private async handoverViews(rows: Array<Awaited<ReturnType<Db['handover']['findMany']>>[number]>): Promise<HandoverResponse[]> {
+  /**
+   * Open items rendered for this reader: labels in its locale, visitors' names masked for roles
+   * without visitor duties (and, when shown, logged as reads of those visits).
+   */
+  private renderItems(items: unknown, reader: Reader, read: string[]): OpenItem[] {
+    const list = (Array.isArray(items) ? items : []) as Array<Record<string, unknown>>;
+    const hideVisitors = this.visitorKeysHidden(reader).size > 0;
+    const L = (m: Text) => this.catalog.render(m, reader.locale);
+    return list.map((o): OpenItem => {
+      if (o.type === 'incident') {
+        const kind = o.kind as IncidentKind;
+        const title = redact(asText(o.title), this.hidden(kind, reader));
+        const known = this.o.incidents.engine.registry.has(kind);
+        return {
+          type: 'incident',
+          id: String(o.id),
+          number: Number(o.number),
+          kind,
+          state: String(o.state),
+          // rows from before keys were stored carry their own "中文 / English" label
+          stateLabel: known
+            ? L({ key: `${kind}.state.${String(o.state)}` })
+            : legacyBilingual(String(o.stateLabel ?? o.state), reader.locale),
+          title: L(title),
+          titleMsg: title,
+          severity: Number(o.severity),
+          openedAt: Number(o.openedAt),
+        };
+      }
+      if (o.type === 'followup') {
+        const subject = asText(o.subject);
+        return {
+          type: 'followup',
+          id: String(o.id),
+          incidentId: (o.incidentId as string | null) ?? null,
+          subject: L(subject),
+          subjectMsg: subject,
+          dueAt: Number(o.dueAt),
+          overdue: Boolean(o.overdue),
+        };
+      }
+      if (!hideVisitors) read.push(`visit:${String(o.id)}`);
+      return {
+        type: 'visit',
+        id: String(o.id),
+        building: String(o.building),
+        unit: String(o.unit),
+        visitorName: hideVisitors ? maskName(String(o.visitorName ?? '')) : String(o.visitorName ?? ''),
+        enteredAt: (o.enteredAt as number | null) ?? null,
+        plannedMinutes: Number(o.plannedMinutes),
+        overstay: Boolean(o.overstay),
+      };
+    });
+  }
+
+  private async handoverViews(
+    rows: Array<Awaited<ReturnType<Db['handover']['findMany']>>[number]>,
+    reader: Reader,
+  ): Promise<HandoverResponse[]> {
     const names = await this.users(rows.flatMap((h) => [h.outgoingId, h.incomingId]));
-    return rows.map((h) => ({
+    const read: string[] = [];
+    const views = rows.map((h) => ({
       id: h.id,
       outgoingId: h.outgoingId,
       incomingId: h.incomingId,
       state: h.state as HandoverResponse['state'],
-      openItems: (Array.isArray(h.openItems) ? h.openItems : []) as OpenItem[],
+      openItems: this.renderItems(h.openItems, reader, read),
       notes: h.notes,
       createdAt: h.createdAt.getTime(),
       outgoingSignedAt: h.outgoingSignedAt.getTime(),
@@ -281,38 +397,43 @@ export class RecordService {
       outgoing: names.get(h.outgoingId) ?? null,
       incoming: h.incomingId ? (names.get(h.incomingId) ?? null) : null,
     }));
+    if (reader.userId && read.length) await this.o.accessLog.record(reader.userId, read, 'shift handover');
+    return views;
   }
 
-  async handover(id: string): Promise<HandoverResponse> {
+  async handover(id: string, reader: Reader): Promise<HandoverResponse> {
     const h = await this.db.handover.findUnique({ where: { id } });
     if (!h) throw errors.notFound(`no handover ${id}`);
-    return (await this.handoverViews([h]))[0]!;
+    return (await this.handoverViews([h], reader))[0]!;
   }
 
-  async handovers(q: { state?: 'open' | 'accepted' | 'refused'; limit: number }): Promise<HandoverResponse[]> {
+  async handovers(q: { state?: 'open' | 'accepted' | 'refused'; limit: number }, reader: Reader): Promise<HandoverResponse[]> {
     const rows = await this.db.handover.findMany({
       where: q.state ? { state: q.state } : {},
       orderBy: { createdAt: 'desc' },
       take: q.limit,
     });
-    return this.handoverViews(rows);
+    return this.handoverViews(rows, reader);
   }
 
   /** The outgoing operator hands over; creating it is the outgoing signature. */
-  async createHandover(user: Staff, body: { notes: string; incomingUsername?: string | undefined }): Promise<HandoverResponse> {
+  async createHandover(
+    user: Staff,
+    body: { notes: string; incomingUsername?: string | undefined },
+    reader: Reader,
+  ): Promise<HandoverResponse> {
     let incomingId: string | null = null;
     if (body.incomingUsername) {
       const u = await this.db.user.findUnique({ where: { username: body.incomingUsername } });
-      if (!u || !u.enabled)
-        throw errors.badRequest(bi(`接班人 ${body.incomingUsername} 不存在`, `no such incoming user ${body.incomingUsername}`));
-      if (u.id === user.id) throw errors.badRequest(bi('接班人不能是交班人本人', 'the incoming operator must be someone else'));
+      if (!u || !u.enabled) throw badRequest('no_incoming_user', { username: body.incomingUsername });
+      if (u.id === user.id) throw badRequest('incoming_self');
       incomingId = u.id;
     }
     const items = await this.openItems();
     const now = new Date(this.now());
     const id = await this.db.$transaction(async (tx) => {
       const pending = await tx.handover.findFirst({ where: { outgoingId: user.id, state: 'open' } });
-      if (pending) throw errors.conflict(bi(`您已有一份待接班的交接单 ${pending.id}`, `you already have an open handover (${pending.id})`));
+      if (pending) throw conflict('open_handover_exists', { id: pending.id });
       const h = await tx.handover.create({
         data: {
           outgoingId: user.id,
@@ -325,17 +446,10 @@ export class RecordService {
         },
       });
       await this.audit(tx, user, 'handover.create', `handover:${h.id}`, { incomingId, openItems: items.length });
-      await this.duty(
-        tx,
-        user,
-        bi(
-          `交接班:${user.displayName} 交班签字,未结事项${items.length}项`,
-          `Handover: ${user.displayName} signed off, ${items.length} open items`,
-        ),
-      );
+      await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length });
       return h.id;
     });
-    return this.handover(id);
+    return this.handover(id, reader);
   }
 
   /** The incoming operator signs (accept) or refuses with a reason (seed 004 篇3 §1.6). */
@@ -343,16 +457,14 @@ export class RecordService {
     id: string,
     user: Staff,
     answer: { accept: true; note?: string | undefined } | { accept: false; reason: string },
+    reader: Reader,
   ): Promise<HandoverResponse> {
     await this.db.$transaction(async (tx) => {
       const h = await tx.handover.findUnique({ where: { id } });
       if (!h) throw errors.notFound(`no handover ${id}`);
-      if (h.state !== 'open')
-        throw errors.conflict(bi(`该交接单已${h.state === 'accepted' ? '接班' : '被拒绝'}`, `the handover is already ${h.state}`));
-      if (h.outgoingId === user.id)
-        throw errors.forbidden(bi('不能接自己交出的班', 'the outgoing operator cannot sign as the incoming one'));
-      if (h.incomingId && h.incomingId !== user.id)
-        throw errors.forbidden(bi('该交接单指定了其他接班人', 'this handover names another incoming operator'));
+      if (h.state !== 'open') throw conflict('handover_answered', { state: { key: `records.value.${h.state}` } });
+      if (h.outgoingId === user.id) throw forbidden('outgoing_cannot_accept');
+      if (h.incomingId && h.incomingId !== user.id) throw forbidden('other_incoming');
       const now = new Date(this.now());
       const u = await tx.handover.updateMany({
         where: { id, state: 'open' },
@@ -360,28 +472,21 @@ export class RecordService {
           ? { state: 'accepted', incomingId: user.id, incomingSignedAt: now }
           : { state: 'refused', incomingId: user.id, incomingSignedAt: now, refusedReason: answer.reason },
       });
-      if (u.count !== 1) throw errors.conflict(bi('该交接单已被处理', 'the handover was answered concurrently'));
+      if (u.count !== 1) throw conflict('answered_concurrently');
       if (answer.accept) {
         await this.audit(tx, user, 'handover.accept', `handover:${id}`, { outgoingId: h.outgoingId, note: answer.note ?? null });
-        await this.duty(tx, user, bi(`交接班:${user.displayName} 接班签字`, `Handover: ${user.displayName} signed on (accepted)`));
+        await this.duty(tx, user, 'handover_accepted', { name: user.displayName });
       } else {
         await this.audit(tx, user, 'handover.refuse', `handover:${id}`, { outgoingId: h.outgoingId, reason: answer.reason });
-        await this.duty(
-          tx,
-          user,
-          bi(
-            `交接班:${user.displayName} 拒绝接班,原因:${answer.reason}`,
-            `Handover: ${user.displayName} refused, reason: ${answer.reason}`,
-          ),
-        );
+        await this.duty(tx, user, 'handover_refused', { name: user.displayName, reason: { text: answer.reason } });
       }
     });
-    return this.handover(id);
+    return this.handover(id, reader);
   }
 
   // ------------------------------------------------------------------ follow-ups 回访
 
-  async followUps(q: { open?: 'true' | 'false' | undefined; incidentId?: string | undefined; limit: number }) {
+  async followUps(q: { open?: 'true' | 'false' | undefined; incidentId?: string | undefined; limit: number }, reader: Reader) {
     const now = this.now();
     const rows = await this.db.followUp.findMany({
       where: {
@@ -391,14 +496,17 @@ export class RecordService {
       orderBy: [{ dueAt: 'asc' }],
       take: q.limit,
     });
-    return rows.map((f) => this.followUpView(f, now));
+    return rows.map((f) => this.followUpView(f, now, reader));
   }
 
-  private followUpView(f: Awaited<ReturnType<Db['followUp']['findMany']>>[number], now: number) {
+  private followUpView(f: Awaited<ReturnType<Db['followUp']['findMany']>>[number], now: number, reader: Reader) {
+    // the subject names the incident's title: a visitor's name is masked for roles without the duty
+    const subject = redact(asText(f.subject), this.visitorKeysHidden(reader));
     return {
       id: f.id,
       incidentId: f.incidentId,
-      subject: f.subject,
+      subject: this.catalog.render(subject, reader.locale),
+      subjectMsg: subject,
       dueAt: f.dueAt.getTime(),
       doneAt: f.doneAt?.getTime() ?? null,
       doneBy: f.doneBy,
@@ -408,18 +516,18 @@ export class RecordService {
     };
   }
 
-  async followUpDone(id: string, user: Staff, notes: string) {
+  async followUpDone(id: string, user: Staff, notes: string, reader: Reader) {
     const f = await this.db.$transaction(async (tx) => {
       const now = new Date(this.now());
       const u = await tx.followUp.updateMany({ where: { id, doneAt: null }, data: { doneAt: now, doneBy: `user:${user.id}`, notes } });
       const row = await tx.followUp.findUnique({ where: { id } });
       if (!row) throw errors.notFound(`no follow-up ${id}`);
-      if (u.count !== 1) throw errors.conflict(bi('该回访已完成', 'the follow-up is already done'));
+      if (u.count !== 1) throw conflict('followup_already_done');
       await this.audit(tx, user, 'followup.done', `followup:${id}`, { incidentId: row.incidentId, late: now > row.dueAt });
-      await this.duty(tx, user, bi(`回访完成:${row.subject}`, `Follow-up done: ${row.subject}`), row.incidentId);
+      await this.duty(tx, user, 'followup_done', { subject: asText(row.subject) }, row.incidentId);
       return row;
     });
-    return this.followUpView(f, this.now());
+    return this.followUpView(f, this.now(), reader);
   }
 
   // ------------------------------------------------------------------ planned outages 计划停电
@@ -483,7 +591,7 @@ export class RecordService {
     },
   ): Promise<PlannedOutageView> {
     const b = await this.db.building.findUnique({ where: { id: body.building } });
-    if (!b) throw errors.badRequest(bi(`未知楼栋 ${body.building}`, `unknown building ${body.building}`));
+    if (!b) throw badRequest('unknown_building', { building: body.building });
     const r = validatePlannedOutage(
       {
         buildingId: body.building,
@@ -499,7 +607,7 @@ export class RecordService {
       { id: user.id, role: user.role },
       this.now(),
     );
-    if (!r.ok) throw new HubError(r.code, plannedOutageMessage(r.message), ERROR_STATUS[r.code]);
+    if (!r.ok) throw new HubError(r.code, r.message, ERROR_STATUS[r.code], r.msg);
     const v = r.value;
     const row = await this.db.$transaction(async (tx) => {
       const o = await tx.plannedOutage.create({
@@ -524,15 +632,13 @@ export class RecordService {
         requiredNoticeMs: v.requiredNoticeMs,
         shortNoticeReason: v.flags.includes('short_notice') ? (body.shortNoticeReason ?? null) : null,
       });
-      const flag = v.flags.includes('short_notice') ? bi('(通知提前时间不足,主管已批准)', ' (short notice, accepted by a supervisor)') : '';
-      await this.duty(
-        tx,
-        user,
-        bi(
-          `登记计划停电:${b.name} ${this.fmt(v.startsAt)} 至 ${this.fmt(v.endsAt)},${v.reason}`,
-          `Planned outage registered: ${b.name} ${this.fmt(v.startsAt)} to ${this.fmt(v.endsAt)}, ${v.reason}`,
-        ) + flag,
-      );
+      await this.duty(tx, user, 'outage_registered', {
+        building: b.name,
+        startsAt: { time: v.startsAt },
+        endsAt: { time: v.endsAt },
+        reason: { text: v.reason },
+        short: v.flags.includes('short_notice') ? { key: 'records.value.short_notice' } : null,
+      });
       return o;
     });
     return this.outageViews([row])[0]!;
@@ -542,18 +648,15 @@ export class RecordService {
     const row = await this.db.$transaction(async (tx) => {
       const o = await tx.plannedOutage.findUnique({ where: { id } });
       if (!o) throw errors.notFound(`no planned outage ${id}`);
-      if (o.cancelled) throw errors.conflict(bi('该计划停电已取消', 'the planned outage is already cancelled'));
-      if (o.endsAt.getTime() < this.now()) throw errors.conflict(bi('该计划停电已结束,不能取消', 'the planned outage has already ended'));
+      if (o.cancelled) throw conflict('outage_already_cancelled');
+      if (o.endsAt.getTime() < this.now()) throw conflict('outage_ended');
       const u = await tx.plannedOutage.update({ where: { id }, data: { cancelled: true } });
       await this.audit(tx, user, 'planned_outage.cancel', `planned_outage:${id}`, { reason: reason ?? null });
-      await this.duty(
-        tx,
-        user,
-        bi(
-          `取消计划停电:${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `,${reason}` : ''}`,
-          `Planned outage cancelled: ${o.buildingId} ${this.fmt(o.startsAt.getTime())}${reason ? `, ${reason}` : ''}`,
-        ),
-      );
+      await this.duty(tx, user, 'outage_cancelled', {
+        building: o.buildingId,
+        startsAt: { time: o.startsAt.getTime() },
+        reason: reason ? { text: reason } : null,
+      });
       return u;
     });
     return this.outageViews([row])[0]!;
@@ -661,26 +764,20 @@ export class RecordService {
     const inc = await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } });
     if (!inc) throw errors.notFound(`no incident ${incidentId}`);
     const b64 = body.dataBase64.replace(/^data:[^;,]+;base64,/, '').replace(/\s+/g, '');
-    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64))
-      throw errors.badRequest(bi('附件数据不是有效的 base64', 'dataBase64 is not valid base64'));
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw badRequest('bad_base64');
     const size = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
     if (size > MAX_ATTACHMENT_BYTES) {
-      throw new HubError(
-        'HUB_ERR_TOO_LARGE',
-        bi(`附件不能超过 5 MB(当前 ${(size / 1048576).toFixed(1)} MB)`, `attachments are limited to 5 MB (got ${size} bytes)`),
-        413,
-      );
+      throw refuse('HUB_ERR_TOO_LARGE', 413, 'too_large', { mb: (size / 1048576).toFixed(1), bytes: size });
     }
     const bytes = Buffer.from(b64, 'base64');
-    if (bytes.length === 0) throw errors.badRequest(bi('附件为空', 'the attachment is empty'));
+    if (bytes.length === 0) throw badRequest('empty_attachment');
     const sniffed = sniffMime(bytes);
     if (sniffed !== body.mime) {
-      throw errors.badRequest(
-        bi(
-          `附件内容与类型 ${body.mime} 不符`,
-          `the file content is not ${body.mime}${sniffed ? ` (looks like ${sniffed})` : ''}; accepted: ${ATTACHMENT_MIME.join(', ')}`,
-        ),
-      );
+      throw badRequest('mime_mismatch', {
+        mime: body.mime,
+        looksLike: sniffed ? ` (looks like ${sniffed})` : '',
+        accepted: ATTACHMENT_MIME.join(', '),
+      });
     }
     const filename = safeFilename(body.filename);
     const row = await this.db.$transaction(async (tx) => {
@@ -742,10 +839,9 @@ export class RecordService {
 
   /** The report's data (seed 000 §2.1.7.1): fire, entrapment and outage incidents only. */
   async report(id: string, user: Staff): Promise<SpecialReport> {
-    const inc = await this.o.incidents.get(id, user.role);
-    if (!(REPORT_KINDS as readonly string[]).includes(inc.kind)) {
-      throw errors.badRequest(bi(`${KIND_LABELS[inc.kind][0]}类事件没有特别事件报告`, `no special report for this kind (${inc.kind})`));
-    }
+    // the printed report is bilingual; personal data is not part of the report kinds (fire, entrapment, outage)
+    const inc = await this.o.incidents.get(id, { userId: user.id, role: user.role, locale: 'zh-CN', reason: 'special incident report' });
+    if (!this.o.incidents.engine.describe(inc.kind).specialReport) throw badRequest('no_report', { kind: { key: `${inc.kind}.kind` } });
     const [building, attachments] = await Promise.all([this.db.building.findUnique({ where: { id: inc.building } }), this.attachments(id)]);
     const timelineUser = (t: { actorType: string; actor: string }) => (t.actorType === 'user' ? (userIdOf(t.actor) ?? t.actor) : null);
     const names = await this.users([
@@ -753,10 +849,8 @@ export class RecordService {
       ...inc.timeline.map(timelineUser),
       ...attachments.map((a) => userIdOf(a.uploadedBy)),
     ]);
-    const label = (category: 'state' | 'step', key: string) => ({
-      zh: procedureLabel(inc.kind, category, key, 'zh-CN'),
-      en: procedureLabel(inc.kind, category, key, 'en'),
-    });
+    const both = (m: Text) => ({ zh: this.catalog.render(m, 'zh-CN'), en: this.catalog.render(m, 'en') });
+    const label = (category: 'state' | 'step', key: string) => both({ key: `${inc.kind}.${category}.${key}` });
 
     const actions = new Map<string, number>();
     const count = (uid: string | null) => uid && names.has(uid) && actions.set(uid, (actions.get(uid) ?? 0) + 1);
@@ -790,13 +884,7 @@ export class RecordService {
         ...inc.timeline.filter((t) => t.actorType === 'device').map((t) => t.actor),
       ]),
     ].sort();
-    const isType = (t: string): t is TimelineType => (TIMELINE_TYPES as readonly string[]).includes(t);
-    const text = (t: (typeof inc.timeline)[number], locale: 'zh-CN' | 'en') =>
-      isType(t.type)
-        ? renderTimeline(inc.kind, { type: t.type, data: t.data, message: t.message }, locale)
-        : t.message
-          ? `${t.type} — ${t.message}`
-          : t.type;
+    const text = (t: (typeof inc.timeline)[number], locale: 'zh-CN' | 'en') => this.catalog.timelineText(inc.kind, t, locale);
     const nameOf = (uid: string | null) => (uid ? (names.get(uid)?.displayName ?? null) : null);
 
     return {
@@ -808,7 +896,7 @@ export class RecordService {
         id: inc.id,
         number: inc.number,
         kind: inc.kind,
-        kindLabel: { zh: KIND_LABELS[inc.kind][0], en: KIND_LABELS[inc.kind][1] },
+        kindLabel: both({ key: `${inc.kind}.kind` }),
         state: inc.state,
         stateLabel: label('state', inc.state),
         open: inc.open,
@@ -819,7 +907,7 @@ export class RecordService {
         deviceId: inc.deviceId,
         parentId: inc.parentId,
         children: inc.children,
-        title: inc.title,
+        title: `${this.catalog.render(inc.titleMsg, 'zh-CN')} / ${this.catalog.render(inc.titleMsg, 'en')}`,
         openedAt: inc.openedAt,
         closedAt: inc.closedAt,
         durationMs: inc.closedAt !== null ? inc.closedAt - inc.openedAt : null,
@@ -852,7 +940,7 @@ export class RecordService {
         staff: [...actions.entries()]
           .map(([uid, n]) => {
             const u = names.get(uid)!;
-            return { ...u, roleLabel: { zh: ROLE_LABELS[u.role][0], en: ROLE_LABELS[u.role][1] }, actions: n };
+            return { ...u, roleLabel: both({ key: `role.${u.role}` }), actions: n };
           })
           .sort((a, b) => b.actions - a.actions || a.username.localeCompare(b.username)),
         parties,
@@ -861,10 +949,5 @@ export class RecordService {
       commands: inc.commands,
       attachments,
     };
-  }
-
-  /** "YYYY-MM-DD HH:mm" in the site's time zone (duty-log texts) */
-  private fmt(t: number): string {
-    return new Date(t + this.tz * 60_000).toISOString().slice(0, 16).replace('T', ' ');
   }
 }

@@ -4,8 +4,16 @@
 // door is only reported open on the panel's own `intercom.door_opened` confirmation.
 // Imports only types from the engine.
 import { z } from 'zod';
-import type { ActionDef, Ctx, EventSource, IncidentSnapshot, Json, ProcedureDef, Trigger } from '../core/procedure.js';
-import { kindLabel } from '../core/i18n-procedures.js';
+import {
+  actionsOf,
+  defineProcedure,
+  said,
+  type Ctx as EngineCtx,
+  type EventSource,
+  type IncidentSnapshot,
+  type ProcedureTypes,
+} from '../core/procedure/index.js';
+import type { labels } from './labels.js';
 
 export const VISITOR_STATES = [
   'requested',
@@ -107,9 +115,22 @@ export interface VisitorData {
   failure?: string;
 }
 
-const d = (ctx: Ctx) => ctx.s.data as unknown as VisitorData;
-const dataOf = (s: IncidentSnapshot) => s.data as unknown as VisitorData;
-const act = <P>(a: ActionDef<P>): ActionDef<unknown> => a as ActionDef<unknown>;
+/** Facts a visit needs when it opens (services/visitors/context.ts). */
+export interface VisitorContext {
+  /** the door panel that admits a walk-in visitor (front-desk unlock), if any */
+  doorPanelId?: string;
+  /** floor of the visited unit (the visitor is told floor and unit, seed 000 §2.1.3.4) */
+  unitFloor?: number;
+}
+
+export type VisitorTypes = ProcedureTypes<
+  { states: typeof VISITOR_STATES; steps: typeof VISITOR_STEPS; timers: typeof VISITOR_TIMERS; actions: typeof VISITOR_ACTIONS },
+  typeof labels,
+  VisitorData,
+  VisitorContext
+>;
+type Ctx = EngineCtx<VisitorTypes>;
+const act = actionsOf<VisitorTypes>();
 
 /** seed 000 §2.1.3: front desk (客服前台) receives visitors; supervisors/admin may stand in. */
 const DESK = ['frontdesk', 'supervisor', 'admin'] as const;
@@ -166,8 +187,9 @@ const WalkIn = Registration.extend({
   preAuth: PreAuth.extend({ idVerified: z.literal(true) }).optional(),
 });
 
-function title(data: VisitorData): string {
-  return `${kindLabel('visitor_approval', 'zh-CN')} ${kindLabel('visitor_approval', 'en')} · ${data.unit} · ${data.visitorName || '—'}`;
+function setTitle(ctx: Ctx): void {
+  // visitorName is personal data: shown masked to roles without visitor duties (personalKeys)
+  ctx.title({ unit: ctx.data.unit, visitorName: ctx.data.visitorName });
 }
 
 function sameName(a: string, b: string): boolean {
@@ -175,7 +197,7 @@ function sameName(a: string, b: string): boolean {
 }
 
 function applyRegistration(ctx: Ctx, p: z.infer<typeof Registration>, startedAt: number | undefined): void {
-  const data = d(ctx);
+  const data = ctx.data;
   data.visitorName = p.visitorName;
   if (p.idNumber) data.idMasked = maskIdNumber(p.idNumber);
   data.idType = p.idType ?? data.idType;
@@ -198,30 +220,30 @@ function applyRegistration(ctx: Ctx, p: z.infer<typeof Registration>, startedAt:
     },
   });
   if (tookMs > data.cfg.registrationTargetMs) ctx.flag('registration_slow', null, { tookMs });
-  ctx.s.title = title(data);
+  setTitle(ctx);
 }
 
 function approve(ctx: Ctx, a: Omit<Approval, 'at'>, notes: string): void {
-  const data = d(ctx);
+  const data = ctx.data;
   data.approval = { ...a, at: ctx.now };
   ctx.cancelTimer('owner_answer');
   if (ctx.step('contact_owner').status === 'pending' && a.kind !== 'preauthorization')
     ctx.done('contact_owner', { data: { attempts: data.contactAttempts.length } });
-  if (ctx.step('contact_owner').status === 'pending') ctx.skip('contact_owner', 'pre-authorised by the owner');
+  if (ctx.step('contact_owner').status === 'pending') ctx.skip('contact_owner', 'preauthorised');
   // PROCEDURES.md §4.8: who approved, when, through which channel
   ctx.done('owner_decision', {
     notes,
     data: { decision: 'approved', approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel },
   });
-  ctx.log('approval', { approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel }, notes);
+  ctx.log('approval', { approvedBy: a.approvedBy, recordedBy: a.recordedBy, channel: a.channel }, notes ? said(notes) : null);
   sendUnlock(ctx);
 }
 
 function sendUnlock(ctx: Ctx): void {
-  const data = d(ctx);
+  const data = ctx.data;
   if (!data.intercomId) {
     // no door panel: the front desk shows the visitor in (recorded as the admission)
-    admitted(ctx, 'shown in by front desk');
+    admitted(ctx, 'shown_in');
     return;
   }
   const corr = ctx.corr('ul');
@@ -244,11 +266,12 @@ function sendUnlock(ctx: Ctx): void {
     expiryMs: data.cfg.unlockExpiryMs,
   });
   ctx.startTimer('unlock_confirm', data.cfg.unlockConfirmMs);
-  ctx.to('approved', 'unlock sent; waiting for the door panel to confirm');
+  ctx.to('approved', 'unlock_sent');
 }
 
-function admitted(ctx: Ctx, how: string): void {
-  const data = d(ctx);
+type How = 'shown_in' | 'panel_confirmed' | 'panel_confirmed_uncorrelated' | 'escorted_in';
+function admitted(ctx: Ctx, how: How): void {
+  const data = ctx.data;
   data.enteredAt = ctx.now;
   ctx.cancelTimer('unlock_confirm');
   ctx.done('unlock', { redo: true, data: { how, corr: data.unlock?.corr ?? null } });
@@ -260,46 +283,48 @@ function admitted(ctx: Ctx, how: string): void {
   ctx.startTimerAt('overstay', ctx.now + data.plannedMinutes * 60_000, data.cfg.overstayRepeatMs);
 }
 
-function fail(ctx: Ctx, why: string): void {
-  const data = d(ctx);
+type FailWhy = 'unlock_expired' | 'unlock_refused' | 'no_door_confirmation';
+function fail(ctx: Ctx, why: FailWhy): void {
+  const data = ctx.data;
   data.failure = why;
   ctx.cancelTimer('unlock_confirm');
   // fail closed: the door stays locked and the request is visibly failed
   ctx.to('failed', why);
-  ctx.notify(['frontdesk'], 'unlock_failed', { unit: data.unit, why });
+  ctx.notify(['frontdesk'], 'unlock_failed', { unit: data.unit, why: { key: `visitor_approval.reason.${why}` } });
 }
 
 function deny(ctx: Ctx, by: string, recordedBy: string | null, channel: ApprovalChannel, notes: string): void {
-  const data = d(ctx);
+  const data = ctx.data;
   data.denial = { by, recordedBy, channel, at: ctx.now };
   ctx.cancelTimer('owner_answer');
   if (ctx.step('contact_owner').status === 'pending') ctx.done('contact_owner', { data: { attempts: data.contactAttempts.length } });
   ctx.done('owner_decision', { notes, data: { decision: 'denied', deniedBy: by, recordedBy, channel } });
-  ctx.log('denial', { deniedBy: by, recordedBy, channel }, notes);
+  ctx.log('denial', { deniedBy: by, recordedBy, channel }, notes ? said(notes) : null);
   // PROCEDURES.md §4.4: the visitor is politely refused; recorded
-  ctx.close('denied', 'owner refused the visit');
+  ctx.close('denied', 'owner_refused');
 }
 
 function startOwnerContact(ctx: Ctx, method: string): void {
-  const data = d(ctx);
+  const data = ctx.data;
   data.contactAttempts.push({ at: ctx.now, method, by: ctx.by });
   ctx.startTimer('owner_answer', data.cfg.ownerAnswerMs);
-  ctx.to('requested', `contacting the owner (${method})`);
+  const label = method.startsWith('alt_contact:') || ['in_unit_station', 'phone', 'intercom'].includes(method);
+  ctx.to('requested', { key: 'contacting', params: { method: label ? { key: `visitor_approval.value.${method}` } : method } });
 }
 
 const OPEN_REQUEST = ['requested', 'unreachable'] as const;
-const undecided = (s: IncidentSnapshot) => dataOf(s).approval === null && dataOf(s).denial === null;
+const undecided = (_s: IncidentSnapshot, data: VisitorData) => data.approval === null && data.denial === null;
 
-const actions: Record<VisitorAction, ActionDef<unknown>> = {
+const actions: Record<VisitorAction, ReturnType<typeof act>> = {
   register: act({
     roles: DESK,
     states: [...OPEN_REQUEST, 'approved', 'opened', 'failed'],
     step: 'register',
     payload: Registration,
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       if ((data.approval || data.denial) && p.unit !== data.unit)
-        ctx.fail('HUB_ERR_CONFLICT', `the owner of ${data.unit} already decided; register a new visit for ${p.unit}`);
+        ctx.fail('HUB_ERR_CONFLICT', 'already_decided', { unit: data.unit, newUnit: p.unit });
       applyRegistration(ctx, p, undefined);
     },
   }),
@@ -312,7 +337,7 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.4: 通过电话或门对讲系统同业主联系
       startOwnerContact(ctx, p.method);
-      if (p.notes) ctx.log('note', {}, p.notes);
+      if (p.notes) ctx.log('note', {}, said(p.notes));
     },
   }),
   record_owner_decision: act({
@@ -326,7 +351,7 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      const owner = `owner:${d(ctx).unit}`;
+      const owner = `owner:${ctx.data.unit}`;
       if (p.decision === 'approved') approve(ctx, { approvedBy: owner, kind: 'owner', recordedBy: ctx.by, channel: p.channel }, p.notes);
       else deny(ctx, owner, ctx.by, p.channel, p.notes);
     },
@@ -338,7 +363,7 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     available: undecided,
     payload: PreAuth.extend({ idVerified: z.literal(true), notes: Notes }),
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       checkPreAuth(ctx, p, data);
       data.preAuthId = p.preAuthId;
       data.channel = 'preauthorized';
@@ -355,8 +380,8 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     payload: z.object({ method: z.enum(['phone', 'intercom']).default('phone'), notes: Notes }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.6: ask the visitor whether to keep trying
-      d(ctx).unreachableOutcomes.push({ at: ctx.now, choice: 'keep_trying', by: ctx.by, notes: p.notes });
-      ctx.log('outcome', { unreachable: 'keep_trying' }, p.notes);
+      ctx.data.unreachableOutcomes.push({ at: ctx.now, choice: 'keep_trying', by: ctx.by, notes: p.notes });
+      ctx.log('outcome', { unreachable: 'keep_trying' }, p.notes ? said(p.notes) : null);
       startOwnerContact(ctx, p.method);
     },
   }),
@@ -366,8 +391,8 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     payload: z.object({ source: z.enum(['owner_file', 'visitor_provided']), notes: Notes }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.6: 从业主档案中查找相应的联系方式或由访客提供可行的联系方式
-      d(ctx).unreachableOutcomes.push({ at: ctx.now, choice: 'alt_contact', by: ctx.by, notes: p.notes });
-      ctx.log('outcome', { unreachable: 'alt_contact', source: p.source }, p.notes);
+      ctx.data.unreachableOutcomes.push({ at: ctx.now, choice: 'alt_contact', by: ctx.by, notes: p.notes });
+      ctx.log('outcome', { unreachable: 'alt_contact', source: p.source }, p.notes ? said(p.notes) : null);
       startOwnerContact(ctx, `alt_contact:${p.source}`);
     },
   }),
@@ -378,22 +403,22 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     payload: z.object({ message: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.6: 询问访客是否给业主留言,并协助访客办理留言事宜
-      const data = d(ctx);
+      const data = ctx.data;
       data.message = p.message;
       data.unreachableOutcomes.push({ at: ctx.now, choice: 'leave_message', by: ctx.by, notes: '' });
-      ctx.log('outcome', { unreachable: 'leave_message' }, p.message);
+      ctx.log('outcome', { unreachable: 'leave_message' }, said(p.message));
       ctx.cancelTimer('owner_answer');
-      ctx.close('message_left', 'owner unreachable: message left');
+      ctx.close('message_left', 'message_left');
     },
   }),
   retry_unlock: act({
     roles: DESK,
     states: ['failed'],
     step: 'unlock',
-    available: (s) => dataOf(s).approval !== null && dataOf(s).intercomId !== null,
+    available: (_s, data) => data.approval !== null && data.intercomId !== null,
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
-      if (p.notes) ctx.log('note', {}, p.notes);
+      if (p.notes) ctx.log('note', {}, said(p.notes));
       sendUnlock(ctx);
     },
   }),
@@ -401,12 +426,12 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     roles: DESK,
     states: ['failed'],
     step: 'unlock',
-    available: (s) => dataOf(s).approval !== null,
+    available: (_s, data) => data.approval !== null,
     payload: z.object({ notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
       // a person escorts the approved visitor after the panel failed (recorded, not automatic)
-      ctx.log('note', { admittedInPerson: true }, p.notes);
-      admitted(ctx, 'escorted in by front desk after unlock failure');
+      ctx.log('note', { admittedInPerson: true }, said(p.notes));
+      admitted(ctx, 'escorted_in');
     },
   }),
   extend_visit: act({
@@ -422,9 +447,9 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     }),
     run(ctx: Ctx, p) {
       // seed 000 §2.1.3.5: an overlong visit is registered via the owner
-      const data = d(ctx);
+      const data = ctx.data;
       data.plannedMinutes += p.minutes;
-      ctx.log('note', { extendedMinutes: p.minutes, plannedMinutes: data.plannedMinutes }, p.notes);
+      ctx.log('note', { extendedMinutes: p.minutes, plannedMinutes: data.plannedMinutes }, said(p.notes));
       ctx.startTimerAt('overstay', (data.enteredAt ?? ctx.now) + data.plannedMinutes * 60_000, data.cfg.overstayRepeatMs);
     },
   }),
@@ -434,11 +459,11 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     step: 'departure',
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
-      const data = d(ctx);
+      const data = ctx.data;
       data.leftAt = ctx.now;
       const stayedMin = Math.round((ctx.now - (data.enteredAt ?? ctx.now)) / 60_000);
       ctx.done('departure', { notes: p.notes, data: { stayedMinutes: stayedMin, overstayed: stayedMin > data.plannedMinutes } });
-      ctx.close('left', 'visitor left');
+      ctx.close('left', 'visitor_left');
     },
   }),
   cancel: act({
@@ -446,19 +471,18 @@ const actions: Record<VisitorAction, ActionDef<unknown>> = {
     states: [...OPEN_REQUEST, 'approved', 'failed'],
     payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
-      ctx.log('outcome', { cancelled: true }, p.reason);
-      ctx.close('cancelled', p.reason);
+      ctx.log('outcome', { cancelled: true }, said(p.reason));
+      ctx.close('cancelled', said(p.reason));
     },
   }),
 };
 
 function checkPreAuth(ctx: Ctx, p: z.infer<typeof PreAuth>, data: VisitorData): void {
   // PROCEDURES.md §4.6 / seed 000 §2.1.3.8: verify against what the owner registered
-  if (p.validTo <= p.validFrom) ctx.fail('HUB_ERR_BAD_REQUEST', 'pre-authorisation window is empty');
-  if (ctx.now < p.validFrom || ctx.now > p.validTo) ctx.fail('HUB_ERR_CONFLICT', 'outside the pre-authorised window');
-  if (p.unit !== data.unit) ctx.fail('HUB_ERR_CONFLICT', `pre-authorisation is for unit ${p.unit}, not ${data.unit}`);
-  if (data.visitorName && !sameName(p.visitorName, data.visitorName))
-    ctx.fail('HUB_ERR_CONFLICT', 'visitor name does not match the pre-authorisation');
+  if (p.validTo <= p.validFrom) ctx.fail('HUB_ERR_BAD_REQUEST', 'window_empty');
+  if (ctx.now < p.validFrom || ctx.now > p.validTo) ctx.fail('HUB_ERR_CONFLICT', 'outside_window');
+  if (p.unit !== data.unit) ctx.fail('HUB_ERR_CONFLICT', 'preauth_unit', { preauthUnit: p.unit, unit: data.unit });
+  if (data.visitorName && !sameName(p.visitorName, data.visitorName)) ctx.fail('HUB_ERR_CONFLICT', 'preauth_name');
 }
 
 /** The prisma Visit row for this visitor incident. */
@@ -481,7 +505,7 @@ export function visitRecord(s: IncidentSnapshot): {
   preAuthId: string | null;
   incidentId: string;
 } {
-  const data = dataOf(s);
+  const data = s.data as unknown as VisitorData;
   return {
     buildingId: s.buildingId,
     unitNumber: data.unit,
@@ -503,7 +527,7 @@ export function visitRecord(s: IncidentSnapshot): {
   };
 }
 
-export const visitorProcedure: ProcedureDef = {
+export const visitorProcedure = defineProcedure<VisitorTypes>({
   kind: 'visitor_approval',
   states: VISITOR_STATES,
   finalStates: VISITOR_FINAL_STATES,
@@ -519,14 +543,13 @@ export const visitorProcedure: ProcedureDef = {
     return src.event.type === 'intercom.call' ? `${src.deviceId}/${src.event.data.unit}` : null;
   },
   // repeated calls for the same unit from the same panel while nobody has answered yet
-  dedupKeyFor(t: Trigger) {
+  dedupKeyFor(t) {
     return t.source === 'device' && t.event.type === 'intercom.call' ? `${t.deviceId}/${t.event.data.unit}` : null;
   },
-  dedupMatches(s: IncidentSnapshot) {
+  dedupMatches(s) {
     return s.state === 'requested' || s.state === 'unreachable';
   },
-  wants(s: IncidentSnapshot, src: EventSource) {
-    const data = dataOf(s);
+  wants(s, src, data) {
     const e = src.event;
     if (e.type === 'intercom.owner_approved' || e.type === 'intercom.owner_denied') {
       // the owner's in-unit station answers the call it was rung for
@@ -541,8 +564,8 @@ export const visitorProcedure: ProcedureDef = {
     return false;
   },
 
-  open(ctx: Ctx, t: Trigger) {
-    const cfg = ctx.s.data.cfg as VisitorConfig;
+  open(ctx: Ctx, t) {
+    const cfg = ctx.config;
     const c = t.context ?? {};
     const data: VisitorData = {
       cfg,
@@ -565,15 +588,15 @@ export const visitorProcedure: ProcedureDef = {
       enteredAt: null,
       leftAt: null,
     };
-    ctx.s.data = data as unknown as Json;
+    ctx.init(data);
     if (t.source === 'device') {
-      if (t.event.type !== 'intercom.call') ctx.fail('HUB_ERR_BAD_REQUEST', `${t.event.type} does not open a visit`);
+      if (t.event.type !== 'intercom.call') ctx.fail('HUB_ERR_BAD_REQUEST', 'not_a_call', { event: t.event.type });
       data.channel = 'intercom';
       data.unit = t.event.data.unit;
       data.visitorName = t.event.data.visitorName ?? '';
       data.callId = t.event.id;
       data.intercomId = t.deviceId;
-      ctx.s.title = title(data);
+      setTitle(ctx);
       // the in-unit station rings at once: the owner-answer clock starts now
       data.contactAttempts.push({ at: ctx.now, method: 'in_unit_station', by: ctx.by });
       ctx.startTimer('owner_answer', cfg.ownerAnswerMs);
@@ -591,18 +614,18 @@ export const visitorProcedure: ProcedureDef = {
         approve(
           ctx,
           { approvedBy: `preauth:${pa.preAuthId}`, kind: 'preauthorization', recordedBy: ctx.by, channel: 'preauthorization' },
-          'pre-authorised by the owner',
+          '',
         );
       }
     } else {
-      ctx.fail('HUB_ERR_BAD_REQUEST', 'a visit opens from an intercom call or a front-desk registration');
+      ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
     }
-    ctx.s.title = title(data);
+    setTitle(ctx);
   },
 
-  onEvent(ctx, input) {
+  onEvent(ctx: Ctx, input) {
     const e = input.event;
-    const data = d(ctx);
+    const data = ctx.data;
     if (e.type === 'intercom.owner_approved' || e.type === 'intercom.owner_denied') {
       if (data.approval || data.denial || (ctx.s.state !== 'requested' && ctx.s.state !== 'unreachable')) {
         ctx.flag('late_owner_response', input.deviceId, { event: e.type });
@@ -615,7 +638,7 @@ export const visitorProcedure: ProcedureDef = {
     } else if (e.type === 'intercom.door_opened') {
       const current = data.unlock?.corr;
       if (ctx.s.state === 'approved' && (!e.data.corr || e.data.corr === current)) {
-        admitted(ctx, e.data.corr ? 'door panel confirmed' : 'door panel confirmed (uncorrelated)');
+        admitted(ctx, e.data.corr ? 'panel_confirmed' : 'panel_confirmed_uncorrelated');
       } else {
         // a door opening for a request that already failed/expired is a security concern
         ctx.flag('door_opened_unexpected', input.deviceId, { corr: e.data.corr ?? null, state: ctx.s.state });
@@ -623,21 +646,21 @@ export const visitorProcedure: ProcedureDef = {
     }
   },
 
-  onCommandResult(ctx, input) {
-    const data = d(ctx);
+  onCommandResult(ctx: Ctx, input) {
+    const data = ctx.data;
     if (!data.unlock || input.corr !== data.unlock.corr || ctx.s.state !== 'approved') return;
-    if (!input.ok) fail(ctx, input.expired ? 'unlock command expired unanswered' : 'door panel refused the unlock');
+    if (!input.ok) fail(ctx, input.expired ? 'unlock_expired' : 'unlock_refused');
     else ctx.log('confirmation', { what: 'unlock_accepted', corr: input.corr });
   },
 
-  onTimer(ctx, key) {
-    const data = d(ctx);
+  onTimer(ctx: Ctx, key) {
+    const data = ctx.data;
     if (key === 'owner_answer') {
       // PROCEDURES.md §4.5: ask the visitor — keep trying / alternative contact / message
-      ctx.to('unreachable', `owner did not answer within ${data.cfg.ownerAnswerMs / 1000} s`);
+      ctx.to('unreachable', { key: 'owner_no_answer', params: { seconds: data.cfg.ownerAnswerMs / 1000 } });
       ctx.notify(['frontdesk'], 'owner_unreachable', { unit: data.unit });
     } else if (key === 'unlock_confirm') {
-      fail(ctx, 'no door-opened confirmation in time');
+      fail(ctx, 'no_door_confirmation');
     } else if (key === 'overstay') {
       ctx.log('reminder', { reminder: 'overstay', plannedMinutes: data.plannedMinutes });
       ctx.notify(['frontdesk'], 'visitor_overstay', {
@@ -649,4 +672,4 @@ export const visitorProcedure: ProcedureDef = {
       if (ctx.step('register').status === 'pending') ctx.notify(['frontdesk'], 'registration_overdue', { unit: data.unit });
     }
   },
-};
+});

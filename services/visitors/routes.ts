@@ -1,21 +1,20 @@
-// Front-desk API for visitors (访客). A visit is the record of a visitor_approval incident
-// (same id): every decision goes through the procedure (services/visitors/machine.ts), the
-// Visit row is written in the same transaction by the incident service.
+// Front-desk API for visitors (访客): validate, authorise, call the visit service
+// (services/visitors/service.ts). A visit is the record of a visitor_approval incident (same
+// id): every decision goes through the procedure; the Visit row is written in the same
+// transaction by the incident service.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
 import { ActionBody, IncidentDetail, PreAuthBody, PreAuthView, VisitView } from '../../contracts/incidents.js';
-import type { Db } from '../core/db.js';
-import { errors } from '../core/errors.js';
-import type { IncidentService } from '../incidents/service.js';
 import { EpochMs, QueryBool } from '../../contracts/common.js';
-import { maskIdNumber, VISITOR_STATES } from './machine.js';
-import { visitView } from './views.js';
+import { localizeErrors, readerOf } from '../incidents/http.js';
+import type { MessageCatalog } from '../core/messages.js';
+import { VISITOR_STATES } from './machine.js';
+import type { VisitService } from './service.js';
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
 const Params = z.object({ id: z.uuid() });
 const DESK = ['frontdesk', 'supervisor'] as const;
-const ACTIVE = ['requested', 'unreachable', 'approved', 'opened', 'failed'];
 
 const Register = z.object({
   building: z.string().min(1),
@@ -40,29 +39,9 @@ const Decision = z.object({
   idVerified: z.boolean().optional(),
 });
 
-export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentService; now: () => number }> = async (
-  app,
-  { db, incidents, now },
-) => {
+export const visitRoutes: FastifyPluginAsyncZod<{ visits: VisitService; catalog: MessageCatalog }> = async (app, { visits, catalog }) => {
   const desk = app.requireRole(...DESK);
-
-  async function preAuthPayload(id: string) {
-    const p = await db.preAuthorization.findUnique({ where: { id } });
-    if (!p) throw errors.notFound(`no pre-authorisation ${id}`);
-    // facts come from the stored record, never from the request (attribution, seed 000 §2.1.3)
-    return {
-      preAuthId: p.id,
-      unit: p.unitNumber,
-      visitorName: p.visitorName,
-      validFrom: p.validFrom.getTime(),
-      validTo: p.validTo.getTime(),
-      idVerified: true as const,
-    };
-  }
-
-  async function logRead(userId: string, subject: string, reason: string) {
-    await db.personalDataAccess.create({ data: { userId, subject, reason } });
-  }
+  localizeErrors(app, catalog);
 
   app.get(
     '/api/visits',
@@ -79,28 +58,8 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: app.requireRole(),
     },
-    async (req) => {
-      const st = req.query.state;
-      const rows = await db.visit.findMany({
-        where: {
-          ...(req.query.building ? { buildingId: req.query.building } : {}),
-          ...(st === 'all'
-            ? {}
-            : st === 'active'
-              ? {
-                  OR: [
-                    { state: { in: ACTIVE } },
-                    { enteredAt: { not: null }, leftAt: null, state: { notIn: ['cancelled', 'left', 'denied'] } },
-                  ],
-                }
-              : { state: st }),
-        },
-        orderBy: { requestedAt: 'desc' },
-        take: req.query.limit,
-      });
-      await logRead(req.user!.id, 'visits:list', `list ${st}`);
-      return rows.map((v) => visitView(v, now()));
-    },
+    // a list is the desk's board, not a person choosing a record; each visit shown is logged
+    async (req) => visits.list(req.query, readerOf(req, `visit list (${req.query.state})`)),
   );
 
   app.get(
@@ -109,17 +68,13 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       schema: {
         tags: ['visitors'],
         params: Params,
-        querystring: z.object({ reason: z.string().max(200).default('front desk view') }),
+        summary: 'One visit: a person opens a visitor’s record, so a reason is required and logged (seed 000 §2.1.6.2)',
+        querystring: z.object({ reason: z.string().trim().min(2).max(200) }),
         response: { 200: VisitView, ...errs },
       },
       preHandler: app.requireRole(),
     },
-    async (req) => {
-      const v = await db.visit.findUnique({ where: { id: req.params.id } });
-      if (!v) throw errors.notFound(`no visit ${req.params.id}`);
-      await logRead(req.user!.id, `visit:${v.id}`, req.query.reason);
-      return visitView(v, now());
-    },
+    async (req) => visits.get(req.params.id, readerOf(req, req.query.reason)),
   );
 
   app.post(
@@ -134,15 +89,8 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       preHandler: desk,
     },
     async (req, reply) => {
-      const { building, preAuthId, idVerified, ...rest } = req.body;
-      let preAuth: Awaited<ReturnType<typeof preAuthPayload>> | undefined;
-      if (preAuthId) {
-        if (idVerified !== true)
-          throw errors.badRequest('verify the visitor’s identity before using a pre-authorisation (idVerified: true)');
-        preAuth = await preAuthPayload(preAuthId);
-      }
-      const payload = { ...rest, ...(preAuth ? { preAuth } : {}) };
-      return reply.code(201).send(await incidents.report('visitor_approval', building, payload, req.user!));
+      const { building, ...rest } = req.body;
+      return reply.code(201).send(await visits.register(building, rest, req.user!, readerOf(req, 'visitor registration')));
     },
   );
 
@@ -158,23 +106,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: desk,
     },
-    async (req) => {
-      if (req.body.preAuthId) {
-        if (req.body.idVerified !== true) throw errors.badRequest('verify the visitor’s identity first (idVerified: true)');
-        return incidents.act(
-          req.params.id,
-          'approve_preauthorized',
-          { ...(await preAuthPayload(req.body.preAuthId)), notes: req.body.notes },
-          req.user!,
-        );
-      }
-      return incidents.act(
-        req.params.id,
-        'record_owner_decision',
-        { decision: 'approved', channel: req.body.channel, notes: req.body.notes },
-        req.user!,
-      );
-    },
+    async (req) => visits.approve(req.params.id, req.body, req.user!, readerOf(req, 'action approve visit')),
   );
 
   app.post(
@@ -189,13 +121,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: desk,
     },
-    async (req) =>
-      incidents.act(
-        req.params.id,
-        'record_owner_decision',
-        { decision: 'denied', channel: req.body.channel, notes: req.body.notes },
-        req.user!,
-      ),
+    async (req) => visits.deny(req.params.id, req.body, req.user!, readerOf(req, 'action deny visit')),
   );
 
   app.post(
@@ -215,7 +141,8 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: desk,
     },
-    async (req) => incidents.act(req.params.id, req.params.action, req.body?.payload, req.user!),
+    async (req) =>
+      visits.action(req.params.id, req.params.action, req.body?.payload, req.user!, readerOf(req, `action ${req.params.action}`)),
   );
 
   app.get(
@@ -229,29 +156,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: desk,
     },
-    async (req) => {
-      const t = new Date(now());
-      const rows = await db.preAuthorization.findMany({
-        where: {
-          ...(req.query.building ? { buildingId: req.query.building } : {}),
-          ...(req.query.unit ? { unitNumber: req.query.unit } : {}),
-          ...(req.query.current ? { validTo: { gte: t } } : {}),
-        },
-        orderBy: { validFrom: 'asc' },
-      });
-      await logRead(req.user!.id, 'preauthorizations:list', 'front desk view');
-      return rows.map((p) => ({
-        id: p.id,
-        building: p.buildingId,
-        unit: p.unitNumber,
-        visitorName: p.visitorName,
-        idMasked: p.idMasked,
-        validFrom: p.validFrom.getTime(),
-        validTo: p.validTo.getTime(),
-        registeredBy: p.registeredBy,
-        usedAt: p.usedAt?.getTime() ?? null,
-      }));
-    },
+    async (req) => visits.preAuthorizations(req.query, readerOf(req, 'pre-authorisation list')),
   );
 
   app.post(
@@ -265,45 +170,7 @@ export const visitRoutes: FastifyPluginAsyncZod<{ db: Db; incidents: IncidentSer
       },
       preHandler: desk,
     },
-    async (req, reply) => {
-      const b = req.body;
-      if (b.validTo <= b.validFrom) throw errors.badRequest('validTo must be after validFrom');
-      const unit = await db.unit.findUnique({ where: { buildingId_number: { buildingId: b.building, number: b.unit } } });
-      if (!unit) throw errors.badRequest(`no unit ${b.unit} in building ${b.building}`);
-      const registeredBy = `owner:${b.unit} via user:${req.user!.id}`;
-      const p = await db.$transaction(async (tx) => {
-        const row = await tx.preAuthorization.create({
-          data: {
-            buildingId: b.building,
-            unitNumber: b.unit,
-            visitorName: b.visitorName,
-            idMasked: b.idNumber ? maskIdNumber(b.idNumber) : '',
-            validFrom: new Date(b.validFrom),
-            validTo: new Date(b.validTo),
-            registeredBy,
-          },
-        });
-        await tx.auditLog.create({
-          data: {
-            actor: `user:${req.user!.id}`,
-            action: 'preauthorization.create',
-            target: `preauth:${row.id}`,
-            data: { unit: b.unit, building: b.building },
-          },
-        });
-        return row;
-      });
-      return reply.code(201).send({
-        id: p.id,
-        building: p.buildingId,
-        unit: p.unitNumber,
-        visitorName: p.visitorName,
-        idMasked: p.idMasked,
-        validFrom: p.validFrom.getTime(),
-        validTo: p.validTo.getTime(),
-        registeredBy: p.registeredBy,
-        usedAt: null,
-      });
-    },
+    async (req, reply) =>
+      reply.code(201).send(await visits.createPreAuthorization(req.body, req.user!, readerOf(req, 'pre-authorisation registered'))),
   );
 };

@@ -103,10 +103,11 @@ export async function api<T = unknown>(
   url: string,
   body?: unknown,
   token = t.token,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: T }> {
   const r = await fetch(`${t.http}${url}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await r.text();

@@ -76,7 +76,19 @@ describe('fire drill', () => {
     expect(acked.body.timers.find((x) => x.key === 'verify')?.status).toBe('running');
     const noCause = await act(inc.id, 'verify', { outcome: 'false_alarm' });
     expect(noCause.status).toBe(400);
-    expect(noCause.body.message).toMatch(/cause/);
+    // the refusal is a message key, rendered in the reader's language (the user's locale: zh-CN)
+    expect(noCause.body).toMatchObject({ key: 'fire_alarm.error.false_alarm_cause', message: '误报须填写原因(GB 25201 §5.3)' });
+    const inEnglish = await api<{ message: string }>(
+      t,
+      'POST',
+      `/api/incidents/${inc.id}/actions/verify`,
+      { payload: { outcome: 'false_alarm' } },
+      op,
+      {
+        'accept-language': 'en-GB,en;q=0.9',
+      },
+    );
+    expect(inEnglish.body.message).toBe('a false alarm needs its cause (GB 25201 §5.3)');
     expect(
       (await act(inc.id, 'verify', { outcome: 'false_alarm', cause: '厨房油烟触发烟感 cooking fumes', verifiedBy: '保安 小李' })).status,
     ).toBe(200);

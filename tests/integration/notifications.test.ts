@@ -367,6 +367,7 @@ describe('escalation', () => {
       kind: 'fire_alarm',
       to: ['supervisor'],
       key: 'recontact_due',
+      msg: { key: 'elevator_entrapment.notify.recontact_due' },
       params: {},
       at: Date.now(),
     });
@@ -375,6 +376,8 @@ describe('escalation', () => {
       kind: 'fire_alarm',
       to: ['supervisor'],
       key: 'escalated.contractor_overdue',
+      // what the engine sends with it: the message to show (labels of the procedure that said it)
+      msg: { key: 'elevator_entrapment.escalation.contractor_overdue' },
       params: {},
       at: Date.now(),
     });

@@ -33,10 +33,16 @@ async function call<T = Err>(
   url: string,
   body?: unknown,
   who: keyof typeof tok = 'admin',
+  /** the reader's language (Accept-Language); without it the user's locale (zh-CN) */
+  lang?: string,
 ): Promise<{ status: number; body: T }> {
   const r = await fetch(`${base}${url}`, {
     method,
-    headers: { authorization: `Bearer ${tok[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${tok[who]}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(lang ? { 'accept-language': lang } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await r.text();
@@ -87,9 +93,16 @@ describe('duty log 值班记录', () => {
     const log = await call<DutyLogResponse>('GET', '/api/duty-log');
     expect(log.status).toBe(200);
     expect(log.body.day).toBe(today());
+    // stored as a key with params, rendered per reader
     const auto = log.body.entries.find((e) => e.incidentId === incidentId);
-    expect(auto?.text).toContain('电梯困人');
-    expect(auto?.text).toContain('Elevator entrapment');
+    expect(auto).toMatchObject({ key: 'engine.duty.opened', params: { kind: 'elevator_entrapment' } });
+    expect(auto?.text).toMatch(/^【电梯困人】电梯困人.* 立案$/);
+    expect(auto?.text).not.toMatch(/[A-Za-z]{4}/);
+    const inEnglish = await call<DutyLogResponse>('GET', '/api/duty-log', undefined, 'admin', 'en');
+    expect(inEnglish.body.entries.find((e) => e.incidentId === incidentId)?.text).toMatch(
+      /^\[Elevator entrapment\] Elevator entrapment.* opened$/,
+    );
+    expect(await t.hub.db.dutyLogEntry.count({ where: { legacyText: { not: null } } })).toBe(0);
     const manual = log.body.entries.find((e) => e.text.includes('巡查完毕'));
     expect(manual).toMatchObject({ actor: `user:${ids.op1}`, actorName: 'Operator One', afterSignature: false });
     expect(log.body.signature).toBeNull();
@@ -340,7 +353,10 @@ describe('special incident report 特别事件报告 and attachments', () => {
     });
     const r = await call('GET', `/api/incidents/${fault.id}/report`);
     expect(r.status).toBe(400);
-    expect(r.body.message).toContain('no special report for this kind');
+    expect(r.body.message).toBe('设备故障类事件没有特别事件报告');
+    expect((await call('GET', `/api/incidents/${fault.id}/report`, undefined, 'admin', 'en')).body.message).toContain(
+      'no special report for this kind',
+    );
     expect((await call('GET', '/api/incidents/00000000-0000-4000-8000-000000000000/report')).status).toBe(404);
     expect((await call('GET', `/api/incidents/${inc.id}/report?format=xml`)).status).toBe(400);
   });
@@ -377,7 +393,7 @@ describe('planned outages 计划停电', () => {
     const short = await call('POST', '/api/planned-outages', body(47), 'op1');
     expect(short.status).toBe(400);
     expect(short.body.message).toContain('48小时');
-    expect(short.body.message).toContain('48 h notice required');
+    expect((await call('POST', '/api/planned-outages', body(47), 'op1', 'en')).body.message).toContain('48 h notice required');
     const ok = await call<Outage>('POST', '/api/planned-outages', body(49), 'op1');
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     expect(ok.body).toMatchObject({
@@ -418,7 +434,10 @@ describe('planned outages 计划停电', () => {
     expect((await call('POST', '/api/planned-outages', body(50, { endsAt: Date.now() + 50 * HOUR }), 'op1')).status).toBe(400);
     const nb = await call('POST', '/api/planned-outages', body(50, { building: 'no-such' }), 'op1');
     expect(nb.status).toBe(400);
-    expect(nb.body.message).toContain('unknown building');
+    expect(nb.body.message).toBe('未知楼栋 no-such');
+    expect((await call('POST', '/api/planned-outages', body(50, { building: 'no-such' }), 'op1', 'en')).body.message).toContain(
+      'unknown building',
+    );
     expect((await call('POST', '/api/planned-outages', body(50), 'fd')).status).toBe(403);
     const c = await call<Outage>('POST', `/api/planned-outages/${ids.outage}/cancel`, { reason: '改期' }, 'op1');
     expect(c.status).toBe(200);

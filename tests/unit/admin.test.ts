@@ -3,7 +3,10 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { NON_PROCEDURE_DEFAULTS, SETTING_DEFS, SettingsPatch } from '../../contracts/admin.js';
-import { allProcedures } from '../../services/core/procedure.js';
+import { registry } from './procedures/helpers.js';
+
+/** the procedures the hub runs (the composition root's list) */
+const allProcedures = () => registry.all().map((p) => p.definition);
 import { isContactPhone, isLandline, isMobile, isOwnerPhone } from '../../services/admin/phone.js';
 import { checkUnitCsv, decodeCsv } from '../../services/admin/unit-csv.js';
 import { generatePassword, passwordProblem } from '../../services/admin/users.js';

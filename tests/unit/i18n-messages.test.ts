@@ -1,55 +1,67 @@
-// Every fixed reason a procedure writes into the timeline reads in Chinese for zh-CN users
-// (DEVELOPERS.md: user-facing text is zh-CN first). The literals are taken from the machines'
-// source, so a new untranslated reason fails here.
+// Every message a procedure stores is a key with a label in both languages (ARCHITECTURE.md
+// "Store keys, render late"). The types catch a key without a label; this test reads the
+// machines' source for the keys they pass to the engine's message helpers and checks each one
+// resolves to a Chinese label, so a key built around the types is caught too.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localizeMessage, renderTimeline } from '../../services/core/i18n-procedures.js';
+import { registry } from './procedures/helpers.js';
 
-const MACHINES = ['devices', 'elevator', 'fire', 'power', 'visitors'].map((d) => path.resolve(`services/${d}/machine.ts`));
-// state changes, skipped/required steps, closings and the machines' own helpers that log a
-// reason — not ctx.fail(), whose messages are API errors (translated by code in the UI)
-const CALL =
-  /(?:ctx\.(?:to|close|skip|setRequired)|(?<!ctx\.)\b(?:recover|recur|fail|reopenStep|generatorFailure|closeOutage|enterGeneralAlarm))\((?:ctx, )?[^;]*?'([^'\n]+)'\s*\)/g;
+const FOLDERS: Record<string, string> = {
+  devices: 'device_fault',
+  elevator: 'elevator_entrapment',
+  fire: 'fire_alarm',
+  power: 'power_outage',
+  visitors: 'visitor_approval',
+};
+// ctx.to/close/skip/setRequired(…, 'reason'), ctx.fail(code, 'error'), ctx.notify/escalate/flag/dutyLog('key')
+const CALLS: Array<[RegExp, string]> = [
+  [/ctx\.(?:to|close)\('\w+', '(\w+)'\)/g, 'reason'],
+  [/ctx\.(?:skip|setRequired)\([^;]*?'(\w+)'\)/g, 'reason'],
+  [/ctx\.fail\('HUB_ERR_\w+', '(\w+)'/g, 'error'],
+  [/ctx\.notify\(\[[^\]]*\], '(\w+)'/g, 'notify'],
+  [/ctx\.escalate\('(\w+)'/g, 'escalation'],
+  [/ctx\.flag\('(\w+)'/g, 'flag'],
+  [/ctx\.dutyLog\('(\w+)'/g, 'duty'],
+];
 
-function literalReasons(): string[] {
-  const out = new Set<string>();
-  for (const f of MACHINES) {
-    for (const m of fs.readFileSync(f, 'utf8').matchAll(CALL)) {
-      const text = m[1]!;
-      // only sentences are reasons: not state/step keys (snake_case) or separators
-      if (!/[a-z]{2}/i.test(text) || (/^[a-z0-9_.]+$/.test(text) && text.includes('_'))) continue;
-      out.add(text);
-    }
+function usedKeys(): Array<{ kind: string; table: string; key: string }> {
+  const out: Array<{ kind: string; table: string; key: string }> = [];
+  for (const [folder, kind] of Object.entries(FOLDERS)) {
+    const src = fs.readFileSync(path.resolve(`services/${folder}/machine.ts`), 'utf8');
+    for (const [re, table] of CALLS) for (const m of src.matchAll(re)) out.push({ kind, table, key: m[1]! });
   }
-  return [...out];
+  return out;
 }
 
-describe('timeline reasons in zh-CN', () => {
-  it('finds the reasons in the machines', () => {
-    expect(literalReasons().length).toBeGreaterThan(30);
+describe('procedure messages in zh-CN and en', () => {
+  it('finds the keys in the machines', () => {
+    expect(usedKeys().length).toBeGreaterThan(60);
   });
 
-  it.each(literalReasons())('"%s" has a Chinese rendering', (text) => {
-    const zh = localizeMessage(text, 'zh-CN');
-    expect(zh, text).not.toBe(text);
+  it.each(usedKeys().map((k) => [`${k.kind} ${k.table}.${k.key}`, k] as const))('%s has labels', (_name, k) => {
+    const key = registry.catalog.first(`${k.kind}.${k.table}.${k.key}`, `engine.${k.table}.${k.key}`);
+    expect(key, `${k.kind}.${k.table}.${k.key}`).not.toBeNull();
+    const [zh, en] = registry.catalog.labels[key!]!;
     expect(zh).toMatch(/[\u4e00-\u9fff]/);
-    expect(localizeMessage(text, 'en')).toBe(text);
+    expect(en.length).toBeGreaterThan(0);
   });
 
-  it('templated reasons and the rendered line', () => {
-    expect(localizeMessage('owner did not answer within 60 s', 'zh-CN')).toBe('业主60秒内未应答');
-    expect(localizeMessage('auto-closed: device back online', 'zh-CN')).toBe('自动结案:设备已重新上线');
-    expect(localizeMessage('a note someone typed', 'zh-CN')).toBe('a note someone typed');
-    const line = renderTimeline(
+  it('a reason renders per locale; what a person typed is shown as typed', () => {
+    const c = registry.catalog;
+    expect(c.render({ key: 'visitor_approval.reason.owner_no_answer', params: { seconds: 60 } }, 'zh-CN')).toBe('业主60秒内未应答');
+    expect(c.render({ key: 'visitor_approval.reason.owner_no_answer', params: { seconds: 60 } }, 'en')).toBe(
+      'owner did not answer within 60 s',
+    );
+    expect(c.render({ key: 'device_fault.reason.auto_closed', params: { why: { key: 'device_fault.reason.back_online' } } }, 'zh-CN')).toBe(
+      '自动结案:设备已重新上线',
+    );
+    expect(c.render({ text: 'a note someone typed' }, 'zh-CN')).toBe('a note someone typed');
+    const line = c.timelineText(
       'fire_alarm',
-      {
-        type: 'state_changed',
-        data: { from: 'verifying', to: 'false_alarm' },
-        message: 'false alarm (误报): cause recorded; reset the panel',
-      },
+      { type: 'state_changed', data: { from: 'verifying', to: 'false_alarm' }, reason: { key: 'fire_alarm.reason.false_alarm_reset' } },
       'zh-CN',
     );
-    expect(line).toContain('误报:原因已记录,请复位报警主机');
+    expect(line).toBe('状态变更:现场确认中 → 误报 · 待复位 — 误报:原因已记录,请复位报警主机');
   });
 });

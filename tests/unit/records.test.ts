@@ -5,7 +5,8 @@ import { validatePlannedOutage } from '../../services/power/machine.js';
 import { esc, fmtDuration, fmtTime, renderReportHtml } from '../../services/records/report.js';
 import { contentDisposition } from '../../services/records/routes.js';
 import type { SpecialReport } from '../../contracts/records.js';
-import { maskName, maskPhone, plannedOutageMessage, safeFilename, sniffMime, userIdOf } from '../../services/records/service.js';
+import { maskName, maskPhone, safeFilename, sniffMime, userIdOf } from '../../services/records/service.js';
+import { registry } from './procedures/helpers.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 20, 2, 0, 0); // 10:00 CST
@@ -30,17 +31,19 @@ describe('masking (seed 002 §3.1.2)', () => {
   });
 });
 
-describe('planned-outage messages: zh-CN first, then the rule’s English', () => {
+describe('planned-outage refusals: a message key, rendered in each reader’s language', () => {
   const base = { buildingId: 'b', startsAt: NOW + 47 * HOUR, endsAt: NOW + 50 * HOUR, reason: 'maintenance' };
   const op = { id: 'u1', role: 'operator' as const };
   const sup = { id: 'u2', role: 'supervisor' as const };
+  /** "中文 / English" as the two readers see it */
   const msg = (input: unknown, actor: typeof op | typeof sup = op) => {
     const r = validatePlannedOutage(input, actor, NOW);
     if (r.ok) throw new Error('expected a refusal');
-    return plannedOutageMessage(r.message);
+    expect(registry.catalog.render(r.msg, 'en')).toBe(r.message);
+    return `${registry.catalog.render(r.msg, 'zh-CN')} / ${r.message}`;
   };
 
-  it('translates every refusal of validatePlannedOutage', () => {
+  it('renders every refusal of validatePlannedOutage in both languages', () => {
     expect(msg(base)).toBe(
       '停电通知须提前至少48小时张贴(seed 000 §2.1.5.3),当前仅提前47小时 / 48 h notice required (seed 000 §2.1.5.3), 47 h given',
     );
@@ -56,9 +59,6 @@ describe('planned-outage messages: zh-CN first, then the rule’s English', () =
     expect(msg({ ...base, startsAt: NOW - HOUR })).toMatch(/^计划停电的开始时间必须在将来 \/ /);
     expect(msg({ ...base, noticeAt: NOW + 48 * HOUR })).toMatch(/^停电通知必须在停电开始前张贴 \/ /);
     expect(msg({ ...base, endsAt: base.startsAt })).toMatch(/^结束时间必须晚于开始时间 \/ /);
-  });
-  it('leaves unknown messages alone', () => {
-    expect(plannedOutageMessage('something else')).toBe('something else');
   });
   it('accepts 49 h without flags and flags a supervisor’s short notice', () => {
     const ok = validatePlannedOutage({ ...base, startsAt: NOW + 49 * HOUR, endsAt: NOW + 50 * HOUR }, op, NOW);

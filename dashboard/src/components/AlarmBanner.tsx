@@ -44,7 +44,7 @@ export function AlarmBanner() {
         <span className="alarm-flag">{t.t('alarm.banner')}</span>
         <strong>{t.kind(top.kind)}</strong>
         <span>{where}</span>
-        <span className="alarm-title">{top.title}</span>
+        <span className="alarm-title">{t.msg(top.titleMsg)}</span>
         <span className="muted">{t.t('alarm.since', { d: t.duration(now - top.openedAt) })}</span>
         {ackTimer ? <Countdown kind={top.kind} timer={ackTimer} /> : null}
         {alarms.length > 1 ? <span className="alarm-more">{t.t('alarm.more', { n: alarms.length - 1 })}</span> : null}

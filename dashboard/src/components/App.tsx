@@ -54,6 +54,11 @@ export function allowed(path: string, role: Role): boolean {
 function begin(user: SessionUser): void {
   setToken(null);
   setState({ user, token: null, ready: true, devices: {}, incidents: {}, visits: {}, events: [] });
+  // the procedures and their labels: the UI renders the hub's message keys with them
+  api
+    .procedures()
+    .then((procedures) => setState({ procedures }))
+    .catch(() => undefined);
   void refetch();
   startLive(user.role, null, () => endSession('expired'));
 }

@@ -3,12 +3,11 @@
 // event feed and the manual incident report.
 import { useMemo, useState } from 'react';
 import type { DeviceClass, IncidentKind, Role } from '../../../contracts/domain.js';
-import { api, type DeviceView, type IncidentView } from '../api.js';
+import { api, type DeviceView, type IncidentView, type ProceduresView } from '../api.js';
 import { navigate } from '../router.js';
 import { boardOrder, toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, buildingsOf, runningTimers } from './common.js';
 import { SchemaForm } from './SchemaForm.js';
-import { MANUAL_SCHEMAS } from './manual-schemas.js';
 import { useNow } from '../hooks.js';
 
 export function ControlRoom() {
@@ -26,7 +25,8 @@ export function ControlRoom() {
         .sort(boardOrder),
     [incidents],
   );
-  const canReport = role !== undefined && reportKinds(role).length > 0;
+  const procedures = useStore((s) => s.procedures);
+  const canReport = role !== undefined && reportKinds(procedures, role).length > 0;
 
   return (
     <div className="control-grid">
@@ -101,7 +101,7 @@ export function IncidentCard({ incident: i }: { incident: IncidentView }) {
           <StateBadge kind={i.kind} state={i.state} open={i.open} />
           <span className="card-age">{t.ago(i.openedAt, now)}</span>
         </div>
-        <div className="card-title">{i.title}</div>
+        <div className="card-title">{t.msg(i.titleMsg)}</div>
         <div className="card-where">
           {i.building}
           {i.floor !== null ? ` · ${t.t('common.floorN', { n: i.floor })}` : ''}
@@ -166,7 +166,7 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
                       </span>
                     ))}
                     {here.map((i) => (
-                      <span key={i.id} className={`floor-incident kind-${i.kind}`} title={i.title}>
+                      <span key={i.id} className={`floor-incident kind-${i.kind}`} title={t.msg(i.titleMsg)}>
                         {t.kind(i.kind)}
                       </span>
                     ))}
@@ -316,29 +316,26 @@ function summarize(data: Record<string, unknown>): string {
 // manual report
 // ---------------------------------------------------------------------------------------
 
-const CONTROL: Role[] = ['operator', 'supervisor', 'admin'];
-const DESK: Role[] = ['frontdesk', 'supervisor', 'admin'];
-const REPORT_ROLES: Record<IncidentKind, Role[]> = {
-  fire_alarm: CONTROL,
-  elevator_entrapment: CONTROL,
-  power_outage: CONTROL,
-  device_fault: CONTROL,
-  visitor_approval: DESK,
-};
-
-export function reportKinds(role: Role): IncidentKind[] {
-  return (Object.keys(REPORT_ROLES) as IncidentKind[]).filter((k) => k !== 'visitor_approval' && REPORT_ROLES[k].includes(role));
+/**
+ * Kinds this role may report by hand (GET /api/procedures: each procedure's manual-report roles).
+ * Visitors are registered on the front desk's own form, not here.
+ */
+export function reportKinds(procedures: ProceduresView | null, role: Role): IncidentKind[] {
+  return (procedures?.kinds ?? []).filter((k) => k.kind !== 'visitor_approval' && k.manual?.roles.includes(role)).map((k) => k.kind);
 }
 
 function ManualReport({ role, buildings, onDone }: { role: Role; buildings: string[]; onDone: () => void }) {
   const t = useI18n();
-  const kinds = reportKinds(role);
+  const procedures = useStore((s) => s.procedures);
+  const kinds = reportKinds(procedures, role);
   const [kind, setKind] = useState<IncidentKind>(kinds[0]!);
   const [building, setBuilding] = useState(buildings[0] ?? '');
   const devices = useStore((s) => s.devices);
+  // a payload's deviceId field names the class it wants (its schema's `deviceClass`)
   const deviceOptions = Object.values(devices)
-    .filter((d) => d.building === building && (kind !== 'elevator_entrapment' || d.class === 'elevator'))
-    .map((d) => ({ value: d.id, label: `${d.name} (${d.id})` }));
+    .filter((d) => d.building === building)
+    .map((d) => ({ value: d.id, label: `${d.name} (${d.id})`, deviceClass: d.class }));
+  const schema = procedures?.kinds.find((k) => k.kind === kind)?.manual?.payload;
   return (
     <div className="manual-report" data-testid="report-form">
       <h3>{t.t('report.title')}</h3>
@@ -366,8 +363,8 @@ function ManualReport({ role, buildings, onDone }: { role: Role; buildings: stri
       </div>
       <SchemaForm
         key={kind}
-        schema={MANUAL_SCHEMAS[kind]}
-        context={{ deviceOptions }}
+        schema={schema}
+        context={{ deviceOptions, kind }}
         submitLabel={t.t('report.submit')}
         onCancel={onDone}
         onSubmit={async (payload) => {

@@ -4,8 +4,9 @@
 // for this incident, since pushes carry no allowedActions.
 import { useEffect, useMemo, useState } from 'react';
 import type { IncidentKind } from '../../../contracts/domain.js';
+import type { Fact } from '../../../contracts/messages.js';
 import { api, ApiError, type IncidentDetail } from '../api.js';
-import { errorText, useNow } from '../hooks.js';
+import { errorText } from '../hooks.js';
 import { navigate } from '../router.js';
 import { toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, runningTimers } from './common.js';
@@ -22,11 +23,13 @@ export function IncidentDetailPage({ id }: { id: string }) {
   const conn = useStore((s) => s.conn);
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // why personal data (a visitor's name) is opened: asked once, logged with every read
+  const [reason, setReason] = useState<string | null>(null);
 
   useEffect(() => {
     let alive = true;
     api
-      .incident(id)
+      .incident(id, reason ?? undefined)
       .then((d) => {
         if (!alive) return;
         setDetail(d);
@@ -37,7 +40,7 @@ export function IncidentDetailPage({ id }: { id: string }) {
       alive = false;
     };
     // refetch on each push for this incident and after a reconnect
-  }, [id, rev, conn]);
+  }, [id, rev, conn, reason]);
 
   if (!detail) {
     return (
@@ -51,7 +54,7 @@ export function IncidentDetailPage({ id }: { id: string }) {
       </div>
     );
   }
-  return <DetailView detail={detail} onChange={(d) => setDetail(d)} />;
+  return <DetailView detail={detail} onChange={(d) => setDetail(d)} onReveal={setReason} />;
 }
 
 /** "user:<id>" | "device:<id>" | "owner:<unit>" | "system" | "timer:<key>" → a readable name. */
@@ -90,7 +93,15 @@ function BackLink() {
   );
 }
 
-function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Detail) => void }) {
+function DetailView({
+  detail: d,
+  onChange,
+  onReveal,
+}: {
+  detail: Detail;
+  onChange: (d: Detail) => void;
+  onReveal: (reason: string) => void;
+}) {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
   const [active, setActive] = useState<string | null>(null);
@@ -124,6 +135,7 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
         }))
       : [];
     return {
+      kind,
       deviceOptions: cars.length > 0 ? cars : elevators,
       stepOptions: steps.filter((s) => s.status === 'pending').map((s) => ({ value: s.key, label: t.proc(kind, 'step', s.key) })),
     };
@@ -143,7 +155,7 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
         <BackLink />
         <KindBadge kind={kind} />
         <h1>
-          <span className="card-no">#{d.number}</span> {d.title}
+          <span className="card-no">#{d.number}</span> {t.msg(d.titleMsg)}
         </h1>
         <StateBadge kind={kind} state={d.state} open={d.open} />
         <span className="muted">
@@ -275,14 +287,15 @@ function DetailView({ detail: d, onChange }: { detail: Detail; onChange: (d: Det
             </table>
           </Panel>
           <Panel title={t.t('incident.facts')} testId="facts">
-            <Facts kind={kind} data={data} />
+            <Facts facts={d.facts} />
+            {d.masked ? <Reveal onReveal={onReveal} /> : null}
             {flags.length > 0 ? (
               <div className="flags">
                 <h4>{t.t('incident.flags')}</h4>
                 <ul>
                   {flags.map((f) => (
                     <li key={f.seq} className="flag">
-                      {t.time(f.at)} · {t.flag(String(f.data.code ?? ''))}
+                      {t.time(f.at)} · {t.flag(String(f.data.code ?? ''), kind)}
                       {typeof f.data.deviceId === 'string' ? ` · ${f.data.deviceId}` : ''}
                     </li>
                   ))}
@@ -360,7 +373,7 @@ function ActionForm({
       <h3>{t.proc(detail.kind, 'action', action.action)}</h3>
       <SchemaForm
         schema={(action.payload as JsonSchema | undefined) ?? { type: 'object', properties: {} }}
-        initial={prefill(detail, action.action)}
+        initial={action.defaults ?? {}}
         context={context}
         submitLabel={t.proc(detail.kind, 'action', action.action)}
         onCancel={onCancel}
@@ -370,77 +383,51 @@ function ActionForm({
   );
 }
 
-/** Sensible defaults from what the incident already knows. */
-function prefill(d: Detail, action: string): Record<string, unknown> {
-  const data = d.data as Record<string, unknown>;
-  const zones = (data.zones ?? []) as { zone: string; floor: number }[];
-  switch (action) {
-    case 'record_119_call':
-      return { address: data.address ?? '', fireLocation: zones[0] ? `${zones[0].floor}F ${zones[0].zone}` : (data.location ?? '') };
-    case 'record_passengers':
-      return { car: data.car ?? undefined, floor: data.floor ?? undefined, count: data.reportedPassengers ?? undefined };
-    default:
-      return {};
-  }
-}
-
-function Facts({ kind, data }: { kind: IncidentKind; data: Record<string, unknown> }) {
+/** The procedure's details panel (IncidentView.facts: its views.ts), rendered with its labels. */
+function Facts({ facts }: { facts: Fact[] }) {
   const t = useI18n();
-  const now = useNow();
-  const rows: [string, string][] = [];
-  const str = (v: unknown) => (v === null || v === undefined || v === '' ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  const add = (label: string, v: unknown) => {
-    const s = str(v);
-    if (s !== null) rows.push([label, s]);
-  };
-  if (kind === 'fire_alarm') {
-    const zones = (data.zones ?? []) as { zone: string; floor: number; detector: string; at: number }[];
-    add(t.t('incident.zones'), zones.map((z) => `${z.zone} · ${z.floor}F · ${z.detector} · ${t.time(z.at)}`).join(';'));
-    add(t.t('incident.outcome'), data.outcome ? t.enumValue(data.outcome) : null);
-    add(t.field('location'), data.location);
-    add(t.t('incident.address'), data.address);
-    const c = data.call119 as { reference?: string | null; calledAt?: number } | undefined;
-    if (c) add(t.proc(kind, 'step', 'call_119'), `${t.time(c.calledAt)} ${c.reference ?? ''}`);
-  } else if (kind === 'elevator_entrapment') {
-    add(t.t('incident.car'), data.car);
-    add(t.t('common.floor'), data.floor);
-    const p = data.passengers as { count: number; vulnerable: { category: string }[] } | undefined;
-    add(
-      t.t('incident.passengers'),
-      p
-        ? `${p.count}${p.vulnerable.length ? ` (${p.vulnerable.map((v) => t.enumValue(v.category)).join('、')})` : ''}`
-        : data.reportedPassengers,
-    );
-    const c = data.contractor as { company: string; person: string; dueAt: number; arrivedAt?: number } | undefined;
-    if (c)
-      add(
-        t.field('contractorCompany'),
-        `${c.company} · ${c.person}${c.arrivedAt ? ` · ${t.time(c.arrivedAt)}` : ` · ${t.duration(c.dueAt - now)}`}`,
-      );
-  } else if (kind === 'power_outage') {
-    add(t.field('feeder'), data.feeder);
-    const scope = data.scope as { buildingIds: string[]; floors: number[] } | undefined;
-    if (scope) add(t.field('buildingIds'), [...scope.buildingIds, ...scope.floors.map((f) => `${f}F`)].join(', '));
-    const sb = data.standby as { source: string } | null | undefined;
-    if (sb) add(t.field('source'), t.enumValue(sb.source));
-  } else if (kind === 'visitor_approval') {
-    add(t.t('incident.visitor'), data.visitorName);
-    add(t.t('incident.unit'), data.unit);
-    add(t.t('fd.idMasked'), data.idMasked);
-    add(t.t('fd.channel'), data.channel ? t.enumValue(data.channel) : null);
-  } else if (kind === 'device_fault') {
-    add(t.field('description'), data.description);
-    add(t.field('reason'), data.cause);
-  }
-  if (rows.length === 0) return <Empty>{t.t('common.none')}</Empty>;
+  if (facts.length === 0) return <Empty>{t.t('common.none')}</Empty>;
   return (
     <dl className="facts">
-      {rows.map(([k, v]) => (
-        <div key={k}>
-          <dt>{k}</dt>
-          <dd>{v}</dd>
+      {facts.map((f) => (
+        <div key={f.key} data-testid={`fact-${f.key}`}>
+          <dt>{t.msg(f.label)}</dt>
+          <dd>{'time' in f.value ? t.dateTime(f.value.time) : t.msg(f.value)}</dd>
         </div>
       ))}
     </dl>
+  );
+}
+
+/**
+ * Personal data (a visitor's name) is masked until the reader says why it is opened; the
+ * reason is logged with who and when on every read (seed 000 §2.1.6.2).
+ */
+function Reveal({ onReveal }: { onReveal: (reason: string) => void }) {
+  const t = useI18n();
+  const role = useStore((s) => s.user?.role);
+  const [why, setWhy] = useState('');
+  if (role === 'operator') return <p className="muted">{t.t('privacy.masked')}</p>;
+  return (
+    <form
+      className="reveal row"
+      data-testid="reveal"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (why.trim().length >= 2) onReveal(why.trim());
+      }}
+    >
+      <span className="muted">{t.t('privacy.masked')}</span>
+      <input
+        aria-label={t.t('privacy.reason')}
+        placeholder={t.t('privacy.reason')}
+        value={why}
+        onChange={(e) => setWhy(e.target.value)}
+        data-testid="reveal-reason"
+      />
+      <button type="submit" disabled={why.trim().length < 2} data-testid="reveal-submit">
+        {t.t('privacy.reveal')}
+      </button>
+    </form>
   );
 }

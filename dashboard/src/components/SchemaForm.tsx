@@ -23,14 +23,20 @@ export interface JsonSchema {
   minItems?: number;
   maxItems?: number;
   pattern?: string;
+  /** a `deviceId` field's device class (zod `.meta({ deviceClass })` in the procedure's schema) */
+  deviceClass?: string;
 }
 
 export interface Option {
   value: string;
   label: string;
+  /** device options: the device's class, matched against the field's `deviceClass` */
+  deviceClass?: string;
 }
 
 export interface FormContext {
+  /** the procedure whose form this is: its own field and value labels come first */
+  kind?: string;
   /** choices for `deviceId` fields (e.g. the recalled cars) */
   deviceOptions?: Option[];
   /** choices for `step` fields (skip_step) */
@@ -179,7 +185,7 @@ export function SchemaForm({
       payload = convertRow(s, row);
     } catch (x) {
       if (x instanceof FieldError) {
-        setFieldErr(t.t(x.key, { field: t.field(x.field) }));
+        setFieldErr(t.t(x.key, { field: t.field(x.field, context.kind) }));
         return;
       }
       throw x;
@@ -251,7 +257,7 @@ function Field({
   const id = useId();
   const s = norm(raw);
   const type = typeOf(s);
-  const label = t.field(name);
+  const label = t.field(name, context.kind);
   const mark =
     required && s.default === undefined && type !== 'boolean' ? (
       <span className="req" aria-label={t.t('common.required')}>
@@ -326,9 +332,12 @@ function Field({
   }
   const str = value as string;
   let input;
-  const options = name === 'deviceId' ? context.deviceOptions : name === 'step' ? context.stepOptions : undefined;
+  const devices = s.deviceClass
+    ? context.deviceOptions?.filter((o) => !o.deviceClass || o.deviceClass === s.deviceClass)
+    : context.deviceOptions;
+  const options = name === 'deviceId' ? devices : name === 'step' ? context.stepOptions : undefined;
   if (s.enum || (options && options.length > 0)) {
-    const opts: Option[] = s.enum ? s.enum.map((v) => ({ value: String(v), label: t.enumValue(v) })) : options!;
+    const opts: Option[] = s.enum ? s.enum.map((v) => ({ value: String(v), label: t.enumValue(v, context.kind) })) : options!;
     input = (
       <select id={id} name={name} value={str} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus}>
         {!required || s.default === undefined ? <option value="">—</option> : null}

@@ -5,7 +5,6 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, type IncidentView, type OpenItem } from '../api.js';
 import { errorText, useAsync, useNow } from '../hooks.js';
 import { navigate, useLocation } from '../router.js';
-import { dutyText } from '../i18n.js';
 import { toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { AsyncButton, Empty, ErrorLine, KindBadge, Panel, StateBadge, buildingsOf, fromLocalInput, toLocalInput } from './common.js';
 import { IncidentCard } from './ControlRoom.js';
@@ -99,7 +98,7 @@ function Approvals() {
                 <div className="approval-head">
                   <KindBadge kind={i.kind} />
                   <span className="card-no">#{i.number}</span>
-                  <span className="card-title">{i.title}</span>
+                  <span className="card-title">{t.msg(i.titleMsg)}</span>
                   <StateBadge kind={i.kind} state={i.state} open={i.open} />
                   <button
                     type="button"
@@ -116,6 +115,8 @@ function Approvals() {
                 {active === key ? (
                   <SchemaForm
                     schema={a.payload}
+                    initial={a.defaults ?? {}}
+                    context={{ kind: i.kind }}
                     submitLabel={t.proc(i.kind, 'action', a.action)}
                     onCancel={() => setActive(null)}
                     onSubmit={async (payload) => {
@@ -176,7 +177,7 @@ function DutyLog() {
             <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
               <td className="nowrap">{t.time(e.at)}</td>
               <td className="nowrap">{e.actorName ?? actorName(e.actor)}</td>
-              <td title={e.text}>{dutyText(e.text, t.locale)}</td>
+              <td>{t.duty(e)}</td>
               <td>
                 {e.incidentId ? (
                   <button type="button" className="small" onClick={() => navigate(`/incidents/${encodeURIComponent(e.incidentId!)}`)}>
@@ -315,10 +316,9 @@ function Handovers() {
 }
 
 function openItemText(t: ReturnType<typeof useI18n>, o: OpenItem): string {
-  if (o.type === 'incident')
-    return `#${o.number} ${t.kind(o.kind)} · ${o.title} · ${t.proc(o.kind as IncidentView['kind'], 'state', o.state)}`;
+  if (o.type === 'incident') return `#${o.number} ${t.kind(o.kind)} · ${t.msg(o.titleMsg)} · ${t.proc(o.kind, 'state', o.state)}`;
   if (o.type === 'followup')
-    return `${t.t('sup.followups')} · ${o.subject} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
+    return `${t.t('sup.followups')} · ${t.msg(o.subjectMsg)} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
   return `${t.t('incident.visitor')} · ${o.visitorName} · ${o.building} ${o.unit}${o.overstay ? ` · ${t.t('fd.overstay')}` : ''}`;
 }
 
@@ -334,7 +334,7 @@ function FollowUps() {
         {(list.data ?? []).map((f) => (
           <li key={f.id} className={`followup${f.overdue ? ' overdue' : ''}${f.doneAt ? ' done' : ''}`}>
             <div>
-              <strong>{f.subject}</strong> · {t.t('sup.due', { time: t.dateTime(f.dueAt) })}
+              <strong>{t.msg(f.subjectMsg)}</strong> · {t.t('sup.due', { time: t.dateTime(f.dueAt) })}
               {f.overdue ? ` · ${t.t('common.overdue')}` : ''}
               {f.doneAt ? ` · ${t.t('common.done')} ${t.dateTime(f.doneAt)} ${f.doneBy ?? ''}` : ''}
             </div>
@@ -387,7 +387,7 @@ function Reports() {
               <td>
                 <KindBadge kind={i.kind} />
               </td>
-              <td>{i.title}</td>
+              <td>{t.msg(i.titleMsg)}</td>
               <td>{i.building}</td>
               <td className="nowrap">{t.dateTime(i.openedAt)}</td>
               <td className="nowrap">{t.dateTime(i.closedAt)}</td>

@@ -1,6 +1,6 @@
 // Strings of the administration screens (issue 8), zh-CN first, English second. Merged into
 // the UI table of dashboard/src/i18n.ts with one line.
-import type { Label } from '../../../services/core/i18n-procedures.js';
+import type { Label } from '../../../contracts/messages.js';
 
 export const ADMIN_UI = {
   'nav.admin': ['系统管理', 'Administration'],

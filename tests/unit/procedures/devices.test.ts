@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { planTrigger, routeDeviceEvent, routeDeviceStatus, type Trigger } from '../../../services/core/procedure.js';
+import { type Trigger } from '../../../services/core/procedure/index.js';
 import { DEFAULT_LINK_POLICY, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard } from '../../../services/devices/machine.js';
-import { Sim, T0, SEC, MIN, deviceTrigger, ev, expectErr, frontdesk, operator } from './helpers.js';
+import {
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  operator,
+  planTrigger,
+  routeDeviceEvent,
+  routeDeviceStatus,
+} from './helpers.js';
 
 const PANEL = 'panel-a';
 const linkTrigger = (cause: 'offline' | 'flapping' = 'offline', since = T0): Trigger => ({

@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { allowedActions, planTrigger, routeDeviceEvent } from '../../../services/core/procedure.js';
-import { Sim, T0, SEC, MIN, HOUR, admin, deviceTrigger, ev, expectErr, frontdesk, operator, supervisor } from './helpers.js';
+import {
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  HOUR,
+  admin,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  operator,
+  supervisor,
+  allowedActions,
+  planTrigger,
+  routeDeviceEvent,
+  registry,
+} from './helpers.js';
 
 const LIFT = 'lift-a1';
 const trapped = (passengers?: number) =>
@@ -46,9 +62,11 @@ describe('elevator entrapment — opening', () => {
       'special_report',
     ]);
     expect(sim.step('call_120').required).toBe(false);
-    expect(sim.s.title).toContain('电梯困人');
+    // the title is stored as a key with params, rendered per reader
+    expect(sim.s.title).toEqual({ key: 'elevator_entrapment.title', params: { device: LIFT, car: 'A1', floor: 7 } });
+    expect(registry.catalog.render(sim.s.title, 'zh-CN')).toBe(`电梯困人 · ${LIFT} · A1号梯 · 7层`);
     expect(sim.timelineOf('opened')[0]).toMatchObject({ actorType: 'device', actor: LIFT });
-    expect(sim.effectsOf('duty_log').map((e) => e.key)).toEqual(['opened']);
+    expect(sim.effectsOf('duty_log').map((e) => e.key)).toEqual(['engine.duty.opened']);
     expect(sim.effectsOf('notify')[0]).toMatchObject({ key: 'incident_opened', to: ['operator', 'supervisor'] });
   });
 
@@ -240,7 +258,7 @@ describe('elevator entrapment — passengers and release', () => {
     const follow = sim.effectsOf('create_followup')[0]!;
     expect(follow.dueAt).toBe(Date.UTC(2025, 0, 8, 15, 59, 59, 999));
     expect(sim.step('schedule_followup')).toMatchObject({ status: 'done', doneBy: 'system' });
-    expect(sim.effectsOf('duty_log').map((e) => e.key)).toContain('released');
+    expect(sim.effectsOf('duty_log').map((e) => e.key)).toContain('elevator_entrapment.duty.released');
   });
 
   it('a Friday release gets its follow-up due the next Tuesday (weekend skipped)', () => {
@@ -279,7 +297,7 @@ describe('elevator entrapment — sign-off, close and roles', () => {
     // closed: read forever, annotate only
     expectErr(sim.tryAct(operator, 'recontact', {}), 'HUB_ERR_CONFLICT', /closed/);
     sim.act(frontdesk, 'add_note', { text: '回访完成,乘客满意' });
-    expect(sim.timelineOf('note').at(-1)?.message).toBe('回访完成,乘客满意');
+    expect(sim.timelineOf('note').at(-1)?.reason).toEqual({ text: '回访完成,乘客满意' });
   });
 
   it('the special report is required before closing', () => {

@@ -1,34 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { INCIDENT_KINDS } from '../../../contracts/domain.js';
 import {
-  DUTY_KEYS,
-  ESCALATION_REASONS,
-  FLAG_CODES,
-  NOTIFY_KEYS,
   TIMELINE_TYPES,
   addWorkingDays,
-  allProcedures,
   changedRows,
-  decide,
-  describeProcedure,
   dueTimers,
   isWorkingDay,
   nextDueAt,
-  open,
+  ProcedureRegistry,
+  type Ctx,
   type IncidentSnapshot,
   type Input,
-} from '../../../services/core/procedure.js';
+} from '../../../services/core/procedure/index.js';
+import type { ElevatorTypes } from '../../../services/elevator/machine.js';
+import { elevatorModule } from '../../../services/elevator/index.js';
 import {
-  ESCALATION_LABELS,
-  FLAG_LABELS,
-  NOTIFY_LABELS,
-  PROCEDURE_LABELS,
-  TIMELINE_LABELS,
-  procedureLabel,
-  renderDuty,
-  renderTimeline,
-} from '../../../services/core/i18n-procedures.js';
-import { Sim, T0, SEC, MIN, deviceTrigger, ev, expectErr, frontdesk, must, operator, supervisor } from './helpers.js';
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  must,
+  operator,
+  supervisor,
+  decide,
+  open,
+  engine,
+  registry,
+  dutyText,
+} from './helpers.js';
 
 const cst = (y: number, m: number, d: number, h: number, min = 0) => Date.UTC(y, m - 1, d, h - 8, min);
 const endOfDayCst = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d, 15, 59, 59, 999);
@@ -116,7 +119,7 @@ describe('engine — purity and generic rules', () => {
         expect(TIMELINE_TYPES).toContain(t.type);
       }
     }
-    expect(sim.timeline.find((t) => t.type === 'note')).toMatchObject({ actorType: 'user', actor: 'fd-1', message: 'hi' });
+    expect(sim.timeline.find((t) => t.type === 'note')).toMatchObject({ actorType: 'user', actor: 'fd-1', reason: { text: 'hi' } });
     expect(sim.timeline.find((t) => t.type === 'device_event')).toMatchObject({ actorType: 'device', actor: 'lift-a1' });
   });
 
@@ -200,56 +203,108 @@ describe('engine — purity and generic rules', () => {
 });
 
 describe('i18n — zh-CN and en for everything', () => {
+  const catalog = registry.catalog;
+  const chinese = (zh: string) => /[\u4e00-\u9fff]/.test(zh.replace(/\{\w+\}/g, ''));
+
   it('labels every state, step, action and timer of every procedure', () => {
-    for (const kind of INCIDENT_KINDS) {
-      const d = describeProcedure(kind);
-      const L = PROCEDURE_LABELS[kind];
-      const check = (table: Record<string, readonly [string, string]>, keys: readonly string[], what: string) => {
+    for (const kind of registry.kinds()) {
+      const d = engine.describe(kind);
+      const check = (table: string, keys: readonly string[]) => {
         for (const k of keys) {
-          const l = table[k];
-          expect(l, `${kind} ${what} ${k}`).toBeDefined();
-          expect(l![0].length, `${kind} ${what} ${k} zh`).toBeGreaterThan(0);
-          expect(l![1].length, `${kind} ${what} ${k} en`).toBeGreaterThan(0);
-          expect(/[\u4e00-\u9fff]/.test(l![0]), `${kind} ${what} ${k} zh is Chinese`).toBe(true);
+          const key = catalog.first(`${kind}.${table}.${k}`, `engine.${table}.${k}`);
+          expect(key, `${kind} ${table} ${k}`).not.toBeNull();
+          const [zh, en] = catalog.labels[key!]!;
+          expect(en.length, `${key} en`).toBeGreaterThan(0);
+          expect(chinese(zh), `${key} zh is Chinese`).toBe(true);
         }
       };
-      check(L.states, d.states, 'state');
+      check('state', d.states);
       check(
-        L.steps,
-        d.steps.map((s) => s.key),
         'step',
+        d.steps.map((s) => s.key),
       );
-      check(L.timers, d.timers, 'timer');
-      for (const a of d.actions) expect(procedureLabel(kind, 'action', a.action), `${kind} action ${a.action}`).not.toBe(a.action);
+      check('timer', d.timers);
+      check(
+        'action',
+        d.actions.map((a) => a.action),
+      );
     }
   });
 
-  it('labels every timeline type, notification, escalation, flag and duty entry', () => {
-    for (const k of TIMELINE_TYPES) expect(TIMELINE_LABELS[k]).toHaveLength(2);
-    for (const k of NOTIFY_KEYS) expect(NOTIFY_LABELS[k]).toHaveLength(2);
-    for (const k of ESCALATION_REASONS) expect(ESCALATION_LABELS[k]).toHaveLength(2);
-    for (const k of FLAG_CODES) expect(FLAG_LABELS[k]).toHaveLength(2);
-    for (const k of DUTY_KEYS) expect(renderDuty('fire_alarm', k, { title: 't' })).toMatch(/火警.* \/ .*Fire alarm/);
+  it('every label in the catalog has Chinese first and English second', () => {
+    for (const [key, [zh, en]] of Object.entries(catalog.labels)) {
+      expect(en.length, `${key} en`).toBeGreaterThan(0);
+      // templates that are only parameters and punctuation ("{text}", "{from} – {to}") carry no words of their own
+      if (!/\p{L}/u.test(zh.replace(/\{\w+\}/g, ''))) continue;
+      expect(chinese(zh) || /^[A-Z0-9 /().:·-]+$/.test(zh), `${key} zh: ${zh}`).toBe(true);
+    }
+    for (const t of TIMELINE_TYPES) expect(catalog.has(`engine.timeline.${t}`), t).toBe(true);
   });
 
   it('renders timeline entries in both locales with localized parameters', () => {
-    const item = { type: 'state_changed' as const, data: { from: 'awaiting_ack', to: 'in_progress' }, message: '' };
-    expect(renderTimeline('elevator_entrapment', item, 'zh-CN')).toBe('状态变更:待接警 → 救援中');
-    expect(renderTimeline('elevator_entrapment', item, 'en')).toBe('State: Awaiting acknowledgement → Rescue in progress');
-    expect(renderDuty('elevator_entrapment', 'escalated', { title: 'A1', reason: 'ack_overdue' })).toBe(
-      '【电梯困人】A1 已上报主管:超时未接警 / [Elevator entrapment] A1 escalated: Not acknowledged in time',
+    const head = catalog.timelineMsg('elevator_entrapment', 'state_changed', { from: 'awaiting_ack', to: 'in_progress' });
+    expect(catalog.render(head, 'zh-CN')).toBe('状态变更:待接警 → 救援中');
+    expect(catalog.render(head, 'en')).toBe('State: Awaiting acknowledgement → Rescue in progress');
+    const title = { key: 'elevator_entrapment.title', params: { device: 'lift-a1', car: 'A1', floor: 7 } };
+    const escalated = { key: 'engine.duty.escalated', params: { kind: 'elevator_entrapment', title, reason: 'ack_overdue' } };
+    expect(dutyText(escalated, 'zh-CN')).toBe('【电梯困人】电梯困人 · lift-a1 · A1号梯 · 7层 已上报主管:超时未接警');
+    expect(dutyText(escalated, 'en')).toBe(
+      '[Elevator entrapment] Elevator entrapment · lift-a1 · car A1 · 7F escalated: Not acknowledged in time',
     );
     // a general alarm's cause is a code in the data, words in the duty log
-    expect(renderDuty('fire_alarm', 'general_alarm', { title: 'F1', reason: 'ack_timeout' })).toBe(
-      '【火警】F1 启动全面火警:15秒内无人接警 / [Fire alarm] F1 general alarm: not acknowledged within 15 s',
+    const general = { key: 'fire_alarm.duty.general_alarm', params: { kind: 'fire_alarm', title: { text: 'F1' }, reason: 'ack_timeout' } };
+    expect(dutyText(general, 'zh-CN')).toBe('【火警】F1 启动全面火警:15秒内无人接警');
+    expect(dutyText(general, 'en')).toBe('[Fire alarm] F1 general alarm: not acknowledged within 15 s');
+  });
+
+  it('optional parts of a title disappear when their parameter is empty', () => {
+    expect(catalog.render({ key: 'elevator_entrapment.title', params: { device: 'lift-a1', car: null, floor: null } }, 'zh-CN')).toBe(
+      '电梯困人 · lift-a1',
     );
+    expect(catalog.render({ key: 'fire_alarm.title', params: { location: '地下车库' } }, 'en')).toBe('Fire alarm · 地下车库');
+  });
+
+  it('refusals carry a key and read in Chinese for zh-CN readers', () => {
+    const sim = new Sim('elevator_entrapment', entrapment());
+    const r = sim.tryAct(frontdesk, 'confirm_release', {});
+    // the English text (logs, API clients) names the codes; the reader's message names things
+    expectErr(r, 'HUB_ERR_FORBIDDEN', /role frontdesk may not confirm_release/);
+    if (r.ok) return;
+    expect(r.msg.key).toBe('engine.error.role_forbidden');
+    expect(catalog.render(r.msg, 'zh-CN')).toBe('客服前台不能执行「确认解救」');
+    sim.act(operator, 'acknowledge', {});
+    const bad = sim.tryAct(operator, 'confirm_release', { headcount: 'x' });
+    expectErr(bad, 'HUB_ERR_BAD_REQUEST');
+    if (bad.ok) return;
+    const zh = catalog.render(bad.msg, 'zh-CN');
+    expect(zh).toContain('「确认解救」的填写有误');
+    // zod's own message, in its zh-CN locale: no English words in the Chinese text
+    expect(zh).not.toMatch(/expected|Invalid/i);
   });
 
   it('every procedure is registered once per incident kind', () => {
-    expect(
-      allProcedures()
-        .map((p) => p.kind)
-        .sort(),
-    ).toEqual([...INCIDENT_KINDS].sort());
+    expect(registry.kinds().sort()).toEqual([...INCIDENT_KINDS].sort());
+    expect(() => new ProcedureRegistry([elevatorModule, elevatorModule])).toThrow(/twice/);
+  });
+
+  it('a transition to a state the machine does not declare is a type error, and refused at run time', () => {
+    const typed = (ctx: Ctx<ElevatorTypes>) => {
+      // @ts-expect-error 'rescued' is not a state of the elevator procedure
+      ctx.to('rescued');
+      // @ts-expect-error a timer the procedure does not declare
+      ctx.startTimer('coffee_break', 1000);
+      // @ts-expect-error a reason without a label
+      ctx.to('released', 'because');
+    };
+    expect(typed).toBeTypeOf('function');
+    // a machine that builds a state name at run time is stopped by the engine
+    const broken = {
+      ...elevatorModule,
+      definition: { ...elevatorModule.definition, open: (ctx: Ctx<ElevatorTypes>) => ctx.to(['res', 'cued'].join('') as 'released') },
+    };
+    const e = new (engine.constructor as typeof import('../../../services/core/procedure/index.js').ProcedureEngine)(
+      new ProcedureRegistry([broken]),
+    );
+    expect(() => e.open('elevator_entrapment', entrapment(), T0, { id: 'x' })).toThrow(/no state rescued/);
   });
 });

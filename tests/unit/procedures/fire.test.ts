@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { routeDeviceEvent, triggerKindFor } from '../../../services/core/procedure.js';
-import { Sim, T0, SEC, MIN, admin, deviceTrigger, ev, expectErr, frontdesk, operator, supervisor } from './helpers.js';
+import {
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  admin,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  operator,
+  supervisor,
+  routeDeviceEvent,
+  triggerKindFor,
+  dutyText,
+} from './helpers.js';
 
 const PANEL = 'panel-a';
 const ELEVATORS = [
@@ -150,7 +164,7 @@ describe('fire alarm — false alarm', () => {
       ['lift-a3', true],
     ]);
     expect(sim.step('elevators_returned')).toMatchObject({ status: 'done', doneBy: 'user:op-1' });
-    expect(r.effects.filter((e) => e.type === 'duty_log').map((e) => (e.type === 'duty_log' ? e.key : ''))).toEqual(['closed']);
+    expect(r.effects.filter((e) => e.type === 'duty_log').map((e) => (e.type === 'duty_log' ? e.key : ''))).toEqual(['engine.duty.closed']);
     expect(r.effects.some((e) => e.type === 'special_report')).toBe(false);
     expect(sim.s.data.cause).toBe('厨房油烟触发感烟探测器');
   });
@@ -344,8 +358,8 @@ describe('fire alarm — serious fire', () => {
     expectErr(sim.tryAct(operator, 'record_119_call', { address: ctx.address, fireLocation: '12层' }), 'HUB_ERR_BAD_REQUEST', /burning/);
     sim.act(operator, 'record_119_call', call);
     expect(sim.step('call_119')).toMatchObject({ status: 'done', data: expect.objectContaining(call) });
-    expect(sim.effectsOf('duty_log').map((d) => d.key)).toContain('call_119');
-    expect(sim.effectsOf('duty_log').find((d) => d.key === 'call_119')?.text).toContain('装修材料');
+    expect(sim.effectsOf('duty_log').map((d) => d.key)).toContain('fire_alarm.duty.call_119');
+    expect(dutyText(sim.effectsOf('duty_log').find((d) => d.key === 'fire_alarm.duty.call_119')!)).toContain('装修材料');
     // a supervisor cannot waive the approval
     expectErr(sim.tryAct(supervisor, 'skip_step', { step: 'approve_119', reason: 'x' }), 'HUB_ERR_CONFLICT');
   });

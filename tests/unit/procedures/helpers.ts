@@ -1,22 +1,53 @@
 // Test harness for the pure procedure engine: a fake clock (plain numbers) and a small
 // simulator that feeds inputs, fires due timers and collects timeline + effects.
 import { expect } from 'vitest';
-import type { DeviceClass, IncidentKind, Role } from '../../../contracts/domain.js';
+import type { DeviceClass, IncidentKind, OnlineState, Role } from '../../../contracts/domain.js';
 import type { DeviceEvent } from '../../../contracts/mqtt.js';
 import {
-  decide,
   dueTimers,
-  open,
+  isFailure,
+  ProcedureEngine,
+  type EventSource,
+  type RoutePlan,
+  ProcedureRegistry,
   type Effect,
   type ErrorCode,
   type IncidentSnapshot,
   type Input,
-  type OpenContext,
+  type OpenOptions,
   type Result,
   type Success,
   type TimelineItem,
   type Trigger,
-} from '../../../services/core/procedure.js';
+} from '../../../services/core/procedure/index.js';
+import { procedureModules } from '../../../services/hub/procedures.js';
+import { recordsCatalog } from '../../../services/records/labels.js';
+
+/** The engine with the procedures the hub runs (the composition root's list). */
+export const registry = new ProcedureRegistry(procedureModules(), [recordsCatalog()]);
+export const engine = new ProcedureEngine(registry);
+export const open = (kind: IncidentKind, trigger: Trigger, now: number, opts: OpenOptions): Result => engine.open(kind, trigger, now, opts);
+export const decide = (s: IncidentSnapshot, input: Input, now: number): Result => engine.decide(s, input, now);
+export const allowedActions = (s: IncidentSnapshot, role: Role) => engine.allowedActions(s, role);
+export const routeDeviceEvent = (src: EventSource, incidents: readonly IncidentSnapshot[], now: number) =>
+  engine.routeDeviceEvent(src, incidents, now);
+export const routeDeviceStatus = (deviceId: string, state: OnlineState, incidents: readonly IncidentSnapshot[]) =>
+  engine.routeDeviceStatus(deviceId, state, incidents);
+export const triggerKindFor = (src: EventSource) => engine.triggerKindFor(src);
+/** Where a trigger goes (the plan; a refusal fails the test — use tryPlanTrigger to expect one). */
+export function planTrigger(...args: Parameters<ProcedureEngine['planTrigger']>): RoutePlan {
+  const p = engine.planTrigger(...args);
+  if (isFailure(p)) throw new Error(`expected a plan, got ${p.code}: ${p.message}`);
+  return p;
+}
+export const tryPlanTrigger = (...args: Parameters<ProcedureEngine['planTrigger']>) => engine.planTrigger(...args);
+/** Facts a procedure's context loader would find (typed per procedure in its machine.ts). */
+export type OpenContext = object;
+/** A duty-log effect's key without its namespace (`fire_alarm.duty.call_119` → `call_119`). */
+export const shortKey = (key: string) => key.split('.').pop()!;
+/** A duty-log effect as a reader sees it. */
+export const dutyText = (e: { key: string; params: Record<string, unknown> }, locale: 'zh-CN' | 'en' = 'zh-CN') =>
+  registry.catalog.dutyText(e, locale);
 
 /** Monday 2025-01-06 10:00 China Standard Time. */
 export const T0 = Date.UTC(2025, 0, 6, 2, 0, 0);

@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { decide, open, planTrigger, routeDeviceEvent, type Effect } from '../../../services/core/procedure.js';
+import { type Effect } from '../../../services/core/procedure/index.js';
 import { NOTICE_MS, PLANNED_OUTAGE_SEVERITY, plannedOutageCovering, validatePlannedOutage } from '../../../services/power/machine.js';
-import { Sim, T0, SEC, MIN, HOUR, deviceTrigger, ev, expectErr, frontdesk, must, operator, supervisor, admin } from './helpers.js';
+import {
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  HOUR,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  must,
+  operator,
+  supervisor,
+  admin,
+  decide,
+  open,
+  planTrigger,
+  routeDeviceEvent,
+} from './helpers.js';
 
 const METER = 'meter-a';
 const lost = (context: object = { feederBuildings: ['bldg-b'], lobbyFloor: 1 }) =>
@@ -24,8 +42,13 @@ describe('power outage — opening and standby power', () => {
     expect(sim.s).toMatchObject({ kind: 'power_outage', state: 'awaiting_ack', severity: 60, dedupKey: 'bldg-a/F3' });
     expect(sim.s.data.scope).toEqual({ buildingIds: ['bldg-a', 'bldg-b'], floors: [1, 2, 3] });
     expect(sim.timer('standby_power')).toMatchObject({ dueAt: T0 + 10 * SEC, status: 'running' });
-    expect(sim.effectsOf('request_elevator_sweep')).toEqual([
-      expect.objectContaining({ incidentId: sim.s.id, buildingIds: ['bldg-a', 'bldg-b'] }),
+    expect(sim.effectsOf('query')).toEqual([
+      expect.objectContaining({
+        incidentId: sim.s.id,
+        name: 'elevator_sweep',
+        params: { buildingIds: ['bldg-a', 'bldg-b'] },
+        answer: 'record_elevator_sweep',
+      }),
     ]);
   });
 
@@ -307,7 +330,7 @@ describe('planned outages (计划停电)', () => {
     const sim = openOutage({ plannedOutages: [window] });
     expect(sim.s).toMatchObject({ state: 'planned_in_progress', severity: PLANNED_OUTAGE_SEVERITY });
     expect(sim.timer('standby_power')).toBeUndefined();
-    expect(sim.effectsOf('request_elevator_sweep')).toHaveLength(0);
+    expect(sim.effectsOf('query')).toHaveLength(0);
     expect(sim.advance(MIN).filter((e: Effect) => e.type === 'escalate')).toHaveLength(0);
     sim.event(METER, ev('power.mains_restored', { feeder: 'F3' }));
     expect(sim.s).toMatchObject({ open: false, state: 'closed' });
@@ -321,7 +344,7 @@ describe('planned outages (计划停电)', () => {
     expect(sim.s).toMatchObject({ state: 'awaiting_ack', severity: 60 });
     expect(sim.timer('standby_power')?.status).toBe('running');
     expect(sim.step('contact_utility').required).toBe(true);
-    expect(sim.effectsOf('request_elevator_sweep', fired)).toHaveLength(1);
+    expect(sim.effectsOf('query', fired)).toHaveLength(1);
   });
 
   it('a window for another feeder does not hide an emergency', () => {

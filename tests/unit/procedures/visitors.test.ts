@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { planTrigger, routeDeviceEvent } from '../../../services/core/procedure.js';
 import { maskIdNumber, visitRecord } from '../../../services/visitors/machine.js';
-import { Sim, T0, SEC, MIN, deviceTrigger, ev, expectErr, frontdesk, operator, supervisor } from './helpers.js';
+import {
+  Sim,
+  T0,
+  SEC,
+  MIN,
+  deviceTrigger,
+  ev,
+  expectErr,
+  frontdesk,
+  operator,
+  supervisor,
+  planTrigger,
+  routeDeviceEvent,
+} from './helpers.js';
 
 const PANEL = 'door-a';
 const RAW_ID = '110105199001011234';

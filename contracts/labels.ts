@@ -1,0 +1,71 @@
+// zh-CN / en labels of the shared vocabulary (contracts/domain.ts, contracts/mqtt.ts): roles,
+// device classes, link states, device events and commands. A new device class or event adds
+// its labels here, next to its shape. Served to the dashboard with every other label
+// (GET /api/procedures) under `role.*`, `class.*`, `online.*`, `event.*`, `command.*`.
+// No import of contracts/mqtt.ts here (it parses Buffers; the browser bundle imports this
+// file): services/core/procedure/labels.ts checks that every event type and command has a label.
+import type { DeviceClass, OnlineState, Role } from './domain.js';
+import type { Label } from './messages.js';
+
+export const ROLE_LABELS: Record<Role, Label> = {
+  operator: ['监控中心值班员', 'Control-room operator'],
+  frontdesk: ['客服前台', 'Front desk'],
+  supervisor: ['客服主管/值班主任', 'Supervisor'],
+  admin: ['系统管理员', 'Administrator'],
+};
+
+export const CLASS_LABELS: Record<DeviceClass, Label> = {
+  elevator: ['电梯', 'Elevator'],
+  'fire-panel': ['消防主机', 'Fire panel'],
+  power: ['配电/ATS', 'Power / ATS'],
+  intercom: ['门口机', 'Door intercom'],
+};
+
+export const ONLINE_LABELS: Record<OnlineState, Label> = {
+  online: ['在线', 'Online'],
+  offline: ['离线', 'Offline'],
+  lost: ['失联', 'Lost'],
+};
+
+export const EVENT_LABELS = {
+  'elevator.entrapment': ['电梯困人', 'Entrapment'],
+  'elevator.alarm_button': ['轿厢报警按钮', 'Car alarm button'],
+  'elevator.fault': ['电梯故障', 'Elevator fault'],
+  'elevator.normal': ['电梯恢复正常', 'Elevator normal'],
+  'elevator.recalled': ['电梯已迫降', 'Car recalled'],
+  'elevator.out_of_service': ['电梯停用', 'Out of service'],
+  'fire.alarm': ['火警', 'Fire alarm'],
+  'fire.supervisory': ['监管信号', 'Supervisory'],
+  'fire.trouble': ['故障信号', 'Trouble'],
+  'fire.silenced': ['已消音', 'Silenced'],
+  'fire.reset': ['控制器复位', 'Panel reset'],
+  'power.mains_lost': ['市电中断', 'Mains lost'],
+  'power.mains_restored': ['市电恢复', 'Mains restored'],
+  'power.ats_transferred': ['ATS 已切换', 'ATS transferred'],
+  'power.generator_started': ['发电机启动', 'Generator started'],
+  'power.generator_failed': ['发电机故障', 'Generator failed'],
+  'intercom.call': ['访客呼叫', 'Visitor call'],
+  'intercom.owner_approved': ['业主同意', 'Owner approved'],
+  'intercom.owner_denied': ['业主拒绝', 'Owner denied'],
+  'intercom.door_opened': ['门已打开', 'Door opened'],
+  'intercom.door_closed': ['门已关闭', 'Door closed'],
+} as const satisfies Record<string, Label>;
+
+export const COMMAND_LABELS = {
+  recall: ['迫降', 'Recall'],
+  unlock: ['开门', 'Unlock'],
+} as const satisfies Record<string, Label>;
+
+/** The flat catalog entries of this vocabulary. */
+export function vocabularyLabels(): Record<string, Label> {
+  const out: Record<string, Label> = {};
+  const add = (prefix: string, t: Record<string, Label>) => {
+    for (const [k, v] of Object.entries(t)) out[`${prefix}.${k}`] = v;
+  };
+  add('role', ROLE_LABELS);
+  add('class', CLASS_LABELS);
+  add('online', ONLINE_LABELS);
+  add('event', EVENT_LABELS);
+  add('command', COMMAND_LABELS);
+  return out;
+}

@@ -1,0 +1,7 @@
+// The procedure engine's public surface (services/core imports no procedure: they are
+// registered in the composition root, services/hub/procedures.ts).
+export * from './types.js';
+export * from './engine.js';
+export * from './registry.js';
+export * from './workdays.js';
+export { ENGINE_LABELS, ENGINE_ERRORS, engineCatalog, type EngineError } from './labels.js';

@@ -1,0 +1,16 @@
+// The device-fault procedure as the hub registers it (services/hub/procedures.ts): machine,
+// labels, view and the life-safety link guard that opens faults from link states.
+import type { ProcedureModule } from '../incidents/module.js';
+import { labels } from './labels.js';
+import { linkWatcher } from './link-watcher.js';
+import { deviceFaultProcedure, type FaultTypes, type LinkPolicy } from './machine.js';
+import { faultFacts } from './views.js';
+
+export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy } = {}): ProcedureModule<FaultTypes> {
+  return {
+    definition: deviceFaultProcedure,
+    labels,
+    facts: faultFacts,
+    watchers: (api) => [linkWatcher(api, opts.linkPolicy)],
+  };
+}

@@ -1,0 +1,25 @@
+// The procedures this hub runs (composition root). Each one is a folder — services/<folder>/
+// with machine.ts, labels.ts, its IO hooks and views — that exports one ProcedureModule;
+// adding a procedure adds its line here (docs/architecture.md "How to add a procedure").
+import { deviceFaultModule } from '../devices/index.js';
+import { elevatorModule } from '../elevator/index.js';
+import { fireModule } from '../fire/index.js';
+import type { LinkPolicy } from '../devices/machine.js';
+import type { ProcedureModule } from '../incidents/module.js';
+import { powerModule } from '../power/index.js';
+import { visitorModule } from '../visitors/index.js';
+
+export interface ProcedureOptions {
+  /** offline debounce / flapping thresholds for life-safety devices (device faults) */
+  linkPolicy?: LinkPolicy;
+}
+
+export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[] {
+  return [
+    fireModule as ProcedureModule,
+    elevatorModule as ProcedureModule,
+    powerModule as ProcedureModule,
+    deviceFaultModule(opts) as ProcedureModule,
+    visitorModule as ProcedureModule,
+  ];
+}
