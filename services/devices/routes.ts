@@ -2,14 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CreateDeviceBody, DeviceView, ErrorView } from '../../contracts/api.js';
 import { Id } from '../../contracts/domain.js';
-import type { Db } from '../core/db.js';
 import { errors } from '../core/errors.js';
 import type { RejectionCounter } from '../core/rejections.js';
+import type { DeviceAdmin } from './admin.js';
 import type { DeviceRegistry } from './registry.js';
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db: Db; rejections: RejectionCounter }> = async (
+export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; admin: DeviceAdmin; rejections: RejectionCounter }> = async (
   app,
-  { registry, db, rejections },
+  { registry, admin, rejections },
 ) => {
   app.get(
     '/api/devices',
@@ -58,18 +58,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req, reply) => {
-      const r = await registry.provision(req.body);
-      await db.auditLog.create({
-        data: {
-          actor: `user:${req.user!.id}`,
-          action: 'device.provision',
-          target: `device:${r.id}`,
-          data: { class: req.body.class, building: req.body.building },
-        },
-      });
-      return reply.code(201).send(r);
-    },
+    async (req, reply) => reply.code(201).send(await admin.provision(req.user!.id, req.body)),
   );
 
   app.post(
@@ -83,13 +72,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req) => {
-      const secret = await registry.rotateSecret(req.params.id);
-      await db.auditLog.create({
-        data: { actor: `user:${req.user!.id}`, action: 'device.rotate_secret', target: `device:${req.params.id}` },
-      });
-      return { id: req.params.id, secret };
-    },
+    async (req) => ({ id: req.params.id, secret: await admin.rotateSecret(req.user!.id, req.params.id) }),
   );
 
   app.patch(
@@ -104,16 +87,6 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; db:
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req) => {
-      const d = await registry.setEnabled(req.params.id, req.body.enabled);
-      await db.auditLog.create({
-        data: {
-          actor: `user:${req.user!.id}`,
-          action: req.body.enabled ? 'device.enable' : 'device.disable',
-          target: `device:${d.deviceId}`,
-        },
-      });
-      return registry.view(d);
-    },
+    async (req) => registry.view(await admin.setEnabled(req.user!.id, req.params.id, req.body.enabled)),
   );
 };

@@ -31,6 +31,7 @@ import type { Db } from '../core/db.js';
 import type { Metrics } from '../core/metrics.js';
 import { httpObservability } from '../ops/http.js';
 import type { RejectionCounter } from '../core/rejections.js';
+import type { DeviceAdmin } from '../devices/admin.js';
 import { deviceRoutes } from '../devices/routes.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { telemetryRoutes } from '../telemetry/routes.js';
@@ -41,6 +42,7 @@ export interface AppDeps {
   db: Db;
   auth: AuthService;
   registry: DeviceRegistry;
+  deviceAdmin: DeviceAdmin;
   rejections: RejectionCounter;
   telemetry: TelemetryStore;
   health: () => Promise<z.infer<typeof HealthView>>;
@@ -235,7 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
   await app.register(authRoutes, { auth: deps.auth, loginLimit: deps.config.loginLimit });
-  await app.register(deviceRoutes, { registry: deps.registry, db: deps.db, rejections: deps.rejections });
+  await app.register(deviceRoutes, { registry: deps.registry, admin: deps.deviceAdmin, rejections: deps.rejections });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });
   for (const p of deps.plugins ?? []) await app.register(async (scoped) => void (await p(scoped)));
 

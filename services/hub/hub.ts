@@ -28,6 +28,7 @@ import type { LogLevel } from '../../contracts/ops.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
+import { DeviceAdmin } from '../devices/admin.js';
 import { EventStore, RecentEventIds } from '../devices/ingest.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
@@ -338,6 +339,7 @@ export class Hub {
       db: this.db,
       auth: this.auth,
       registry: this.registry,
+      deviceAdmin: new DeviceAdmin(this.db, this.registry),
       rejections: this.rejections,
       telemetry: this.telemetry,
       health: () => this.health(),

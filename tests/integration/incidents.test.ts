@@ -129,3 +129,38 @@ describe('elevator entrapment drill (real broker, simulated car)', () => {
     t.hub.bus.removeListeners(pushed);
   });
 });
+
+describe('manual reports are checked against the reporting roles before routing (issue 7 item 16)', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub();
+    await seedPlace(t);
+    await provision(t, 'el-b1', 'elevator');
+    await t.hub.auth.createUser('desk', 'desk-password', 'frontdesk', 'Desk');
+    await t.hub.auth.createUser('op', 'op-password', 'operator', 'Operator');
+  });
+  afterAll(async () => t?.close());
+
+  it('a front-desk report of an entrapment is refused even when one is already open for that car', async () => {
+    const desk = (await login(t, 'desk', 'desk-password')).token;
+    const op = (await login(t, 'op', 'op-password')).token;
+    const report = { kind: 'elevator_entrapment', building: 'bldg-1', payload: { deviceId: 'el-b1', floor: 4 } };
+    const opened = await api<IncidentDetail>(t, 'POST', '/api/incidents', report, op);
+    expect(opened.status).toBe(201);
+    // the same report by the front desk would merge into the open incident: refused before routing
+    const refused = await api<{ code: string; key: string; message: string }>(t, 'POST', '/api/incidents', report, desk);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: 'HUB_ERR_FORBIDDEN',
+      key: 'engine.error.report_forbidden',
+      message: '客服前台不能报告电梯困人',
+    });
+    const after = await api<IncidentDetail>(t, 'GET', `/api/incidents/${opened.body.id}`, undefined, op);
+    expect(after.body.timeline.filter((e) => e.type === 'repeat_trigger')).toHaveLength(0);
+    // the operator's second call about the same car is merged (not a second incident)
+    const merged = await api<IncidentDetail>(t, 'POST', '/api/incidents', report, op);
+    expect(merged.status).toBe(201);
+    expect(merged.body.id).toBe(opened.body.id);
+    expect(merged.body.timeline.filter((e) => e.type === 'repeat_trigger')).toHaveLength(1);
+  });
+});

@@ -16,6 +16,7 @@ import {
   planTrigger,
   routeDeviceEvent,
   registry,
+  tryPlanTrigger,
 } from './helpers.js';
 
 const LIFT = 'lift-a1';
@@ -95,6 +96,22 @@ describe('elevator entrapment — opening', () => {
   it('refuses a manual report from the front desk or without a floor', () => {
     expect(() => Sim.manual('elevator_entrapment', frontdesk, { floor: 4 })).toThrow(/HUB_ERR_FORBIDDEN/);
     expect(() => Sim.manual('elevator_entrapment', operator, { car: 'A1' })).toThrow(/HUB_ERR_BAD_REQUEST/);
+  });
+
+  it('a manual report is checked against the reporting roles before it can merge into an open incident (issue 7 item 16)', () => {
+    const sim = openEntrapment();
+    const byPhone = (actor: typeof operator) =>
+      ({ source: 'manual', siteId: 'site-1', buildingId: 'bldg-a', actor, payload: { deviceId: LIFT, floor: 7 } }) as const;
+    // an operator's phone report about the same car merges into the open entrapment
+    expect(planTrigger('elevator_entrapment', byPhone(operator), [sim.s], T0 + SEC)).toMatchObject({
+      op: 'decide',
+      incidentId: sim.s.id,
+      input: { type: 'repeat_trigger' },
+    });
+    // the front desk may not report an entrapment: refused, not merged (it was appended before)
+    const refused = tryPlanTrigger('elevator_entrapment', byPhone(frontdesk), [sim.s], T0 + SEC);
+    expect(refused).toMatchObject({ ok: false, code: 'HUB_ERR_FORBIDDEN', msg: { key: 'engine.error.report_forbidden' } });
+    expect('ok' in refused && !refused.ok && refused.message).toBe('role frontdesk may not report elevator_entrapment');
   });
 
   it('a repeated trigger for the open incident becomes a timeline append, not a second incident', () => {
