@@ -5,13 +5,12 @@
 // After a reconnect a client calls `sync` (ack) to get the current state, so a board is right
 // without a page reload.
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type Namespace, type Socket } from 'socket.io';
 import type { Role } from '../contracts/domain.js';
 import {
   NAMESPACES,
   type ControlRoomEvents,
   type DeviceEventPush,
-  type FrontDeskEvents,
   type SessionEndReason,
   type TelemetryEvent,
 } from '../contracts/socket.js';
@@ -22,6 +21,15 @@ import type { AuthService, AuthSession } from '../services/auth/service.js';
 import type { DeviceRef, EventBus } from '../services/core/bus.js';
 import type { Logger } from '../services/core/logger.js';
 
+/**
+ * Per-recipient handling of pushes that carry personal data (services/incidents/privacy.ts):
+ * masked for roles without the duty, logged per recipient otherwise.
+ */
+export interface LiveGate {
+  isPersonal(event: string, payload: unknown): boolean;
+  forRecipient<T>(user: { id: string; role: Role }, event: string, payload: T): T;
+}
+
 export interface LiveOptions {
   auth: AuthService;
   bus: EventBus;
@@ -29,6 +37,8 @@ export interface LiveOptions {
   throttleMs: number;
   /** which browser origins may open a live connection (the hub's own + HUB_ALLOWED_ORIGINS) */
   origins: OriginPolicy;
+  /** personal data in pushes: masked or logged per recipient (absent: every push is broadcast as is) */
+  gate?: LiveGate;
   /** current state for `sync` after (re)connect */
   snapshot: {
     devices(): DeviceView[];
@@ -118,12 +128,15 @@ export class LivePush {
         socket.on('sync', async (ack: unknown) => {
           if (typeof ack !== 'function') return;
           try {
+            const user = data.user;
+            const each = (event: string, list: unknown[]) =>
+              this.o.gate ? list.map((x) => this.o.gate!.forRecipient(user, event, x)) : list;
             ack({
               ok: true,
               at: Date.now(),
               devices: this.o.snapshot.devices(),
-              incidents: (await this.o.snapshot.incidents?.()) ?? [],
-              visits: ns === NAMESPACES.frontDesk ? ((await this.o.snapshot.visits?.()) ?? []) : [],
+              incidents: each('sync:incident', (await this.o.snapshot.incidents?.()) ?? []),
+              visits: ns === NAMESPACES.frontDesk ? each('sync:visit', (await this.o.snapshot.visits?.()) ?? []) : [],
             });
           } catch (err) {
             this.o.log.error({ err }, 'sync failed');
@@ -135,10 +148,28 @@ export class LivePush {
     const cr = io.of(NAMESPACES.controlRoom) as unknown as {
       emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean;
     };
-    const fd = io.of(NAMESPACES.frontDesk) as unknown as {
-      emit: <K extends keyof FrontDeskEvents>(e: K, ...a: Parameters<FrontDeskEvents[K]>) => boolean;
-    };
     const { bus } = this.o;
+    // A push with personal data goes to each socket as its user may see it (seed 000 §2.1.6.2:
+    // masked, or whole and logged); anything else is one broadcast.
+    const send = (nsp: Namespace, event: string, payload: unknown, rooms?: string[]) => {
+      const gate = this.o.gate;
+      const personal = gate && (Array.isArray(payload) ? payload.some((x) => gate.isPersonal(event, x)) : gate.isPersonal(event, payload));
+      if (!personal) {
+        (rooms ? nsp.to(rooms) : nsp).emit(event, payload);
+        return;
+      }
+      const single = Array.isArray(payload) ? event.replace(/s$/, '') : event;
+      for (const socket of nsp.sockets.values()) {
+        if (rooms && !rooms.some((r) => socket.rooms.has(r))) continue;
+        const user = (socket.data as SocketData).user;
+        socket.emit(
+          event,
+          Array.isArray(payload) ? payload.map((x) => gate.forRecipient(user, single, x)) : gate.forRecipient(user, event, payload),
+        );
+      }
+    };
+    const crNsp = io.of(NAMESPACES.controlRoom);
+    const fdNsp = io.of(NAMESPACES.frontDesk);
     bus.on('auth.sessions_ended', this, ({ userId, sessionId, reason }) => {
       const room = sessionId ? `session:${sessionId}` : `user:${userId}`;
       for (const ns of Object.keys(NS_ROLES)) {
@@ -162,24 +193,18 @@ export class LivePush {
       setImmediate(() => {
         const out = batch;
         batch = [];
-        if (out.length === 1) cr.emit('device:event', out[0]!);
-        else cr.emit('device:events', out);
+        if (out.length === 1) send(crNsp, 'device:event', out[0]!);
+        else send(crNsp, 'device:events', out);
       });
     });
-    bus.on('incident.opened', this, (e) => void cr.emit('incident:opened', e));
-    bus.on('incident.updated', this, (e) => void cr.emit('incident:updated', e));
+    bus.on('incident.opened', this, (e) => send(crNsp, 'incident:opened', e));
+    bus.on('incident.updated', this, (e) => send(crNsp, 'incident:updated', e));
     bus.on('incident.notify', this, (e) => {
-      for (const ns of [NAMESPACES.controlRoom, NAMESPACES.frontDesk]) {
-        const rooms = [...new Set([...e.to, 'admin'])].map((r) => `role:${r}`);
-        io.of(ns).to(rooms).emit('incident:notify', e);
-      }
+      const rooms = [...new Set([...e.to, 'admin'])].map((r) => `role:${r}`);
+      for (const nsp of [crNsp, fdNsp]) send(nsp, 'incident:notify', e, rooms);
     });
-    bus.on('visit.requested', this, (e) => {
-      fd.emit('visit:requested', e);
-    });
-    bus.on('visit.updated', this, (e) => {
-      fd.emit('visit:updated', e);
-    });
+    bus.on('visit.requested', this, (e) => send(fdNsp, 'visit:requested', e));
+    bus.on('visit.updated', this, (e) => send(fdNsp, 'visit:updated', e));
   }
 
   /**

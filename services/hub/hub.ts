@@ -35,6 +35,7 @@ import { IncidentService } from '../incidents/service.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import { incidentRoutes } from '../incidents/routes.js';
 import { PUSH_READER } from '../incidents/views.js';
+import { PersonalDataGate } from '../incidents/privacy.js';
 import { ProcedureEngine, ProcedureRegistry } from '../core/procedure/index.js';
 import { VisitService } from '../visitors/service.js';
 import { visitRoutes } from '../visitors/routes.js';
@@ -359,6 +360,7 @@ export class Hub {
       log: log.child({ mod: 'live' }),
       throttleMs: config.socketThrottleMs,
       origins: { allowed: config.allowedOrigins, trustProxy: config.trustProxy },
+      gate: new PersonalDataGate(this.incidents.engine, this.incidents.views, this.accessLog),
       snapshot: {
         devices: () => this.registry.all().map((d) => this.registry.view(d)),
         incidents: () => this.incidents.list({ state: 'open', limit: 500 }, PUSH_READER),

@@ -178,10 +178,10 @@ describe('visitor approval', () => {
     expect(v.idMasked).toBe('110***********1234'); // seed 002 §3.1.2: first 3 + last 4 only
     const stored = JSON.stringify(await t.hub.db.incident.findUnique({ where: { id: v.id } }));
     expect(stored).not.toContain('110101199001011234');
-    // every staff read of the visitor's record is logged
-    await api(t, 'GET', `/api/incidents/${v.id}`, undefined, deskToken);
-    const reads = await t.hub.db.personalDataAccess.findMany({ where: { subject: `visit:${v.id}` } });
-    expect(reads.length).toBeGreaterThanOrEqual(1);
+    // every staff read of the visitor's record is logged, with the reason the person gave
+    await api(t, 'GET', `/api/incidents/${v.id}?reason=${encodeURIComponent('核对预授权')}`, undefined, deskToken);
+    const reads = await t.hub.db.personalDataAccess.findMany({ where: { subject: `visit:${v.id}` }, orderBy: { seq: 'asc' } });
+    expect(reads.at(-1)).toMatchObject({ reason: '核对预授权' });
   });
 
   it('a visitor still inside past the planned duration raises an overstay reminder', async () => {
