@@ -110,6 +110,8 @@ export const ProceduresView = z.object({
       kind: IncidentKind,
       severity: z.number(),
       specialReport: z.boolean(),
+      /** life safety: banner and alarm sound until acknowledged */
+      attention: z.boolean(),
       /** who may report it by hand and the JSON schema of the report's payload (null: never by hand) */
       manual: z.object({ roles: z.array(Role), payload: z.unknown() }).nullable(),
     }),

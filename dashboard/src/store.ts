@@ -168,9 +168,14 @@ export function patchDevice(id: string, patch: Partial<DeviceView>): void {
   });
 }
 
+/** A procedure the hub marks as life safety (GET /api/procedures `attention`): fire, entrapment. */
+export function isLifeSafety(kind: string, procedures: ProceduresView | null = state.procedures): boolean {
+  return Boolean(procedures?.kinds.find((k) => k.kind === kind)?.attention);
+}
+
 /** The incident needs attention (banner + sound): life safety and not yet acknowledged. */
-export function needsAttention(i: IncidentView): boolean {
-  if (!i.open || (i.kind !== 'fire_alarm' && i.kind !== 'elevator_entrapment')) return false;
+export function needsAttention(i: IncidentView, procedures: ProceduresView | null = state.procedures): boolean {
+  if (!i.open || !isLifeSafety(i.kind, procedures)) return false;
   const ack = i.steps.find((s) => s.key === 'acknowledge');
   return ack ? ack.status === 'pending' : i.state === 'awaiting_ack';
 }

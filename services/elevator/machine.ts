@@ -382,6 +382,8 @@ export const elevatorProcedure = defineProcedure<ElevatorTypes>({
   unskippable: ['acknowledge', 'release', 'sign_fit'],
   actions,
   specialReport: true,
+  // a trapped passenger: banner and sound until acknowledged (A17.1 §2.27.1.1: 30 s)
+  attention: true,
   config: ElevatorConfig,
   manual: { roles: CONTROL, payload: ManualReport },
 

@@ -650,6 +650,8 @@ export const fireProcedure = defineProcedure<FireTypes>({
   unskippable: ['acknowledge', 'approve_119', 'panel_reset'],
   actions,
   specialReport: true,
+  // NFPA 72 positive alarm sequence: banner and sound until acknowledged (15 s)
+  attention: true,
   config: FireConfig,
   manual: { roles: CONTROL, payload: ManualReport },
 

@@ -42,6 +42,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
             kind,
             severity: SEVERITY[kind],
             specialReport: d.specialReport,
+            attention: d.attention,
             manual: d.manualRoles.length ? { roles: [...d.manualRoles], payload: engine.manualSchema(kind) } : null,
           };
         }),

@@ -18,7 +18,14 @@ export function AlarmBanner() {
   const role = useStore((s) => s.user?.role);
   const now = useNow();
   const blocked = useSyncExternalStore(onAudioState, audioBlocked);
-  const alarms = useMemo(() => Object.values(incidents).filter(needsAttention).sort(boardOrder), [incidents]);
+  const procedures = useStore((s) => s.procedures);
+  const alarms = useMemo(
+    () =>
+      Object.values(incidents)
+        .filter((i) => needsAttention(i, procedures))
+        .sort(boardOrder),
+    [incidents, procedures],
+  );
   const sounding = alarms.some((a) => !muted[a.id]);
 
   useEffect(() => {

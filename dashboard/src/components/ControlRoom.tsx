@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import type { DeviceClass, IncidentKind, Role } from '../../../contracts/domain.js';
 import { api, type DeviceView, type IncidentView, type ProceduresView } from '../api.js';
 import { navigate } from '../router.js';
-import { boardOrder, toast, upsertIncident, useI18n, useStore } from '../store.js';
+import { boardOrder, isLifeSafety, toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, buildingsOf, runningTimers } from './common.js';
 import { SchemaForm } from './SchemaForm.js';
 import { useNow } from '../hooks.js';
@@ -227,7 +227,7 @@ const KEY_METRICS: Record<DeviceClass, string[]> = {
 function alertOf(d: DeviceView, incidents: IncidentView[]): string {
   const m = d.lastTelemetry ?? {};
   const mine = incidents.filter((i) => i.deviceId === d.id);
-  if (mine.some((i) => i.kind === 'fire_alarm' || i.kind === 'elevator_entrapment')) return ' tile-alarm';
+  if (mine.some((i) => isLifeSafety(i.kind))) return ' tile-alarm';
   if (mine.length > 0) return ' tile-warn';
   if (d.class === 'fire-panel' && Number(m.zones_in_alarm ?? 0) > 0) return ' tile-alarm';
   if (d.class === 'elevator' && m.mode === 'entrapped') return ' tile-alarm';

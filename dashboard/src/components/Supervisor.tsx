@@ -374,7 +374,10 @@ function FollowUps() {
 function Reports() {
   const t = useI18n();
   const list = useAsync(() => api.incidents('closed', { limit: 100 }), []);
-  const rows = (list.data ?? []).filter((i) => i.kind !== 'visitor_approval').sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
+  const procedures = useStore((s) => s.procedures);
+  // the kinds that have a special report (GET /api/procedures `specialReport`)
+  const reportable = new Set((procedures?.kinds ?? []).filter((k) => k.specialReport).map((k) => k.kind));
+  const rows = (list.data ?? []).filter((i) => reportable.has(i.kind)).sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
   return (
     <Panel title={t.t('sup.reports')} testId="reports">
       <ErrorLine error={list.error} />

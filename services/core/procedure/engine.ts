@@ -669,6 +669,7 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
     actions: { action: string; roles: readonly Role[]; states: readonly string[] | '*'; system: boolean; step: string | null }[];
     manualRoles: readonly Role[];
     specialReport: boolean;
+    attention: boolean;
   } {
     const def = this.def(kind);
     return {
@@ -689,6 +690,7 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
       ],
       manualRoles: def.manual?.roles ?? [],
       specialReport: Boolean(def.specialReport),
+      attention: Boolean(def.attention),
     };
   }
 

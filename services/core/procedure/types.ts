@@ -351,6 +351,8 @@ export interface ProcedureDef<T extends Types = Types> {
   manual?: { roles: readonly Role[]; payload: z.ZodType<unknown> };
   /** the special incident report (特别事件报告, seed 000 §2.1.7.1) exists for this kind */
   specialReport?: boolean;
+  /** life safety: the control room's banner and alarm sound until the `acknowledge` step is done */
+  attention?: boolean;
   /** does this device event open an incident of this kind? → its dedup key */
   triggerFor?(src: EventSource): string | null;
   /** dedup key for any trigger (device, link, manual, linked); null = never deduplicated */
