@@ -7,13 +7,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registry } from './procedures/helpers.js';
 
-const FOLDERS: Record<string, string> = {
-  devices: 'device_fault',
-  elevator: 'elevator_entrapment',
-  fire: 'fire_alarm',
-  power: 'power_outage',
-  visitors: 'visitor_approval',
-};
+/** Every procedure folder: services/<folder>/machine.ts declaring `kind: '<kind>'` (a new one is found by itself). */
+const FOLDERS: Record<string, string> = Object.fromEntries(
+  fs
+    .readdirSync(path.resolve('services'))
+    .filter((d) => fs.existsSync(path.resolve(`services/${d}/machine.ts`)))
+    .flatMap((d) => {
+      const kind = /defineProcedure<\w+>\(\{\s*kind: '(\w+)'/.exec(fs.readFileSync(path.resolve(`services/${d}/machine.ts`), 'utf8'))?.[1];
+      return kind ? [[d, kind] as const] : [];
+    }),
+);
 // ctx.to/close/skip/setRequired(…, 'reason'), ctx.fail(code, 'error'), ctx.notify/escalate/flag/dutyLog('key')
 const CALLS: Array<[RegExp, string]> = [
   [/ctx\.(?:to|close)\('\w+', '(\w+)'\)/g, 'reason'],
@@ -35,7 +38,8 @@ function usedKeys(): Array<{ kind: string; table: string; key: string }> {
 }
 
 describe('procedure messages in zh-CN and en', () => {
-  it('finds the keys in the machines', () => {
+  it('finds every registered procedure’s folder and the keys in its machine', () => {
+    expect(Object.values(FOLDERS).sort()).toEqual(registry.kinds().sort());
     expect(usedKeys().length).toBeGreaterThan(60);
   });
 
