@@ -18,6 +18,16 @@ export class HubError extends Error {
 
 const make = (code: string, status: number) => (message: string, msg?: Msg) => new HubError(code, message, status, msg);
 
+/** A keyed refusal: the English text for logs (`en`, params filled) and the message for readers. */
+export function keyed(code: string, status: number, key: string, en: string, params: Record<string, unknown> = {}): HubError {
+  return new HubError(
+    code,
+    en.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? '')),
+    status,
+    { key, params },
+  );
+}
+
 export const errors = {
   badRequest: make('HUB_ERR_BAD_REQUEST', 400),
   unauthenticated: make('HUB_ERR_UNAUTHENTICATED', 401),

@@ -9,7 +9,7 @@ import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import type { BusEvents, CommandUpdate, EventBus } from '../core/bus.js';
 import type { Db } from '../core/db.js';
-import { errors, HubError } from '../core/errors.js';
+import { HubError, keyed } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import {
   ERROR_STATUS,
@@ -187,7 +187,8 @@ export class IncidentService {
         where: { id },
         include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } },
       });
-      if (!r || !this.engine.registry.has(r.kind)) throw errors.notFound(`no incident ${id}`);
+      if (!r || !this.engine.registry.has(r.kind))
+        throw keyed('HUB_ERR_NOT_FOUND', 404, 'engine.error.no_incident', 'no incident {id}', { id });
       const cmds = await this.store.commandsOf([id], tx);
       // staff are named on screen and in reports, not shown as ids
       const userIds = new Set<string>();
@@ -242,15 +243,16 @@ export class IncidentService {
   /** A person reports an incident (phone call, walk-in registration). */
   report(kind: IncidentKind, buildingId: string, payload: unknown, user: IncidentUser, reader?: Reader): Promise<IncidentDetail> {
     return this.queue.run(async () => {
-      if (!this.engine.registry.has(kind)) throw errors.badRequest(`no procedure ${kind}`);
+      if (!this.engine.registry.has(kind))
+        throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.unknown_kind', 'no procedure for kind {kind}', { kind });
       const b = await this.o.db.building.findUnique({ where: { id: buildingId } });
-      if (!b) throw errors.badRequest(`no building ${buildingId}`);
+      if (!b) throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
       const base: Trigger = { source: 'manual', siteId: b.siteId, buildingId, actor: user, payload };
       // the reporter's role is checked before routing: a report merged into an open incident too
       const plan = this.planned(this.engine.planTrigger(kind, base, this.store.inBuilding(buildingId), this.now()));
       if (plan.op === 'open') plan.trigger = { ...plan.trigger, context: await this.context(kind, plan.trigger) };
       const id = await this.execute(plan, `user:${user.id}`);
-      if (!id) throw errors.conflict('the report was merged into an open incident');
+      if (!id) throw keyed('HUB_ERR_CONFLICT', 409, 'engine.error.merged', 'the report was merged into an open incident');
       return this.get(id, reader ?? { userId: user.id, role: user.role, locale: 'zh-CN', reason: `report ${kind}` });
     });
   }

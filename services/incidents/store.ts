@@ -4,7 +4,7 @@
 // procedure keeps of its own (ProcedureModule.persist, e.g. the Visit row).
 import type { Prisma } from '../../prisma/generated/client.js';
 import type { Db } from '../core/db.js';
-import { errors } from '../core/errors.js';
+import { keyed } from '../core/errors.js';
 import { changedRows, type Effect, type IncidentSnapshot, type ProcedureRegistry, type Success } from '../core/procedure/index.js';
 import type { ProcedureDeps, ProcedureModule } from './module.js';
 import { snapshotFromRow, timelineRow, type CommandRow } from './views.js';
@@ -66,7 +66,7 @@ export class IncidentStore {
     const cached = this.live.get(id);
     if (cached) return cached;
     const r = await this.o.db.incident.findUnique({ where: { id }, include: INCLUDE });
-    if (!r) throw errors.notFound(`no incident ${id}`);
+    if (!r) throw keyed('HUB_ERR_NOT_FOUND', 404, 'engine.error.no_incident', 'no incident {id}', { id });
     this.meta.set(id, { number: r.number, version: r.version });
     return snapshotFromRow(r);
   }
@@ -139,7 +139,10 @@ export class IncidentStore {
           where: { id: s.id, version: m.version },
           data: { ...incidentData, version: { increment: 1 } },
         });
-        if (u.count !== 1) throw errors.conflict(`incident ${s.id} was changed concurrently; retry`);
+        if (u.count !== 1)
+          throw keyed('HUB_ERR_CONFLICT', 409, 'engine.error.changed_concurrently', 'incident {id} was changed concurrently; retry', {
+            id: s.id,
+          });
         number = m.number;
         version = m.version + 1;
         const changed = changedRows(prev, s);

@@ -10,7 +10,7 @@ import type { Prisma } from '../../prisma/generated/client.js';
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { Msg, Text } from '../../contracts/messages.js';
 import type { Db } from '../core/db.js';
-import { errors, HubError } from '../core/errors.js';
+import { HubError } from '../core/errors.js';
 import { legacyBilingual, type MessageCatalog } from '../core/messages.js';
 import { holdsPersonal, maskName, maskPhone, redact } from '../core/privacy.js';
 import { ERROR_STATUS, type ErrorCode } from '../core/procedure/index.js';
@@ -76,6 +76,8 @@ function refuse(
 const conflict = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_CONFLICT', 409, key, params);
 const badRequest = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_BAD_REQUEST', 400, key, params);
 const forbidden = (key: RecordsError, params?: Record<string, unknown>) => refuse('HUB_ERR_FORBIDDEN', 403, key, params);
+const notFound = (what: 'handover' | 'followup' | 'planned_outage' | 'unit' | 'incident' | 'attachment', id: string) =>
+  refuse('HUB_ERR_NOT_FOUND', 404, 'not_found', { what: { key: `records.value.${what}` }, id });
 
 /** A stored message (or a string from before messages were stored) as a message. */
 const asText = (v: unknown): Text => (v && typeof v === 'object' ? (v as Text) : { text: String(v ?? '') });
@@ -403,7 +405,7 @@ export class RecordService {
 
   async handover(id: string, reader: Reader): Promise<HandoverResponse> {
     const h = await this.db.handover.findUnique({ where: { id } });
-    if (!h) throw errors.notFound(`no handover ${id}`);
+    if (!h) throw notFound('handover', id);
     return (await this.handoverViews([h], reader))[0]!;
   }
 
@@ -461,7 +463,7 @@ export class RecordService {
   ): Promise<HandoverResponse> {
     await this.db.$transaction(async (tx) => {
       const h = await tx.handover.findUnique({ where: { id } });
-      if (!h) throw errors.notFound(`no handover ${id}`);
+      if (!h) throw notFound('handover', id);
       if (h.state !== 'open') throw conflict('handover_answered', { state: { key: `records.value.${h.state}` } });
       if (h.outgoingId === user.id) throw forbidden('outgoing_cannot_accept');
       if (h.incomingId && h.incomingId !== user.id) throw forbidden('other_incoming');
@@ -521,7 +523,7 @@ export class RecordService {
       const now = new Date(this.now());
       const u = await tx.followUp.updateMany({ where: { id, doneAt: null }, data: { doneAt: now, doneBy: `user:${user.id}`, notes } });
       const row = await tx.followUp.findUnique({ where: { id } });
-      if (!row) throw errors.notFound(`no follow-up ${id}`);
+      if (!row) throw notFound('followup', id);
       if (u.count !== 1) throw conflict('followup_already_done');
       await this.audit(tx, user, 'followup.done', `followup:${id}`, { incidentId: row.incidentId, late: now > row.dueAt });
       await this.duty(tx, user, 'followup_done', { subject: asText(row.subject) }, row.incidentId);
@@ -647,7 +649,7 @@ export class RecordService {
   async cancelPlannedOutage(id: string, user: Staff, reason: string | undefined): Promise<PlannedOutageView> {
     const row = await this.db.$transaction(async (tx) => {
       const o = await tx.plannedOutage.findUnique({ where: { id } });
-      if (!o) throw errors.notFound(`no planned outage ${id}`);
+      if (!o) throw notFound('planned_outage', id);
       if (o.cancelled) throw conflict('outage_already_cancelled');
       if (o.endsAt.getTime() < this.now()) throw conflict('outage_ended');
       const u = await tx.plannedOutage.update({ where: { id }, data: { cancelled: true } });
@@ -686,7 +688,7 @@ export class RecordService {
   async unit(id: string, user: Staff, reason: string) {
     return this.db.$transaction(async (tx) => {
       const u = await tx.unit.findUnique({ where: { id } });
-      if (!u) throw errors.notFound(`no unit ${id}`);
+      if (!u) throw notFound('unit', id);
       const a = await tx.personalDataAccess.create({ data: { at: new Date(this.now()), userId: user.id, subject: `unit:${id}`, reason } });
       return {
         id: u.id,
@@ -762,7 +764,7 @@ export class RecordService {
     body: { filename: string; mime: AttachmentMime; dataBase64: string },
   ): Promise<AttachmentView> {
     const inc = await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } });
-    if (!inc) throw errors.notFound(`no incident ${incidentId}`);
+    if (!inc) throw notFound('incident', incidentId);
     const b64 = body.dataBase64.replace(/^data:[^;,]+;base64,/, '').replace(/\s+/g, '');
     if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw badRequest('bad_base64');
     const size = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
@@ -831,7 +833,7 @@ export class RecordService {
 
   async attachment(id: string): Promise<{ filename: string; mime: string; bytes: Buffer }> {
     const a = await this.db.attachment.findUnique({ where: { id } });
-    if (!a) throw errors.notFound(`no attachment ${id}`);
+    if (!a) throw notFound('attachment', id);
     return { filename: a.filename, mime: a.mime, bytes: Buffer.from(a.bytes) };
   }
 

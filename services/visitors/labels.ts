@@ -71,6 +71,11 @@ export const labels = {
     preauth_name: ['访客姓名与预授权不符', 'visitor name does not match the pre-authorisation'],
     not_a_call: ['{event}不会产生来访', '{event} does not open a visit'],
     cannot_open: ['来访只能由门口机呼叫或前台登记产生', 'a visit opens from an intercom call or a front-desk registration'],
+    no_visit: ['找不到来访记录 {id}', 'no visit {id}'],
+    no_preauth: ['找不到预授权 {id}', 'no pre-authorisation {id}'],
+    verify_identity: ['使用预授权前请先核验访客证件', 'verify the visitor’s identity before using a pre-authorisation (idVerified: true)'],
+    valid_to_after_from: ['有效期结束时间必须晚于开始时间', 'validTo must be after validFrom'],
+    no_unit: ['{building} 没有房号 {unit}', 'no unit {unit} in building {building}'],
   },
   notify: {
     visitor_waiting: ['访客等待中', 'Visitor waiting'],

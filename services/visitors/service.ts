@@ -5,7 +5,8 @@
 // (seed 000 §2.1.6.2: who, what, why, when).
 import type { PreAuthView, VisitView } from '../../contracts/incidents.js';
 import type { Db } from '../core/db.js';
-import { errors } from '../core/errors.js';
+import { keyed } from '../core/errors.js';
+import { labels } from './labels.js';
 import { maskName } from '../core/privacy.js';
 import type { IncidentDetail } from '../../contracts/incidents.js';
 import type { IncidentService, IncidentUser, PersonalAccessLog, Reader } from '../incidents/service.js';
@@ -13,6 +14,11 @@ import { maskIdNumber } from './machine.js';
 import { visitView } from './views.js';
 
 const ACTIVE = ['requested', 'unreachable', 'approved', 'opened', 'failed'];
+
+/** A refusal keyed in this procedure's labels (rendered in the reader's language). */
+function refuse(code: 'HUB_ERR_BAD_REQUEST' | 'HUB_ERR_NOT_FOUND', key: keyof typeof labels.errors, params: Record<string, unknown> = {}) {
+  return keyed(code, code === 'HUB_ERR_NOT_FOUND' ? 404 : 400, `visitor_approval.error.${key}`, labels.errors[key][1], params);
+}
 
 export interface VisitServiceOptions {
   db: Db;
@@ -87,7 +93,7 @@ export class VisitService {
   /** One visit, opened by a person for a reason (required; logged). */
   async get(id: string, reader: Reader): Promise<VisitView> {
     const v = await this.o.db.visit.findUnique({ where: { id } });
-    if (!v) throw errors.notFound(`no visit ${id}`);
+    if (!v) throw refuse('HUB_ERR_NOT_FOUND', 'no_visit', { id });
     const masked = this.masked(reader);
     if (!masked) await this.logRead(reader, [`visit:${v.id}`]);
     return this.shown(visitView(v, this.o.now()), masked);
@@ -96,7 +102,7 @@ export class VisitService {
   /** A stored pre-authorisation as the procedure's payload: facts from the record, never from the request. */
   private async preAuthPayload(id: string) {
     const p = await this.o.db.preAuthorization.findUnique({ where: { id } });
-    if (!p) throw errors.notFound(`no pre-authorisation ${id}`);
+    if (!p) throw refuse('HUB_ERR_NOT_FOUND', 'no_preauth', { id });
     return {
       preAuthId: p.id,
       unit: p.unitNumber,
@@ -112,7 +118,7 @@ export class VisitService {
     const { preAuthId, idVerified, ...rest } = body;
     let preAuth: Awaited<ReturnType<VisitService['preAuthPayload']>> | undefined;
     if (preAuthId) {
-      if (idVerified !== true) throw errors.badRequest('verify the visitor’s identity before using a pre-authorisation (idVerified: true)');
+      if (idVerified !== true) throw refuse('HUB_ERR_BAD_REQUEST', 'verify_identity');
       preAuth = await this.preAuthPayload(preAuthId);
     }
     return this.o.incidents.report('visitor_approval', building, { ...rest, ...(preAuth ? { preAuth } : {}) }, user, reader);
@@ -126,7 +132,7 @@ export class VisitService {
     reader: Reader,
   ): Promise<IncidentDetail> {
     if (body.preAuthId) {
-      if (body.idVerified !== true) throw errors.badRequest('verify the visitor’s identity first (idVerified: true)');
+      if (body.idVerified !== true) throw refuse('HUB_ERR_BAD_REQUEST', 'verify_identity');
       return this.o.incidents.act(
         id,
         'approve_preauthorized',
@@ -200,9 +206,9 @@ export class VisitService {
     user: IncidentUser,
     reader: Reader,
   ): Promise<PreAuthView> {
-    if (b.validTo <= b.validFrom) throw errors.badRequest('validTo must be after validFrom');
+    if (b.validTo <= b.validFrom) throw refuse('HUB_ERR_BAD_REQUEST', 'valid_to_after_from');
     const unit = await this.o.db.unit.findUnique({ where: { buildingId_number: { buildingId: b.building, number: b.unit } } });
-    if (!unit) throw errors.badRequest(`no unit ${b.unit} in building ${b.building}`);
+    if (!unit) throw refuse('HUB_ERR_BAD_REQUEST', 'no_unit', { unit: b.unit, building: b.building });
     const p = await this.o.db.$transaction(async (tx) => {
       const row = await tx.preAuthorization.create({
         data: {

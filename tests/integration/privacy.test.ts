@@ -113,6 +113,19 @@ describe('HTTP reads of visitor data', () => {
 
   it('the visit API: a reason is required for one visit; operators see masked names in the list', async () => {
     expect((await api(t, 'GET', `/api/visits/${call.id}`, undefined, tok.desk)).status).toBe(400);
+    // refusals read in the reader's language (no English fragment in the Chinese UI)
+    const unknown = await api<{ message: string; key: string }>(
+      t,
+      'GET',
+      `/api/visits/00000000-0000-4000-8000-000000000000?reason=${encodeURIComponent('核对')}`,
+      undefined,
+      tok.desk,
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({
+      key: 'visitor_approval.error.no_visit',
+      message: '找不到来访记录 00000000-0000-4000-8000-000000000000',
+    });
     const one = await api<VisitView>(t, 'GET', `/api/visits/${call.id}?reason=${encodeURIComponent('访客询问')}`, undefined, tok.desk);
     expect(one.body.visitorName).toBe('王小明');
     expect((await reads(uid.desk, `visit:${call.id}`)).at(-1)?.reason).toBe('访客询问');

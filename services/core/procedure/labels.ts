@@ -31,6 +31,10 @@ export const ENGINE_ERRORS = [
   'not_on_procedure',
   'steps_pending',
   'unknown_kind',
+  'no_incident',
+  'no_building',
+  'merged',
+  'changed_concurrently',
 ] as const;
 export type EngineError = (typeof ENGINE_ERRORS)[number];
 
@@ -102,6 +106,10 @@ export const ENGINE_LABELS: {
     not_on_procedure: ['{role}不处理{kind}事件', 'role {role} does not work {kind} incidents'],
     steps_pending: ['还有必须步骤未完成:{steps}', 'steps still pending: {steps}'],
     unknown_kind: ['没有「{kind}」这种事件', 'no procedure for kind {kind}'],
+    no_incident: ['找不到事件 {id}', 'no incident {id}'],
+    no_building: ['没有楼栋 {building}', 'no building {building}'],
+    merged: ['该报告已并入进行中的事件', 'the report was merged into an open incident'],
+    changed_concurrently: ['事件 {id} 刚被其他人修改,请重试', 'incident {id} was changed concurrently; retry'],
   },
   reasons: {
     not_needed: ['不需要', 'not needed'],
