@@ -924,8 +924,13 @@ export class RecordService {
         doneBy: s.doneBy,
         doneByName: nameOf(userIdOf(s.doneBy)),
         doneAt: s.doneAt,
-        notes: s.notes,
-        data: s.data,
+        // a step the procedure skipped carries its reason as a message: printed in both languages
+        notes:
+          s.notes ||
+          (s.data.skipReason && typeof s.data.skipReason === 'object'
+            ? `${this.catalog.render(s.data.skipReason as Text, 'zh-CN')} / ${this.catalog.render(s.data.skipReason as Text, 'en')}`
+            : ''),
+        data: Object.fromEntries(Object.entries(s.data).filter(([k]) => k !== 'skipReason')),
       })),
       timeline: inc.timeline.map((t) => ({
         seq: t.seq,

@@ -4,7 +4,9 @@
 // for this incident, since pushes carry no allowedActions.
 import { useEffect, useMemo, useState } from 'react';
 import type { IncidentKind } from '../../../contracts/domain.js';
-import type { Fact } from '../../../contracts/messages.js';
+import type { Fact, Text } from '../../../contracts/messages.js';
+
+const isText = (v: unknown): v is Text => typeof v === 'object' && v !== null && ('key' in v || 'text' in v);
 import { api, ApiError, type IncidentDetail } from '../api.js';
 import { errorText } from '../hooks.js';
 import { navigate } from '../router.js';
@@ -232,7 +234,12 @@ function DetailView({
                   {s.doneAt ? (
                     <span className="step-by">{t.t('incident.doneBy', { by: actor(s.doneBy), time: t.dateTime(s.doneAt) })}</span>
                   ) : null}
-                  {s.notes ? <span className="step-notes">{s.notes}</span> : null}
+                  {s.notes ? (
+                    <span className="step-notes">{s.notes}</span>
+                  ) : isText(s.data.skipReason) ? (
+                    // a step the procedure skipped says why in the reader's language
+                    <span className="step-notes">{t.msg(s.data.skipReason)}</span>
+                  ) : null}
                 </li>
               ))}
             </ol>
