@@ -111,6 +111,20 @@ describe('control room', () => {
     await page.waitForSelector('[data-testid=board]');
   });
 
+  it('a refusal of the procedure reads in Chinese, without English fragments', async () => {
+    const card = '[data-testid=incident-card][data-kind=fire_alarm]';
+    await page.click(`${card} a`);
+    await page.waitForSelector('[data-testid=incident-detail]');
+    await page.click('[data-testid=action-verify]');
+    await page.selectOption('[data-testid=action-form-verify] select[name=outcome]', 'false_alarm');
+    await page.click('[data-testid=action-form-verify] [data-testid=form-submit]');
+    // GB 25201 §5.3: a false alarm needs its cause — the hub's key, rendered in the UI's language
+    const error = await page.waitForSelector('[data-testid=action-form-verify] [data-testid=error]');
+    expect(await error.textContent()).toBe('输入有误:误报须填写原因(GB 25201 §5.3)');
+    await page.click('a.back');
+    await page.waitForSelector('[data-testid=board]');
+  });
+
   it('a device going offline shows on its tile live', async () => {
     await stopDevices([estate.client('pm-1')], 'close');
     await page.waitForSelector('[data-testid=device-tile-pm-1][data-state=offline]', { timeout: 3000 });
