@@ -14,7 +14,7 @@ import { SettingsService } from '../admin/settings.js';
 import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
-import { INCIDENT_KINDS, type IncidentKind } from '../../contracts/domain.js';
+import type { IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
 import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
@@ -200,16 +200,16 @@ export class Hub {
     // The procedures, their labels and the records' labels: one registry (services/hub/
     // procedures.ts lists them). The device-fault link policy follows the admin settings live
     // (read on every status change); explicit start options (drills, tests) win.
-    const hub = this;
+    const current = () => this.settings.linkPolicy();
     const linkPolicy = opts.linkPolicy ?? {
       get offlineDebounceMs() {
-        return hub.settings.linkPolicy().offlineDebounceMs;
+        return current().offlineDebounceMs;
       },
       get flapThreshold() {
-        return hub.settings.linkPolicy().flapThreshold;
+        return current().flapThreshold;
       },
       get flapWindowMs() {
-        return hub.settings.linkPolicy().flapWindowMs;
+        return current().flapWindowMs;
       },
     };
     const procedures = new ProcedureRegistry(procedureModules({ linkPolicy }), [recordsCatalog()]);
