@@ -197,15 +197,18 @@ async function rewrite(
     params,
   );
   const keys: unknown[] = [];
-  const values: string[][] = names.map(() => []);
+  const values: Array<Array<string | null>> = names.map(() => []);
   for (const row of rows) {
     const who = whoOf(row);
     if (!who) continue;
+    // a NULL column (e.g. legacyText of newer duty-log rows) stays NULL
     const next = names.map((n) => {
       const v = row[n];
-      return typeof v === 'string' ? scrubText(v, who) : JSON.stringify(scrubJson(v, who));
+      return v === null || v === undefined ? null : typeof v === 'string' ? scrubText(v, who) : JSON.stringify(scrubJson(v, who));
     });
-    const before = names.map((n) => (typeof row[n] === 'string' ? (row[n] as string) : JSON.stringify(row[n])));
+    const before = names.map((n) =>
+      row[n] === null || row[n] === undefined ? null : typeof row[n] === 'string' ? (row[n] as string) : JSON.stringify(row[n]),
+    );
     if (next.every((x, i) => x === before[i])) continue;
     keys.push(row[key.col]);
     next.forEach((x, i) => values[i]!.push(x));
@@ -260,7 +263,8 @@ async function purgeVisits(c: pg.PoolClient, cutoff: Date): Promise<number> {
       const incIds = [...byIncident.keys()];
       if (incIds.length) {
         const who = (row: Record<string, unknown>) => byIncident.get((row.incidentId ?? row.id) as string);
-        await rewrite(c, 'Incident', { col: 'id', type: 'text' }, ['title', 'data:jsonb'], [], 'id = ANY($1::text[])', [incIds], who);
+        // the title is a message (key + params, `visitorName` among them; older rows `{text}`)
+        await rewrite(c, 'Incident', { col: 'id', type: 'text' }, ['title:jsonb', 'data:jsonb'], [], 'id = ANY($1::text[])', [incIds], who);
         await rewrite(
           c,
           'IncidentStep',
@@ -276,6 +280,17 @@ async function purgeVisits(c: pg.PoolClient, cutoff: Date): Promise<number> {
           'TimelineEntry',
           { col: 'seq', type: 'bigint' },
           ['message', 'data:jsonb'],
+          ['incidentId'],
+          '"incidentId" = ANY($1::text[])',
+          [incIds],
+          who,
+        );
+        // the duty log names the incident by its title (params.title; older rows: legacyText)
+        await rewrite(
+          c,
+          'DutyLogEntry',
+          { col: 'seq', type: 'bigint' },
+          ['params:jsonb', 'legacyText'],
           ['incidentId'],
           '"incidentId" = ANY($1::text[])',
           [incIds],
