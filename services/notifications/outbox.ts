@@ -91,6 +91,9 @@ export type DeliveryRow = {
   attempts: number;
 };
 
+/** advisory-lock key for setting up the send queue: "bopn" in ASCII (retention uses "bops") */
+const QUEUE_SETUP_LOCK_KEY = 0x626f706e;
+
 export class Outbox {
   private boss: PgBoss | null = null;
   private running = false;
@@ -131,8 +134,18 @@ export class Outbox {
       retryBackoff: true,
       expireInSeconds: this.cfg.jobExpireSeconds,
     };
-    if (await boss.getQueue(SEND_QUEUE)) await boss.updateQueue(SEND_QUEUE, queue);
-    else await boss.createQueue(SEND_QUEUE, queue);
+    // Two hubs starting together on one database both saw no queue and both created it: pg-boss's
+    // createQueue takes row and partition locks in an order that deadlocks (seen in CI). One hub at a
+    // time sets the queue up, under a session advisory lock on our own pool.
+    const c = await this.pool.connect();
+    try {
+      await c.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK_KEY]);
+      if (await boss.getQueue(SEND_QUEUE)) await boss.updateQueue(SEND_QUEUE, queue);
+      else await boss.createQueue(SEND_QUEUE, queue);
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK_KEY]).catch(() => undefined);
+      c.release();
+    }
     this.boss = boss;
     this.running = true;
     this.loopDone = this.loop();
