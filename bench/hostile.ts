@@ -165,12 +165,13 @@ class Api {
     const r = await fetch(`${this.base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PW }),
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PW, token: true }),
     });
     if (r.status !== 200) throw new Error(`login: ${r.status}`);
     const body = (await r.json()) as { token?: string };
-    const cookie = r.headers.get('set-cookie')?.split(';')[0];
-    this.headers = { ...(body.token ? { authorization: `Bearer ${body.token}` } : {}), ...(cookie ? { cookie } : {}) };
+    // a bearer token (asked for explicitly): cookie-authenticated writes need the browser's CSRF header
+    if (!body.token) throw new Error('login: no token in the response');
+    this.headers = { authorization: `Bearer ${body.token}` };
   }
   async call<T>(method: string, url: string, body?: unknown): Promise<T> {
     const r = await fetch(`${this.base}${url}`, {
@@ -459,10 +460,13 @@ async function main(): Promise<void> {
   const db = await scratchDb(dir);
   let hub: HubProc | null = null;
   const fleet = new Fleet();
+  // dropping the scratch database in `finally` terminates the pool's idle connections: without a
+  // listener that 'error' event would crash the bench and hide the error that led there
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on('error', () => undefined);
   try {
     hub = await startHub(dir, db.url);
     const pid = hub.child.pid!;
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     await pool.query(`INSERT INTO "Site" (id, name) VALUES ('hb', 'hostile bench') ON CONFLICT DO NOTHING`);
     await pool.query(`INSERT INTO "Building" (id, "siteId", name, floors) VALUES ('hb-1', 'hb', 'bench tower', 30) ON CONFLICT DO NOTHING`);
     const api = new Api(hub.http);
@@ -504,7 +508,6 @@ async function main(): Promise<void> {
     const { rows } = await pool.query<{ eventId: string }>(`SELECT "eventId" FROM "DeviceEvent" WHERE "deviceId" LIKE 'fleet-%'`);
     const stored = new Set(rows.map((r) => r.eventId));
     const lost = [...fleet.sent].filter((id) => !stored.has(id));
-    await pool.end();
 
     const line = (k: string, v: string) => console.log(`| ${k} | ${v} |`);
     console.log('\n| measure | value |\n|---|---:|');
@@ -551,6 +554,7 @@ async function main(): Promise<void> {
     }
   } finally {
     fleet.close();
+    await pool.end().catch(() => undefined);
     await hub?.stop();
     await db.drop().catch((e: unknown) => console.error('drop database:', e));
     await fs.rm(dir, { recursive: true, force: true });
