@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CreateDeviceBody, DeviceView, ErrorView } from '../../contracts/api.js';
 import { Id } from '../../contracts/domain.js';
-import { errors } from '../core/errors.js';
+import { scopeOf } from '../auth/scope.js';
 import type { RejectionCounter } from '../core/rejections.js';
 import type { DeviceAdmin } from './admin.js';
 import type { DeviceRegistry } from './registry.js';
@@ -22,12 +22,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       },
       preHandler: app.requireRole(),
     },
-    async (req) =>
-      registry
-        .all()
-        .filter((d) => (!req.query.building || d.building === req.query.building) && (!req.query.class || d.class === req.query.class))
-        .sort((a, b) => a.building.localeCompare(b.building) || a.class.localeCompare(b.class) || a.deviceId.localeCompare(b.deviceId))
-        .map((d) => registry.view(d)),
+    async (req) => admin.list(scopeOf(req), req.query).map((d) => registry.view(d)),
   );
 
   app.get(
@@ -41,8 +36,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       preHandler: app.requireRole(),
     },
     async (req) => {
-      const d = registry.get(req.params.id);
-      if (!d) throw errors.deviceUnknown(`no device ${req.params.id}`);
+      const d = admin.get(scopeOf(req), req.params.id);
       return { ...registry.view(d), rejected: rejections.device(d.deviceId) };
     },
   );
@@ -58,7 +52,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req, reply) => reply.code(201).send(await admin.provision(req.user!.id, req.body)),
+    async (req, reply) => reply.code(201).send(await admin.provision(req.user!.id, scopeOf(req), req.body)),
   );
 
   app.post(
@@ -72,7 +66,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req) => ({ id: req.params.id, secret: await admin.rotateSecret(req.user!.id, req.params.id) }),
+    async (req) => ({ id: req.params.id, secret: await admin.rotateSecret(req.user!.id, scopeOf(req), req.params.id) }),
   );
 
   app.patch(
@@ -87,6 +81,6 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       },
       preHandler: app.requireRole('admin'),
     },
-    async (req) => registry.view(await admin.setEnabled(req.user!.id, req.params.id, req.body.enabled)),
+    async (req) => registry.view(await admin.setEnabled(req.user!.id, scopeOf(req), req.params.id, req.body.enabled)),
   );
 };

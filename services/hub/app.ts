@@ -23,6 +23,8 @@ import { HealthView, ReadinessView } from '../../contracts/api.js';
 import { authPlugin } from '../auth/plugin.js';
 import { authRoutes } from '../auth/routes.js';
 import type { AuthService } from '../auth/service.js';
+import { scopePolicy } from '../auth/route-scope.js';
+import { Scope, UNSCOPED_ONLY } from '../auth/scope.js';
 import { findUnsafeText, UNSAFE_TEXT_MESSAGE } from '../../contracts/common.js';
 import { errors, HubError, isDatabaseUnavailable, loggableError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
@@ -236,6 +238,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(r.ready ? 200 : 503).send(r);
     },
   );
+  // Estate-wide routes are refused to a user confined to some buildings, here for every route at
+  // once (services/auth/route-scope.ts); building-scoped routes are limited inside their services.
+  app.addHook('preHandler', async (req) => {
+    if (req.user && Scope.of(req.user).limited && scopePolicy(req.method, req.routeOptions.url ?? '') === 'all-buildings')
+      throw errors.forbidden(UNSCOPED_ONLY());
+  });
   await app.register(authRoutes, { auth: deps.auth, loginLimit: deps.config.loginLimit });
   await app.register(deviceRoutes, { registry: deps.registry, admin: deps.deviceAdmin, rejections: deps.rejections });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Locale } from '../../contracts/messages.js';
 import { HubError } from '../core/errors.js';
+import { scopeOf } from '../auth/scope.js';
 import { localeFromHeader, type MessageCatalog } from '../core/messages.js';
 import type { Reader } from './views.js';
 
@@ -15,7 +16,7 @@ export function localeOf(req: FastifyRequest): Locale {
 
 /** The reader of a request; `reason` is why it reads personal data (null: it gives none). */
 export function readerOf(req: FastifyRequest, reason: string | null): Reader {
-  return { userId: req.user?.id ?? null, role: req.user?.role ?? null, locale: localeOf(req), reason };
+  return { userId: req.user?.id ?? null, role: req.user?.role ?? null, locale: localeOf(req), reason, scope: scopeOf(req) };
 }
 
 /** Render keyed refusals of this plugin's routes in the reader's locale, then let the app answer. */

@@ -4,6 +4,7 @@
 // (queue.ts); timers are rows that the scheduler (scheduler.ts) wakes the service for. What
 // differs per procedure (facts loaded at open, rows of its own, queries, watchers, views)
 // comes from its module (module.ts), listed in the composition root.
+import { Scope } from '../auth/scope.js';
 import { randomUUID } from 'node:crypto';
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
@@ -36,6 +37,8 @@ import { IncidentViews, PUSH_READER, snapshotFromRow, type Reader } from './view
 
 export { dutyDay } from './store.js';
 export type { Reader } from './views.js';
+
+const noIncident = (id: string) => keyed('HUB_ERR_NOT_FOUND', 404, 'engine.error.no_incident', 'no incident {id}', { id });
 
 export interface IncidentUser {
   id: string;
@@ -155,7 +158,7 @@ export class IncidentService {
         where: {
           ...(q.state === 'all' ? {} : { open: q.state === 'open' }),
           ...(q.kind ? { kind: q.kind } : {}),
-          ...(q.building ? { buildingId: q.building } : {}),
+          ...(reader.scope ?? Scope.ALL).whereRequested('buildingId', q.building),
         },
         include: { ...INCLUDE, children: { select: { id: true } } },
         orderBy: q.state === 'open' ? [{ severity: 'desc' }, { openedAt: 'asc' }] : [{ openedAt: 'desc' }],
@@ -187,8 +190,8 @@ export class IncidentService {
         where: { id },
         include: { ...INCLUDE, children: { select: { id: true } }, timeline: { orderBy: { seq: 'asc' } } },
       });
-      if (!r || !this.engine.registry.has(r.kind))
-        throw keyed('HUB_ERR_NOT_FOUND', 404, 'engine.error.no_incident', 'no incident {id}', { id });
+      // another building's incident is "not found" too: a scoped user cannot probe its ids
+      if (!r || !this.engine.registry.has(r.kind) || !(reader.scope ?? Scope.ALL).allows(r.buildingId)) throw noIncident(id);
       const cmds = await this.store.commandsOf([id], tx);
       // staff are named on screen and in reports, not shown as ids
       const userIds = new Set<string>();
@@ -246,7 +249,7 @@ export class IncidentService {
       if (!this.engine.registry.has(kind))
         throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.unknown_kind', 'no procedure for kind {kind}', { kind });
       const b = await this.o.db.building.findUnique({ where: { id: buildingId } });
-      if (!b) throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
+      if (!b || !(reader?.scope ?? Scope.ALL).allows(buildingId)) throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
       const base: Trigger = { source: 'manual', siteId: b.siteId, buildingId, actor: user, payload };
       // the reporter's role is checked before routing: a report merged into an open incident too
       const plan = this.planned(this.engine.planTrigger(kind, base, this.store.inBuilding(buildingId), this.now()));
@@ -259,9 +262,22 @@ export class IncidentService {
 
   act(id: string, action: string, payload: unknown, user: IncidentUser, reader?: Reader): Promise<IncidentDetail> {
     return this.queue.run(async () => {
+      await this.checkScope(id, reader?.scope);
       await this.execute({ op: 'decide', incidentId: id, input: { type: 'action', action, actor: user, payload } }, `user:${user.id}`);
       return this.get(id, reader ?? { userId: user.id, role: user.role, locale: 'zh-CN', reason: `action ${action}` });
     });
+  }
+
+  /**
+   * Refuse an action on another building's incident before anything is decided: 404, as for an
+   * id that does not exist (services/auth/scope.ts). Open incidents are in memory; closed ones read.
+   */
+  async checkScope(id: string, scope: Scope | undefined): Promise<void> {
+    if (!scope?.limited) return;
+    const building =
+      this.store.snapshot(id)?.buildingId ??
+      (await this.o.db.incident.findUnique({ where: { id }, select: { buildingId: true } }))?.buildingId;
+    scope.check(building, () => noIncident(id));
   }
 
   /** A hub-originated action (`system: true` actions only). */

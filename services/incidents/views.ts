@@ -6,6 +6,7 @@ import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js'
 import type { Locale, Text } from '../../contracts/messages.js';
 import type { Prisma } from '../../prisma/generated/client.js';
 import { redact } from '../core/privacy.js';
+import type { Scope } from '../auth/scope.js';
 import type { IncidentSnapshot, ProcedureEngine, TimelineItem } from '../core/procedure/index.js';
 import type { ProcedureModule } from './module.js';
 
@@ -20,6 +21,8 @@ export interface Reader {
   locale: Locale;
   /** the reader asked for personal data with a reason (or acts on the record: the action is the reason) */
   reason: string | null;
+  /** the buildings this reader may see (services/auth/scope.ts); absent = every building (the hub itself) */
+  scope?: Scope;
 }
 
 /** The zh-CN, role-less view the live push sends (per-recipient masking happens at delivery). */

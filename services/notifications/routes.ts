@@ -35,9 +35,10 @@ export const notificationRoutes: FastifyPluginAsyncZod<{ notify: NotificationSer
   const anyone = app.requireRole();
   const supervisor = app.requireRole('supervisor');
   const desk = app.requireRole('frontdesk', 'supervisor');
-  const me = (req: { user: { id: string; role: import('../../contracts/domain.js').Role } | null }) => ({
+  const me = (req: { user: { id: string; role: import('../../contracts/domain.js').Role; buildings: string[] } | null }) => ({
     id: req.user!.id,
     role: req.user!.role,
+    buildings: req.user!.buildings,
   });
 
   // ---------------------------------------------------------------- channels
@@ -157,7 +158,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<{ notify: NotificationSer
       },
       preHandler: anyone,
     },
-    async (req) => notify.onCall(req.query),
+    async (req) => notify.onCall(req.query, me(req)),
   );
   app.delete(
     '/api/oncall/:id',
@@ -182,7 +183,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<{ notify: NotificationSer
       },
       preHandler: supervisor,
     },
-    async () => notify.profiles(),
+    async (req) => notify.profiles(me(req)),
   );
   app.put(
     '/api/notify-profiles/:id',
@@ -211,7 +212,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<{ notify: NotificationSer
       },
       preHandler: anyone,
     },
-    async (req) => notify.deliveries(req.query),
+    async (req) => notify.deliveries(req.query, me(req)),
   );
 
   // ---------------------------------------------------------------- resident notices
@@ -239,7 +240,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<{ notify: NotificationSer
       },
       preHandler: anyone,
     },
-    async (req) => notify.notices(req.query),
+    async (req) => notify.notices(req.query, me(req)),
   );
 
   // ---------------------------------------------------------------- ack links (no session)

@@ -40,6 +40,8 @@ import { adapterFor, SendError } from './channels.js';
 import { compose, KIND_TEXT, type DeliveryPayload } from './compose.js';
 import { NotifyKeys } from './keys.js';
 import { onCallAt, startsBetween, type Shift } from './oncall.js';
+import { bi } from '../../contracts/records.js';
+import { Scope } from '../auth/scope.js';
 import { Outbox, type ChannelRuntime, type NewDelivery, type OutboxConfig } from './outbox.js';
 import { ackAction, DEFAULT_POLICIES, dueAt, isAcknowledged, nextStep, policyView, type Policy } from './policy.js';
 
@@ -80,7 +82,19 @@ export interface NotificationServiceOptions {
 export interface Staff {
   id: string;
   role: Role;
+  /** building scope (AuthUser.buildings): empty or absent = every building */
+  buildings?: readonly string[];
 }
+
+/**
+ * Building scope of people and shifts (services/auth/scope.ts): a user or shift serving every
+ * building (empty list) or one of the reader's is visible to it; a scoped supervisor may change
+ * only those confined to (a subset of) its own buildings — the rule services/admin/users.ts uses.
+ */
+const servesScope = (scope: Scope, buildings: readonly string[]) =>
+  !scope.limited || buildings.length === 0 || buildings.some((b) => scope.allows(b));
+const withinScope = (scope: Scope, buildings: readonly string[]) =>
+  !scope.limited || (buildings.length > 0 && buildings.every((b) => scope.allows(b)));
 
 interface ChainState {
   incidentId: string;
@@ -894,8 +908,10 @@ export class NotificationService {
       note: string;
     },
   ): Promise<OnCallShiftView> {
+    const scope = Scope.of(user);
+    if (!withinScope(scope, b.buildings)) throw errors.forbidden(bi('只能为您管辖的楼栋排班', 'you may only add shifts for buildings within your scope'));
     const u = await this.o.db.user.findUnique({ where: { id: b.userId } });
-    if (!u || !u.enabled) throw errors.badRequest(`no active user ${b.userId}`);
+    if (!u || !u.enabled || !servesScope(scope, u.buildings)) throw errors.badRequest(`no active user ${b.userId}`);
     const row = await this.o.db.$transaction(async (tx) => {
       const r = await tx.onCallShift.create({
         data: {
@@ -919,6 +935,9 @@ export class NotificationService {
   }
 
   async deleteShift(user: Staff, id: string): Promise<void> {
+    const shift = await this.o.db.onCallShift.findUnique({ where: { id }, select: { buildings: true } });
+    // another estate's shift is "not found" for a scoped supervisor
+    if (shift && !withinScope(Scope.of(user), shift.buildings)) throw errors.notFound(`no shift ${id}`);
     const r = await this.o.db.onCallShift.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date(this.o.now()) } });
     if (!r.count) throw errors.notFound(`no shift ${id}`);
     await this.o.db.auditLog.create({ data: { actor: `user:${user.id}`, action: 'oncall.delete', target: `oncall:${id}`, data: {} } });
@@ -942,10 +961,13 @@ export class NotificationService {
     };
   }
 
-  async onCall(q: { at?: number | undefined; role?: OnCallRole | undefined; building?: string | undefined }) {
+  async onCall(q: { at?: number | undefined; role?: OnCallRole | undefined; building?: string | undefined }, reader?: Staff) {
     await this.maybeReloadShifts();
     const at = q.at ?? this.o.now();
-    const rows = await this.o.db.onCallShift.findMany({ where: { deletedAt: null }, orderBy: { startsAt: 'asc' } });
+    const scope = Scope.of(reader);
+    const rows = (await this.o.db.onCallShift.findMany({ where: { deletedAt: null }, orderBy: { startsAt: 'asc' } })).filter((r) =>
+      servesScope(scope, r.buildings),
+    );
     const users = await this.o.db.user.findMany({
       where: { id: { in: [...new Set(rows.map((r) => r.userId))] } },
       select: { id: true, displayName: true, username: true },
@@ -955,8 +977,12 @@ export class NotificationService {
       return u?.displayName || u?.username || id;
     };
     const roles = q.role ? [q.role] : [...ONCALL_ROLES];
+    // another building's rota is empty for a scoped reader; without ?building= only shifts serving its buildings
+    const asked = q.building !== undefined && !scope.allows(q.building) ? [] : this.shifts;
     const now = roles.flatMap((r) =>
-      onCallAt(this.shifts, at, r, q.building ?? null).map((x) => ({
+      onCallAt(asked, at, r, q.building ?? null)
+        .filter((x) => servesScope(scope, x.shift.buildings))
+        .map((x) => ({
         role: x.shift.role,
         userId: x.shift.userId,
         displayName: name(x.shift.userId),
@@ -1018,8 +1044,11 @@ export class NotificationService {
 
   // ------------------------------------------------------------------ profiles
 
-  async profiles() {
-    const users = await this.o.db.user.findMany({ where: { enabled: true }, orderBy: { username: 'asc' } });
+  async profiles(reader?: Staff) {
+    const scope = Scope.of(reader);
+    const users = (await this.o.db.user.findMany({ where: { enabled: true }, orderBy: { username: 'asc' } })).filter(
+      (u) => u.id === reader?.id || servesScope(scope, u.buildings),
+    );
     const ps = await this.o.db.notifyProfile.findMany();
     return users.map((u) => {
       const p = ps.find((x) => x.userId === u.id);
@@ -1042,7 +1071,9 @@ export class NotificationService {
   ) {
     if (user.id !== userId && user.role !== 'supervisor' && user.role !== 'admin')
       throw errors.forbidden('only your own profile (or a supervisor)');
-    if (!(await this.o.db.user.findUnique({ where: { id: userId } }))) throw errors.notFound(`no user ${userId}`);
+    const target = await this.o.db.user.findUnique({ where: { id: userId } });
+    // someone else outside a scoped supervisor's buildings is "not found", as in the user admin
+    if (!target || (user.id !== userId && !withinScope(Scope.of(user), target.buildings))) throw errors.notFound(`no user ${userId}`);
     if (
       b.channels?.length &&
       (await this.o.db.notificationChannel.count({ where: { id: { in: b.channels } } })) !== new Set(b.channels).size
@@ -1071,14 +1102,38 @@ export class NotificationService {
 
   // ------------------------------------------------------------------ deliveries
 
-  async deliveries(q: {
-    incident?: string | undefined;
-    notice?: string | undefined;
-    state?: string | undefined;
-    limit: number;
-  }): Promise<DeliveryView[]> {
+  async deliveries(
+    q: {
+      incident?: string | undefined;
+      notice?: string | undefined;
+      state?: string | undefined;
+      limit: number;
+    },
+    reader?: Staff,
+  ): Promise<DeliveryView[]> {
+    const scope = Scope.of(reader);
+    // a scoped reader sees deliveries about its buildings' incidents and notices, and its own
+    // personal ones (shift reminders); ids because deliveries have no relation to join on
+    const limit = scope.limited
+      ? {
+          OR: [
+            {
+              incidentId: {
+                in: (await this.o.db.incident.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id),
+              },
+            },
+            {
+              noticeId: {
+                in: (await this.o.db.residentNotice.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id),
+              },
+            },
+            { incidentId: null, noticeId: null, target: `user:${reader!.id}` },
+          ],
+        }
+      : {};
     const rows = await this.o.db.notificationDelivery.findMany({
       where: {
+        ...limit,
         ...(q.incident ? { incidentId: q.incident } : {}),
         ...(q.notice ? { noticeId: q.notice } : {}),
         ...(q.state ? { state: q.state } : {}),
@@ -1150,7 +1205,8 @@ export class NotificationService {
   ): Promise<NoticeView> {
     const ch = await this.runtimeChannel(b.channelId);
     if (!ch || (ch.kind !== 'sms' && ch.kind !== 'voice')) throw errors.badRequest('resident notices go by SMS: choose an SMS channel');
-    if (!(await this.o.db.building.findUnique({ where: { id: b.building } }))) throw errors.badRequest(`no building ${b.building}`);
+    if (!(await this.o.db.building.findUnique({ where: { id: b.building } })) || !Scope.of(user).allows(b.building))
+      throw errors.badRequest(`no building ${b.building}`);
     if (b.plannedOutageId) {
       const po = await this.o.db.plannedOutage.findUnique({ where: { id: b.plannedOutageId } });
       if (!po || po.buildingId !== b.building) throw errors.badRequest('the planned outage is not in this building');
@@ -1227,9 +1283,9 @@ export class NotificationService {
     }
   }
 
-  async notices(q: { building?: string | undefined; limit: number; id?: string }): Promise<NoticeView[]> {
+  async notices(q: { building?: string | undefined; limit: number; id?: string }, reader?: Staff): Promise<NoticeView[]> {
     const rows = await this.o.db.residentNotice.findMany({
-      where: { ...(q.building ? { buildingId: q.building } : {}), ...(q.id ? { id: q.id } : {}) },
+      where: { ...Scope.of(reader).whereRequested('buildingId', q.building), ...(q.id ? { id: q.id } : {}) },
       orderBy: { createdAt: 'desc' },
       take: q.limit,
     });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
 import type { MessageCatalog } from '../core/messages.js';
 import { localizeErrors, readerOf } from '../incidents/http.js';
+import { scopeOf } from '../auth/scope.js';
 import { renderReportHtml } from './report.js';
 import {
   AcceptBody,
@@ -202,7 +203,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.attachments(req.params.id),
+    async (req) => records.attachments(req.params.id, scopeOf(req)),
   );
   app.post(
     '/api/incidents/:id/attachments',
@@ -230,7 +231,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       preHandler: anyone,
     },
     async (req, reply) => {
-      const a = await records.attachment(req.params.id);
+      const a = await records.attachment(req.params.id, scopeOf(req));
       return reply
         .header(
           'content-disposition',
@@ -285,7 +286,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.plannedOutages(req.query),
+    async (req) => records.plannedOutages(req.query, scopeOf(req)),
   );
   app.post(
     '/api/planned-outages',
@@ -328,7 +329,7 @@ export const recordRoutes: FastifyPluginAsyncZod<{
       },
       preHandler: anyone,
     },
-    async (req) => records.units(req.query),
+    async (req) => records.units(req.query, scopeOf(req)),
   );
   app.get(
     '/api/units/:id',

@@ -6,6 +6,7 @@
 // Every write goes in ONE transaction with its AuditLog row (and, for notable actions, its
 // duty-log entry). Incident duty-log entries and follow-ups are written by the incident
 // service in the transition's own transaction; this service only reads them.
+import { Scope } from '../auth/scope.js';
 import type { Prisma } from '../../prisma/generated/client.js';
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { Msg, Text } from '../../contracts/messages.js';
@@ -36,6 +37,8 @@ export interface Staff {
   role: Role;
   username: string;
   displayName: string;
+  /** building scope (AuthUser.buildings): empty or absent = every building */
+  buildings?: readonly string[];
 }
 
 export interface RecordServiceOptions {
@@ -136,6 +139,32 @@ export class RecordService {
     this.catalog = o.incidents.engine.catalog;
   }
 
+  /** The buildings of these incidents (for records that refer to an incident, not a building). */
+  private async buildingsOf(incidentIds: Array<string | null | undefined>): Promise<Map<string, string>> {
+    const ids = [...new Set(incidentIds.filter((x): x is string => !!x))];
+    if (!ids.length) return new Map();
+    const rows = await this.db.incident.findMany({ where: { id: { in: ids } }, select: { id: true, buildingId: true } });
+    return new Map(rows.map((r) => [r.id, r.buildingId]));
+  }
+
+  /**
+   * Is a record tied to `incidentId` (and/or naming `building`) visible in this scope? A record
+   * tied to neither is site-level (a manual duty note, a handover's own lines): visible to all
+   * (docs/security.md "Building scope").
+   */
+  private static visible(scope: Scope, buildings: Map<string, string>, incidentId: string | null | undefined, building?: unknown): boolean {
+    if (!scope.limited) return true;
+    if (incidentId) return scope.allows(buildings.get(incidentId));
+    if (typeof building === 'string') return scope.allows(building);
+    return true;
+  }
+
+  /** 404 for an incident that does not exist or lies outside the scope. */
+  private async incidentInScope(id: string, scope: Scope): Promise<void> {
+    const inc = await this.db.incident.findUnique({ where: { id }, select: { buildingId: true } });
+    if (!inc || !scope.allows(inc.buildingId)) throw notFound('incident', id);
+  }
+
   /** Personal keys of a kind this reader may not see unmasked (e.g. visitor names for operators). */
   private hidden(kind: unknown, reader: Reader): ReadonlySet<string> {
     const reg = this.o.incidents.engine.registry;
@@ -199,10 +228,14 @@ export class RecordService {
     day: string = this.today(),
     reader: Reader = { userId: null, role: null, locale: 'zh-CN', reason: null },
   ): Promise<DutyLogResponse> {
-    const [entries, sig] = await Promise.all([
+    const [all, sig] = await Promise.all([
       this.db.dutyLogEntry.findMany({ where: { day }, orderBy: [{ at: 'asc' }, { seq: 'asc' }] }),
       this.db.dutyLogSignature.findUnique({ where: { day } }),
     ]);
+    // entries about another building's incident (or naming another building) are not this reader's
+    const scope = reader.scope ?? Scope.ALL;
+    const bOf = scope.limited ? await this.buildingsOf(all.map((e) => e.incidentId)) : new Map<string, string>();
+    const entries = all.filter((e) => RecordService.visible(scope, bOf, e.incidentId, (e.params as Record<string, unknown> | null)?.building));
     const names = await this.users([...entries.map((e) => userIdOf(e.actor)), userIdOf(sig?.signedBy)]);
     const name = (ref: string) => names.get(userIdOf(ref) ?? '')?.displayName ?? null;
     const read: string[] = [];
@@ -385,12 +418,21 @@ export class RecordService {
   ): Promise<HandoverResponse[]> {
     const names = await this.users(rows.flatMap((h) => [h.outgoingId, h.incomingId]));
     const read: string[] = [];
+    // a handover is between people (site-level); the open items it lists are limited to the
+    // reader's buildings like any other incident, follow-up or visit
+    const scope = reader.scope ?? Scope.ALL;
+    const itemsOf = (h: (typeof rows)[number]) => (Array.isArray(h.openItems) ? h.openItems : []) as Array<Record<string, unknown>>;
+    const bOf = scope.limited
+      ? await this.buildingsOf(rows.flatMap((h) => itemsOf(h).map((o) => (o.type === 'incident' ? String(o.id) : (o.incidentId as string | null)))))
+      : new Map<string, string>();
+    const inScope = (o: Record<string, unknown>) =>
+      RecordService.visible(scope, bOf, o.type === 'incident' ? String(o.id) : (o.incidentId as string | null), o.building);
     const views = rows.map((h) => ({
       id: h.id,
       outgoingId: h.outgoingId,
       incomingId: h.incomingId,
       state: h.state as HandoverResponse['state'],
-      openItems: this.renderItems(h.openItems, reader, read),
+      openItems: this.renderItems(itemsOf(h).filter(inScope), reader, read),
       notes: h.notes,
       createdAt: h.createdAt.getTime(),
       outgoingSignedAt: h.outgoingSignedAt.getTime(),
@@ -490,15 +532,25 @@ export class RecordService {
 
   async followUps(q: { open?: 'true' | 'false' | undefined; incidentId?: string | undefined; limit: number }, reader: Reader) {
     const now = this.now();
+    const scope = reader.scope ?? Scope.ALL;
     const rows = await this.db.followUp.findMany({
       where: {
         ...(q.open === 'true' ? { doneAt: null } : q.open === 'false' ? { doneAt: { not: null } } : {}),
         ...(q.incidentId ? { incidentId: q.incidentId } : {}),
+        // a follow-up of another building's incident is not this reader's (no relation to join: by id)
+        ...(scope.limited
+          ? { OR: [{ incidentId: null }, { incidentId: { in: await this.incidentIdsIn(scope) } }] }
+          : {}),
       },
       orderBy: [{ dueAt: 'asc' }],
       take: q.limit,
     });
     return rows.map((f) => this.followUpView(f, now, reader));
+  }
+
+  /** Ids of every incident in these buildings (follow-ups refer to incidents by id only). */
+  private async incidentIdsIn(scope: Scope): Promise<string[]> {
+    return (await this.db.incident.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id);
   }
 
   private followUpView(f: Awaited<ReturnType<Db['followUp']['findMany']>>[number], now: number, reader: Reader) {
@@ -519,6 +571,11 @@ export class RecordService {
   }
 
   async followUpDone(id: string, user: Staff, notes: string, reader: Reader) {
+    const scope = reader.scope ?? Scope.ALL;
+    if (scope.limited) {
+      const row = await this.db.followUp.findUnique({ where: { id }, select: { incidentId: true } });
+      if (row?.incidentId && !scope.allows((await this.buildingsOf([row.incidentId])).get(row.incidentId))) throw notFound('followup', id);
+    }
     const f = await this.db.$transaction(async (tx) => {
       const now = new Date(this.now());
       const u = await tx.followUp.updateMany({ where: { id, doneAt: null }, data: { doneAt: now, doneBy: `user:${user.id}`, notes } });
@@ -560,15 +617,18 @@ export class RecordService {
     });
   }
 
-  async plannedOutages(q: {
-    building?: string | undefined;
-    current?: 'true' | 'false' | undefined;
-    limit: number;
-  }): Promise<PlannedOutageView[]> {
+  async plannedOutages(
+    q: {
+      building?: string | undefined;
+      current?: 'true' | 'false' | undefined;
+      limit: number;
+    },
+    scope: Scope = Scope.ALL,
+  ): Promise<PlannedOutageView[]> {
     const now = new Date(this.now());
     const rows = await this.db.plannedOutage.findMany({
       where: {
-        ...(q.building ? { buildingId: q.building } : {}),
+        ...scope.whereRequested('buildingId', q.building),
         ...(q.current === 'true' ? { cancelled: false, endsAt: { gte: now } } : {}),
       },
       orderBy: [{ startsAt: 'asc' }],
@@ -593,7 +653,7 @@ export class RecordService {
     },
   ): Promise<PlannedOutageView> {
     const b = await this.db.building.findUnique({ where: { id: body.building } });
-    if (!b) throw badRequest('unknown_building', { building: body.building });
+    if (!b || !Scope.of(user).allows(b.id)) throw badRequest('unknown_building', { building: body.building });
     const r = validatePlannedOutage(
       {
         buildingId: body.building,
@@ -649,7 +709,7 @@ export class RecordService {
   async cancelPlannedOutage(id: string, user: Staff, reason: string | undefined): Promise<PlannedOutageView> {
     const row = await this.db.$transaction(async (tx) => {
       const o = await tx.plannedOutage.findUnique({ where: { id } });
-      if (!o) throw notFound('planned_outage', id);
+      if (!o || !Scope.of(user).allows(o.buildingId)) throw notFound('planned_outage', id);
       if (o.cancelled) throw conflict('outage_already_cancelled');
       if (o.endsAt.getTime() < this.now()) throw conflict('outage_ended');
       const u = await tx.plannedOutage.update({ where: { id }, data: { cancelled: true } });
@@ -667,9 +727,9 @@ export class RecordService {
   // ------------------------------------------------------------------ owners 业主资料 (personal data)
 
   /** The owner list, masked (no access log: nothing personal is shown in full). */
-  async units(q: { building?: string | undefined; limit: number }) {
+  async units(q: { building?: string | undefined; limit: number }, scope: Scope = Scope.ALL) {
     const rows = await this.db.unit.findMany({
-      where: q.building ? { buildingId: q.building } : {},
+      where: scope.whereRequested('buildingId', q.building),
       orderBy: [{ buildingId: 'asc' }, { floor: 'asc' }, { number: 'asc' }],
       take: q.limit,
     });
@@ -688,7 +748,7 @@ export class RecordService {
   async unit(id: string, user: Staff, reason: string) {
     return this.db.$transaction(async (tx) => {
       const u = await tx.unit.findUnique({ where: { id } });
-      if (!u) throw notFound('unit', id);
+      if (!u || !Scope.of(user).allows(u.buildingId)) throw notFound('unit', id);
       const a = await tx.personalDataAccess.create({ data: { at: new Date(this.now()), userId: user.id, subject: `unit:${id}`, reason } });
       return {
         id: u.id,
@@ -763,8 +823,7 @@ export class RecordService {
     user: Staff,
     body: { filename: string; mime: AttachmentMime; dataBase64: string },
   ): Promise<AttachmentView> {
-    const inc = await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } });
-    if (!inc) throw notFound('incident', incidentId);
+    await this.incidentInScope(incidentId, Scope.of(user));
     const b64 = body.dataBase64.replace(/^data:[^;,]+;base64,/, '').replace(/\s+/g, '');
     if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw badRequest('bad_base64');
     const size = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
@@ -811,7 +870,8 @@ export class RecordService {
     };
   }
 
-  async attachments(incidentId: string): Promise<AttachmentView[]> {
+  async attachments(incidentId: string, scope: Scope = Scope.ALL): Promise<AttachmentView[]> {
+    if (scope.limited) await this.incidentInScope(incidentId, scope);
     const rows = await this.db.$queryRaw<
       Array<{ id: string; incidentId: string; filename: string; mime: string; size: number; uploadedBy: string; uploadedAt: Date }>
     >`
@@ -831,9 +891,9 @@ export class RecordService {
     }));
   }
 
-  async attachment(id: string): Promise<{ filename: string; mime: string; bytes: Buffer }> {
-    const a = await this.db.attachment.findUnique({ where: { id } });
-    if (!a) throw notFound('attachment', id);
+  async attachment(id: string, scope: Scope = Scope.ALL): Promise<{ filename: string; mime: string; bytes: Buffer }> {
+    const a = await this.db.attachment.findUnique({ where: { id }, include: { incident: { select: { buildingId: true } } } });
+    if (!a || !scope.allows(a.incident.buildingId)) throw notFound('attachment', id);
     return { filename: a.filename, mime: a.mime, bytes: Buffer.from(a.bytes) };
   }
 
@@ -842,7 +902,13 @@ export class RecordService {
   /** The report's data (seed 000 §2.1.7.1): fire, entrapment and outage incidents only. */
   async report(id: string, user: Staff): Promise<SpecialReport> {
     // the printed report is bilingual; personal data is not part of the report kinds (fire, entrapment, outage)
-    const inc = await this.o.incidents.get(id, { userId: user.id, role: user.role, locale: 'zh-CN', reason: 'special incident report' });
+    const inc = await this.o.incidents.get(id, {
+      userId: user.id,
+      role: user.role,
+      locale: 'zh-CN',
+      reason: 'special incident report',
+      scope: Scope.of(user),
+    });
     if (!this.o.incidents.engine.describe(inc.kind).specialReport) throw badRequest('no_report', { kind: { key: `${inc.kind}.kind` } });
     const [building, attachments] = await Promise.all([this.db.building.findUnique({ where: { id: inc.building } }), this.attachments(id)]);
     const timelineUser = (t: { actorType: string; actor: string }) => (t.actorType === 'user' ? (userIdOf(t.actor) ?? t.actor) : null);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorView, TelemetryQuery, TelemetrySeries } from '../../contracts/api.js';
 import { errors } from '../core/errors.js';
+import { scopeOf } from '../auth/scope.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { TelemetryStore } from './store.js';
 
@@ -20,7 +21,9 @@ export const telemetryRoutes: FastifyPluginAsyncZod<{ telemetry: TelemetryStore;
       preHandler: app.requireRole(),
     },
     async (req) => {
-      if (!registry.get(req.query.deviceId)) throw errors.deviceUnknown(`no device ${req.query.deviceId}`);
+      // another building's device is unknown to a scoped user (services/auth/scope.ts)
+      const d = registry.get(req.query.deviceId);
+      if (!d || !scopeOf(req).allows(d.building)) throw errors.deviceUnknown(`no device ${req.query.deviceId}`);
       if (req.query.from !== undefined && req.query.to !== undefined && req.query.from >= req.query.to) {
         throw errors.badRequest('from must be before to');
       }

@@ -3,6 +3,7 @@
 // via the incident service; this service reads the Visit rows, keeps the pre-authorisations,
 // masks visitors' names for roles without visitor duties and logs every unmasked read
 // (seed 000 §2.1.6.2: who, what, why, when).
+import { Scope } from '../auth/scope.js';
 import type { PreAuthView, VisitView } from '../../contracts/incidents.js';
 import type { Db } from '../core/db.js';
 import { keyed } from '../core/errors.js';
@@ -60,7 +61,7 @@ export class VisitService {
     const st = q.state;
     const rows = await this.o.db.visit.findMany({
       where: {
-        ...(q.building ? { buildingId: q.building } : {}),
+        ...(reader.scope ?? Scope.ALL).whereRequested('buildingId', q.building),
         ...(st === 'all'
           ? {}
           : st === 'active'
@@ -93,16 +94,17 @@ export class VisitService {
   /** One visit, opened by a person for a reason (required; logged). */
   async get(id: string, reader: Reader): Promise<VisitView> {
     const v = await this.o.db.visit.findUnique({ where: { id } });
-    if (!v) throw refuse('HUB_ERR_NOT_FOUND', 'no_visit', { id });
+    // another building's visit is "not found" too (services/auth/scope.ts)
+    if (!v || !(reader.scope ?? Scope.ALL).allows(v.buildingId)) throw refuse('HUB_ERR_NOT_FOUND', 'no_visit', { id });
     const masked = this.masked(reader);
     if (!masked) await this.logRead(reader, [`visit:${v.id}`]);
     return this.shown(visitView(v, this.o.now()), masked);
   }
 
   /** A stored pre-authorisation as the procedure's payload: facts from the record, never from the request. */
-  private async preAuthPayload(id: string) {
+  private async preAuthPayload(id: string, reader: Reader) {
     const p = await this.o.db.preAuthorization.findUnique({ where: { id } });
-    if (!p) throw refuse('HUB_ERR_NOT_FOUND', 'no_preauth', { id });
+    if (!p || !(reader.scope ?? Scope.ALL).allows(p.buildingId)) throw refuse('HUB_ERR_NOT_FOUND', 'no_preauth', { id });
     return {
       preAuthId: p.id,
       unit: p.unitNumber,
@@ -119,7 +121,7 @@ export class VisitService {
     let preAuth: Awaited<ReturnType<VisitService['preAuthPayload']>> | undefined;
     if (preAuthId) {
       if (idVerified !== true) throw refuse('HUB_ERR_BAD_REQUEST', 'verify_identity');
-      preAuth = await this.preAuthPayload(preAuthId);
+      preAuth = await this.preAuthPayload(preAuthId, reader);
     }
     return this.o.incidents.report('visitor_approval', building, { ...rest, ...(preAuth ? { preAuth } : {}) }, user, reader);
   }
@@ -136,7 +138,7 @@ export class VisitService {
       return this.o.incidents.act(
         id,
         'approve_preauthorized',
-        { ...(await this.preAuthPayload(body.preAuthId)), notes: body.notes },
+        { ...(await this.preAuthPayload(body.preAuthId, reader)), notes: body.notes },
         user,
         reader,
       );
@@ -187,7 +189,7 @@ export class VisitService {
     const t = new Date(this.o.now());
     const rows = await this.o.db.preAuthorization.findMany({
       where: {
-        ...(q.building ? { buildingId: q.building } : {}),
+        ...(reader.scope ?? Scope.ALL).whereRequested('buildingId', q.building),
         ...(q.unit ? { unitNumber: q.unit } : {}),
         ...(q.current ? { validTo: { gte: t } } : {}),
       },
@@ -208,7 +210,7 @@ export class VisitService {
   ): Promise<PreAuthView> {
     if (b.validTo <= b.validFrom) throw refuse('HUB_ERR_BAD_REQUEST', 'valid_to_after_from');
     const unit = await this.o.db.unit.findUnique({ where: { buildingId_number: { buildingId: b.building, number: b.unit } } });
-    if (!unit) throw refuse('HUB_ERR_BAD_REQUEST', 'no_unit', { unit: b.unit, building: b.building });
+    if (!unit || !(reader.scope ?? Scope.ALL).allows(b.building)) throw refuse('HUB_ERR_BAD_REQUEST', 'no_unit', { unit: b.unit, building: b.building });
     const p = await this.o.db.$transaction(async (tx) => {
       const row = await tx.preAuthorization.create({
         data: {
