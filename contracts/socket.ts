@@ -36,6 +36,8 @@ export interface DeviceEventPush {
 export interface IncidentNoticePush {
   incidentId: string;
   kind: string;
+  /** the incident's building: notices reach only sockets whose user may see it (building scope) */
+  building: string;
   to: string[];
   /** `escalated.<reason>`, `flag.<code>` or the notice's own key */
   key: string;

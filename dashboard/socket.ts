@@ -19,6 +19,8 @@ import { originAllowed, type OriginPolicy } from '../services/auth/origin.js';
 import { SESSION_COOKIE, tokenFrom } from '../services/auth/plugin.js';
 import type { AuthService, AuthSession } from '../services/auth/service.js';
 import type { DeviceRef, EventBus } from '../services/core/bus.js';
+import { Scope } from '../services/auth/scope.js';
+import { ALL_BUILDINGS, buildingRooms, onlyBuildingRoom, roleRooms, roomsOf, sessionRoom, userRoom } from './rooms.js';
 import type { Logger } from '../services/core/logger.js';
 
 /**
@@ -118,9 +120,9 @@ export class LivePush {
       });
       nsp.on('connection', (socket: Socket) => {
         const data = socket.data as SocketData;
-        // per-role rooms: notices go only to the roles they are for; per-session and per-user
-        // rooms let a logout, a disabled user or a role change end exactly their connections
-        void socket.join([`role:${data.user.role}`, `session:${data.sessionId}`, `user:${data.user.id}`]);
+        // rooms by session, user, role and building scope (./rooms.ts): pushes reach only sockets
+        // whose user may see the building; a logout or a changed user ends exactly its connections
+        void socket.join(roomsOf(data.user, data.sessionId));
         // the session's own expiry ends the connection too (setTimeout's limit is ~24.8 days)
         const expiry = setTimeout(() => endSocket(socket, 'expired'), Math.min(Math.max(0, data.expiresAt - Date.now()), 2 ** 31 - 1));
         expiry.unref();
@@ -129,12 +131,15 @@ export class LivePush {
           if (typeof ack !== 'function') return;
           try {
             const user = data.user;
+            // the current state within the user's building scope, like the pushes
+            const scope = Scope.of(user);
+            const mine = <T>(list: T[]) => list.filter((x) => scope.allows((x as { building?: string }).building));
             const each = (event: string, list: unknown[]) =>
-              this.o.gate ? list.map((x) => this.o.gate!.forRecipient(user, event, x)) : list;
+              this.o.gate ? mine(list).map((x) => this.o.gate!.forRecipient(user, event, x)) : mine(list);
             ack({
               ok: true,
               at: Date.now(),
-              devices: this.o.snapshot.devices(),
+              devices: mine(this.o.snapshot.devices()),
               incidents: each('sync:incident', (await this.o.snapshot.incidents?.()) ?? []),
               visits: ns === NAMESPACES.frontDesk ? each('sync:visit', (await this.o.snapshot.visits?.()) ?? []) : [],
             });
@@ -146,21 +151,22 @@ export class LivePush {
       });
     }
     const cr = io.of(NAMESPACES.controlRoom) as unknown as {
-      emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean;
+      to: (rooms: string[]) => { emit: <K extends keyof ControlRoomEvents>(e: K, ...a: Parameters<ControlRoomEvents[K]>) => boolean };
     };
     const { bus } = this.o;
-    // A push with personal data goes to each socket as its user may see it (seed 000 §2.1.6.2:
-    // masked, or whole and logged); anything else is one broadcast.
-    const send = (nsp: Namespace, event: string, payload: unknown, rooms?: string[]) => {
+    // Every push names the rooms it is for (./rooms.ts: at least its building's). A push with
+    // personal data goes to each socket as its user may see it (seed 000 §2.1.6.2: masked, or
+    // whole and logged); anything else is one broadcast to those rooms.
+    const send = (nsp: Namespace, event: string, payload: unknown, rooms: string[]) => {
       const gate = this.o.gate;
       const personal = gate && (Array.isArray(payload) ? payload.some((x) => gate.isPersonal(event, x)) : gate.isPersonal(event, payload));
       if (!personal) {
-        (rooms ? nsp.to(rooms) : nsp).emit(event, payload);
+        nsp.to(rooms).emit(event, payload);
         return;
       }
       const single = Array.isArray(payload) ? event.replace(/s$/, '') : event;
       for (const socket of nsp.sockets.values()) {
-        if (rooms && !rooms.some((r) => socket.rooms.has(r))) continue;
+        if (!rooms.some((r) => socket.rooms.has(r))) continue;
         const user = (socket.data as SocketData).user;
         socket.emit(
           event,
@@ -171,16 +177,16 @@ export class LivePush {
     const crNsp = io.of(NAMESPACES.controlRoom);
     const fdNsp = io.of(NAMESPACES.frontDesk);
     bus.on('auth.sessions_ended', this, ({ userId, sessionId, reason }) => {
-      const room = sessionId ? `session:${sessionId}` : `user:${userId}`;
+      const room = sessionId ? sessionRoom(sessionId) : userRoom(userId ?? '');
       for (const ns of Object.keys(NS_ROLES)) {
         for (const socket of io.of(ns).sockets.values()) if (socket.rooms.has(room)) endSocket(socket, reason);
       }
     });
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
-      cr.emit('device:status', { ...device, state, ts });
+      cr.to(buildingRooms(device.building)).emit('device:status', { ...device, state, ts });
     });
-    const sendTelemetry = (ev: TelemetryEvent) => cr.emit('telemetry', ev);
+    const sendTelemetry = (ev: TelemetryEvent) => cr.to(buildingRooms(ev.building)).emit('telemetry', ev);
     bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry(device, ts, metrics, sendTelemetry));
     // The live feed shows an event as soon as it passed the contract (not after the disk flush
     // that procedures wait for). Events accepted in the same event-loop turn go out as one
@@ -193,18 +199,23 @@ export class LivePush {
       setImmediate(() => {
         const out = batch;
         batch = [];
-        if (out.length === 1) send(crNsp, 'device:event', out[0]!);
-        else send(crNsp, 'device:events', out);
+        if (out.length === 1) return send(crNsp, 'device:event', out[0]!, buildingRooms(out[0]!.building));
+        // a burst: whole to the unscoped, split by building (arrival order kept) for the scoped
+        send(crNsp, 'device:events', out, [ALL_BUILDINGS]);
+        const byBuilding = new Map<string, DeviceEventPush[]>();
+        for (const e of out) byBuilding.set(e.building, [...(byBuilding.get(e.building) ?? []), e]);
+        for (const [b, list] of byBuilding) send(crNsp, 'device:events', list, [onlyBuildingRoom(b)]);
       });
     });
-    bus.on('incident.opened', this, (e) => send(crNsp, 'incident:opened', e));
-    bus.on('incident.updated', this, (e) => send(crNsp, 'incident:updated', e));
+    const about = (e: Record<string, unknown>) => buildingRooms(String(e.building));
+    bus.on('incident.opened', this, (e) => send(crNsp, 'incident:opened', e, about(e)));
+    bus.on('incident.updated', this, (e) => send(crNsp, 'incident:updated', e, about(e)));
     bus.on('incident.notify', this, (e) => {
-      const rooms = [...new Set([...e.to, 'admin'])].map((r) => `role:${r}`);
+      const rooms = roleRooms([...e.to, 'admin'], e.building);
       for (const nsp of [crNsp, fdNsp]) send(nsp, 'incident:notify', e, rooms);
     });
-    bus.on('visit.requested', this, (e) => send(fdNsp, 'visit:requested', e));
-    bus.on('visit.updated', this, (e) => send(fdNsp, 'visit:updated', e));
+    bus.on('visit.requested', this, (e) => send(fdNsp, 'visit:requested', e, about(e)));
+    bus.on('visit.updated', this, (e) => send(fdNsp, 'visit:updated', e, about(e)));
   }
 
   /**

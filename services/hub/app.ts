@@ -39,6 +39,13 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import { telemetryRoutes } from '../telemetry/routes.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** every route registered so far (method and URL as fastify has them) */
+    registeredRoutes: () => Array<{ method: string; url: string }>;
+  }
+}
+
 export interface AppDeps {
   log: Logger;
   db: Db;
@@ -105,6 +112,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // every route as registered, for the building-scope registry check (tests/integration/scope.test.ts)
+  const registered: Array<{ method: string; url: string }> = [];
+  app.decorate('registeredRoutes', () => [...registered]);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
+  });
   // first, unencapsulated: every route below is logged and measured
   await app.register(httpObservability, deps.metrics ? { metrics: deps.metrics } : {});
 
@@ -239,8 +252,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
   // Estate-wide routes are refused to a user confined to some buildings, here for every route at
-  // once (services/auth/route-scope.ts); building-scoped routes are limited inside their services.
-  app.addHook('preHandler', async (req) => {
+  // once (services/auth/route-scope.ts), before the input is even parsed; building-scoped routes
+  // are limited inside their services. (After the auth plugin's onRequest, which sets req.user.)
+  app.addHook('onRequest', async (req) => {
     if (req.user && Scope.of(req.user).limited && scopePolicy(req.method, req.routeOptions.url ?? '') === 'all-buildings')
       throw errors.forbidden(UNSCOPED_ONLY());
   });

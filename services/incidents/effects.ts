@@ -58,6 +58,7 @@ export class EffectDispatcher {
         bus.emit('incident.notify', {
           incidentId: s.id,
           kind: s.kind,
+          building: s.buildingId,
           to: [e.to],
           key: `escalated.${e.reason}`,
           msg: e.msg,
@@ -69,6 +70,7 @@ export class EffectDispatcher {
         bus.emit('incident.notify', {
           incidentId: s.id,
           kind: s.kind,
+          building: s.buildingId,
           to: e.to,
           key: e.key,
           msg: e.msg,
@@ -80,6 +82,7 @@ export class EffectDispatcher {
         bus.emit('incident.notify', {
           incidentId: s.id,
           kind: s.kind,
+          building: s.buildingId,
           to: ['operator', 'supervisor'],
           key: `flag.${e.code}`,
           msg: e.msg,

@@ -489,7 +489,9 @@ export class NotificationService {
       const profiles = await this.o.db.notifyProfile.findMany({ where: { userId: { in: users.map((u) => u.id) } } });
       return { users, profiles };
     });
-    const persons = users.map((u) => {
+    // building scope (docs/security.md): a person confined to other buildings is not told about
+    // this building's incident, whichever target named them ('' = no building: personal reminders)
+    const persons = users.filter((u) => !building || servesScope(Scope.of(u), [building])).map((u) => {
       const p = profiles.find((x) => x.userId === u.id);
       return {
         id: u.id,

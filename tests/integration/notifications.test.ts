@@ -365,6 +365,7 @@ describe('escalation', () => {
     t.hub.bus.emit('incident.notify', {
       incidentId: inc.id,
       kind: 'fire_alarm',
+      building: inc.building,
       to: ['supervisor'],
       key: 'recontact_due',
       msg: { key: 'elevator_entrapment.notify.recontact_due' },
@@ -374,6 +375,7 @@ describe('escalation', () => {
     t.hub.bus.emit('incident.notify', {
       incidentId: inc.id,
       kind: 'fire_alarm',
+      building: inc.building,
       to: ['supervisor'],
       key: 'escalated.contractor_overdue',
       // what the engine sends with it: the message to show (labels of the procedure that said it)
