@@ -249,7 +249,8 @@ export class IncidentService {
       if (!this.engine.registry.has(kind))
         throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.unknown_kind', 'no procedure for kind {kind}', { kind });
       const b = await this.o.db.building.findUnique({ where: { id: buildingId } });
-      if (!b || !(reader?.scope ?? Scope.ALL).allows(buildingId)) throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
+      if (!b || !(reader?.scope ?? Scope.ALL).allows(buildingId))
+        throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
       const base: Trigger = { source: 'manual', siteId: b.siteId, buildingId, actor: user, payload };
       // the reporter's role is checked before routing: a report merged into an open incident too
       const plan = this.planned(this.engine.planTrigger(kind, base, this.store.inBuilding(buildingId), this.now()));

@@ -491,18 +491,20 @@ export class NotificationService {
     });
     // building scope (docs/security.md): a person confined to other buildings is not told about
     // this building's incident, whichever target named them ('' = no building: personal reminders)
-    const persons = users.filter((u) => !building || servesScope(Scope.of(u), [building])).map((u) => {
-      const p = profiles.find((x) => x.userId === u.id);
-      return {
-        id: u.id,
-        name: u.displayName || u.username,
-        role: u.role as Role,
-        phone: p?.phone ?? '',
-        email: p?.email ?? '',
-        channels: p?.channels ?? [],
-        via: wanted.get(u.id),
-      };
-    });
+    const persons = users
+      .filter((u) => !building || servesScope(Scope.of(u), [building]))
+      .map((u) => {
+        const p = profiles.find((x) => x.userId === u.id);
+        return {
+          id: u.id,
+          name: u.displayName || u.username,
+          role: u.role as Role,
+          phone: p?.phone ?? '',
+          email: p?.email ?? '',
+          channels: p?.channels ?? [],
+          via: wanted.get(u.id),
+        };
+      });
     return { persons: persons.sort((a, b) => a.name.localeCompare(b.name)), channels: [...channels] };
   }
 
@@ -911,7 +913,8 @@ export class NotificationService {
     },
   ): Promise<OnCallShiftView> {
     const scope = Scope.of(user);
-    if (!withinScope(scope, b.buildings)) throw errors.forbidden(bi('只能为您管辖的楼栋排班', 'you may only add shifts for buildings within your scope'));
+    if (!withinScope(scope, b.buildings))
+      throw errors.forbidden(bi('只能为您管辖的楼栋排班', 'you may only add shifts for buildings within your scope'));
     const u = await this.o.db.user.findUnique({ where: { id: b.userId } });
     if (!u || !u.enabled || !servesScope(scope, u.buildings)) throw errors.badRequest(`no active user ${b.userId}`);
     const row = await this.o.db.$transaction(async (tx) => {
@@ -985,15 +988,15 @@ export class NotificationService {
       onCallAt(asked, at, r, q.building ?? null)
         .filter((x) => servesScope(scope, x.shift.buildings))
         .map((x) => ({
-        role: x.shift.role,
-        userId: x.shift.userId,
-        displayName: name(x.shift.userId),
-        buildings: x.shift.buildings,
-        shiftId: x.shift.id,
-        override: x.shift.override,
-        from: x.from,
-        to: x.to,
-      })),
+          role: x.shift.role,
+          userId: x.shift.userId,
+          displayName: name(x.shift.userId),
+          buildings: x.shift.buildings,
+          shiftId: x.shift.id,
+          override: x.shift.override,
+          from: x.from,
+          to: x.to,
+        })),
     );
     return { at, onCall: now, shifts: rows.map((r) => ({ ...this.shiftView(r), displayName: name(r.userId) })) };
   }

@@ -235,7 +235,9 @@ export class RecordService {
     // entries about another building's incident (or naming another building) are not this reader's
     const scope = reader.scope ?? Scope.ALL;
     const bOf = scope.limited ? await this.buildingsOf(all.map((e) => e.incidentId)) : new Map<string, string>();
-    const entries = all.filter((e) => RecordService.visible(scope, bOf, e.incidentId, (e.params as Record<string, unknown> | null)?.building));
+    const entries = all.filter((e) =>
+      RecordService.visible(scope, bOf, e.incidentId, (e.params as Record<string, unknown> | null)?.building),
+    );
     const names = await this.users([...entries.map((e) => userIdOf(e.actor)), userIdOf(sig?.signedBy)]);
     const name = (ref: string) => names.get(userIdOf(ref) ?? '')?.displayName ?? null;
     const read: string[] = [];
@@ -423,7 +425,9 @@ export class RecordService {
     const scope = reader.scope ?? Scope.ALL;
     const itemsOf = (h: (typeof rows)[number]) => (Array.isArray(h.openItems) ? h.openItems : []) as Array<Record<string, unknown>>;
     const bOf = scope.limited
-      ? await this.buildingsOf(rows.flatMap((h) => itemsOf(h).map((o) => (o.type === 'incident' ? String(o.id) : (o.incidentId as string | null)))))
+      ? await this.buildingsOf(
+          rows.flatMap((h) => itemsOf(h).map((o) => (o.type === 'incident' ? String(o.id) : (o.incidentId as string | null)))),
+        )
       : new Map<string, string>();
     const inScope = (o: Record<string, unknown>) =>
       RecordService.visible(scope, bOf, o.type === 'incident' ? String(o.id) : (o.incidentId as string | null), o.building);
@@ -538,9 +542,7 @@ export class RecordService {
         ...(q.open === 'true' ? { doneAt: null } : q.open === 'false' ? { doneAt: { not: null } } : {}),
         ...(q.incidentId ? { incidentId: q.incidentId } : {}),
         // a follow-up of another building's incident is not this reader's (no relation to join: by id)
-        ...(scope.limited
-          ? { OR: [{ incidentId: null }, { incidentId: { in: await this.incidentIdsIn(scope) } }] }
-          : {}),
+        ...(scope.limited ? { OR: [{ incidentId: null }, { incidentId: { in: await this.incidentIdsIn(scope) } }] } : {}),
       },
       orderBy: [{ dueAt: 'asc' }],
       take: q.limit,

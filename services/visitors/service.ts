@@ -210,7 +210,8 @@ export class VisitService {
   ): Promise<PreAuthView> {
     if (b.validTo <= b.validFrom) throw refuse('HUB_ERR_BAD_REQUEST', 'valid_to_after_from');
     const unit = await this.o.db.unit.findUnique({ where: { buildingId_number: { buildingId: b.building, number: b.unit } } });
-    if (!unit || !(reader.scope ?? Scope.ALL).allows(b.building)) throw refuse('HUB_ERR_BAD_REQUEST', 'no_unit', { unit: b.unit, building: b.building });
+    if (!unit || !(reader.scope ?? Scope.ALL).allows(b.building))
+      throw refuse('HUB_ERR_BAD_REQUEST', 'no_unit', { unit: b.unit, building: b.building });
     const p = await this.o.db.$transaction(async (tx) => {
       const row = await tx.preAuthorization.create({
         data: {

@@ -118,7 +118,7 @@ describe('every route has a building-scope decision', () => {
     expect(Object.keys(ROUTE_SCOPES).filter((k) => !registered.has(k))).toEqual([]);
   });
 
-  it("estate-wide routes are refused to a scoped user before anything else, and answered for an unscoped one", async () => {
+  it('estate-wide routes are refused to a scoped user before anything else, and answered for an unscoped one', async () => {
     const wide = Object.entries(ROUTE_SCOPES).filter(([, p]) => p === 'all-buildings');
     expect(wide.length).toBeGreaterThan(10);
     for (const [key] of wide) {
@@ -150,10 +150,7 @@ describe('lists show only the user’s buildings; an unscoped admin sees both', 
     expect(allVisits).toEqual(expect.arrayContaining([ids.visitA, ids.visitB]));
 
     expect((await api<DeviceView[]>(t, 'GET', '/api/devices', undefined, tok.op)).body.map((d) => d.id)).toEqual(['lift-a']);
-    expect((await api<DeviceView[]>(t, 'GET', '/api/devices', undefined, tok.adm)).body.map((d) => d.id)).toEqual([
-      'lift-a',
-      'lift-b',
-    ]);
+    expect((await api<DeviceView[]>(t, 'GET', '/api/devices', undefined, tok.adm)).body.map((d) => d.id)).toEqual(['lift-a', 'lift-b']);
 
     const units = (await api<Array<{ id: string }>>(t, 'GET', '/api/units', undefined, tok.op)).body.map((u) => u.id);
     expect(units).toEqual([ids.unitA]);
@@ -217,7 +214,13 @@ describe('actions on another building are refused and change nothing', () => {
       ['POST', `/api/incidents/${ids.incB}/acknowledge`, {}, tok.op, 404],
       ['POST', `/api/incidents/${ids.incB}/actions/acknowledge_talk`, { payload: { notes: 'x' } }, tok.op, 404],
       ['POST', `/api/incidents/${ids.incB}/notes`, { notes: '不该写入' }, tok.op, 404],
-      ['POST', `/api/incidents/${ids.incB}/attachments`, { filename: 'a.pdf', mime: 'application/pdf', dataBase64: 'JVBERi0x' }, tok.op, 404],
+      [
+        'POST',
+        `/api/incidents/${ids.incB}/attachments`,
+        { filename: 'a.pdf', mime: 'application/pdf', dataBase64: 'JVBERi0x' },
+        tok.op,
+        404,
+      ],
       ['POST', `/api/visits/${ids.visitB}/approve`, { channel: 'phone', notes: '同意' }, tok.desk, 404],
       ['POST', `/api/visits/${ids.visitB}/deny`, { channel: 'phone', notes: '拒绝' }, tok.desk, 404],
       ['POST', '/api/incidents', { kind: 'elevator_entrapment', building: 'b-1', payload: { floor: 2, car: 'x' } }, tok.op, 400],
@@ -303,8 +306,17 @@ describe('live pushes reach only sockets whose user may see the building', () =>
       async () => devices.push((a = await connectDevice(t, liftA))),
     );
     const topic = (d: Provisioned, ch: string) => `bops/v1/${d.site}/${d.building}/elevator/${d.id}/${ch}`;
-    const telemetry = (c: MqttClient, d: Provisioned) => c.publishAsync(topic(d, 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 7 } }));
-    await onlyInScope('/control-room', tok.op, ['telemetry'], is('lift-b'), is('lift-a'), () => telemetry(b, liftB), () => telemetry(a, liftA));
+    const telemetry = (c: MqttClient, d: Provisioned) =>
+      c.publishAsync(topic(d, 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 7 } }));
+    await onlyInScope(
+      '/control-room',
+      tok.op,
+      ['telemetry'],
+      is('lift-b'),
+      is('lift-a'),
+      () => telemetry(b, liftB),
+      () => telemetry(a, liftA),
+    );
     const event = (c: MqttClient, d: Provisioned) =>
       c.publishAsync(
         topic(d, 'event'),
