@@ -7,7 +7,9 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../contracts/api.js';
 import type { IncidentDetail, IncidentView, VisitView } from '../../contracts/incidents.js';
+import type { DeliveryView } from '../../contracts/notifications.js';
 import { ROUTE_SCOPES, isUiRoute, scopePolicy } from '../../services/auth/route-scope.js';
+import { startReceivers, type Receivers } from '../helpers/notify-receivers.js';
 import { api, connectDevice, login, provision, socket, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
@@ -411,5 +413,55 @@ describe('live pushes reach only sockets whose user may see the building', () =>
     const all = (await adm.emitWithAck('sync')) as { incidents: IncidentView[]; visits: VisitView[] };
     expect(new Set(all.incidents.map((i) => i.building))).toEqual(new Set(['a-1', 'b-1']));
     expect(new Set(all.visits.map((v) => v.building))).toEqual(new Set(['a-1', 'b-1']));
+  });
+});
+
+describe('notifications follow the scope', () => {
+  let rx: Receivers;
+  afterAll(async () => rx?.close());
+
+  it('an escalation to a role skips people confined to other buildings; deliveries are listed per building', async () => {
+    rx = await startReceivers();
+    const aliyun = { endpoint: `${rx.url}/aliyun/`, accessKeyId: rx.secrets.akId, accessKeySecret: rx.secrets.akSecret };
+    const sms = await api<{ id: string }>(t, 'POST', '/api/notification-channels', {
+      name: 'sms',
+      kind: 'sms',
+      config: { ...aliyun, signName: '物业中心', templateCode: 'SMS_0001' },
+    });
+    expect(sms.status).toBe(201);
+    const users = (await api<Array<{ id: string; username: string }>>(t, 'GET', '/api/users')).body;
+    const supA = users.find((u) => u.username === 'sup.a')!.id;
+    await staff('sup.all', 'supervisor', []);
+    const supAll = (await api<Array<{ id: string; username: string }>>(t, 'GET', '/api/users')).body.find(
+      (u) => u.username === 'sup.all',
+    )!.id;
+    for (const [id, phone] of [
+      [supA, '13900000011'],
+      [supAll, '13900000022'],
+    ] as const)
+      expect((await api(t, 'PUT', `/api/notify-profiles/${id}`, { phone, channels: [sms.body.id] })).status).toBe(200);
+    // a scoped supervisor lists the people of its buildings and the estate-wide ones, and changes only its own buildings' people
+    const profiles = (await api<Array<{ userId: string }>>(t, 'GET', '/api/notify-profiles', undefined, tok.sup)).body.map((p) => p.userId);
+    expect(profiles).toEqual(expect.arrayContaining([supA, supAll]));
+    expect((await api(t, 'PUT', `/api/notify-profiles/${supAll}`, { phone: '13900000099' }, tok.sup)).status).toBe(404);
+    const put = await api(t, 'PUT', '/api/escalation-policies/elevator_entrapment', {
+      levels: [{ afterSeconds: 0, targets: [{ role: 'supervisor' }] }],
+    });
+    expect(put.status).toBe(200);
+
+    const b = (await report('b-1')).id;
+    const a = (await report('a-1')).id;
+    const rows = (incidentId: string) => t.hub.db.notificationDelivery.findMany({ where: { incidentId } });
+    // the level's messages are written together: once the unscoped supervisor's is there, all are
+    await waitFor(async () => (await rows(b)).some((d) => d.target === `user:${supAll}`), 10_000, 'B incident delivery');
+    expect((await rows(b)).map((d) => d.target)).not.toContain(`user:${supA}`);
+    await waitFor(async () => (await rows(a)).some((d) => d.target === `user:${supA}`), 10_000, 'A incident delivery to sup.a');
+    expect((await rows(a)).map((d) => d.target)).toContain(`user:${supAll}`);
+
+    const listed = (await api<DeliveryView[]>(t, 'GET', '/api/notifications', undefined, tok.sup)).body.map((d) => d.incidentId);
+    expect(listed).toContain(a);
+    expect(listed).not.toContain(b);
+    expect((await api<DeliveryView[]>(t, 'GET', `/api/notifications?incident=${b}`, undefined, tok.sup)).body).toEqual([]);
+    expect((await api<DeliveryView[]>(t, 'GET', `/api/notifications?incident=${b}`)).body.length).toBeGreaterThan(0);
   });
 });
