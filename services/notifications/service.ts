@@ -10,7 +10,7 @@
 // the scheduler sleeps until the earliest one and, after a restart, fires what came due while
 // the hub was down. Deliveries go through the durable outbox (outbox.ts, pg-boss).
 import type pg from 'pg';
-import type { Prisma } from '../../prisma/generated/client.js';
+import { Prisma } from '../../prisma/generated/client.js';
 import type { Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import {
@@ -1118,22 +1118,26 @@ export class NotificationService {
   ): Promise<DeliveryView[]> {
     const scope = Scope.of(reader);
     // a scoped reader sees deliveries about its buildings' incidents and notices, and its own
-    // personal ones (shift reminders); ids because deliveries have no relation to join on
+    // personal ones (shift reminders). Deliveries have no relation to join on, and an id list of
+    // every incident in the scope would outgrow PostgreSQL's 65,535 bind parameters over the
+    // years: the page is chosen in SQL with joins, the rows then read by id.
     const limit = scope.limited
       ? {
-          OR: [
-            {
-              incidentId: {
-                in: (await this.o.db.incident.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id),
-              },
-            },
-            {
-              noticeId: {
-                in: (await this.o.db.residentNotice.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id),
-              },
-            },
-            { incidentId: null, noticeId: null, target: `user:${reader!.id}` },
-          ],
+          id: {
+            in: (
+              await this.o.db.$queryRaw<Array<{ id: string }>>`
+                SELECT d."id" FROM "NotificationDelivery" d
+                LEFT JOIN "Incident" i ON i."id" = d."incidentId"
+                LEFT JOIN "ResidentNotice" n ON n."id" = d."noticeId"
+                WHERE (i."buildingId" = ANY(${[...scope.buildings]}::text[])
+                       OR n."buildingId" = ANY(${[...scope.buildings]}::text[])
+                       OR (d."incidentId" IS NULL AND d."noticeId" IS NULL AND d."target" = ${`user:${reader!.id}`}))
+                  ${q.incident ? Prisma.sql`AND d."incidentId" = ${q.incident}` : Prisma.empty}
+                  ${q.notice ? Prisma.sql`AND d."noticeId" = ${q.notice}` : Prisma.empty}
+                  ${q.state ? Prisma.sql`AND d."state" = ${q.state}` : Prisma.empty}
+                ORDER BY d."createdAt" DESC LIMIT ${q.limit}`
+            ).map((r) => r.id),
+          },
         }
       : {};
     const rows = await this.o.db.notificationDelivery.findMany({

@@ -7,7 +7,7 @@
 // duty-log entry). Incident duty-log entries and follow-ups are written by the incident
 // service in the transition's own transaction; this service only reads them.
 import { Scope } from '../auth/scope.js';
-import type { Prisma } from '../../prisma/generated/client.js';
+import { Prisma } from '../../prisma/generated/client.js';
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { Msg, Text } from '../../contracts/messages.js';
 import type { Db } from '../core/db.js';
@@ -541,8 +541,8 @@ export class RecordService {
       where: {
         ...(q.open === 'true' ? { doneAt: null } : q.open === 'false' ? { doneAt: { not: null } } : {}),
         ...(q.incidentId ? { incidentId: q.incidentId } : {}),
-        // a follow-up of another building's incident is not this reader's (no relation to join: by id)
-        ...(scope.limited ? { OR: [{ incidentId: null }, { incidentId: { in: await this.incidentIdsIn(scope) } }] } : {}),
+        // a follow-up of another building's incident is not this reader's
+        ...(scope.limited ? { id: { in: await this.followUpPageIn(scope, q) } } : {}),
       },
       orderBy: [{ dueAt: 'asc' }],
       take: q.limit,
@@ -550,9 +550,19 @@ export class RecordService {
     return rows.map((f) => this.followUpView(f, now, reader));
   }
 
-  /** Ids of every incident in these buildings (follow-ups refer to incidents by id only). */
-  private async incidentIdsIn(scope: Scope): Promise<string[]> {
-    return (await this.db.incident.findMany({ where: scope.where('buildingId'), select: { id: true } })).map((r) => r.id);
+  /**
+   * The ids of one page of follow-ups within the scope. FollowUp has no relation to Incident to
+   * filter on, and an id list of every incident in the scope would outgrow PostgreSQL's 65,535
+   * bind parameters over the years: the page is chosen in SQL with a join, the rows read by id.
+   */
+  private async followUpPageIn(scope: Scope, q: { open?: 'true' | 'false' | undefined; incidentId?: string | undefined; limit: number }) {
+    const rows = await this.db.$queryRaw<Array<{ id: string }>>`
+      SELECT f."id" FROM "FollowUp" f LEFT JOIN "Incident" i ON i."id" = f."incidentId"
+      WHERE (f."incidentId" IS NULL OR i."buildingId" = ANY(${[...scope.buildings]}::text[]))
+        ${q.open === 'true' ? Prisma.sql`AND f."doneAt" IS NULL` : q.open === 'false' ? Prisma.sql`AND f."doneAt" IS NOT NULL` : Prisma.empty}
+        ${q.incidentId ? Prisma.sql`AND f."incidentId" = ${q.incidentId}` : Prisma.empty}
+      ORDER BY f."dueAt" ASC LIMIT ${q.limit}`;
+    return rows.map((r) => r.id);
   }
 
   private followUpView(f: Awaited<ReturnType<Db['followUp']['findMany']>>[number], now: number, reader: Reader) {

@@ -14,7 +14,7 @@ import { api, connectDevice, login, provision, socket, startTestHub, waitFor, ty
 
 let t: TestHub;
 const tok = { op: '', desk: '', sup: '', adm: '' };
-const ids = { incA: '', incB: '', visitA: '', visitB: '', unitA: '', unitB: '', outageB: '', shiftB: '' };
+const ids = { incA: '', incB: '', visitA: '', visitB: '', unitA: '', unitB: '', outageB: '', shiftB: '', fuA: '', fuB: '', attB: '' };
 let liftA: Provisioned;
 let liftB: Provisioned;
 const devices: MqttClient[] = [];
@@ -101,6 +101,21 @@ beforeAll(async () => {
   });
   if (shift.status !== 201) throw new Error(`shift: ${shift.status} ${JSON.stringify(shift.body)}`);
   ids.shiftB = shift.body.id;
+  // follow-ups (回访) of each building's incident, as the procedures write them when they close
+  for (const [incidentId, key] of [
+    [ids.incA, 'fuA'],
+    [ids.incB, 'fuB'],
+  ] as const)
+    ids[key] = (
+      await t.hub.db.followUp.create({ data: { incidentId, subject: { text: '回访' }, dueAt: new Date(Date.now() + 86_400_000) } })
+    ).id;
+  const att = await api<{ id: string }>(t, 'POST', `/api/incidents/${ids.incB}/attachments`, {
+    filename: 'b.pdf',
+    mime: 'application/pdf',
+    dataBase64: Buffer.from('%PDF-1.4 b').toString('base64'),
+  });
+  if (att.status !== 201) throw new Error(`attachment: ${att.status} ${JSON.stringify(att.body)}`);
+  ids.attB = att.body.id;
 });
 
 afterAll(async () => {
@@ -167,6 +182,12 @@ describe('lists show only the user’s buildings; an unscoped admin sees both', 
     const adminRota = (await api<{ shifts: Array<{ id: string }> }>(t, 'GET', '/api/oncall', undefined, tok.adm)).body;
     expect(adminRota.shifts.map((s) => s.id)).toContain(ids.shiftB);
     expect((await api<unknown[]>(t, 'GET', '/api/preauthorizations?building=b-1', undefined, tok.desk)).body).toEqual([]);
+    const fu = (await api<Array<{ id: string }>>(t, 'GET', '/api/followups', undefined, tok.op)).body.map((f) => f.id);
+    expect(fu).toContain(ids.fuA);
+    expect(fu).not.toContain(ids.fuB);
+    expect((await api<Array<{ id: string }>>(t, 'GET', `/api/followups?incidentId=${ids.incB}`, undefined, tok.op)).body).toEqual([]);
+    const allFu = (await api<Array<{ id: string }>>(t, 'GET', '/api/followups')).body.map((f) => f.id);
+    expect(allFu).toEqual(expect.arrayContaining([ids.fuA, ids.fuB]));
   });
 
   it('the duty log and handover items leave out the other building’s incidents', async () => {
@@ -196,6 +217,7 @@ describe('single reads of another building are 404, like a missing id', () => {
     [`/api/incidents/${ids.incB}/attachments`, `/api/incidents/${MISSING}/attachments`],
     [`/api/incidents/${ids.incB}/report?format=json`, `/api/incidents/${MISSING}/report?format=json`],
     ['/api/telemetry?deviceId=lift-b&metric=floor', '/api/telemetry?deviceId=no-such-lift&metric=floor'],
+    [`/api/attachments/${ids.attB}`, `/api/attachments/${MISSING}`],
   ];
   it('incident, visit, device, unit, attachments, report, telemetry', async () => {
     for (const [other, missing] of reads()) {
@@ -204,7 +226,7 @@ describe('single reads of another building are 404, like a missing id', () => {
       expect({ other, status: a.status, code: a.body.code }).toEqual({ other, status: 404, code: m.body.code });
       expect(m.status).toBe(404);
       // the unscoped admin reads the same record
-      expect({ other, status: (await api(t, 'GET', other!, undefined, tok.adm)).status }).toEqual({ other, status: 200 });
+      expect({ other, status: (await call('GET', other!, undefined, tok.adm)).status }).toEqual({ other, status: 200 });
     }
   });
 });
@@ -229,6 +251,7 @@ describe('actions on another building are refused and change nothing', () => {
       ['POST', '/api/visits', { building: 'b-1', unit: '101', visitorName: '钱访客' }, tok.desk, 400],
       ['POST', `/api/planned-outages/${ids.outageB}/cancel`, { reason: 'x' }, tok.sup, 404],
       ['DELETE', `/api/oncall/${ids.shiftB}`, undefined, tok.sup, 404],
+      ['POST', `/api/followups/${ids.fuB}/done`, { notes: '已回访' }, tok.op, 404],
     ];
     for (const [method, url, body, token, status] of refused) {
       const r = await api<{ code: string }>(t, method, url, body, token);
@@ -240,6 +263,7 @@ describe('actions on another building are refused and change nothing', () => {
     expect((await api<VisitView>(t, 'GET', `/api/visits/${ids.visitB}?reason=check`)).body.state).toBe('requested');
     expect((await api<Array<{ id: string; cancelled: boolean }>>(t, 'GET', '/api/planned-outages')).body[0]!.cancelled).toBe(false);
     expect((await api<{ shifts: Array<{ id: string }> }>(t, 'GET', '/api/oncall')).body.shifts.map((s) => s.id)).toContain(ids.shiftB);
+    expect((await t.hub.db.followUp.findUniqueOrThrow({ where: { id: ids.fuB } })).doneAt).toBeNull();
     // while the same actions on the own building go through
     expect((await api(t, 'POST', `/api/incidents/${ids.incA}/notes`, { notes: '已联系维保' }, tok.op)).status).toBe(200);
   });
