@@ -103,7 +103,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'PATCH /api/settings': 'all-buildings',
   // notifications
   'POST /api/notification-channels': 'all-buildings',
-  'GET /api/notification-channels': 'all-buildings',
+  // names and kinds, never secrets: the escalation-policy screens of every supervisor need them
+  'GET /api/notification-channels': 'reference',
   'PATCH /api/notification-channels/:id': 'all-buildings',
   'POST /api/notification-channels/:id/test': 'all-buildings',
   'GET /api/escalation-policies': 'reference',
