@@ -260,6 +260,10 @@ const UI = {
   'sup.signNote': ['签字备注', 'Sign-off note'],
   'sup.signedBy': ['{by} 于 {time} 签字', 'Signed by {by} at {time}'],
   'sup.notSigned': ['尚未签字', 'Not signed yet'],
+  'sup.signUnscoped': [
+    '当日值班记录涵盖所有楼栋,须由不限楼栋的主管签字',
+    'The day’s log covers every building: a supervisor without a building scope signs it',
+  ],
   'sup.entriesEmpty': ['当日无记录', 'No entries for this day'],
   'sup.handoverNew': ['发起交接', 'Hand over the shift'],
   'sup.handoverNotes': ['交接说明(未完成事项、注意事项)', 'Handover notes (open items, cautions)'],

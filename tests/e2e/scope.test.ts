@@ -10,6 +10,7 @@ import { assertDashboardBuilt, launch, newPage, screenshot } from './helpers.js'
 let t: TestHub;
 let browser: Browser;
 const OPERATOR = { username: 'op.a', password: 'estate-a-pass-12' };
+const SUPERVISOR = { username: 'sup.a', password: 'estate-a-sup-pass-12' };
 /** what the detail page says for a 404 (dashboard/src/i18n.ts incident.notFound) */
 const NOT_FOUND = '找不到该事件';
 
@@ -46,6 +47,8 @@ beforeAll(async () => {
   await provision(t, 'el-b', 'elevator', 'b-1', 'site-b', { name: 'B 苑 1 号梯' });
   const u = await api(t, 'POST', '/api/users', { ...OPERATOR, displayName: 'A 苑值班员', role: 'operator', buildings: ['a-1'] });
   if (u.status !== 201) throw new Error(`user: ${u.status} ${JSON.stringify(u.body)}`);
+  const sup = await api(t, 'POST', '/api/users', { ...SUPERVISOR, displayName: 'A 苑主管', role: 'supervisor', buildings: ['a-1'] });
+  if (sup.status !== 201) throw new Error(`supervisor: ${sup.status} ${JSON.stringify(sup.body)}`);
 });
 afterAll(async () => {
   await browser?.close();
@@ -88,5 +91,15 @@ describe('a scoped operator’s control room', () => {
     const shown = await mine.waitForSelector('p.error', { timeout: 5000 });
     expect(await shown.textContent()).toBe(NOT_FOUND);
     expect(await mine.locator('[data-testid=incident-detail]').count()).toBe(0);
+  });
+});
+
+describe('a scoped supervisor', () => {
+  it('is told that the day’s log is signed by an unscoped supervisor instead of being offered a sign button the hub refuses', async () => {
+    const page = await loginPage(SUPERVISOR.username, SUPERVISOR.password, 'supervisor');
+    await page.goto('/supervisor?tab=duty');
+    const note = await page.waitForSelector('[data-testid=sign-unscoped]');
+    expect(await note.textContent()).toContain('不限楼栋的主管签字');
+    expect(await page.locator('[data-testid=sign]').count()).toBe(0);
   });
 });

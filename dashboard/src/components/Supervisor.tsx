@@ -153,6 +153,8 @@ function today(): string {
 function DutyLog() {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
+  // the signature covers every building's entries: the hub refuses it to a scoped user (docs/security.md "Building scope")
+  const scoped = useStore((s) => (s.user?.buildings?.length ?? 0) > 0);
   const actorName = (a: string) =>
     a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' ? t.t('actor.system') : a;
   const [day, setDay] = useState(today);
@@ -194,6 +196,10 @@ function DutyLog() {
           <p className="ok">
             {t.t('sup.signedBy', { by: sig.signedByName ?? sig.signedBy, time: t.dateTime(sig.signedAt) })}
             {sig.note ? ` — ${sig.note}` : ''}
+          </p>
+        ) : scoped ? (
+          <p className="muted" data-testid="sign-unscoped">
+            {t.t('sup.notSigned')} — {t.t('sup.signUnscoped')}
           </p>
         ) : (
           <>
