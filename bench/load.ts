@@ -1,64 +1,203 @@
-// Load generator child process (a second process so it gets its own core): connects N
-// devices over real TCP and publishes telemetry or events at a fixed total rate, and — for the
-// latency phase — also runs socket.io clients and measures publish → socket.io receipt.
-// Driven by bench/run.ts through IPC; prints nothing itself.
+// Load generator of `npm run bench` (bench/run.ts): ONE process drives every target (the hub and
+// the peer brokers) the same way, so the targets differ only in what they are. Driven through
+// IPC; prints nothing itself.
+//
+//   connect   P publishers (mqtt.js, one TCP connection each) and, for the peers, one MQTT
+//             subscriber on bops/v1/# — the stand-in for the hub's own consumer.
+//   ceiling   closed loop: keep `window` messages outstanding (sent, not yet confirmed) for
+//             `seconds`, then drain. Confirmed = received by the subscriber (peers), PUBACKed
+//             (QoS1: the hub acknowledges an event only once stored), or counted written by
+//             the hub's telemetry store (polled from /api/health; bench/run.ts then counts the
+//             points back from the store itself).
+//   latency   open loop at a fixed rate: event → dashboard socket.io client (hub) or → MQTT
+//             subscriber (peers); per-event latency matched by event id, one clock.
+//
+// Every message has a unique timestamp per device (ts = max(now, previous + 1)), so no store
+// merges two points of one series into one.
 import mqtt, { type MqttClient } from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { quantile } from './stats.js';
 
-interface Dev {
+export interface Dev {
   id: string;
   secret: string;
   topicBase: string;
 }
-type Msg =
-  | { cmd: 'connect'; url: string; devices: Dev[] }
-  | { cmd: 'telemetry'; rate: number; seconds: number }
-  | { cmd: 'events'; rate: number; seconds: number; socketUrl: string; token: string | null; browsers: number; eventName: string }
-  | { cmd: 'incidents'; rate: number; socketUrl: string; token: string; browsers: number }
+export type LoadMsg =
+  | { cmd: 'connect'; target: string; url: string; devices: Dev[]; subscribe: 0 | 1 | null }
+  | {
+      cmd: 'ceiling';
+      target: string;
+      kind: 'telemetry' | 'event';
+      window: number;
+      seconds: number;
+      confirm: 'sub' | 'puback' | 'health';
+      health?: Health;
+    }
+  | {
+      cmd: 'latency';
+      target: string;
+      rate: number;
+      seconds: number;
+      via: 'sub' | 'socket';
+      socketUrl?: string;
+      token?: string;
+      browsers: number;
+    }
   | { cmd: 'exit' };
+interface Health {
+  url: string;
+  token: string;
+}
 
 const send = (m: unknown) => process.send!(m);
-let clients: Array<{ c: MqttClient; d: Dev }> = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
 
-async function connect(url: string, devices: Dev[]) {
-  clients = await Promise.all(
-    devices.map(
-      (d) =>
-        new Promise<{ c: MqttClient; d: Dev }>((resolve, reject) => {
-          const c = mqtt.connect(url, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0, keepalive: 60 });
-          c.once('connect', () => resolve({ c, d }));
-          c.once('error', reject);
-        }),
-    ),
-  );
+interface Target {
+  pubs: Array<{ c: MqttClient; d: Dev; lastTs: number }>;
+  sub: MqttClient | null;
+  /** messages the subscriber received, by kind */
+  received: { telemetry: number; event: number };
+  /** while a latency run listens on the subscriber: event id → handler */
+  onSubEvent: ((id: string, at: number) => void) | null;
 }
+/** every target stays connected for the whole benchmark (device authentication is not measured) */
+const targets = new Map<string, Target>();
+const target = (name: string): Target =>
+  targets.get(name) ??
+  (() => {
+    throw new Error(`not connected: ${name}`);
+  })();
+let runSeq = 0;
 
-/** Paced publishing: every 5 ms send the messages due so far, round-robin over devices. */
-async function pace(
-  rate: number,
-  seconds: number,
-  publish: (i: number, client: { c: MqttClient; d: Dev }) => void,
-): Promise<{ sent: number; ms: number }> {
-  const start = performance.now();
-  let sent = 0;
-  const total = Math.round(rate * seconds);
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-      while (sent < due) {
-        publish(sent, clients[sent % clients.length]!);
-        sent++;
-      }
-      if (sent >= total) return resolve();
-      setTimeout(tick, 5);
-    };
-    tick();
+async function connectOne(url: string, clientId: string, username: string, password: string): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { clientId, username, password, reconnectPeriod: 0, keepalive: 60, protocolVersion: 4 });
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
   });
-  return { sent, ms: performance.now() - start };
 }
 
-/** `n` socket.io clients on the control-room namespace, as browsers would be. */
-function browsers(url: string, token: string | null, n: number): Promise<Socket[]> {
+async function connect(m: Extract<LoadMsg, { cmd: 'connect' }>): Promise<number> {
+  const t: Target = { pubs: [], sub: null, received: { telemetry: 0, event: 0 }, onSubEvent: null };
+  const { pubs, received } = t;
+  // 20 at a time: a connect storm is not what this benchmark measures
+  for (let i = 0; i < m.devices.length; i += 20) {
+    const part = m.devices.slice(i, i + 20);
+    pubs.push(...(await Promise.all(part.map(async (d) => ({ c: await connectOne(m.url, d.id, d.id, d.secret), d, lastTs: 0 })))));
+  }
+  if (m.subscribe !== null) {
+    const sub = (t.sub = await connectOne(m.url, `bench-sub-${process.pid}`, 'bench-sub', 'x'));
+    sub.on('message', (topic, payload) => {
+      if (topic.endsWith('/telemetry')) received.telemetry++;
+      else if (topic.endsWith('/event')) {
+        received.event++;
+        if (t.onSubEvent) {
+          const at = now();
+          // the id is the first string field the load generator wrote: cheap to find
+          const s = payload.toString();
+          const i = s.indexOf('"id":"') + 6;
+          t.onSubEvent(s.slice(i, s.indexOf('"', i)), at);
+        }
+      }
+    });
+    await sub.subscribeAsync('bops/v1/#', { qos: m.subscribe });
+  }
+  targets.set(m.target, t);
+  return pubs.length;
+}
+
+/** A unique, non-decreasing timestamp per device. */
+function tsFor(p: { lastTs: number }): number {
+  const t = Math.max(Date.now(), p.lastTs + 1);
+  p.lastTs = t;
+  return t;
+}
+
+function telemetryPayload(i: number, ts: number): string {
+  return JSON.stringify({ v: 1, ts, metrics: { floor: i % 30, load_kg: 60 + (i % 900), moving: i % 2 === 0, door_open: i % 3 === 0 } });
+}
+function eventPayload(id: string, ts: number): string {
+  return JSON.stringify({ v: 1, id, ts, type: 'elevator.normal', data: { floor: 1 + (ts % 20), doors: 'closed' } });
+}
+
+async function pollHealth(h: Health): Promise<number> {
+  const r = await fetch(`${h.url}/api/health`, { headers: { authorization: `Bearer ${h.token}` } });
+  const body = (await r.json()) as { telemetry?: { written?: number } };
+  return body.telemetry?.written ?? NaN;
+}
+
+async function ceiling(m: Extract<LoadMsg, { cmd: 'ceiling' }>) {
+  const { pubs, received } = target(m.target);
+  const run = `c${(runSeq++).toString(36)}${Date.now().toString(36)}`;
+  const qos = m.kind === 'event' ? 1 : 0;
+  let acked = 0;
+  let healthWritten = 0;
+  let healthBase = 0;
+  let polling = false;
+  if (m.confirm === 'health') {
+    healthBase = await pollHealth(m.health!);
+    healthWritten = healthBase;
+    polling = true;
+  }
+  const subBase = m.kind === 'event' ? received.event : received.telemetry;
+  const confirmed = (): number =>
+    m.confirm === 'puback'
+      ? acked
+      : m.confirm === 'sub'
+        ? (m.kind === 'event' ? received.event : received.telemetry) - subBase
+        : healthWritten - healthBase;
+  const poller = (async () => {
+    while (polling) {
+      healthWritten = await pollHealth(m.health!).catch(() => healthWritten);
+      await sleep(25);
+    }
+  })();
+  const onAck = () => void acked++;
+
+  const t0 = performance.now();
+  const end = t0 + m.seconds * 1000;
+  let sent = 0;
+  let i = 0;
+  while (performance.now() < end) {
+    const room = m.window - (sent - confirmed());
+    for (let k = 0; k < room; k++) {
+      const p = pubs[i++ % pubs.length]!;
+      const ts = tsFor(p);
+      if (m.kind === 'telemetry') p.c.publish(`${p.d.topicBase}/telemetry`, telemetryPayload(sent, ts), { qos }, qos ? onAck : undefined);
+      else p.c.publish(`${p.d.topicBase}/event`, eventPayload(`${run}-${sent}`, ts), { qos }, onAck);
+      sent++;
+      // let the sockets write (and acks arrive) every so often within a large window
+      if (k % 256 === 255) await new Promise((r) => setImmediate(r));
+    }
+    // nothing to send: wait for confirmations without spinning the load generator's core
+    if (room <= 0) await sleep(1);
+    else await new Promise((r) => setImmediate(r));
+  }
+  const sendMs = performance.now() - t0;
+  const sentAtEnd = sent;
+  // drain: every sent message confirmed, or no progress for 3 s (loss)
+  let last = confirmed();
+  let lastMove = performance.now();
+  let tLast = performance.now();
+  while (confirmed() < sentAtEnd && performance.now() - lastMove < 3000) {
+    await sleep(m.confirm === 'health' ? 10 : 2);
+    const c = confirmed();
+    if (c !== last) {
+      last = c;
+      lastMove = tLast = performance.now();
+    }
+  }
+  if (confirmed() >= sentAtEnd) tLast = performance.now();
+  polling = false;
+  await poller;
+  const done = confirmed();
+  const ms = tLast - t0;
+  send({ cmd: 'ceiling-done', sent: sentAtEnd, confirmed: done, lost: sentAtEnd - done, sendMs, ms, rate: done / (ms / 1000) });
+}
+
+function browsers(url: string, token: string | undefined, n: number): Promise<Socket[]> {
   return Promise.all(
     Array.from(
       { length: n },
@@ -72,115 +211,79 @@ function browsers(url: string, token: string | null, n: number): Promise<Socket[
   );
 }
 
-/** Wait (10 s at most) for every expected receipt, close the clients, summarise the latencies. */
-async function collect(sockets: Socket[], latencies: number[], expected: number) {
-  const end = Date.now() + 10_000;
-  while (latencies.length < expected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-  for (const s of sockets) s.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { received: latencies.length, expected, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN };
-}
-
-async function telemetry(rate: number, seconds: number) {
-  const r = await pace(rate, seconds, (i, { c, d }) => {
-    c.publish(
-      `${d.topicBase}/telemetry`,
-      JSON.stringify({
-        v: 1,
-        ts: Date.now(),
-        metrics: { floor: i % 30, load_kg: 60 + (i % 900), moving: i % 2 === 0, door_open: i % 3 === 0 },
-      }),
-      { qos: 0 },
-    );
-  });
-  // wait until the sockets flushed what was queued
-  // one QoS1 message per device: its PUBACK proves everything queued before it has been sent
-  await Promise.all(
-    clients.map(
-      ({ c, d }) =>
-        new Promise<void>((res) =>
-          c.publish(`${d.topicBase}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { floor: 0 } }), { qos: 1 }, () => res()),
-        ),
-    ),
-  );
-  send({ cmd: 'telemetry-done', ...r, extra: clients.length });
-}
-
-async function events(m: Extract<Msg, { cmd: 'events' }>) {
-  const sockets = await browsers(m.socketUrl, m.token, m.browsers);
-  const latencies: number[] = [];
-  for (const s of sockets) {
-    // the hub strips data keys the contract does not define, so it carries the send time in `ts`
-    const one = (e: { data?: { sentAt?: number }; ts?: number }, at: number) => {
-      const sentAt = e.data?.sentAt ?? e.ts;
-      if (typeof sentAt === 'number') latencies.push(at - sentAt);
-    };
-    s.on(m.eventName, (e: { data?: { sentAt?: number }; ts?: number }) => one(e, performance.timeOrigin + performance.now()));
-    // the hub sends events accepted in the same instant as one frame
-    s.on(`${m.eventName}s`, (list: Array<{ data?: { sentAt?: number }; ts?: number }>) => {
-      const at = performance.timeOrigin + performance.now();
-      for (const e of list) one(e, at);
-    });
-  }
-  const run = `${Date.now().toString(36)}`;
-  const r = await pace(m.rate, m.seconds, (i, { c, d }) => {
-    const sentAt = performance.timeOrigin + performance.now();
-    c.publish(
-      `${d.topicBase}/event`,
-      JSON.stringify({
-        v: 1,
-        id: `${run}-${i}`,
-        ts: Math.round(sentAt),
-        type: 'elevator.normal',
-        data: { floor: 1, doors: 'closed', sentAt },
-      }),
-      { qos: 1 },
-    );
-  });
-  send({ cmd: 'events-done', sent: r.sent, ms: r.ms, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
-}
-
-/**
- * Every device reports an entrapment once (rate/s): each opens an incident, which the hub must
- * store, run through the procedure and push as `incident:opened`. Latency: publish → push.
- */
-async function incidents(m: Extract<Msg, { cmd: 'incidents' }>) {
-  const sockets = await browsers(m.socketUrl, m.token, m.browsers);
+async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
+  const t = target(m.target);
+  const { pubs } = t;
+  const run = `l${(runSeq++).toString(36)}${Date.now().toString(36)}`;
   const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  for (const s of sockets) {
-    s.on('incident:opened', (v: { deviceId: string | null }) => {
-      const t0 = v.deviceId ? sentAt.get(v.deviceId) : undefined;
-      if (t0 !== undefined) latencies.push(performance.timeOrigin + performance.now() - t0);
-    });
-  }
-  const r = await pace(m.rate, clients.length / m.rate, (i, { c, d }) => {
-    const now = performance.timeOrigin + performance.now();
-    sentAt.set(d.id, now);
-    c.publish(
-      `${d.topicBase}/event`,
-      JSON.stringify({
-        v: 1,
-        id: `trap-${Date.now().toString(36)}-${i}`,
-        ts: Math.round(now),
-        type: 'elevator.entrapment',
-        data: { car: '1', floor: 3, passengers: 1 },
-      }),
-      { qos: 1 },
-    );
+  const lat: number[] = [];
+  const hit = (id: string, at: number) => {
+    const t = sentAt.get(id);
+    if (t !== undefined) lat.push(at - t);
+  };
+  let sockets: Socket[] = [];
+  if (m.via === 'socket') {
+    sockets = await browsers(m.socketUrl!, m.token, m.browsers);
+    for (const s of sockets) {
+      s.on('device:event', (e: { id: string }) => hit(e.id, now()));
+      s.on('device:events', (list: Array<{ id: string }>) => {
+        const at = now();
+        for (const e of list) hit(e.id, at);
+      });
+    }
+  } else t.onSubEvent = hit;
+  const receivers = m.via === 'socket' ? m.browsers : 1;
+
+  // paced: every 1 ms timer tick, send what is due so far (round-robin over the publishers)
+  const total = Math.round(m.rate * m.seconds);
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * m.rate));
+      while (sent < due) {
+        const p = pubs[sent % pubs.length]!;
+        const id = `${run}-${sent}`;
+        const ts = tsFor(p);
+        sentAt.set(id, now());
+        p.c.publish(`${p.d.topicBase}/event`, eventPayload(id, ts), { qos: 1 });
+        sent++;
+      }
+      if (sent >= total) return resolve();
+      setTimeout(tick, 1);
+    };
+    tick();
   });
-  send({ cmd: 'incidents-done', sent: r.sent, ...(await collect(sockets, latencies, r.sent * m.browsers)) });
+  const ms = performance.now() - t0;
+  const expected = sent * receivers;
+  const deadline = Date.now() + 10_000;
+  while (lat.length < expected && Date.now() < deadline) await sleep(20);
+  t.onSubEvent = null;
+  for (const s of sockets) s.close();
+  lat.sort((a, b) => a - b);
+  send({
+    cmd: 'latency-done',
+    sent,
+    ms,
+    offered: sent / (ms / 1000),
+    received: lat.length,
+    expected,
+    p50: quantile(lat, 0.5),
+    p99: quantile(lat, 0.99),
+    max: lat.at(-1) ?? NaN,
+  });
 }
 
-process.on('message', (m: Msg) => {
-  const fail = (err: unknown) => send({ cmd: 'error', message: String((err as Error)?.message ?? err) });
-  if (m.cmd === 'connect') connect(m.url, m.devices).then(() => send({ cmd: 'connected', n: clients.length }), fail);
-  else if (m.cmd === 'telemetry') telemetry(m.rate, m.seconds).catch(fail);
-  else if (m.cmd === 'events') events(m).catch(fail);
-  else if (m.cmd === 'incidents') incidents(m).catch(fail);
+process.on('message', (m: LoadMsg) => {
+  const fail = (err: unknown) => send({ cmd: 'error', message: String((err as Error)?.stack ?? err) });
+  if (m.cmd === 'connect') connect(m).then((n) => send({ cmd: 'connected', n }), fail);
+  else if (m.cmd === 'ceiling') ceiling(m).catch(fail);
+  else if (m.cmd === 'latency') latency(m).catch(fail);
   else if (m.cmd === 'exit') {
-    for (const { c } of clients) c.end(true);
+    for (const t of targets.values()) {
+      for (const { c } of t.pubs) c.end(true);
+      t.sub?.end(true);
+    }
     setTimeout(() => process.exit(0), 100);
   }
 });

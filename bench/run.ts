@@ -1,282 +1,595 @@
-// `npm run bench`: the hub under load over real TCP, with a bare aedes broker as the anchor.
-//   1. telemetry: D devices publish T msgs/s (QoS0) for S seconds → accepted by the hub and
-//      confirmed stored in InfluxDB 1.6.7 (counted back with InfluxQL).
-//   2. events → socket.io: E events/s (QoS1) → 10 socket.io clients on /control-room;
-//      latency publish → receipt, p50/p99.
-//   3. entrapment events that each open an incident → incident:opened: the whole
-//      procedure path (store, transition, push), p50/p99.
-//   4. the telemetry and event loads against bare aedes (no auth, no contract, no storage) bridged to
-//      socket.io — the ratio anchor.
-// Options (env): BENCH_DEVICES=200 BENCH_RATE=20000 BENCH_SECONDS=15 BENCH_EVENT_RATE=2000
-// BENCH_EVENT_SECONDS=10 BENCH_BROWSERS=10 BENCH_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres
-import { fork, type ChildProcess } from 'node:child_process';
+// `npm run bench`: the hub against bare MQTT brokers on the same harness (issue 12).
+//
+// Every target is its own process, started here on ephemeral loopback ports:
+//   hub         the compiled hub (`npm run build` → dist/server/hub.mjs) on its zero-setup
+//               defaults in a temp data dir: embedded PostgreSQL (a child of the hub), embedded
+//               telemetry store. HUB_DEMO=0 (the demo fleet would add its own traffic).
+//   hub-influx  the same with INFLUX_URL → a Debian InfluxDB 1.6.7 (`influxd`) started here.
+//   aedes       bare aedes 1.2 (bench/peers/aedes.ts, compiled to dist/bench/), no hooks.
+//   mosquitto   Debian's /usr/sbin/mosquitto with its own config (never the system one on 1883).
+// ONE load generator process (bench/load.ts) drives all of them with the same publishers.
+//
+// Scenarios (--only, comma separated; default all):
+//   telemetry   QoS0 telemetry ceiling, closed loop (outstanding window stepped ×4 until a step
+//               gains < 5 %). hub: messages STORED, counted back from the store (embedded:
+//               rows of one metric in PostgreSQL; influx: count(floor) in InfluxDB) over the time
+//               until the store caught up; peers: messages DELIVERED to an MQTT subscriber.
+//   qos1        QoS1 event ceiling, closed loop on PUBACKs. hub: PUBACK means stored in
+//               PostgreSQL (checked by counting DeviceEvent rows); peers: delivered to a QoS1
+//               subscriber.
+//   latency     fixed-rate events (--rates, default 2000,5000/s): event → dashboard socket.io
+//               client (hub) vs event → MQTT subscriber (peers), p50/p99/max.
+// Repetitions are interleaved (rep 1: every target, rep 2: every target, …; the order rotates)
+// and each ratio hub/peer is taken within one repetition; min/median/max over repetitions.
+// CPU µs per message and RSS come from /proc for each process (the hub, its PostgreSQL, InfluxDB,
+// each peer, the load generator).
+//
+//   npm run bench -- [--reps 3] [--duration 4] [--only telemetry,qos1,latency] [--targets hub,hub-influx,aedes,mosquitto]
+//                    [--publishers 100] [--rates 2000,5000] [--browsers 1] [--json out.json]
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aedes } from 'aedes';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { Server as IoServer } from 'socket.io';
-import { loadConfig } from '../services/core/config.js';
-import { createLogger } from '../services/core/logger.js';
-import { Hub } from '../services/hub/hub.js';
-import { startInfluxd } from '../tests/helpers/influx.js';
+import { startInfluxd, type InfluxdHandle } from '../tests/helpers/influx.js';
+import type { Dev, LoadMsg } from './load.js';
+import {
+  cpuMicrosPerMsg,
+  cpuSeconds,
+  descendants,
+  memory,
+  ratios,
+  rotation,
+  saturated,
+  spread,
+  treeRssMb,
+  type Spread,
+  type Step,
+} from './stats.js';
 
-const N = (k: string, d: number) => Number(process.env[k] ?? d);
-const DEVICES = N('BENCH_DEVICES', 200);
-const RATE = N('BENCH_RATE', 20_000);
-const SECONDS = N('BENCH_SECONDS', 15);
-const EVENT_RATE = N('BENCH_EVENT_RATE', 2000);
-const EVENT_SECONDS = N('BENCH_EVENT_SECONDS', 10);
-const BROWSERS = N('BENCH_BROWSERS', 10);
-const INCIDENT_RATE = N('BENCH_INCIDENT_RATE', 20);
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '4' },
+    only: { type: 'string', default: 'telemetry,qos1,latency' },
+    targets: { type: 'string', default: 'hub,hub-influx,aedes,mosquitto' },
+    publishers: { type: 'string', default: '100' },
+    rates: { type: 'string', default: '2000,5000' },
+    'latency-seconds': { type: 'string', default: '8' },
+    browsers: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    'keep-logs': { type: 'boolean', default: false },
+  },
+});
+const REPS = Number(opt.reps);
+const DURATION = Number(opt.duration);
+const ONLY = new Set(opt.only.split(','));
+const PUBLISHERS = Number(opt.publishers);
+const RATES = opt.rates.split(',').map(Number);
+const LAT_S = Number(opt['latency-seconds']);
+const BROWSERS = Number(opt.browsers);
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// the admin password policy (services/admin/users.ts): ≥ 10 characters, not containing "admin"
+const ADMIN_PW = 'bench-hub-pass-1';
+const TELEMETRY_WINDOWS = [500, 2000, 8000, 32000, 128000];
+const QOS1_WINDOWS = [50, 200, 800, 3200];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
+const k = (n: number) => (Number.isFinite(n) ? `${fmt(n / 1000, 1)}k` : '—');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------- load generator
 
 type Reply = Record<string, number | string>;
 class Load {
-  private child: ChildProcess;
-  private waiters: Array<(m: Reply) => void> = [];
+  readonly child: ChildProcess;
+  private waiters: Array<{ ok: (m: Reply) => void; fail: (e: Error) => void }> = [];
   constructor() {
-    this.child = fork(path.join(here, 'load.ts'), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    this.child = fork(path.join(root, 'bench/load.ts'), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     this.child.on('message', (m: Reply) => {
-      if (m.cmd === 'error') throw new Error(`load generator: ${m.message}`);
-      this.waiters.shift()?.(m);
+      const w = this.waiters.shift();
+      if (m.cmd === 'error') w?.fail(new Error(`load generator: ${m.message}`));
+      else w?.ok(m);
     });
   }
   next(): Promise<Reply> {
-    return new Promise((r) => this.waiters.push(r));
+    return new Promise((ok, fail) => this.waiters.push({ ok, fail }));
   }
-  async ask(m: unknown): Promise<Reply> {
+  ask(m: LoadMsg): Promise<Reply> {
     const p = this.next();
-    this.child.send(m as object);
+    this.child.send(m);
     return p;
   }
   exit() {
-    this.child.send({ cmd: 'exit' });
+    this.child.send({ cmd: 'exit' } satisfies LoadMsg);
   }
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const rss = () => process.memoryUsage().rss / 1024 / 1024;
+// ---------------------------------------------------------------------------- targets
 
-async function scratchDb(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`(no PostgreSQL at ${PG_ADMIN}: using the embedded one)`);
-    return { url: undefined, drop: async () => undefined };
+interface Target {
+  name: string;
+  kind: 'hub' | 'peer';
+  pid: number;
+  mqttPort: number;
+  /** extra processes whose CPU is the target's too (the embedded PostgreSQL, InfluxDB) */
+  helpers(): Promise<Record<string, number[]>>;
+  idleRssMb: number;
+  stop(): Promise<void>;
+  // hub only
+  http?: string;
+  token?: string;
+  pool?: pg.Pool;
+  influx?: InfluxdHandle;
+  devices?: Dev[];
+}
+
+async function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(ms)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+async function settleRss(pid: number): Promise<number> {
+  await sleep(3000);
+  return (await memory(pid)).rssMb;
+}
+
+async function startHub(name: string, dir: string, influx: InfluxdHandle | null): Promise<Target> {
+  const [httpPort, mqttPort, pgPort] = [await freePort(), await freePort(), await freePort()];
+  const dataDir = path.join(dir, name);
+  await fs.mkdir(dataDir, { recursive: true });
+  const log = path.join(dir, `${name}.log`);
+  const out = createWriteStream(log);
+  const child = spawn(process.execPath, [path.join(root, 'dist/server/hub.mjs')], {
+    cwd: root,
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|INFLUX_|HUB_)/.test(key))),
+      NODE_ENV: 'production',
+      HUB_DEMO: '0',
+      HUB_HOST: '127.0.0.1',
+      HUB_HTTP_PORT: String(httpPort),
+      HUB_MQTT_PORT: String(mqttPort),
+      HUB_EMBEDDED_PG_PORT: String(pgPort),
+      HUB_DATA_DIR: dataDir,
+      HUB_ADMIN_PASSWORD: ADMIN_PW,
+      HUB_LOG_LEVEL: 'warn',
+      ...(influx ? { INFLUX_URL: influx.url, INFLUX_API: '1', INFLUX_DB: influx.db } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const http = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}); see ${log}`);
+    const ok = await fetch(`${http}/api/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${name} not ready within 120 s; see ${log}`);
+    await sleep(200);
   }
-  const name = `bops_bench_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
+  const pgPassword = (await fs.readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
+  const pool = new pg.Pool({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: pgPassword, database: 'bops', max: 2 });
+  await pool.query(`INSERT INTO "Site" (id, name) VALUES ('bench', 'bench') ON CONFLICT DO NOTHING`);
+  await pool.query(
+    `INSERT INTO "Building" (id, "siteId", name, floors) VALUES ('bench-b', 'bench', 'bench tower', 30) ON CONFLICT DO NOTHING`,
+  );
+  const login = await fetch(`${http}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PW, token: true }),
+  });
+  if (login.status !== 200) throw new Error(`${name}: login ${login.status} ${await login.text()}`);
+  const token = ((await login.json()) as { token: string }).token;
+  const devices: Dev[] = [];
+  for (let i = 0; i < PUBLISHERS; i++) {
+    const id = `bench-el-${i}`;
+    const r = await fetch(`${http}/api/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, origin: http, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, site: 'bench', building: 'bench-b', class: 'elevator' }),
+    });
+    if (r.status >= 300) throw new Error(`${name}: provision ${id}: ${r.status} ${await r.text()}`);
+    devices.push({ id, secret: ((await r.json()) as { secret: string }).secret, topicBase: `bops/v1/bench/bench-b/elevator/${id}` });
+  }
+  const pid = child.pid!;
   return {
-    url: u.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: PG_ADMIN });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+    name,
+    kind: 'hub',
+    pid,
+    mqttPort,
+    http,
+    token,
+    pool,
+    devices,
+    ...(influx ? { influx } : {}),
+    async helpers() {
+      const h: Record<string, number[]> = { postgres: await descendants(pid) };
+      const ip = influx?.pid();
+      if (ip) h.influxd = [ip];
+      return h;
+    },
+    idleRssMb: await settleRss(pid),
+    async stop() {
+      await pool.end();
+      child.kill('SIGTERM');
+      await waitExit(child, 30_000);
+      if (!opt['keep-logs']) await fs.rm(log, { force: true });
     },
   };
 }
 
-async function benchHub(load: Load) {
-  const influx = await startInfluxd({ db: 'bench' });
-  const db = await scratchDb();
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-bench-'));
-  await fs.chmod(dataDir, 0o755);
-  const config = loadConfig({
-    HUB_HOST: '127.0.0.1',
-    HUB_HTTP_PORT: '0',
-    HUB_MQTT_PORT: '0',
-    HUB_EMBEDDED_PG_PORT: '54331',
-    HUB_DATA_DIR: dataDir,
-    ...(db.url ? { DATABASE_URL: db.url } : {}),
-    INFLUX_URL: influx.url,
-    INFLUX_API: '1',
-    INFLUX_DB: 'bench',
-    HUB_ADMIN_PASSWORD: 'bench-hub-pass',
-    HUB_LOG_LEVEL: 'error',
+function peerDevices(): Dev[] {
+  return Array.from({ length: PUBLISHERS }, (_, i) => ({
+    id: `peer-el-${i}`,
+    secret: 'x',
+    topicBase: `bops/v1/bench/bench-b/elevator/peer-el-${i}`,
+  }));
+}
+
+async function startAedes(): Promise<Target> {
+  // compiled like the hub: a tsx loader in the peer would charge it tsx's memory and start-up
+  const out = path.join(root, 'dist/bench/aedes.mjs');
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [path.join(root, 'bench/peers/aedes.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
   });
-  const hub = await Hub.start(config, { log: createLogger('error', 'bench') });
-  try {
-    await hub.db.site.create({ data: { id: 'bench', name: 'bench' } });
-    await hub.db.building.create({ data: { id: 'bench-b', siteId: 'bench', name: 'bench' } });
-    const devices = [];
-    for (let i = 0; i < DEVICES; i++) {
-      const id = `bench-el-${i}`;
-      const { secret } = await hub.registry.provision({ id, site: 'bench', building: 'bench-b', class: 'elevator' });
-      devices.push({ id, secret, topicBase: `bops/v1/bench/bench-b/elevator/${id}` });
-    }
-    const token = (await hub.auth.login('admin', 'bench-hub-pass')).token;
-    await load.ask({ cmd: 'connect', url: `mqtt://127.0.0.1:${hub.mqttPort}`, devices });
-
-    // 1. telemetry
-    let accepted = 0;
-    const counter = {};
-    hub.bus.on('device.telemetry', counter, () => void accepted++);
-    const writtenBefore = hub.telemetry.stats().written;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const tel = await load.ask({ cmd: 'telemetry', rate: RATE, seconds: SECONDS });
-    const tSent = performance.now();
-    await hub.telemetry.flush();
-    while (hub.telemetry.stats().written - writtenBefore < accepted && performance.now() - tSent < 30_000) {
-      await new Promise((r) => setTimeout(r, 50));
-      await hub.telemetry.flush();
-    }
-    const tStored = performance.now();
-    const cpu = process.cpuUsage(cpu0);
-    const res = await influx.influxql('SELECT count(floor) FROM telemetry', 'bench');
-    const inInflux = Number(res[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-    const stats = hub.telemetry.stats();
-    const telemetry = {
-      sent: Number(tel.sent) + Number(tel.extra),
-      sendSeconds: Number(tel.ms) / 1000,
-      accepted,
-      acceptedPerSec: accepted / ((tSent - t0) / 1000),
-      storedInInflux: inInflux,
-      storedPerSec: inInflux / ((tStored - t0) / 1000),
-      dropped: stats.dropped,
-      hubCpuPct: ((cpu.user + cpu.system) / 1000 / (tStored - t0)) * 100,
-    };
-
-    // 2. events → socket.io (and, inside the hub, receive → stored → bus)
-    const storeLat: number[] = [];
-    hub.bus.on('device.event', storeLat, (e) => void storeLat.push(Date.now() - e.receivedAt));
-    const ev = await load.ask({
-      cmd: 'events',
-      rate: EVENT_RATE,
-      seconds: EVENT_SECONDS,
-      socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`,
-      token,
-      browsers: BROWSERS,
-      eventName: 'device:event',
-    });
-    // 3. a device event that opens an incident → incident:opened (store + procedure + push)
-    const inc = await load.ask({
-      cmd: 'incidents',
-      rate: INCIDENT_RATE,
-      socketUrl: `http://127.0.0.1:${hub.httpPort}/control-room`,
-      token,
-      browsers: BROWSERS,
-    });
-    const stored = await hub.db.deviceEvent.count();
-    storeLat.sort((a, b) => a - b);
-    const q = (p: number) => storeLat[Math.min(storeLat.length - 1, Math.floor(p * storeLat.length))] ?? NaN;
-    return { telemetry, events: { ...ev, stored, storeP50: q(0.5), storeP99: q(0.99) } as Reply, incidents: inc, rssMb: rss() };
-  } finally {
-    await hub.stop();
-    await influx.stop();
-    await db.drop();
-    await fs.rm(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Bare aedes (no hooks) bridged to socket.io: what the transport alone costs. */
-async function benchBare(load: Load) {
-  const aedes = new Aedes();
-  await aedes.listen();
-  const server = net.createServer((s) => aedes.handle(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const httpServer = http.createServer();
-  const io = new IoServer(httpServer);
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));
-  io.of('/control-room');
-  let received = 0;
-  aedes.subscribe(
-    'bops/v1/#',
-    (packet, cb) => {
-      received++;
-      if (packet.topic.endsWith('/event')) {
-        const e = JSON.parse(packet.payload.toString()) as { id: string; type: string; data: unknown };
-        io.of('/control-room').emit('device:event', { id: e.id, type: e.type, data: e.data });
-      }
-      cb();
+  const child = spawn(process.execPath, [out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port));
+    child.once('exit', (c) => reject(new Error(`aedes exited ${c}`)));
+  });
+  return {
+    name: 'aedes',
+    kind: 'peer',
+    pid: child.pid!,
+    mqttPort: port,
+    helpers: async () => ({}),
+    idleRssMb: await settleRss(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 5000);
     },
-    () => undefined,
+  };
+}
+
+async function startMosquitto(dir: string): Promise<Target | null> {
+  if (!existsSync(MOSQUITTO)) {
+    console.log(`(${MOSQUITTO} not installed: no Mosquitto column; apt-get install mosquitto)`);
+    return null;
+  }
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  // Its own listener on an ephemeral loopback port (the system Mosquitto owns 1883). Inflight
+  // and queue limits lifted: aedes has none, and a limit of 20 inflight QoS1 messages per
+  // subscriber would measure the setting, not the broker.
+  await fs.writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'max_inflight_messages 0',
+      'max_queued_messages 0',
+      'log_dest none',
+      '',
+    ].join('\n'),
   );
-  try {
-    const devices = Array.from({ length: DEVICES }, (_, i) => ({
-      id: `bare-${i}`,
-      secret: 'x',
-      topicBase: `bops/v1/bench/bench-b/elevator/bare-${i}`,
-    }));
-    await load.ask({ cmd: 'connect', url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`, devices });
-    const t0 = performance.now();
-    const tel = await load.ask({ cmd: 'telemetry', rate: RATE, seconds: SECONDS });
-    const t1 = performance.now();
-    const telemetry = { sent: Number(tel.sent) + Number(tel.extra), received, receivedPerSec: received / ((t1 - t0) / 1000) };
-    const ev = await load.ask({
-      cmd: 'events',
-      rate: EVENT_RATE,
-      seconds: EVENT_SECONDS,
-      socketUrl: `http://127.0.0.1:${(httpServer.address() as net.AddressInfo).port}/control-room`,
-      token: null,
-      browsers: BROWSERS,
-      eventName: 'device:event',
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
     });
-    return { telemetry, events: ev };
+    if (ok) break;
+    if (child.exitCode !== null || i > 100) throw new Error(`mosquitto did not start (exit ${child.exitCode})`);
+    await sleep(50);
+  }
+  return {
+    name: 'mosquitto',
+    kind: 'peer',
+    pid: child.pid!,
+    mqttPort: port,
+    helpers: async () => ({}),
+    idleRssMb: await settleRss(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 5000);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------- measuring
+
+/** CPU seconds of the target, each helper group and the load generator. */
+async function cpuSnapshot(t: Target, load: Load): Promise<Record<string, number>> {
+  const snap: Record<string, number> = { [t.name]: await cpuSeconds(t.pid), load: await cpuSeconds(load.child.pid!) };
+  for (const [name, pids] of Object.entries(await t.helpers())) {
+    let sum = 0;
+    for (const p of pids) sum += await cpuSeconds(p).catch(() => 0);
+    snap[name] = sum;
+  }
+  return snap;
+}
+
+function cpuPerMsg(a: Record<string, number>, b: Record<string, number>, msgs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(b)) out[key] = cpuMicrosPerMsg(a[key] ?? 0, b[key] ?? 0, msgs);
+  return out;
+}
+
+/** Messages the hub's store holds (one telemetry message = one value of `floor`). */
+async function storedTelemetry(t: Target): Promise<number> {
+  if (t.influx) {
+    const r = await t.influx.influxql('SELECT count(floor) FROM telemetry', t.influx.db);
+    return Number(r[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
+  }
+  const r = await t.pool!.query<{ n: string }>(`SELECT count(*) AS n FROM "TelemetryPoint" WHERE metric = 'floor'`);
+  return Number(r.rows[0]!.n);
+}
+async function storedEvents(t: Target): Promise<number> {
+  const r = await t.pool!.query<{ n: string }>(`SELECT count(*) AS n FROM "DeviceEvent"`);
+  return Number(r.rows[0]!.n);
+}
+
+interface CeilingResult {
+  rate: number;
+  window: number;
+  cpuUs: Record<string, number>;
+  lost: number;
+  steps: Step[];
+  rssMb: number;
+}
+
+async function ceiling(load: Load, t: Target, kind: 'telemetry' | 'event'): Promise<CeilingResult> {
+  const windows = kind === 'telemetry' ? TELEMETRY_WINDOWS : QOS1_WINDOWS;
+  const steps: Step[] = [];
+  let best: CeilingResult | null = null;
+  for (const window of windows) {
+    const before = t.kind === 'hub' ? await (kind === 'telemetry' ? storedTelemetry(t) : storedEvents(t)) : 0;
+    const c0 = await cpuSnapshot(t, load);
+    const r = await load.ask({
+      cmd: 'ceiling',
+      target: t.name,
+      kind,
+      window,
+      seconds: DURATION,
+      confirm: t.kind === 'peer' ? 'sub' : kind === 'event' ? 'puback' : 'health',
+      ...(t.kind === 'hub' ? { health: { url: t.http!, token: t.token! } } : {}),
+    });
+    const c1 = await cpuSnapshot(t, load);
+    let msgs = Number(r.confirmed);
+    if (t.kind === 'hub') {
+      // what the store holds, not what the hub says it delivered
+      const after = await (kind === 'telemetry' ? storedTelemetry(t) : storedEvents(t));
+      msgs = after - before;
+    }
+    const rate = msgs / (Number(r.ms) / 1000);
+    const lost = Number(r.sent) - msgs;
+    steps.push({ window, rate });
+    const res: CeilingResult = { rate, window, cpuUs: cpuPerMsg(c0, c1, msgs), lost, steps, rssMb: (await memory(t.pid)).rssMb };
+    if (!best || rate > best.rate) best = res;
+    process.stdout.write(`    ${t.name} ${kind} window ${window}: ${k(rate)}/s${lost ? ` (${fmt(lost)} not confirmed)` : ''}\n`);
+    if (saturated(steps).stop) break;
+  }
+  return { ...best!, steps };
+}
+
+interface LatencyResult {
+  p50: number;
+  p99: number;
+  max: number;
+  received: number;
+  expected: number;
+  offered: number;
+  cpuUs: Record<string, number>;
+}
+
+async function latency(load: Load, t: Target, rate: number): Promise<LatencyResult> {
+  const c0 = await cpuSnapshot(t, load);
+  const r = await load.ask({
+    cmd: 'latency',
+    target: t.name,
+    rate,
+    seconds: LAT_S,
+    browsers: BROWSERS,
+    ...(t.kind === 'hub' ? { via: 'socket', socketUrl: `${t.http}/control-room`, token: t.token! } : { via: 'sub' }),
+  });
+  const c1 = await cpuSnapshot(t, load);
+  const res = {
+    p50: Number(r.p50),
+    p99: Number(r.p99),
+    max: Number(r.max),
+    received: Number(r.received),
+    expected: Number(r.expected),
+    offered: Number(r.offered),
+    cpuUs: cpuPerMsg(c0, c1, Number(r.sent)),
+  };
+  process.stdout.write(
+    `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})\n`,
+  );
+  return res;
+}
+
+// ---------------------------------------------------------------------------- main
+
+type Results = Record<string, Record<string, Array<CeilingResult | LatencyResult>>>;
+
+async function main(): Promise<void> {
+  const wanted = new Set(opt.targets.split(','));
+  console.log(
+    `bench: ${PUBLISHERS} publishers, ${REPS} interleaved reps, ${DURATION} s per ceiling step, latency ${RATES.join('/')} events/s × ${LAT_S} s, ` +
+      `${BROWSERS} dashboard client(s); ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}, node ${process.version}`,
+  );
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs'), '--if-stale', '--server-only'], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+  if (b.status !== 0) throw new Error('npm run build failed');
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-bench-'));
+  await fs.chmod(dir, 0o755);
+  const load = new Load();
+  await load.next();
+  const targets: Target[] = [];
+  let influx: InfluxdHandle | null = null;
+  try {
+    if (wanted.has('hub')) targets.push(await startHub('hub', dir, null));
+    if (wanted.has('hub-influx') && ONLY.has('telemetry')) {
+      influx = await startInfluxd({ db: 'bench' });
+      targets.push(await startHub('hub-influx', dir, influx));
+    }
+    if (wanted.has('aedes')) targets.push(await startAedes());
+    if (wanted.has('mosquitto')) {
+      const m = await startMosquitto(dir);
+      if (m) targets.push(m);
+    }
+    for (const t of targets) {
+      await load.ask({
+        cmd: 'connect',
+        target: t.name,
+        url: `mqtt://127.0.0.1:${t.mqttPort}`,
+        devices: t.devices ?? peerDevices(),
+        subscribe: t.kind === 'peer' ? 1 : null,
+      });
+    }
+    const idle: Record<string, number> = {};
+    for (const t of targets) {
+      idle[t.name] = t.idleRssMb;
+      for (const [h, pids] of Object.entries(await t.helpers())) idle[`${t.name}:${h}`] = await treeRssMb(pids);
+    }
+    console.log(
+      `idle RSS (MB, after start, before load): ${Object.entries(idle)
+        .map(([n, v]) => `${n} ${fmt(v)}`)
+        .join(', ')}`,
+    );
+
+    const results: Results = {};
+    const put = (scenario: string, target: string, r: CeilingResult | LatencyResult) => {
+      ((results[scenario] ??= {})[target] ??= []).push(r);
+    };
+    for (let rep = 0; rep < REPS; rep++) {
+      console.log(`rep ${rep + 1}/${REPS} (load average ${os.loadavg()[0]!.toFixed(1)})`);
+      if (ONLY.has('telemetry')) for (const t of rotation(targets, rep)) put('telemetry', t.name, await ceiling(load, t, 'telemetry'));
+      if (ONLY.has('qos1'))
+        for (const t of rotation(
+          targets.filter((x) => x.name !== 'hub-influx'),
+          rep,
+        ))
+          put('qos1', t.name, await ceiling(load, t, 'event'));
+      if (ONLY.has('latency'))
+        for (const rate of RATES)
+          for (const t of rotation(
+            targets.filter((x) => x.name !== 'hub-influx'),
+            rep,
+          ))
+            put(`latency${rate}`, t.name, await latency(load, t, rate));
+    }
+    report(results, idle, targets);
+    if (opt.json) await fs.writeFile(opt.json, JSON.stringify({ when: new Date().toISOString(), opt, idle, results }, null, 1));
   } finally {
-    await io.close();
-    await new Promise<void>((r) => aedes.close(() => r()));
-    server.close();
+    load.exit();
+    for (const t of targets) await t.stop().catch((e) => console.error(e));
+    await influx?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function main() {
-  console.log(
-    `bench: ${DEVICES} devices, telemetry ${fmt(RATE)} msgs/s × ${SECONDS} s, events ${fmt(EVENT_RATE)}/s × ${EVENT_SECONDS} s → ${BROWSERS} socket.io clients; ${os.cpus().length} cores, node ${process.version}`,
-  );
-  // the bare anchor first: a cold machine for both, in the same order every run
-  const load2 = new Load();
-  await load2.next();
-  const bare = await benchBare(load2);
-  load2.exit();
-  const load1 = new Load();
-  await load1.next();
-  const hub = await benchHub(load1);
-  load1.exit();
+const sp = (s: Spread, f: (n: number) => string) =>
+  s.n === 0 ? '—' : s.n === 1 ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 
-  const t = hub.telemetry;
-  console.log('\n| measure | hub | bare aedes | target |');
-  console.log('|---|---:|---:|---:|');
-  console.log(`| telemetry sent (msgs) | ${fmt(t.sent)} | ${fmt(bare.telemetry.sent)} | |`);
+function report(results: Results, idle: Record<string, number>, targets: Target[]): void {
+  const names = targets.map((t) => t.name);
+  const series = (scenario: string, target: string, f: (r: CeilingResult & LatencyResult) => number) =>
+    (results[scenario]?.[target] ?? []).map((r) => f(r as CeilingResult & LatencyResult));
+  const ratio = (scenario: string, a: string, b: string, f: (r: CeilingResult & LatencyResult) => number) =>
+    spread(ratios(series(scenario, a, f), series(scenario, b, f)));
+  const x2 = (n: number) => fmt(n, 2);
+  const ms1 = (n: number) => fmt(n, 1);
+  const rate = (r: CeilingResult & LatencyResult) => r.rate;
+  const p99 = (r: CeilingResult & LatencyResult) => r.p99;
+
+  console.log('\nmedian (min–max) over repetitions; ratios taken per repetition\n');
+  console.log('| measure | hub | aedes 1.2 | Mosquitto | hub/aedes |');
+  console.log('|---|---|---|---|---|');
+  const cell = (scenario: string, t: string, f: (r: CeilingResult & LatencyResult) => number, show: (n: number) => string) =>
+    names.includes(t) ? sp(spread(series(scenario, t, f)), show) : '';
+  if (results.telemetry) {
+    console.log(
+      `| QoS0 telemetry ceiling, embedded PostgreSQL store (stored/s vs delivered/s) | ${cell('telemetry', 'hub', rate, k)} | ${cell('telemetry', 'aedes', rate, k)} | ${cell('telemetry', 'mosquitto', rate, k)} | **${sp(ratio('telemetry', 'hub', 'aedes', rate), x2)}** |`,
+    );
+    if (names.includes('hub-influx'))
+      console.log(
+        `| QoS0 telemetry ceiling, InfluxDB 1.6.7 | ${cell('telemetry', 'hub-influx', rate, k)} | ${cell('telemetry', 'aedes', rate, k)} | ${cell('telemetry', 'mosquitto', rate, k)} | **${sp(ratio('telemetry', 'hub-influx', 'aedes', rate), x2)}** |`,
+      );
+  }
+  if (results.qos1)
+    console.log(
+      `| QoS1 events stored before PUBACK (vs delivered QoS1) | ${cell('qos1', 'hub', rate, k)} | ${cell('qos1', 'aedes', rate, k)} | ${cell('qos1', 'mosquitto', rate, k)} | **${sp(ratio('qos1', 'hub', 'aedes', rate), x2)}** |`,
+    );
+  for (const r of RATES) {
+    const s = `latency${r}`;
+    if (!results[s]) continue;
+    console.log(
+      `| event → dashboard p99 at ${fmt(r)}/s, ms (peers: → MQTT subscriber) | ${cell(s, 'hub', p99, ms1)} | ${cell(s, 'aedes', p99, ms1)} | ${cell(s, 'mosquitto', p99, ms1)} | **${sp(ratio(s, 'hub', 'aedes', p99), x2)}×** |`,
+    );
+    console.log(
+      `| … p50 / max at ${fmt(r)}/s, ms | ${cell(s, 'hub', (x) => x.p50, ms1)} / ${cell(s, 'hub', (x) => x.max, ms1)} | ${cell(s, 'aedes', (x) => x.p50, ms1)} / ${cell(s, 'aedes', (x) => x.max, ms1)} | ${cell(s, 'mosquitto', (x) => x.p50, ms1)} / ${cell(s, 'mosquitto', (x) => x.max, ms1)} | |`,
+    );
+  }
   console.log(
-    `| telemetry accepted, msgs/s | ${fmt(t.acceptedPerSec)} | ${fmt(bare.telemetry.receivedPerSec)} (delivered to subscriber) | ≥ 20,000 |`,
+    `| RSS idle after start, MB | ${fmt(idle.hub ?? NaN)} (+ PostgreSQL ${fmt(idle['hub:postgres'] ?? NaN)}) | ${fmt(idle.aedes ?? NaN)} | ${fmt(idle.mosquitto ?? NaN, 1)} | |`,
   );
-  console.log(
-    `| telemetry stored in InfluxDB 1.6.7, points (msgs/s until all stored) | ${fmt(t.storedInInflux)} (${fmt(t.storedPerSec)}/s) | — | ≥ 20,000/s |`,
-  );
-  console.log(`| telemetry dropped (buffer bound) | ${fmt(t.dropped)} | — | 0 |`);
-  console.log(`| hub process CPU during telemetry | ${fmt(t.hubCpuPct)} % of one core | — | |`);
-  console.log(
-    `| events sent / received by ${BROWSERS} clients | ${hub.events.sent} / ${hub.events.received} of ${hub.events.expected} | ${bare.events.sent} / ${bare.events.received} of ${bare.events.expected} | all |`,
-  );
-  console.log(`| event → socket.io p50 (ms) | ${fmt(Number(hub.events.p50), 1)} | ${fmt(Number(bare.events.p50), 1)} | |`);
-  console.log(`| event → socket.io p99 (ms) | ${fmt(Number(hub.events.p99), 1)} | ${fmt(Number(bare.events.p99), 1)} | < 50 |`);
-  console.log(`| event → socket.io max (ms) | ${fmt(Number(hub.events.max), 1)} | ${fmt(Number(bare.events.max), 1)} | |`);
-  console.log(`| events stored in PostgreSQL | ${fmt(Number(hub.events.stored))} | — | = sent |`);
-  console.log(
-    `| inside the hub: receive → stored → bus, p50 / p99 (ms) | ${fmt(Number(hub.events.storeP50), 1)} / ${fmt(Number(hub.events.storeP99), 1)} | — | |`,
-  );
-  console.log(
-    `| entrapment event → incident:opened, p50 / p99 (ms), ${DEVICES} incidents at ${INCIDENT_RATE}/s | ${fmt(Number(hub.incidents.p50), 1)} / ${fmt(Number(hub.incidents.p99), 1)} (${hub.incidents.received} of ${hub.incidents.expected}) | — | |`,
-  );
-  console.log(`| hub process RSS after (MB) | ${fmt(hub.rssMb)} | — | |`);
-  console.log(
-    `\nratio hub/bare: telemetry ${fmt(t.acceptedPerSec / bare.telemetry.receivedPerSec, 2)}×, event p99 ${fmt(Number(hub.events.p99) / Number(bare.events.p99), 2)}×`,
-  );
-  process.exit(0);
+
+  console.log('\nCPU µs per message at the ceiling (median over reps), and RSS after the run');
+  console.log('| scenario | target | window | µs/msg by process | RSS MB |');
+  console.log('|---|---|---|---|---|');
+  for (const [scenario, byTarget] of Object.entries(results)) {
+    for (const [t, list] of Object.entries(byTarget)) {
+      const first = list[0] as CeilingResult & LatencyResult;
+      const keys = Object.keys(first.cpuUs);
+      const cpu = keys.map((key) => `${key} ${fmt(spread(list.map((r) => r.cpuUs[key]!)).median, 1)}`).join(', ');
+      const win = 'window' in first ? spread(list.map((r) => (r as CeilingResult).window)).median : NaN;
+      const rss = 'rssMb' in first ? fmt(spread(list.map((r) => (r as CeilingResult).rssMb)).median) : '';
+      console.log(`| ${scenario} | ${t} | ${Number.isFinite(win) ? fmt(win) : ''} | ${cpu} | ${rss} |`);
+    }
+  }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,99 @@
+// The statistics of `npm run bench` (bench/stats.ts): the table's medians, spreads, per-repetition
+// ratios and the saturation rule decide what BENCHMARKS.md claims, so they are tested here.
+import { describe, expect, it } from 'vitest';
+import { cpuMicrosPerMsg, parseStatCpu, parseStatus, quantile, ratios, rotation, saturated, spread } from '../../bench/stats.js';
+
+describe('quantile (nearest rank)', () => {
+  const xs = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+  it('p50 and p99 of 1..100', () => {
+    expect(quantile(xs, 0.5)).toBe(50);
+    expect(quantile(xs, 0.99)).toBe(99);
+    expect(quantile(xs, 1)).toBe(100);
+    expect(quantile(xs, 0)).toBe(1);
+  });
+  it('one value, and none', () => {
+    expect(quantile([7], 0.99)).toBe(7);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe('spread', () => {
+  it('min, median, max of an odd and an even count', () => {
+    expect(spread([3, 1, 2])).toEqual({ n: 3, min: 1, median: 2, max: 3 });
+    expect(spread([4, 1, 3, 2])).toEqual({ n: 4, min: 1, median: 2.5, max: 4 });
+  });
+  it('ignores values that are not finite (a failed repetition)', () => {
+    expect(spread([NaN, 5, Infinity, 1])).toEqual({ n: 2, min: 1, median: 3, max: 5 });
+    expect(spread([]).n).toBe(0);
+  });
+});
+
+describe('ratios per repetition', () => {
+  it('divides pairwise, not medians', () => {
+    // hub fast when the peer was fast: per-rep ratios are all 0.5, while the ratio of the
+    // medians (30 / 40 = 0.75) would flatter
+    const hub = [10, 30, 50];
+    const peer = [20, 60, 100];
+    expect(ratios(hub, peer)).toEqual([0.5, 0.5, 0.5]);
+    expect(spread(ratios(hub, peer)).median).toBe(0.5);
+  });
+  it('pairs only repetitions both have, and a zero peer gives NaN', () => {
+    expect(ratios([1, 2, 3], [2, 0])).toEqual([0.5, NaN]);
+  });
+});
+
+describe('saturation of a stepped closed loop', () => {
+  it('keeps stepping while a step gains at least 5 %', () => {
+    expect(saturated([{ window: 1, rate: 100 }]).stop).toBe(false);
+    expect(
+      saturated([
+        { window: 1, rate: 100 },
+        { window: 4, rate: 150 },
+      ]).stop,
+    ).toBe(false);
+  });
+  it('stops when a step gains less than 5 % over the best before it, and reports the best step', () => {
+    const r = saturated([
+      { window: 1, rate: 100 },
+      { window: 4, rate: 150 },
+      { window: 16, rate: 154 },
+    ]);
+    expect(r.stop).toBe(true);
+    expect(r.best).toEqual({ window: 16, rate: 154 });
+    const worse = saturated([
+      { window: 1, rate: 100 },
+      { window: 4, rate: 150 },
+      { window: 16, rate: 90 },
+    ]);
+    expect(worse.stop).toBe(true);
+    expect(worse.best).toEqual({ window: 4, rate: 150 });
+  });
+  it('no steps: nothing to report', () => {
+    expect(saturated([])).toEqual({ best: null, stop: false });
+  });
+});
+
+describe('rotation of the target order', () => {
+  it('every target leads once in as many repetitions', () => {
+    const t = ['hub', 'aedes', 'mosquitto'];
+    expect([0, 1, 2, 3].map((r) => rotation(t, r)[0])).toEqual(['hub', 'aedes', 'mosquitto', 'hub']);
+    expect(rotation(t, 1)).toEqual(['aedes', 'mosquitto', 'hub']);
+  });
+});
+
+describe('/proc parsing', () => {
+  it('utime + stime and ppid from /proc/<pid>/stat, a comm with spaces and parentheses', () => {
+    // fields after the comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime …
+    const stat = '1234 (node (bench) x) S 77 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 11 0 100 0 0';
+    expect(parseStatCpu(stat)).toEqual({ cpu: 3, ppid: 77 });
+  });
+  it('VmRSS and VmHWM in MB from /proc/<pid>/status', () => {
+    const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n';
+    expect(parseStatus(status)).toEqual({ rssMb: 100, hwmMb: 200 });
+    expect(parseStatus('').rssMb).toBeNaN();
+  });
+  it('CPU µs per message', () => {
+    expect(cpuMicrosPerMsg(1, 1.5, 50_000)).toBeCloseTo(10);
+    expect(cpuMicrosPerMsg(1, 2, 0)).toBeNaN();
+  });
+});
