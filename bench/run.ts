@@ -62,6 +62,9 @@ const { values: opt } = parseArgs({
     'latency-seconds': { type: 'string', default: '8' },
     browsers: { type: 'string', default: '1' },
     json: { type: 'string' },
+    // before/after: a second hub bundle (e.g. built from the previous commit with
+    // `node scripts/build.mjs --server-only --outdir dist/before`) measured interleaved with this one
+    before: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
   },
 });
@@ -76,9 +79,13 @@ const MOSQUITTO = '/usr/sbin/mosquitto';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the admin password policy (services/admin/users.ts): ≥ 10 characters, not containing "admin"
 const ADMIN_PW = 'bench-hub-pass-1';
-const TELEMETRY_WINDOWS = [500, 2000, 8000, 32000, 128000];
+// the largest stays below the hub's telemetry buffer (TELEMETRY_BUFFER_MAX): beyond it the hub drops by design
+const TELEMETRY_WINDOWS = [1000, 4000, 16000, 64000];
 const QOS1_WINDOWS = [50, 200, 800, 3200];
 
+let closes = 0;
+/** every process started here: stopped at the end even when a start failed half-way */
+const spawned: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
@@ -152,13 +159,13 @@ async function settleRss(pid: number): Promise<number> {
   return (await memory(pid)).rssMb;
 }
 
-async function startHub(name: string, dir: string, influx: InfluxdHandle | null): Promise<Target> {
+async function startHub(name: string, dir: string, influx: InfluxdHandle | null, bundle = 'dist/server/hub.mjs'): Promise<Target> {
   const [httpPort, mqttPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const dataDir = path.join(dir, name);
   await fs.mkdir(dataDir, { recursive: true });
   const log = path.join(dir, `${name}.log`);
   const out = createWriteStream(log);
-  const child = spawn(process.execPath, [path.join(root, 'dist/server/hub.mjs')], {
+  const child = spawn(process.execPath, [path.resolve(root, bundle)], {
     cwd: root,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|INFLUX_|HUB_)/.test(key))),
@@ -175,6 +182,7 @@ async function startHub(name: string, dir: string, influx: InfluxdHandle | null)
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.push(child);
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   const http = `http://127.0.0.1:${httpPort}`;
@@ -262,6 +270,7 @@ async function startAedes(): Promise<Target> {
     logLevel: 'warning',
   });
   const child = spawn(process.execPath, [out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  spawned.push(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port));
     child.once('exit', (c) => reject(new Error(`aedes exited ${c}`)));
@@ -303,6 +312,7 @@ async function startMosquitto(dir: string): Promise<Target | null> {
     ].join('\n'),
   );
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  spawned.push(child);
   for (let i = 0; ; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
@@ -351,7 +361,12 @@ async function storedTelemetry(t: Target): Promise<number> {
     const r = await t.influx.influxql('SELECT count(floor) FROM telemetry', t.influx.db);
     return Number(r[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
   }
-  const r = await t.pool!.query<{ n: string }>(`SELECT count(*) AS n FROM "TelemetryPoint" WHERE metric = 'floor'`);
+  // the store of this build: one row per message (telemetry.msg), or one row per metric before it
+  const layout = await t.pool!.query<{ msg: boolean }>(`SELECT to_regclass('telemetry.msg') IS NOT NULL AS msg`);
+  const sql = layout.rows[0]!.msg
+    ? `SELECT count(*) AS n FROM telemetry.msg`
+    : `SELECT count(*) AS n FROM "TelemetryPoint" WHERE metric = 'floor'`;
+  const r = await t.pool!.query<{ n: string }>(sql);
   return Number(r.rows[0]!.n);
 }
 async function storedEvents(t: Target): Promise<number> {
@@ -397,6 +412,9 @@ async function ceiling(load: Load, t: Target, kind: 'telemetry' | 'event'): Prom
     const res: CeilingResult = { rate, window, cpuUs: cpuPerMsg(c0, c1, msgs), lost, steps, rssMb: (await memory(t.pid)).rssMb };
     if (!best || rate > best.rate) best = res;
     process.stdout.write(`    ${t.name} ${kind} window ${window}: ${k(rate)}/s${lost ? ` (${fmt(lost)} not confirmed)` : ''}\n`);
+    if (Number(r.closes) > closes) console.log(`    (${Number(r.closes) - closes} MQTT connections closed and re-opened during that step)`);
+    closes = Number(r.closes);
+    if (msgs === 0) throw new Error(`${t.name}: nothing confirmed at window ${window}`);
     if (saturated(steps).stop) break;
   }
   return { ...best!, steps };
@@ -465,6 +483,7 @@ async function main(): Promise<void> {
   let influx: InfluxdHandle | null = null;
   try {
     if (wanted.has('hub')) targets.push(await startHub('hub', dir, null));
+    if (opt.before) targets.push(await startHub('hub-before', dir, null, opt.before));
     if (wanted.has('hub-influx') && ONLY.has('telemetry')) {
       influx = await startInfluxd({ db: 'bench' });
       targets.push(await startHub('hub-influx', dir, influx));
@@ -503,14 +522,14 @@ async function main(): Promise<void> {
       if (ONLY.has('telemetry')) for (const t of rotation(targets, rep)) put('telemetry', t.name, await ceiling(load, t, 'telemetry'));
       if (ONLY.has('qos1'))
         for (const t of rotation(
-          targets.filter((x) => x.name !== 'hub-influx'),
+          targets.filter((x) => !x.name.startsWith('hub-influx')),
           rep,
         ))
           put('qos1', t.name, await ceiling(load, t, 'event'));
       if (ONLY.has('latency'))
         for (const rate of RATES)
           for (const t of rotation(
-            targets.filter((x) => x.name !== 'hub-influx'),
+            targets.filter((x) => !x.name.startsWith('hub-influx')),
             rep,
           ))
             put(`latency${rate}`, t.name, await latency(load, t, rate));
@@ -520,6 +539,11 @@ async function main(): Promise<void> {
   } finally {
     load.exit();
     for (const t of targets) await t.stop().catch((e) => console.error(e));
+    for (const c of spawned) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGTERM');
+      await waitExit(c, 30_000);
+    }
     await influx?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -566,6 +590,19 @@ function report(results: Results, idle: Record<string, number>, targets: Target[
     console.log(
       `| … p50 / max at ${fmt(r)}/s, ms | ${cell(s, 'hub', (x) => x.p50, ms1)} / ${cell(s, 'hub', (x) => x.max, ms1)} | ${cell(s, 'aedes', (x) => x.p50, ms1)} / ${cell(s, 'aedes', (x) => x.max, ms1)} | ${cell(s, 'mosquitto', (x) => x.p50, ms1)} / ${cell(s, 'mosquitto', (x) => x.max, ms1)} | |`,
     );
+  }
+  if (names.includes('hub-before')) {
+    console.log('\nbefore/after (this build vs --before), median (min–max) of per-repetition ratios');
+    for (const [scenario, f, label] of [
+      ['telemetry', rate, 'telemetry stored/s'],
+      ['qos1', rate, 'QoS1 events stored/s'],
+      ...RATES.map((r) => [`latency${r}`, p99, `p99 at ${r}/s`] as const),
+    ] as const) {
+      if (!results[scenario]) continue;
+      console.log(
+        `  ${label}: after ${sp(spread(series(scenario, 'hub', f)), scenario === 'telemetry' || scenario === 'qos1' ? k : ms1)}, before ${sp(spread(series(scenario, 'hub-before', f)), scenario === 'telemetry' || scenario === 'qos1' ? k : ms1)}, after/before ${sp(ratio(scenario, 'hub', 'hub-before', f), x2)}`,
+      );
+    }
   }
   console.log(
     `| RSS idle after start, MB | ${fmt(idle.hub ?? NaN)} (+ PostgreSQL ${fmt(idle['hub:postgres'] ?? NaN)}) | ${fmt(idle.aedes ?? NaN)} | ${fmt(idle.mosquitto ?? NaN, 1)} | |`,
