@@ -3,6 +3,7 @@
 // with an independent query.
 //
 //   npx tsx bench/telemetry-store.ts [--backend v1|pg|both] [--points 300000] [--rate 20000] [--seconds 10]
+//   npx tsx bench/telemetry-store.ts --backend chart [--rows 5000000] [--devices 100]
 //
 // Phase "burst": write --points as fast as a producer loop can (yielding every 2000 points, as
 // an MQTT handler would), report confirmed points/s. Phase "paced": --rate points/s for
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     points: { type: 'string', default: '300000' },
     rate: { type: 'string', default: '20000' },
     seconds: { type: 'string', default: '10' },
+    rows: { type: 'string', default: '5000000' },
+    devices: { type: 'string', default: '100' },
   },
 });
 const POINTS = Number(args.points);
@@ -196,7 +199,7 @@ async function benchPg(): Promise<Result> {
       return r.rows.reduce((sum, x) => sum + procCpuSeconds(x.pid), 0);
     };
     const res = await run('embedded-pg (PostgreSQL 15, machine)', store, dbCpu, async () => {
-      const r = await check.query<{ n: string }>(`SELECT count(*) AS n FROM "TelemetryPoint" WHERE metric = 'voltage_v'`);
+      const r = await check.query<{ n: string }>(`SELECT count(*) AS n FROM telemetry.msg WHERE m ? 'voltage_v'`);
       return Number(r.rows[0]!.n);
     });
     await check.end();
@@ -207,6 +210,75 @@ async function benchPg(): Promise<Result> {
   }
 }
 
+/**
+ * Chart query of the embedded store with a large table: --rows messages (4 metrics each) spread
+ * evenly over --devices devices and the last 7 days, generated inside PostgreSQL; then the API's
+ * query for 7 days of one device's metric (auto step), 20 times: p50 and max in ms.
+ */
+async function benchChart(): Promise<void> {
+  const rows = Number(args.rows);
+  const devices = Number(args.devices);
+  const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `bops_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0`);
+  const url = withDatabase(adminUrl, name);
+  try {
+    await applyMigrations(url);
+    const store = createTelemetryStore({ kind: 'embedded' }, { ...TELEMETRY, databaseUrl: url, log });
+    await store.start();
+    const now = Date.now();
+    const from = now - 7 * 86_400_000;
+    // one message per day through the store: the day partitions exist
+    for (let d = 0; d <= 7; d++) store.write({ ...point(0), deviceId: 'seed', ts: from + d * 86_400_000 });
+    await store.flush();
+    const perDevice = Math.floor(rows / devices);
+    const every = (7 * 86_400_000) / perDevice; // ms between two messages of a device
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const t0 = performance.now();
+    const chunk = Math.max(1, Math.floor(2_000_000 / devices));
+    for (let i0 = 0; i0 < perDevice; i0 += chunk) {
+      await c.query(
+        `INSERT INTO telemetry.msg (device_id, ts, m)
+         SELECT 'pw-' || d, timestamptz 'epoch' + (($1::float8 + i * $2::float8)::bigint) * interval '1 millisecond',
+                jsonb_build_object('voltage_v', 229 + (i % 7) * 0.5, 'current_a', 10 + (i % 13), 'power_kw', 2.3 + (i % 11) / 10.0, 'on_generator', i % 97 = 0)
+         FROM generate_series(0, $3::int - 1) d, generate_series($4::int, $5::int - 1) i
+         ON CONFLICT DO NOTHING`,
+        [from + 1, every, devices, i0, Math.min(perDevice, i0 + chunk)],
+      );
+      process.stdout.write(`\r  generated ${Math.min(perDevice, i0 + chunk) * devices} rows`);
+    }
+    await c.query('ANALYZE telemetry.msg');
+    const size = await c.query<{ n: string; bytes: string }>(
+      `SELECT (SELECT count(*) FROM telemetry.msg) AS n, pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg'::regclass`,
+    );
+    console.log(`\n  ${size.rows[0]!.n} rows (${size.rows[0]!.bytes}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const times: number[] = [];
+    let points = 0;
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      const s = await store.query({ deviceId: `pw-${i % devices}`, metric: 'voltage_v', from, to: now });
+      times.push(performance.now() - t);
+      points = s.points.filter((p) => p[1] !== null).length;
+    }
+    times.sort((a, b) => a - b);
+    console.log(
+      `chart query, 7 days of one device's metric (${perDevice} messages, ${points} non-empty buckets): p50 ${times[10]!.toFixed(1)} ms, max ${times[19]!.toFixed(1)} ms`,
+    );
+    await c.end();
+    await store.stop();
+  } finally {
+    await dropDatabase(admin, name).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+if (args.backend === 'chart') {
+  await benchChart();
+  process.exit(0);
+}
 const results: Result[] = [];
 if (args.backend === 'v1' || args.backend === 'both') results.push(await benchInflux());
 if (args.backend === 'pg' || args.backend === 'both') results.push(await benchPg());

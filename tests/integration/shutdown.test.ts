@@ -122,7 +122,7 @@ describe('Ctrl-C (SIGINT to the process group)', () => {
       const q = new pg.Client({ connectionString: dbUrl });
       q.on('error', () => undefined);
       await q.connect();
-      const points = await q.query(`SELECT count(*)::int AS n FROM "TelemetryPoint" WHERE "deviceId" = 'pm-sigint'`);
+      const points = await q.query(`SELECT count(*)::int AS n FROM telemetry.msg WHERE device_id = 'pm-sigint'`);
       expect(points.rows[0].n).toBe(n);
       const dev = await q.query(`SELECT state, "lastTelemetry" FROM "Device" WHERE id = 'pm-sigint'`);
       // the last reading and the last transition (the hub's own stop ends the connection: not online)

@@ -233,35 +233,35 @@ describe('telemetry store — embedded PostgreSQL (embedded-pg)', () => {
     await db?.drop();
   });
 
-  it('stores one row per metric and answers downsampled queries', async () => {
+  it('stores one row per message and answers downsampled queries', async () => {
     const store = newStore();
     await store.start();
     for (const m of twoMinutes('el-1')) store.write(m);
-    store.write(msg('el-1', BASE + 5000, { floor: 5 })); // duplicate (deviceId, metric, ts): ignored, no error
+    store.write(msg('el-1', BASE + 5000, { floor: 5 })); // duplicate (deviceId, ts): ignored, no error
     await store.flush();
     expect(store.stats()).toMatchObject({ backend: 'embedded-pg', ok: true, written: 121, buffered: 0, dropped: 0 });
 
-    const rows = await client.query<{ metric: string; n: string }>(
-      `SELECT metric, count(*) AS n FROM "TelemetryPoint" WHERE "deviceId" = 'el-1' GROUP BY metric ORDER BY metric`,
+    const rows = await client.query<{ n: string }>(`SELECT count(*) AS n FROM telemetry.msg WHERE device_id = 'el-1'`);
+    expect(Number(rows.rows[0]!.n)).toBe(120);
+    const keys = await client.query<{ k: string; n: string }>(
+      `SELECT k, count(*) AS n FROM telemetry.msg, jsonb_object_keys(m) AS k WHERE device_id = 'el-1' GROUP BY k ORDER BY k`,
     );
-    expect(rows.rows.map((r) => [r.metric, Number(r.n)])).toEqual([
+    expect(keys.rows.map((r) => [r.k, Number(r.n)])).toEqual([
       ['door_open', 120],
       ['floor', 120],
       ['load_kg', 120],
       ['moving', 120],
       ['note', 120],
     ]);
-    const one = await client.query(
-      `SELECT metric, value, text, ts FROM "TelemetryPoint" WHERE "deviceId" = 'el-1' AND ts = $1 ORDER BY metric`,
-      [new Date(BASE + 3000)],
+    const one = await client.query(`SELECT m FROM telemetry.msg WHERE device_id = 'el-1' AND ts = $1`, [new Date(BASE + 3000)]);
+    expect(one.rows.map((r: { m: unknown }) => r.m)).toEqual([{ door_open: true, floor: 3, load_kg: 101.5, moving: true, note: 'n3' }]);
+    // a day partition and the BRIN index on time exist
+    const parts = await client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.msg'::regclass`,
     );
-    expect(one.rows.map((r: { metric: string; value: number | null; text: string | null }) => [r.metric, r.value, r.text])).toEqual([
-      ['door_open', 1, null],
-      ['floor', 3, null],
-      ['load_kg', 101.5, null],
-      ['moving', 1, null],
-      ['note', null, 'n3'],
-    ]);
+    expect(parts.rows.map((r) => r.relname)).toContain(`msg_${new Date(BASE).toISOString().slice(0, 10).replaceAll('-', '')}`);
+    const brin = await client.query(`SELECT 1 FROM pg_indexes WHERE schemaname = 'telemetry' AND indexdef ILIKE '%USING brin (ts)%'`);
+    expect(brin.rowCount).toBeGreaterThan(0);
 
     const q = { deviceId: 'el-1', metric: 'floor', from: BASE, to: BASE + 3 * MIN, step: 30_000 };
     const series = await store.query(q);
@@ -284,11 +284,33 @@ describe('telemetry store — embedded PostgreSQL (embedded-pg)', () => {
     for (let i = 0; i < 50; i++) writer.write(msg('old-1', old + i, { floor: i }));
     writer.write(msg('old-1', Date.now(), { floor: 1 }));
     await writer.flush();
-    const n = async () => Number((await client.query(`SELECT count(*) AS n FROM "TelemetryPoint" WHERE "deviceId" = 'old-1'`)).rows[0].n);
+    const n = async () => Number((await client.query(`SELECT count(*) AS n FROM telemetry.msg WHERE device_id = 'old-1'`)).rows[0].n);
     expect(await n()).toBe(51);
     const sweeper = newStore({ retentionMs: 86_400_000 }); // the sweep runs at start and hourly
     await sweeper.start();
     await until(async () => (await n()) === 1, 5000, 'retention sweep');
+  });
+
+  it('moves the rows of the one-row-per-metric table of earlier versions into telemetry.msg at start', async () => {
+    const t1 = Date.now() - 60_000;
+    await client.query(
+      `INSERT INTO "TelemetryPoint" ("deviceId", metric, ts, value, text) VALUES
+         ('legacy-1', 'floor', $1, 4, NULL), ('legacy-1', 'moving', $1, 1, NULL), ('legacy-1', 'note', $1, NULL, 'hi'),
+         ('legacy-1', 'floor', $2, 5, NULL), ('legacy-1', 'floor', $3, 9, NULL)`,
+      [new Date(t1), new Date(t1 + 1000), new Date(Date.now() - 30 * 86_400_000)],
+    );
+    const store = newStore();
+    await store.start();
+    const moved = await client.query(
+      `SELECT (extract(epoch from ts) * 1000)::float8 AS t, m FROM telemetry.msg WHERE device_id = 'legacy-1' ORDER BY ts`,
+    );
+    // the 30-day-old row is past the retention: not moved
+    expect(moved.rows).toEqual([
+      { t: t1, m: { floor: 4, moving: 1, note: 'hi' } },
+      { t: t1 + 1000, m: { floor: 5 } },
+    ]);
+    expect(Number((await client.query(`SELECT count(*) AS n FROM "TelemetryPoint"`)).rows[0].n)).toBe(0);
+    expect((await store.latest('legacy-1')).floor).toEqual({ ts: t1 + 1000, value: 5 });
   });
 
   it('buffers while Postgres is unreachable and reports it', async () => {
