@@ -36,6 +36,7 @@ import {
   parseStatus,
   parseTelemetry,
   parseTopic,
+  type ParsedTopic,
   topics,
   deviceBase,
   type DeviceEvent,
@@ -79,9 +80,18 @@ export interface BrokerOptions {
 
 const DEVICE = Symbol('device');
 const ADDRESS = Symbol('address');
+const TOPICS = Symbol('topics');
+/**
+ * Topics a connection has already published to that parsed as its own contract topics. A device
+ * publishes to a handful of topics for its whole connection, so the split, the id checks and
+ * the device-prefix comparison (7 % of the hub's CPU at 44k msgs/s, issue 12) run once per
+ * topic, not once per message. Bounded: a device spraying topics only fills it to the cap.
+ */
+const TOPIC_CACHE_MAX = 16;
 type DeviceClient = Client & {
   [DEVICE]?: DeviceRecord;
   [ADDRESS]?: string;
+  [TOPICS]?: Map<string, ParsedTopic>;
   _disconnected?: boolean;
   closed?: boolean;
   connected?: boolean;
@@ -453,13 +463,19 @@ export class Broker {
 
   private authorizePublish(client: DeviceClient | null, packet: PublishPacket, done: (e?: Error | null) => void): void {
     this.messagesIn++;
-    const t = parseTopic(packet.topic);
-    // A will left over from a previous broker run arrives without a client (aedes docs).
-    const d = client ? client[DEVICE] : t ? this.o.registry.get(t.deviceId) : undefined;
-    if (!d) return this.discard(packet, null, 'foreign_topic', 'publisher has no device identity', done);
-    if (!t) return this.discard(packet, d.deviceId, 'bad_topic', 'not a contract topic', done);
-    if (!packet.topic.startsWith(`${deviceBase(d)}/`) || t.deviceId !== d.deviceId) {
-      return this.discard(packet, d.deviceId, 'foreign_topic', `outside ${deviceBase(d)}/`, done);
+    const cache = client?.[DEVICE] ? (client[TOPICS] ??= new Map()) : undefined;
+    let t: ParsedTopic | null | undefined = cache?.get(packet.topic);
+    let d = client?.[DEVICE];
+    if (!t || !d) {
+      t = parseTopic(packet.topic);
+      // A will left over from a previous broker run arrives without a client (aedes docs).
+      d = client ? client[DEVICE] : t ? this.o.registry.get(t.deviceId) : undefined;
+      if (!d) return this.discard(packet, null, 'foreign_topic', 'publisher has no device identity', done);
+      if (!t) return this.discard(packet, d.deviceId, 'bad_topic', 'not a contract topic', done);
+      if (!packet.topic.startsWith(`${deviceBase(d)}/`) || t.deviceId !== d.deviceId) {
+        return this.discard(packet, d.deviceId, 'foreign_topic', `outside ${deviceBase(d)}/`, done);
+      }
+      if (cache && cache.size < TOPIC_CACHE_MAX) cache.set(packet.topic, t);
     }
     const ts = this.now();
     const payload = packet.payload as Buffer;

@@ -1,7 +1,7 @@
 // The contract edge refuses text PostgreSQL cannot store (issue 7 item 2): NUL and lone
 // surrogates anywhere in a payload, keys included, are `bad_text` — in every parse function.
 import { describe, expect, it } from 'vitest';
-import { parseCommandResult, parseEvent, parseStatus, parseTelemetry } from '../../contracts/mqtt.js';
+import { checkTelemetry, parseCommandResult, parseEvent, parseStatus, parseTelemetry, TelemetryPayload } from '../../contracts/mqtt.js';
 
 const call = (visitorName: string) => JSON.stringify({ v: 1, id: 'e1', ts: 1, type: 'intercom.call', data: { unit: '1201', visitorName } });
 
@@ -33,5 +33,80 @@ describe('bad text at the contract edge', () => {
       reason: 'bad_text',
     });
     expect(parseStatus(Buffer.from('{"v":1,"state":"online","ts":1,"x":"\\u0000"}'))).toMatchObject({ reason: 'bad_text' });
+  });
+});
+
+describe('checkTelemetry (hand-written) agrees with the zod TelemetryPayload schema', () => {
+  const ok = { v: 1, ts: 1_700_000_000_000, metrics: { floor: 3 } };
+  const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`m${i}`, i]));
+  const corpus: Array<[string, unknown]> = [
+    ['minimal', ok],
+    ['all value kinds', { v: 1, ts: 0, metrics: { a: 1.5, b: true, c: 'x', d: -0, e: false, f: '' } }],
+    ['extra top-level key (stripped)', { ...ok, extra: { x: 1 } }],
+    ['64 metrics', { ...ok, metrics: many(64) }],
+    ['65 metrics', { ...ok, metrics: many(65) }],
+    ['no metrics', { ...ok, metrics: {} }],
+    ['metrics missing', { v: 1, ts: 1 }],
+    ['metrics an array', { ...ok, metrics: [1, 2] }],
+    ['metrics null', { ...ok, metrics: null }],
+    ['metrics a string', { ...ok, metrics: 'floor' }],
+    ['v 2', { ...ok, v: 2 }],
+    ['v "1"', { ...ok, v: '1' }],
+    ['v missing', { ts: 1, metrics: { a: 1 } }],
+    ['ts negative', { ...ok, ts: -1 }],
+    ['ts fractional', { ...ok, ts: 1.5 }],
+    ['ts a string', { ...ok, ts: '1' }],
+    ['ts 2^53 (unsafe integer)', { ...ok, ts: 2 ** 53 }],
+    ['ts 2^53 - 1', { ...ok, ts: 2 ** 53 - 1 }],
+    ['ts missing', { v: 1, metrics: { a: 1 } }],
+    ['metric name upper case', { ...ok, metrics: { Floor: 1 } }],
+    ['metric name with a dash', { ...ok, metrics: { 'load-kg': 1 } }],
+    ['metric name empty', { ...ok, metrics: { '': 1 } }],
+    ['metric name 64 chars', { ...ok, metrics: { ['a'.repeat(64)]: 1 } }],
+    ['metric name 65 chars', { ...ok, metrics: { ['a'.repeat(65)]: 1 } }],
+    ['metric name with a newline at the end', { ...ok, metrics: { 'floor\n': 1 } }],
+    ['metric name unicode', { ...ok, metrics: { ß: 1 } }],
+    ['value null', { ...ok, metrics: { a: null } }],
+    ['value an object', { ...ok, metrics: { a: { b: 1 } } }],
+    ['value an array', { ...ok, metrics: { a: [1] } }],
+    ['value string 256', { ...ok, metrics: { a: 'x'.repeat(256) } }],
+    ['value string 257', { ...ok, metrics: { a: 'x'.repeat(257) } }],
+    ['value string of 256 UTF-16 units with astral characters', { ...ok, metrics: { a: '😀'.repeat(128) } }],
+    ['value huge number', { ...ok, metrics: { a: 1e308 } }],
+    ['a good and a bad metric', { ...ok, metrics: { a: 1, B: 2 } }],
+    ['top level an array', [ok]],
+    ['top level null', null],
+    ['top level a number', 1],
+    ['top level a string', 'x'],
+    ['value string of 129 astral characters (258 units, 129 code points)', { ...ok, metrics: { a: '😀'.repeat(129) } }],
+    ['value string of 257 astral characters', { ...ok, metrics: { a: '😀'.repeat(257) } }],
+    ['value string of 255 letters and a lone surrogate pair half', { ...ok, metrics: { a: `${'x'.repeat(256)}\ud800` } }],
+    ['__proto__ as a metric name (JSON.parse makes it an own key)', JSON.parse('{"v":1,"ts":1,"metrics":{"__proto__":1}}')],
+    ['__proto__ beside a good metric (zod strips it)', JSON.parse('{"v":1,"ts":1,"metrics":{"a":1,"__proto__":1}}')],
+    ['constructor as a metric name', JSON.parse('{"v":1,"ts":1,"metrics":{"constructor":2}}')],
+    ['__proto__ at the top level', JSON.parse('{"v":1,"ts":1,"metrics":{"a":1},"__proto__":{"x":1}}')],
+  ];
+  /** the cases the hand-written check leaves to zod on purpose (it answers null, zod decides) */
+  const deferred = new Set(['__proto__ beside a good metric (zod strips it)']);
+  it.each(corpus)('%s', (name, value) => {
+    const z = TelemetryPayload.safeParse(value);
+    const fast = checkTelemetry(value);
+    if (deferred.has(name)) expect(fast).toBeNull();
+    else expect(fast !== null).toBe(z.success);
+    if (fast !== null) expect(fast).toEqual(z.data);
+    // what the hub uses: the fast check, else zod — always zod's verdict and value
+    const parsed = parseTelemetry(Buffer.from(JSON.stringify(value) ?? 'null'));
+    const again = TelemetryPayload.safeParse(JSON.parse(JSON.stringify(value) ?? 'null'));
+    expect(parsed.ok).toBe(again.success);
+    if (parsed.ok && again.success) expect(parsed.value).toEqual(again.data);
+  });
+  it('parseTelemetry refuses what zod refuses, with zod’s wording', () => {
+    const r = parseTelemetry(JSON.stringify({ ...ok, metrics: { Floor: 1 } }));
+    expect(r).toMatchObject({ ok: false, reason: 'bad_shape' });
+    expect(!r.ok && r.detail).toContain('metrics');
+  });
+  it('the common payload is returned as parsed, without a copy', () => {
+    const v = JSON.parse(JSON.stringify(ok)) as unknown;
+    expect(checkTelemetry(v)).toBe(v);
   });
 });
