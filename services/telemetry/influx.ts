@@ -1,15 +1,17 @@
-// InfluxDB backends. Both API versions write through @influxdata/influxdb-client's WriteApi
-// (1.x by pointing WriteApi.path at /write, ENVIRONMENT-NOTES.md "InfluxDB"); reads use
-// InfluxQL over HTTP on 1.x and Flux on 2.x.
+// InfluxDB backends. Writes are line protocol POSTed straight to the write endpoint (1.x
+// `/write?db=&precision=ms`, 2.x `/api/v2/write?org=&bucket=&precision=ms`, as InfluxData's API
+// reference documents them); reads use InfluxQL over HTTP on 1.x and Flux (through
+// @influxdata/influxdb-client's QueryApi) on 2.x.
 //
-// The client's own batching/retry machinery is switched off (maxRetries 0, no flush timer, no
-// auto-flush by size): our BatchBuffer decides what is sent when, and each send() is exactly
-// one HTTP request whose outcome we see. The client's retry buffer would otherwise drop lines
-// after maxRetryTime / maxBufferLines with nothing but a console line.
+// Why not the client's WriteApi any more (issue 12): the hub already formats each message as a
+// line (toLine, once, at write() time), and WriteApi re-processed every line — buffered them one by
+// one, counted their bytes, joined them and ran its retry bookkeeping — ≈ 10 % of the hub's CPU at
+// 44k msgs/s. Our BatchBuffer already decides what is sent when and retries; each send() is one
+// request whose outcome we see, which is all the client's machinery was configured to do.
 //
 // Data model: one line per device message — measurement `telemetry`, tags deviceId, building,
 // site, class; one field per metric (number → float, boolean → bool, string → string).
-import { InfluxDB, HttpError, escape, flux, fluxExpression, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, HttpError, escape, flux, fluxExpression, setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from '../core/logger.js';
 import type { SendOutcome } from './buffer.js';
 import type { BucketQuery, MetricValue, TelemetryBackend, TelemetryBackendName, TelemetryLatest, TelemetryWrite } from './types.js';
@@ -76,47 +78,54 @@ function routeClientLog(log: Logger): void {
   });
 }
 
-function makeWriteApi(client: InfluxDB, org: string, bucket: string, batchSize: number): WriteApi {
-  return client.getWriteApi(org, bucket, 'ms', {
-    // Never auto-flush: we add ≤ batchSize lines and call flush() ourselves, so each flush()
-    // is exactly our batch and its promise is exactly that request's outcome.
-    batchSize: batchSize + 1,
-    maxBatchBytes: Number.POSITIVE_INFINITY,
-    flushInterval: 0,
-    maxRetries: 0,
-    maxBufferLines: 0,
-    // Loopback / same-host Influx: gzip costs more CPU than it saves. Production over a real
-    // network could lower this; the body of a 5000-line batch is ~0.8 MB.
-    gzipThreshold: Number.MAX_SAFE_INTEGER,
-  });
+/** A write the server answered with an error status. */
+export class InfluxWriteError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+  ) {
+    super(`influx write answered ${statusCode}: ${body.slice(0, 200)}`);
+  }
 }
 
 /** Partial writes (field type conflict) say how many points were dropped: "… dropped=3". */
-function partialDropped(err: HttpError, batchLength: number): number | null {
-  const m = /dropped=(\d+)/.exec(err.body ?? err.message);
+function partialDropped(err: InfluxWriteError, batchLength: number): number | null {
+  const m = /dropped=(\d+)/.exec(err.body);
   if (m) return Math.min(batchLength, Number(m[1]));
   return null;
 }
 
 /**
- * Outcome of one request. 400/422 = the data itself was refused: retrying cannot help, so it
- * is counted as rejected (exactly, when Influx says how many). Anything else (connection
- * refused, timeout, 5xx, 401/403 misconfiguration, 404 missing db/bucket) is transient: the
- * batch stays buffered and is retried.
+ * One batch, one request. 204 (or any 2xx) = stored. 400/422 = the data itself was refused:
+ * retrying cannot help, so it is counted as rejected (exactly, when Influx says how many).
+ * Anything else (connection refused, timeout, 5xx, 401/403 misconfiguration, 404 missing
+ * db/bucket) is thrown: the batch stays buffered and is retried. No gzip: on loopback or the
+ * same host it costs more CPU than it saves (a 5,000-line body is ~0.8 MB).
  */
-async function writeBatch(api: WriteApi, lines: string[], log: Logger): Promise<SendOutcome> {
-  api.writeRecords(lines);
-  try {
-    await api.flush();
+async function writeBatch(
+  url: string,
+  headers: Record<string, string>,
+  lines: string[],
+  timeoutMs: number,
+  log: Logger,
+): Promise<SendOutcome> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
+    body: lines.join('\n'),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (res.ok) {
+    await res.arrayBuffer(); // drain: the connection goes back to the keep-alive pool
     return {};
-  } catch (err) {
-    if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422)) {
-      const dropped = partialDropped(err, lines.length);
-      log.error({ status: err.statusCode, body: (err.body ?? '').slice(0, 500) }, 'influx refused telemetry points');
-      return { rejected: dropped ?? lines.length };
-    }
-    throw err;
   }
+  const err = new InfluxWriteError(res.status, await res.text().catch(() => ''));
+  if (err.statusCode === 400 || err.statusCode === 422) {
+    const dropped = partialDropped(err, lines.length);
+    log.error({ status: err.statusCode, body: err.body.slice(0, 500) }, 'influx refused telemetry points');
+    return { rejected: dropped ?? lines.length };
+  }
+  throw err;
 }
 
 // --- InfluxDB 1.x ----------------------------------------------------------------------------
@@ -139,8 +148,7 @@ const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, 
 
 export class InfluxV1Backend implements TelemetryBackend<string> {
   readonly name: TelemetryBackendName = 'influx-v1';
-  private readonly client: InfluxDB;
-  private readonly writeApi: WriteApi;
+  private readonly writeUrl: string;
   private readonly baseUrl: string;
   private readonly authHeader: Record<string, string>;
   /** field name → InfluxDB field type; a field's type never changes within a shard */
@@ -149,7 +157,7 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
   constructor(
     private readonly cfg: V1Config,
     private readonly log: Logger,
-    batchSize: number,
+    _batchSize: number,
     private readonly timeoutMs: number,
   ) {
     routeClientLog(log);
@@ -159,9 +167,7 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
       cfg.username !== undefined
         ? { authorization: 'Basic ' + Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64') }
         : {};
-    this.client = new InfluxDB({ url: this.baseUrl, timeout: timeoutMs, headers: this.authHeader });
-    this.writeApi = makeWriteApi(this.client, '', '', batchSize);
-    this.writeApi.path = `/write?db=${encodeURIComponent(cfg.db)}&precision=ms`;
+    this.writeUrl = `${this.baseUrl}/write?db=${encodeURIComponent(cfg.db)}&precision=ms`;
   }
 
   async start(): Promise<void> {
@@ -186,13 +192,13 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
 
   async send(batch: string[]): Promise<SendOutcome> {
     try {
-      return await writeBatch(this.writeApi, batch, this.log);
+      return await writeBatch(this.writeUrl, this.authHeader, batch, this.timeoutMs, this.log);
     } catch (err) {
       // The database was dropped or never created (influx started after us, or wiped): create
       // it and retry this batch once, rather than waiting for a backoff round.
-      if (err instanceof HttpError && err.statusCode === 404 && /database not found/i.test(err.body ?? err.message)) {
+      if (err instanceof InfluxWriteError && err.statusCode === 404 && /database not found/i.test(err.body)) {
         await this.ensureDatabase();
-        return await writeBatch(this.writeApi, batch, this.log);
+        return await writeBatch(this.writeUrl, this.authHeader, batch, this.timeoutMs, this.log);
       }
       throw err;
     }
@@ -281,8 +287,7 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
   }
 
   async close(): Promise<void> {
-    // Nothing is pending in the client (we flush each batch ourselves); dispose drops timers.
-    this.writeApi.dispose();
+    // nothing pending: each batch is one request the store awaited
   }
 }
 
@@ -291,17 +296,18 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
 export class InfluxV2Backend implements TelemetryBackend<string> {
   readonly name: TelemetryBackendName = 'influx-v2';
   private readonly client: InfluxDB;
-  private readonly writeApi: WriteApi;
+  private readonly writeUrl: string;
 
   constructor(
     private readonly cfg: V2Config,
     private readonly log: Logger,
-    batchSize: number,
+    _batchSize: number,
     private readonly timeoutMs: number,
   ) {
     routeClientLog(log);
     this.client = new InfluxDB({ url: cfg.url.replace(/\/+$/, ''), token: cfg.token, timeout: timeoutMs });
-    this.writeApi = makeWriteApi(this.client, cfg.org, cfg.bucket, batchSize);
+    const q = new URLSearchParams({ org: cfg.org, bucket: cfg.bucket, precision: 'ms' });
+    this.writeUrl = `${cfg.url.replace(/\/+$/, '')}/api/v2/write?${q}`;
   }
 
   /** The bucket is provisioned with the server (docker-compose init); here we only probe. */
@@ -330,7 +336,7 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
   }
 
   send(batch: string[]): Promise<SendOutcome> {
-    return writeBatch(this.writeApi, batch, this.log);
+    return writeBatch(this.writeUrl, { authorization: `Token ${this.cfg.token}` }, batch, this.timeoutMs, this.log);
   }
 
   async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
@@ -369,6 +375,6 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
   }
 
   async close(): Promise<void> {
-    this.writeApi.dispose();
+    // nothing pending: each batch is one request the store awaited
   }
 }
