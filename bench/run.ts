@@ -481,12 +481,18 @@ async function main(): Promise<void> {
   await load.next();
   const targets: Target[] = [];
   let influx: InfluxdHandle | null = null;
+  let influxBefore: InfluxdHandle | null = null;
   try {
     if (wanted.has('hub')) targets.push(await startHub('hub', dir, null));
     if (opt.before) targets.push(await startHub('hub-before', dir, null, opt.before));
     if (wanted.has('hub-influx') && ONLY.has('telemetry')) {
       influx = await startInfluxd({ db: 'bench' });
       targets.push(await startHub('hub-influx', dir, influx));
+      if (opt.before) {
+        // its own database in the same influxd: the two hubs' points are counted apart
+        influxBefore = { ...influx, db: 'bench_before' };
+        targets.push(await startHub('hub-influx-before', dir, influxBefore, opt.before));
+      }
     }
     if (wanted.has('aedes')) targets.push(await startAedes());
     if (wanted.has('mosquitto')) {
@@ -593,14 +599,19 @@ function report(results: Results, idle: Record<string, number>, targets: Target[
   }
   if (names.includes('hub-before')) {
     console.log('\nbefore/after (this build vs --before), median (min–max) of per-repetition ratios');
-    for (const [scenario, f, label] of [
-      ['telemetry', rate, 'telemetry stored/s'],
-      ['qos1', rate, 'QoS1 events stored/s'],
-      ...RATES.map((r) => [`latency${r}`, p99, `p99 at ${r}/s`] as const),
-    ] as const) {
-      if (!results[scenario]) continue;
+    const pairs: Array<[string, (r: CeilingResult & LatencyResult) => number, string, string, string]> = [
+      ['telemetry', rate, 'telemetry stored/s, embedded store', 'hub', 'hub-before'],
+      ['telemetry', rate, 'telemetry stored/s, InfluxDB', 'hub-influx', 'hub-influx-before'],
+      ['qos1', rate, 'QoS1 events stored/s', 'hub', 'hub-before'],
+      ...RATES.map(
+        (r) => [`latency${r}`, p99, `event → dashboard p99 at ${r}/s`, 'hub', 'hub-before'] as [string, typeof p99, string, string, string],
+      ),
+    ];
+    for (const [scenario, f, label, after, before] of pairs) {
+      if (!results[scenario]?.[after] || !results[scenario]?.[before]) continue;
+      const show = scenario === 'telemetry' || scenario === 'qos1' ? k : ms1;
       console.log(
-        `  ${label}: after ${sp(spread(series(scenario, 'hub', f)), scenario === 'telemetry' || scenario === 'qos1' ? k : ms1)}, before ${sp(spread(series(scenario, 'hub-before', f)), scenario === 'telemetry' || scenario === 'qos1' ? k : ms1)}, after/before ${sp(ratio(scenario, 'hub', 'hub-before', f), x2)}`,
+        `  ${label}: after ${sp(spread(series(scenario, after, f)), show)}, before ${sp(spread(series(scenario, before, f)), show)}, after/before ${sp(ratio(scenario, after, before, f), x2)}`,
       );
     }
   }
