@@ -145,16 +145,34 @@ describe('retention job', () => {
     expect((await api(t, 'GET', '/api/ops/retention', undefined, 'no-such-token')).status).toBe(401);
   });
 
-  it('sweeps embedded telemetry older than TELEMETRY_RETENTION_DAYS at start', async () => {
+  it('sweeps embedded telemetry older than TELEMETRY_RETENTION_DAYS at start: whole day partitions dropped', async () => {
+    // rows of the former one-row-per-metric table are moved into telemetry.msg (one day partition each) at start
     await t.hub.db.telemetryPoint.createMany({
       data: [
         { deviceId: 'ic-ret', metric: 'm', ts: new Date(Date.now() - 2 * DAY), value: 1 },
         { deviceId: 'ic-ret', metric: 'm', ts: new Date(Date.now() - 3600_000), value: 2 },
       ],
     });
-    await t.restart({ TELEMETRY_RETENTION_DAYS: '1' });
-    await waitFor(async () => (await t.hub.db.telemetryPoint.count({ where: { deviceId: 'ic-ret' } })) === 1, 10_000, 'sweep');
-    expect((await t.hub.db.telemetryPoint.findFirstOrThrow({ where: { deviceId: 'ic-ret' } })).value).toBe(2);
+    const pool = new pg.Pool({ connectionString: t.db.url, max: 1 });
+    const stored = async () =>
+      (
+        await pool.query<{ v: number; part: string }>(
+          `SELECT (m->>'m')::float8 AS v, tableoid::regclass::text AS part FROM telemetry.msg WHERE device_id = 'ic-ret' ORDER BY ts`,
+        )
+      ).rows;
+    try {
+      await t.restart();
+      await waitFor(async () => (await stored()).length === 2, 10_000, 'legacy rows moved');
+      const oldPartition = (await stored())[0]!.part;
+      await t.restart({ TELEMETRY_RETENTION_DAYS: '1' });
+      await waitFor(async () => (await stored()).length === 1, 10_000, 'sweep');
+      expect((await stored())[0]!.v).toBe(2);
+      // the expired day went as a partition, not row by row
+      const left = await pool.query(`SELECT to_regclass($1) AS r`, [oldPartition]);
+      expect(left.rows[0].r).toBeNull();
+    } finally {
+      await pool.end();
+    }
   });
 });
 
