@@ -6,7 +6,7 @@ export const ID_PATTERN = /^[a-z0-9-]+$/;
 /** ids used in MQTT topics: CONTRACT.md "ids are [a-z0-9-]+" (bounded so topics stay short). */
 export const Id = z.string().min(1).max(64).regex(ID_PATTERN, 'must match [a-z0-9-]+');
 
-export const DEVICE_CLASSES = ['elevator', 'fire-panel', 'power', 'intercom'] as const;
+export const DEVICE_CLASSES = ['elevator', 'fire-panel', 'power', 'intercom', 'water'] as const;
 export const DeviceClass = z.enum(DEVICE_CLASSES);
 export type DeviceClass = z.infer<typeof DeviceClass>;
 

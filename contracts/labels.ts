@@ -19,6 +19,7 @@ export const CLASS_LABELS: Record<DeviceClass, Label> = {
   'fire-panel': ['消防主机', 'Fire panel'],
   power: ['配电/ATS', 'Power / ATS'],
   intercom: ['门口机', 'Door intercom'],
+  water: ['漏水/集水井', 'Water (leak / sump)'],
 };
 
 export const ONLINE_LABELS: Record<OnlineState, Label> = {
@@ -49,6 +50,10 @@ export const EVENT_LABELS = {
   'intercom.owner_denied': ['业主拒绝', 'Owner denied'],
   'intercom.door_opened': ['门已打开', 'Door opened'],
   'intercom.door_closed': ['门已关闭', 'Door closed'],
+  'water.leak': ['漏水报警', 'Water leak'],
+  'water.cleared': ['漏水解除', 'Leak cleared'],
+  'water.pump_failed': ['水泵故障', 'Pump failed'],
+  'water.level_high': ['集水井高水位', 'Sump pit level high'],
 } as const satisfies Record<string, Label>;
 
 export const COMMAND_LABELS = {

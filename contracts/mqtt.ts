@@ -109,6 +109,11 @@ export const EVENT_DATA = {
   'intercom.owner_denied': z.object({ unit: Unit, callId: z.string().min(1).max(64) }),
   'intercom.door_opened': z.object({ corr: z.string().max(64).optional() }),
   'intercom.door_closed': Empty,
+  // water (leak detectors, sump pits and their pumps; CONTRACT.md, PROCEDURES.md §5)
+  'water.leak': z.object({ zone: Zone, floor: Floor }),
+  'water.cleared': z.object({ zone: Zone }),
+  'water.pump_failed': z.object({ pump: z.string().min(1).max(64) }),
+  'water.level_high': z.object({ pit: z.string().min(1).max(64), levelCm: z.number().finite().min(0).max(10_000) }),
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -118,7 +123,15 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 export const EVENT_CLASS: Record<EventType, DeviceClassT> = Object.fromEntries(
   EVENT_TYPES.map((t) => [
     t,
-    t.startsWith('elevator.') ? 'elevator' : t.startsWith('fire.') ? 'fire-panel' : t.startsWith('power.') ? 'power' : 'intercom',
+    t.startsWith('elevator.')
+      ? 'elevator'
+      : t.startsWith('fire.')
+        ? 'fire-panel'
+        : t.startsWith('power.')
+          ? 'power'
+          : t.startsWith('water.')
+            ? 'water'
+            : 'intercom',
   ]),
 ) as Record<EventType, DeviceClassT>;
 
@@ -352,4 +365,5 @@ export const REQUIRED_METRICS: Record<DeviceClassT, readonly string[]> = {
   power: ['voltage_v', 'current_a', 'power_kw', 'frequency_hz', 'on_generator'],
   'fire-panel': ['zones_in_alarm', 'zones_in_trouble'],
   intercom: ['calls_waiting'],
+  water: ['water_level_cm', 'pump_running', 'leak'],
 };

@@ -30,6 +30,12 @@ export const FleetEntry = z.looseObject({
       feeder: z.string().min(1).max(64).optional(),
       car: z.string().min(1).max(32).optional(),
       lobbyFloor: z.number().int().min(-10).max(300).optional(),
+      // water: sump pit or leak node, the zone watched and its floor, the pit's name, what is nearby
+      role: z.enum(['sump', 'leak']).optional(),
+      zone: z.string().min(1).max(64).optional(),
+      floor: z.number().int().min(-10).max(300).optional(),
+      pit: z.string().min(1).max(64).optional(),
+      near: z.string().min(1).max(256).optional(),
     })
     .optional(),
 });
@@ -41,7 +47,13 @@ export const FleetFile = z.union([
 ]);
 
 function toIdentity(e: z.infer<typeof FleetEntry>): DeviceIdentity {
-  const meta = e.meta ? { feeder: e.meta.feeder, car: e.meta.car, lobbyFloor: e.meta.lobbyFloor } : undefined;
+  const meta = e.meta
+    ? Object.fromEntries(
+        (['feeder', 'car', 'lobbyFloor', 'role', 'zone', 'floor', 'pit', 'near'] as const)
+          .filter((k) => e.meta![k] !== undefined)
+          .map((k) => [k, e.meta![k]]),
+      )
+    : undefined;
   return {
     id: e.id,
     secret: e.secret,

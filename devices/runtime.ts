@@ -9,6 +9,7 @@ import {
   FirePanelSim,
   IntercomSim,
   PowerSim,
+  WaterSim,
   type AnySimulator,
   type SimulatorConfig,
 } from './simulators/index.js';
@@ -92,10 +93,11 @@ type SimByClass = {
   'fire-panel': FirePanelSim;
   power: PowerSim;
   intercom: IntercomSim;
+  water: WaterSim;
 };
 export type Typed<C extends DeviceClass> = StartedDevice & { sim: SimByClass[C] };
 
-const SIM_CLASS = { elevator: ElevatorSim, 'fire-panel': FirePanelSim, power: PowerSim, intercom: IntercomSim } as const;
+const SIM_CLASS = { elevator: ElevatorSim, 'fire-panel': FirePanelSim, power: PowerSim, intercom: IntercomSim, water: WaterSim } as const;
 
 export function devicesOf<C extends DeviceClass>(devices: StartedDevice[], cls: C, building?: string): Array<Typed<C>> {
   return devices.filter(

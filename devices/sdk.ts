@@ -3,7 +3,7 @@
 // never drift from what the hub parses. Time comes from an injectable Clock (tests).
 import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { DeviceClass, Id, type DeviceClass as DeviceClassT } from '../contracts/domain.js';
+import { DEVICE_CLASSES, DeviceClass, Id, type DeviceClass as DeviceClassT } from '../contracts/domain.js';
 import {
   EVENT_CLASS,
   EVENT_DATA,
@@ -34,8 +34,11 @@ export interface DeviceIdentity {
   class: DeviceClassT;
   /** Floors served (elevator) or fed (power meter); panels use them as default zones. */
   floors?: number[];
-  /** Class specifics from the fleet file: `feeder` (power), `car` and `lobbyFloor` (elevator). */
-  meta?: { feeder?: string; car?: string; lobbyFloor?: number };
+  /**
+   * Class specifics from the fleet file: `feeder` (power), `car` and `lobbyFloor` (elevator),
+   * `role` (sump | leak), `zone`, `floor`, `pit` and `near` (water).
+   */
+  meta?: { feeder?: string; car?: string; lobbyFloor?: number; role?: string; zone?: string; floor?: number; pit?: string; near?: string };
 }
 
 /** Returned by a command handler that must not answer at all (fail-closed / non-confirming drills). */
@@ -282,7 +285,7 @@ export class DeviceClient extends TypedEmitter<DeviceClientEvents> implements De
       if (!Id.safeParse(v).success) throw new Error(`device ${k} ${JSON.stringify(v)} must match [a-z0-9-]+ (max 64)`);
     }
     if (!DeviceClass.safeParse(id.class).success)
-      throw new Error(`device class ${JSON.stringify(id.class)} is not one of elevator|fire-panel|power|intercom`);
+      throw new Error(`device class ${JSON.stringify(id.class)} is not one of ${DEVICE_CLASSES.join('|')}`);
     this.opts = opts;
     this.identity = id;
     this.address = { site: id.site, building: id.building, class: id.class, deviceId: id.id };

@@ -393,6 +393,10 @@ const METRIC_LABELS: Record<string, Label> = {
   battery_v: ['备电 V', 'Battery V'],
   calls_waiting: ['等待呼叫', 'Calls waiting'],
   locked: ['门锁闭', 'Locked'],
+  water_level_cm: ['水位 cm', 'Water level cm'],
+  pump_running: ['水泵运行', 'Pump running'],
+  leak: ['漏水', 'Leak'],
+  pumps_available: ['可用水泵', 'Pumps available'],
 };
 
 /** Values of string metrics (elevator direction / mode). */

@@ -5,20 +5,23 @@ import { ElevatorSim, type ElevatorOptions } from './elevator.js';
 import { FirePanelSim, type FirePanelOptions } from './fire-panel.js';
 import { IntercomSim, type IntercomOptions } from './intercom.js';
 import { PowerSim, type PowerOptions } from './power.js';
+import { WaterSim, type WaterOptions } from './water.js';
 
 export { Simulator, defaultFloors, type SimulatorOptions, type SimulatorEvents } from './base.js';
 export { ElevatorSim, type ElevatorMode, type ElevatorOptions } from './elevator.js';
 export { FirePanelSim, zoneIdForFloor, type Detector, type FirePanelOptions, type Zone } from './fire-panel.js';
 export { PowerSim, type AtsMode, type PowerOptions } from './power.js';
 export { IntercomSim, type Call, type IntercomOptions } from './intercom.js';
+export { WaterSim, type WaterOptions, type WaterRole } from './water.js';
 
-export type AnySimulator = ElevatorSim | FirePanelSim | PowerSim | IntercomSim;
+export type AnySimulator = ElevatorSim | FirePanelSim | PowerSim | IntercomSim | WaterSim;
 
 export interface SimulatorConfig extends SimulatorOptions {
   elevator?: ElevatorOptions;
   'fire-panel'?: FirePanelOptions;
   power?: PowerOptions;
   intercom?: IntercomOptions;
+  water?: WaterOptions;
 }
 
 /** Build the simulator for `port`'s device class; class-specific options override the shared ones. */
@@ -36,6 +39,8 @@ export function createSimulator(port: DevicePort, config: SimulatorConfig = {}):
       return new PowerSim(port, { ...shared, ...config.power });
     case 'intercom':
       return new IntercomSim(port, { ...shared, ...config.intercom });
+    case 'water':
+      return new WaterSim(port, { ...shared, ...config.water });
   }
 }
 

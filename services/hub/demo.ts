@@ -1,5 +1,5 @@
 // Demo site for the zero-setup start: two buildings, each with elevators, a fire panel, a power
-// meter and door intercoms, a few units with owners, one user per role — and credentials kept
+// meter, door intercoms, a sump pit and leak detectors, a few units with owners, one user per role — and credentials kept
 // in HUB_DATA_DIR (mode 0600, never in the repo) so every start can print the logins and run
 // the simulated fleet with the devices' real secrets.
 import fs from 'node:fs/promises';
@@ -16,7 +16,7 @@ export interface FleetEntry {
   building: string;
   class: DeviceClass;
   floors?: number[];
-  meta?: { feeder?: string; car?: string };
+  meta?: { feeder?: string; car?: string; role?: string; zone?: string; floor?: number; pit?: string; near?: string };
 }
 
 export interface DemoCredentials {
@@ -68,6 +68,26 @@ function demoDevices(): Array<Omit<FleetEntry, 'secret'> & { name: string }> {
         building: b.id,
         class: 'intercom',
         name: `${tag.toUpperCase()} 栋 ${door} 号门口机`,
+      });
+    // water (PROCEDURES.md §5): the basement sump pit with its pumps, leak cables in the lift pit
+    // and the switch room (`near` tags what the water threatens: §5.3 protects cars and
+    // electrics), and one on the riser of an upper floor (owners on that floor and below, §5.4)
+    const T = tag.toUpperCase();
+    const riser = Math.ceil(b.floors / 2);
+    for (const w of [
+      { id: 'pit', meta: { role: 'sump', pit: 'b1-sump', zone: 'b1-sump', floor: -1, near: 'pump_room' }, name: `${T} 栋地下集水井` },
+      { id: 'lift', meta: { role: 'leak', zone: 'b1-lift-pit', floor: -1, near: 'elevator' }, name: `${T} 栋电梯底坑漏水感应` },
+      { id: 'elec', meta: { role: 'leak', zone: 'b1-switch-room', floor: -1, near: 'electrical' }, name: `${T} 栋配电房漏水感应` },
+      { id: 'riser', meta: { role: 'leak', zone: `f${riser}-riser`, floor: riser }, name: `${T} 栋 ${riser} 层水管井漏水感应` },
+    ])
+      out.push({
+        id: `${b.id}-wt-${w.id}`,
+        site: SITE.id,
+        building: b.id,
+        class: 'water',
+        floors: [w.meta.floor],
+        meta: w.meta,
+        name: w.name,
       });
   }
   return out;

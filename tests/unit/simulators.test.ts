@@ -16,7 +16,7 @@ import { filterFleet, parseDeviceArg, parseFleet } from '../../devices/fleet.js'
 import { Rng } from '../../devices/rng.js';
 import { parseDuration } from '../../devices/scenarios/registry.js';
 import { CommandDispatcher, NO_REPLY, type CommandHandler, type DeviceIdentity, type DevicePort, type Metrics } from '../../devices/sdk.js';
-import { createSimulator, ElevatorSim, FirePanelSim, IntercomSim, PowerSim } from '../../devices/simulators/index.js';
+import { createSimulator, ElevatorSim, FirePanelSim, IntercomSim, PowerSim, WaterSim } from '../../devices/simulators/index.js';
 import type { CommandName } from '../../contracts/mqtt.js';
 
 class FakePort implements DevicePort {
@@ -377,9 +377,55 @@ describe('IntercomSim', () => {
   });
 });
 
+describe('WaterSim', () => {
+  it('a sump pit pumps down at the start level and stays below the high level while a pump works', async () => {
+    const clock = new ManualClock();
+    const port = new FakePort(clock, 'water', 'pit-1');
+    const sim = new WaterSim(port, { role: 'sump', seed: 3, inflowCm: 5, pumpStartCm: 35, pumpStopCm: 15, pumpRateCm: 12, highCm: 50 });
+    sim.start(1000);
+    await clock.advanceAsync(60_000);
+    sim.stop();
+    const levels = port.telemetry.map((m) => m.water_level_cm as number);
+    expect(Math.max(...levels)).toBeLessThan(50);
+    expect(port.telemetry.some((m) => m.pump_running === true)).toBe(true);
+    expect(port.events).toHaveLength(0);
+  });
+
+  it('with every pump failed the level rises to the high level, reported once per excursion', async () => {
+    const clock = new ManualClock();
+    const port = new FakePort(clock, 'water', 'pit-2');
+    const sim = new WaterSim(port, { role: 'sump', seed: 3, inflowCm: 5, pit: 'b1-sump', pumps: ['p1'] });
+    const failed = await sim.failPump();
+    expect(failed).toMatchObject({ type: 'water.pump_failed', data: { pump: 'p1' } });
+    sim.start(1000);
+    await clock.advanceAsync(30_000);
+    sim.stop();
+    const high = port.events.filter((e) => e.type === 'water.level_high');
+    expect(high).toHaveLength(1);
+    expect(high[0]!.data).toMatchObject({ pit: 'b1-sump' });
+    expect((high[0]!.data as { levelCm: number }).levelCm).toBeGreaterThanOrEqual(50);
+    expect(port.telemetry.at(-1)).toMatchObject({ pump_running: false, leak: true, pumps_available: 0 });
+  });
+
+  it('a leak node reports its zone and floor from the identity meta, then dry', async () => {
+    const clock = new ManualClock();
+    const port = new FakePort(clock, 'water', 'lk-1');
+    (port.identity as { meta?: object }).meta = { role: 'leak', zone: 'b1-lift-pit', floor: -1 };
+    const sim = new WaterSim(port);
+    await sim.leak();
+    expect(sim.telemetry()).toMatchObject({ leak: true });
+    await sim.clear();
+    expect(port.events.map((e) => [e.type, e.data])).toEqual([
+      ['water.leak', { zone: 'b1-lift-pit', floor: -1 }],
+      ['water.cleared', { zone: 'b1-lift-pit' }],
+    ]);
+    expect(sim.telemetry()).toMatchObject({ leak: false, water_level_cm: 0 });
+  });
+});
+
 describe('telemetry of every class', () => {
   it('contains REQUIRED_METRICS, passes the contract schema and is published on the interval', async () => {
-    for (const cls of ['elevator', 'fire-panel', 'power', 'intercom'] as const) {
+    for (const cls of ['elevator', 'fire-panel', 'power', 'intercom', 'water'] as const) {
       const clock = new ManualClock();
       const port = new FakePort(clock, cls, `d-${cls}`);
       const sim = createSimulator(port, { seed: 1 });

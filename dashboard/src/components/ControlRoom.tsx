@@ -190,7 +190,7 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
   );
 }
 
-const CLASS_ORDER: DeviceClass[] = ['fire-panel', 'elevator', 'power', 'intercom'];
+const CLASS_ORDER: DeviceClass[] = ['fire-panel', 'elevator', 'power', 'water', 'intercom'];
 
 function carLabel(d: DeviceView): string {
   const car = d.meta.car;
@@ -222,6 +222,7 @@ const KEY_METRICS: Record<DeviceClass, string[]> = {
   'fire-panel': ['zones_in_alarm', 'zones_in_trouble', 'silenced'],
   power: ['voltage_v', 'power_kw', 'frequency_hz', 'on_generator'],
   intercom: ['calls_waiting', 'door_open'],
+  water: ['water_level_cm', 'pump_running', 'leak'],
 };
 
 function alertOf(d: DeviceView, incidents: IncidentView[]): string {
@@ -233,6 +234,7 @@ function alertOf(d: DeviceView, incidents: IncidentView[]): string {
   if (d.class === 'elevator' && m.mode === 'entrapped') return ' tile-alarm';
   if (d.class === 'power' && (m.on_generator === true || m.mains_ok === false)) return ' tile-warn';
   if (d.class === 'fire-panel' && Number(m.zones_in_trouble ?? 0) > 0) return ' tile-warn';
+  if (d.class === 'water' && m.leak === true) return ' tile-warn';
   return '';
 }
 

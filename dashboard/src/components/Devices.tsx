@@ -8,7 +8,7 @@ import { patchDevice, toast, useI18n, useStore } from '../store.js';
 import { AsyncButton, Empty, ErrorLine, Panel } from './common.js';
 
 // contracts/domain.ts DEVICE_CLASSES (not imported: that module pulls zod into the bundle)
-const DEVICE_CLASSES: readonly DeviceClass[] = ['elevator', 'fire-panel', 'power', 'intercom'];
+const DEVICE_CLASSES: readonly DeviceClass[] = ['elevator', 'fire-panel', 'power', 'intercom', 'water'];
 
 function parseFloors(s: string): number[] | undefined {
   const out = new Set<number>();

@@ -27,6 +27,7 @@ const DEFAULT_METRICS: Record<string, string[]> = {
   'fire-panel': ['zones_in_alarm', 'zones_in_trouble'],
   power: ['voltage_v', 'power_kw', 'frequency_hz'],
   intercom: ['calls_waiting'],
+  water: ['water_level_cm'],
 };
 
 export function TelemetryPage() {

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "DeviceClass" ADD VALUE 'water';
