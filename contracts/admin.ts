@@ -374,6 +374,19 @@ export const SETTING_DEFS: readonly SettingDef[] = [
     config: 'overstayRepeatMs',
     factor: M,
   },
+  // 5. water leak 漏水·水浸 (PROCEDURES.md §5; seed 002 §3(三))
+  { key: 'water_leak.ackSeconds', group: 'water_leak', unit: 's', min: 10, max: 600, config: 'ackMs', factor: S },
+  {
+    key: 'water_leak.engineeringArrivalMinutes',
+    group: 'water_leak',
+    unit: 'min',
+    min: 1,
+    max: 240,
+    config: 'engineeringArrivalMs',
+    factor: M,
+  },
+  { key: 'water_leak.recallConfirmSeconds', group: 'water_leak', unit: 's', min: 10, max: 600, config: 'recallConfirmMs', factor: S },
+  { key: 'water_leak.recallExpirySeconds', group: 'water_leak', unit: 's', min: 10, max: 600, config: 'recallExpiryMs', factor: S },
   // device faults 设备故障 (PROCEDURES.md "Device offline")
   {
     key: 'device_fault.reopenSuppressSeconds',

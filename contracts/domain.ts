@@ -19,18 +19,28 @@ export const ROLES = ['operator', 'frontdesk', 'supervisor', 'admin'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-export const INCIDENT_KINDS = ['fire_alarm', 'elevator_entrapment', 'power_outage', 'device_fault', 'visitor_approval'] as const;
+export const INCIDENT_KINDS = [
+  'fire_alarm',
+  'elevator_entrapment',
+  'power_outage',
+  'device_fault',
+  'visitor_approval',
+  // added after the first release (PROCEDURES.md §5–§7)
+  'water_leak',
+] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
 
 /**
- * Severity ordering, highest first: fire > entrapment > outage > device fault > visitor
+ * Severity ordering, highest first: fire > entrapment > outage > water > device fault > visitor
  * (issue #3). Numeric so the board can sort by it.
  */
 export const SEVERITY: Record<IncidentKind, number> = {
   fire_alarm: 100,
   elevator_entrapment: 80,
   power_outage: 60,
+  // PROCEDURES.md §5: below an outage, above a device fault; +10 under a severe-weather warning (§7)
+  water_leak: 50,
   device_fault: 40,
   visitor_approval: 20,
 };

@@ -8,6 +8,7 @@ import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
 import { visitorModule } from '../visitors/index.js';
+import { waterModule } from '../water/index.js';
 
 export interface ProcedureOptions {
   /** offline debounce / flapping thresholds for life-safety devices (device faults) */
@@ -21,5 +22,6 @@ export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[]
     powerModule as ProcedureModule,
     deviceFaultModule(opts) as ProcedureModule,
     visitorModule as ProcedureModule,
+    waterModule as ProcedureModule,
   ];
 }
