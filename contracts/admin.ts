@@ -387,6 +387,36 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   },
   { key: 'water_leak.recallConfirmSeconds', group: 'water_leak', unit: 's', min: 10, max: 600, config: 'recallConfirmMs', factor: S },
   { key: 'water_leak.recallExpirySeconds', group: 'water_leak', unit: 's', min: 10, max: 600, config: 'recallExpiryMs', factor: S },
+  // 6. accident / medical emergency 意外事件 (PROCEDURES.md §6; seed 000 §2.8.2)
+  { key: 'medical_emergency.ackSeconds', group: 'medical_emergency', unit: 's', min: 5, max: 600, config: 'ackMs', factor: S },
+  { key: 'medical_emergency.call120Minutes', group: 'medical_emergency', unit: 'min', min: 1, max: 60, config: 'call120Ms', factor: M },
+  {
+    key: 'medical_emergency.holdConfirmSeconds',
+    group: 'medical_emergency',
+    unit: 's',
+    min: 10,
+    max: 600,
+    config: 'holdConfirmMs',
+    factor: S,
+  },
+  {
+    key: 'medical_emergency.holdExpirySeconds',
+    group: 'medical_emergency',
+    unit: 's',
+    min: 10,
+    max: 600,
+    config: 'holdExpiryMs',
+    factor: S,
+  },
+  {
+    key: 'medical_emergency.followupWorkingDays',
+    group: 'medical_emergency',
+    unit: 'workdays',
+    min: 1,
+    max: 10,
+    config: 'followupWorkingDays',
+    factor: 1,
+  },
   // device faults 设备故障 (PROCEDURES.md "Device offline")
   {
     key: 'device_fault.reopenSuppressSeconds',

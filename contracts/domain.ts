@@ -27,6 +27,7 @@ export const INCIDENT_KINDS = [
   'visitor_approval',
   // added after the first release (PROCEDURES.md §5–§7)
   'water_leak',
+  'medical_emergency',
 ] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
@@ -38,6 +39,8 @@ export type IncidentKind = z.infer<typeof IncidentKind>;
 export const SEVERITY: Record<IncidentKind, number> = {
   fire_alarm: 100,
   elevator_entrapment: 80,
+  // PROCEDURES.md §6: a person is hurt — above an outage, below a trapped car
+  medical_emergency: 70,
   power_outage: 60,
   // PROCEDURES.md §5: below an outage, above a device fault; +10 under a severe-weather warning (§7)
   water_leak: 50,

@@ -10,6 +10,7 @@ import { HubError, HubSession } from './hub-client.js';
 import { runLoad, syntheticFleet } from './load.js';
 import { attachConsole, clockTime, EXIT, exitCodeFor, startDevices, stopDevices, type StartedDevice } from './runtime.js';
 import './scenarios/builtin.js';
+import './scenarios/new-procedures.js';
 import type { HubSessions } from './scenarios/control-room.js';
 import { getScenario, listScenarios, parseDuration, runScenario, ScenarioError } from './scenarios/registry.js';
 import { DeviceConnectError, type DeviceIdentity } from './sdk.js';

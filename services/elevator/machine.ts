@@ -188,6 +188,24 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
         ctx.setRequired('call_120', true, 'injury_reported');
         ctx.escalate('injury_reported', { count: hurt.length });
       }
+      // PROCEDURES.md §6: an entrapment with injured or ill passengers opens a medical emergency
+      // linked to it (first aid, family, ambulance at the gate, one statement) — once per entrapment
+      if (hurt.length)
+        ctx.effect({
+          type: 'open_linked_incident',
+          kind: 'medical_emergency',
+          dedupKey: `incident:${ctx.s.id}`,
+          parentId: ctx.s.id,
+          trigger: {
+            source: 'linked',
+            siteId: ctx.s.siteId,
+            buildingId: ctx.s.buildingId,
+            parentId: ctx.s.id,
+            parentKind: 'elevator_entrapment',
+            ...(ctx.s.deviceId ? { deviceId: ctx.s.deviceId } : {}),
+            payload: { car: data.car, floor: data.floor, hurt: hurt.length },
+          },
+        });
     },
   }),
   record_120_call: act({

@@ -4,6 +4,7 @@
 import { deviceFaultModule } from '../devices/index.js';
 import { elevatorModule } from '../elevator/index.js';
 import { fireModule } from '../fire/index.js';
+import { medicalModule } from '../medical/index.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
@@ -23,5 +24,6 @@ export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[]
     deviceFaultModule(opts) as ProcedureModule,
     visitorModule as ProcedureModule,
     waterModule as ProcedureModule,
+    medicalModule as ProcedureModule,
   ];
 }
