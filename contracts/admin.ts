@@ -417,6 +417,8 @@ export const SETTING_DEFS: readonly SettingDef[] = [
     config: 'followupWorkingDays',
     factor: 1,
   },
+  // 7. severe weather 特殊天气 (PROCEDURES.md §7; seed 004 §5.2–5.4)
+  { key: 'severe_weather.checklistMinutes', group: 'severe_weather', unit: 'min', min: 10, max: 1440, config: 'checklistMs', factor: M },
   // device faults 设备故障 (PROCEDURES.md "Device offline")
   {
     key: 'device_fault.reopenSuppressSeconds',

@@ -28,6 +28,7 @@ export const INCIDENT_KINDS = [
   // added after the first release (PROCEDURES.md §5–§7)
   'water_leak',
   'medical_emergency',
+  'severe_weather',
 ] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
@@ -45,6 +46,8 @@ export const SEVERITY: Record<IncidentKind, number> = {
   // PROCEDURES.md §5: below an outage, above a device fault; +10 under a severe-weather warning (§7)
   water_leak: 50,
   device_fault: 40,
+  // PROCEDURES.md §7: the declared level sets it while active (services/weather LEVEL_SEVERITY, 35–65)
+  severe_weather: 45,
   visitor_approval: 20,
 };
 

@@ -10,6 +10,7 @@ import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
 import { visitorModule } from '../visitors/index.js';
 import { waterModule } from '../water/index.js';
+import { weatherModule } from '../weather/index.js';
 
 export interface ProcedureOptions {
   /** offline debounce / flapping thresholds for life-safety devices (device faults) */
@@ -25,5 +26,6 @@ export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[]
     visitorModule as ProcedureModule,
     waterModule as ProcedureModule,
     medicalModule as ProcedureModule,
+    weatherModule as ProcedureModule,
   ];
 }

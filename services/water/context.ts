@@ -25,7 +25,7 @@ export async function waterContext(deps: ProcedureDeps, at: { buildingId: string
   }
   const weather = deps
     .openIncidents()
-    .filter((s) => (s.kind as string) === 'severe_weather' && weatherCovers(s.data, s.buildingId, at.buildingId))
+    .filter((s) => s.kind === 'severe_weather' && s.siteId === b?.siteId && weatherCovers(s.data, s.buildingId, at.buildingId))
     .sort((a, c) => a.openedAt - c.openedAt)[0];
   return {
     lobbyFloor: b?.lobbyFloor ?? 1,

@@ -174,6 +174,8 @@ export const ADMIN_UI = {
   'adm.set.power_outage.recallExpirySeconds': ['返回首层指令有效期', 'Lobby command valid for'],
   'adm.group.water_leak': ['漏水/水浸', 'Water leak / flooding'],
   'adm.group.medical_emergency': ['意外/急救', 'Accident / medical emergency'],
+  'adm.group.severe_weather': ['特殊天气', 'Severe weather'],
+  'adm.set.severe_weather.checklistMinutes': ['防范措施完成时限', 'Preparations done within'],
   'adm.set.medical_emergency.ackSeconds': ['接警时限', 'Acknowledge within'],
   'adm.set.medical_emergency.call120Minutes': ['记录120报警时限', 'Record the 120 call within'],
   'adm.set.medical_emergency.holdConfirmSeconds': ['电梯停首层确认时限', 'Held car confirmed within'],

@@ -1,0 +1,253 @@
+// Severe weather 特殊天气 — pure procedure (PROCEDURES.md §7; seed 000 §2.3.7; seed 004
+// §5.2–5.4). A supervisor declares a warning (typhoon / rainstorm / cold wave, level, window)
+// for a site or some of its buildings; its level may change while it is in force; the
+// checklist is worked; the all-clear starts an inspection round whose findings become repair
+// work orders. While it is open, water incidents in its buildings open one severity higher
+// (services/water/context.ts reads `data.level` and `data.buildingIds`).
+// Imports only types from the engine.
+import { z } from 'zod';
+import {
+  actionsOf,
+  defineProcedure,
+  said,
+  type Ctx as EngineCtx,
+  type IncidentSnapshot,
+  type ProcedureTypes,
+} from '../core/procedure/index.js';
+import type { labels } from './labels.js';
+
+export const WEATHER_STATES = ['active', 'inspection', 'closed'] as const;
+export type WeatherState = (typeof WEATHER_STATES)[number];
+
+export const WEATHER_STEPS = [
+  'sandbags',
+  'drains_pumps',
+  'outdoor_secured',
+  'patrols_doubled',
+  'residents_notified',
+  'all_clear',
+  'inspection_round',
+] as const;
+export type WeatherStep = (typeof WEATHER_STEPS)[number];
+
+export const WEATHER_TIMERS = ['checklist', 'window_end'] as const;
+export type WeatherTimer = (typeof WEATHER_TIMERS)[number];
+
+export const WEATHER_ACTIONS = ['record_check', 'change_level', 'declare_all_clear', 'record_inspection', 'close'] as const;
+export type WeatherAction = (typeof WEATHER_ACTIONS)[number];
+
+export const WEATHER_TYPES = ['typhoon', 'rainstorm', 'cold_wave'] as const;
+/** China Meteorological Administration warning colours, lowest first (气象灾害预警信号). */
+export const WEATHER_LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
+export type WeatherLevel = (typeof WEATHER_LEVELS)[number];
+/** board order: a red warning ranks with a fire-level emergency's neighbours, blue below a device fault */
+export const LEVEL_SEVERITY: Record<WeatherLevel, number> = { blue: 35, yellow: 45, orange: 55, red: 65 };
+
+const CHECKLIST = ['sandbags', 'drains_pumps', 'outdoor_secured', 'patrols_doubled', 'residents_notified'] as const;
+
+export const WeatherConfig = z.object({
+  /** the preparation checklist (sandbags, drains and pumps, outdoor objects, patrols, residents) done within this time, else escalated */
+  checklistMs: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60 * 60_000),
+});
+export type WeatherConfig = z.infer<typeof WeatherConfig>;
+
+export interface WeatherData {
+  cfg: WeatherConfig;
+  type: (typeof WEATHER_TYPES)[number];
+  level: WeatherLevel;
+  /** [] = every building of the site */
+  buildingIds: string[];
+  from: number;
+  until: number | null;
+  levels: { level: WeatherLevel; at: number; by: string }[];
+  allClearAt?: number;
+  findings?: { location: string; issue: string; orderRef: string | null }[];
+}
+
+export type WeatherTypes = ProcedureTypes<
+  { states: typeof WEATHER_STATES; steps: typeof WEATHER_STEPS; timers: typeof WEATHER_TIMERS; actions: typeof WEATHER_ACTIONS },
+  typeof labels,
+  WeatherData
+>;
+type Ctx = EngineCtx<WeatherTypes>;
+const act = actionsOf<WeatherTypes>();
+const pending = (s: IncidentSnapshot, key: WeatherStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
+
+const CONTROL = ['operator', 'supervisor', 'admin'] as const;
+const MANAGERS = ['supervisor', 'admin'] as const;
+const Notes = z.string().trim().max(2000).default('');
+const Time = z.number().int().nonnegative();
+
+const Declare = z.object({
+  type: z.enum(WEATHER_TYPES),
+  level: z.enum(WEATHER_LEVELS),
+  /** the buildings it covers; none = the whole site */
+  buildingIds: z.array(z.string().min(1).max(64)).max(100).default([]),
+  from: Time.optional(),
+  until: Time.optional(),
+  notes: Notes,
+});
+
+function setLevel(ctx: Ctx, level: WeatherLevel): void {
+  ctx.data.level = level;
+  ctx.data.levels.push({ level, at: ctx.now, by: ctx.by });
+  ctx.s.severity = LEVEL_SEVERITY[level];
+  ctx.title({ type: { key: `severe_weather.value.${ctx.data.type}` }, level: { key: `severe_weather.value.${level}` } });
+}
+
+function setWindow(ctx: Ctx, until: number | null): void {
+  ctx.data.until = until;
+  if (until !== null && until > ctx.now) ctx.startTimerAt('window_end', until);
+  else ctx.cancelTimer('window_end');
+}
+
+const actions: Record<WeatherAction, ReturnType<typeof act>> = {
+  record_check: act({
+    roles: CONTROL,
+    states: ['active'],
+    available: (s) => CHECKLIST.some((k) => pending(s, k)),
+    payload: z.object({ item: z.enum(CHECKLIST), notes: Notes }),
+    run(ctx: Ctx, p) {
+      // seed 004 §5.2–5.4: 防汛沙袋、排水沟及集水井水泵、室外物品加固、加强巡查、通知住户
+      if (!pending(ctx.s, p.item)) ctx.fail('HUB_ERR_CONFLICT', 'already_checked');
+      ctx.done(p.item, { notes: p.notes });
+      if (CHECKLIST.every((k) => !pending(ctx.s, k))) ctx.cancelTimer('checklist');
+    },
+  }),
+  change_level: act({
+    roles: MANAGERS,
+    states: ['active'],
+    payload: z.object({ level: z.enum(WEATHER_LEVELS), until: Time.optional(), notes: Notes }),
+    run(ctx: Ctx, p) {
+      const was = ctx.data.level;
+      if (p.level === was && p.until === undefined) ctx.fail('HUB_ERR_CONFLICT', 'same_level');
+      setLevel(ctx, p.level);
+      if (p.until !== undefined) setWindow(ctx, p.until);
+      ctx.log('outcome', { level: p.level, was }, p.notes ? said(p.notes) : null);
+      ctx.notify(['operator', 'frontdesk', 'supervisor'], 'level_changed', { level: { key: `severe_weather.value.${p.level}` } });
+      ctx.dutyLog('level_changed', { level: { key: `severe_weather.value.${p.level}` }, was: { key: `severe_weather.value.${was}` } });
+    },
+  }),
+  declare_all_clear: act({
+    roles: MANAGERS,
+    states: ['active'],
+    step: 'all_clear',
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      ctx.data.allClearAt = ctx.now;
+      ctx.cancelTimer('window_end');
+      ctx.cancelTimer('checklist');
+      ctx.done('all_clear', { notes: p.notes });
+      // seed 000 §2.3.7: after the weather, inspect the estate; findings become repair orders
+      ctx.to('inspection', 'all_clear');
+      ctx.notify(['operator', 'supervisor'], 'inspection_due', {});
+      ctx.dutyLog('all_clear', {});
+    },
+  }),
+  record_inspection: act({
+    roles: CONTROL,
+    states: ['inspection'],
+    step: 'inspection_round',
+    payload: z.object({
+      findings: z
+        .array(
+          z.object({
+            location: z.string().trim().min(1).max(200),
+            issue: z.string().trim().min(1).max(2000),
+            /** the repair work order (报修, PROCEDURES.md §8) raised for it */
+            orderRef: z.string().trim().max(64).optional(),
+          }),
+        )
+        .max(100),
+      notes: Notes,
+    }),
+    run(ctx: Ctx, p) {
+      // PROCEDURES.md §7: the inspection's findings become repair work orders
+      const missing = p.findings.filter((f) => !f.orderRef);
+      if (missing.length) ctx.fail('HUB_ERR_BAD_REQUEST', 'finding_needs_order', { location: missing[0]!.location });
+      ctx.data.findings = p.findings.map((f) => ({ location: f.location, issue: f.issue, orderRef: f.orderRef ?? null }));
+      ctx.done('inspection_round', { redo: true, notes: p.notes, data: { findings: p.findings.length } });
+      ctx.dutyLog('inspected', { findings: p.findings.length });
+    },
+  }),
+  close: act({
+    roles: MANAGERS,
+    states: ['inspection'],
+    payload: z.object({ notes: Notes }),
+    run(ctx: Ctx, p) {
+      const missing = ctx.pendingRequired();
+      if (missing.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: missing });
+      ctx.close('closed', p.notes ? said(p.notes) : 'complete');
+      ctx.dutyLog('closed', { findings: ctx.data.findings?.length ?? 0 });
+    },
+  }),
+};
+
+export const weatherProcedure = defineProcedure<WeatherTypes>({
+  kind: 'severe_weather',
+  states: WEATHER_STATES,
+  finalStates: ['closed'],
+  steps: WEATHER_STEPS.map((key) => ({ key, required: true })),
+  timers: WEATHER_TIMERS,
+  unskippable: ['all_clear', 'inspection_round'],
+  actions,
+  config: WeatherConfig,
+  // declared by a supervisor (PROCEDURES.md §7); an outside feed may come later
+  manual: { roles: MANAGERS, payload: Declare },
+
+  // one warning in force per site: declaring again changes it (level, window, buildings)
+  dedupKeyFor(t) {
+    return t.source === 'manual' ? t.siteId : null;
+  },
+
+  open(ctx: Ctx, t) {
+    if (t.source !== 'manual') ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
+    const p = t.payload as z.infer<typeof Declare>;
+    const from = p.from ?? ctx.now;
+    if (p.until !== undefined && p.until <= from) ctx.fail('HUB_ERR_BAD_REQUEST', 'window_order');
+    ctx.init({
+      cfg: ctx.config,
+      type: p.type,
+      level: p.level,
+      buildingIds: [...new Set(p.buildingIds)],
+      from,
+      until: null,
+      levels: [],
+    });
+    setLevel(ctx, p.level);
+    setWindow(ctx, p.until ?? null);
+    if (p.notes) ctx.log('note', {}, said(p.notes));
+    ctx.notify(['operator', 'frontdesk', 'supervisor'], 'incident_opened', { kind: 'severe_weather' });
+    ctx.startTimer('checklist', ctx.data.cfg.checklistMs);
+  },
+
+  onRepeat(ctx: Ctx, t) {
+    if (t.source !== 'manual') return;
+    const p = t.payload as z.infer<typeof Declare>;
+    if (ctx.s.state !== 'active') return;
+    const was = ctx.data.level;
+    if (p.level !== was) {
+      setLevel(ctx, p.level);
+      ctx.log('outcome', { level: p.level, was }, p.notes ? said(p.notes) : null);
+      ctx.notify(['operator', 'frontdesk', 'supervisor'], 'level_changed', { level: { key: `severe_weather.value.${p.level}` } });
+      ctx.dutyLog('level_changed', { level: { key: `severe_weather.value.${p.level}` }, was: { key: `severe_weather.value.${was}` } });
+    }
+    if (p.buildingIds.length === 0) ctx.data.buildingIds = [];
+    else if (ctx.data.buildingIds.length) ctx.data.buildingIds = [...new Set([...ctx.data.buildingIds, ...p.buildingIds])];
+    if (p.until !== undefined) setWindow(ctx, p.until);
+  },
+
+  onTimer(ctx: Ctx, key) {
+    if (key === 'checklist') {
+      const left = CHECKLIST.filter((k) => pending(ctx.s, k));
+      if (left.length) ctx.escalate('checklist_overdue', { steps: left });
+    } else if (key === 'window_end') {
+      // the warning's window has passed: a supervisor declares the all-clear (or extends it)
+      ctx.notify(['supervisor'], 'window_ended', {});
+    }
+  },
+});
