@@ -1,7 +1,8 @@
 // The incident screens of the procedures added after the first release, in a real browser:
 // a simulated leak cable by the lifts puts a water incident on the board with its steps in
 // Chinese; acknowledging and parking the cars from the screen shows each car's confirmation;
-// the front desk reports an accident by phone and records the 120 call from its form.
+// the front desk reports an accident by phone and records the 120 call from its form; a
+// supervisor declares a rainstorm warning and raises its level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startDevices, stopDevices, type StartedDevice } from '../../devices/runtime.js';
@@ -85,6 +86,29 @@ describe('medical emergency screen', () => {
     // the statement is a supervisor's: the front desk is not offered it
     expect(await page.$('[data-testid=action-approve_statement]')).toBeNull();
     await screenshot(page, 'incident-detail-medical');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('severe weather screen', () => {
+  it('a supervisor declares a rainstorm warning and raises it to red; the title follows', async () => {
+    const { context, page, errors } = await newPage(browser, estate.t);
+    await loginAs(page, 'supervisor');
+    await page.goto('/control');
+    await page.click('[data-testid=report-open]');
+    await page.selectOption('[data-testid=report-form] select >> nth=0', 'severe_weather');
+    await page.selectOption('[data-testid=report-form] select[name=type]', 'rainstorm');
+    await page.selectOption('[data-testid=report-form] select[name=level]', 'yellow');
+    await page.click('[data-testid=report-form] [data-testid=form-submit]');
+    await page.waitForSelector('[data-testid=incident-detail][data-state=active]');
+    expect(await page.textContent('[data-testid=incident-detail] h1')).toContain('暴雨');
+    await page.click('[data-testid=action-change_level]');
+    await page.selectOption('[data-testid=action-form-change_level] select[name=level]', 'red');
+    await page.click('[data-testid=action-form-change_level] [data-testid=form-submit]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=incident-detail] h1')?.textContent?.includes('红色'));
+    expect(await page.textContent('[data-testid=step-sandbags]')).toContain('车库坡道放置沙袋');
+    await screenshot(page, 'incident-detail-weather');
     expect(errors).toEqual([]);
     await context.close();
   });
