@@ -317,6 +317,8 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   { key: 'power_outage.generatorSeconds', group: 'power_outage', unit: 's', min: 1, max: 120, config: 'standbyMs', factor: S },
   { key: 'power_outage.lobbyReturnSeconds', group: 'power_outage', unit: 's', min: 10, max: 600, config: 'lobbyReturnMs', factor: S },
   { key: 'power_outage.recallExpirySeconds', group: 'power_outage', unit: 's', min: 10, max: 600, config: 'recallExpiryMs', factor: S },
+  // the sweep ignores a car's telemetry older than this (services/power/context.ts)
+  { key: 'power_outage.sweepStaleSeconds', group: 'power_outage', unit: 's', min: 10, max: 3600, config: 'sweepStaleMs', factor: S },
   // 4. visitors 访客 (seed 001 §一, seed 002 §3.1.2)
   {
     key: 'visitor_approval.ownerAnswerSeconds',

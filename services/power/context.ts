@@ -37,9 +37,16 @@ export async function powerContext(
   };
 }
 
-/** What the hub knows about each car of these buildings right now (telemetry + open entrapments). */
+/**
+ * What the hub knows about each car of these buildings right now (telemetry + open entrapments).
+ * A car that is offline, or whose last report is older than `params.staleMs`, is returned as
+ * `unknown` without its telemetry: the machine then asks for an in-person check instead of
+ * trusting a floor and door state from before the car went dark (review of §3.3).
+ */
 export function elevatorSweep(deps: ProcedureDeps, params: Json): { cars: SweepCar[] } {
   const buildingIds = Array.isArray(params.buildingIds) ? params.buildingIds.filter((b): b is string => typeof b === 'string') : [];
+  const staleMs = typeof params.staleMs === 'number' ? params.staleMs : Infinity;
+  const now = deps.now();
   const entrapped = new Set(
     deps
       .openIncidents()
@@ -47,13 +54,25 @@ export function elevatorSweep(deps: ProcedureDeps, params: Json): { cars: SweepC
       .map((s) => s.deviceId!),
   );
   const cars = buildingIds.flatMap((b) =>
-    deps.registry.inBuilding(b, 'elevator').map((d) => {
-      const t = d.lastTelemetry ?? {};
-      const outOfLevel = t.out_of_level === true;
-      return {
+    deps.registry.inBuilding(b, 'elevator').map((d): SweepCar => {
+      const who = {
         deviceId: d.deviceId,
         buildingId: d.building,
         ...(typeof d.meta.car === 'string' ? { car: d.meta.car } : {}),
+      };
+      const unknown = d.state !== 'online' ? 'offline' : d.lastSeenAt === null || now - d.lastSeenAt > staleMs ? 'stale' : null;
+      if (unknown)
+        return {
+          ...who,
+          atLevel: false,
+          unknown,
+          ...(d.lastSeenAt !== null ? { lastSeenAt: d.lastSeenAt } : {}),
+          ...(entrapped.has(d.deviceId) ? { entrapment: true } : {}),
+        };
+      const t = d.lastTelemetry ?? {};
+      const outOfLevel = t.out_of_level === true;
+      return {
+        ...who,
         ...(typeof t.floor === 'number' ? { floor: t.floor } : {}),
         atLevel: !outOfLevel,
         ...(typeof t.door_open === 'boolean' ? { doorsOpen: t.door_open } : {}),

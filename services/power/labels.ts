@@ -52,6 +52,10 @@ export const labels = {
     overran: ['计划停电超出登记时段', 'planned outage overran its window'],
     inside_planned: ['处于已登记的计划停电内({id})', 'inside planned outage {id}'],
     closed: ['已结案', 'closed'],
+    car_unknown: [
+      '{deviceId}{why},其位置与状态未知:请派人到现场检查,确认无人被困',
+      '{deviceId} {why}: its position is unknown — check the car in person for trapped passengers',
+    ],
   },
   errors: {
     not_outage_event: ['{event}不会触发停电事件', '{event} does not open an outage'],
@@ -81,6 +85,7 @@ export const labels = {
     recall_failed: ['电梯拒绝/未执行迫降', 'Recall failed'],
     lobby_return_unconfirmed: ['电梯未确认返回首层', 'Lobby return not confirmed'],
     generator_failure: ['发电机故障', 'Generator failure'],
+    sweep_car_unknown: ['电梯状态未知(离线或数据过时),须现场检查', 'Car state unknown (offline or stale): check in person'],
   },
   escalations: {
     generator_failure: ['备用电源未投入(发电机故障)', 'Generator failure (no standby power)'],
@@ -127,6 +132,8 @@ export const labels = {
     planned: ['计划停电', 'planned'],
     reported_by_operator: ['值班员报告', 'reported by operator'],
     generator_failed_signal: ['发电机故障信号', 'generator failure signal'],
+    car_offline: ['已离线', 'is offline'],
+    car_stale: ['数据已过时', 'has not reported recently'],
     no_standby_in_time: ['{seconds}秒内ATS未切换、发电机未启动', 'no ATS transfer / generator start within {seconds} s'],
   },
   facts: {

@@ -64,6 +64,12 @@ export const PowerConfig = z.object({
   lobbyReturnMs: z.number().int().positive().default(60_000),
   recallExpiryMs: z.number().int().positive().default(60_000),
   defaultLobbyFloor: z.number().int().default(1),
+  /**
+   * The sweep trusts a car's last report only if the car is online and reported within this
+   * time (review of §3.3: a stale "at level, doors closed" from a car that went dark when the
+   * power failed is not evidence that nobody is trapped). Older or offline → checked in person.
+   */
+  sweepStaleMs: z.number().int().positive().default(120_000),
 });
 export type PowerConfig = z.infer<typeof PowerConfig>;
 
@@ -76,6 +82,13 @@ export interface SweepCar {
   doorsOpen?: boolean;
   entrapment?: boolean;
   passengers?: number;
+  /**
+   * The hub has no trustworthy report from this car: it is offline, or its last telemetry is
+   * older than cfg.sweepStaleMs. Its floor/level/doors are then unknown and ignored.
+   */
+  unknown?: 'offline' | 'stale';
+  /** when the car last reported (ms), for the operator checking it in person */
+  lastSeenAt?: number;
 }
 
 export interface PowerData {
@@ -158,6 +171,8 @@ const SweepPayload = z.object({
         doorsOpen: z.boolean().optional(),
         entrapment: z.boolean().optional(),
         passengers: z.number().int().min(0).max(100).optional(),
+        unknown: z.enum(['offline', 'stale']).optional(),
+        lastSeenAt: z.number().int().nonnegative().optional(),
       }),
     )
     .max(500),
@@ -299,6 +314,19 @@ function setTitle(ctx: Ctx): void {
   ctx.title({ planned: ctx.data.planned ? { key: 'power_outage.value.planned' } : null, feeder: ctx.data.feeder });
 }
 
+/** What the sweep keeps of a car without a trustworthy report: its identity, not its telemetry. */
+function unknownCar(c: SweepCar): SweepCar {
+  return {
+    deviceId: c.deviceId,
+    ...(c.buildingId ? { buildingId: c.buildingId } : {}),
+    ...(c.car ? { car: c.car } : {}),
+    atLevel: false,
+    ...(c.entrapment ? { entrapment: true } : {}),
+    unknown: c.unknown!,
+    ...(c.lastSeenAt !== undefined ? { lastSeenAt: c.lastSeenAt } : {}),
+  };
+}
+
 function startEmergency(ctx: Ctx): void {
   const data = ctx.data;
   ctx.s.severity = 60;
@@ -308,7 +336,7 @@ function startEmergency(ctx: Ctx): void {
     type: 'query',
     incidentId: ctx.s.id,
     name: 'elevator_sweep',
-    params: { buildingIds: data.scope.buildingIds },
+    params: { buildingIds: data.scope.buildingIds, staleMs: data.cfg.sweepStaleMs },
     answer: 'record_elevator_sweep',
   });
   ctx.notify(['operator', 'supervisor'], 'incident_opened', { kind: 'power_outage', feeder: data.feeder });
@@ -323,7 +351,7 @@ function maybeStartLobbyReturn(ctx: Ctx): void {
   // Every free car is sent, also one the sweep saw at the lobby: the sweep's floor is the car's
   // last report, which may be stale while it moves; a car already there confirms at once.
   data.lobby.queue = data.sweep.cars
-    .filter((c) => c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId))
+    .filter((c) => !c.unknown && c.atLevel && !c.entrapment && !data.linkedCars.includes(c.deviceId))
     .map((c) => c.deviceId);
   sendNextCar(ctx);
 }
@@ -468,11 +496,33 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     payload: SweepPayload,
     run(ctx: Ctx, p) {
       const data = ctx.data;
-      const cars = p.cars.map((c) => ({ ...c }));
+      // A car without a trustworthy report (offline or stale) keeps only who it is and, from an
+      // open entrapment incident, that people are trapped: its telemetry is ignored, it is not
+      // sent to the lobby, and the operator is told to check it in person (review of §3.3).
+      const cars = p.cars.map((c) => (c.unknown ? unknownCar(c) : { ...c }));
       data.sweep = { at: ctx.now, cars };
-      const stuck = cars.filter((c) => !c.atLevel || c.entrapment);
+      const stuck = cars.filter((c) => (c.unknown ? c.entrapment : !c.atLevel || c.entrapment));
       for (const c of stuck) linkEntrapment(ctx, c, c.entrapment ? 'sweep_entrapment' : 'sweep_out_of_level');
-      ctx.done('elevator_sweep', { notes: p.notes, data: { checked: cars.length, stuck: stuck.map((c) => c.deviceId) } });
+      const unknown = cars.filter((c) => c.unknown && !c.entrapment);
+      for (const c of unknown) {
+        ctx.flag('sweep_car_unknown', c.deviceId, { deviceId: c.deviceId, why: { key: `power_outage.value.car_${c.unknown}` } });
+        ctx.log(
+          'hint',
+          { hint: 'check_car_in_person', deviceId: c.deviceId, unknown: c.unknown },
+          {
+            key: 'car_unknown',
+            params: { deviceId: c.deviceId, why: { key: `power_outage.value.car_${c.unknown}` } },
+          },
+        );
+      }
+      ctx.done('elevator_sweep', {
+        notes: p.notes,
+        data: {
+          checked: cars.length,
+          stuck: stuck.map((c) => c.deviceId),
+          unknown: cars.filter((c) => c.unknown).map((c) => ({ deviceId: c.deviceId, why: c.unknown })),
+        },
+      });
       if (cars.length === 0) ctx.skip('lobby_return', 'no_elevators');
       else maybeStartLobbyReturn(ctx);
     },

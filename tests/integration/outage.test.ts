@@ -133,4 +133,40 @@ describe('power outage', () => {
     expect(adopted.timeline.some((e) => e.type === 'repeat_trigger' && e.data.parentId === outage.id)).toBe(true);
     expect((await incidents('elevator_entrapment')).filter((i) => i.deviceId === 'el-4')).toHaveLength(1);
   });
+
+  it('the sweep ignores an offline car’s last telemetry and says so: no recall to it, an in-person check asked', async () => {
+    await seedPlace(t, 'site-1', ['bldg-5']);
+    const pm = await provision(t, 'pm-5', 'power', 'bldg-5', 'site-1', { meta: { feeder: 'f-5' } });
+    const live = await provision(t, 'el-5a', 'elevator', 'bldg-5', 'site-1', { floors: [1, 2, 3, 4, 5], meta: { car: 'A' } });
+    const dark = await provision(t, 'el-5b', 'elevator', 'bldg-5', 'site-1', { floors: [1, 2, 3, 4, 5], meta: { car: 'B' } });
+    const started = await startSims(t, [pm, live, dark], { elevator: { floorTravelMs: 40, doorMs: 40 } });
+    sims.push(...started);
+    // the dark car reported "at level, doors closed" and then lost its link
+    await (started[2]!.sim as ElevatorSim).sendTelemetry();
+    await waitFor(() => t.hub.registry.get('el-5b')?.lastTelemetry, 5000, 'telemetry of el-5b');
+    await stopDevices([started[2]!]);
+    await waitFor(() => t.hub.registry.get('el-5b')?.state !== 'online', 5000, 'el-5b offline');
+    await (started[0]!.sim as PowerSim).loseMains({ feeder: 'f-5', ats: 'transfer', atsDelayMs: 20 });
+    const outage = await waitFor(async () => (await incidents('power_outage')).find((i) => i.building === 'bldg-5'), 5000, 'outage bldg-5');
+    const d = await waitFor(
+      async () => {
+        const x = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${outage.id}`)).body;
+        return x.steps.find((k) => k.key === 'elevator_sweep')?.status === 'done' ? x : null;
+      },
+      5000,
+      'sweep recorded',
+    );
+    expect(d.steps.find((k) => k.key === 'elevator_sweep')?.data).toMatchObject({ unknown: [{ deviceId: 'el-5b', why: 'offline' }] });
+    expect(d.timeline.some((e) => e.type === 'hint' && e.data.hint === 'check_car_in_person' && e.data.deviceId === 'el-5b')).toBe(true);
+    // the live car is recalled to the lobby; once the lobby return is done, the dark one got no command
+    await waitFor(
+      async () =>
+        (await api<IncidentDetail>(t, 'GET', `/api/incidents/${outage.id}`)).body.steps.find((k) => k.key === 'lobby_return')?.status ===
+        'done',
+      5000,
+      'lobby return done',
+    );
+    expect(await t.hub.db.deviceCommand.count({ where: { deviceId: 'el-5a', incidentId: outage.id } })).toBe(1);
+    expect(await t.hub.db.deviceCommand.count({ where: { deviceId: 'el-5b' } })).toBe(0);
+  });
 });

@@ -185,6 +185,10 @@ export const ADMIN_UI = {
   'adm.set.water_leak.engineeringArrivalMinutes': ['工程部到场时限', 'Engineering on site within'],
   'adm.set.water_leak.recallConfirmSeconds': ['电梯停靠确认时限', 'Car parking confirmed within'],
   'adm.set.water_leak.recallExpirySeconds': ['停靠指令有效期', 'Parking command valid for'],
+  'adm.set.power_outage.sweepStaleSeconds': [
+    '电梯数据超过此时间视为过时(需现场检查)',
+    'Car data older than this is stale (check in person)',
+  ],
   'adm.set.visitor_approval.ownerAnswerSeconds': ['业主未接听判定时间', 'Owner unreachable after'],
   'adm.set.visitor_approval.registrationTargetSeconds': ['访客登记目标时间', 'Registration target'],
   'adm.set.visitor_approval.unlockSeconds': ['开门保持时间', 'Door held open for'],

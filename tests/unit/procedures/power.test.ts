@@ -46,7 +46,7 @@ describe('power outage — opening and standby power', () => {
       expect.objectContaining({
         incidentId: sim.s.id,
         name: 'elevator_sweep',
-        params: { buildingIds: ['bldg-a', 'bldg-b'] },
+        params: { buildingIds: ['bldg-a', 'bldg-b'], staleMs: 120 * SEC },
         answer: 'record_elevator_sweep',
       }),
     ]);
@@ -96,6 +96,48 @@ describe('power outage — opening and standby power', () => {
 });
 
 describe('power outage — elevator sweep and lobby return', () => {
+  it('a car that is offline or stale is not trusted: no lobby recall, no entrapment from its telemetry, flagged for an in-person check', () => {
+    const sim = openOutage();
+    sim.event(METER, ev('power.generator_started', {}));
+    // the stale car claims to be out of level with passengers: that report is ignored, too
+    const r = sim.apply({
+      type: 'system',
+      action: 'record_elevator_sweep',
+      payload: {
+        cars: [
+          { deviceId: 'lift-a1', car: 'A1', floor: 5, atLevel: true },
+          { deviceId: 'lift-a2', car: 'A2', floor: 8, atLevel: true, unknown: 'offline', lastSeenAt: T0 - 5 * MIN },
+          { deviceId: 'lift-a3', car: 'A3', floor: 3, atLevel: false, passengers: 2, unknown: 'stale' },
+          { deviceId: 'lift-a4', car: 'A4', atLevel: false, entrapment: true, unknown: 'offline' },
+        ],
+      },
+    });
+    expect(sim.effectsOf('send_command', r.effects).map((c) => c.target)).toEqual([{ deviceId: 'lift-a1' }]);
+    // only the car with an open entrapment incident is linked; no entrapment guessed from stale data
+    expect(sim.effectsOf('open_linked_incident', r.effects).map((l) => [l.dedupKey, l.trigger])).toEqual([
+      ['lift-a4', expect.objectContaining({ deviceId: 'lift-a4' })],
+    ]);
+    expect(sim.effectsOf('flag', r.effects).map((f) => [f.code, f.deviceId])).toEqual([
+      ['sweep_car_unknown', 'lift-a2'],
+      ['sweep_car_unknown', 'lift-a3'],
+    ]);
+    expect(sim.step('elevator_sweep').data).toMatchObject({
+      checked: 4,
+      stuck: ['lift-a4'],
+      unknown: [
+        { deviceId: 'lift-a2', why: 'offline' },
+        { deviceId: 'lift-a3', why: 'stale' },
+        { deviceId: 'lift-a4', why: 'offline' },
+      ],
+    });
+    // the telemetry of an unknown car is dropped from the record (floor, passengers)
+    const cars = (sim.s.data.sweep as { cars: Record<string, unknown>[] }).cars;
+    expect(cars.find((c) => c.deviceId === 'lift-a3')).toEqual({ deviceId: 'lift-a3', car: 'A3', atLevel: false, unknown: 'stale' });
+    const hints = sim.timeline.filter((e) => e.type === 'hint' && e.data.hint === 'check_car_in_person');
+    expect(hints.map((h) => h.data.deviceId)).toEqual(['lift-a2', 'lift-a3']);
+    expect(hints[0]!.reason).toMatchObject({ key: 'power_outage.reason.car_unknown' });
+  });
+
   it('stuck or entrapped cars open entrapments linked to the outage; others return to the lobby one at a time', () => {
     const sim = openOutage();
     sim.event(METER, ev('power.generator_started', {}));
