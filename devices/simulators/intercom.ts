@@ -92,6 +92,14 @@ export class IntercomSim extends Simulator {
     return this.publish('intercom.owner_denied', { unit: call.unit, callId });
   }
 
+  /**
+   * The door opens without a hub command (a resident's key card, the exit button): the panel
+   * reports `intercom.door_opened` without a corr (CONTRACT.md: corr only answers an unlock).
+   */
+  openLocally(): Promise<DeviceEvent> {
+    return this.publish('intercom.door_opened', {});
+  }
+
   /** `unlock` handler: open, confirm with `intercom.door_opened {corr}`, relock after `seconds`. */
   async unlock(seconds: number, ctx?: Pick<CommandContext, 'corr'>): Promise<CommandReply | NoReply> {
     if (this.neverConfirm) {

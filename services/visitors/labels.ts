@@ -49,7 +49,10 @@ export const labels = {
     unlock_sent: ['已下发开门指令,等待门口机确认', 'unlock sent; waiting for the door panel to confirm'],
     shown_in: ['前台引导访客进入', 'shown in by front desk'],
     panel_confirmed: ['门口机确认已开门', 'door panel confirmed'],
-    panel_confirmed_uncorrelated: ['门口机确认已开门(无指令编号)', 'door panel confirmed (uncorrelated)'],
+    door_opened_uncorrelated: [
+      '门被打开,但没有本次开门指令的编号:不能算作访客已进入,仍等待门口机确认或前台人工确认',
+      'the door opened without this unlock’s correlation id: not counted as the visitor’s entry; still waiting for the panel’s or the desk’s confirmation',
+    ],
     escorted_in: ['开门失败后由前台陪同进入', 'escorted in by front desk after unlock failure'],
     unlock_expired: ['开门指令超时未回应', 'unlock command expired unanswered'],
     unlock_refused: ['门口机拒绝开门', 'door panel refused the unlock'],
@@ -88,6 +91,7 @@ export const labels = {
   flags: {
     registration_slow: ['登记超过60秒', 'Registration took over 60 s'],
     door_opened_unexpected: ['门在请求失败后被打开', 'Door opened after the request failed'],
+    door_opened_uncorrelated: ['门被打开但无开门指令编号(不计为访客进入)', 'Door opened without the unlock’s id (not counted as entry)'],
     late_owner_response: ['业主迟到的答复', 'Late owner response'],
   },
   escalations: {},

@@ -269,7 +269,7 @@ function sendUnlock(ctx: Ctx): void {
   ctx.to('approved', 'unlock_sent');
 }
 
-type How = 'shown_in' | 'panel_confirmed' | 'panel_confirmed_uncorrelated' | 'escorted_in';
+type How = 'shown_in' | 'panel_confirmed' | 'escorted_in';
 function admitted(ctx: Ctx, how: How): void {
   const data = ctx.data;
   data.enteredAt = ctx.now;
@@ -637,8 +637,15 @@ export const visitorProcedure = defineProcedure<VisitorTypes>({
       else deny(ctx, owner, null, 'in_unit_station', '');
     } else if (e.type === 'intercom.door_opened') {
       const current = data.unlock?.corr;
-      if (ctx.s.state === 'approved' && (!e.data.corr || e.data.corr === current)) {
-        admitted(ctx, e.data.corr ? 'panel_confirmed' : 'panel_confirmed_uncorrelated');
+      if (ctx.s.state === 'approved' && e.data.corr && e.data.corr === current) {
+        admitted(ctx, 'panel_confirmed');
+      } else if (ctx.s.state === 'approved' && !e.data.corr) {
+        // Fail closed (review of §4.6): a door that opened without our unlock's correlation id
+        // may be a resident's key, an exit button or another command — not evidence that the
+        // approved visitor went in. Flag it; the visit still waits for the confirmation (or the
+        // desk's in-person admission) and fails when unlock_confirm runs out.
+        ctx.flag('door_opened_uncorrelated', input.deviceId, { corr: null, state: ctx.s.state });
+        ctx.log('hint', { hint: 'door_opened_uncorrelated', deviceId: input.deviceId }, 'door_opened_uncorrelated');
       } else {
         // a door opening for a request that already failed/expired is a security concern
         ctx.flag('door_opened_unexpected', input.deviceId, { corr: e.data.corr ?? null, state: ctx.s.state });

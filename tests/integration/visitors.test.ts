@@ -19,7 +19,9 @@ beforeAll(async () => {
   // a clock we can move forward for the overstay reminder; real time otherwise
   t = await startTestHub({
     now: () => Date.now() + offset,
-    incidentConfig: { visitor_approval: { ownerAnswerMs: 400, unlockConfirmMs: 600, unlockExpiryMs: 500 } },
+    // unlock targets long enough for a round trip through the broker on a loaded machine (the
+    // uncorrelated-door test must see its event while the visit is still approved)
+    incidentConfig: { visitor_approval: { ownerAnswerMs: 400, unlockConfirmMs: 3000, unlockExpiryMs: 2500 } },
   });
   await seedPlace(t);
   await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '1203', floor: 12, ownerName: '陈建国', ownerPhone: '13800001234' } });
@@ -126,12 +128,32 @@ describe('visitor approval', () => {
         const d = await state(v.id);
         return d.state === 'failed' && d.commands.find((c) => c.name === 'unlock')?.state !== 'sent' ? d : null;
       },
-      5000,
+      8000,
       'failed',
     );
     expect(failed.open).toBe(true); // stays on the desk's board until handled
     expect(failed.commands.find((c) => c.name === 'unlock')?.state).toBe('expired');
     expect((await visitByName('李四')).enteredAt).toBeNull();
+  });
+
+  it('a door_opened without the unlock’s correlation id is not the visitor’s entry (fail closed)', async () => {
+    await deafDoor.call('301', '钱七');
+    const v = await visitByName('钱七');
+    await api(t, 'POST', `/api/visits/${v.id}/approve`, { channel: 'phone' }, deskToken);
+    // someone opens the door (a key, the exit button): the panel reports it without a corr
+    await deafDoor.openLocally();
+    const hinted = await waitFor(
+      async () => {
+        const d = await state(v.id);
+        return d.timeline.some((e) => e.type === 'hint' && e.data.hint === 'door_opened_uncorrelated') ? d : null;
+      },
+      5000,
+      'uncorrelated door flagged',
+    );
+    expect(hinted.state).not.toBe('opened');
+    const failed = await waitFor(async () => ((await state(v.id)).state === 'failed' ? state(v.id) : null), 8000, 'failed');
+    expect(failed.steps.find((s) => s.key === 'unlock')?.status).toBe('pending');
+    expect((await visitByName('钱七')).enteredAt).toBeNull();
   });
 
   it('a pre-authorised walk-in is approved on the strength of the owner’s notice', async () => {

@@ -146,6 +146,29 @@ describe('visitor — intercom call', () => {
       sim.event(PANEL, ev('intercom.door_opened', { corr: cmds[1]!.corr }));
       expect(sim.s.state).toBe('opened');
     });
+    it('a door_opened without the unlock’s correlation id is not the visitor’s entry: flagged, still waiting, fails on time', () => {
+      const { sim } = approved();
+      sim.advance(2 * SEC);
+      const r = sim.event(PANEL, ev('intercom.door_opened', {}));
+      expect(sim.s.state).toBe('approved');
+      expect(sim.s.data.enteredAt).toBeNull();
+      expect(sim.step('unlock').status).toBe('pending');
+      expect(sim.effectsOf('flag', r.effects)).toEqual([expect.objectContaining({ code: 'door_opened_uncorrelated', deviceId: PANEL })]);
+      expect(sim.timelineOf('hint').at(-1)).toMatchObject({
+        data: { hint: 'door_opened_uncorrelated' },
+        reason: { key: 'visitor_approval.reason.door_opened_uncorrelated' },
+      });
+      expect(sim.timer('unlock_confirm')?.status).toBe('running');
+      // no confirmation with the id in time → failed (door stays locked), as without any event
+      sim.advance(28 * SEC);
+      expect(sim.s.state).toBe('failed');
+      // the correlated confirmation still counts when it does come in time
+      const b = approved();
+      b.sim.event(PANEL, ev('intercom.door_opened', {}));
+      b.sim.event(PANEL, ev('intercom.door_opened', { corr: b.corr }));
+      expect(b.sim.s.state).toBe('opened');
+      expect(b.sim.step('unlock').data).toMatchObject({ how: 'panel_confirmed', corr: b.corr });
+    });
     it('after a failure the desk may escort the visitor in, recorded with a note', () => {
       const { sim } = approved();
       sim.advance(31 * SEC);
