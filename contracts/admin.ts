@@ -313,6 +313,7 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   { key: 'fire_alarm.verifySeconds', group: 'fire_alarm', unit: 's', min: 30, max: 900, config: 'verifyMs', factor: S },
   { key: 'fire_alarm.recallConfirmSeconds', group: 'fire_alarm', unit: 's', min: 10, max: 600, config: 'recallConfirmMs', factor: S },
   { key: 'fire_alarm.recallExpirySeconds', group: 'fire_alarm', unit: 's', min: 10, max: 600, config: 'recallExpiryMs', factor: S },
+  { key: 'fire_alarm.approval119Seconds', group: 'fire_alarm', unit: 's', min: 10, max: 600, config: 'approval119Ms', factor: S },
   // 3. power outage 停电 (seed 000 §2.1.5)
   { key: 'power_outage.generatorSeconds', group: 'power_outage', unit: 's', min: 1, max: 120, config: 'standbyMs', factor: S },
   { key: 'power_outage.lobbyReturnSeconds', group: 'power_outage', unit: 's', min: 10, max: 600, config: 'lobbyReturnMs', factor: S },

@@ -54,6 +54,7 @@ export const labels = {
     ack: ['接警时限(15秒)', 'Acknowledge target (15 s)'],
     verify: ['确认时限(180秒)', 'Verification window (180 s)'],
     recall_confirm: ['电梯迫降确认(60秒)', 'Recall confirmation (60 s)'],
+    approval_119: ['主管批准报119时限', 'Supervisor approval of the 119 call'],
   } satisfies Record<FireTimer, Label>,
   reasons: {
     acknowledged_verify: ['已接警,以最快方式现场确认', 'acknowledged; confirm on site by the fastest means'],
@@ -75,6 +76,10 @@ export const labels = {
     ack_timeout: ['15秒内无人接警', 'not acknowledged within 15 s'],
     unverified: ['180秒内未能现场确认', 'not verified within 180 s'],
     reset_again: ['主机复位后再次报警', 'new alarm after the panel was reset'],
+    approval_119_timeout: [
+      '{seconds}秒内无主管批准:不再等待,立即报119(消防法第44条)',
+      'no supervisor approved within {seconds} s: call 119 now without waiting (Fire Protection Law §44)',
+    ],
   },
   errors: {
     standdown_supervisor: ['只有主管可以将全面火警撤销为误报', 'only a supervisor may stand down a general alarm as a false alarm'],
@@ -96,6 +101,7 @@ export const labels = {
     general_alarm: ['全面火警', 'General fire alarm'],
     approval_119_needed: ['需要批准拨打119', '119 call needs approval'],
     approved_119: ['已批准拨打119', '119 call approved'],
+    call_119_without_approval: ['{seconds}秒内无人批准:请立即拨打119', 'No approval within {seconds} s: call 119 now'],
     recall_unconfirmed: ['有电梯未确认迫降', 'Elevator recall not confirmed'],
   },
   flags: {
@@ -107,12 +113,17 @@ export const labels = {
   escalations: {
     ack_overdue: ['超时未接警', 'Not acknowledged in time'],
     general_alarm: ['全面火警', 'General fire alarm'],
+    approval_119_overdue: ['{seconds}秒内无主管批准报119', 'No supervisor approved the 119 call within {seconds} s'],
   },
   duty: {
     outcome: ['【{kind}】{title} 确认结果:{outcome}', '[{kind}] {title} outcome: {outcome}'],
     call_119: [
       '【{kind}】{title} 经批准报119:{address},{fireLocation},燃烧物{burning}',
       '[{kind}] {title} 119 called (approved): {address}, {fireLocation}, burning {burning}',
+    ],
+    call_119_unapproved: [
+      '【{kind}】{title} 主管未在时限内批准,已报119:{address},{fireLocation},燃烧物{burning}',
+      '[{kind}] {title} 119 called (no approval in time): {address}, {fireLocation}, burning {burning}',
     ],
     general_alarm: ['【{kind}】{title} 启动全面火警:{reason}', '[{kind}] {title} general alarm: {reason}'],
   },

@@ -37,7 +37,7 @@ export const FIRE_STEPS = [
 ] as const;
 export type FireStep = (typeof FIRE_STEPS)[number];
 
-export const FIRE_TIMERS = ['ack', 'verify', 'recall_confirm'] as const;
+export const FIRE_TIMERS = ['ack', 'verify', 'recall_confirm', 'approval_119'] as const;
 export type FireTimer = (typeof FIRE_TIMERS)[number];
 
 export const FIRE_OUTCOMES = ['false_alarm', 'small_fire', 'serious_fire'] as const;
@@ -88,6 +88,13 @@ export const FireConfig = z.object({
   recallExpiryMs: z.number().int().positive().default(60_000),
   /** the recall floor when the building record has none */
   defaultLobbyFloor: z.number().int().default(1),
+  /**
+   * seed 000 §2.1.2.5 d asks for the manager's approval before 119 is called; the review found
+   * it could block forever. No supervisor approving within this time → escalated, and the call
+   * is no longer held: 消防法 (Fire Protection Law of the PRC) §44 — whoever finds a fire must
+   * report it at once; nobody may obstruct the report.
+   */
+  approval119Ms: z.number().int().positive().default(60_000),
 });
 export type FireConfig = z.infer<typeof FireConfig>;
 
@@ -171,6 +178,7 @@ function enterGeneralAlarm(ctx: Ctx, reason: NonNullable<FireData['generalAlarmR
   ctx.escalate('general_alarm', { trigger: reason });
   ctx.notify(['operator', 'frontdesk', 'supervisor', 'admin'], 'general_alarm', { reason });
   ctx.notify(['supervisor'], 'approval_119_needed', {});
+  if (pending(ctx.s, 'approve_119')) ctx.startTimer('approval_119', data.cfg.approval119Ms);
   ctx.dutyLog('general_alarm', { reason });
   sendRecall(ctx);
 }
@@ -489,6 +497,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     run(ctx: Ctx, p) {
       // seed 000 §2.1.2.5 d: 经管理处经理批准后拨打119 — 119 only with the manager's approval
       ctx.data.approval119 = { by: ctx.by, at: ctx.now };
+      ctx.cancelTimer('approval_119');
       ctx.done('approve_119', { notes: p.notes });
       ctx.log('approval', { what: 'call_119' }, p.notes ? said(p.notes) : null);
       ctx.notify(['operator'], 'approved_119', {});
@@ -514,7 +523,8 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      if (!ctx.isDone('approve_119')) ctx.fail('HUB_ERR_CONFLICT', 'needs_approval');
+      // approved, or the approval ran out (approval_119 timer: skipped, never blocked for good)
+      if (ctx.step('approve_119').status === 'pending') ctx.fail('HUB_ERR_CONFLICT', 'needs_approval');
       const call = {
         address: p.address,
         fireLocation: p.fireLocation,
@@ -524,8 +534,12 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
         reference: p.reference ?? null,
       };
       ctx.data.call119 = call;
-      ctx.done('call_119', { notes: p.notes, data: call });
-      ctx.dutyLog('call_119', { address: p.address, fireLocation: p.fireLocation, burning: p.burning });
+      ctx.done('call_119', { notes: p.notes, data: { ...call, approved: !!ctx.data.approval119 } });
+      ctx.dutyLog(ctx.data.approval119 ? 'call_119' : 'call_119_unapproved', {
+        address: p.address,
+        fireLocation: p.fireLocation,
+        burning: p.burning,
+      });
     },
   }),
   confirm_car_recalled: act({
@@ -759,6 +773,13 @@ export const fireProcedure = defineProcedure<FireTypes>({
       // PROCEDURES.md §2.2: not verified within 180 s → treated as confirmed (general alarm)
       ctx.skip('verify', 'unverified_treated');
       enterGeneralAlarm(ctx, 'unverified', 'unverified');
+    } else if (key === 'approval_119') {
+      if (!pending(ctx.s, 'approve_119')) return;
+      // nobody approved in time: tell the managers, and stop holding the call (消防法 §44)
+      const seconds = Math.round(data.cfg.approval119Ms / 1000);
+      ctx.escalate('approval_119_overdue', { seconds });
+      ctx.skip('approve_119', { key: 'approval_119_timeout', params: { seconds } });
+      ctx.notify(['operator', 'supervisor', 'admin'], 'call_119_without_approval', { seconds });
     } else if (key === 'recall_confirm') {
       const r = data.recall;
       if (!r) return;

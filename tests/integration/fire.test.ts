@@ -14,15 +14,17 @@ let sup: string;
 const recalls: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestHub();
-  await seedPlace(t, 'site-1', ['bldg-1', 'bldg-2']);
+  // the 119 approval target short enough for a drill, long enough for the approving test's two calls
+  t = await startTestHub({ incidentConfig: { fire_alarm: { approval119Ms: 6000 } } });
+  await seedPlace(t, 'site-1', ['bldg-1', 'bldg-2', 'bldg-3']);
   const floors = { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
   const fp = await provision(t, 'fp-1', 'fire-panel');
   const a1 = await provision(t, 'a-el-1', 'elevator', 'bldg-1', 'site-1', { ...floors, meta: { car: '1' } });
   const a2 = await provision(t, 'a-el-2', 'elevator', 'bldg-1', 'site-1', { ...floors, meta: { car: '2' } });
   const b1 = await provision(t, 'b-el-1', 'elevator', 'bldg-2', 'site-1', floors);
   const fp2 = await provision(t, 'fp-2', 'fire-panel', 'bldg-2');
-  sims = await startSims(t, [fp, a1, a2, b1, fp2]);
+  const fp3 = await provision(t, 'fp-3', 'fire-panel', 'bldg-3');
+  sims = await startSims(t, [fp, a1, a2, b1, fp2, fp3]);
   for (const s of sims) s.client.on('command', (r: { name: string }) => void recalls.push(`${s.identity.id}:${r.name}`));
   await t.hub.auth.createUser('op', 'op-password', 'operator', '值班员');
   await t.hub.auth.createUser('sup', 'sup-password', 'supervisor', '主管');
@@ -145,5 +147,36 @@ describe('fire drill', () => {
     );
     expect(allowed).toContain('record_119_call');
     expect(view.timeline.some((e) => e.type === 'approval')).toBe(true);
+  });
+
+  it('serious fire with no supervisor acting: the 119 approval escalates and stops holding the call', async () => {
+    const panel = sims[5]!.sim as FirePanelSim; // bldg-3
+    await panel.alarm('z3', 3, 'smoke');
+    const inc = await waitFor(
+      async () => (await api<IncidentView[]>(t, 'GET', '/api/incidents?kind=fire_alarm&building=bldg-3', undefined, op)).body[0],
+      5000,
+      'fire incident bldg-3',
+    );
+    await act(inc.id, 'acknowledge', {});
+    await act(inc.id, 'verify', { outcome: 'serious_fire', location: '3F 走廊', verifiedBy: '保安' });
+    const call = { address: '示范路 88 号 C 栋', fireLocation: '3F 走廊', burning: '杂物' };
+    expect((await act(inc.id, 'record_119_call', call)).status).toBe(409);
+    // nobody approves: after the target the supervisor chain is escalated and the call is free
+    const d = await waitFor(
+      async () => {
+        const x = await detail(inc.id);
+        return x.steps.find((k) => k.key === 'approve_119')?.status === 'skipped' ? x : null;
+      },
+      15_000,
+      '119 approval timed out',
+    );
+    expect(d.timeline.some((e) => e.type === 'escalated' && e.data.reason === 'approval_119_overdue')).toBe(true);
+    expect(d.timers.find((k) => k.key === 'approval_119')?.status).toBe('fired');
+    const r = await act(inc.id, 'record_119_call', call);
+    expect(r.status).toBe(200);
+    expect(r.body.steps.find((k) => k.key === 'call_119')).toMatchObject({
+      status: 'done',
+      data: expect.objectContaining({ approved: false }),
+    });
   });
 });

@@ -169,6 +169,10 @@ export const ADMIN_UI = {
   'adm.set.fire_alarm.verifySeconds': ['现场核实时限', 'Verify on site within'],
   'adm.set.fire_alarm.recallConfirmSeconds': ['电梯迫降确认时限', 'Elevator recall confirmation within'],
   'adm.set.fire_alarm.recallExpirySeconds': ['迫降指令有效期', 'Recall command valid for'],
+  'adm.set.fire_alarm.approval119Seconds': [
+    '主管批准报119时限(超时升级并直接报警)',
+    'Supervisor approves the 119 call within (then escalated, call not held)',
+  ],
   'adm.set.power_outage.generatorSeconds': ['发电机/ATS 切换时限', 'Generator / ATS within'],
   'adm.set.power_outage.lobbyReturnSeconds': ['电梯返回首层确认时限', 'Car back at the lobby within'],
   'adm.set.power_outage.recallExpirySeconds': ['返回首层指令有效期', 'Lobby command valid for'],

@@ -325,7 +325,8 @@ describe('fire alarm — serious fire', () => {
     sim.apply({ type: 'command_result', corr: c2!.corr, ok: true, deviceId: 'lift-a2' });
     const fired = sim.advance(40 * SEC);
     expect(sim.effectsOf('flag', fired)).toEqual([expect.objectContaining({ code: 'recall_unconfirmed', deviceId: 'lift-a3' })]);
-    expect(sim.effectsOf('notify', fired)).toEqual([expect.objectContaining({ key: 'recall_unconfirmed' })]);
+    // (the 119 approval target, also 60 s, fires at the same moment with its own notice)
+    expect(sim.effectsOf('notify', fired).filter((n) => n.key === 'recall_unconfirmed')).toHaveLength(1);
     const cars = (sim.s.data.recall as { cars: { deviceId: string; status: string }[] }).cars;
     expect(cars.map((c) => [c.deviceId, c.status])).toEqual([
       ['lift-a1', 'confirmed'],
@@ -362,6 +363,36 @@ describe('fire alarm — serious fire', () => {
     expect(dutyText(sim.effectsOf('duty_log').find((d) => d.key === 'fire_alarm.duty.call_119')!)).toContain('装修材料');
     // a supervisor cannot waive the approval
     expectErr(sim.tryAct(supervisor, 'skip_step', { step: 'approve_119', reason: 'x' }), 'HUB_ERR_CONFLICT');
+  });
+
+  it('no supervisor approves 119 in time → escalated, the call no longer held (消防法 §44), recorded as unapproved', () => {
+    const sim = toGeneralAlarm();
+    const at = sim.now;
+    expect(sim.timer('approval_119')).toMatchObject({ status: 'running', dueAt: at + 60 * SEC });
+    const call = { address: ctx.address, fireLocation: '12层电梯厅', burning: '装修材料' };
+    expect(sim.advance(60 * SEC - 1).filter((e) => e.type === 'escalate' && e.reason === 'approval_119_overdue')).toHaveLength(0);
+    expectErr(sim.tryAct(operator, 'record_119_call', call), 'HUB_ERR_CONFLICT', /approval/);
+    const fired = sim.advance(1);
+    expect(sim.effectsOf('escalate', fired)).toEqual([
+      expect.objectContaining({ reason: 'approval_119_overdue', params: { seconds: 60 } }),
+    ]);
+    expect(sim.effectsOf('notify', fired).map((n) => n.key)).toContain('call_119_without_approval');
+    expect(sim.step('approve_119')).toMatchObject({ status: 'skipped', doneBy: 'timer:approval_119' });
+    // the operator calls 119 now; the record says it was not approved
+    sim.act(operator, 'record_119_call', call);
+    expect(sim.step('call_119')).toMatchObject({ status: 'done', data: expect.objectContaining({ approved: false }) });
+    expect(sim.effectsOf('duty_log').map((d) => d.key)).toContain('fire_alarm.duty.call_119_unapproved');
+    // a late approval is no longer possible (the step is settled), and nothing escalates twice
+    expectErr(sim.tryAct(supervisor, 'approve_119', {}), 'HUB_ERR_CONFLICT');
+    expect(sim.effectsOf('escalate', sim.advance(10 * MIN)).filter((e) => e.reason === 'approval_119_overdue')).toHaveLength(0);
+  });
+
+  it('an approval in time stops the 119 approval timer', () => {
+    const sim = toGeneralAlarm();
+    sim.advance(20 * SEC);
+    sim.act(supervisor, 'approve_119', {});
+    expect(sim.timer('approval_119')?.status).toBe('cancelled');
+    expect(sim.effectsOf('escalate', sim.advance(5 * MIN)).filter((e) => e.reason === 'approval_119_overdue')).toHaveLength(0);
   });
 
   it('full serious path: interlocks, evacuation, sealing, report with photos, reset, cars back one by one, close', () => {
