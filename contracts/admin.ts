@@ -433,6 +433,15 @@ export const SETTING_DEFS: readonly SettingDef[] = [
     factor: S,
   },
   { key: 'device_fault.autoCloseOnRecovery', group: 'device_fault', unit: 'bool', min: 0, max: 1, config: 'autoCloseOnRecovery' },
+  {
+    key: 'device_fault.settleCloseMinutes',
+    group: 'device_fault',
+    unit: 'min',
+    min: 1,
+    max: 1440,
+    config: 'settleCloseMs',
+    factor: M,
+  },
   // offline debounce / flapping (services/devices/machine.ts LinkPolicy)
   { key: 'device_link.offlineDebounceSeconds', group: 'device_link', unit: 's', min: 5, max: 600 },
   { key: 'device_link.flapThreshold', group: 'device_link', unit: 'count', min: 2, max: 50 },

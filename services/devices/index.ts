@@ -2,15 +2,16 @@
 // labels, view and the life-safety link guard that opens faults from link states.
 import type { ProcedureModule } from '../incidents/module.js';
 import { labels } from './labels.js';
+import { heartbeatWatcher, type HeartbeatPolicy } from './heartbeat.js';
 import { linkWatcher } from './link-watcher.js';
 import { deviceFaultProcedure, type FaultTypes, type LinkPolicy } from './machine.js';
 import { faultFacts } from './views.js';
 
-export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy } = {}): ProcedureModule<FaultTypes> {
+export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy; heartbeat?: HeartbeatPolicy } = {}): ProcedureModule<FaultTypes> {
   return {
     definition: deviceFaultProcedure,
     labels,
     facts: faultFacts,
-    watchers: (api) => [linkWatcher(api, opts.linkPolicy)],
+    watchers: (api) => [linkWatcher(api, opts.linkPolicy), ...(opts.heartbeat ? [heartbeatWatcher(api, opts.heartbeat)] : [])],
   };
 }

@@ -1,6 +1,6 @@
 // zh-CN / en words of the device-fault procedure (keys `device_fault.*`).
 import type { Label } from '../../contracts/messages.js';
-import type { FaultAction, FaultState, FaultStep } from './machine.js';
+import type { FaultAction, FaultState, FaultStep, FaultTimer } from './machine.js';
 
 export const labels = {
   kind: ['设备故障', 'Device fault'],
@@ -21,7 +21,9 @@ export const labels = {
     dispatch_maintenance: ['派维保', 'Dispatch maintenance'],
     close: ['结案', 'Close'],
   } satisfies Record<FaultAction, Label>,
-  timers: {},
+  timers: {
+    settle: ['自行恢复后观察期', 'Recovered: watching before closing'],
+  } satisfies Record<FaultTimer, Label>,
   reasons: {
     acknowledged: ['已接收', 'acknowledged'],
     recovered_itself: ['设备已自行恢复', 'device recovered by itself'],
@@ -32,6 +34,11 @@ export const labels = {
     link_again: ['设备再次{state}', 'device {state} again'],
     event_again: ['再次收到{event}', '{event} again'],
     signalled_again: ['再次报告故障', 'fault signalled again'],
+    elevator_normal: ['电梯恢复正常运行', 'car back to normal operation'],
+    recovered_unattended: [
+      '设备已自行恢复并稳定{minutes}分钟,无人接收:自动结案(记录保留)',
+      'recovered by itself and stable for {minutes} min, never acknowledged: closed automatically (record kept)',
+    ],
   },
   errors: {
     acknowledge_first: ['请先接收该故障', 'acknowledge the fault first'],
@@ -55,6 +62,9 @@ export const labels = {
   values: {
     offline: ['离线', 'Offline'],
     flapping: ['频繁掉线', 'Flapping connection'],
+    silent: ['静默(超过心跳时间无数据)', 'Silent (nothing within its heartbeat)'],
+    elevator_fault: ['电梯故障', 'Elevator fault'],
+    out_of_service: ['电梯停用', 'Elevator out of service'],
     trouble: ['故障信号', 'Trouble signal'],
     supervisory: ['监管信号', 'Supervisory signal'],
     manual: ['人工报告', 'Reported by staff'],

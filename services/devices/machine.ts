@@ -21,12 +21,28 @@ export const FAULT_STATES = ['open', 'acknowledged', 'recovered', 'closed'] as c
 export type FaultState = (typeof FAULT_STATES)[number];
 export const FAULT_STEPS = ['acknowledge', 'dispatch_maintenance', 'resolve'] as const;
 export type FaultStep = (typeof FAULT_STEPS)[number];
-/** no SLA timers are specified for faults (PROCEDURES.md); the debounce lives in the guard */
-export const FAULT_TIMERS = [] as const;
-export type FaultTimer = never;
+/**
+ * No SLA timers are specified for faults (PROCEDURES.md); the debounce lives in the guard.
+ * `settle`: a fault that recovered by itself before anyone acknowledged it closes once the
+ * device has stayed well this long (review: drills that take devices up and down must not
+ * leave a trail of open incidents on the board).
+ */
+export const FAULT_TIMERS = ['settle'] as const;
+export type FaultTimer = (typeof FAULT_TIMERS)[number];
 export const FAULT_ACTIONS = ['acknowledge', 'dispatch_maintenance', 'close'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
-export const FAULT_CAUSES = ['offline', 'flapping', 'trouble', 'supervisory', 'manual'] as const;
+export const FAULT_CAUSES = [
+  'offline',
+  'flapping',
+  /** connected but sent nothing for its class's heartbeat (PROCEDURES.md "Device health") */
+  'silent',
+  'trouble',
+  'supervisory',
+  /** `elevator.fault {code}` / `elevator.out_of_service` (PROCEDURES.md "Device health") */
+  'elevator_fault',
+  'out_of_service',
+  'manual',
+] as const;
 export type FaultCause = (typeof FAULT_CAUSES)[number];
 
 export const FaultConfig = z.object({
@@ -34,6 +50,8 @@ export const FaultConfig = z.object({
   reopenSuppressMs: z.number().int().nonnegative().default(120_000),
   /** close automatically when the device recovers after acknowledgement */
   autoCloseOnRecovery: z.boolean().default(false),
+  /** recovered before anyone acknowledged it and stayed well this long → closed (`settle`) */
+  settleCloseMs: z.number().int().positive().default(600_000),
 });
 export type FaultConfig = z.infer<typeof FaultConfig>;
 
@@ -68,7 +86,11 @@ function setTitle(ctx: Ctx): void {
   ctx.title({ device: ctx.s.deviceId ?? '?', cause: { key: `device_fault.value.${ctx.data.cause}` }, zone: ctx.data.zone });
 }
 
-function recover(ctx: Ctx, why: 'back_online' | 'panel_reset'): void {
+/** causes that follow the device's link state (online → recovered, down again → back) */
+const LINK_CAUSES: readonly FaultCause[] = ['offline', 'flapping', 'silent'];
+type RecoverWhy = 'back_online' | 'panel_reset' | 'elevator_normal';
+
+function recover(ctx: Ctx, why: RecoverWhy): void {
   const data = ctx.data;
   if (ctx.s.state === 'recovered') return;
   data.resumeState = ctx.s.state === 'acknowledged' ? 'acknowledged' : 'open';
@@ -78,6 +100,8 @@ function recover(ctx: Ctx, why: 'back_online' | 'panel_reset'): void {
   // PROCEDURES.md "Device offline": back online resolves → suggest close to the operator
   ctx.log('hint', { hint: 'close_suggested' }, why);
   ctx.notify(['operator'], 'fault_recovered', { deviceId: ctx.s.deviceId });
+  // nobody has taken it on: if the device stays well, the fault closes itself (no trail)
+  if (!ctx.isDone('acknowledge')) ctx.startTimer('settle', data.cfg.settleCloseMs);
   if (data.cfg.autoCloseOnRecovery && ctx.isDone('acknowledge')) {
     ctx.done('resolve', { by: 'system', data: { auto: why } });
     ctx.close('closed', { key: 'auto_closed', params: { why: { key: `device_fault.reason.${why}` } } });
@@ -89,6 +113,7 @@ function recur(ctx: Ctx, why: Reason): void {
   const data = ctx.data;
   if (ctx.s.state !== 'recovered') return;
   data.recurrences++;
+  ctx.cancelTimer('settle');
   if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', true, 'fault_back');
   ctx.to(data.resumeState ?? 'open', why);
 }
@@ -102,6 +127,7 @@ const actions: Record<FaultAction, ReturnType<typeof act>> = {
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
       ctx.done('acknowledge', { notes: p.notes });
+      ctx.cancelTimer('settle');
       if (ctx.s.state === 'open') ctx.to('acknowledged', 'acknowledged');
       else ctx.data.resumeState = 'acknowledged';
     },
@@ -151,17 +177,15 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   manual: { roles: CONTROL, payload: ManualReport },
 
   triggerFor(src: EventSource) {
-    const e = src.event;
-    if (e.type === 'fire.trouble') return `${src.deviceId}/trouble/${e.data.zone}`;
-    if (e.type === 'fire.supervisory') return `${src.deviceId}/supervisory/${e.data.zone}`;
-    return null;
+    return eventDedupKey(src.deviceId, src.event);
   },
+  // one fault per device for its link health (offline, flapping and silent share it), one per
+  // panel+zone for trouble/supervisory, one per car+code for elevator faults
   dedupKeyFor(t) {
     if (t.source === 'link') return `${t.deviceId}/link`;
     if (t.source === 'device') {
-      const e = t.event;
-      if (e.type === 'fire.trouble') return `${t.deviceId}/trouble/${e.data.zone}`;
-      if (e.type === 'fire.supervisory') return `${t.deviceId}/supervisory/${e.data.zone}`;
+      const k = eventDedupKey(t.deviceId, t.event);
+      if (k) return k;
     }
     if (t.source === 'manual') {
       const id = (t.payload as { deviceId?: unknown } | undefined)?.deviceId;
@@ -174,11 +198,15 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   },
   // a link fault follows its device's link state: back online → recovered
   wantsStatus(s, deviceId, data) {
-    return s.deviceId === deviceId && (data.cause === 'offline' || data.cause === 'flapping');
+    return s.deviceId === deviceId && LINK_CAUSES.includes(data.cause);
   },
   wants(s, src, data) {
+    if (src.deviceId !== s.deviceId) return false;
     // a panel reset clears its trouble/supervisory conditions
-    return src.deviceId === s.deviceId && src.event.type === 'fire.reset' && (data.cause === 'trouble' || data.cause === 'supervisory');
+    if (src.event.type === 'fire.reset') return data.cause === 'trouble' || data.cause === 'supervisory';
+    // the car reports normal operation again: its fault / out-of-service is cleared (recorded)
+    if (src.event.type === 'elevator.normal') return data.cause === 'elevator_fault' || data.cause === 'out_of_service';
+    return false;
   },
 
   open(ctx: Ctx, t) {
@@ -209,6 +237,11 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
       } else if (e.type === 'fire.supervisory') {
         data.cause = 'supervisory';
         data.zone = e.data.zone;
+      } else if (e.type === 'elevator.fault') {
+        data.cause = 'elevator_fault';
+        data.code = e.data.code;
+      } else if (e.type === 'elevator.out_of_service') {
+        data.cause = 'out_of_service';
       } else ctx.fail('HUB_ERR_BAD_REQUEST', 'not_fault_event', { event: e.type });
     } else if (t.source === 'manual') {
       const p = t.payload as z.infer<typeof ManualReport>;
@@ -228,11 +261,31 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   },
   onEvent(ctx: Ctx, input) {
     if (input.event.type === 'fire.reset') recover(ctx, 'panel_reset');
+    else if (input.event.type === 'elevator.normal') recover(ctx, 'elevator_normal');
+  },
+  onTimer(ctx: Ctx, key) {
+    if (key !== 'settle' || ctx.s.state !== 'recovered' || ctx.isDone('acknowledge')) return;
+    // recovered by itself and stayed well, nobody took it on: closed, the record kept
+    const minutes = Math.round(ctx.data.cfg.settleCloseMs / 60_000);
+    ctx.skip('acknowledge', { key: 'recovered_unattended', params: { minutes } });
+    if (ctx.step('dispatch_maintenance').status === 'pending') ctx.skip('dispatch_maintenance', 'recovered_itself');
+    ctx.done('resolve', { by: 'system', data: { auto: 'settled' } });
+    ctx.close('closed', { key: 'recovered_unattended', params: { minutes } });
+    ctx.dutyLog('closed', { resolution: { key: 'device_fault.reason.recovered_unattended', params: { minutes } } });
   },
   onRepeat(ctx: Ctx, t) {
     recur(ctx, t.source === 'device' ? { key: 'event_again', params: { event: { key: `event.${t.event.type}` } } } : 'signalled_again');
   },
 });
+
+/** The dedup key of a device event that opens a fault, or null when it opens none. */
+function eventDedupKey(deviceId: string, e: EventSource['event']): string | null {
+  if (e.type === 'fire.trouble') return `${deviceId}/trouble/${e.data.zone}`;
+  if (e.type === 'fire.supervisory') return `${deviceId}/supervisory/${e.data.zone}`;
+  if (e.type === 'elevator.fault') return `${deviceId}/elevator_fault/${e.data.code}`;
+  if (e.type === 'elevator.out_of_service') return `${deviceId}/out_of_service`;
+  return null;
+}
 
 // ---------------------------------------------------------------------------------------
 // Link flapping guard (pure, time-based; state kept per device by the caller)

@@ -14,7 +14,7 @@ import { SettingsService } from '../admin/settings.js';
 import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
-import type { IncidentKind } from '../../contracts/domain.js';
+import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
 import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
@@ -61,6 +61,8 @@ export interface HubStartOptions {
   incidentConfig?: Partial<Record<IncidentKind, Record<string, unknown>>>;
   /** offline debounce / flapping thresholds for life-safety devices */
   linkPolicy?: LinkPolicy;
+  /** heartbeat overrides per class, ms (drills, tests); otherwise the admin settings */
+  heartbeatMs?: Partial<Record<DeviceClass, number>>;
 }
 
 export class Hub {
@@ -212,7 +214,9 @@ export class Hub {
         return current().flapWindowMs;
       },
     };
-    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy }), [recordsCatalog()]);
+    // heartbeat per class (PROCEDURES.md "Device health"): the admin settings, read at each scan
+    const heartbeat = { heartbeatMs: (cls: DeviceClass) => opts.heartbeatMs?.[cls] ?? this.settings.heartbeatMs(cls) };
+    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat }), [recordsCatalog()]);
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
 

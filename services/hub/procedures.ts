@@ -5,6 +5,7 @@ import { deviceFaultModule } from '../devices/index.js';
 import { elevatorModule } from '../elevator/index.js';
 import { fireModule } from '../fire/index.js';
 import { medicalModule } from '../medical/index.js';
+import type { HeartbeatPolicy } from '../devices/heartbeat.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
@@ -15,6 +16,8 @@ import { weatherModule } from '../weather/index.js';
 export interface ProcedureOptions {
   /** offline debounce / flapping thresholds for life-safety devices (device faults) */
   linkPolicy?: LinkPolicy;
+  /** heartbeat per device class: silent longer → device fault (absent: not watched) */
+  heartbeat?: HeartbeatPolicy;
 }
 
 export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[] {

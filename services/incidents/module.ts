@@ -4,7 +4,7 @@
 // view (the details panel). Each procedure exports one `ProcedureModule` from
 // services/<folder>/index.ts; the composition root lists them (services/hub/procedures.ts).
 import type { Prisma } from '../../prisma/generated/client.js';
-import type { IncidentKind } from '../../contracts/domain.js';
+import type { IncidentKind, OnlineState } from '../../contracts/domain.js';
 import type { Fact } from '../../contracts/messages.js';
 import type { EventBus, BusEvents } from '../core/bus.js';
 import type { Db } from '../core/db.js';
@@ -37,6 +37,11 @@ export interface WatcherApi {
   deps: ProcedureDeps;
   /** route a trigger of this kind (dedup, open) as one queued transition */
   trigger(kind: IncidentKind, trigger: Trigger): Promise<void>;
+  /**
+   * feed a device's link-health state to the open incidents that follow it (as a bus
+   * `device.status` would), e.g. a silent device talking again
+   */
+  status(deviceId: string, state: OnlineState): Promise<void>;
   /** re-plan the scheduler after the watcher's next check time changed */
   reschedule(): void;
 }

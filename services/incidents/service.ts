@@ -6,7 +6,7 @@
 // comes from its module (module.ts), listed in the composition root.
 import { Scope } from '../auth/scope.js';
 import { randomUUID } from 'node:crypto';
-import type { IncidentKind, Role } from '../../contracts/domain.js';
+import type { IncidentKind, OnlineState, Role } from '../../contracts/domain.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import type { BusEvents, CommandUpdate, EventBus } from '../core/bus.js';
 import type { Db } from '../core/db.js';
@@ -129,6 +129,12 @@ export class IncidentService {
           this.planned(this.engine.planTrigger(kind, trigger, this.store.inBuilding(trigger.buildingId), this.now())),
           `device:${'deviceId' in trigger ? trigger.deviceId : 'hub'}`,
         );
+      },
+      status: async (deviceId: string, state: OnlineState) => {
+        for (const plan of this.engine.routeDeviceStatus(deviceId, state, this.store.liveSnapshots()))
+          await this.execute(plan, `device:${deviceId}`).catch((err: unknown) =>
+            this.o.log.error({ err, deviceId }, 'device health transition failed'),
+          );
       },
       reschedule: () => this.scheduler.schedule(),
     };

@@ -33,6 +33,7 @@ export async function startTestHub(
     now?: () => number;
     incidentConfig?: HubStartOptions['incidentConfig'];
     linkPolicy?: HubStartOptions['linkPolicy'];
+    heartbeatMs?: HubStartOptions['heartbeatMs'];
     /** a logger of the test's own (e.g. to assert what is logged); default: HUB_TEST_LOG level */
     log?: Logger;
   } = {},
@@ -58,6 +59,7 @@ export async function startTestHub(
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
       ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     });
   };
   const t: TestHub = {

@@ -202,6 +202,10 @@ export const ADMIN_UI = {
   'adm.set.visitor_approval.overstayRepeatMinutes': ['超时提醒间隔', 'Overstay reminder every'],
   'adm.set.device_fault.reopenSuppressSeconds': ['关闭后抑制重开', 'Suppress re-opening after close for'],
   'adm.set.device_fault.autoCloseOnRecovery': ['设备恢复后自动结案', 'Close automatically on recovery'],
+  'adm.set.device_fault.settleCloseMinutes': [
+    '无人接收的故障自行恢复后,稳定多久自动结案',
+    'Unacknowledged fault that recovered: close after stable for',
+  ],
   'adm.set.device_link.offlineDebounceSeconds': ['掉线持续多久才报故障', 'Offline this long before a fault'],
   'adm.set.device_link.flapThreshold': ['频繁掉线次数', 'Drops that count as flapping'],
   'adm.set.device_link.flapWindowMinutes': ['频繁掉线统计窗口', 'Flapping window'],

@@ -163,8 +163,8 @@ interface TriggerPlace<C> {
 export type Trigger<C = unknown> = TriggerPlace<C> &
   (
     | { source: 'device'; deviceId: string; deviceClass: DeviceClass; event: DeviceEvent }
-    /** a life-safety device offline (after debounce) or flapping: services/devices/link-guard.ts */
-    | { source: 'link'; deviceId: string; deviceClass: DeviceClass; cause: 'offline' | 'flapping'; since: number }
+    /** a life-safety device offline (after debounce) or flapping, or any device silent past its heartbeat: services/devices/link-watcher.ts */
+    | { source: 'link'; deviceId: string; deviceClass: DeviceClass; cause: 'offline' | 'flapping' | 'silent'; since: number }
     /** reported by a person (phone call, walk-in registration); payload validated per kind */
     | { source: 'manual'; actor: Actor; payload: unknown }
     /** opened by another incident's effect (e.g. the outage elevator sweep) */

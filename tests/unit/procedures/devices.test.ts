@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Trigger } from '../../../services/core/procedure/index.js';
+import { heartbeatCheck, heartbeatScanMs } from '../../../services/devices/heartbeat.js';
 import { DEFAULT_LINK_POLICY, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard } from '../../../services/devices/machine.js';
 import {
   Sim,
@@ -180,5 +181,111 @@ describe('device fault incident', () => {
       data: expect.objectContaining({ cause: 'manual', description: '轿厢异响' }),
     });
     expect(() => Sim.manual('device_fault', frontdesk, { deviceId: 'lift-a2', description: 'x' })).toThrow(/FORBIDDEN/);
+  });
+});
+
+describe('device health: heartbeat, elevator faults, drills leave no trail (PROCEDURES.md "Device health")', () => {
+  const silentTrigger = (since = T0, cause: 'silent' | 'offline' = 'silent'): Trigger => ({
+    source: 'link',
+    siteId: 'site-1',
+    buildingId: 'bldg-a',
+    deviceId: 'lift-a1',
+    deviceClass: 'elevator',
+    cause,
+    since,
+  });
+  const liftEvent = (type: 'elevator.fault' | 'elevator.out_of_service', data: { code: string } | Record<string, never>) =>
+    deviceTrigger('lift-a1', 'elevator', ev(type, data as never));
+
+  it('heartbeat check: connected and quiet past the interval → silent; talking again → recovered; offline is not silent', () => {
+    const d = { class: 'elevator' as const, state: 'online', lastSeenAt: T0 };
+    expect(heartbeatCheck(d, T0 + 60 * SEC, 60 * SEC, false)).toBeNull();
+    expect(heartbeatCheck(d, T0 + 60 * SEC + 1, 60 * SEC, false)).toBe('silent');
+    expect(heartbeatCheck(d, T0 + 10 * MIN, 60 * SEC, true)).toBeNull(); // still silent: nothing new
+    expect(heartbeatCheck({ ...d, lastSeenAt: T0 + 10 * MIN }, T0 + 10 * MIN + SEC, 60 * SEC, true)).toBe('talking_again');
+    expect(heartbeatCheck({ ...d, state: 'lost' }, T0 + 10 * MIN, 60 * SEC, false)).toBeNull();
+    // scanned at a quarter of the shortest heartbeat of the classes present
+    const policy = { heartbeatMs: (c: string) => (c === 'power' ? 30 * SEC : 300 * SEC) };
+    expect(heartbeatScanMs(policy, ['intercom', 'power'])).toBe(7500);
+    expect(heartbeatScanMs(policy, ['intercom'])).toBe(75 * SEC);
+  });
+
+  it('a silent device opens its link fault; it talking again (online) records the recovery', () => {
+    const sim = new Sim('device_fault', silentTrigger(T0 - 90 * SEC));
+    expect(sim.s).toMatchObject({ dedupKey: 'lift-a1/link', data: expect.objectContaining({ cause: 'silent', since: T0 - 90 * SEC }) });
+    // silent, then the link drops: the same fault, not a second one
+    expect(planTrigger('device_fault', silentTrigger(T0, 'offline'), [sim.s], T0).op).toBe('decide');
+    expect(routeDeviceStatus('lift-a1', 'online', [sim.s])).toHaveLength(1);
+    sim.apply({ type: 'device_status', deviceId: 'lift-a1', state: 'online' });
+    expect(sim.s.state).toBe('recovered');
+    expect(sim.timelineOf('state_changed').at(-1)?.reason).toMatchObject({ key: 'device_fault.reason.back_online' });
+  });
+
+  it('elevator.fault opens one fault per car + code (repeats append); elevator.normal records the clearing', () => {
+    const sim = new Sim('device_fault', liftEvent('elevator.fault', { code: 'E-DOOR' }));
+    expect(sim.s).toMatchObject({
+      dedupKey: 'lift-a1/elevator_fault/E-DOOR',
+      data: expect.objectContaining({ cause: 'elevator_fault', code: 'E-DOOR' }),
+    });
+    const again = planTrigger('device_fault', liftEvent('elevator.fault', { code: 'E-DOOR' }), [sim.s], T0);
+    expect(again).toMatchObject({ op: 'decide', incidentId: sim.s.id, input: { type: 'repeat_trigger' } });
+    if (again.op === 'decide') sim.apply(again.input);
+    expect(sim.timelineOf('repeat_trigger')).toHaveLength(1);
+    expect(planTrigger('device_fault', liftEvent('elevator.fault', { code: 'E-OVERSPEED' }), [sim.s], T0).op).toBe('open');
+    const oos = planTrigger('device_fault', liftEvent('elevator.out_of_service', {}), [sim.s], T0);
+    expect(oos).toMatchObject({ op: 'open', dedupKey: 'lift-a1/out_of_service' });
+    // normal operation again clears it (recorded); another car's normal does not
+    const normal = (id: string) => ({
+      siteId: 'site-1',
+      buildingId: 'bldg-a',
+      deviceId: id,
+      deviceClass: 'elevator' as const,
+      event: ev('elevator.normal', { floor: 1, doors: 'closed' }),
+    });
+    expect(routeDeviceEvent(normal('lift-a2'), [sim.s], T0).filter((p) => p.op === 'decide')).toHaveLength(0);
+    const plans = routeDeviceEvent(normal('lift-a1'), [sim.s], T0).filter((p) => p.op === 'decide');
+    expect(plans).toHaveLength(1);
+    if (plans[0]?.op === 'decide') sim.apply(plans[0].input);
+    expect(sim.s.state).toBe('recovered');
+    expect(sim.timelineOf('state_changed').at(-1)?.reason).toMatchObject({ key: 'device_fault.reason.elevator_normal' });
+  });
+
+  it('a fault that recovers by itself and stays well closes after the settle time, unacknowledged — no trail from drills', () => {
+    const sim = new Sim('device_fault', linkTrigger());
+    sim.apply({ type: 'device_status', deviceId: PANEL, state: 'online' });
+    expect(sim.timer('settle')).toMatchObject({ status: 'running', dueAt: T0 + 10 * MIN });
+    // it drops again before settling: back open, settle cancelled
+    sim.advance(5 * MIN);
+    sim.apply({ type: 'device_status', deviceId: PANEL, state: 'lost' });
+    expect(sim.s.state).toBe('open');
+    expect(sim.timer('settle')?.status).toBe('cancelled');
+    sim.apply({ type: 'device_status', deviceId: PANEL, state: 'online' });
+    sim.advance(10 * MIN - 1);
+    expect(sim.s.open).toBe(true);
+    sim.advance(1);
+    expect(sim.s).toMatchObject({ open: false, state: 'closed' });
+    expect(sim.step('acknowledge')).toMatchObject({ status: 'skipped', doneBy: 'timer:settle' });
+    expect(sim.step('resolve')).toMatchObject({ status: 'done', data: { auto: 'settled' } });
+    expect(sim.effectsOf('duty_log').map((d) => d.key)).toContain('engine.duty.closed');
+    expect(sim.s.data).toMatchObject({ recoveries: 2, recurrences: 1 });
+    // one more blip soon after: recorded on the closed incident, not a new one
+    const plan = planTrigger('device_fault', linkTrigger(), [sim.s], sim.now + 30 * SEC);
+    expect(plan).toMatchObject({ op: 'decide', incidentId: sim.s.id });
+  });
+
+  it('an acknowledged fault is the operator’s: it does not close itself on recovery (unless configured)', () => {
+    const sim = new Sim('device_fault', linkTrigger());
+    sim.act(operator, 'acknowledge', {});
+    sim.apply({ type: 'device_status', deviceId: PANEL, state: 'online' });
+    expect(sim.timer('settle')).toBeUndefined();
+    sim.advance(60 * MIN);
+    expect(sim.s).toMatchObject({ open: true, state: 'recovered' });
+    // acknowledging while recovered stops the settle timer, too
+    const b = new Sim('device_fault', linkTrigger());
+    b.apply({ type: 'device_status', deviceId: PANEL, state: 'online' });
+    b.act(operator, 'acknowledge', {});
+    expect(b.timer('settle')?.status).toBe('cancelled');
+    b.advance(60 * MIN);
+    expect(b.s.open).toBe(true);
   });
 });
