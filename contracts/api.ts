@@ -53,8 +53,20 @@ export const DeviceView = z.object({
   state: OnlineState,
   lastSeenAt: z.number().nullable(),
   lastTelemetry: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).nullable(),
+  /** maintenance mode 维保模式 while active (PROCEDURES.md "Device health"): raises no faults */
+  maintenance: z
+    .object({ reason: z.string(), by: z.string(), byName: z.string().nullable(), since: z.number(), until: z.number() })
+    .nullable()
+    .optional(),
 });
 export type DeviceView = z.infer<typeof DeviceView>;
+
+/** Put a device into maintenance mode: why and until when (at most 30 days ahead). */
+export const MaintenanceBody = z.object({
+  reason: z.string().trim().min(1).max(500),
+  until: z.number().int().positive(),
+});
+export type MaintenanceBody = z.infer<typeof MaintenanceBody>;
 
 export const TelemetryQuery = z.object({
   deviceId: Id,

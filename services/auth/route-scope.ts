@@ -62,6 +62,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'POST /api/devices': 'building',
   'POST /api/devices/:id/secret': 'building',
   'PATCH /api/devices/:id': 'building',
+  'PUT /api/devices/:id/maintenance': 'building',
+  'DELETE /api/devices/:id/maintenance': 'building',
   'GET /api/telemetry': 'building',
   // records
   'GET /api/duty-log': 'building',

@@ -12,6 +12,15 @@ export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy; heartbeat?: H
     definition: deviceFaultProcedure,
     labels,
     facts: faultFacts,
-    watchers: (api) => [linkWatcher(api, opts.linkPolicy), ...(opts.heartbeat ? [heartbeatWatcher(api, opts.heartbeat)] : [])],
+    // a device in maintenance mode raises no faults (PROCEDURES.md "Device health"); a person's
+    // report still opens one
+    suppressOpen: (deps, t) =>
+      (t.source === 'device' || t.source === 'link') && deps.registry.maintenanceOf(t.deviceId, deps.now()) !== null,
+    watchers: (api) => [
+      linkWatcher(api, opts.linkPolicy),
+      ...(opts.heartbeat
+        ? [heartbeatWatcher(api, opts.heartbeat, (id) => api.deps.registry.maintenanceOf(id, api.deps.now()) !== null)]
+        : []),
+    ],
   };
 }

@@ -20,6 +20,17 @@ export interface DeviceRecord extends DeviceRef {
   state: OnlineState;
   lastSeenAt: number | null;
   lastTelemetry: Record<string, number | boolean | string> | null;
+  /** maintenance mode (PROCEDURES.md "Device health"); expired once `until` passes */
+  maintenance?: MaintenanceWindow | null;
+}
+
+export interface MaintenanceWindow {
+  id: string;
+  reason: string;
+  by: string;
+  byName: string | null;
+  since: number;
+  until: number;
 }
 
 // Prisma cannot name an enum member "fire-panel"; the DB enum value is "fire-panel" (@map).
@@ -87,6 +98,17 @@ export class DeviceRegistry {
 
   get(id: string): DeviceRecord | undefined {
     return this.devices.get(id);
+  }
+
+  /** The device's maintenance window if it is still running at `now` (expiry needs no timer). */
+  maintenanceOf(id: string, now: number): MaintenanceWindow | null {
+    const m = this.devices.get(id)?.maintenance;
+    return m && m.until > now ? m : null;
+  }
+
+  setMaintenance(id: string, m: MaintenanceWindow | null): void {
+    const d = this.devices.get(id);
+    if (d) d.maintenance = m;
   }
 
   all(): DeviceRecord[] {
@@ -217,6 +239,10 @@ export class DeviceRegistry {
       state: d.state,
       lastSeenAt: d.lastSeenAt,
       lastTelemetry: d.lastTelemetry,
+      maintenance: (() => {
+        const m = this.maintenanceOf(d.deviceId, Date.now());
+        return m ? { reason: m.reason, by: m.by, byName: m.byName, since: m.since, until: m.until } : null;
+      })(),
     };
   }
 

@@ -1,16 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CreateDeviceBody, DeviceView, ErrorView } from '../../contracts/api.js';
+import { CreateDeviceBody, DeviceView, ErrorView, MaintenanceBody } from '../../contracts/api.js';
 import { Id } from '../../contracts/domain.js';
 import { scopeOf } from '../auth/scope.js';
 import type { RejectionCounter } from '../core/rejections.js';
 import type { DeviceAdmin } from './admin.js';
+import type { MaintenanceService } from './maintenance.js';
 import type { DeviceRegistry } from './registry.js';
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; admin: DeviceAdmin; rejections: RejectionCounter }> = async (
-  app,
-  { registry, admin, rejections },
-) => {
+export const deviceRoutes: FastifyPluginAsyncZod<{
+  registry: DeviceRegistry;
+  admin: DeviceAdmin;
+  maintenance: MaintenanceService;
+  rejections: RejectionCounter;
+}> = async (app, { registry, admin, maintenance, rejections }) => {
   app.get(
     '/api/devices',
     {
@@ -82,5 +85,35 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; adm
       preHandler: app.requireRole('admin'),
     },
     async (req) => registry.view(await admin.setEnabled(req.user!.id, scopeOf(req), req.params.id, req.body.enabled)),
+  );
+
+  // Maintenance mode 维保模式 (PROCEDURES.md "Device health"): who, why, until when; no faults meanwhile.
+  app.put(
+    '/api/devices/:id/maintenance',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Put a device into maintenance mode until a time (replaces a running window); audited',
+        params: z.object({ id: Id }),
+        body: MaintenanceBody,
+        response: { 200: DeviceView, 400: ErrorView, 404: ErrorView },
+      },
+      preHandler: app.requireRole('supervisor', 'admin'),
+    },
+    async (req) => registry.view(await maintenance.begin(req.user!.id, scopeOf(req), req.params.id, req.body)),
+  );
+
+  app.delete(
+    '/api/devices/:id/maintenance',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'End a device’s maintenance mode early; audited',
+        params: z.object({ id: Id }),
+        response: { 200: DeviceView, 404: ErrorView, 409: ErrorView },
+      },
+      preHandler: app.requireRole('supervisor', 'admin'),
+    },
+    async (req) => registry.view(await maintenance.end(req.user!.id, scopeOf(req), req.params.id)),
   );
 };

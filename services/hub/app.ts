@@ -35,6 +35,7 @@ import { httpObservability } from '../ops/http.js';
 import type { RejectionCounter } from '../core/rejections.js';
 import type { DeviceAdmin } from '../devices/admin.js';
 import { deviceRoutes } from '../devices/routes.js';
+import type { MaintenanceService } from '../devices/maintenance.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { telemetryRoutes } from '../telemetry/routes.js';
 import type { TelemetryStore } from '../telemetry/store.js';
@@ -52,6 +53,7 @@ export interface AppDeps {
   auth: AuthService;
   registry: DeviceRegistry;
   deviceAdmin: DeviceAdmin;
+  maintenance: MaintenanceService;
   rejections: RejectionCounter;
   telemetry: TelemetryStore;
   health: () => Promise<z.infer<typeof HealthView>>;
@@ -259,7 +261,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       throw errors.forbidden(UNSCOPED_ONLY());
   });
   await app.register(authRoutes, { auth: deps.auth, loginLimit: deps.config.loginLimit });
-  await app.register(deviceRoutes, { registry: deps.registry, admin: deps.deviceAdmin, rejections: deps.rejections });
+  await app.register(deviceRoutes, {
+    registry: deps.registry,
+    admin: deps.deviceAdmin,
+    maintenance: deps.maintenance,
+    rejections: deps.rejections,
+  });
   await app.register(telemetryRoutes, { telemetry: deps.telemetry, registry: deps.registry });
   for (const p of deps.plugins ?? []) await app.register(async (scoped) => void (await p(scoped)));
 

@@ -29,6 +29,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { RejectionCounter } from '../core/rejections.js';
 import { CommandService } from '../devices/commands.js';
 import { DeviceAdmin } from '../devices/admin.js';
+import { MaintenanceService } from '../devices/maintenance.js';
 import { EventStore, RecentEventIds } from '../devices/ingest.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
@@ -83,6 +84,7 @@ export class Hub {
   live!: LivePush;
   app!: FastifyInstance;
   settings!: SettingsService;
+  maintenance!: MaintenanceService;
   estate!: EstateService;
   users!: UserAdminService;
   contacts!: ContactService;
@@ -220,6 +222,10 @@ export class Hub {
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
 
+    // maintenance windows still running (suppress faults from the first device message on)
+    this.maintenance = new MaintenanceService(this.db, this.registry, new DeviceAdmin(this.db, this.registry), this.now);
+    await this.maintenance.start();
+
     // 3. telemetry
     this.telemetry = createTelemetryStore(config.influx, {
       ...config.telemetry,
@@ -331,6 +337,7 @@ export class Hub {
 
     // 6. HTTP + live push: the app serves the listeners opened at step 0
     this.checkAborted();
+    const deviceAdmin = new DeviceAdmin(this.db, this.registry);
     let appHandler: RequestHandler | null = null;
     const front = this.front;
     this.app = await buildApp({
@@ -344,7 +351,8 @@ export class Hub {
       db: this.db,
       auth: this.auth,
       registry: this.registry,
-      deviceAdmin: new DeviceAdmin(this.db, this.registry),
+      deviceAdmin,
+      maintenance: this.maintenance,
       rejections: this.rejections,
       telemetry: this.telemetry,
       health: () => this.health(),

@@ -71,6 +71,12 @@ export interface ProcedureModule<T extends Types = Types> extends Procedure<T> {
    * masked; every unmasked read is logged (who, why, when).
    */
   personal?: { keys: readonly string[]; subject(incidentId: string): string };
+  /**
+   * A trigger this procedure does not open an incident for right now (e.g. a device in
+   * maintenance mode raises no faults). Checked only before opening: repeats into an incident
+   * already open still append.
+   */
+  suppressOpen?(deps: ProcedureDeps, trigger: Trigger): boolean;
   /** watchers this procedure runs (e.g. the life-safety link guard of device faults) */
   watchers?(api: WatcherApi): Watcher[];
 }

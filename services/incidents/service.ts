@@ -396,6 +396,10 @@ export class IncidentService {
     let prev: IncidentSnapshot | null = null;
     let result: Result;
     if (plan.op === 'open') {
+      if (this.engine.registry.get(plan.kind).suppressOpen?.(this.deps, plan.trigger)) {
+        this.o.log.info({ kind: plan.kind, deviceId: 'deviceId' in plan.trigger ? plan.trigger.deviceId : null }, 'not opened: suppressed');
+        return null;
+      }
       const config = await this.o.configFor?.(plan.kind);
       result = this.engine.open(plan.kind, plan.trigger, now, { id: randomUUID(), parentId: plan.parentId, ...(config ? { config } : {}) });
     } else {
