@@ -119,6 +119,9 @@ export const api = {
   createDevice: (body: Record<string, unknown>) => request<{ id: string; secret: string }>('POST', '/api/devices', body),
   rotateSecret: (id: string) => request<{ id: string; secret: string }>('POST', `/api/devices/${enc(id)}/secret`, {}),
   patchDevice: (id: string, body: { enabled: boolean }) => request<DeviceView>('PATCH', `/api/devices/${enc(id)}`, body),
+  startMaintenance: (id: string, body: { reason: string; until: number }) =>
+    request<DeviceView>('PUT', `/api/devices/${enc(id)}/maintenance`, body),
+  endMaintenance: (id: string) => request<DeviceView>('DELETE', `/api/devices/${enc(id)}/maintenance`),
   telemetry: (deviceId: string, metric: string, from: number, to: number) =>
     request<TelemetrySeries>('GET', `/api/telemetry${q({ deviceId, metric, from, to })}`),
 

@@ -115,6 +115,12 @@ const UI = {
   'control.carAt': ['{car} 号梯', 'Car {car}'],
   'control.openIncidents': ['{n} 个进行中事件', '{n} open incidents'],
   'control.disabled': ['已停用', 'Disabled'],
+  'control.maintenance': ['维保中 · {reason} · 至 {until} · {by}', 'In maintenance · {reason} · until {until} · {by}'],
+  'dev.maintenance': ['维保模式', 'Maintenance'],
+  'dev.maintenanceReason': ['维保原因', 'Maintenance reason'],
+  'dev.maintenanceHours': ['持续(小时)', 'For (hours)'],
+  'dev.maintenanceStart': ['进入维保', 'Start maintenance'],
+  'dev.maintenanceEnd': ['结束维保', 'End maintenance'],
   'control.lastSeen': ['最后通讯 {time}', 'Last seen {time}'],
 
   'incident.number': ['事件编号', 'Incident no.'],

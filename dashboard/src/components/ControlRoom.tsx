@@ -242,9 +242,11 @@ function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: I
   const t = useI18n();
   const m = d.lastTelemetry ?? {};
   const href = `/telemetry?device=${encodeURIComponent(d.id)}`;
+  // maintenance mode (PROCEDURES.md "Device health"): no faults meanwhile; shown until it runs out
+  const mnt = d.maintenance && d.maintenance.until > Date.now() ? d.maintenance : null;
   return (
     <li
-      className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${alertOf(d, incidents)}`}
+      className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${mnt ? ' tile-maintenance' : ''}${alertOf(d, incidents)}`}
       data-testid={`device-tile-${d.id}`}
       data-state={d.state}
     >
@@ -268,6 +270,11 @@ function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: I
           {t.cls(d.class)} · {d.id}
           {d.enabled ? '' : ` · ${t.t('control.disabled')}`}
         </div>
+        {mnt ? (
+          <div className="tile-maintenance-line" data-testid="maintenance">
+            {t.t('control.maintenance', { reason: mnt.reason, until: t.dateTime(mnt.until), by: mnt.byName ?? '—' })}
+          </div>
+        ) : null}
         <dl className="metrics">
           {KEY_METRICS[d.class]
             .filter((k) => m[k] !== undefined)

@@ -1,6 +1,7 @@
 // Device management for admins: provision (the secret is shown once), rotate the secret,
 // enable/disable. The list itself is live (device:status pushes).
 import { useMemo, useState, type FormEvent } from 'react';
+import type { DeviceView } from '../api.js';
 import type { DeviceClass } from '../../../contracts/domain.js';
 import { api } from '../api.js';
 import { refetch } from '../live.js';
@@ -108,6 +109,7 @@ export function Devices() {
                   >
                     {t.t('dev.rotate')}
                   </AsyncButton>
+                  <MaintenanceControl device={d} />
                 </td>
               </tr>
             ))}
@@ -115,6 +117,54 @@ export function Devices() {
         </table>
       </Panel>
     </div>
+  );
+}
+
+/** Maintenance mode 维保模式: why and for how long (PROCEDURES.md "Device health"); ends early or by itself. */
+function MaintenanceControl({ device: d }: { device: DeviceView }) {
+  const t = useI18n();
+  const [reason, setReason] = useState('');
+  const [hours, setHours] = useState('2');
+  const active = d.maintenance && d.maintenance.until > Date.now();
+  if (active)
+    return (
+      <AsyncButton
+        className="small"
+        testId={`maintenance-end-${d.id}`}
+        onRun={async () => patchDevice(d.id, await api.endMaintenance(d.id))}
+      >
+        {t.t('dev.maintenanceEnd')}
+      </AsyncButton>
+    );
+  return (
+    <span className="maintenance-form">
+      <input
+        aria-label={t.t('dev.maintenanceReason')}
+        placeholder={t.t('dev.maintenanceReason')}
+        data-testid={`maintenance-reason-${d.id}`}
+        value={reason}
+        maxLength={500}
+        onChange={(e) => setReason(e.target.value)}
+      />
+      <input
+        aria-label={t.t('dev.maintenanceHours')}
+        type="number"
+        min={1}
+        max={720}
+        data-testid={`maintenance-hours-${d.id}`}
+        value={hours}
+        onChange={(e) => setHours(e.target.value)}
+      />
+      <AsyncButton
+        className="small"
+        testId={`maintenance-start-${d.id}`}
+        onRun={async () =>
+          patchDevice(d.id, await api.startMaintenance(d.id, { reason: reason.trim(), until: Date.now() + Number(hours) * 3_600_000 }))
+        }
+      >
+        {t.t('dev.maintenanceStart')}
+      </AsyncButton>
+    </span>
   );
 }
 
