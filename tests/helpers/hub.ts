@@ -26,6 +26,8 @@ export interface TestHub {
   restart(extraEnv?: Record<string, string>): Promise<void>;
 }
 
+const TEST_HEARTBEATS = { 'fire-panel': 600_000, elevator: 600_000, power: 600_000, intercom: 600_000 } as const;
+
 export async function startTestHub(
   opts: {
     env?: Record<string, string>;
@@ -59,7 +61,9 @@ export async function startTestHub(
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.incidentConfig ? { incidentConfig: opts.incidentConfig } : {}),
       ...(opts.linkPolicy ? { linkPolicy: opts.linkPolicy } : {}),
-      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+      // The simulators report once a minute (startSims), slower than the production heartbeats
+      // (power 30 s): a test hub watches for silence at 10 min unless the test sets its own.
+      heartbeatMs: { ...TEST_HEARTBEATS, ...opts.heartbeatMs },
     });
   };
   const t: TestHub = {
