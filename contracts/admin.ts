@@ -452,6 +452,10 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   { key: 'heartbeat.power', group: 'heartbeat', unit: 's', min: 10, max: 3600 },
   { key: 'heartbeat.intercom', group: 'heartbeat', unit: 's', min: 10, max: 3600 },
   { key: 'heartbeat.water', group: 'heartbeat', unit: 's', min: 10, max: 3600 },
+  // shifts 班次 (PROCEDURES.md "Shifts, duty log, handover"): when the hub reminds, and how often again
+  { key: 'shifts.handoverReminderMinutes', group: 'shifts', unit: 'min', min: 1, max: 240 },
+  { key: 'shifts.unsignedLogReminderMinutes', group: 'shifts', unit: 'min', min: 10, max: 10080 },
+  { key: 'shifts.reminderRepeatMinutes', group: 'shifts', unit: 'min', min: 5, max: 1440 },
 ];
 
 /** Defaults of the settings that are not machine config (PROCEDURES.md "Device health"). */
@@ -464,6 +468,11 @@ export const NON_PROCEDURE_DEFAULTS: Record<string, number> = {
   'heartbeat.power': 30,
   'heartbeat.intercom': 300,
   'heartbeat.water': 300,
+  // seed 004 篇3 §1.2: the outgoing operator may not leave before the handover; 15 min late is worth a nudge
+  'shifts.handoverReminderMinutes': 15,
+  // a supervisor signs each shift's log (seed 004 篇3 §2.3 "每天由领班负责审阅签名"): within the next day
+  'shifts.unsignedLogReminderMinutes': 24 * 60,
+  'shifts.reminderRepeatMinutes': 60,
 };
 
 /** A real calendar day, YYYY-MM-DD. */

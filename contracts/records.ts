@@ -71,11 +71,38 @@ export const OpenItem = z.discriminatedUnion('type', [
     plannedMinutes: z.number(),
     overstay: z.boolean(),
   }),
+  /** a pending item from a provider: work orders, complaints… (services/records/shift-service.ts) */
+  z.object({
+    type: z.literal('pending'),
+    source: z.string(),
+    sourceLabel: z.string(),
+    id: z.string(),
+    title: z.string(),
+    titleMsg: Text,
+    building: z.string().nullable(),
+    dueAt: z.number().nullable(),
+    overdue: z.boolean(),
+  }),
+  /** a device offline, out of service or in maintenance at the handover */
+  z.object({
+    type: z.literal('device'),
+    id: z.string(),
+    name: z.string(),
+    building: z.string(),
+    condition: z.enum(['offline', 'out_of_service', 'maintenance']),
+    conditionLabel: z.string(),
+    since: z.number().nullable(),
+    reason: z.string().nullable(),
+  }),
 ]);
 export type OpenItem = z.infer<typeof OpenItem>;
 
 export const HandoverResponse = HandoverView.extend({
   openItems: z.array(OpenItem),
+  /** the shift this handover closes (null: from before shifts) */
+  shiftId: z.string().nullable(),
+  /** the equipment check 交接班检查 (seed 004 篇3 §2.1): √ ok / × not, in the reader's language */
+  checks: z.array(z.object({ item: z.string(), label: z.string(), ok: z.boolean(), note: z.string() })),
   outgoing: UserRef.nullable(),
   incoming: UserRef.nullable(),
 });
@@ -85,7 +112,14 @@ export const HandoverBody = z.object({
   /** the designated incoming operator; absent → any other staff member may accept */
   incomingUsername: z.string().trim().min(1).max(64).optional(),
 });
-export const HandoverQuery = z.object({ state: HandoverView.shape.state.optional(), limit: Limit(50, 500) });
+export const HandoverQuery = z.object({
+  state: HandoverView.shape.state.optional(),
+  shiftId: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{4}$/)
+    .optional(),
+  limit: Limit(50, 500),
+});
 export const AcceptBody = z.object({ note: z.string().trim().max(2000).optional() });
 export const RefuseBody = z.object({
   reason: z

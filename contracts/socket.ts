@@ -47,6 +47,16 @@ export interface IncidentNoticePush {
   at: number;
 }
 
+/** The hub opened a shift's handover, or a reminder (unaccepted handover, unsigned shift logs). */
+export interface ShiftNoticePush {
+  /** `handover_opened` | `handover_pending` | `unsigned_logs`; the label is `records.notify.<key>` */
+  key: string;
+  shiftId: string;
+  params: Record<string, unknown>;
+  to: string[];
+  at: number;
+}
+
 /** Why the server ended a live connection's session (the client goes back to the login page). */
 export type SessionEndReason = 'logout' | 'expired' | 'disabled' | 'role_changed' | 'password_changed' | 'scope_changed';
 export interface SessionEndedPush {
@@ -63,6 +73,7 @@ export interface ControlRoomEvents {
   'incident:opened': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:updated': (e: { id: string; kind: string; [k: string]: unknown }) => void;
   'incident:notify': (e: IncidentNoticePush) => void;
+  'shift:notify': (e: ShiftNoticePush) => void;
   /** sent just before the server disconnects a socket whose session ended */
   'session:ended': (e: SessionEndedPush) => void;
 }
@@ -72,6 +83,7 @@ export interface FrontDeskEvents {
   'visit:requested': (e: { id: string; [k: string]: unknown }) => void;
   'visit:updated': (e: { id: string; [k: string]: unknown }) => void;
   'incident:notify': (e: IncidentNoticePush) => void;
+  'shift:notify': (e: ShiftNoticePush) => void;
   'session:ended': (e: SessionEndedPush) => void;
 }
 

@@ -214,6 +214,12 @@ export class LivePush {
       const rooms = roleRooms([...e.to, 'admin'], e.building);
       for (const nsp of [crNsp, fdNsp]) send(nsp, 'incident:notify', e, rooms);
     });
+    bus.on('shift.notify', this, (e) => {
+      // no personal data in it (shift ids and counts): one broadcast per namespace to the roles
+      // named; it concerns the whole estate (a shift is not a building's), so every scope gets it
+      const rooms = [...new Set([...e.to, 'admin'])].map((r) => `role:${r}`);
+      for (const nsp of [crNsp, fdNsp]) nsp.to(rooms).emit('shift:notify', e);
+    });
     bus.on('visit.requested', this, (e) => send(fdNsp, 'visit:requested', e, about(e)));
     bus.on('visit.updated', this, (e) => send(fdNsp, 'visit:updated', e, about(e)));
   }

@@ -3,7 +3,7 @@
 // not take the process down; listeners are removed by owner on stop.
 import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
 import type { CommandResult, DeviceEvent } from '../../contracts/mqtt.js';
-import type { IncidentNoticePush, SessionEndReason } from '../../contracts/socket.js';
+import type { IncidentNoticePush, SessionEndReason, ShiftNoticePush } from '../../contracts/socket.js';
 import type { Logger } from './logger.js';
 
 export interface DeviceRef {
@@ -45,6 +45,8 @@ export interface BusEvents {
   'incident.updated': { id: string; kind: string; [k: string]: unknown };
   /** escalations, reminders and flags for people in the given roles (toasts, sound) */
   'incident.notify': IncidentNotice;
+  /** shift reminders and the hub-opened handover (services/records/shift-service.ts); browsers get `shift:notify` */
+  'shift.notify': ShiftNoticePush;
   'visit.requested': { id: string; [k: string]: unknown };
   'visit.updated': { id: string; [k: string]: unknown };
   /**

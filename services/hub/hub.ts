@@ -44,6 +44,8 @@ import { AccessLog } from '../records/access-log.js';
 import { recordsCatalog } from '../records/labels.js';
 import { RecordService } from '../records/service.js';
 import { recordRoutes } from '../records/routes.js';
+import { ShiftService } from '../records/shift-service.js';
+import { shiftRoutes } from '../records/shift-routes.js';
 import { NotificationService } from '../notifications/service.js';
 import { notificationRoutes } from '../notifications/routes.js';
 import { procedureModules } from './procedures.js';
@@ -80,6 +82,7 @@ export class Hub {
   notify!: NotificationService;
   visits!: VisitService;
   records!: RecordService;
+  shifts!: ShiftService;
   accessLog!: AccessLog;
   live!: LivePush;
   app!: FastifyInstance;
@@ -317,6 +320,22 @@ export class Hub {
     this.stops.push(() => this.notify.stop());
     this.visits = new VisitService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
     this.records = new RecordService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
+    // shifts 班次: the per-shift duty log, the handover the hub opens at each shift's end and its
+    // reminders. Other services' pending items (work orders, complaints…) join the handover through
+    // `this.shifts.addProvider(…)` here, where those services are built.
+    this.shifts = new ShiftService({
+      db: this.db,
+      records: this.records,
+      catalog: procedures.catalog,
+      bus,
+      devices: { views: () => this.registry.all().map((d) => this.registry.view(d)) },
+      settings,
+      notify: this.notify,
+      log: log.child({ mod: 'shifts' }),
+      now: this.now,
+    });
+    await this.shifts.start();
+    this.stops.push(() => this.shifts.stop());
 
     // 5. data lifecycle (services/ops/retention.ts)
     this.retention = new RetentionService({
@@ -361,7 +380,8 @@ export class Hub {
         (app) => app.register(opsRoutes, { ops, metrics: this.metrics, metricsToken: config.metricsToken }),
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { visits: this.visits, catalog: procedures.catalog }),
-        (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog }),
+        (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog, shifts: this.shifts }),
+        (app) => app.register(shiftRoutes, { shifts: this.shifts, records: this.records, catalog: procedures.catalog }),
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
         (app) => app.register(notificationRoutes, { notify: this.notify }),
       ],

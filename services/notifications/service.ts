@@ -1001,6 +1001,51 @@ export class NotificationService {
     return { at, onCall: now, shifts: rows.map((r) => ({ ...this.shiftView(r), displayName: name(r.userId) })) };
   }
 
+  /**
+   * A reminder that belongs to no incident (the duty shift's unsigned logs and pending handovers,
+   * services/records/shift-service.ts): the on-call people of each role (the rota, else the role's
+   * holders) on their personal channels. `key` makes it idempotent (the outbox refuses a second
+   * delivery with the same key, so a restart does not send it twice). Returns the deliveries queued.
+   */
+  async remind(key: string, roles: readonly OnCallRole[], text: string): Promise<number> {
+    return this.enqueue(async () => {
+      const now = this.o.now();
+      const { persons } = await this.resolve(
+        roles.map((r) => ({ onCall: r })),
+        '',
+      );
+      const list: NewDelivery[] = [];
+      for (const p of persons) {
+        const chain = await this.personalChain(p);
+        if (!chain.length) continue;
+        list.push({
+          key: `remind:${key}:${p.id}:${chain[0]!.channelId}`,
+          incidentId: null,
+          noticeId: null,
+          reason: 'reminder',
+          level: 0,
+          round: 0,
+          channelId: chain[0]!.channelId,
+          target: `user:${p.id}`,
+          address: chain[0]!.address,
+          chain: chain.slice(1).map((x) => x.channelId),
+          fallbackOf: null,
+          payload: {
+            level: 0,
+            round: 0,
+            reason: 'reminder',
+            ackUrl: null,
+            mentions: [{ name: p.name, phone: p.phone || null, ackUrl: null }],
+            text,
+            at: now,
+          },
+        });
+      }
+      if (list.length) await this.outbox.tx((tx) => this.outbox.enqueue(tx, list));
+      return list.length;
+    });
+  }
+
   /** "Your on-call shift starts now" to each person whose shift occurrence began since the last check. */
   private async shiftStarts(now: number): Promise<void> {
     await this.maybeReloadShifts();

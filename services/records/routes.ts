@@ -23,7 +23,6 @@ import {
   FollowUpDoneBody,
   FollowUpQuery,
   FollowUpView,
-  HandoverBody,
   HandoverQuery,
   HandoverResponse,
   PlannedOutageCreateBody,
@@ -39,6 +38,8 @@ import {
   UnitReadQuery,
 } from '../../contracts/records.js';
 import type { RecordService } from './service.js';
+import type { ShiftService } from './shift-service.js';
+import { ShiftHandoverBody } from '../../contracts/shifts.js';
 
 const Uuid = z.object({ id: z.uuid() });
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
@@ -56,6 +57,8 @@ const REPORT_CSP =
 export const recordRoutes: FastifyPluginAsyncZod<{
   records: RecordService;
   catalog: MessageCatalog;
+  /** handovers close a shift (equipment check, pending items of the providers) */
+  shifts: ShiftService;
   tzOffsetMinutes?: number;
 }> = async (app, opts) => {
   const { records } = opts;
@@ -129,13 +132,14 @@ export const recordRoutes: FastifyPluginAsyncZod<{
     {
       schema: {
         tags,
-        summary: 'Outgoing operator hands over (signs); open incidents, follow-ups and visitors inside are listed',
-        body: HandoverBody,
+        summary:
+          'Outgoing operator hands over (signs) a shift: open incidents, follow-ups, visitors inside, pending work items, devices down; the equipment check √/×',
+        body: ShiftHandoverBody,
         response: { 201: HandoverResponse, ...errs },
       },
       preHandler: anyone,
     },
-    async (req, reply) => reply.code(201).send(await records.createHandover(req.user!, req.body, readerOf(req, 'shift handover'))),
+    async (req, reply) => reply.code(201).send(await opts.shifts.createHandover(req.user!, req.body, readerOf(req, 'shift handover'))),
   );
   app.post(
     '/api/handovers/:id/accept',

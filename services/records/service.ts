@@ -110,7 +110,7 @@ export function safeFilename(name: string): string {
 }
 
 /** An open item as a handover stores it: keys and parameters, rendered when someone reads it. */
-type StoredOpenItem =
+export type StoredOpenItem =
   | { type: 'incident'; id: string; number: number; kind: IncidentKind; state: string; title: Text; severity: number; openedAt: number }
   | { type: 'followup'; id: string; incidentId: string | null; subject: Text; dueAt: number; overdue: boolean }
   | {
@@ -122,7 +122,43 @@ type StoredOpenItem =
       enteredAt: number | null;
       plannedMinutes: number;
       overstay: boolean;
-    };
+    }
+  | StoredPendingItem
+  | StoredDeviceItem;
+
+/** A provider's pending item as a handover stores it (work orders, complaints…: shift-service.ts). */
+export interface StoredPendingItem {
+  type: 'pending';
+  source: string;
+  /** [zh, en] of the source, e.g. ['报修', 'Work order'] */
+  sourceLabel: readonly [string, string];
+  id: string;
+  title: Text;
+  building: string | null;
+  dueAt: number | null;
+  overdue: boolean;
+}
+export interface StoredDeviceItem {
+  type: 'device';
+  id: string;
+  name: string;
+  building: string;
+  condition: 'offline' | 'out_of_service' | 'maintenance';
+  since: number | null;
+  reason: string | null;
+}
+/** One line of the equipment check as stored: the label as it read when checked. */
+export interface StoredCheck {
+  item: string;
+  label: readonly [string, string];
+  ok: boolean;
+  note: string;
+}
+const DEVICE_CONDITION: Record<StoredDeviceItem['condition'], readonly [string, string]> = {
+  offline: ['离线', 'offline'],
+  out_of_service: ['停用', 'out of service'],
+  maintenance: ['维护中', 'in maintenance'],
+};
 
 const isUnique = (err: unknown) => (err as { code?: string } | null)?.code === 'P2002';
 
@@ -232,13 +268,45 @@ export class RecordService {
       this.db.dutyLogEntry.findMany({ where: { day }, orderBy: [{ at: 'asc' }, { seq: 'asc' }] }),
       this.db.dutyLogSignature.findUnique({ where: { day } }),
     ]);
+    const { views, names } = await this.renderEntries(all, sig ? { at: sig.signedAt.getTime(), by: sig.signedBy } : null, reader);
+    return {
+      day,
+      entries: views,
+      signature: sig
+        ? {
+            signedBy: sig.signedBy,
+            signedByName: names.get(userIdOf(sig.signedBy) ?? '')?.displayName ?? null,
+            signedAt: sig.signedAt.getTime(),
+            note: sig.note,
+          }
+        : null,
+    };
+  }
+
+  /**
+   * The duty-log entries written in [from, to) — one shift's log (services/records/shift-service.ts)
+   * — rendered for this reader; `signedAt` marks the entries that landed after the signature.
+   */
+  async dutyEntriesBetween(from: number, to: number, signed: { at: number; by: string } | null, reader: Reader) {
+    const entries = await this.db.dutyLogEntry.findMany({
+      where: { at: { gte: new Date(from), lt: new Date(to) } },
+      orderBy: [{ at: 'asc' }, { seq: 'asc' }],
+    });
+    return this.renderEntries(entries, signed, reader);
+  }
+
+  private async renderEntries(
+    all: Awaited<ReturnType<Db['dutyLogEntry']['findMany']>>,
+    signed: { at: number; by: string } | null,
+    reader: Reader,
+  ) {
     // entries about another building's incident (or naming another building) are not this reader's
     const scope = reader.scope ?? Scope.ALL;
     const bOf = scope.limited ? await this.buildingsOf(all.map((e) => e.incidentId)) : new Map<string, string>();
     const entries = all.filter((e) =>
       RecordService.visible(scope, bOf, e.incidentId, (e.params as Record<string, unknown> | null)?.building),
     );
-    const names = await this.users([...entries.map((e) => userIdOf(e.actor)), userIdOf(sig?.signedBy)]);
+    const names = await this.users([...entries.map((e) => userIdOf(e.actor)), userIdOf(signed?.by)]);
     const name = (ref: string) => names.get(userIdOf(ref) ?? '')?.displayName ?? null;
     const read: string[] = [];
     const views = entries.map((e) => {
@@ -264,17 +332,11 @@ export class RecordService {
           e.legacyText !== null
             ? legacyBilingual(e.legacyText, reader.locale)
             : this.catalog.dutyText({ key: e.key, params }, reader.locale),
-        afterSignature: !!sig && e.at.getTime() > sig.signedAt.getTime(),
+        afterSignature: !!signed && e.at.getTime() > signed.at,
       };
     });
     if (reader.userId && read.length) await this.o.accessLog.record(reader.userId, read, 'duty log');
-    return {
-      day,
-      entries: views,
-      signature: sig
-        ? { signedBy: sig.signedBy, signedByName: name(sig.signedBy), signedAt: sig.signedAt.getTime(), note: sig.note }
-        : null,
-    };
+    return { views, names };
   }
 
   /** A manual entry in today's log. A signed day takes no more manual entries (409). */
@@ -400,6 +462,34 @@ export class RecordService {
           overdue: Boolean(o.overdue),
         };
       }
+      if (o.type === 'pending') {
+        const title = asText(o.title);
+        const src = (Array.isArray(o.sourceLabel) ? o.sourceLabel : [o.source, o.source]) as [string, string];
+        return {
+          type: 'pending',
+          source: String(o.source),
+          sourceLabel: reader.locale === 'en' ? String(src[1]) : String(src[0]),
+          id: String(o.id),
+          title: L(title),
+          titleMsg: title,
+          building: (o.building as string | null) ?? null,
+          dueAt: (o.dueAt as number | null) ?? null,
+          overdue: Boolean(o.overdue),
+        };
+      }
+      if (o.type === 'device') {
+        const condition = o.condition as StoredDeviceItem['condition'];
+        return {
+          type: 'device',
+          id: String(o.id),
+          name: String(o.name),
+          building: String(o.building),
+          condition,
+          conditionLabel: (DEVICE_CONDITION[condition] ?? [condition, condition])[reader.locale === 'en' ? 1 : 0],
+          since: (o.since as number | null) ?? null,
+          reason: (o.reason as string | null) ?? null,
+        };
+      }
       if (!hideVisitors) read.push(`visit:${String(o.id)}`);
       return {
         type: 'visit',
@@ -412,6 +502,14 @@ export class RecordService {
         overstay: Boolean(o.overstay),
       };
     });
+  }
+
+  /** Stored open items rendered for this reader (the handover draft); visitors shown are logged as read. */
+  async renderOpenItems(items: StoredOpenItem[], reader: Reader): Promise<OpenItem[]> {
+    const read: string[] = [];
+    const out = this.renderItems(items, reader, read);
+    if (reader.userId && read.length) await this.o.accessLog.record(reader.userId, read, 'shift handover');
+    return out;
   }
 
   private async handoverViews(
@@ -437,6 +535,13 @@ export class RecordService {
       incomingId: h.incomingId,
       state: h.state as HandoverResponse['state'],
       openItems: this.renderItems(itemsOf(h).filter(inScope), reader, read),
+      shiftId: h.shiftId,
+      checks: ((Array.isArray(h.checks) ? h.checks : []) as unknown as StoredCheck[]).map((c) => ({
+        item: c.item,
+        label: (reader.locale === 'en' ? c.label?.[1] : c.label?.[0]) ?? c.item,
+        ok: c.ok,
+        note: c.note ?? '',
+      })),
       notes: h.notes,
       createdAt: h.createdAt.getTime(),
       outgoingSignedAt: h.outgoingSignedAt.getTime(),
@@ -455,9 +560,12 @@ export class RecordService {
     return (await this.handoverViews([h], reader))[0]!;
   }
 
-  async handovers(q: { state?: 'open' | 'accepted' | 'refused'; limit: number }, reader: Reader): Promise<HandoverResponse[]> {
+  async handovers(
+    q: { state?: 'open' | 'accepted' | 'refused' | undefined; shiftId?: string | undefined; limit: number },
+    reader: Reader,
+  ): Promise<HandoverResponse[]> {
     const rows = await this.db.handover.findMany({
-      where: q.state ? { state: q.state } : {},
+      where: { ...(q.state ? { state: q.state } : {}), ...(q.shiftId ? { shiftId: q.shiftId } : {}) },
       orderBy: { createdAt: 'desc' },
       take: q.limit,
     });
@@ -469,6 +577,8 @@ export class RecordService {
     user: Staff,
     body: { notes: string; incomingUsername?: string | undefined },
     reader: Reader,
+    /** from the shift service: the shift it closes, the equipment check and the pending items of the providers */
+    shift: { shiftId: string; checks: StoredCheck[]; items: StoredOpenItem[] } | null = null,
   ): Promise<HandoverResponse> {
     let incomingId: string | null = null;
     if (body.incomingUsername) {
@@ -477,7 +587,7 @@ export class RecordService {
       if (u.id === user.id) throw badRequest('incoming_self');
       incomingId = u.id;
     }
-    const items = await this.openItems();
+    const items = [...(await this.openItems()), ...(shift?.items ?? [])];
     const now = new Date(this.now());
     const id = await this.db.$transaction(async (tx) => {
       const pending = await tx.handover.findFirst({ where: { outgoingId: user.id, state: 'open' } });
@@ -487,14 +597,33 @@ export class RecordService {
           outgoingId: user.id,
           incomingId,
           state: 'open',
-          openItems: items as Prisma.InputJsonValue,
+          openItems: items as unknown as Prisma.InputJsonValue,
           notes: body.notes,
           createdAt: now,
           outgoingSignedAt: now,
+          shiftId: shift?.shiftId ?? null,
+          checks: (shift?.checks ?? []) as unknown as Prisma.InputJsonValue,
         },
       });
-      await this.audit(tx, user, 'handover.create', `handover:${h.id}`, { incomingId, openItems: items.length });
+      const faults = (shift?.checks ?? []).filter((c) => !c.ok);
+      await this.audit(tx, user, 'handover.create', `handover:${h.id}`, {
+        incomingId,
+        openItems: items.length,
+        shiftId: shift?.shiftId ?? null,
+        checks: shift?.checks.length ?? 0,
+        notOk: faults.map((c) => c.item),
+      });
       await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length });
+      // seed 004 篇3 §2.1: an × in the equipment check is written down, not only ticked
+      if (faults.length)
+        await this.duty(tx, user, 'handover_checks_failed', {
+          items: {
+            l: [
+              faults.map((c) => `${c.label[0]}${c.note ? `(${c.note})` : ''}`).join('、'),
+              faults.map((c) => `${c.label[1]}${c.note ? ` (${c.note})` : ''}`).join(', '),
+            ],
+          },
+        });
       return h.id;
     });
     return this.handover(id, reader);

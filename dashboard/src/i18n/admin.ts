@@ -214,6 +214,10 @@ export const ADMIN_UI = {
   'adm.set.heartbeat.power': ['配电/ATS', 'Power'],
   'adm.set.heartbeat.intercom': ['门口机', 'Intercom'],
   'adm.set.heartbeat.water': ['水浸/水位', 'Water'],
+  'adm.group.shifts': ['交接班与值班记录提醒', 'Handover and duty-log reminders'],
+  'adm.set.shifts.handoverReminderMinutes': ['交接班未完成提醒(班次结束后)', 'Remind of an unaccepted handover after the shift end'],
+  'adm.set.shifts.unsignedLogReminderMinutes': ['值班记录未签字提醒(班次结束后)', 'Remind of an unsigned shift log after the shift end'],
+  'adm.set.shifts.reminderRepeatMinutes': ['提醒重复间隔', 'Repeat reminders every'],
   'adm.calendar': ['工作日历', 'Working-day calendar'],
   'adm.calendarHint': [
     '法定节假日不计工作日;调休上班的周末计为工作日(回访等“工作日”时限据此计算,例如跳过春节)。',

@@ -1,0 +1,193 @@
+// HTTP routes of shifts 班次, the per-shift duty log, the handover draft, the supervisor's review
+// and the summary reports (docs/records.md "Shifts", "Reports"). Roles: any signed-in staff
+// member unless stated; admin may do everything (auth/plugin.ts).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorView } from '../../contracts/api.js';
+import { DutyEntryBody } from '../../contracts/records.js';
+import {
+  DraftQuery,
+  HandoverDraft,
+  Month,
+  MonthReviewView,
+  OnDutyView,
+  ShiftConfigBody,
+  ShiftConfigView,
+  ShiftId,
+  ShiftListQuery,
+  ShiftLogQuery,
+  ShiftLogResponse,
+  ShiftView,
+  SignShiftBody,
+  SpotCheckBody,
+} from '../../contracts/shifts.js';
+import type { MessageCatalog } from '../core/messages.js';
+import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
+import type { RecordService } from './service.js';
+import type { ShiftService } from './shift-service.js';
+
+const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
+const tags = ['shifts'];
+const IdParam = z.object({ id: ShiftId });
+const MonthParam = z.object({ month: Month });
+
+export const shiftRoutes: FastifyPluginAsyncZod<{
+  shifts: ShiftService;
+  records: RecordService;
+  catalog: MessageCatalog;
+}> = async (app, opts) => {
+  const { shifts } = opts;
+  localizeErrors(app, opts.catalog);
+  const anyone = app.requireRole();
+  const supervisor = app.requireRole('supervisor');
+  const admin = app.requireRole('admin');
+
+  app.get(
+    '/api/shifts',
+    {
+      schema: {
+        tags,
+        summary: '班次 Shifts (default: the last 7 days), newest first',
+        querystring: ShiftListQuery,
+        response: { 200: z.array(ShiftView), ...errs },
+      },
+      preHandler: anyone,
+    },
+    async (req) => shifts.list(req.query, localeOf(req)),
+  );
+  app.get(
+    '/api/shifts/current',
+    {
+      schema: {
+        tags,
+        summary: 'The shift by the clock and who is on duty (the outgoing stays until the handover is accepted)',
+        response: { 200: OnDutyView, ...errs },
+      },
+      preHandler: anyone,
+    },
+    async (req) => shifts.onDuty(localeOf(req)),
+  );
+  app.get(
+    '/api/shifts/config',
+    {
+      schema: { tags, summary: 'The configured shifts and the equipment check list', response: { 200: ShiftConfigView, ...errs } },
+      preHandler: anyone,
+    },
+    async () => shifts.config(),
+  );
+  app.put(
+    '/api/shifts/config',
+    {
+      schema: {
+        tags,
+        summary: 'Admin: set the shifts and/or the equipment check list (from the next shift boundary)',
+        body: ShiftConfigBody,
+        response: { 200: ShiftConfigView, ...errs },
+      },
+      preHandler: admin,
+    },
+    async (req) => shifts.setConfig(req.user!, req.body),
+  );
+  app.get(
+    '/api/shifts/:id',
+    { schema: { tags, summary: 'One shift', params: IdParam, response: { 200: ShiftView, ...errs } }, preHandler: anyone },
+    async (req) => shifts.shift(req.params.id, localeOf(req)),
+  );
+  app.get(
+    '/api/shift-log',
+    {
+      schema: {
+        tags,
+        summary: '值班记录 The duty log of a shift (default: the current one)',
+        querystring: ShiftLogQuery,
+        response: { 200: ShiftLogResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
+    async (req) => shifts.dutyLog(req.query.shift, readerOf(req, 'duty log')),
+  );
+  app.post(
+    '/api/shift-log',
+    {
+      schema: {
+        tags,
+        summary: 'A manual entry in the current shift’s log',
+        body: DutyEntryBody,
+        response: { 201: ShiftLogResponse, ...errs },
+      },
+      preHandler: anyone,
+    },
+    async (req, reply) => {
+      await opts.records.addDutyEntry(req.user!, req.body.text);
+      return reply.code(201).send(await shifts.dutyLog(undefined, readerOf(req, 'duty log')));
+    },
+  );
+  app.post(
+    '/api/shifts/:id/sign',
+    {
+      schema: {
+        tags,
+        summary: 'Supervisor signs an ended shift’s log, once (409 the second time; 400 before the shift ends)',
+        params: IdParam,
+        body: SignShiftBody.optional(),
+        response: { 200: ShiftLogResponse, ...errs },
+      },
+      preHandler: supervisor,
+    },
+    async (req) => shifts.sign(req.params.id, req.user!, req.body?.note ?? '', readerOf(req, 'duty log')),
+  );
+  app.post(
+    '/api/shifts/:id/spot-check',
+    {
+      schema: {
+        tags,
+        summary: 'Director’s spot check 抽查 of an ended shift’s log (seed 001 篇2 §二.2)',
+        params: IdParam,
+        body: SpotCheckBody.optional(),
+        response: { 200: ShiftView, ...errs },
+      },
+      preHandler: supervisor,
+    },
+    async (req) => shifts.spotCheck(req.params.id, req.user!, req.body?.note ?? '', localeOf(req)),
+  );
+  app.get(
+    '/api/duty-review/:month',
+    {
+      schema: {
+        tags,
+        summary: 'The month’s shift logs: signed, spot-checked (≥ 20 %), reviewed',
+        params: MonthParam,
+        response: { 200: MonthReviewView, ...errs },
+      },
+      preHandler: supervisor,
+    },
+    async (req) => shifts.month(req.params.month, localeOf(req)),
+  );
+  app.post(
+    '/api/duty-review/:month',
+    {
+      schema: {
+        tags,
+        summary: 'Supervisor’s monthly review 月度查阅 (seed 001 篇2 §二.1), once',
+        params: MonthParam,
+        body: SpotCheckBody.optional(),
+        response: { 200: MonthReviewView, ...errs },
+      },
+      preHandler: supervisor,
+    },
+    async (req) => shifts.reviewMonth(req.params.month, req.user!, req.body?.note ?? '', localeOf(req)),
+  );
+  app.get(
+    '/api/handover-draft',
+    {
+      schema: {
+        tags,
+        summary: 'What the handover of a shift lists now (open incidents, pending items, devices down, the equipment check)',
+        querystring: DraftQuery,
+        response: { 200: HandoverDraft, ...errs },
+      },
+      preHandler: anyone,
+    },
+    async (req) => shifts.draft(req.query, readerOf(req, 'shift handover')),
+  );
+};
