@@ -17,6 +17,13 @@ import type {
   PlannedOutageView as PlannedOutageViewSchema,
   UserRef as UserRefSchema,
 } from '../../contracts/records.js';
+import type {
+  HandoverDraft as HandoverDraftSchema,
+  MonthReviewView as MonthReviewSchema,
+  OnDutyView as OnDutySchema,
+  ShiftLogResponse as ShiftLogSchema,
+  ShiftView as ShiftViewSchema,
+} from '../../contracts/shifts.js';
 import type { z } from 'zod';
 
 export type { DeviceView, IncidentDetail, IncidentView, ProceduresView, SessionView, TelemetrySeries, VisitView };
@@ -30,6 +37,17 @@ export type OpenItem = z.infer<typeof OpenItemSchema>;
 /** GET /api/handovers */
 export type HandoverView = z.infer<typeof HandoverResponse>;
 export type FollowUpView = z.infer<typeof FollowUpViewSchema>;
+/** shifts 班次 (contracts/shifts.ts) */
+export type ShiftView = z.infer<typeof ShiftViewSchema>;
+export type ShiftLogView = z.infer<typeof ShiftLogSchema>;
+export type OnDutyView = z.infer<typeof OnDutySchema>;
+export type HandoverDraftView = z.infer<typeof HandoverDraftSchema>;
+export type MonthReviewView = z.infer<typeof MonthReviewSchema>;
+export interface CheckInput {
+  item: string;
+  ok: boolean;
+  note: string;
+}
 /** GET /api/preauthorizations */
 export type PreAuthView = z.infer<typeof PreAuthViewSchema>;
 /** GET /api/planned-outages */
@@ -152,8 +170,17 @@ export const api = {
   dutyLog: (day: string) => request<DutyLogView>('GET', `/api/duty-log${q({ day })}`),
   signDutyLog: (day: string, note: string) => request<DutyLogView>('POST', `/api/duty-log/${enc(day)}/sign`, { note }),
   handovers: () => request<HandoverView[]>('GET', '/api/handovers'),
-  createHandover: (notes: string, incomingUsername?: string) =>
-    request<HandoverView>('POST', '/api/handovers', { notes, ...(incomingUsername ? { incomingUsername } : {}) }),
+  createHandover: (notes: string, incomingUsername?: string, extra: { shiftId?: string; checks?: CheckInput[] } = {}) =>
+    request<HandoverView>('POST', '/api/handovers', { notes, ...(incomingUsername ? { incomingUsername } : {}), ...extra }),
+  shifts: (query: { month?: string; unsigned?: 'true' } = {}) => request<ShiftView[]>('GET', `/api/shifts${q(query)}`),
+  onDuty: () => request<OnDutyView>('GET', '/api/shifts/current'),
+  shiftLog: (shift?: string) => request<ShiftLogView>('GET', `/api/shift-log${q({ shift })}`),
+  addShiftEntry: (text: string) => request<ShiftLogView>('POST', '/api/shift-log', { text }),
+  signShift: (id: string, note: string) => request<ShiftLogView>('POST', `/api/shifts/${enc(id)}/sign`, { note }),
+  spotCheck: (id: string, note: string) => request<ShiftView>('POST', `/api/shifts/${enc(id)}/spot-check`, { note }),
+  handoverDraft: (shift?: string) => request<HandoverDraftView>('GET', `/api/handover-draft${q({ shift })}`),
+  dutyMonth: (month: string) => request<MonthReviewView>('GET', `/api/duty-review/${enc(month)}`),
+  reviewMonth: (month: string, note: string) => request<MonthReviewView>('POST', `/api/duty-review/${enc(month)}`, { note }),
   acceptHandover: (id: string, note?: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/accept`, note ? { note } : {}),
   refuseHandover: (id: string, reason: string) => request<HandoverView>('POST', `/api/handovers/${enc(id)}/refuse`, { reason }),
   followups: () => request<FollowUpView[]>('GET', '/api/followups'),

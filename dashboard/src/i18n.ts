@@ -12,6 +12,7 @@ import type { Label, Locale, Text } from '../../contracts/messages.js';
 import { legacyBilingual, MessageCatalog, type Catalog } from '../../services/core/messages.js';
 import { ADMIN_UI } from './i18n/admin.js';
 import { NOTIFICATION_UI } from './i18n/notifications.js';
+import { SHIFT_UI } from './i18n/shifts.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
@@ -20,6 +21,7 @@ export type LabelCategory = 'state' | 'step' | 'action' | 'timer';
 const UI = {
   ...ADMIN_UI,
   ...NOTIFICATION_UI,
+  ...SHIFT_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
   'nav.control': ['监控中心', 'Control room'],

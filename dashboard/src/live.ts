@@ -4,7 +4,7 @@
 // board that missed pushes while the network was down is right again without a reload.
 import { io, type Socket } from 'socket.io-client';
 import type { Role } from '../../contracts/domain.js';
-import type { DeviceStatusEvent, TelemetryEvent, DeviceEventPush, IncidentNoticePush } from '../../contracts/socket.js';
+import type { DeviceStatusEvent, TelemetryEvent, DeviceEventPush, IncidentNoticePush, ShiftNoticePush } from '../../contracts/socket.js';
 import { api, ApiError, type DeviceView, type IncidentView, type VisitView } from './api.js';
 import {
   currentI18n,
@@ -57,6 +57,17 @@ function notice(n: IncidentNoticePush, _ns: string): void {
   const text = `${head}${t.msg(n.msg)}`;
   const urgent = head === 'escalated' || head === 'flag' || /119|general_alarm|unlock_failed|recall/.test(n.key);
   toast(`${t.kind(n.kind)} · ${text}`, urgent ? 'error' : 'info', urgent ? 12_000 : 6000);
+}
+/** The hub opened a handover or reminds (unaccepted handover, unsigned logs): a toast and a refetch. */
+function shiftNotice(n: ShiftNoticePush): void {
+  const role = getState().user?.role;
+  setState((s) => ({ shiftRev: s.shiftRev + 1 }));
+  if (!role || !Array.isArray(n.to) || !(n.to.includes(role) || role === 'admin')) return;
+  const id = `shift/${n.shiftId}/${n.key}/${n.at}`;
+  if (seenNotices.has(id)) return;
+  seenNotices.add(id);
+  const t = currentI18n();
+  toast(t.msg({ key: `records.notify.${n.key}`, params: n.params }), n.key === 'handover_pending' ? 'error' : 'info', 10_000);
 }
 let cleanup: Array<() => void> = [];
 let onAuthLost: (() => void) | null = null;
@@ -206,6 +217,7 @@ function connect(ns: string, token: string | null): Socket {
   }
   // escalations, reminders and flags for people in the given roles (each namespace sends them)
   sock.on('incident:notify', (n: IncidentNoticePush) => notice(n, ns));
+  sock.on('shift:notify', (n: ShiftNoticePush) => shiftNotice(n));
   return sock;
 }
 

@@ -37,6 +37,8 @@ export interface State {
   /** bumps whenever an incident push arrives (detail pages refetch on it) */
   incidentRev: Record<string, number>;
   visitRev: number;
+  /** bumps on every shift push (handover opened, reminders): the shift screen refetches */
+  shiftRev: number;
 }
 
 const LOCALE_KEY = 'bops_locale';
@@ -68,6 +70,7 @@ let state: State = {
   muted: {},
   incidentRev: {},
   visitRev: 0,
+  shiftRev: 0,
 };
 const listeners = new Set<() => void>();
 

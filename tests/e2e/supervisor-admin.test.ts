@@ -59,19 +59,20 @@ describe('supervisor', () => {
     expect(d.body.steps.find((s) => s.key === 'approve_119')?.status).toBe('done');
   });
 
-  it('shows the duty log and signs it off', async () => {
+  it('shows the current shift’s duty log, signed only once the shift has ended (tests/e2e/shift-handover.test.ts signs one)', async () => {
     await page.click('[data-testid=tab-duty]');
     await page.waitForSelector('[data-testid=duty-log] td:has-text("全面火警")', { timeout: 5000 });
-    await page.fill('[data-testid=signoff] textarea', '白班记录已核对');
-    await page.click('[data-testid=sign]');
-    await page.waitForSelector('[data-testid=signoff] .ok:has-text("白班记录已核对")', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=signoff] :text("班次未结束,结束后方可签字")', { timeout: 5000 });
+    expect(await page.$('[data-testid=sign]')).toBeNull();
     await screenshot(page, 'supervisor-duty-log');
   });
 
   it('hands over the shift with the open items listed', async () => {
     await page.click('[data-testid=tab-handover]');
+    await page.waitForSelector('[data-testid=equipment-check] .check-row');
+    for (const row of await page.$$('[data-testid=equipment-check] .check-row')) await (await row.$('input[type=radio]'))!.check();
     await page.fill('[data-testid=handover-new] textarea', '5 楼火情处置中,119 已批准');
-    await page.click('[data-testid=handover-new] button.primary');
+    await page.click('[data-testid=handover-submit]');
     await page.waitForSelector('[data-testid=handovers] .handover-open:has-text("5 楼火情处置中")', { timeout: 5000 });
     expect(await page.textContent('[data-testid=handovers] .handover-open .open-items')).toContain('火警');
     await screenshot(page, 'supervisor-handover');

@@ -17,6 +17,7 @@ import { Devices } from './Devices.js';
 import { FrontDesk } from './FrontDesk.js';
 import { IncidentDetailPage } from './IncidentDetail.js';
 import { Supervisor } from './Supervisor.js';
+import { ShiftPage } from './Shift.js';
 import { Notifications } from './Notifications.js';
 import { BrowserNotifications } from './NotificationsBrowser.js';
 import { OnCall } from './OnCall.js';
@@ -34,6 +35,7 @@ const NAV: NavItem[] = [
   { path: '/control', label: 'nav.control', roles: ['operator', 'supervisor', 'admin', 'frontdesk'] },
   { path: '/telemetry', label: 'nav.telemetry', roles: ['operator', 'supervisor', 'admin'] },
   { path: '/front-desk', label: 'nav.frontDesk', roles: ['frontdesk', 'supervisor', 'admin'] },
+  { path: '/shift', label: 'nav.shift', roles: ['operator', 'frontdesk', 'supervisor', 'admin'] },
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
   { path: '/devices', label: 'nav.devices', roles: ['admin'] },
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
@@ -125,6 +127,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/telemetry') page = <TelemetryPage />;
   else if (path === '/front-desk') page = <FrontDesk />;
   else if (path === '/supervisor') page = <Supervisor />;
+  else if (path === '/shift') page = <ShiftPage />;
   else if (path === '/devices') page = <Devices />;
   else if (path === '/admin') page = <Admin />;
   else if (path === '/account') page = <AdminAccount onChanged={() => endSession('password_changed')} />;

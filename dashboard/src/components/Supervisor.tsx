@@ -2,13 +2,14 @@
 // with sign-off, shift handover, follow-ups, special incident reports (printable) and
 // planned outages.
 import { useEffect, useMemo, useState } from 'react';
-import { api, type IncidentView, type OpenItem } from '../api.js';
+import { api, type IncidentView } from '../api.js';
 import { errorText, useAsync, useNow } from '../hooks.js';
 import { navigate, useLocation } from '../router.js';
 import { toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { AsyncButton, Empty, ErrorLine, KindBadge, Panel, StateBadge, buildingsOf, fromLocalInput, toLocalInput } from './common.js';
 import { IncidentCard } from './ControlRoom.js';
 import { SchemaForm } from './SchemaForm.js';
+import { ShiftPage } from './Shift.js';
 
 /** Actions that need a manager's decision (the supervisor's approval queue). */
 export const APPROVAL_ACTIONS = ['approve_119', 'declare_fire_out', 'close'];
@@ -145,187 +146,168 @@ function Approvals() {
   );
 }
 
-function today(): string {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
-
+/**
+ * The duty log per shift (PROCEDURES.md "Shifts, duty log, handover"): pick a shift, read it, sign
+ * it once it has ended, spot-check it (seed 001 篇2 §二.2); the month's counts and review below.
+ */
 function DutyLog() {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
+  const rev = useStore((s) => s.shiftRev);
   // the signature covers every building's entries: the hub refuses it to a scoped user (docs/security.md "Building scope")
   const scoped = useStore((s) => (s.user?.buildings?.length ?? 0) > 0);
   const actorName = (a: string) =>
-    a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' ? t.t('actor.system') : a;
-  const [day, setDay] = useState(today);
-  const log = useAsync(() => api.dutyLog(day), [day]);
+    a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' || a === 'hub' ? t.t('actor.system') : a;
+  const shifts = useAsync(() => api.shifts(), [rev]);
+  const [shift, setShift] = useState<string>('');
+  const log = useAsync(() => api.shiftLog(shift || undefined), [shift, rev]);
   const [note, setNote] = useState('');
   const sig = log.data?.signature ?? null;
+  const cur = log.data?.shift;
   return (
-    <Panel
-      title={t.t('sup.dutyLog')}
-      testId="duty-log"
-      actions={
-        <label>
-          {t.t('sup.day')} <input type="date" value={day} onChange={(e) => setDay(e.target.value)} />
-        </label>
-      }
-    >
-      <ErrorLine error={log.error} />
-      {log.data && log.data.entries.length === 0 ? <Empty>{t.t('sup.entriesEmpty')}</Empty> : null}
-      <table className="table">
-        <tbody>
-          {(log.data?.entries ?? []).map((e) => (
-            <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
-              <td className="nowrap">{t.time(e.at)}</td>
-              <td className="nowrap">{e.actorName ?? actorName(e.actor)}</td>
-              <td>{t.duty(e)}</td>
-              <td>
-                {e.incidentId ? (
-                  <button type="button" className="small" onClick={() => navigate(`/incidents/${encodeURIComponent(e.incidentId!)}`)}>
-                    {t.t('common.view')}
-                  </button>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <div className="signoff" data-testid="signoff">
-        {sig ? (
-          <p className="ok">
-            {t.t('sup.signedBy', { by: sig.signedByName ?? sig.signedBy, time: t.dateTime(sig.signedAt) })}
-            {sig.note ? ` — ${sig.note}` : ''}
-          </p>
-        ) : scoped ? (
-          <p className="muted" data-testid="sign-unscoped">
-            {t.t('sup.notSigned')} — {t.t('sup.signUnscoped')}
-          </p>
-        ) : (
-          <>
-            <p className="muted">{t.t('sup.notSigned')}</p>
-            <label>
-              {t.t('sup.signNote')}
-              <textarea rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
-            </label>
+    <>
+      <Panel
+        title={t.t('sup.dutyLog')}
+        testId="duty-log"
+        actions={
+          <label>
+            {t.t('shift.pick')}{' '}
+            <select data-testid="shift-pick" value={shift || (cur?.id ?? '')} onChange={(e) => setShift(e.target.value)}>
+              {(shifts.data ?? []).map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.id} {x.name}
+                  {x.signature ? ' ✓' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+        }
+      >
+        <ErrorLine error={log.error} />
+        {log.data && log.data.entries.length === 0 ? <Empty>{t.t('sup.entriesEmpty')}</Empty> : null}
+        <table className="table">
+          <tbody>
+            {(log.data?.entries ?? []).map((e) => (
+              <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
+                <td className="nowrap">{t.dateTime(e.at)}</td>
+                <td className="nowrap">{e.actorName ?? actorName(e.actor)}</td>
+                <td>{t.duty(e)}</td>
+                <td>
+                  {e.incidentId ? (
+                    <button type="button" className="small" onClick={() => navigate(`/incidents/${encodeURIComponent(e.incidentId!)}`)}>
+                      {t.t('common.view')}
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="signoff" data-testid="signoff">
+          {sig ? (
+            <p className="ok">
+              {t.t('sup.signedBy', { by: sig.signedByName ?? sig.signedBy, time: t.dateTime(sig.signedAt) })}
+              {sig.note ? ` — ${sig.note}` : ''}
+              {cur?.signature?.legacyDay ? ` ${t.t('shift.legacy', { day: cur.signature.legacyDay })}` : ''}
+            </p>
+          ) : scoped ? (
+            <p className="muted" data-testid="sign-unscoped">
+              {t.t('sup.notSigned')} — {t.t('sup.signUnscoped')}
+            </p>
+          ) : cur && cur.status !== 'ended' ? (
+            <p className="muted">{t.t('shift.notEnded')}</p>
+          ) : (
+            <>
+              <p className="muted">{t.t('sup.notSigned')}</p>
+              <label>
+                {t.t('sup.signNote')}
+                <textarea rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+              </label>
+              <AsyncButton
+                className="primary"
+                testId="sign"
+                disabled={!cur}
+                onRun={async () => {
+                  await api.signShift(cur!.id, note.trim());
+                  setNote('');
+                  log.reload();
+                  shifts.reload();
+                }}
+              >
+                {t.t('sup.sign')}
+              </AsyncButton>
+            </>
+          )}
+          {cur?.spotCheck ? (
+            <p className="ok" data-testid="spot-checked">
+              {t.t('shift.spotChecked', { by: cur.spotCheck.byName ?? cur.spotCheck.by, time: t.dateTime(cur.spotCheck.at) })}
+            </p>
+          ) : cur?.status === 'ended' && !scoped ? (
             <AsyncButton
-              className="primary"
-              testId="sign"
-              disabled={!log.data}
+              testId="spot-check"
               onRun={async () => {
-                await api.signDutyLog(day, note.trim());
-                setNote('');
+                await api.spotCheck(cur.id, '');
                 log.reload();
               }}
             >
-              {t.t('sup.sign')}
+              {t.t('shift.spotCheck')}
             </AsyncButton>
-          </>
-        )}
-      </div>
+          ) : null}
+        </div>
+      </Panel>
+      {cur ? <MonthReview month={cur.id.slice(0, 7)} rev={`${rev}/${sig?.signedAt ?? ''}/${cur.spotCheck?.at ?? ''}`} /> : null}
+    </>
+  );
+}
+
+function MonthReview({ month, rev }: { month: string; rev: string }) {
+  const t = useI18n();
+  const m = useAsync(() => api.dutyMonth(month), [month, rev]);
+  const [note, setNote] = useState('');
+  const d = m.data;
+  return (
+    <Panel title={t.t('shift.month')} testId="month-review">
+      <ErrorLine error={m.error} />
+      {d ? (
+        <>
+          <p data-testid="month-counts">
+            {t.t('shift.monthCounts', {
+              month: d.month,
+              shifts: d.shifts,
+              signed: d.signed,
+              unsigned: d.unsigned,
+              checked: d.spotCheck.checked,
+              total: d.spotCheck.total,
+              required: d.spotCheck.required,
+            })}
+          </p>
+          <p className={d.spotCheck.met ? 'ok' : 'warn'}>{t.t(d.spotCheck.met ? 'shift.spotMet' : 'shift.spotNotMet')}</p>
+          {d.review ? (
+            <p className="ok">{t.t('shift.reviewed', { by: d.review.byName ?? d.review.by, time: t.dateTime(d.review.at) })}</p>
+          ) : (
+            <>
+              <label>
+                {t.t('sup.signNote')}
+                <input value={note} onChange={(e) => setNote(e.target.value)} />
+              </label>
+              <AsyncButton
+                onRun={async () => {
+                  await api.reviewMonth(d.month, note.trim());
+                  m.reload();
+                }}
+              >
+                {t.t('shift.review')}
+              </AsyncButton>
+            </>
+          )}
+        </>
+      ) : null}
     </Panel>
   );
 }
 
 function Handovers() {
-  const t = useI18n();
-  const me = useStore((s) => s.user);
-  const list = useAsync(() => api.handovers(), []);
-  const [notes, setNotes] = useState('');
-  const [refusing, setRefusing] = useState<string | null>(null);
-  const [reason, setReason] = useState('');
-  return (
-    <div className="sup-grid">
-      <Panel title={t.t('sup.handoverNew')} testId="handover-new">
-        <label>
-          {t.t('sup.handoverNotes')}
-          <textarea rows={5} value={notes} onChange={(e) => setNotes(e.target.value)} />
-        </label>
-        <AsyncButton
-          className="primary"
-          disabled={!notes.trim()}
-          onRun={async () => {
-            await api.createHandover(notes.trim());
-            setNotes('');
-            list.reload();
-          }}
-        >
-          {t.t('sup.handoverNew')}
-        </AsyncButton>
-      </Panel>
-      <Panel title={t.t('sup.handover')} testId="handovers">
-        <ErrorLine error={list.error} />
-        {list.data && list.data.length === 0 ? <Empty>{t.t('sup.handoverEmpty')}</Empty> : null}
-        <ul className="handovers">
-          {(list.data ?? []).map((h) => (
-            <li key={h.id} className={`handover handover-${h.state}`}>
-              <div>
-                <strong>{t.t(`sup.handoverState.${h.state}`)}</strong> · {t.dateTime(h.createdAt)} · {t.t('sup.outgoing')}{' '}
-                {h.outgoing?.displayName ?? h.outgoingId}
-                {h.incomingId ? ` · ${t.t('sup.incoming')} ${h.incoming?.displayName ?? h.incomingId}` : ''} ·{' '}
-                {t.t('sup.openItems', { n: h.openItems.length })}
-              </div>
-              {h.openItems.length > 0 ? (
-                <ul className="open-items">
-                  {h.openItems.map((o) => (
-                    <li key={`${o.type}/${o.id}`}>{openItemText(t, o)}</li>
-                  ))}
-                </ul>
-              ) : null}
-              {h.notes ? <p className="pre">{h.notes}</p> : null}
-              {h.refusedReason ? <p className="warn">{h.refusedReason}</p> : null}
-              {h.state === 'open' && h.outgoingId !== me?.id ? (
-                <div className="row">
-                  <AsyncButton
-                    className="primary"
-                    onRun={async () => {
-                      await api.acceptHandover(h.id);
-                      list.reload();
-                    }}
-                  >
-                    {t.t('sup.accept')}
-                  </AsyncButton>
-                  {refusing === h.id ? (
-                    <>
-                      <input
-                        aria-label={t.t('sup.refuseReason')}
-                        placeholder={t.t('sup.refuseReason')}
-                        value={reason}
-                        onChange={(e) => setReason(e.target.value)}
-                      />
-                      <AsyncButton
-                        className="danger"
-                        disabled={!reason.trim()}
-                        onRun={async () => {
-                          await api.refuseHandover(h.id, reason.trim());
-                          setRefusing(null);
-                          setReason('');
-                          list.reload();
-                        }}
-                      >
-                        {t.t('common.confirm')}
-                      </AsyncButton>
-                    </>
-                  ) : (
-                    <button type="button" className="danger" onClick={() => setRefusing(h.id)}>
-                      {t.t('sup.refuse')}
-                    </button>
-                  )}
-                </div>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      </Panel>
-    </div>
-  );
-}
-
-function openItemText(t: ReturnType<typeof useI18n>, o: OpenItem): string {
-  if (o.type === 'incident') return `#${o.number} ${t.kind(o.kind)} · ${t.msg(o.titleMsg)} · ${t.proc(o.kind, 'state', o.state)}`;
-  if (o.type === 'followup')
-    return `${t.t('sup.followups')} · ${t.msg(o.subjectMsg)} · ${t.t('sup.due', { time: t.dateTime(o.dueAt) })}${o.overdue ? ` · ${t.t('common.overdue')}` : ''}`;
-  return `${t.t('incident.visitor')} · ${o.visitorName} · ${o.building} ${o.unit}${o.overstay ? ` · ${t.t('fd.overstay')}` : ''}`;
+  return <ShiftPage />;
 }
 
 function FollowUps() {
