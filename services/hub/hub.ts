@@ -46,6 +46,7 @@ import { RecordService } from '../records/service.js';
 import { recordRoutes } from '../records/routes.js';
 import { ShiftService } from '../records/shift-service.js';
 import { shiftRoutes } from '../records/shift-routes.js';
+import { followUpSection, ReportService } from '../records/reports.js';
 import { NotificationService } from '../notifications/service.js';
 import { notificationRoutes } from '../notifications/routes.js';
 import { procedureModules } from './procedures.js';
@@ -83,6 +84,7 @@ export class Hub {
   visits!: VisitService;
   records!: RecordService;
   shifts!: ShiftService;
+  reports!: ReportService;
   accessLog!: AccessLog;
   live!: LivePush;
   app!: FastifyInstance;
@@ -335,6 +337,8 @@ export class Hub {
       now: this.now,
     });
     await this.shifts.start();
+    // summary reports; work orders / complaints add their sections with `this.reports.addSection(…)`
+    this.reports = new ReportService({ db: this.db, catalog: procedures.catalog, now: this.now, sections: [followUpSection(this.db)] });
     this.stops.push(() => this.shifts.stop());
 
     // 5. data lifecycle (services/ops/retention.ts)
@@ -381,7 +385,8 @@ export class Hub {
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { visits: this.visits, catalog: procedures.catalog }),
         (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog, shifts: this.shifts }),
-        (app) => app.register(shiftRoutes, { shifts: this.shifts, records: this.records, catalog: procedures.catalog }),
+        (app) =>
+          app.register(shiftRoutes, { shifts: this.shifts, records: this.records, reports: this.reports, catalog: procedures.catalog }),
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
         (app) => app.register(notificationRoutes, { notify: this.notify }),
       ],

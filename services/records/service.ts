@@ -253,6 +253,11 @@ export class RecordService {
     });
   }
 
+  /** An audit row for a read worth recording (a printed or exported report). */
+  async auditRead(user: Staff, action: string, target: string, data: Record<string, unknown> = {}): Promise<void> {
+    await this.db.auditLog.create({ data: { actor: `user:${user.id}`, action, target, data: data as Prisma.InputJsonValue } });
+  }
+
   // ------------------------------------------------------------------ duty log 值班记录
 
   /**

@@ -20,23 +20,29 @@ import {
   ShiftView,
   SignShiftBody,
   SpotCheckBody,
+  ReportQuery,
+  SummaryReport,
 } from '../../contracts/shifts.js';
 import type { MessageCatalog } from '../core/messages.js';
 import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
 import type { RecordService } from './service.js';
 import type { ShiftService } from './shift-service.js';
+import { contentDisposition } from './routes.js';
+import { reportCsv, reportHtml, type ReportService } from './reports.js';
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
 const tags = ['shifts'];
+const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 const IdParam = z.object({ id: ShiftId });
 const MonthParam = z.object({ month: Month });
 
 export const shiftRoutes: FastifyPluginAsyncZod<{
   shifts: ShiftService;
   records: RecordService;
+  reports: ReportService;
   catalog: MessageCatalog;
 }> = async (app, opts) => {
-  const { shifts } = opts;
+  const { shifts, reports } = opts;
   localizeErrors(app, opts.catalog);
   const anyone = app.requireRole();
   const supervisor = app.requireRole('supervisor');
@@ -189,5 +195,42 @@ export const shiftRoutes: FastifyPluginAsyncZod<{
       preHandler: anyone,
     },
     async (req) => shifts.draft(req.query, readerOf(req, 'shift handover')),
+  );
+
+  // ---------------------------------------------------------------- reports 汇总报表
+  app.get(
+    '/api/reports/summary',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Daily / weekly / monthly summary: JSON, a printable page (format=html, lang=zh-CN|en) or CSV (UTF-8 with BOM)',
+        querystring: ReportQuery,
+        response: { 200: z.union([SummaryReport, z.string().describe('text/html or text/csv')]), ...errs },
+      },
+      preHandler: supervisor,
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const report = await reports.summary(
+        { period: q.period, date: q.date, buildings: q.buildings?.length ? q.buildings : null },
+        req.user!,
+      );
+      await opts.records.auditRead(req.user!, 'report.summary', `report:${q.period}:${report.label}`, {
+        format: q.format,
+        buildings: report.buildings,
+      });
+      const locale = q.lang ?? localeOf(req);
+      if (q.format === 'json') return report;
+      const common = reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      if (q.format === 'csv')
+        return common
+          .header('content-disposition', contentDisposition('attachment', `summary-${q.period}-${report.label}.csv`))
+          .type('text/csv; charset=utf-8')
+          .send(reportCsv(report, locale, shifts.tz));
+      return common
+        .header('content-security-policy', PRINT_CSP)
+        .type('text/html; charset=utf-8')
+        .send(reportHtml(report, locale, shifts.tz));
+    },
   );
 };

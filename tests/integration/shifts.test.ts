@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { HandoverResponse } from '../../contracts/records.js';
-import type { HandoverDraft, MonthReviewView, OnDutyView, ShiftLogResponse, ShiftView } from '../../contracts/shifts.js';
+import type { HandoverDraft, MonthReviewView, OnDutyView, ShiftLogResponse, ShiftView, SummaryReport } from '../../contracts/shifts.js';
 import type { ShiftNoticePush } from '../../contracts/socket.js';
 import { login, provision, seedPlace, socket, startTestHub, type TestHub } from '../helpers/hub.js';
 
@@ -280,5 +280,57 @@ describe('configuration (admin)', () => {
       startsAt: cst('2026-12-02T18:00:00'),
       endsAt: cst('2026-12-02T19:00:00'),
     });
+  });
+});
+
+describe('summary reports 汇总报表', () => {
+  it('counts incidents by kind with the on-time rate per target, visitors, follow-ups and shifts; JSON, CSV with BOM, printable page', async () => {
+    // an entrapment acknowledged at once (ack target met), opened on 12-02 at 18:30
+    const inc = await call<{ id: string }>(
+      'POST',
+      '/api/incidents',
+      { kind: 'elevator_entrapment', building: 'bldg-1', payload: { car: 'C1', floor: 3 } },
+      'op1',
+    );
+    expect(inc.status).toBe(201);
+    clock += 5000;
+    expect((await call('POST', `/api/incidents/${inc.body.id}/acknowledge`, { payload: { notes: '已安抚' } }, 'op1')).status).toBe(200);
+    expect((await call('GET', '/api/reports/summary?period=day&date=2026-12-02', undefined, 'op1')).status).toBe(403);
+    const r = await call<SummaryReport>('GET', '/api/reports/summary?period=day&date=2026-12-02', undefined, 'sup');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const ent = r.body.incidents.find((k) => k.kind === 'elevator_entrapment');
+    expect(ent).toMatchObject({ opened: 1, open: 1, label: ['电梯困人', 'Elevator entrapment'] });
+    expect(ent?.targets.find((x) => x.target === 'ack')).toMatchObject({ total: 1, onTime: 1, rate: 1 });
+    // every declared target is listed, measured or not
+    expect(ent?.targets.find((x) => x.target === 'contractor_arrival')).toMatchObject({ total: 0, rate: null });
+    expect(r.body.sections.map((s) => s.source)).toContain('followup');
+    const week = await call<SummaryReport>('GET', '/api/reports/summary?period=week&date=2026-12-02', undefined, 'sup');
+    expect(week.body.label).toBe('2026-11-30~2026-12-06');
+    expect(week.body.shifts.handovers).toBe(1);
+    expect(
+      (await call<SummaryReport>('GET', '/api/reports/summary?period=day&date=2026-12-02&buildings=bldg-9', undefined, 'sup')).body
+        .incidents,
+    ).toEqual([]);
+
+    const csv = await fetch(`${t.http}/api/reports/summary?period=day&date=2026-12-02&format=csv`, {
+      headers: { authorization: `Bearer ${tok.sup}` },
+    });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="summary-day-2026-12-02.csv"/);
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    expect(text).toContain('\r\n');
+    expect(text).toMatch(/事件,电梯困人 · 接警时限[^,]*,1\/1,100\.0%/);
+
+    const html = await fetch(`${t.http}/api/reports/summary?period=month&date=2026-12-02&format=html&lang=en`, {
+      headers: { authorization: `Bearer ${tok.sup}` },
+    });
+    expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const page = await html.text();
+    expect(page).toContain('Operations summary · Monthly 2026-12');
+    expect(page).toContain('Elevator entrapment');
+    expect(page).not.toMatch(/电梯困人/);
+    expect(await t.hub.db.auditLog.count({ where: { action: 'report.summary', actor: `user:${ids.sup}` } })).toBe(5);
   });
 });
