@@ -70,6 +70,21 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'POST /api/duty-log': 'building',
   // a signature covers the whole day's log, every building's entries
   'POST /api/duty-log/:day/sign': 'all-buildings',
+  // shifts 班次: a shift and its configuration hold no building's data; its log is filtered per
+  // entry; signing, spot-checking and reviewing cover every building's entries
+  'GET /api/shifts': 'reference',
+  'GET /api/shifts/current': 'reference',
+  'GET /api/shifts/config': 'reference',
+  'PUT /api/shifts/config': 'all-buildings',
+  'GET /api/shifts/:id': 'reference',
+  'GET /api/shift-log': 'building',
+  'POST /api/shift-log': 'building',
+  'POST /api/shifts/:id/sign': 'all-buildings',
+  'POST /api/shifts/:id/spot-check': 'all-buildings',
+  'GET /api/duty-review/:month': 'all-buildings',
+  'POST /api/duty-review/:month': 'all-buildings',
+  'GET /api/handover-draft': 'building',
+  'GET /api/reports/summary': 'building',
   'GET /api/handovers': 'building',
   'GET /api/handovers/:id': 'building',
   'POST /api/handovers': 'building',

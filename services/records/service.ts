@@ -512,7 +512,18 @@ export class RecordService {
   /** Stored open items rendered for this reader (the handover draft); visitors shown are logged as read. */
   async renderOpenItems(items: StoredOpenItem[], reader: Reader): Promise<OpenItem[]> {
     const read: string[] = [];
-    const out = this.renderItems(items, reader, read);
+    const scope = reader.scope ?? Scope.ALL;
+    const raw = items as unknown as Array<Record<string, unknown>>;
+    const bOf = scope.limited
+      ? await this.buildingsOf(raw.map((o) => (o.type === 'incident' ? String(o.id) : (o.incidentId as string | null))))
+      : new Map<string, string>();
+    const out = this.renderItems(
+      raw.filter((o) =>
+        RecordService.visible(scope, bOf, o.type === 'incident' ? String(o.id) : (o.incidentId as string | null), o.building),
+      ),
+      reader,
+      read,
+    );
     if (reader.userId && read.length) await this.o.accessLog.record(reader.userId, read, 'shift handover');
     return out;
   }

@@ -26,7 +26,7 @@ import {
 import type { MessageCatalog } from '../core/messages.js';
 import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
 import type { RecordService } from './service.js';
-import type { ShiftService } from './shift-service.js';
+import { ShiftService } from './shift-service.js';
 import { contentDisposition } from './routes.js';
 import { reportCsv, reportHtml, type ReportService } from './reports.js';
 

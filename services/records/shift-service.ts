@@ -26,6 +26,7 @@ import type { Logger } from '../core/logger.js';
 import type { MessageCatalog } from '../core/messages.js';
 import type { DeviceView } from '../../contracts/api.js';
 import type { Reader } from '../incidents/service.js';
+import type { Scope } from '../auth/scope.js';
 import { RECORDS_LABELS } from './labels.js';
 import type { RecordService, Staff, StoredCheck, StoredDeviceItem, StoredPendingItem } from './service.js';
 import { userIdOf } from './service.js';
@@ -516,6 +517,13 @@ export class ShiftService {
     return lists.flat();
   }
 
+  /** The buildings asked for, narrowed to the reader's building scope (null = every building). */
+  static within(scope: Scope | undefined, asked: readonly string[] | null | undefined): string[] | null {
+    const want = asked?.length ? [...asked] : null;
+    if (!scope?.limited) return want;
+    return (want ?? [...scope.buildings]).filter((b) => scope.allows(b));
+  }
+
   /** The shift a new handover closes: the ended one waiting for its handover, else the current one. */
   private async targetShift(id: string | undefined): Promise<Row> {
     if (id) return this.row(id);
@@ -526,7 +534,7 @@ export class ShiftService {
   /** What the hub puts before the outgoing operator at the shift's end (nothing stored yet). */
   async draft(q: { shift?: string | undefined; buildings?: string[] | undefined }, reader: Reader): Promise<HandoverDraft> {
     const row = await this.targetShift(q.shift);
-    const buildings = q.buildings?.length ? q.buildings : null;
+    const buildings = ShiftService.within(reader.scope, q.buildings);
     const [shift] = await this.views([row], reader.locale);
     const stored = await this.o.records.openItems();
     const openItems = this.o.records.renderOpenItems(
