@@ -140,7 +140,9 @@ describe('every route has a building-scope decision', () => {
     expect(wide.length).toBeGreaterThan(10);
     for (const [key] of wide) {
       const [method, url] = key.split(' ') as [string, string];
-      const path = url.replace(/:[a-z]+/gi, (p) => (p === ':day' ? '2026-01-01' : p === ':kind' ? 'fire_alarm' : MISSING));
+      const path = url.replace(/:[a-z]+/gi, (p) =>
+        p === ':day' ? '2026-01-01' : p === ':month' ? '2026-01' : p === ':kind' ? 'fire_alarm' : MISSING,
+      );
       const r = await call(method, path, method === 'GET' ? undefined : {}, tok.sup);
       expect({ key, status: r.status, code: (JSON.parse(r.text) as { code: string }).code }).toEqual({
         key,
