@@ -269,8 +269,8 @@ const UI = {
   'sup.signedBy': ['{by} 于 {time} 签字', 'Signed by {by} at {time}'],
   'sup.notSigned': ['尚未签字', 'Not signed yet'],
   'sup.signUnscoped': [
-    '当日值班记录涵盖所有楼栋,须由不限楼栋的主管签字',
-    'The day’s log covers every building: a supervisor without a building scope signs it',
+    '班次值班记录涵盖所有楼栋,须由不限楼栋的主管签字',
+    'A shift’s log covers every building: a supervisor without a building scope signs it',
   ],
   'sup.entriesEmpty': ['当日无记录', 'No entries for this day'],
   'sup.handoverNew': ['发起交接', 'Hand over the shift'],
