@@ -43,7 +43,7 @@ export const DeviceView = z.object({
   id: z.string(),
   site: z.string(),
   building: z.string(),
-  /** the building's display name (e.g. "A 栋 Tower A") */
+  /** the building's display name (e.g. "A 栋") */
   buildingName: z.string(),
   class: DeviceClass,
   name: z.string(),

@@ -1,7 +1,7 @@
 // zh-CN / en labels of the shared vocabulary (contracts/domain.ts, contracts/mqtt.ts): roles,
 // device classes, link states, device events and commands. A new device class or event adds
 // its labels here, next to its shape. Served to the dashboard with every other label
-// (GET /api/procedures) under `role.*`, `class.*`, `online.*`, `event.*`, `command.*`.
+// (GET /api/procedures) under `role.*`, `class.*`, `online.*`, `event.*`, `event_detail.*`, `detector.*`, `doors.*`, `command.*`.
 // No import of contracts/mqtt.ts here (it parses Buffers; the browser bundle imports this
 // file): services/core/procedure/labels.ts checks that every event type and command has a label.
 import type { DeviceClass, OnlineState, Role } from './domain.js';
@@ -56,6 +56,40 @@ export const EVENT_LABELS = {
   'water.level_high': ['集水井高水位', 'Sump pit level high'],
 } as const satisfies Record<string, Label>;
 
+/**
+ * One line of what an event says, for the live feed (`event_detail.<type>`; an event without
+ * one shows its name only). Parameters are the event's data (contracts/mqtt.ts EVENT_DATA);
+ * correlation and call ids are for machines and are not shown.
+ */
+export const EVENT_DETAIL_LABELS = {
+  'elevator.entrapment': ['{car}号梯 · {floor}层[? · {passengers}人]', 'car {car} · {floor}F[? · {passengers} inside]'],
+  'elevator.alarm_button': ['{car}号梯 · {floor}层', 'car {car} · {floor}F'],
+  'elevator.fault': ['故障代码 {code}', 'fault code {code}'],
+  'elevator.normal': ['{floor}层[? · {doors}]', '{floor}F[? · {doors}]'],
+  'elevator.recalled': ['停在{floor}层', 'at {floor}F'],
+  'fire.alarm': ['{zone}区 · {floor}层 · {detector}', 'zone {zone} · {floor}F · {detector}'],
+  'fire.supervisory': ['{zone}区', 'zone {zone}'],
+  'fire.trouble': ['{zone}区 · 故障代码 {code}', 'zone {zone} · fault code {code}'],
+  'power.mains_lost': ['回路 {feeder}[? · 影响 {floors} 层]', 'feeder {feeder}[? · floors {floors}]'],
+  'power.mains_restored': ['回路 {feeder}', 'feeder {feeder}'],
+  'intercom.call': ['{unit}室[? · 访客 {visitorName}]', 'unit {unit}[? · visitor {visitorName}]'],
+  'intercom.owner_approved': ['{unit}室', 'unit {unit}'],
+  'intercom.owner_denied': ['{unit}室', 'unit {unit}'],
+} as const satisfies Record<string, Label>;
+
+/** Detector types of a fire alarm (contracts/mqtt.ts `fire.alarm`), per GB 50116 naming. */
+export const DETECTOR_LABELS = {
+  smoke: ['感烟探测器', 'smoke detector'],
+  heat: ['感温探测器', 'heat detector'],
+  manual: ['手动报警按钮', 'manual call point'],
+} as const satisfies Record<string, Label>;
+
+/** Elevator door positions (`elevator.normal`). */
+export const DOOR_LABELS = {
+  open: ['门开', 'doors open'],
+  closed: ['门关', 'doors closed'],
+} as const satisfies Record<string, Label>;
+
 export const COMMAND_LABELS = {
   recall: ['迫降', 'Recall'],
   unlock: ['开门', 'Unlock'],
@@ -72,5 +106,8 @@ export function vocabularyLabels(): Record<string, Label> {
   add('online', ONLINE_LABELS);
   add('event', EVENT_LABELS);
   add('command', COMMAND_LABELS);
+  add('event_detail', EVENT_DETAIL_LABELS);
+  add('detector', DETECTOR_LABELS);
+  add('doors', DOOR_LABELS);
   return out;
 }

@@ -24,6 +24,9 @@ const UI = {
   ...SHIFT_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
+  'denied.title': ['此页面不属于您的岗位', 'This page is not for your role'],
+  'denied.body': ['“{page}”仅供{roles}使用;您的岗位是{role}。', '“{page}” is for {roles}; your role is {role}.'],
+  'denied.home': ['返回我的首页', 'Go to my home page'],
   'nav.control': ['监控中心', 'Control room'],
   'nav.telemetry': ['运行曲线', 'Telemetry'],
   'nav.frontDesk': ['客服前台', 'Front desk'],
@@ -457,6 +460,22 @@ export interface I18n {
   duration: (ms: number) => string;
   ago: (ms: number, now: number) => string;
   error: (code: string | undefined) => string;
+  /** a building's name by its id (the id itself only when the hub has not told its name) */
+  building: (id: string) => string;
+  /** a device's name by its id */
+  device: (id: string) => string;
+  /** what a device event says, in words (`event_detail.<type>`), '' when it says nothing more */
+  eventDetail: (type: string, data: Record<string, unknown>) => string;
+}
+
+type PlaceNames = (what: 'device' | 'building', id: string) => string | undefined;
+let placeNames: PlaceNames = () => undefined;
+/**
+ * Where building and device names come from (the store's live device list). Messages and views
+ * carry ids; the reader sees names (issue 14).
+ */
+export function setPlaceNames(fn: PlaceNames): void {
+  placeNames = fn;
 }
 
 function lookup(table: Record<string, Label>, key: string, i: number): string {
@@ -492,7 +511,7 @@ export function i18n(locale: Locale, labels: Catalog | null = null): I18n {
     const p = (n: number) => String(n).padStart(2, '0');
     return h > 0 ? `${h}:${p(m)}:${p(ss)}` : `${p(m)}:${p(ss)}`;
   };
-  const catalog = new MessageCatalog(labels ?? {}, { formatTime: (ms) => dtFmt.format(ms) });
+  const catalog = new MessageCatalog(labels ?? {}, { formatTime: (ms) => dtFmt.format(ms), name: (what, id) => placeNames(what, id) });
   // "any procedure's" lookups: field / value / flag labels by their last segment
   const bySuffix = new Map<string, string>();
   for (const key of Object.keys(catalog.labels)) {
@@ -529,7 +548,7 @@ export function i18n(locale: Locale, labels: Catalog | null = null): I18n {
     timeline: (kind, item) => {
       const line = catalog.timelineText(kind, item, locale);
       const ok = item.data.ok;
-      const dev = typeof item.data.deviceId === 'string' ? ` · ${item.data.deviceId}` : '';
+      const dev = typeof item.data.deviceId === 'string' ? ` · ${placeNames('device', item.data.deviceId) ?? item.data.deviceId}` : '';
       return item.type === 'command_result' && typeof ok === 'boolean'
         ? `${line}:${translate(locale, ok ? 'command.confirmed' : item.data.expired ? 'command.expired' : 'command.failed')}${dev}`
         : line;
@@ -541,6 +560,19 @@ export function i18n(locale: Locale, labels: Catalog | null = null): I18n {
     ago: (ms, now) => (now - ms < 5000 ? translate(locale, 'common.justNow') : translate(locale, 'common.ago', { d: duration(now - ms) })),
     error: (code) =>
       code && Object.hasOwn(UI, `error.${code}`) ? translate(locale, `error.${code}` as UiKey) : translate(locale, 'error.generic'),
+    eventDetail: (type, data) => {
+      if (!catalog.has(`event_detail.${type}`)) return '';
+      const params: Record<string, unknown> = { ...data };
+      const ref = (name: string, prefix: string) => {
+        const v = data[name];
+        if (typeof v === 'string' && catalog.has(`${prefix}.${v}`)) params[name] = { key: `${prefix}.${v}` };
+      };
+      ref('detector', 'detector');
+      ref('doors', 'doors');
+      return catalog.render({ key: `event_detail.${type}`, params }, locale);
+    },
+    building: (id) => placeNames('building', id) ?? id,
+    device: (id) => placeNames('device', id) ?? id,
   };
   cache.set(locale, { labels, api });
   return api;

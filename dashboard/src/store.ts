@@ -4,7 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import { setRequestLocale, type DeviceView, type IncidentView, type ProceduresView, type SessionUser, type VisitView } from './api.js';
 import type { DeviceEventPush } from '../../contracts/socket.js';
-import { i18n, type I18n, type Locale } from './i18n.js';
+import { i18n, setPlaceNames, type I18n, type Locale } from './i18n.js';
 
 export type ConnState = 'connecting' | 'online' | 'offline';
 
@@ -107,6 +107,18 @@ export function currentI18n(): I18n {
   return i18n(state.locale, state.procedures?.labels ?? null);
 }
 setRequestLocale(state.locale);
+
+// building names, rebuilt only when the device list object changes
+let namesOf: { devices: State['devices']; buildings: Map<string, string> } | null = null;
+setPlaceNames((what, id) => {
+  if (what === 'device') return state.devices[id]?.name;
+  if (namesOf?.devices !== state.devices) {
+    const buildings = new Map<string, string>();
+    for (const d of Object.values(state.devices)) if (d.buildingName) buildings.set(d.building, d.buildingName);
+    namesOf = { devices: state.devices, buildings };
+  }
+  return namesOf.buildings.get(id);
+});
 
 export function setLocale(locale: Locale): void {
   try {

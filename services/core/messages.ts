@@ -18,6 +18,30 @@ export const isSaid = (v: unknown): v is Said =>
 export interface RenderOptions {
   /** how a `{time}` parameter is written (default: site time "YYYY-MM-DD HH:mm:ss", UTC+8) */
   formatTime?: (ms: number, locale: Locale) => string;
+  /**
+   * The display name of a place or device a parameter names by id (`device`, `deviceId`,
+   * `building`, `buildingId`), or undefined when unknown. Messages store ids (they outlive
+   * renames); readers see names (issue 14: never a raw id where a name exists).
+   */
+  name?: (what: 'device' | 'building', id: string) => string | undefined;
+}
+
+/** Parameters holding an id that has a display name. */
+const NAMED_PARAMS: Readonly<Record<string, 'device' | 'building'>> = {
+  device: 'device',
+  deviceId: 'device',
+  building: 'building',
+  buildingId: 'building',
+};
+
+/**
+ * A fire panel's zone or a switchboard's feeder code as a reader says it: devices report
+ * "zone-07" / "feeder-a" (CONTRACT.md `fire.alarm`, `power.mains_lost`), the control room says
+ * "7 区" / "回路 A". Other codes stay as they are.
+ */
+export function codeNumber(kind: 'zone' | 'feeder', code: string): string {
+  const m = new RegExp(`^${kind}[-_ ]?0*([0-9a-z]+)$`, 'i').exec(code);
+  return m ? m[1]!.toUpperCase() : code;
 }
 
 const idx = (locale: Locale) => (locale === 'zh-CN' ? 0 : 1);
@@ -31,12 +55,12 @@ export function siteTime(ms: number, tzOffsetMinutes = 480): string {
  * empty (null, undefined or ''), so optional parts of a title need no code. Other brackets are
  * text ("[{kind}] {title} opened").
  */
-export function fill(template: string, params: Record<string, unknown>, value: (v: unknown) => string): string {
+export function fill(template: string, params: Record<string, unknown>, value: (v: unknown, name: string) => string): string {
   const one = (s: string): { text: string; empty: boolean } => {
     let empty = false;
     const text = s.replace(/\{(\w+)\}/g, (_, k: string) => {
       const v = params[k];
-      const out = v === undefined || v === null ? '' : value(v);
+      const out = v === undefined || v === null ? '' : value(v, k);
       if (out === '') empty = true;
       return out;
     });
@@ -78,7 +102,17 @@ export class MessageCatalog {
     if (!m) return '';
     if (isSaid(m)) return m.text;
     const template = this.has(m.key) ? this.labels[m.key]![idx(locale)] : m.key;
-    return fill(template, m.params ?? {}, (v) => this.value(v, locale));
+    return fill(template, m.params ?? {}, (v, name) => this.param(name, v, locale));
+  }
+
+  /** A named parameter: ids become names, zone codes numbers; everything else as `value`. */
+  param(name: string, v: unknown, locale: Locale): string {
+    if (typeof v === 'string') {
+      const what = NAMED_PARAMS[name];
+      if (what) return this.opts.name?.(what, v) ?? v;
+      if (name === 'zone' || name === 'feeder') return codeNumber(name, v);
+    }
+    return this.value(v, locale);
   }
 
   /** A parameter value as text: nested messages rendered, times formatted, lists joined. */

@@ -119,6 +119,11 @@ export class DeviceRegistry {
     return this.all().filter((d) => d.building === building && (!cls || d.class === cls));
   }
 
+  /** The display name of a device or building (message parameters render names, not ids). */
+  placeName(what: 'device' | 'building', id: string): string | undefined {
+    return what === 'device' ? this.devices.get(id)?.name : this.buildingNames.get(id);
+  }
+
   /** A building was created or renamed (admin): device views show its name. */
   setBuildingName(id: string, name: string): void {
     this.buildingNames.set(id, name);

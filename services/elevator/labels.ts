@@ -6,6 +6,7 @@ import type { ElevatorAction, ElevatorState, ElevatorStep, ElevatorTimer } from 
 
 export const labels = {
   kind: ['电梯困人', 'Elevator entrapment'],
+  // {device} renders the car's name ("B 栋 1 号梯"); {car} is given only without a device (setTitle)
   title: ['电梯困人[? · {device}][? · {car}号梯][? · {floor}层]', 'Elevator entrapment[? · {device}][? · car {car}][? · {floor}F]'],
   states: {
     awaiting_ack: ['待接警', 'Awaiting acknowledgement'],

@@ -121,7 +121,8 @@ const ManualReport = z.object({
 });
 
 function setTitle(ctx: Ctx): void {
-  ctx.title({ device: ctx.s.deviceId, car: ctx.data.car, floor: ctx.data.floor });
+  // the device's name says which car; the car number only when reported by hand without a device
+  ctx.title({ device: ctx.s.deviceId, car: ctx.s.deviceId ? null : ctx.data.car, floor: ctx.data.floor });
 }
 
 function acknowledge(ctx: Ctx, notes: string, data: Json): void {

@@ -172,7 +172,7 @@ export const labels = {
   },
   facts: {
     zones: ['报警分区', 'Alarm zones'],
-    zone: ['{zone} · {floor}层 · {detector} · {at}', '{zone} · {floor}F · {detector} · {at}'],
+    zone: ['{zone}区 · {floor}层 · {detector} · {at}', 'zone {zone} · {floor}F · {detector} · {at}'],
     outcome: ['确认结果', 'Outcome'],
     location: ['位置', 'Location'],
     address: ['地址', 'Address'],

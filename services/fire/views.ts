@@ -14,7 +14,7 @@ export function fireFacts(_s: IncidentSnapshot, d: FireData): Fact[] {
       params: {
         items: d.zones.map((z) => ({
           key: `${K}.fact.zone`,
-          params: { zone: z.zone, floor: z.floor, detector: z.detector, at: { time: z.at } },
+          params: { zone: z.zone, floor: z.floor, detector: { key: `detector.${z.detector}` }, at: { time: z.at } },
         })),
       },
     });

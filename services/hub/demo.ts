@@ -24,11 +24,15 @@ export interface DemoCredentials {
   fleet: FleetEntry[];
 }
 
-const SITE = { id: 'demo', name: '示范小区 Demo Estate', address: '上海市浦东新区示范路 88 号' };
+// Names are what the Chinese UI shows: Chinese only (issue 14); a site that wants English
+// names too sets them in the admin screens.
+const SITE = { id: 'demo', name: '示范小区', address: '上海市浦东新区示范路 88 号' };
 const BUILDINGS = [
-  { id: 'demo-a', name: 'A 栋 Tower A', floors: 18, address: '示范路 88 号 A 栋' },
-  { id: 'demo-b', name: 'B 栋 Tower B', floors: 12, address: '示范路 88 号 B 栋' },
+  { id: 'demo-a', name: 'A 栋', floors: 18, address: '上海市浦东新区示范路 88 号 A 栋' },
+  { id: 'demo-b', name: 'B 栋', floors: 12, address: '上海市浦东新区示范路 88 号 B 栋' },
 ];
+/** names earlier demo versions seeded, renamed on start (a name someone chose is left alone) */
+const OLD_NAMES: Record<string, string> = { demo: '示范小区 Demo Estate', 'demo-a': 'A 栋 Tower A', 'demo-b': 'B 栋 Tower B' };
 const USERS: Array<{ username: string; role: Role; displayName: string }> = [
   { username: 'operator', role: 'operator', displayName: '监控中心值班员 王敏' },
   { username: 'frontdesk', role: 'frontdesk', displayName: '客服前台 李娜' },
@@ -159,8 +163,12 @@ export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
   }
   const { registry, estate, users, contacts, settings } = hub;
   const actor = SYSTEM_DEMO;
-  if (!(await estate.getSite(SITE.id))) await estate.createSite(actor, SITE);
+  const site = await estate.getSite(SITE.id);
+  if (!site) await estate.createSite(actor, SITE);
+  else if (site.name === OLD_NAMES[SITE.id]) await estate.patchSite(actor, SITE.id, { name: SITE.name });
   const existing = new Map((await estate.listBuildings(actor, SITE.id)).map((b) => [b.id, b]));
+  for (const b of BUILDINGS)
+    if (existing.get(b.id)?.name === OLD_NAMES[b.id]) await estate.patchBuilding(actor, b.id, { name: b.name, address: b.address });
   const csv: string[] = ['building,number,floor,ownerName,ownerPhone,altContact'];
   for (const b of BUILDINGS) {
     if (!existing.has(b.id))

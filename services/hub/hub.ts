@@ -223,7 +223,11 @@ export class Hub {
     };
     // heartbeat per class (PROCEDURES.md "Device health"): the admin settings, read at each scan
     const heartbeat = { heartbeatMs: (cls: DeviceClass) => opts.heartbeatMs?.[cls] ?? this.settings.heartbeatMs(cls) };
-    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat }), [recordsCatalog()]);
+    // rendered texts (reports, notices, API answers) name devices and buildings, not their ids
+    const devices = this.registry;
+    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat }), [recordsCatalog()], {
+      name: (what, id) => devices.placeName(what, id),
+    });
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
 

@@ -33,9 +33,14 @@ describe('login', () => {
       expect(new URL(page.url()).pathname).toBe(want.path);
       const nav = await page.$$eval('nav.nav a', (as) => as.map((a) => a.getAttribute('data-testid')!.replace('nav-', '')));
       expect(nav).toEqual(want.nav);
-      // a page outside the role is not reachable by URL either
+      // a page of another role says so (no silent redirect, no refused request) and leads home
       if (who === 'frontdesk') {
         await page.goto('/devices');
+        const msg = await page.textContent('[data-testid=not-for-role]');
+        expect(msg).toContain('设备管理');
+        expect(msg).toContain('系统管理员');
+        expect(msg).toContain('客服前台');
+        await page.click('[data-testid=not-for-role-home]');
         await page.waitForURL('**/front-desk');
       }
       expect(errors).toEqual([]);

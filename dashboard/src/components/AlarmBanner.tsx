@@ -36,7 +36,7 @@ export function AlarmBanner() {
   const top = alarms[0];
   if (!top) return null;
   const ackTimer = runningTimers(top).find((x) => x.key === 'ack');
-  const where = [top.building, top.floor !== null ? t.t('common.floorN', { n: top.floor }) : null].filter(Boolean).join(' · ');
+  const where = [t.building(top.building), top.floor !== null ? t.t('common.floorN', { n: top.floor }) : null].filter(Boolean).join(' · ');
   return (
     <div
       className={`alarm-banner alarm-${top.kind}`}

@@ -43,10 +43,15 @@ const NAV: NavItem[] = [
   { path: '/oncall', label: 'nav.oncall', roles: ['supervisor', 'admin'] },
 ];
 
+/** The screen a path belongs to, if any. */
+function navItemOf(path: string): NavItem | undefined {
+  return NAV.find((n) => path === n.path || path.startsWith(`${n.path}/`));
+}
+
 export function allowed(path: string, role: Role): boolean {
   // an incident deep link, and one's own account (every role changes its own password)
   if (path.startsWith('/incidents/') || path === '/account') return true;
-  const item = NAV.find((n) => path === n.path || path.startsWith(`${n.path}/`));
+  const item = navItemOf(path);
   return item ? item.roles.includes(role) : false;
 }
 
@@ -109,7 +114,9 @@ export function App() {
   useEffect(() => {
     if (!ready) return;
     if (!user && path !== '/login') navigate('/login', true);
-    else if (user && (path === '/login' || path === '/' || !allowed(path, user.role))) navigate(ROLE_HOME[user.role], true);
+    // a known screen of another role says so (Shell: NotForRole); only unknown paths go home
+    else if (user && (path === '/login' || path === '/' || (!allowed(path, user.role) && !navItemOf(path))))
+      navigate(ROLE_HOME[user.role], true);
   }, [ready, user, path]);
 
   if (!ready) return <div className="boot" />;
@@ -117,12 +124,46 @@ export function App() {
   return <Shell user={user} path={path} />;
 }
 
+/** A screen of another role: say so and offer the way home, rather than a silent redirect (issue 14). */
+function NotForRole({ item, role }: { item: NavItem; role: Role }) {
+  const t = useI18n();
+  const home = ROLE_HOME[role];
+  return (
+    <section className="panel not-for-role" data-testid="not-for-role" role="alert">
+      <h2>{t.t('denied.title')}</h2>
+      <p>
+        {t.t('denied.body', {
+          page: t.t(item.label),
+          roles: item.roles.map((r) => t.role(r)).join(t.locale === 'zh-CN' ? '、' : ', '),
+          role: t.role(role),
+        })}
+      </p>
+      <a
+        href={home}
+        className="button primary"
+        data-testid="not-for-role-home"
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(home);
+        }}
+      >
+        {t.t('denied.home')}
+      </a>
+    </section>
+  );
+}
+
 function Shell({ user, path }: { user: SessionUser; path: string }) {
   const t = useI18n();
   const locale = useStore((s) => s.locale);
   const incident = match('/incidents/:id', path);
+  useEffect(() => {
+    document.title = t.t('app.title');
+  }, [t]);
+  const other = navItemOf(path);
   let page;
-  if (incident) page = <IncidentDetailPage id={incident.id!} />;
+  if (other && !allowed(path, user.role)) page = <NotForRole item={other} role={user.role} />;
+  else if (incident) page = <IncidentDetailPage id={incident.id!} />;
   else if (path === '/control') page = <ControlRoom />;
   else if (path === '/telemetry') page = <TelemetryPage />;
   else if (path === '/front-desk') page = <FrontDesk />;

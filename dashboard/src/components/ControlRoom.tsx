@@ -103,9 +103,9 @@ export function IncidentCard({ incident: i }: { incident: IncidentView }) {
         </div>
         <div className="card-title">{t.msg(i.titleMsg)}</div>
         <div className="card-where">
-          {i.building}
+          {t.building(i.building)}
           {i.floor !== null ? ` · ${t.t('common.floorN', { n: i.floor })}` : ''}
-          {i.deviceId ? ` · ${i.deviceId}` : ''}
+          {i.deviceId ? ` · ${t.device(i.deviceId)}` : ''}
         </div>
         {timers.length > 0 ? (
           <div className="card-timers">
@@ -134,12 +134,9 @@ function BuildingView({ building, devices, incidents }: { building: string; devi
   const floors = floorRange(devices, incidents);
   const cars = devices.filter((d) => d.class === 'elevator');
   return (
-    <section className="building" data-testid={`building-${building}`} aria-label={`${t.t('common.building')} ${building}`}>
+    <section className="building" data-testid={`building-${building}`} aria-label={`${t.t('common.building')} ${t.building(building)}`}>
       <header className="building-head">
-        <h3>
-          {devices[0]?.buildingName ?? building}
-          {devices[0] && devices[0].buildingName !== building ? <small className="building-id"> {building}</small> : null}
-        </h3>
+        <h3>{t.building(building)}</h3>
         <span className={`online-count${online < devices.length ? ' warn' : ''}`}>
           {t.t('control.online', { n: online, total: devices.length })}
         </span>
@@ -267,7 +264,7 @@ function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: I
           </span>
         </div>
         <div className="tile-sub">
-          {t.cls(d.class)} · {d.id}
+          {t.cls(d.class)}
           {d.enabled ? '' : ` · ${t.t('control.disabled')}`}
         </div>
         {mnt ? (
@@ -305,20 +302,13 @@ function EventFeed() {
           <li key={`${e.deviceId}/${e.id}`} className={`ev ev-${e.type.split('.')[0]}`}>
             <span className="ev-time">{t.time(e.receivedAt)}</span>
             <span className="ev-type">{t.event(e.type)}</span>
-            <span className="ev-device">{e.deviceId}</span>
-            <span className="ev-data">{summarize(e.data)}</span>
+            <span className="ev-device">{t.device(e.deviceId)}</span>
+            <span className="ev-data">{t.eventDetail(e.type, e.data)}</span>
           </li>
         ))}
       </ul>
     </Panel>
   );
-}
-
-function summarize(data: Record<string, unknown>): string {
-  return Object.entries(data)
-    .filter(([, v]) => v !== null && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,7 +354,7 @@ function ManualReport({ role, buildings, onDone }: { role: Role; buildings: stri
           <select value={building} onChange={(e) => setBuilding(e.target.value)}>
             {buildings.map((b) => (
               <option key={b} value={b}>
-                {b}
+                {t.building(b)}
               </option>
             ))}
           </select>

@@ -143,7 +143,7 @@ function VisitRow({ visit: v, children }: { visit: VisitView; children?: ReactNo
           {v.visitorName || '—'}
         </span>
         <span className="visit-unit">
-          {v.building} · {v.unit}
+          {t.building(v.building)} · {v.unit}
         </span>
         <span className="visit-state" data-testid="visit-state">
           {t.proc('visitor_approval', 'state', v.state)}
@@ -372,7 +372,7 @@ function WalkIn({ buildings, preauths, onPreauthUsed }: { buildings: string[]; p
           <select value={building} onChange={set('building')} name="building">
             {buildings.map((b) => (
               <option key={b} value={b}>
-                {b}
+                {t.building(b)}
               </option>
             ))}
           </select>
@@ -494,7 +494,7 @@ function PreAuths({ buildings, list, error, reload }: { buildings: string[]; lis
             <select value={building} onChange={set('building')}>
               {buildings.map((b) => (
                 <option key={b} value={b}>
-                  {b}
+                  {t.building(b)}
                 </option>
               ))}
             </select>
@@ -534,7 +534,7 @@ function PreAuths({ buildings, list, error, reload }: { buildings: string[]; lis
             <div className="visit-main">
               <span className="visitor-name">{p.visitorName}</span>
               <span className="visit-unit">
-                {p.building} · {p.unit}
+                {t.building(p.building)} · {p.unit}
               </span>
               <span className="muted">
                 {t.dateTime(p.validFrom)} – {t.dateTime(p.validTo)}

@@ -129,12 +129,15 @@ function DetailView({
   const context: FormContext = useMemo(() => {
     const elevators: Option[] = Object.values(devices)
       .filter((x) => x.building === d.building && x.class === 'elevator')
-      .map((x) => ({ value: x.id, label: `${x.name} (${x.id})` }));
+      .map((x) => ({ value: x.id, label: x.name }));
+    // a car back in service needs nothing more (issue 14: the return list offered returned cars)
     const cars: Option[] = recall
-      ? recall.cars.map((c) => ({
-          value: c.deviceId,
-          label: `${devices[c.deviceId]?.name ?? c.deviceId} (${c.deviceId}) · ${t.t(`car.${c.status}` as 'car.sent')}`,
-        }))
+      ? recall.cars
+          .filter((c) => c.status !== 'returned')
+          .map((c) => ({
+            value: c.deviceId,
+            label: `${devices[c.deviceId]?.name ?? c.deviceId} · ${t.t(`car.${c.status}` as 'car.sent')}`,
+          }))
       : [];
     return {
       kind,
@@ -161,7 +164,7 @@ function DetailView({
         </h1>
         <StateBadge kind={kind} state={d.state} open={d.open} />
         <span className="muted">
-          {d.building}
+          {t.building(d.building)}
           {d.floor !== null ? ` · ${t.t('common.floorN', { n: d.floor })}` : ''}
           {d.deviceId ? ` · ${devices[d.deviceId]?.name ?? d.deviceId}` : ''}
         </span>
@@ -260,7 +263,6 @@ function DetailView({
                 {recall.cars.map((c) => (
                   <li key={c.deviceId} className={`car car-${c.status}`} data-testid={`recall-car-${c.deviceId}`} data-status={c.status}>
                     <span className="car-name">{devices[c.deviceId]?.name ?? c.car ?? c.deviceId}</span>
-                    <span className="car-id">{c.deviceId}</span>
                     <span className="car-status">{t.t(`car.${c.status}` as 'car.sent')}</span>
                     <span className="muted">{t.time(c.returnedAt ?? c.confirmedAt ?? c.flaggedAt)}</span>
                   </li>
@@ -303,7 +305,7 @@ function DetailView({
                   {flags.map((f) => (
                     <li key={f.seq} className="flag">
                       {t.time(f.at)} · {t.flag(String(f.data.code ?? ''), kind)}
-                      {typeof f.data.deviceId === 'string' ? ` · ${f.data.deviceId}` : ''}
+                      {typeof f.data.deviceId === 'string' ? ` · ${t.device(f.data.deviceId)}` : ''}
                     </li>
                   ))}
                 </ul>

@@ -379,7 +379,7 @@ function Reports() {
                 <KindBadge kind={i.kind} />
               </td>
               <td>{t.msg(i.titleMsg)}</td>
-              <td>{i.building}</td>
+              <td>{t.building(i.building)}</td>
               <td className="nowrap">{t.dateTime(i.openedAt)}</td>
               <td className="nowrap">{t.dateTime(i.closedAt)}</td>
               <td className="nowrap">
@@ -448,7 +448,7 @@ function Outages() {
             <select value={building} onChange={(e) => setF((x) => ({ ...x, building: e.target.value }))}>
               {buildings.map((b) => (
                 <option key={b} value={b}>
-                  {b}
+                  {t.building(b)}
                 </option>
               ))}
             </select>
@@ -510,7 +510,7 @@ function Outages() {
           <tbody>
             {(list.data ?? []).map((o) => (
               <tr key={o.id} className={o.endsAt < now || o.cancelled ? 'past' : ''}>
-                <td>{o.building}</td>
+                <td>{t.building(o.building)}</td>
                 <td>{o.feeder ?? ''}</td>
                 <td className="nowrap">
                   {t.dateTime(o.startsAt)} – {t.dateTime(o.endsAt)}

@@ -72,7 +72,7 @@ export function TelemetryPage() {
             >
               {deviceId === '' ? <option value="">{t.t('telemetry.pick')}</option> : null}
               {byBuilding.map(([b, ds]) => (
-                <optgroup key={b} label={b}>
+                <optgroup key={b} label={t.building(b)}>
                   {ds.map((d) => (
                     <option key={d.id} value={d.id}>
                       {d.name} ({d.id}) · {t.online(d.state)}

@@ -64,8 +64,9 @@ describe('elevator entrapment — opening', () => {
     ]);
     expect(sim.step('call_120').required).toBe(false);
     // the title is stored as a key with params, rendered per reader
-    expect(sim.s.title).toEqual({ key: 'elevator_entrapment.title', params: { device: LIFT, car: 'A1', floor: 7 } });
-    expect(registry.catalog.render(sim.s.title, 'zh-CN')).toBe(`电梯困人 · ${LIFT} · A1号梯 · 7层`);
+    // the device's name says which car: the car number is only for reports without a device
+    expect(sim.s.title).toEqual({ key: 'elevator_entrapment.title', params: { device: LIFT, car: null, floor: 7 } });
+    expect(registry.catalog.render(sim.s.title, 'zh-CN')).toBe(`电梯困人 · ${LIFT} · 7层`);
     expect(sim.timelineOf('opened')[0]).toMatchObject({ actorType: 'device', actor: LIFT });
     expect(sim.effectsOf('duty_log').map((e) => e.key)).toEqual(['engine.duty.opened']);
     expect(sim.effectsOf('notify')[0]).toMatchObject({ key: 'incident_opened', to: ['operator', 'supervisor'] });

@@ -1,0 +1,139 @@
+// Issue 14: the zh-CN dashboard reads in Chinese for the demo estate — no English words and no
+// raw ids (device, building, site, correlation) where a name exists, on the control room, the
+// incident pages, the front desk and the supervisor's tabs, with live incidents of every kind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
+import type { ElevatorSim } from '../../devices/simulators/elevator.js';
+import type { IntercomSim } from '../../devices/simulators/intercom.js';
+import { seedDemo, type DemoCredentials } from '../../services/hub/demo.js';
+import { startDemoFleet, type DemoFleet } from '../../services/hub/fleet.js';
+import { startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
+import { assertDashboardBuilt, launch, newPage } from './helpers.js';
+
+/**
+ * Latin runs that are allowed inside the Chinese UI, each with why: units of measurement (SI /
+ * GB 3100 symbols are written in Latin letters in Chinese too), protocol and product names
+ * that have no Chinese form, and the report's file type.
+ */
+const ALLOWED = new Set([
+  'kWh', // energy unit
+  'kW', // power unit
+  'kg', // mass unit (elevator load)
+  'Hz', // frequency unit
+  'min', // minutes, used with numbers in charts
+  'ms',
+  'MQTT', // protocol name (device connection)
+  'ATS', // automatic transfer switch: written so on the switchgear's nameplate (demo names "配电/ATS")
+  'ID', // "ID" in 身份证/ID 号 is common usage
+  'CSV', // export file type
+  'PDF',
+  'English', // the language switch offers the other language in its own name
+]);
+
+let t: TestHub;
+let creds: DemoCredentials;
+let fleet: DemoFleet;
+let browser: Browser;
+
+beforeAll(async () => {
+  assertDashboardBuilt();
+  [t, browser] = await Promise.all([startTestHub(), launch()]);
+  creds = await seedDemo(t.hub);
+  fleet = await startDemoFleet(t.hub, creds.fleet, 60_000);
+  await Promise.all(fleet.devices.map((d) => d.sim.sendTelemetry()));
+});
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await t?.close();
+});
+
+function sim<T>(id: string): T {
+  const d = fleet.devices.find((x) => x.identity.id === id);
+  if (!d) throw new Error(`no demo device ${id}`);
+  return d.sim as T;
+}
+
+async function login(page: Page, role: 'operator' | 'frontdesk' | 'supervisor'): Promise<void> {
+  const u = creds.users.find((x) => x.role === role)!;
+  await page.goto('/login');
+  await page.fill('#username', u.username);
+  await page.fill('#password', u.password);
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector(`[data-testid=who][data-role=${role}]`);
+}
+
+/** Every text a reader sees: rendered text, option labels, placeholders, tooltips, aria labels, the title. */
+async function visibleTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [document.title, document.body.innerText];
+    for (const el of Array.from(document.querySelectorAll('option'))) out.push(el.textContent ?? '');
+    for (const el of Array.from(document.querySelectorAll('[title],[placeholder],[aria-label]')))
+      for (const a of ['title', 'placeholder', 'aria-label']) {
+        const v = el.getAttribute(a);
+        if (v) out.push(v);
+      }
+    return out;
+  });
+}
+
+/** What a zh-CN reader should not see: English words and raw ids. */
+function offenders(texts: string[], ids: string[]): string[] {
+  const bad = new Set<string>();
+  for (const text of texts) {
+    for (const id of ids) if (text.includes(id)) bad.add(`id ${id}: …${context(text, text.indexOf(id))}…`);
+    for (const m of text.matchAll(/[A-Za-z][A-Za-z_-]*[A-Za-z]/g)) {
+      if (ALLOWED.has(m[0])) continue;
+      bad.add(`"${m[0]}": …${context(text, m.index)}…`);
+    }
+  }
+  return [...bad];
+}
+
+function context(text: string, at: number): string {
+  return text.slice(Math.max(0, at - 20), at + 30).replace(/\s+/g, ' ');
+}
+
+describe('the zh-CN dashboard with the demo estate', () => {
+  let ids: string[];
+  beforeAll(async () => {
+    ids = ['demo-a', 'demo-b', ...creds.fleet.map((f) => f.id)];
+    // live incidents of every kind, with the details the issue saw in English
+    await sim<FirePanelSim>('demo-a-fp-1').alarm('zone-07', 7, 'smoke');
+    await sim<ElevatorSim>('demo-b-el-1').trap({ passengers: 2 });
+    await sim<IntercomSim>('demo-a-ic-1').call('502', '张三');
+    await waitFor(async () => (await t.hub.incidents.list({ state: 'open', limit: 50 })).length >= 2, 5000, 'incidents');
+  });
+
+  const pages: Array<{ role: 'operator' | 'frontdesk' | 'supervisor'; path: string; ready: string }> = [
+    { role: 'operator', path: '/control', ready: '[data-testid=incident-card][data-kind=fire_alarm]' },
+    { role: 'frontdesk', path: '/front-desk', ready: '[data-testid=who]' },
+    { role: 'supervisor', path: '/supervisor', ready: '[data-testid=who]' },
+  ];
+  for (const p of pages)
+    it(`${p.role} ${p.path} has no English words or raw ids`, async () => {
+      const { context: ctx, page } = await newPage(browser, t);
+      await login(page, p.role);
+      await page.goto(p.path);
+      await page.waitForSelector(p.ready);
+      const bad = offenders(await visibleTexts(page), ids);
+      await ctx.close();
+      expect(bad).toEqual([]);
+    });
+
+  it('incident pages have no English words or raw ids', async () => {
+    const { context: ctx, page } = await newPage(browser, t);
+    await login(page, 'operator');
+    const open = await t.hub.incidents.list({ state: 'open', limit: 50 });
+    const bad: string[] = [];
+    for (const inc of open) {
+      await page.goto(`/incidents/${inc.id}`);
+      await page.waitForSelector('[data-testid=incident-detail]');
+      await page.waitForSelector('[data-testid=timeline]');
+      bad.push(...offenders(await visibleTexts(page), [...ids, inc.id]).map((b) => `${inc.kind}: ${b}`));
+    }
+    await ctx.close();
+    expect(bad).toEqual([]);
+  });
+});
