@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { EpochMs } from './common.js';
 import { IncidentKind, Role } from './domain.js';
-import { Fact, Text } from './messages.js';
+import { Fact, Msg, Text } from './messages.js';
 
 export const StepView = z.object({
   key: z.string(),
@@ -28,6 +28,8 @@ export const AllowedActionView = z.object({
   generic: z.boolean(),
   /** JSON schema of the action's payload, so a UI can build the form */
   payload: z.unknown().optional(),
+  /** offered but not yet possible for this role (e.g. 119 before approval): why, to show instead of a form */
+  blocked: Msg.optional(),
   /** what the form starts with (from what the incident already knows) */
   defaults: z.record(z.string(), z.unknown()).optional(),
 });

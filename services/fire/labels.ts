@@ -8,7 +8,8 @@ export const labels = {
   states: {
     awaiting_ack: ['待接警', 'Awaiting acknowledgement'],
     verifying: ['现场确认中', 'Verifying on site'],
-    false_alarm: ['误报 · 待复位', 'False alarm · awaiting reset'],
+    // the checklist says what is left (panel reset, then each recalled car back in service)
+    false_alarm: ['误报 · 善后中', 'False alarm · closing out'],
     small_fire: ['小型火情', 'Small fire'],
     general_alarm: ['全面火警', 'General alarm'],
     recovery: ['善后', 'Recovery'],
@@ -84,7 +85,8 @@ export const labels = {
   errors: {
     standdown_supervisor: ['只有主管可以将全面火警撤销为误报', 'only a supervisor may stand down a general alarm as a false alarm'],
     false_alarm_cause: ['误报须填写原因(GB 25201 §5.3)', 'a false alarm needs its cause (GB 25201 §5.3)'],
-    needs_approval: ['拨打119须先经主管批准(seed 000 §2.1.2.5 d)', '119 needs the supervisor’s approval first (seed 000 §2.1.2.5 d)'],
+    // seed 000 §2.1.2.5 d (the citation stays in the code: readers see the rule, not the source)
+    needs_approval: ['拨打119须先经主管批准', '119 needs the supervisor’s approval first'],
     not_recalled: ['{deviceId} 没有被迫降', '{deviceId} was not recalled'],
     car_already: ['{deviceId} 已{status}', '{deviceId} is already {status}'],
     already_returned: ['{deviceId} 已恢复运行', '{deviceId} is already back in service'],

@@ -14,6 +14,7 @@ import {
   type Reason,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
+import { codeNumber } from '../core/messages.js';
 
 export const FIRE_STATES = ['awaiting_ack', 'verifying', 'false_alarm', 'small_fire', 'general_alarm', 'recovery', 'closed'] as const;
 export type FireState = (typeof FIRE_STATES)[number];
@@ -402,6 +403,9 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     states: ['verifying', 'general_alarm'],
     step: 'verify',
     available: (_s, data) => data.outcome === null,
+    // standing a general alarm down is the manager's call (seed 000 §2.1.2.5 d): not offered to others
+    withheld: (s, _data, role): Record<string, readonly string[]> =>
+      s.state === 'general_alarm' && role !== 'supervisor' && role !== 'admin' ? { outcome: ['false_alarm'] } : {},
     payload: Verify,
     run(ctx: Ctx, p) {
       const data = ctx.data;
@@ -508,10 +512,13 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     states: ['general_alarm', 'recovery'],
     step: 'call_119',
     available: (s) => pending(s, 'call_119'),
-    // what the incident already knows: the building's address and the first alarm zone
+    // seed 000 §2.1.2.5 d: 119 only after the manager's approval — shown, disabled, with the reason
+    blocked: (s) => (s.steps.some((st) => st.key === 'approve_119' && st.status === 'done') ? null : 'needs_approval'),
+    // what the incident already knows: the building's address and the first alarm zone, said
+    // the way the caller says it to 119 (in Chinese: the call is)
     defaults: (_s, data) => ({
       address: data.address,
-      fireLocation: data.zones[0] ? `${data.zones[0].floor}F ${data.zones[0].zone}` : (data.location ?? ''),
+      fireLocation: data.zones[0] ? `${data.zones[0].floor}层 ${codeNumber('zone', data.zones[0].zone)}区` : (data.location ?? ''),
     }),
     payload: z.object({
       // seed 000 §2.1.2.5 d: 准确报告物业位置及起火部位、燃烧品
@@ -619,6 +626,8 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     states: ['recovery', 'false_alarm'],
     step: 'elevators_returned',
     available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'returned')),
+    // PROCEDURES.md §2.7: the panel is reset first — shown, disabled, with the reason until then
+    blocked: (s) => (s.steps.some((st) => st.key === 'panel_reset' && st.status === 'done') ? null : 'reset_first_cars'),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: Notes }),
     run(ctx: Ctx, p) {
       // PROCEDURES.md §2.7: returned to service one by one — one car per action

@@ -147,9 +147,10 @@ export class IncidentViews {
       children,
       ...(reader.role
         ? {
-            allowedActions: this.engine.allowedActions(s, reader.role).map((a) => {
+            allowedActions: this.engine.allowedActions(s, reader.role).map(({ withheld, ...a }) => {
               const defaults = this.engine.actionDefaults(s, a.action);
-              return { ...a, payload: this.engine.actionSchema(s.kind, a.action), ...(defaults ? { defaults } : {}) };
+              const payload = withoutValues(this.engine.actionSchema(s.kind, a.action), withheld);
+              return { ...a, payload, ...(defaults ? { defaults } : {}) };
             }),
           }
         : {}),
@@ -175,4 +176,20 @@ export class IncidentViews {
       };
     });
   }
+}
+
+/**
+ * An action's JSON schema without the enum values this reader may not choose now (the
+ * procedure's `withheld`): the form offers only what the hub would accept (issue 14).
+ */
+export function withoutValues(schema: unknown, withheld: Record<string, readonly string[]> | undefined): unknown {
+  if (!withheld || typeof schema !== 'object' || schema === null) return schema;
+  const props = (schema as { properties?: Record<string, { enum?: unknown[] }> }).properties;
+  if (!props) return schema;
+  const out: Record<string, unknown> = { ...props };
+  for (const [field, values] of Object.entries(withheld)) {
+    const p = props[field];
+    if (p?.enum) out[field] = { ...p, enum: p.enum.filter((v) => !values.includes(v as string)) };
+  }
+  return { ...schema, properties: out };
 }

@@ -48,13 +48,15 @@ describe('supervisor', () => {
   });
 
   it('approves the 119 call from the approval queue', async () => {
-    const item = `[data-testid=approval-approve_119][data-incident-id="${fireId}"]`;
-    await page.waitForSelector(item, { timeout: 5000 });
+    // one row per incident, holding every approval it waits for
+    const item = `[data-testid=approval][data-incident-id="${fireId}"]`;
+    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`, { timeout: 5000 });
+    expect(await page.locator(item).count()).toBe(1);
     await screenshot(page, 'supervisor-approvals');
     await page.click(`${item} [data-testid=approve-approve_119]`);
     await page.fill(`${item} textarea[name=notes]`, '同意报警');
     await page.click(`${item} [data-testid=form-submit]`);
-    await page.waitForSelector(item, { state: 'detached', timeout: 5000 });
+    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`, { state: 'detached', timeout: 5000 });
     const d = await api<IncidentDetail>(estate.t, 'GET', `/api/incidents/${fireId}`);
     expect(d.body.steps.find((s) => s.key === 'approve_119')?.status).toBe('done');
   });

@@ -183,6 +183,7 @@ function DetailView({
             <div className="action-buttons" role="group" aria-label={t.t('incident.actions')}>
               {[...actions]
                 .sort((a, b) => Number(a.generic) - Number(b.generic))
+                .filter((a) => !a.blocked)
                 .map((a) => (
                   <button
                     key={a.action}
@@ -196,6 +197,23 @@ function DetailView({
                   </button>
                 ))}
             </div>
+            {/* offered by the procedure but not possible yet for this role: say why instead of a form the hub refuses */}
+            {actions.some((a) => a.blocked) ? (
+              <ul className="blocked-actions" data-testid="blocked-actions">
+                {actions
+                  .filter((a) => a.blocked)
+                  .map((a) => (
+                    <li key={a.action} data-testid={`blocked-${a.action}`}>
+                      <button type="button" disabled aria-describedby={`why-${a.action}`}>
+                        {t.proc(kind, 'action', a.action)}
+                      </button>
+                      <span id={`why-${a.action}`} className="muted">
+                        {t.msg(a.blocked)}
+                      </span>
+                    </li>
+                  ))}
+              </ul>
+            ) : null}
             {active ? (
               <ActionForm
                 key={active}

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, type IncidentView } from '../api.js';
 import { errorText, useAsync, useNow } from '../hooks.js';
 import { navigate, useLocation } from '../router.js';
-import { toast, upsertIncident, useI18n, useStore } from '../store.js';
+import { boardOrder, toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { AsyncButton, Empty, ErrorLine, KindBadge, Panel, StateBadge, buildingsOf, fromLocalInput, toLocalInput } from './common.js';
 import { IncidentCard } from './ControlRoom.js';
 import { SchemaForm } from './SchemaForm.js';
@@ -68,16 +68,17 @@ function Approvals() {
     return () => clearTimeout(h);
   }, [pushes, reload]);
   const [active, setActive] = useState<string | null>(null);
+  // one row per incident with all its pending approvals (issue 14: "fire #1" twice counted 5 for 4 incidents)
   const items = useMemo(
     () =>
       (list.data ?? [])
-        .flatMap((i) =>
-          (i.allowedActions ?? []).filter((a) => APPROVAL_ACTIONS.includes(a.action)).map((a) => ({ incident: i, action: a })),
-        )
-        .sort((a, b) => b.incident.severity - a.incident.severity || a.incident.openedAt - b.incident.openedAt),
+        .map((i) => ({ incident: i, actions: (i.allowedActions ?? []).filter((a) => APPROVAL_ACTIONS.includes(a.action) && !a.blocked) }))
+        .filter((x) => x.actions.length > 0)
+        .sort((a, b) => boardOrder(a.incident, b.incident)),
     [list.data],
   );
-  const escalated = (list.data ?? []).filter((i) => i.open && i.severity >= 60);
+  // the supervisor's board is the whole open board, not only the escalated part
+  const board = useMemo(() => (list.data ?? []).filter((i) => i.open).sort(boardOrder), [list.data]);
   return (
     <div className="sup-grid">
       <Panel
@@ -92,28 +93,35 @@ function Approvals() {
         <ErrorLine error={list.error} />
         {items.length === 0 ? <Empty>{t.t('sup.approvalsEmpty')}</Empty> : null}
         <ul className="approvals">
-          {items.map(({ incident: i, action: a }) => {
-            const key = `${i.id}/${a.action}`;
+          {items.map(({ incident: i, actions }) => {
+            const a = actions.find((x) => `${i.id}/${x.action}` === active);
             return (
-              <li key={key} className={`approval sev-${i.kind}`} data-testid={`approval-${a.action}`} data-incident-id={i.id}>
+              <li key={i.id} className={`approval sev-${i.kind}`} data-testid="approval" data-incident-id={i.id}>
                 <div className="approval-head">
                   <KindBadge kind={i.kind} />
                   <span className="card-no">#{i.number}</span>
                   <span className="card-title">{t.msg(i.titleMsg)}</span>
                   <StateBadge kind={i.kind} state={i.state} open={i.open} />
-                  <button
-                    type="button"
-                    className="primary"
-                    onClick={() => setActive(active === key ? null : key)}
-                    data-testid={`approve-${a.action}`}
-                  >
-                    {t.proc(i.kind, 'action', a.action)}
-                  </button>
+                  {actions.map((x) => {
+                    const key = `${i.id}/${x.action}`;
+                    return (
+                      <button
+                        key={key}
+                        type="button"
+                        className="primary"
+                        aria-pressed={active === key}
+                        onClick={() => setActive(active === key ? null : key)}
+                        data-testid={`approve-${x.action}`}
+                      >
+                        {t.proc(i.kind, 'action', x.action)}
+                      </button>
+                    );
+                  })}
                   <button type="button" onClick={() => navigate(`/incidents/${encodeURIComponent(i.id)}`)}>
                     {t.t('common.view')}
                   </button>
                 </div>
-                {active === key ? (
+                {a ? (
                   <SchemaForm
                     schema={a.payload}
                     initial={a.defaults ?? {}}
@@ -134,10 +142,17 @@ function Approvals() {
           })}
         </ul>
       </Panel>
-      <Panel title={t.t('control.board')} testId="sup-board">
-        {escalated.length === 0 ? <Empty>{t.t('control.boardEmpty')}</Empty> : null}
+      <Panel
+        title={
+          <>
+            {t.t('control.board')} <span className="count">{board.length}</span>
+          </>
+        }
+        testId="sup-board"
+      >
+        {board.length === 0 ? <Empty>{t.t('control.boardEmpty')}</Empty> : null}
         <ol className="board">
-          {escalated.map((i: IncidentView) => (
+          {board.map((i: IncidentView) => (
             <IncidentCard key={i.id} incident={i} />
           ))}
         </ol>

@@ -42,6 +42,10 @@ export interface AllowedAction {
   step: string | null;
   /** generic actions (add_note, skip_step) are available everywhere */
   generic: boolean;
+  /** offered but not yet possible for this role: why (a refusal message key of the procedure) */
+  blocked?: Msg;
+  /** payload values this role may not choose now, per field */
+  withheld?: Record<string, readonly string[]>;
 }
 
 export interface OpenOptions {
@@ -387,7 +391,15 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
     for (const [name, a] of Object.entries<ActionDef>(def.actions)) {
       if (!s.open || !a.roles.includes(role) || !stateAllowed(a, s)) continue;
       if (a.available && !a.available(s, data)) continue;
-      out.push({ action: name, step: a.step ?? null, generic: false });
+      const blocked = a.blocked?.(s, data, role) ?? null;
+      const withheld = a.withheld?.(s, data, role);
+      out.push({
+        action: name,
+        step: a.step ?? null,
+        generic: false,
+        ...(blocked ? { blocked: { key: `${s.kind}.error.${blocked}` } } : {}),
+        ...(withheld && Object.keys(withheld).length ? { withheld } : {}),
+      });
     }
     for (const [name, a] of Object.entries(GENERIC_ACTIONS)) {
       if (!a.roles.includes(role)) continue;

@@ -322,6 +322,17 @@ export interface ActionDef<T extends Types = Types, P = unknown> {
   system?: boolean;
   /** extra availability (e.g. the step is still pending); false → HUB_ERR_CONFLICT */
   available?(s: IncidentSnapshot<T['state']>, data: T['data']): boolean;
+  /**
+   * Why this role cannot do the action yet although state and availability allow it (e.g. 119
+   * before the supervisor's approval): the UI shows it disabled with this refusal, so nobody
+   * fills a form the hub then refuses (issue 14). `run` must still refuse the same case.
+   */
+  blocked?(s: IncidentSnapshot<T['state']>, data: T['data'], role: Role): T['error'] | null;
+  /**
+   * Payload values this role may not choose now, per field (e.g. an operator may not stand a
+   * general alarm down as a false alarm): removed from the form's schema. `run` still refuses.
+   */
+  withheld?(s: IncidentSnapshot<T['state']>, data: T['data'], role: Role): Record<string, readonly string[]>;
   /** the step this action completes (UI grouping) */
   step?: T['step'];
   /** what the form starts with, from what the incident already knows */

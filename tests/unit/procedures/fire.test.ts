@@ -14,7 +14,11 @@ import {
   routeDeviceEvent,
   triggerKindFor,
   dutyText,
+  allowedActions,
+  engine,
 } from './helpers.js';
+
+const engineDefaults = (sim: Sim) => engine.actionDefaults(sim.s, 'record_119_call');
 
 const PANEL = 'panel-a';
 const ELEVATORS = [
@@ -300,6 +304,30 @@ describe('fire alarm — small fire', () => {
     // recalled at the alarm already: no second recall
     expect(sim.effectsOf('send_command', r.effects)).toHaveLength(0);
     expect(sim.effectsOf('send_command')).toHaveLength(3);
+  });
+});
+
+describe('fire alarm — only what this role may do now (issue 14)', () => {
+  it('the 119 call is offered blocked, with the reason, until the supervisor approves it', () => {
+    const sim = toGeneralAlarm();
+    const before = allowedActions(sim.s, operator.role).find((a) => a.action === 'record_119_call');
+    expect(before?.blocked).toEqual({ key: 'fire_alarm.error.needs_approval' });
+    expectErr(sim.tryAct(operator, 'record_119_call', { address: 'x', fireLocation: 'y', burning: 'z' }), 'HUB_ERR_CONFLICT');
+    sim.act(supervisor, 'approve_119', {});
+    expect(allowedActions(sim.s, operator.role).find((a) => a.action === 'record_119_call')?.blocked).toBeUndefined();
+  });
+
+  it('the 119 form starts with the building’s address and the alarm zone in words', () => {
+    const sim = toGeneralAlarm();
+    expect(engineDefaults(sim)).toEqual({ address: ctx.address, fireLocation: '12层 Z12区' });
+  });
+
+  it('standing a general alarm down as a false alarm is not offered to the operator, but to the supervisor', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.advance(180 * SEC);
+    expect(allowedActions(sim.s, operator.role).find((a) => a.action === 'verify')?.withheld).toEqual({ outcome: ['false_alarm'] });
+    expect(allowedActions(sim.s, supervisor.role).find((a) => a.action === 'verify')?.withheld).toBeUndefined();
   });
 });
 

@@ -1,6 +1,8 @@
-// Issue 14: the zh-CN dashboard reads in Chinese for the demo estate — no English words and no
-// raw ids (device, building, site, correlation) where a name exists, on the control room, the
-// incident pages, the front desk and the supervisor's tabs, with live incidents of every kind.
+// Issue 14 on the demo estate (services/hub/demo.ts, its simulated fleet), in a real browser:
+// the zh-CN dashboard reads in Chinese — no English words and no raw ids (device, building,
+// site, correlation) where a name exists — on the control room, the incident pages, the front
+// desk and the supervisor's tabs, with live incidents of every kind; only the actions a role
+// may take now are offered, the others say why; approvals are one row per incident.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
@@ -135,5 +137,55 @@ describe('the zh-CN dashboard with the demo estate', () => {
     }
     await ctx.close();
     expect(bad).toEqual([]);
+  });
+});
+
+describe('only the actions one may take, the others with the reason (demo estate)', () => {
+  it('the operator sees 119 blocked until approved, no false-alarm stand-down of a general alarm; the supervisor approves from one row per incident', async () => {
+    const fire = await waitFor(
+      async () => (await t.hub.incidents.list({ state: 'open', kind: 'fire_alarm', limit: 5 })).find((i) => i.state === 'general_alarm'),
+      30_000,
+      'the unacknowledged fire to sound the general alarm',
+    );
+    const op = await newPage(browser, t);
+    await login(op.page, 'operator');
+    await op.page.goto(`/incidents/${fire.id}`);
+    await op.page.waitForSelector('[data-testid=incident-detail][data-state=general_alarm]');
+    // 119 is shown disabled with the reason, never as a form the hub refuses
+    expect(await op.page.locator('[data-testid=action-record_119_call]').count()).toBe(0);
+    expect(await op.page.textContent('[data-testid=blocked-record_119_call]')).toContain('拨打119须先经主管批准');
+    expect(await op.page.isDisabled('[data-testid=blocked-record_119_call] button')).toBe(true);
+    // an operator may not stand a general alarm down: the outcome list does not offer it
+    await op.page.click('[data-testid=action-verify]');
+    const outcomes = await op.page.$$eval('[data-testid=action-form-verify] select[name=outcome] option', (os) =>
+      os.map((o) => (o as HTMLOptionElement).value),
+    );
+    expect(outcomes).toContain('serious_fire');
+    expect(outcomes).not.toContain('false_alarm');
+
+    const sup = await newPage(browser, t);
+    await login(sup.page, 'supervisor');
+    await sup.page.goto('/supervisor');
+    const row = `[data-testid=approval][data-incident-id="${fire.id}"]`;
+    await sup.page.waitForSelector(`${row} [data-testid=approve-approve_119]`);
+    // one row per incident; the count is of incidents
+    const rows = await sup.page.$$eval('[data-testid=approval]', (ls) => ls.map((l) => l.getAttribute('data-incident-id')));
+    expect(new Set(rows).size).toBe(rows.length);
+    expect(await sup.page.textContent('[data-testid=approvals] .count')).toBe(String(rows.length));
+    // the supervisor's board holds every open incident
+    const open = await t.hub.incidents.list({ state: 'open', limit: 50 });
+    await waitFor(async () => (await sup.page.locator('[data-testid=sup-board] [data-testid=incident-card]').count()) === open.length);
+    await sup.page.click(`${row} [data-testid=approve-approve_119]`);
+    await sup.page.click(`${row} [data-testid=form-submit]`);
+    await sup.page.waitForSelector(`${row} [data-testid=approve-approve_119]`, { state: 'detached' });
+
+    // now the operator may record the call, the form starting with the building's address
+    await op.page.waitForSelector('[data-testid=action-record_119_call]');
+    expect(await op.page.locator('[data-testid=blocked-record_119_call]').count()).toBe(0);
+    await op.page.click('[data-testid=action-record_119_call]');
+    expect(await op.page.inputValue('[data-testid=action-form-record_119_call] [name=address]')).toBe('上海市浦东新区示范路 88 号 A 栋');
+    expect(await op.page.inputValue('[data-testid=action-form-record_119_call] [name=fireLocation]')).toBe('7层 7区');
+    await sup.context.close();
+    await op.context.close();
   });
 });
