@@ -178,6 +178,8 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
         data.floor = p.floor;
         ctx.s.floor = p.floor;
       }
+      // the title says the corrected car and floor (issue 14: it kept "10F" after 2F was recorded)
+      if (p.car || p.floor !== undefined) setTitle(ctx);
       ctx.done('record_passengers', {
         notes: p.notes,
         redo: true,

@@ -67,6 +67,11 @@ describe('elevator entrapment — opening', () => {
     // the device's name says which car: the car number is only for reports without a device
     expect(sim.s.title).toEqual({ key: 'elevator_entrapment.title', params: { device: LIFT, car: null, floor: 7 } });
     expect(registry.catalog.render(sim.s.title, 'zh-CN')).toBe(`电梯困人 · ${LIFT} · 7层`);
+    // a floor corrected on the phone with the passengers: the title follows it (issue 14)
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'record_passengers', { count: 2, vulnerable: [], floor: 2 });
+    expect(registry.catalog.render(sim.s.title, 'zh-CN')).toBe(`电梯困人 · ${LIFT} · 2层`);
+    expect(sim.s.floor).toBe(2);
     expect(sim.timelineOf('opened')[0]).toMatchObject({ actorType: 'device', actor: LIFT });
     expect(sim.effectsOf('duty_log').map((e) => e.key)).toEqual(['engine.duty.opened']);
     expect(sim.effectsOf('notify')[0]).toMatchObject({ key: 'incident_opened', to: ['operator', 'supervisor'] });
