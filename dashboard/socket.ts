@@ -77,6 +77,12 @@ export class LivePush {
     { device: DeviceRef; ts: number; metrics: TelemetryEvent['metrics'] | null; timer: NodeJS.Timeout | null; lastSent: number }
   >();
   emitted = { status: 0, telemetry: 0, telemetryCoalesced: 0 };
+  /**
+   * The recent live feed, newest last, sent with every `sync`: a reload or a reconnect shows
+   * what just happened instead of 暂无事件 (issue 14). As many as the control room keeps.
+   */
+  private readonly recent: DeviceEventPush[] = [];
+  static readonly RECENT_EVENTS = 40;
 
   constructor(private readonly o: LiveOptions) {}
 
@@ -142,6 +148,8 @@ export class LivePush {
               devices: mine(this.o.snapshot.devices()),
               incidents: each('sync:incident', (await this.o.snapshot.incidents?.()) ?? []),
               visits: ns === NAMESPACES.frontDesk ? each('sync:visit', (await this.o.snapshot.visits?.()) ?? []) : [],
+              // each event as this user may see it (a visitor's name masked for roles without visitor duties)
+              events: ns === NAMESPACES.controlRoom ? each('device:event', this.recent) : [],
             });
           } catch (err) {
             this.o.log.error({ err }, 'sync failed');
@@ -194,7 +202,17 @@ export class LivePush {
     // frames instead of thousands of small ones; a lone event still goes out at once.
     let batch: DeviceEventPush[] = [];
     bus.on('device.event.live', this, ({ device, event, receivedAt }) => {
-      batch.push({ ...device, id: event.id, type: event.type, ts: event.ts, receivedAt, data: event.data as Record<string, unknown> });
+      const push: DeviceEventPush = {
+        ...device,
+        id: event.id,
+        type: event.type,
+        ts: event.ts,
+        receivedAt,
+        data: event.data as Record<string, unknown>,
+      };
+      this.recent.push(push);
+      if (this.recent.length > LivePush.RECENT_EVENTS) this.recent.splice(0, this.recent.length - LivePush.RECENT_EVENTS);
+      batch.push(push);
       if (batch.length > 1) return;
       setImmediate(() => {
         const out = batch;

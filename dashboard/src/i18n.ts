@@ -127,6 +127,7 @@ const UI = {
   'dev.maintenanceStart': ['进入维保', 'Start maintenance'],
   'dev.maintenanceEnd': ['结束维保', 'End maintenance'],
   'control.lastSeen': ['最后通讯 {time}', 'Last seen {time}'],
+  'control.stale': ['连接中断,数值未更新', 'disconnected: values not current'],
 
   'incident.number': ['事件编号', 'Incident no.'],
   'incident.opened': ['立案时间', 'Opened'],

@@ -34,6 +34,33 @@ interface SyncAck {
   devices?: DeviceView[];
   incidents?: IncidentView[];
   visits?: VisitView[];
+  /** the hub's recent live feed, oldest first */
+  events?: DeviceEventPush[];
+}
+
+/** How long the connection indicator's "synced at" may lag the live data it shows. */
+const SYNC_MARK_MS = 1000;
+let syncMarkedAt = 0;
+/** Live data arrived: the indicator's "synced at" follows it (at most once a second). */
+function markSynced(): void {
+  const now = Date.now();
+  if (now - syncMarkedAt < SYNC_MARK_MS) return;
+  syncMarkedAt = now;
+  setState({ lastSyncAt: now });
+}
+
+/** The feed after a (re)connect: what the hub kept plus what we had, newest first, no duplicates. */
+function mergeEvents(kept: DeviceEventPush[], had: DeviceEventPush[]): DeviceEventPush[] {
+  const seen = new Set<string>();
+  return [...had, ...kept]
+    .filter((e) => {
+      const k = `${e.deviceId}/${e.id}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => b.receivedAt - a.receivedAt)
+    .slice(0, 40);
 }
 
 const FRONT_DESK_ROLES: Role[] = ['frontdesk', 'supervisor', 'admin'];
@@ -143,6 +170,7 @@ function resync(sock: Socket, ns: string): void {
     if (err || !ack?.ok) return;
     if (ns === '/control-room') {
       if (Array.isArray(ack.devices)) replaceDevices(ack.devices);
+      if (Array.isArray(ack.events)) setState((s) => ({ events: mergeEvents(ack.events!, s.events) }));
       // the HTTP list carries allowedActions; the sync snapshot is the fallback
       if (Array.isArray(ack.incidents) && ack.incidents.length > 0 && getState().incidentsApi !== true)
         replaceIncidents(ack.incidents.filter(isIncident));
@@ -180,15 +208,18 @@ function connect(ns: string, token: string | null): Socket {
   if (ns === '/control-room') {
     sock.on('device:status', (e: DeviceStatusEvent) => {
       patchDevice(e.deviceId, { state: e.state, lastSeenAt: e.ts });
+      markSynced();
       if (!getState().devices[e.deviceId]) void refetch({ devices: true });
     });
     sock.on('telemetry', (e: TelemetryEvent) => {
       const d = getState().devices[e.deviceId];
       if (d) patchDevice(e.deviceId, { lastTelemetry: { ...(d.lastTelemetry ?? {}), ...e.metrics }, lastSeenAt: e.ts });
+      markSynced();
       for (const l of telemetryListeners) l(e);
     });
     sock.on('device:event', (e: DeviceEventPush) => {
       setState((s) => ({ events: [e, ...s.events].slice(0, 40) }));
+      markSynced();
     });
     // a burst of events accepted in the same instant (arrival order)
     sock.on('device:events', (list: DeviceEventPush[]) => {

@@ -189,3 +189,49 @@ describe('only the actions one may take, the others with the reason (demo estate
     await op.context.close();
   });
 });
+
+describe('no stale surprises (demo estate)', () => {
+  it('"synced at" follows live data; the live feed survives a reload; tiles are marked stale while disconnected', async () => {
+    const { context: ctx, page } = await newPage(browser, t);
+    await login(page, 'operator');
+    await page.goto('/control');
+    await page.waitForSelector('[data-testid=conn][data-state=online]');
+    // the feed holds what happened before this page was loaded (the fire alarm, the call, the entrapment)
+    await page.waitForSelector('[data-testid=events] .event-feed li');
+    const feed = await page.textContent('[data-testid=events]');
+    expect(feed).toContain('火警');
+    expect(feed).toContain('7区 · 7层 · 感烟探测器');
+    expect(feed).toContain('502室');
+    await page.reload();
+    await page.waitForSelector('[data-testid=events] .event-feed li');
+    expect(await page.textContent('[data-testid=events]')).toContain('火警');
+
+    // live data moves "synced at" on (the connect itself set it once)
+    const synced = await page.textContent('[data-testid=conn]');
+    let sent = 0;
+    await waitFor(
+      async () => {
+        if (Date.now() - sent > 300) {
+          sent = Date.now();
+          await sim<{ sendTelemetry(): Promise<boolean> }>('demo-a-pm-1').sendTelemetry();
+        }
+        return (await page.textContent('[data-testid=conn]')) !== synced;
+      },
+      5000,
+      '"synced at" to follow live telemetry',
+    );
+
+    // disconnected: every tile says its values are not current; back online: the mark goes
+    await page.context().setOffline(true);
+    t.hub.live.io!.of('/control-room').disconnectSockets(true);
+    await page.waitForSelector('[data-testid=conn][data-state=offline]');
+    await page.waitForSelector('[data-testid=device-tile-demo-a-pm-1][data-stale=true]');
+    const tiles = await page.locator('[data-testid^=device-tile-]').count();
+    expect(await page.locator('[data-testid^=device-tile-][data-stale=true]').count()).toBe(tiles);
+    expect(await page.textContent('[data-testid=device-tile-demo-a-pm-1]')).toContain('连接中断,数值未更新');
+    await page.context().setOffline(false);
+    await page.waitForSelector('[data-testid=conn][data-state=online]', { timeout: 10_000 });
+    await page.waitForSelector('[data-testid=device-tile-demo-a-pm-1]:not([data-stale])');
+    await ctx.close();
+  });
+});

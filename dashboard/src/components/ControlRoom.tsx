@@ -237,15 +237,18 @@ function alertOf(d: DeviceView, incidents: IncidentView[]): string {
 
 function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: IncidentView[] }) {
   const t = useI18n();
+  // while the live connection is down the last values are not current: say so on every tile
+  const stale = useStore((s) => s.conn) !== 'online';
   const m = d.lastTelemetry ?? {};
   const href = `/telemetry?device=${encodeURIComponent(d.id)}`;
   // maintenance mode (PROCEDURES.md "Device health"): no faults meanwhile; shown until it runs out
   const mnt = d.maintenance && d.maintenance.until > Date.now() ? d.maintenance : null;
   return (
     <li
-      className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${mnt ? ' tile-maintenance' : ''}${alertOf(d, incidents)}`}
+      className={`tile state-${d.state}${d.enabled ? '' : ' tile-disabled'}${mnt ? ' tile-maintenance' : ''}${alertOf(d, incidents)}${stale ? ' tile-stale' : ''}`}
       data-testid={`device-tile-${d.id}`}
       data-state={d.state}
+      data-stale={stale ? 'true' : undefined}
     >
       <a
         href={href}
@@ -266,6 +269,7 @@ function DeviceTile({ device: d, incidents }: { device: DeviceView; incidents: I
         <div className="tile-sub">
           {t.cls(d.class)}
           {d.enabled ? '' : ` · ${t.t('control.disabled')}`}
+          {stale ? <span className="stale-mark"> · {t.t('control.stale')}</span> : null}
         </div>
         {mnt ? (
           <div className="tile-maintenance-line" data-testid="maintenance">

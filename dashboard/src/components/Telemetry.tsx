@@ -159,6 +159,9 @@ function axisTime(ms: number, span: number, locale: string): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  // several days: the date alone (with the hour too, labels ran into each other — issue 14)
+  if (span > 3 * 86_400_000)
+    return locale === 'zh-CN' ? `${d.getMonth() + 1}月${d.getDate()}日` : `${p(d.getMonth() + 1)}-${p(d.getDate())}`;
   if (span > 20 * 3_600_000)
     return locale === 'zh-CN' ? `${d.getMonth() + 1}月${d.getDate()}日 ${hm}` : `${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
   return span <= 30 * 60_000 ? `${hm}:${p(d.getSeconds())}` : hm;
@@ -208,6 +211,8 @@ function Chart({ deviceId, metric, label, win }: { deviceId: string; metric: str
           stroke: '#9fb0c3',
           grid: { stroke: '#233244' },
           ticks: { stroke: '#233244' },
+          // room for the widest label ("11月23日 00:00") so uPlot picks fewer ticks instead of overlapping them
+          space: span > 20 * 3_600_000 ? 110 : 60,
           // 24-hour local time in the UI's locale (uPlot's default is US style)
           values: (_u, splits) => splits.map((v) => axisTime(v * 1000, span, t.locale)),
         },
