@@ -85,11 +85,16 @@ procedure over HTTP, printing each (◆) with the incident's state and timers, w
 on its own (·) and every expected outcome (✓ / ✗). A demo credentials file given as --fleet
 also supplies the users. Details: docs/simulate.md.
 
+A device id can be connected once: a second client with the same id takes the connection
+over, and the two keep taking it from each other. With --hub the scenario first asks the hub
+and refuses (exit 5) when any of its devices is already online — e.g. the demo fleet that
+\`npm start\` runs: start the hub with HUB_DEMO_FLEET=0 to drive the demo devices from here.
+
 Exit codes: 0 ok, 1 usage or other error, 2 broker or hub unreachable, 3 credentials refused
 (device or hub login), 4 scenario did not complete (with --hub: the hub did not do what the
-procedure says).
+procedure says), 5 the devices are already connected to the hub (its own demo fleet?).
 Examples:
-  npm run simulate -- fleet --fleet .data/fleet.json --interval 2s
+  npm run simulate -- fleet --fleet .data/demo-credentials.json --interval 2s
   npm run simulate -- scenario fire-drill --fleet fleet.json --building demo-a --floor 7
   npm run simulate -- scenario visitor --device ic-1:s3cret:demo:demo-a:intercom --owner approve
   npm run simulate -- scenario fire-drill --fleet .data/demo-credentials.json --hub http://127.0.0.1:8080 --quiet
@@ -112,6 +117,8 @@ function allOptions(): Record<string, Opt> {
 }
 
 class UsageError extends Error {}
+/** The devices to simulate are already connected to the hub (its own demo fleet, another simulator). */
+class DevicesBusyError extends Error {}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -286,6 +293,24 @@ async function hubSessions(v: Values): Promise<HubSessions | undefined> {
   };
 }
 
+/**
+ * Refuse to drill with devices the hub already sees online (issue 14: a drill against a hub
+ * running its own demo fleet fought it — MQTT session takeover both ways, the panel tile
+ * showing 0 zones in alarm during the alarm).
+ */
+async function refuseIfConnected(hub: HubSessions | undefined, list: DeviceIdentity[]): Promise<void> {
+  const s = hub?.operator ?? hub?.supervisor ?? hub?.desk;
+  if (!s) return;
+  const wanted = new Set(list.map((d) => d.id));
+  const busy = (await s.devices()).filter((d) => wanted.has(d.id) && d.state === 'online').map((d) => d.id);
+  if (busy.length === 0) return;
+  throw new DevicesBusyError(
+    `${busy.length} of these devices are already connected to the hub (${busy.slice(0, 5).join(', ')}${busy.length > 5 ? ', …' : ''}). ` +
+      'Another client with the same id — usually the demo fleet `npm start` runs — would keep taking the connection over. ' +
+      'Start the hub with HUB_DEMO_FLEET=0 (or stop the other simulator) and run the drill again.',
+  );
+}
+
 async function logoutAll(h: HubSessions | undefined): Promise<void> {
   if (!h) return;
   await Promise.all([...new Set([h.operator, h.supervisor, h.desk])].flatMap((s) => (s ? [s.logout()] : [])));
@@ -321,6 +346,7 @@ async function cmdScenario(v: Values, name: string | undefined): Promise<number>
   const hub = await hubSessions(v);
   let devices: StartedDevice[];
   try {
+    await refuseIfConnected(hub, list);
     devices = await start(v, list);
   } catch (err) {
     await logoutAll(hub);
@@ -431,6 +457,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof HubError) {
       process.stderr.write(`error: ${err.message}\n`);
       return err.kind === 'unreachable' ? EXIT.unreachable : err.kind === 'auth' ? EXIT.auth : EXIT.scenarioFailed;
+    }
+    if (err instanceof DevicesBusyError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.devicesBusy;
     }
     if (err instanceof DeviceConnectError) {
       process.stderr.write(`error: ${err.message}\n`);

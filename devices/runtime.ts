@@ -152,7 +152,7 @@ export function attachConsole(
 }
 
 /** Exit codes of the CLI (documented in `--help`). */
-export const EXIT = { ok: 0, usage: 1, unreachable: 2, auth: 3, scenarioFailed: 4 } as const;
+export const EXIT = { ok: 0, usage: 1, unreachable: 2, auth: 3, scenarioFailed: 4, devicesBusy: 5 } as const;
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof DeviceConnectError) return err.kind === 'auth' ? EXIT.auth : err.kind === 'refused' ? EXIT.auth : EXIT.unreachable;

@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../devices/cli.js';
+import { loadFleetFile } from '../../devices/fleet.js';
+import { startDevices, stopDevices, EXIT } from '../../devices/runtime.js';
 import type { IncidentView } from '../../contracts/incidents.js';
-import { api, provision, seedPlace, startTestHub, type Provisioned, type TestHub } from '../helpers/hub.js';
+import { api, provision, seedPlace, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
 let dir: string;
@@ -244,5 +246,26 @@ describe('simulate scenarios with the control room (--hub)', () => {
     expect(code, log).toBe(3);
     expect(log).toMatch(/refused the login/);
     expect(log).not.toMatch(/fire alarm/);
+  });
+});
+
+describe('a drill against devices someone else already runs (issue 14)', () => {
+  it('refuses (exit 5) when the hub sees its devices online — e.g. the hub’s own demo fleet — and leaves no incident behind', async () => {
+    // another client plays the same devices (what `npm start` does with its demo fleet)
+    const others = await startDevices(await loadFleetFile(fleetFile), { url: t.mqttUrl, intervalMs: 0 });
+    try {
+      const before = (await incidents('fire_alarm')).length;
+      await waitFor(async () => {
+        const list = (await api<{ id: string; state: string }[]>(t, 'GET', '/api/devices')).body;
+        return list.find((d) => d.id === 'fp-1')?.state === 'online';
+      });
+      const { code, log } = await simulate(['fire-drill', '--floor', '4', '--reset-after', '0ms']);
+      expect(code).toBe(EXIT.devicesBusy);
+      expect(log).toContain('already connected to the hub');
+      expect(log).toContain('HUB_DEMO_FLEET=0');
+      expect((await incidents('fire_alarm')).length).toBe(before);
+    } finally {
+      await stopDevices(others);
+    }
   });
 });
