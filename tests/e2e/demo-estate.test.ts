@@ -111,7 +111,12 @@ describe('the zh-CN dashboard with the demo estate', () => {
   const pages: Array<{ role: 'operator' | 'frontdesk' | 'supervisor'; path: string; ready: string }> = [
     { role: 'operator', path: '/control', ready: '[data-testid=incident-card][data-kind=fire_alarm]' },
     { role: 'frontdesk', path: '/front-desk', ready: '[data-testid=who]' },
-    { role: 'supervisor', path: '/supervisor', ready: '[data-testid=who]' },
+    { role: 'supervisor', path: '/supervisor', ready: '[data-testid=approval]' },
+    ...['duty', 'handover', 'followups', 'reports', 'outages'].map((tab) => ({
+      role: 'supervisor' as const,
+      path: `/supervisor?tab=${tab}`,
+      ready: `[data-testid=tab-${tab}][aria-selected=true]`,
+    })),
   ];
   for (const p of pages)
     it(`${p.role} ${p.path} has no English words or raw ids`, async () => {
@@ -119,6 +124,8 @@ describe('the zh-CN dashboard with the demo estate', () => {
       await login(page, p.role);
       await page.goto(p.path);
       await page.waitForSelector(p.ready);
+      // the tab's own requests answered (its lists and dropdowns filled)
+      await page.waitForLoadState('networkidle');
       const bad = offenders(await visibleTexts(page), ids);
       await ctx.close();
       expect(bad).toEqual([]);

@@ -172,7 +172,11 @@ function DutyLog() {
   // the signature covers every building's entries: the hub refuses it to a scoped user (docs/security.md "Building scope")
   const scoped = useStore((s) => (s.user?.buildings?.length ?? 0) > 0);
   const actorName = (a: string) =>
-    a.startsWith('device:') ? (devices[a.slice(7)]?.name ?? a.slice(7)) : a === 'system' || a === 'hub' ? t.t('actor.system') : a;
+    a.startsWith('device:')
+      ? (devices[a.slice(7)]?.name ?? a.slice(7))
+      : a === 'system' || a === 'hub' || a.startsWith('timer:')
+        ? t.t('actor.system') // a timer of the procedure acted: the entry itself says which
+        : a;
   const shifts = useAsync(() => api.shifts(), [rev]);
   const [shift, setShift] = useState<string>('');
   const log = useAsync(() => api.shiftLog(shift || undefined), [shift, rev]);
