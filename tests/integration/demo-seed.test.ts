@@ -30,5 +30,16 @@ describe('demo seed', () => {
     expect(await t.hub.db.unit.count()).toBe(8);
     expect(await t.hub.db.contact.count()).toBe(6);
     expect(await t.hub.db.auditLog.count()).toBe(audits);
+
+    // names of earlier demo versions ("A 栋 Tower A") become Chinese only on the next start
+    // (issue 14); a name someone chose stays
+    await t.hub.db.building.update({ where: { id: 'demo-a' }, data: { name: 'A 栋 Tower A' } });
+    await t.hub.db.building.update({ where: { id: 'demo-b' }, data: { name: 'B 座(已改名)' } });
+    await t.hub.db.site.update({ where: { id: 'demo' }, data: { name: '示范小区 Demo Estate' } });
+    await seedDemo(t.hub);
+    const names = Object.fromEntries((await t.hub.db.building.findMany()).map((b) => [b.id, b.name]));
+    expect(names).toMatchObject({ 'demo-a': 'A 栋', 'demo-b': 'B 座(已改名)' });
+    expect((await t.hub.db.site.findUnique({ where: { id: 'demo' } }))?.name).toBe('示范小区');
+    expect(t.hub.registry.placeName('building', 'demo-a')).toBe('A 栋');
   });
 });
