@@ -442,6 +442,12 @@ export const SETTING_DEFS: readonly SettingDef[] = [
     config: 'settleCloseMs',
     factor: M,
   },
+  // a device fault opens (or adds to) a repair work order for its device (PROCEDURES.md §8)
+  { key: 'device_fault.openWorkOrder', group: 'device_fault', unit: 'bool', min: 0, max: 1, config: 'openWorkOrder' },
+  // 8. repair work orders 报修 (seed 002 §3.3 time-limit table: 24 h response, 48 h done; seed 001 §五.2 回访)
+  { key: 'repair.responseHours', group: 'repair', unit: 'h', min: 1, max: 168, config: 'responseMs', factor: 3_600_000 },
+  { key: 'repair.completionHours', group: 'repair', unit: 'h', min: 1, max: 720, config: 'completionMs', factor: 3_600_000 },
+  { key: 'repair.followupWorkingDays', group: 'repair', unit: 'workdays', min: 1, max: 10, config: 'followupWorkingDays', factor: 1 },
   // offline debounce / flapping (services/devices/machine.ts LinkPolicy)
   { key: 'device_link.offlineDebounceSeconds', group: 'device_link', unit: 's', min: 5, max: 600 },
   { key: 'device_link.flapThreshold', group: 'device_link', unit: 'count', min: 2, max: 50 },

@@ -29,6 +29,8 @@ export const INCIDENT_KINDS = [
   'water_leak',
   'medical_emergency',
   'severe_weather',
+  // the service desk (PROCEDURES.md §8)
+  'repair',
 ] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
@@ -49,6 +51,8 @@ export const SEVERITY: Record<IncidentKind, number> = {
   // PROCEDURES.md §7: the declared level sets it while active (services/weather LEVEL_SEVERITY, 35–65)
   severe_weather: 45,
   visitor_approval: 20,
+  // service-desk work (PROCEDURES.md §8): below every emergency on the board
+  repair: 10,
 };
 
 /** Life-safety classes: going offline opens a device-fault incident (PROCEDURES.md "Device offline"). */

@@ -52,6 +52,8 @@ export const FaultConfig = z.object({
   autoCloseOnRecovery: z.boolean().default(false),
   /** recovered before anyone acknowledged it and stayed well this long → closed (`settle`) */
   settleCloseMs: z.number().int().positive().default(600_000),
+  /** PROCEDURES.md §8: a device fault opens (or adds to) a repair work order someone is accountable for */
+  openWorkOrder: z.boolean().default(true),
 });
 export type FaultConfig = z.infer<typeof FaultConfig>;
 
@@ -116,6 +118,33 @@ function recur(ctx: Ctx, why: Reason): void {
   ctx.cancelTimer('settle');
   if (ctx.step('dispatch_maintenance').status === 'pending') ctx.setRequired('dispatch_maintenance', true, 'fault_back');
   ctx.to(data.resumeState ?? 'open', why);
+}
+
+/**
+ * PROCEDURES.md §8: every device fault ends in a repair someone is accountable for — open (or
+ * add to: one open order per device, services/repair/machine.ts dedupKeyFor) a `repair` work
+ * order linked under this fault. The engine logs `linked_incident` here; the order keeps
+ * this fault's id (linked both ways).
+ */
+function openWorkOrder(ctx: Ctx): void {
+  const data = ctx.data;
+  const deviceId = ctx.s.deviceId;
+  if (!data.cfg.openWorkOrder || !deviceId) return;
+  ctx.effect({
+    type: 'open_linked_incident',
+    kind: 'repair',
+    dedupKey: `device:${deviceId}`,
+    parentId: ctx.s.id,
+    trigger: {
+      source: 'linked',
+      siteId: ctx.s.siteId,
+      buildingId: ctx.s.buildingId,
+      parentId: ctx.s.id,
+      parentKind: 'device_fault',
+      deviceId,
+      payload: { cause: data.cause, code: data.code, zone: data.zone, deviceClass: data.deviceClass, description: data.description },
+    },
+  });
 }
 
 const actions: Record<FaultAction, ReturnType<typeof act>> = {
@@ -253,6 +282,7 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
     ctx.init(data);
     setTitle(ctx);
     ctx.notify(['operator'], 'incident_opened', { kind: 'device_fault', deviceId: ctx.s.deviceId, cause: data.cause });
+    openWorkOrder(ctx);
   },
 
   onStatus(ctx: Ctx, input) {

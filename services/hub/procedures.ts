@@ -9,6 +9,7 @@ import type { HeartbeatPolicy } from '../devices/heartbeat.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
+import { repairModule } from '../repair/index.js';
 import { visitorModule } from '../visitors/index.js';
 import { waterModule } from '../water/index.js';
 import { weatherModule } from '../weather/index.js';
@@ -30,5 +31,6 @@ export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[]
     waterModule as ProcedureModule,
     medicalModule as ProcedureModule,
     weatherModule as ProcedureModule,
+    repairModule as ProcedureModule,
   ];
 }
