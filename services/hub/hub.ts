@@ -40,6 +40,8 @@ import { PersonalDataGate } from '../incidents/privacy.js';
 import { ProcedureEngine, ProcedureRegistry } from '../core/procedure/index.js';
 import { VisitService } from '../visitors/service.js';
 import { visitRoutes } from '../visitors/routes.js';
+import { WorkOrderService } from '../repair/service.js';
+import { workOrderRoutes } from '../repair/routes.js';
 import { AccessLog } from '../records/access-log.js';
 import { recordsCatalog } from '../records/labels.js';
 import { RecordService } from '../records/service.js';
@@ -82,6 +84,7 @@ export class Hub {
   incidents!: IncidentService;
   notify!: NotificationService;
   visits!: VisitService;
+  workOrders!: WorkOrderService;
   records!: RecordService;
   shifts!: ShiftService;
   reports!: ReportService;
@@ -325,6 +328,7 @@ export class Hub {
     await this.notify.start();
     this.stops.push(() => this.notify.stop());
     this.visits = new VisitService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
+    this.workOrders = new WorkOrderService({ db: this.db, incidents: this.incidents, now: this.now });
     this.records = new RecordService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
     // shifts 班次: the per-shift duty log, the handover the hub opens at each shift's end and its
     // reminders. Other services' pending items (work orders, complaints…) join the handover through
@@ -388,6 +392,7 @@ export class Hub {
         (app) => app.register(opsRoutes, { ops, metrics: this.metrics, metricsToken: config.metricsToken }),
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { visits: this.visits, catalog: procedures.catalog }),
+        (app) => app.register(workOrderRoutes, { workOrders: this.workOrders, catalog: procedures.catalog }),
         (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog, shifts: this.shifts }),
         (app) =>
           app.register(shiftRoutes, { shifts: this.shifts, records: this.records, reports: this.reports, catalog: procedures.catalog }),

@@ -58,7 +58,7 @@ function kv(data: Record<string, unknown>, tz: number): string {
 
 const bil = (l: { zh: string; en: string }) => `${esc(l.zh)}<br><span class="en">${esc(l.en)}</span>`;
 
-const CSS = `
+export const CSS = `
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",system-ui,sans-serif;margin:24px;color:#111;font-size:13px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;border-bottom:2px solid #333;padding-bottom:2px;margin:22px 0 8px}
 .en{color:#555;font-size:.9em}.meta{color:#333}.draft{color:#b00;font-weight:bold;border:2px solid #b00;padding:2px 6px;display:inline-block}

@@ -47,6 +47,9 @@ export const labels = {
     staff_must_sign: ['公共区域维修由工作人员验收', 'a common-area repair is accepted by staff'],
     unknown_unit: ['业主档案中没有房号{unit}', 'unit {unit} is not in the owner file'],
     cannot_open: ['此来源不能登记报修', 'a repair cannot be opened from this source'],
+    not_found: ['没有工单{id}', 'no work order {id}'],
+    no_unit: ['工单#{number}属公共区域,没有业主', 'work order #{number} is for a common area: no owner'],
+    unit_gone: ['业主档案中已没有房号{unit}', 'unit {unit} is no longer in the owner file'],
   },
   notify: {
     rework: ['验收不通过,需返工(第{number}次)', 'Not accepted: rework (#{number})'],
