@@ -11,6 +11,7 @@ import { runLoad, syntheticFleet } from './load.js';
 import { attachConsole, clockTime, EXIT, exitCodeFor, startDevices, stopDevices, type StartedDevice } from './runtime.js';
 import './scenarios/builtin.js';
 import './scenarios/new-procedures.js';
+import './scenarios/service-desk.js';
 import type { HubSessions } from './scenarios/control-room.js';
 import { getScenario, listScenarios, parseDuration, runScenario, ScenarioError } from './scenarios/registry.js';
 import { DeviceConnectError, type DeviceIdentity } from './sdk.js';

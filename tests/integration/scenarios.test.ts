@@ -234,6 +234,17 @@ describe('simulate scenarios with the control room (--hub)', () => {
     expect(pre.log).toMatch(/✓ 核对 check: ID number stored masked only \(first 3 \+ last 4\) — 110\*+1234/);
   });
 
+  it('repair-order: a fire-panel trouble → device fault + linked work order; dispatch, response, reset suggests completion, staff accept, 回访', async () => {
+    const { code, log } = await simulate(['repair-order', '--panel', 'fp-1', '--zone', 'Z9', '--reset-after', '300ms']);
+    expect(code, log).toBe(0);
+    for (const action of ['派单 Dispatch', '记录维修响应 Record response', '记录完工 Record completion', '验收 Record acceptance'])
+      expect(log).toContain(`◆ ${action}`);
+    expect(log).toMatch(/✓ 核对 check: the work order and the fault are linked both ways/);
+    expect(log).toMatch(/✓ 核对 check: the panel reset suggested the repair is done/);
+    expect(log).toMatch(/✓ 核对 check: work order #\d+ closed, 回访 follow-up scheduled/);
+    expect(log).not.toMatch(/✗/);
+  });
+
   it('exit code 4 when the hub refuses a step (pre-authorisation for a unit it does not know)', async () => {
     const { code, log } = await simulate(['visitor', '--flow', 'preauth', '--unit', '9999', '--visitor', '周九']);
     expect(code, log).toBe(4);
