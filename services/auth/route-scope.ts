@@ -48,6 +48,12 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'POST /api/incidents/:id/attachments': 'building',
   'GET /api/attachments/:id': 'building',
   // visitors
+  // work orders 报修工单 (services/repair/routes.ts)
+  'GET /api/work-orders': 'building',
+  'POST /api/work-orders': 'building',
+  'GET /api/work-orders/:id': 'building',
+  'GET /api/work-orders/:id/owner-contact': 'building',
+  'GET /api/work-orders/:id/sheet': 'building',
   'GET /api/visits': 'building',
   'GET /api/visits/:id': 'building',
   'POST /api/visits': 'building',

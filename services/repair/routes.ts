@@ -16,6 +16,7 @@ import {
   WorkOrderView,
 } from '../../contracts/workorders.js';
 import type { MessageCatalog } from '../core/messages.js';
+import { scopeOf } from '../auth/scope.js';
 import { localizeErrors, readerOf } from '../incidents/http.js';
 import type { WorkOrderService } from './service.js';
 import { renderSheetHtml } from './sheet.js';
@@ -48,7 +49,7 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       },
       preHandler: desk,
     },
-    async (req) => workOrders.list(req.query),
+    async (req) => workOrders.list(req.query, scopeOf(req)),
   );
 
   app.post(
@@ -76,7 +77,7 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       },
       preHandler: desk,
     },
-    async (req) => workOrders.get(req.params.id),
+    async (req) => workOrders.get(req.params.id, scopeOf(req)),
   );
 
   app.get(
@@ -91,7 +92,7 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       },
       preHandler: desk,
     },
-    async (req) => workOrders.ownerContact(req.params.id, req.user!, req.query.reason),
+    async (req) => workOrders.ownerContact(req.params.id, req.user!, req.query.reason, scopeOf(req)),
   );
 
   app.get(
@@ -108,7 +109,7 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       preHandler: desk,
     },
     async (req, reply) => {
-      const sheet = await workOrders.sheet(req.params.id, req.user!, req.query.reason ?? null);
+      const sheet = await workOrders.sheet(req.params.id, req.user!, req.query.reason ?? null, scopeOf(req));
       if (req.query.format === 'json') return sheet;
       return reply
         .header('content-security-policy', SHEET_CSP)

@@ -16,6 +16,7 @@ import type {
 } from '../../contracts/workorders.js';
 import type { Text } from '../../contracts/messages.js';
 import type { Prisma } from '../../prisma/generated/client.js';
+import { Scope } from '../auth/scope.js';
 import type { Db } from '../core/db.js';
 import { keyed } from '../core/errors.js';
 import type { IncidentService, IncidentUser, Reader } from '../incidents/service.js';
@@ -37,11 +38,12 @@ export class WorkOrderService {
   constructor(private readonly o: WorkOrderServiceOptions) {}
 
   /** The work-order board: filter by state, building, category, overdue (seed 002 §5.1.1). */
-  async list(q: WorkOrderQuery): Promise<WorkOrderView[]> {
+  async list(q: WorkOrderQuery, scope: Scope = Scope.ALL): Promise<WorkOrderView[]> {
     const rows = await this.o.db.incident.findMany({
       where: {
         kind: KIND,
-        ...(q.building ? { buildingId: q.building } : {}),
+        // a user confined to some buildings sees only theirs (services/auth/scope.ts)
+        ...scope.whereRequested('buildingId', q.building),
         ...(q.state === 'all' ? {} : q.state === 'open' ? { state: { in: [...REPAIR_OPEN_STATES] } } : { state: q.state }),
         ...(q.category ? { data: { path: ['category'], equals: q.category } } : {}),
         ...(q.overdue === undefined
@@ -67,9 +69,10 @@ export class WorkOrderService {
     return rows.map(view);
   }
 
-  async get(id: string): Promise<WorkOrderView> {
+  async get(id: string, scope: Scope = Scope.ALL): Promise<WorkOrderView> {
     const r = await this.o.db.incident.findUnique({ where: { id }, include: { timers: true } });
-    if (!r || r.kind !== KIND) throw notFound(id);
+    // another building's order is "not found", like a missing id
+    if (!r || r.kind !== KIND || !scope.allows(r.buildingId)) throw notFound(id);
     return view(r);
   }
 
@@ -84,8 +87,8 @@ export class WorkOrderService {
    * the PersonalDataAccess row (who, which unit, why, when) is written in the same transaction
    * as the read, before anything is returned.
    */
-  async ownerContact(id: string, user: IncidentUser, reason: string): Promise<OwnerContactView> {
-    const order = await this.get(id);
+  async ownerContact(id: string, user: IncidentUser, reason: string, scope: Scope = Scope.ALL): Promise<OwnerContactView> {
+    const order = await this.get(id, scope);
     if (order.area !== 'unit' || !order.unit)
       throw keyed('HUB_ERR_BAD_REQUEST', 400, 'repair.error.no_unit', 'work order #{number} is for a common area: no owner', {
         number: order.number,
@@ -111,12 +114,12 @@ export class WorkOrderService {
   }
 
   /** The printable work-order sheet; the owner's contact is on it only when a reason is given (logged). */
-  async sheet(id: string, user: IncidentUser, reason: string | null): Promise<WorkOrderSheet> {
+  async sheet(id: string, user: IncidentUser, reason: string | null, scope: Scope = Scope.ALL): Promise<WorkOrderSheet> {
     const r = await this.o.db.incident.findUnique({
       where: { id },
       include: { timers: true, steps: { orderBy: { ord: 'asc' } }, attachments: { select: { id: true, filename: true, mime: true } } },
     });
-    if (!r || r.kind !== KIND) throw notFound(id);
+    if (!r || r.kind !== KIND || !scope.allows(r.buildingId)) throw notFound(id);
     const order = view(r);
     const data = r.data as unknown as RepairData;
     const userIds = new Set<string>();
@@ -129,7 +132,7 @@ export class WorkOrderService {
     // staff are named on the sheet, never shown as ids
     const names = new Map(users.map((u) => [`user:${u.id}`, u.displayName]));
     const who = (by: string | null) => (by === null ? null : (names.get(by) ?? (by.startsWith('user:') ? null : by)));
-    const owner = reason && order.area === 'unit' && order.unit ? await this.ownerContact(id, user, reason) : null;
+    const owner = reason && order.area === 'unit' && order.unit ? await this.ownerContact(id, user, reason, scope) : null;
     return {
       order,
       buildingName: building?.name ?? r.buildingId,

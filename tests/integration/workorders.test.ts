@@ -161,6 +161,24 @@ describe('work orders 报修工单', () => {
     expect(await t.hub.db.personalDataAccess.count()).toBe(before + 1);
   });
 
+  it("a user confined to one building sees only its orders; another building's order is not found", async () => {
+    const u = await api(t, 'POST', '/api/users', {
+      username: 'desk-b2',
+      displayName: '二号楼前台',
+      role: 'frontdesk',
+      password: 'scoped-secret-99',
+      buildings: ['bldg-2'],
+    });
+    expect(u.status, JSON.stringify(u.body)).toBe(201);
+    const scoped = (await login(t, 'desk-b2', 'scoped-secret-99')).token;
+    const list = (await api<WorkOrderView[]>(t, 'GET', '/api/work-orders?state=all', undefined, scoped)).body;
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.every((o) => o.building === 'bldg-2')).toBe(true);
+    expect((await api(t, 'GET', `/api/work-orders/${orderId}`, undefined, scoped)).status).toBe(404);
+    expect((await api(t, 'GET', `/api/work-orders/${orderId}/owner-contact?reason=x1`, undefined, scoped)).status).toBe(404);
+    expect((await api(t, 'POST', '/api/work-orders', unitOrder, scoped)).status).toBe(400);
+  });
+
   it('a fire-panel trouble opens a device fault and its work order, linked both ways', async () => {
     const panel = await provision(t, 'panel-1', 'fire-panel', 'bldg-1');
     sims = await startSims(t, [panel]);
