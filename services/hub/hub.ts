@@ -344,6 +344,19 @@ export class Hub {
       log: log.child({ mod: 'shifts' }),
       now: this.now,
     });
+    // open work orders are pending service-desk work at the handover (PROCEDURES.md "Shifts")
+    this.shifts.addProvider({
+      source: 'work_order',
+      label: ['报修工单', 'Work order'],
+      pending: async ({ buildings }) =>
+        (await this.workOrders.pendingServiceItems(buildings ?? undefined)).map((o) => ({
+          id: o.id,
+          title: o.title,
+          building: o.building,
+          dueAt: o.dueAt,
+          overdue: o.overdue,
+        })),
+    });
     await this.shifts.start();
     // summary reports; work orders / complaints add their sections with `this.reports.addSection(…)`
     this.reports = new ReportService({ db: this.db, catalog: procedures.catalog, now: this.now, sections: [followUpSection(this.db)] });

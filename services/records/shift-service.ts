@@ -475,15 +475,10 @@ export class ShiftService {
     for (const d of this.o.devices.views()) {
       if (!d.enabled || (buildings && !buildings.includes(d.building))) continue;
       const oos = d.meta.outOfService as { reason?: unknown; since?: unknown } | undefined;
-      const mnt = d.meta.maintenance as { reason?: unknown; since?: unknown; until?: unknown } | undefined;
+      // maintenance mode (services/devices/maintenance.ts): the registry's view carries the running window
+      const mnt = d.maintenance && d.maintenance.until > this.now() ? d.maintenance : null;
       const base = { type: 'device' as const, id: d.id, name: d.name, building: d.building };
-      if (mnt && (typeof mnt.until !== 'number' || mnt.until > this.now()))
-        out.push({
-          ...base,
-          condition: 'maintenance',
-          since: typeof mnt.since === 'number' ? mnt.since : null,
-          reason: typeof mnt.reason === 'string' ? mnt.reason : null,
-        });
+      if (mnt) out.push({ ...base, condition: 'maintenance', since: mnt.since, reason: mnt.reason });
       else if (oos)
         out.push({
           ...base,

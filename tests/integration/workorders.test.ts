@@ -3,6 +3,7 @@
 // completion → acceptance → 回访, photos, the printable sheet, the board's filters, the 24 h
 // escalation, a device fault opening its device's work order, and the handover query.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HandoverDraft } from '../../contracts/shifts.js';
 import type { IncidentDetail } from '../../contracts/incidents.js';
 import type { OwnerContactView, WorkOrderSheet, WorkOrderView } from '../../contracts/workorders.js';
 import { stopDevices, type StartedDevice } from '../../devices/runtime.js';
@@ -223,5 +224,8 @@ describe('work orders 报修工单', () => {
     expect(pending.find((p) => p.id === r.body.id)).toMatchObject({ type: 'work_order', overdue: true, building: 'bldg-2' });
     expect(pending.every((p) => p.building === 'bldg-2')).toBe(true);
     expect((await t.hub.workOrders.pendingServiceItems(['bldg-1'])).some((p) => p.id === r.body.id)).toBe(false);
+    // the shift handover lists it as pending service-desk work (wired in the composition root)
+    const draft = (await api<HandoverDraft>(t, 'GET', '/api/handover-draft', undefined, op)).body;
+    expect(draft.pending.find((p) => p.id === r.body.id)).toMatchObject({ source: 'work_order', sourceLabel: '报修工单', overdue: true });
   });
 });
