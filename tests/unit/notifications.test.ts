@@ -1,7 +1,9 @@
 // Pure parts of notifications: chain timing, the per-kind "acknowledged" rule, the rota,
 // ack-link tokens, secret encryption, message composition.
 import { describe, expect, it } from 'vitest';
+import { INCIDENT_KINDS } from '../../contracts/domain.js';
 import type { IncidentView } from '../../contracts/incidents.js';
+import { NOTIFY_KINDS } from '../../contracts/notifications.js';
 import { compose, type DeliveryPayload } from '../../services/notifications/compose.js';
 import { NotifyKeys } from '../../services/notifications/keys.js';
 import { onCallAt, occurrenceAt, startsBetween, type Shift } from '../../services/notifications/oncall.js';
@@ -10,6 +12,14 @@ import { aliyunPercentEncode } from '../../services/notifications/signing.js';
 
 const H = 3600_000;
 const DAY = 24 * H;
+
+describe('notification kinds', () => {
+  it('every incident kind once, each with a default policy', () => {
+    expect(new Set(NOTIFY_KINDS).size).toBe(NOTIFY_KINDS.length);
+    for (const k of INCIDENT_KINDS) expect(NOTIFY_KINDS).toContain(k);
+    for (const k of NOTIFY_KINDS) expect(DEFAULT_POLICIES[k], k).toBeDefined();
+  });
+});
 
 describe('escalation chain timing', () => {
   const fire = DEFAULT_POLICIES.fire_alarm;
