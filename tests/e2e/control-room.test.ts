@@ -22,10 +22,16 @@ afterAll(async () => {
 describe('login', () => {
   it('each role lands on its own screen with its own navigation', async () => {
     const expected = {
-      operator: { path: '/control', nav: ['control', 'telemetry'] },
-      frontdesk: { path: '/front-desk', nav: ['control', 'front-desk'] },
-      supervisor: { path: '/supervisor', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'notifications', 'oncall'] },
-      admin: { path: '/control', nav: ['control', 'telemetry', 'front-desk', 'supervisor', 'devices', 'admin', 'notifications', 'oncall'] },
+      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders'] },
+      frontdesk: { path: '/front-desk', nav: ['control', 'front-desk', 'shift', 'work-orders'] },
+      supervisor: {
+        path: '/supervisor',
+        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'notifications', 'oncall'],
+      },
+      admin: {
+        path: '/control',
+        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'devices', 'admin', 'notifications', 'oncall'],
+      },
     } as const;
     for (const [who, want] of Object.entries(expected) as [keyof typeof expected, (typeof expected)[keyof typeof expected]][]) {
       const { context, page, errors } = await newPage(browser, estate.t);

@@ -22,6 +22,7 @@ const ALLOWED = new Set([
   'kWh', // energy unit
   'kW', // power unit
   'kg', // mass unit (elevator load)
+  'cm', // length unit (sump-pit water level)
   'Hz', // frequency unit
   'min', // minutes, used with numbers in charts
   'ms',

@@ -244,13 +244,14 @@ describe('GET /metrics', () => {
       const s = await waitFor(
         async () => {
           const x = await scrape();
-          return x.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome: 'failed' }) >
-            before.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome: 'failed' })
-            ? x
-            : null;
+          // the two channels are sent independently: wait for both outcomes, in whichever order they come
+          const grew = (outcome: string) =>
+            x.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome }) >
+            before.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome });
+          return grew('failed') && grew('sent') ? x : null;
         },
         20_000,
-        'a failed send counted',
+        'a sent and a failed send counted',
       );
       const inc = (outcome: string) =>
         s.sum('bops_notification_deliveries_total', { channel: 'webhook', outcome }) -

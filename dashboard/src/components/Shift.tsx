@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { api, type CheckInput, type HandoverView, type OpenItem } from '../api.js';
 import { useAsync } from '../hooks.js';
 import { useI18n, useStore } from '../store.js';
-import { AsyncButton, Empty, ErrorLine, Panel } from './common.js';
+import { AsyncButton, Empty, ErrorLine, Panel, useActorName } from './common.js';
 
 export function ShiftPage() {
   const rev = useStore((s) => s.shiftRev);
@@ -259,6 +259,7 @@ export function HandoverList({ list, error, onDone }: { list: HandoverView[] | u
 
 function ShiftLog({ rev }: { rev: number }) {
   const t = useI18n();
+  const actorName = useActorName();
   const log = useAsync(() => api.shiftLog(), [rev]);
   const [text, setText] = useState('');
   return (
@@ -270,7 +271,7 @@ function ShiftLog({ rev }: { rev: number }) {
           {(log.data?.entries ?? []).map((e) => (
             <tr key={e.seq}>
               <td className="nowrap">{t.time(e.at)}</td>
-              <td className="nowrap">{e.actorName ?? (e.actor === 'hub' ? t.t('actor.system') : e.actor)}</td>
+              <td className="nowrap">{actorName(e)}</td>
               <td>{t.duty(e)}</td>
             </tr>
           ))}

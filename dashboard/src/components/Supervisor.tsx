@@ -6,7 +6,18 @@ import { api, type IncidentView } from '../api.js';
 import { errorText, useAsync, useNow } from '../hooks.js';
 import { navigate, useLocation } from '../router.js';
 import { boardOrder, toast, upsertIncident, useI18n, useStore } from '../store.js';
-import { AsyncButton, Empty, ErrorLine, KindBadge, Panel, StateBadge, buildingsOf, fromLocalInput, toLocalInput } from './common.js';
+import {
+  AsyncButton,
+  Empty,
+  ErrorLine,
+  KindBadge,
+  Panel,
+  StateBadge,
+  buildingsOf,
+  fromLocalInput,
+  toLocalInput,
+  useActorName,
+} from './common.js';
 import { IncidentCard } from './ControlRoom.js';
 import { SchemaForm } from './SchemaForm.js';
 import { ShiftPage } from './Shift.js';
@@ -167,16 +178,10 @@ function Approvals() {
  */
 function DutyLog() {
   const t = useI18n();
-  const devices = useStore((s) => s.devices);
   const rev = useStore((s) => s.shiftRev);
   // the signature covers every building's entries: the hub refuses it to a scoped user (docs/security.md "Building scope")
   const scoped = useStore((s) => (s.user?.buildings?.length ?? 0) > 0);
-  const actorName = (a: string) =>
-    a.startsWith('device:')
-      ? (devices[a.slice(7)]?.name ?? a.slice(7))
-      : a === 'system' || a === 'hub' || a.startsWith('timer:')
-        ? t.t('actor.system') // a timer of the procedure acted: the entry itself says which
-        : a;
+  const actorName = useActorName();
   const shifts = useAsync(() => api.shifts(), [rev]);
   const [shift, setShift] = useState<string>('');
   const log = useAsync(() => api.shiftLog(shift || undefined), [shift, rev]);
@@ -209,7 +214,7 @@ function DutyLog() {
             {(log.data?.entries ?? []).map((e) => (
               <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
                 <td className="nowrap">{t.dateTime(e.at)}</td>
-                <td className="nowrap">{e.actorName ?? actorName(e.actor)}</td>
+                <td className="nowrap">{actorName(e)}</td>
                 <td>{t.duty(e)}</td>
                 <td>
                   {e.incidentId ? (

@@ -167,3 +167,19 @@ export function fromLocalInput(v: string): number | null {
 export function buildingsOf(devices: Record<string, { building: string; site: string }>): string[] {
   return [...new Set(Object.values(devices).map((d) => d.building))].sort();
 }
+
+/**
+ * Who wrote a duty-log entry, as a person reads it: a device by its name, the hub or one of a
+ * procedure's timers as 系统 (the entry itself says which timer), a person by the name the hub sent.
+ */
+export function useActorName(): (e: { actor: string; actorName?: string | null }) => string {
+  const t = useI18n();
+  const devices = useStore((s) => s.devices);
+  return (e) => {
+    if (e.actorName) return e.actorName;
+    const a = e.actor;
+    if (a.startsWith('device:')) return devices[a.slice(7)]?.name ?? a.slice(7);
+    if (a === 'system' || a === 'hub' || a.startsWith('timer:')) return t.t('actor.system');
+    return a;
+  };
+}

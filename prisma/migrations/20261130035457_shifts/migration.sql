@@ -47,7 +47,7 @@ CREATE INDEX "Handover_shiftId_idx" ON "Handover"("shiftId");
 -- 白班, 18:00–08:00 夜班, China Standard Time, UTC+8 — the offset the day log used): every day that
 -- has entries or a signature gets the shifts that touch it, so each old entry now falls in a shift
 -- by its time. A day signature signs the shifts that touch that day and had ENDED when the
--- supervisor signed (the signer could have read all of them); the others stay unsigned and are
+-- supervisor signed (the signer could have read all of them). the others stay unsigned and are
 -- reminded like any unsigned shift. The day signature rows themselves are kept as written.
 INSERT INTO "DutyShift" ("id", "defId", "name", "startsAt", "endsAt")
 SELECT to_char(s.sd, 'YYYY-MM-DD') || 'T' || s.hhmm,
