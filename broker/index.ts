@@ -30,6 +30,9 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { Redis } from 'ioredis';
+import mqemitterRedis from 'mqemitter-redis';
+import aedesPersistenceRedis from 'aedes-persistence-redis';
 import {
   parseCommandResult,
   parseEvent,
@@ -45,6 +48,7 @@ import {
   type CommandName,
 } from '../contracts/mqtt.js';
 import type { DeviceRef, EventBus } from '../services/core/bus.js';
+import type { Cluster } from '../services/core/cluster.js';
 import type { Logger } from '../services/core/logger.js';
 import type { RejectionCounter } from '../services/core/rejections.js';
 import type { DeviceRecord, DeviceRegistry } from '../services/devices/registry.js';
@@ -76,6 +80,13 @@ export interface BrokerOptions {
   /** at most this many events have their PUBACK held without blocking their connection */
   eventHoldMax?: number;
   now?: () => number;
+  /**
+   * Scale-out (docs/scale-out.md): aedes' documented clustering — mqemitter-redis routes
+   * publishes between instances (a command published here reaches the device wherever it is
+   * connected), aedes-persistence-redis keeps retained messages, subscriptions and wills, and
+   * the cluster's owner hash says which instance holds each device's connection.
+   */
+  cluster?: Cluster | null;
 }
 
 const DEVICE = Symbol('device');
@@ -112,7 +123,7 @@ type TaggedError = Error & { [REASON]?: RejectReason; errorCode?: number; code?:
 /** Where refused messages are sent: a topic no client may subscribe to, so nobody receives them. */
 const SINK_TOPIC = '$hub/discarded';
 
-function authError(code: 2 | 4 | 5, message: string) {
+function authError(code: 2 | 3 | 4 | 5, message: string) {
   return Object.assign(new Error(message), { returnCode: code });
 }
 
@@ -178,6 +189,11 @@ export class Broker {
   readonly guard: ConnectGuard;
   /** events waiting for the store with their connection still blocked */
   private readonly waiting = new Set<HeldEvent>();
+  private readonly cluster: Cluster | null;
+  private persistence: { destroy(cb?: () => void): unknown } | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  /** devices owned here without a connection at the last sweep (a CONNECT that failed after its claim) */
+  private strays = new Set<string>();
   port = 0;
   /** MQTT over TLS port (0: no TLS listener) */
   tlsPort = 0;
@@ -200,7 +216,13 @@ export class Broker {
     if (typeof probe._parseLength !== 'function' || typeof probe._emitError !== 'function') {
       throw new Error('mqtt-packet parser internals changed: the MQTT packet-size guard cannot be installed (broker/index.ts)');
     }
+    this.cluster = o.cluster ?? null;
+    const cl = this.cluster;
+    if (cl) {
+      this.persistence = aedesPersistenceRedis({ conn: new Redis(cl.config.redisUrl) }) as { destroy(cb?: () => void): unknown };
+    }
     this.aedes = new Aedes({
+      ...(cl ? { id: cl.id, mq: mqemitterRedis({ connectionString: cl.config.redisUrl }), persistence: this.persistence } : {}),
       // A frozen subscriber may stall delivery for at most 10 s (ENVIRONMENT-NOTES: aedes).
       drainTimeout: 10_000,
       // Contract topics have 7–9 levels; anything deeper is an attack, refuse it early.
@@ -212,34 +234,16 @@ export class Broker {
     });
     this.aedes.preConnect = (client, packet, done) => this.preConnect(client as DeviceClient, packet, done);
     this.aedes.authenticate = (client, username, password, done) => {
-      const c = client as DeviceClient;
-      const address = c[ADDRESS] ?? 'unknown';
-      const known = username !== undefined && o.registry.get(username) ? username : null;
-      // A banned address or id is refused before the secret is looked at (CONNACK 5).
-      const ban = this.guard.banned(address, known);
-      if (ban) {
-        o.rejections.count(
-          ban.scope === 'client' ? known : null,
-          'auth_banned',
-          `connect refused: ${ban.scope} ${ban.scope === 'client' ? known : address} banned for ${Math.ceil((ban.until - this.now()) / 1000)} s`,
+      // Scale-out: a device provisioned through another instance a moment ago may not have
+      // reached this registry yet (the notice is in flight): read it from PostgreSQL once.
+      if (this.cluster && username !== undefined && /^[a-z0-9-]{1,64}$/.test(username) && !o.registry.get(username)) {
+        o.registry.reload(username).then(
+          () => this.authenticate(client as DeviceClient, username, password, done),
+          () => this.authenticate(client as DeviceClient, username, password, done),
         );
-        return done(authError(5, 'banned'), false);
+        return;
       }
-      const r = o.registry.authenticate(client.id, username, password);
-      if (typeof r === 'string') {
-        this.guard.failed(address, known);
-        // an unknown name is counted under "(unknown)": per-name counters would let anyone
-        // spraying made-up ids grow memory without bound
-        o.rejections.count(
-          r === 'auth_unknown_device' ? null : (username ?? null),
-          r,
-          `connect refused: ${r} (${String(username ?? client.id).slice(0, 64)} from ${address})`,
-        );
-        return done(authError(r === 'auth_client_id_mismatch' ? 2 : r === 'auth_disabled' ? 5 : 4, r), false);
-      }
-      this.guard.succeeded(address, r.deviceId);
-      c[DEVICE] = r;
-      done(null, true);
+      this.authenticate(client as DeviceClient, username, password, done);
     };
     this.aedes.authorizeSubscribe = (client, sub, done) => {
       const d = (client as DeviceClient)[DEVICE];
@@ -257,8 +261,65 @@ export class Broker {
     this.aedes.on('connectionError', (client, err) => this.onError(client as DeviceClient, err));
   }
 
+  private authenticate(
+    c: DeviceClient,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: (Error & { returnCode: number }) | null, ok: boolean) => void,
+  ): void {
+    const o = this.o;
+    const address = c[ADDRESS] ?? 'unknown';
+    const known = username !== undefined && o.registry.get(username) ? username : null;
+    // A banned address or id is refused before the secret is looked at (CONNACK 5).
+    const ban = this.guard.banned(address, known);
+    if (ban) {
+      o.rejections.count(
+        ban.scope === 'client' ? known : null,
+        'auth_banned',
+        `connect refused: ${ban.scope} ${ban.scope === 'client' ? known : address} banned for ${Math.ceil((ban.until - this.now()) / 1000)} s`,
+      );
+      return done(authError(5, 'banned'), false);
+    }
+    const r = o.registry.authenticate(c.id, username, password);
+    if (typeof r === 'string') {
+      this.guard.failed(address, known);
+      // an unknown name is counted under "(unknown)": per-name counters would let anyone
+      // spraying made-up ids grow memory without bound
+      o.rejections.count(
+        r === 'auth_unknown_device' ? null : (username ?? null),
+        r,
+        `connect refused: ${r} (${String(username ?? c.id).slice(0, 64)} from ${address})`,
+      );
+      return done(authError(r === 'auth_client_id_mismatch' ? 2 : r === 'auth_disabled' ? 5 : 4, r), false);
+    }
+    this.guard.succeeded(address, r.deviceId);
+    c[DEVICE] = r;
+    if (!this.cluster) return done(null, true);
+    // Scale-out: this instance holds the connection from here on. Claimed before aedes
+    // announces the client to the other instances (which then close an older connection of
+    // the same id, [MQTT-3.1.4-2] across instances), so that close finds the device no longer
+    // theirs and does not mark it lost.
+    this.cluster.claimDevice(r.deviceId).then(
+      () => done(null, true),
+      (err: Error) => {
+        this.o.log.warn({ err: err.message, deviceId: r.deviceId }, 'connect refused: Redis unreachable (device ownership)');
+        done(authError(3, 'server unavailable'), false); // CONNACK 3: try again later
+      },
+    );
+  }
+
   async start(): Promise<void> {
     await this.aedes.listen(); // aedes 1.x: sets up persistence; before it, CONNECTs hang
+    if (this.cluster) {
+      // devices a previous run of this instance id (or a dead instance) held are no longer
+      // connected to it: they are lost until they reconnect somewhere
+      await this.sweepOwners(true);
+      this.sweeper = setInterval(
+        () => void this.sweepOwners(false).catch((err: Error) => this.o.log.warn({ err: err.message }, 'owner sweep failed')),
+        Math.max(500, Math.floor(this.cluster.config.leaseMs / 2)),
+      );
+      this.sweeper.unref();
+    }
     this.server = net.createServer((sock) => this.accept(sock, sock.remoteAddress));
     this.port = await this.listen(this.server, this.o.port);
     if (this.o.tls) {
@@ -319,15 +380,27 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.wss?.close();
     await new Promise<void>((r) => this.aedes.close(() => r()));
+    if (this.persistence) {
+      const p = this.persistence;
+      this.persistence = null;
+      // (its own promise; a callback-style destroy is also accepted)
+      await Promise.resolve(p.destroy()).catch(() => undefined);
+    }
     for (const s of [this.server, this.tlsServer]) if (s) await new Promise<void>((r) => s.close(() => r()));
     this.server = null;
     this.tlsServer = null;
   }
 
   /** Send a command (QoS1, not retained). Returns false when the device is not connected. */
-  publishCommand(device: DeviceRecord, name: CommandName, payload: { v: 1; corr: string; exp: number; data: unknown }): Promise<boolean> {
+  async publishCommand(
+    device: DeviceRecord,
+    name: CommandName,
+    payload: { v: 1; corr: string; exp: number; data: unknown },
+  ): Promise<boolean> {
     if (COMMAND_CLASS[name] !== device.class) throw new Error(`${name} is not a ${device.class} command`);
     const packet = {
       cmd: 'publish',
@@ -338,10 +411,56 @@ export class Broker {
       dup: false,
     } as PublishPacket;
     // Sessions are clean (preConnect): when the device is not connected nobody is subscribed and
-    // aedes keeps nothing, so this command is simply not delivered — never later.
-    const connected = this.current.has(device.deviceId);
+    // aedes keeps nothing, so this command is simply not delivered — never later. Scale-out: the
+    // device may be connected to another instance; mqemitter-redis carries the publish there.
+    const connected = this.current.has(device.deviceId) || (this.cluster ? (await this.cluster.ownerOf(device.deviceId)) !== null : false);
     this.messagesOut++;
-    return new Promise((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve(connected))));
+    return new Promise<boolean>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve(connected))));
+  }
+
+  /** Whether the device's connection is on this instance. */
+  holds(deviceId: string): boolean {
+    return this.current.has(deviceId);
+  }
+
+  /** Close the device's connection if it is on this instance (it was disabled or its secret rotated). */
+  disconnect(deviceId: string): boolean {
+    const c = this.current.get(deviceId);
+    if (!c) return false;
+    c.close();
+    return true;
+  }
+
+  /**
+   * Scale-out: devices whose owning instance stopped renewing its heartbeat (killed, network
+   * split) are lost — taken exactly once, by whichever instance wins the compare-and-delete.
+   * On start (`own`), devices this instance id owned in a previous run are released as well.
+   */
+  private async sweepOwners(own: boolean): Promise<void> {
+    const cl = this.cluster;
+    if (!cl) return;
+    const [owners, alive] = await Promise.all([cl.owners(), cl.aliveInstances()]);
+    const strays = new Set<string>();
+    for (const [deviceId, owner] of owners) {
+      const mine = owner === cl.id;
+      if (mine && !own && !this.current.has(deviceId)) {
+        // claimed here but never registered (the CONNECT failed after authentication): give it
+        // up when it is still so one sweep later (a CONNECT in progress is registered by then)
+        strays.add(deviceId);
+        if (!this.strays.has(deviceId)) continue;
+      } else if (mine ? !own || this.current.has(deviceId) : alive.has(owner)) continue;
+      if (!(await cl.releaseDevice(deviceId, owner))) continue;
+      const d = this.o.registry.get(deviceId);
+      if (d) this.status(d, 'lost', this.now(), mine ? 'hub instance restarted' : 'hub instance lost');
+    }
+    this.strays = strays;
+    if (!own) return;
+    // online in the shared registry but held by nobody (e.g. Redis restarted without data)
+    for (const d of this.o.registry.all()) {
+      if (d.state === 'online' && !owners.has(d.deviceId) && !this.current.has(d.deviceId)) {
+        this.status(d, 'lost', this.now(), 'held by no hub instance');
+      }
+    }
   }
 
   /**
@@ -442,7 +561,18 @@ export class Broker {
     this.current.delete(d.deviceId);
     // A clean DISCONNECT is a deliberate goodbye; anything else (socket reset, keep-alive
     // timeout, broker-side close) is an unexpected loss, like the last will says.
-    this.status(d, client._disconnected ? 'offline' : 'lost', this.now(), client._disconnected ? 'disconnect' : 'connection lost');
+    const state = client._disconnected ? 'offline' : 'lost';
+    const reason = client._disconnected ? 'disconnect' : 'connection lost';
+    const ts = this.now();
+    if (!this.cluster) return this.status(d, state, ts, reason);
+    // Scale-out: only while this instance still owns the device — a takeover by another
+    // instance closed this connection, and the device is online there.
+    this.cluster.releaseDevice(d.deviceId).then(
+      (released) => {
+        if (released && !this.current.has(d.deviceId)) this.status(d, state, ts, reason);
+      },
+      (err: Error) => this.o.log.warn({ err: err.message, deviceId: d.deviceId }, 'could not release device ownership'),
+    );
   }
 
   private status(d: DeviceRecord, state: 'online' | 'offline' | 'lost', ts: number, reason: string): void {
@@ -488,6 +618,9 @@ export class Broker {
           packet.retain = false;
           return done(null);
         }
+        // Scale-out: a will without a client is a dead instance's, published by aedes on another
+        // instance; the owner sweep decides about that device (it may be online elsewhere now).
+        if (!client && this.cluster) return done(null);
         this.status(d, r.value.state, ts, 'status message');
         return done(null); // the one retained channel (CONTRACT.md)
       }

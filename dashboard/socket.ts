@@ -5,7 +5,7 @@
 // After a reconnect a client calls `sync` (ack) to get the current state, so a board is right
 // without a page reload.
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Namespace, type Socket } from 'socket.io';
+import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
 import type { Role } from '../contracts/domain.js';
 import {
   NAMESPACES,
@@ -41,6 +41,12 @@ export interface LiveOptions {
   origins: OriginPolicy;
   /** personal data in pushes: masked or logged per recipient (absent: every push is broadcast as is) */
   gate?: LiveGate;
+  /**
+   * Scale-out (docs/scale-out.md): socket.io's adapter shared by every hub instance
+   * (`@socket.io/redis-adapter`), so a push made here reaches dashboards connected anywhere.
+   * Absent: the in-memory adapter of the single-process hub.
+   */
+  adapter?: ServerOptions['adapter'];
   /** current state for `sync` after (re)connect */
   snapshot: {
     devices(): DeviceView[];
@@ -63,6 +69,9 @@ const NS_ROLES: Record<string, Role[]> = {
 };
 
 type SocketData = AuthSession;
+
+/** server-to-server event (scale-out): a push with personal data, gated per recipient by each instance */
+const PERSONAL = 'hub:personal';
 
 /** Tell the client why, then disconnect; the client returns to the login page. */
 function endSocket(socket: Socket, reason: SessionEndReason): void {
@@ -94,6 +103,7 @@ export class LivePush {
       destroyUpgrade: false,
       pingInterval: 10_000,
       pingTimeout: 10_000,
+      ...(this.o.adapter ? { adapter: this.o.adapter } : {}),
       // The session cookie goes with any request to the hub, from any page on the same site —
       // another port or a sibling host (SameSite does not separate those), and WebSockets are
       // not subject to CORS. A page from a foreign origin must not read the front desk's live
@@ -172,6 +182,12 @@ export class LivePush {
         nsp.to(rooms).emit(event, payload);
         return;
       }
+      // per recipient: this instance's sockets here, the other instances' by their own gate
+      if (this.o.adapter) nsp.serverSideEmit(PERSONAL, event, payload, rooms);
+      sendPersonal(nsp, event, payload, rooms);
+    };
+    const sendPersonal = (nsp: Namespace, event: string, payload: unknown, rooms: string[]) => {
+      const gate = this.o.gate!;
       const single = Array.isArray(payload) ? event.replace(/s$/, '') : event;
       for (const socket of nsp.sockets.values()) {
         if (!rooms.some((r) => socket.rooms.has(r))) continue;
@@ -184,12 +200,14 @@ export class LivePush {
     };
     const crNsp = io.of(NAMESPACES.controlRoom);
     const fdNsp = io.of(NAMESPACES.frontDesk);
-    bus.on('auth.sessions_ended', this, ({ userId, sessionId, reason }) => {
-      const room = sessionId ? sessionRoom(sessionId) : userRoom(userId ?? '');
-      for (const ns of Object.keys(NS_ROLES)) {
-        for (const socket of io.of(ns).sockets.values()) if (socket.rooms.has(room)) endSocket(socket, reason);
+    if (this.o.adapter) {
+      for (const nsp of [crNsp, fdNsp]) {
+        nsp.on(PERSONAL, (event: string, payload: unknown, rooms: string[]) => {
+          if (this.o.gate && Array.isArray(rooms)) sendPersonal(nsp, event, payload, rooms);
+        });
       }
-    });
+    }
+    bus.on('auth.sessions_ended', this, (e) => this.endSessions(e));
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
       cr.to(buildingRooms(device.building)).emit('device:status', { ...device, state, ts });
@@ -240,6 +258,19 @@ export class LivePush {
     });
     bus.on('visit.requested', this, (e) => send(fdNsp, 'visit:requested', e, about(e)));
     bus.on('visit.updated', this, (e) => send(fdNsp, 'visit:updated', e, about(e)));
+  }
+
+  /**
+   * End this instance's live connections of the given sessions (logout, user disabled, role or
+   * password changed). Scale-out: also called for sessions ended through another instance.
+   */
+  endSessions({ userId, sessionId, reason }: { userId: string | null; sessionId: string | null; reason: SessionEndReason }): void {
+    const io = this.io;
+    if (!io) return;
+    const room = sessionId ? sessionRoom(sessionId) : userRoom(userId ?? '');
+    for (const ns of Object.keys(NS_ROLES)) {
+      for (const socket of io.of(ns).sockets.values()) if (socket.rooms.has(room)) endSocket(socket, reason);
+    }
   }
 
   /**

@@ -67,7 +67,14 @@ export class SettingsService {
     }
   }
 
-  /** Load what is stored (once at start; PATCH keeps the copy current). */
+  private readonly changeListeners: Array<() => void> = [];
+
+  /** Called after a change through this instance is committed (scale-out: the others re-read). */
+  onChanged(fn: () => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  /** Load what is stored (at start, and when another instance changed it; PATCH keeps the copy current). */
   async start(): Promise<void> {
     this.stored.clear();
     for (const r of await this.db.setting.findMany()) {
@@ -221,6 +228,7 @@ export class SettingsService {
       else this.stored.set(key, { value: next, updatedAt: at.getTime(), updatedBy: actor.ref });
     }
     if (calChanged && cal) this.cal = { ...cal, updatedAt: at.getTime(), updatedBy: actor.ref };
+    for (const fn of this.changeListeners) fn();
     return changed.length + (calChanged ? 1 : 0);
   }
 }

@@ -69,6 +69,15 @@ export class AuthService {
   }
 
   /**
+   * Scale-out: sessions ended through another instance (its `auth.sessions_ended`): drop them from
+   * this instance's 30-s cache so the next request here is refused too.
+   */
+  forget(ended: { userId: string | null; sessionId: string | null }): void {
+    if (ended.sessionId) this.cache.delete(ended.sessionId);
+    if (ended.userId) for (const [id, c] of this.cache) if (c.user.id === ended.userId) this.cache.delete(id);
+  }
+
+  /**
    * End every session of a user now (disabled, role or password changed): HTTP requests with
    * its tokens fail from the next request on, and open live connections are closed.
    */

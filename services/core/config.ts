@@ -1,6 +1,8 @@
 // Configuration, checked once at boot (ARCHITECTURE.md example 9). Every variable is listed
 // in README.md's configuration table; a bad value stops the hub with a message naming it.
 import fs from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { HubError } from './errors.js';
@@ -106,6 +108,20 @@ const Env = z
     HUB_HTTP_PLAIN_HOST: z.string().min(1).optional(),
     /** behind a TLS-terminating proxy: false | true | comma-separated proxy addresses/CIDRs */
     HUB_TRUST_PROXY: z.string().default('false'),
+    // scale-out (CONTRACT.md "Operations", docs/scale-out.md): N instances on Redis + PostgreSQL
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    HUB_INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only (≤ 64)')
+      .optional(),
+    HUB_REDIS_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, "_" and "-" only (≤ 32)')
+      .default('bops'),
+    HUB_CLUSTER_LEASE_S: z.coerce.number().min(2).max(600).default(15),
     /** browser origins besides the hub's own that may open live connections and send requests */
     HUB_ALLOWED_ORIGINS: z.string().default(''),
     HUB_LOGIN_FAILS_PER_USER: z.coerce.number().int().min(1).default(5),
@@ -183,6 +199,11 @@ export interface Config {
   dbWaitMs: number;
   /** with TLS on: the plain HTTP port's bind address (default 127.0.0.1) */
   httpPlainHost: string | undefined;
+  /**
+   * Scale-out (REDIS_URL set): this process is one of N hub instances sharing Redis and
+   * PostgreSQL (docs/scale-out.md); null = the single-process hub.
+   */
+  cluster: ClusterConfig | null;
   /** fastify's trustProxy: which peers' X-Forwarded-* headers to believe */
   trustProxy: boolean | string[];
   /** extra browser origins (the hub's own origin is always allowed) */
@@ -226,6 +247,19 @@ export interface MqttEdgeConfig {
   eventRetryMs: number;
   /** an event INSERT unanswered this long counts as failed (a hung database is an outage too) */
   eventQueryTimeoutMs: number;
+}
+
+export interface ClusterConfig {
+  redisUrl: string;
+  /** this instance's name in Redis and in timer claims (HUB_INSTANCE_ID, else host-pid-random) */
+  instanceId: string;
+  /** prefix of every Redis key and channel this hub uses (several hubs may share one Redis) */
+  prefix: string;
+  /**
+   * How long an instance counts as alive without renewing its heartbeat, and how long a timer
+   * claim holds: a killed instance's devices and timers are taken over after at most this.
+   */
+  leaseMs: number;
 }
 
 /** Read the TLS certificate chain and key (PEM); a clear error names the variable. */
@@ -325,6 +359,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbWaitMs: e.HUB_DB_WAIT_S * 1000,
     httpPlainHost: e.HUB_HTTP_PLAIN_HOST,
     trustProxy: parseTrustProxy(e.HUB_TRUST_PROXY),
+    cluster: e.REDIS_URL
+      ? {
+          redisUrl: e.REDIS_URL,
+          instanceId: e.HUB_INSTANCE_ID ?? `${os.hostname().slice(0, 32)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+          prefix: e.HUB_REDIS_PREFIX,
+          leaseMs: e.HUB_CLUSTER_LEASE_S * 1000,
+        }
+      : null,
     allowedOrigins: e.HUB_ALLOWED_ORIGINS.split(',')
       .map((x) => x.trim().replace(/\/$/, ''))
       .filter(Boolean),

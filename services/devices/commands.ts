@@ -31,6 +31,7 @@ interface Open {
 
 export class CommandService {
   private readonly open = new Map<string, Open>();
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
@@ -39,10 +40,26 @@ export class CommandService {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /**
+     * Scale-out (docs/scale-out.md): other instances send commands too. A starting instance
+     * must not expire theirs; a result may arrive at another instance than the sender (the
+     * device's), which resolves the row; and a sender that died leaves rows that any instance
+     * expires once past `exp` (every resolution is a conditional update: exactly one wins).
+     */
+    private readonly shared: { sweepMs: number } | null = null,
   ) {}
 
   async start(): Promise<void> {
     this.bus.on('device.command_result', this, ({ device, command, result }) => this.onResult(device.deviceId, command, result));
+    if (this.shared) {
+      await this.sweep();
+      this.sweeper = setInterval(
+        () => void this.sweep().catch((err: Error) => this.log.warn({ err: err.message }, 'command sweep failed')),
+        this.shared.sweepMs,
+      );
+      this.sweeper.unref();
+      return;
+    }
     // Commands left open by a previous run can no longer be confirmed reliably: expire them.
     const stale = await this.db.deviceCommand.findMany({ where: { state: 'sent' } });
     for (const c of stale) {
@@ -61,7 +78,30 @@ export class CommandService {
     }
   }
 
+  /** Scale-out: expire commands past `exp` that no live instance is timing (their sender died). */
+  private async sweep(): Promise<void> {
+    // a second of grace: the sender's own timer normally gets there first
+    const stale = await this.db.deviceCommand.findMany({ where: { state: 'sent', expiresAt: { lt: new Date(this.now() - 1000) } } });
+    for (const c of stale) {
+      if (this.open.has(c.corr)) continue;
+      await this.finish(
+        {
+          corr: c.corr,
+          deviceId: c.deviceId,
+          name: c.name as CommandName,
+          expiresAt: c.expiresAt.getTime(),
+          incidentId: c.incidentId,
+          visitId: c.visitId,
+        },
+        'expired',
+        { reason: 'no confirmation before expiry' },
+      );
+    }
+  }
+
   async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.bus.removeListeners(this);
     for (const o of this.open.values()) clearTimeout(o.timer);
     this.open.clear();
@@ -94,7 +134,7 @@ export class CommandService {
     const connected = await this.broker.publishCommand(device, name, { v: 1, corr, exp: expiresAt, data: parsed.data });
     if (!connected) {
       // Nobody is subscribed and sessions are clean, so aedes queued nothing: fail now, visibly.
-      return this.finish(o, 'failed', { reason: 'device not connected' });
+      return (await this.finish(o, 'failed', { reason: 'device not connected' })) ?? update;
     }
     return update;
   }
@@ -107,6 +147,22 @@ export class CommandService {
         return;
       }
       await this.expire(o.corr); // answered after exp: expired, and the answer recorded as late
+    } else if (!o && this.shared) {
+      // Scale-out: sent by another instance; the device answered here (where it is connected)
+      const row = await this.db.deviceCommand.findUnique({ where: { corr: result.corr } });
+      if (row && row.state === 'sent' && row.deviceId === deviceId && row.name === command) {
+        const c = {
+          corr: row.corr,
+          deviceId,
+          name: row.name as CommandName,
+          expiresAt: row.expiresAt.getTime(),
+          incidentId: row.incidentId,
+          visitId: row.visitId,
+        };
+        if (this.now() <= c.expiresAt) {
+          if (await this.finish(c, result.ok ? 'confirmed' : 'failed', result.data)) return;
+        } else await this.finish(c, 'expired', { reason: 'no confirmation before expiry' });
+      }
     }
     await this.late(deviceId, command, result);
   }
@@ -148,15 +204,21 @@ export class CommandService {
     if (o) await this.finish(o, 'expired', { reason: 'no confirmation before expiry' });
   }
 
+  /** Resolve a command once: null when it was already resolved (by another instance). */
   private async finish(
     o: Omit<Open, 'timer'> & { timer?: NodeJS.Timeout },
     state: 'confirmed' | 'failed' | 'expired',
     result: Record<string, unknown>,
-  ): Promise<CommandUpdate> {
+  ): Promise<CommandUpdate | null> {
     if (o.timer) clearTimeout(o.timer);
     this.open.delete(o.corr);
     const at = this.now();
-    await this.db.deviceCommand.update({ where: { corr: o.corr }, data: { state, resolvedAt: new Date(at), result: result as object } });
+    // conditional: with several instances the device's and the sender's may both try
+    const r = await this.db.deviceCommand.updateMany({
+      where: { corr: o.corr, state: 'sent' },
+      data: { state, resolvedAt: new Date(at), result: result as object },
+    });
+    if (r.count !== 1) return null;
     const update: CommandUpdate = {
       corr: o.corr,
       deviceId: o.deviceId,

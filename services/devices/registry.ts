@@ -37,8 +37,19 @@ export interface MaintenanceWindow {
 const toDbClass = (c: DeviceClass) => (c === 'fire-panel' ? 'fire_panel' : c);
 const fromDbClass = (c: string): DeviceClass => (c === 'fire_panel' ? 'fire-panel' : (c as DeviceClass));
 
+export interface RegistryOptions {
+  /**
+   * Scale-out (docs/scale-out.md): the online state in PostgreSQL is shared by every instance
+   * and written by the one holding the device's connection. A starting instance then keeps it
+   * (devices connected to other instances stay online) instead of resetting every device.
+   */
+  shared?: boolean;
+}
+
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
+  /** called after an administrative change of a device (provision, enable/disable, secret, service) */
+  private readonly changeListeners: Array<(d: DeviceRecord) => void> = [];
   /** building id → display name, for views */
   private readonly buildingNames = new Map<string, string>();
   private readonly dirty = new Set<string>();
@@ -48,27 +59,103 @@ export class DeviceRegistry {
     private readonly db: Db,
     private readonly log: Logger,
     private readonly flushMs = 2000,
+    private readonly opts: RegistryOptions = {},
   ) {}
+
+  /** Listen for administrative changes made through this instance (scale-out: tell the others). */
+  onChanged(fn: (d: DeviceRecord) => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  private changed(d: DeviceRecord): void {
+    for (const fn of this.changeListeners) fn(d);
+  }
+
+  private fromRow(r: Awaited<ReturnType<Db['device']['findMany']>>[number], state: OnlineState): DeviceRecord {
+    return {
+      deviceId: r.id,
+      site: r.siteId,
+      building: r.buildingId,
+      class: fromDbClass(r.class),
+      name: r.name,
+      floors: r.floors,
+      meta: (r.meta ?? {}) as Record<string, unknown>,
+      secretHash: r.secretHash,
+      enabled: r.enabled,
+      state,
+      lastSeenAt: r.lastSeenAt?.getTime() ?? null,
+      lastTelemetry: (r.lastTelemetry as DeviceRecord['lastTelemetry']) ?? null,
+    };
+  }
+
+  /**
+   * Scale-out: re-read one device after another instance changed it (provisioned, disabled, a
+   * new secret). The online state stays as this instance knows it. Returns the record, or
+   * undefined when the device no longer exists.
+   */
+  async reload(id: string): Promise<DeviceRecord | undefined> {
+    const r = await this.db.device.findUnique({ where: { id } });
+    const cur = this.devices.get(id);
+    if (!r) {
+      this.devices.delete(id);
+      return undefined;
+    }
+    const b = await this.db.building.findUnique({ where: { id: r.buildingId }, select: { id: true, name: true } });
+    if (b) this.buildingNames.set(b.id, b.name);
+    const next = this.fromRow(r, cur?.state ?? r.state);
+    if (cur) {
+      // the broker and the views hold this object: update it in place
+      const { state: _s, lastSeenAt: _l, lastTelemetry: _t, ...rest } = next;
+      Object.assign(cur, rest);
+      return cur;
+    }
+    this.devices.set(id, next);
+    return next;
+  }
+
+  /** Scale-out: re-read every device's identity and the shared online state (after a missed notice). */
+  async reloadAll(): Promise<void> {
+    for (const b of await this.db.building.findMany({ select: { id: true, name: true } })) this.buildingNames.set(b.id, b.name);
+    const rows = await this.db.device.findMany();
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(r.id);
+      const cur = this.devices.get(r.id);
+      if (!cur) {
+        this.devices.set(r.id, this.fromRow(r, r.state));
+        continue;
+      }
+      const { lastSeenAt: _l, lastTelemetry: _t, ...rest } = this.fromRow(r, this.dirty.has(r.id) ? cur.state : r.state);
+      Object.assign(cur, rest);
+    }
+    for (const id of this.devices.keys()) if (!seen.has(id)) this.devices.delete(id);
+  }
+
+  /**
+   * Scale-out: the state the instance holding the device's connection reported. Not written
+   * back from here (that instance writes it). Returns true when it changed.
+   */
+  applyRemoteState(id: string, state: OnlineState, ts: number): boolean {
+    const d = this.devices.get(id);
+    if (!d) return false;
+    d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, ts);
+    if (d.state === state) return false;
+    d.state = state;
+    return true;
+  }
 
   async start(): Promise<void> {
     for (const b of await this.db.building.findMany({ select: { id: true, name: true } })) this.buildingNames.set(b.id, b.name);
     const rows = await this.db.device.findMany();
     for (const r of rows) {
-      this.devices.set(r.id, {
-        deviceId: r.id,
-        site: r.siteId,
-        building: r.buildingId,
-        class: fromDbClass(r.class),
-        name: r.name,
-        floors: r.floors,
-        meta: (r.meta ?? {}) as Record<string, unknown>,
-        secretHash: r.secretHash,
-        enabled: r.enabled,
-        // Nobody is connected to a broker that just started: every device begins offline.
-        state: 'offline',
-        lastSeenAt: r.lastSeenAt?.getTime() ?? null,
-        lastTelemetry: (r.lastTelemetry as DeviceRecord['lastTelemetry']) ?? null,
-      });
+      if (this.opts.shared) {
+        // Scale-out: other instances hold connections; their devices keep their state (the
+        // broker's owner sweep marks lost what nobody holds any more).
+        this.devices.set(r.id, this.fromRow(r, r.state));
+        continue;
+      }
+      // Nobody is connected to a broker that just started: every device begins offline.
+      this.devices.set(r.id, this.fromRow(r, 'offline'));
       if (r.state !== 'offline') this.dirty.add(r.id);
     }
     // One line when flushing starts failing (database down) and one when it works again, not one
@@ -177,6 +264,7 @@ export class DeviceRegistry {
       lastSeenAt: null,
       lastTelemetry: null,
     });
+    this.changed(this.devices.get(body.id)!);
     return { id: body.id, secret };
   }
 
@@ -187,6 +275,7 @@ export class DeviceRegistry {
     const secret = newSecret();
     d.secretHash = hashDeviceSecret(secret);
     await this.db.device.update({ where: { id }, data: { secretHash: d.secretHash } });
+    this.changed(d);
     return secret;
   }
 
@@ -195,6 +284,7 @@ export class DeviceRegistry {
     if (!d) throw errors.deviceUnknown(`no device ${id}`);
     d.enabled = enabled;
     await this.db.device.update({ where: { id }, data: { enabled } });
+    this.changed(d);
     return d;
   }
 
@@ -208,6 +298,7 @@ export class DeviceRegistry {
     const { outOfService: _old, ...rest } = d.meta;
     d.meta = inService ? rest : { ...rest, outOfService: { reason, since: Date.now() } };
     await this.db.device.update({ where: { id }, data: { meta: d.meta as object } });
+    this.changed(d);
   }
 
   /** Returns true when the state actually changed (so callers push only changes). */

@@ -13,6 +13,10 @@ import { EstateService } from '../admin/estate.js';
 import { SettingsService } from '../admin/settings.js';
 import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
+import { Cluster } from '../core/cluster.js';
+import { AdvisoryLocks } from '../core/locks.js';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
@@ -98,6 +102,8 @@ export class Hub {
   contacts!: ContactService;
   readonly metrics: Metrics;
   retention!: RetentionService;
+  /** scale-out (REDIS_URL): this instance's link to the others; null for the single-process hub */
+  cluster: Cluster | null = null;
   rejections: RejectionCounter;
   databaseUrl = '';
   adminPassword: string | null = null;
@@ -200,14 +206,35 @@ export class Hub {
     this.pool.on('error', (err) => log.warn(dbErrorFields(err), 'pg pool: idle connection lost'));
     this.stops.push(() => this.pool.end());
 
+    // 1b. scale-out (docs/scale-out.md): Redis for what instances share beyond PostgreSQL
+    let locks: AdvisoryLocks | null = null;
+    if (config.cluster) {
+      this.bootReason = 'connecting to Redis at REDIS_URL';
+      const cluster = new Cluster(config.cluster, log.child({ mod: 'cluster', instance: config.cluster.instanceId }));
+      this.cluster = cluster;
+      this.stops.push(() => cluster.stop());
+      await cluster.start();
+      const l = new AdvisoryLocks(this.databaseUrl, log.child({ mod: 'locks' }));
+      locks = l;
+      this.stops.push(() => l.stop());
+      this.checkAborted();
+    }
+    const cluster = this.cluster;
+
     // 2. identities
-    this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }));
+    this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }), 2000, { shared: !!cluster });
     await this.registry.start();
     this.stops.push(() => this.registry.stop());
     this.auth = new AuthService(this.db, config.sessionTtlMs, this.now, bus);
     this.users = new UserAdminService(this.db, this.auth, this.now);
     this.adminPassword = (await this.users.ensureAdmin(config.adminPassword)).password;
-    this.estate = new EstateService({ db: this.db, onBuildingName: (id, name) => this.registry.setBuildingName(id, name) });
+    this.estate = new EstateService({
+      db: this.db,
+      onBuildingName: (id, name) => {
+        this.registry.setBuildingName(id, name);
+        cluster?.publish('building.named', { id, name });
+      },
+    });
     this.contacts = new ContactService(this.db);
     // The procedures, their labels and the records' labels: one registry (services/hub/
     // procedures.ts lists them). The device-fault link policy follows the admin settings live
@@ -233,6 +260,7 @@ export class Hub {
     });
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
+    if (cluster) this.shareState(cluster);
 
     // maintenance windows still running (suppress faults from the first device message on)
     this.maintenance = new MaintenanceService(this.db, this.registry, new DeviceAdmin(this.db, this.registry), this.now);
@@ -277,6 +305,7 @@ export class Hub {
       rejections: this.rejections,
       log: log.child({ mod: 'broker' }),
       now: this.now,
+      cluster,
       acceptEvent: async (device, event, receivedAt) => {
         if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', { device, event, receivedAt });
         if (await this.events.store(device, event, receivedAt)) bus.emit('device.event', { device, event, receivedAt });
@@ -284,13 +313,30 @@ export class Hub {
     });
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
-    this.commands = new CommandService(this.db, this.broker, this.registry, bus, log.child({ mod: 'commands' }), this.now);
+    this.commands = new CommandService(
+      this.db,
+      this.broker,
+      this.registry,
+      bus,
+      log.child({ mod: 'commands' }),
+      this.now,
+      cluster ? { sweepMs: 5000 } : null,
+    );
     await this.commands.start();
     this.stops.push(() => this.commands.stop());
     const settings = this.settings;
     this.accessLog = new AccessLog(this.db, log.child({ mod: 'access-log' }), this.now);
     this.stops.push(() => this.accessLog.stop());
     this.incidents = new IncidentService({
+      cluster:
+        cluster && locks
+          ? {
+              instanceId: cluster.id,
+              leaseMs: cluster.config.leaseMs,
+              lock: (name, fn) => locks.with(name, fn),
+              changed: (n) => cluster.publish('incident.changed', n),
+            }
+          : null,
       db: this.db,
       bus,
       registry: this.registry,
@@ -413,7 +459,21 @@ export class Hub {
         (app) => app.register(notificationRoutes, { notify: this.notify }),
       ],
     });
+    let adapter: ReturnType<typeof createAdapter> | undefined;
+    if (cluster) {
+      // socket.io's redis adapter: a push from any instance reaches every dashboard (two
+      // connections of its own: a subscribed ioredis connection can do nothing else)
+      const pub = new Redis(cluster.config.redisUrl);
+      const sub = pub.duplicate();
+      for (const c of [pub, sub]) c.on('error', (err: Error) => log.warn({ err: err.message }, 'socket.io redis connection error'));
+      adapter = createAdapter(pub, sub, { key: `${cluster.config.prefix}:socket.io` });
+      this.stops.push(async () => {
+        sub.disconnect();
+        await pub.quit().catch(() => pub.disconnect());
+      });
+    }
     this.live = new LivePush({
+      ...(adapter ? { adapter } : {}),
       auth: this.auth,
       bus,
       log: log.child({ mod: 'live' }),
@@ -450,6 +510,44 @@ export class Hub {
       const extra = await opts.onStarted(this);
       if (extra) this.stops.push(() => extra.stop());
     }
+  }
+
+  /**
+   * Scale-out: keep this instance's caches in step with the others (docs/scale-out.md "What
+   * crosses instances"). Notices are at-most-once, so a subscriber reconnect re-reads everything.
+   */
+  private shareState(cluster: Cluster): void {
+    const { bus } = this;
+    // device online state: announced by the instance holding the connection
+    bus.on('device.status', cluster, (e) => cluster.publish('device.state', { id: e.device.deviceId, state: e.state, ts: e.ts }));
+    cluster.on('device.state', (m) => {
+      if (this.broker?.holds(m.id)) return; // connected here: this instance knows best
+      this.registry.applyRemoteState(m.id, m.state, m.ts);
+    });
+    // registry changes (provision, enable/disable, new secret, in/out of service)
+    this.registry.onChanged((d) => {
+      cluster.publish('device.changed', { id: d.deviceId });
+      if (!d.enabled) this.broker?.disconnect(d.deviceId);
+    });
+    cluster.on('device.changed', async (m) => {
+      const d = await this.registry.reload(m.id);
+      // disabled elsewhere: its connection here ends now (a new CONNECT is refused: auth_disabled)
+      if (!d || !d.enabled) this.broker?.disconnect(m.id);
+    });
+    cluster.on('building.named', (m) => this.registry.setBuildingName(m.id, m.name));
+    // sessions ended through another instance: refused here too, live connections closed
+    bus.on('auth.sessions_ended', cluster, (e) => cluster.publish('sessions.ended', e));
+    cluster.on('sessions.ended', (m) => {
+      this.auth.forget(m);
+      this.live?.endSessions(m);
+    });
+    this.settings.onChanged(() => cluster.publish('settings.changed', {}));
+    cluster.on('settings.changed', () => this.settings.start());
+    cluster.on('incident.changed', (m) => this.incidents?.remoteChanged(m));
+    cluster.onResync(async () => {
+      await this.registry.reloadAll();
+      await this.settings.start();
+    });
   }
 
   get mqttPort(): number {

@@ -39,3 +39,43 @@ export class TimerScheduler {
     this.timer = null;
   }
 }
+
+/** A due timer this instance claimed (scale-out), with the building whose lock it fires under. */
+export interface ClaimedTimer {
+  incidentId: string;
+  key: string;
+  buildingId: string;
+}
+
+/**
+ * Scale-out (docs/scale-out.md): claim due timers so that each fires on one instance. `FOR
+ * UPDATE SKIP LOCKED` lets every instance claim at once without waiting on each other; the
+ * claim is a lease (`claimedUntil`): a timer claimed by an instance that died before firing it
+ * is claimed again by another once the lease is over. Firing writes the timer row, which clears
+ * the claim (store.ts timerRow); the firing itself re-checks, under the building's lock and
+ * from the committed state, that the timer is still due — so a lease that ran out while a slow
+ * instance was still firing cannot fire it twice.
+ */
+export async function claimDueTimers(
+  db: { $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T> },
+  instanceId: string,
+  now: number,
+  leaseMs: number,
+  limit = 100,
+): Promise<ClaimedTimer[]> {
+  return db.$queryRawUnsafe<ClaimedTimer[]>(
+    `UPDATE "IncidentTimer" AS t
+        SET "claimedBy" = $1, "claimedUntil" = $2
+       FROM (SELECT id FROM "IncidentTimer"
+              WHERE status = 'running' AND "dueAt" <= $3 AND ("claimedUntil" IS NULL OR "claimedUntil" < $3)
+              ORDER BY "dueAt" LIMIT $4
+              FOR UPDATE SKIP LOCKED) AS due,
+            "Incident" AS i
+      WHERE t.id = due.id AND i.id = t."incidentId"
+  RETURNING t."incidentId" AS "incidentId", t.key AS key, i."buildingId" AS "buildingId"`,
+    instanceId,
+    new Date(now + leaseMs),
+    new Date(now),
+    limit,
+  );
+}

@@ -31,7 +31,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import { EffectDispatcher } from './effects.js';
 import type { ProcedureDeps, ProcedureModule, Watcher } from './module.js';
 import { SerialQueue } from './queue.js';
-import { TimerScheduler } from './scheduler.js';
+import { claimDueTimers, TimerScheduler } from './scheduler.js';
 import { INCLUDE, IncidentStore } from './store.js';
 import { IncidentViews, PUSH_READER, snapshotFromRow, type Reader } from './views.js';
 
@@ -50,7 +50,28 @@ export interface PersonalAccessLog {
   record(userId: string, subjects: readonly string[], reason: string): Promise<void>;
 }
 
+/**
+ * Scale-out (docs/scale-out.md): what the service needs to be one of N instances. Every
+ * mutation of a building's incidents (routing, decisions, timers) runs holding that building's
+ * cluster-wide lock and starts from the committed state; the open-incident dedup key is also a
+ * partial unique index; due timers are claimed with FOR UPDATE SKIP LOCKED.
+ */
+export interface IncidentCluster {
+  instanceId: string;
+  /** how long a timer claim holds before another instance may take it over */
+  leaseMs: number;
+  /** run `fn` holding the named cluster-wide lock */
+  lock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** tell the other instances an incident was written (their cached copy is stale) */
+  changed(n: { id: string; buildingId: string; version: number }): void;
+}
+
+/** How often a conflicting write (another writer got there first) is re-decided from fresh state. */
+const CONFLICT_RETRIES = 3;
+
 export interface IncidentServiceOptions {
+  /** scale-out: null/absent for the single-process hub */
+  cluster?: IncidentCluster | null;
   db: Db;
   bus: EventBus;
   registry: DeviceRegistry;
@@ -82,6 +103,8 @@ export class IncidentService {
   private readonly deps: ProcedureDeps;
   private watchers: Watcher[] = [];
   private readonly now: () => number;
+  /** scale-out: buildings whose cluster lock the running job holds (the queue runs one job at a time) */
+  private readonly held = new Set<string>();
 
   constructor(private readonly o: IncidentServiceOptions) {
     this.now = o.now;
@@ -125,9 +148,11 @@ export class IncidentService {
     const api = {
       deps: this.deps,
       trigger: async (kind: IncidentKind, trigger: Trigger) => {
-        await this.execute(
-          this.planned(this.engine.planTrigger(kind, trigger, this.store.inBuilding(trigger.buildingId), this.now())),
-          `device:${'deviceId' in trigger ? trigger.deviceId : 'hub'}`,
+        await this.locked(trigger.buildingId, () =>
+          this.execute(
+            this.planned(this.engine.planTrigger(kind, trigger, this.store.inBuilding(trigger.buildingId), this.now())),
+            `device:${'deviceId' in trigger ? trigger.deviceId : 'hub'}`,
+          ),
         );
       },
       status: async (deviceId: string, state: OnlineState) => {
@@ -140,8 +165,8 @@ export class IncidentService {
     };
     this.watchers = this.engine.registry.all().flatMap((m) => m.watchers?.(api) ?? []);
     const { bus } = this.o;
-    bus.on('device.event', this, (e) => this.queue.run(() => this.onDeviceEvent(e)));
-    bus.on('device.status', this, (e) => this.queue.run(() => this.onDeviceStatus(e)));
+    bus.on('device.event', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceEvent(e))));
+    bus.on('device.status', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceStatus(e))));
     bus.on('command.updated', this, (e) => this.queue.run(() => this.onCommand(e)));
     // timers that came due while the hub was down fire now, once
     await this.tick();
@@ -151,6 +176,47 @@ export class IncidentService {
     this.scheduler.stop();
     this.o.bus.removeListeners(this);
     await this.queue.idle();
+  }
+
+  // ------------------------------------------------------------------ scale-out
+
+  /**
+   * Run a job on a building's incidents. Single process: the queue already serialises. Scale-out:
+   * holding the building's cluster-wide lock, after re-reading what other instances committed —
+   * so two instances never both decide "nothing open yet", and no decision starts from a stale
+   * copy. Jobs nest (an effect opening a linked incident) without re-locking.
+   */
+  private async locked<T>(buildingId: string, fn: () => Promise<T>): Promise<T> {
+    const c = this.o.cluster;
+    if (!c || this.held.has(buildingId)) return fn();
+    return c.lock(`incidents:${buildingId}`, async () => {
+      this.held.add(buildingId);
+      try {
+        await this.store.refreshBuilding(buildingId);
+        return await fn();
+      } finally {
+        this.held.delete(buildingId);
+      }
+    });
+  }
+
+  /** The building an incident belongs to (for its lock). */
+  private async buildingOf(id: string): Promise<string | null> {
+    const s = this.store.snapshot(id);
+    if (s) return s.buildingId;
+    const r = await this.o.db.incident.findUnique({ where: { id }, select: { buildingId: true } });
+    return r?.buildingId ?? null;
+  }
+
+  private async lockedIncident<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.o.cluster) return fn();
+    const b = await this.buildingOf(id);
+    return b === null ? fn() : this.locked(b, fn);
+  }
+
+  /** Scale-out: another instance wrote an incident; refresh the cached copy (readers outside a job see it). */
+  remoteChanged(n: { id: string; version: number }): void {
+    void this.store.reload(n.id, n.version).catch((err: unknown) => this.o.log.warn({ err, incident: n.id }, 'incident refresh failed'));
   }
 
   // ------------------------------------------------------------------ queries
@@ -258,10 +324,12 @@ export class IncidentService {
       if (!b || !(reader?.scope ?? Scope.ALL).allows(buildingId))
         throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.no_building', 'no building {building}', { building: buildingId });
       const base: Trigger = { source: 'manual', siteId: b.siteId, buildingId, actor: user, payload };
-      // the reporter's role is checked before routing: a report merged into an open incident too
-      const plan = this.planned(this.engine.planTrigger(kind, base, this.store.inBuilding(buildingId), this.now()));
-      if (plan.op === 'open') plan.trigger = { ...plan.trigger, context: await this.context(kind, plan.trigger) };
-      const id = await this.execute(plan, `user:${user.id}`);
+      const id = await this.locked(buildingId, async () => {
+        // the reporter's role is checked before routing: a report merged into an open incident too
+        const plan = this.planned(this.engine.planTrigger(kind, base, this.store.inBuilding(buildingId), this.now()));
+        if (plan.op === 'open') plan.trigger = { ...plan.trigger, context: await this.context(kind, plan.trigger) };
+        return this.execute(plan, `user:${user.id}`);
+      });
       if (!id) throw keyed('HUB_ERR_CONFLICT', 409, 'engine.error.merged', 'the report was merged into an open incident');
       return this.get(id, reader ?? { userId: user.id, role: user.role, locale: 'zh-CN', reason: `report ${kind}` });
     });
@@ -270,7 +338,9 @@ export class IncidentService {
   act(id: string, action: string, payload: unknown, user: IncidentUser, reader?: Reader): Promise<IncidentDetail> {
     return this.queue.run(async () => {
       await this.checkScope(id, reader?.scope);
-      await this.execute({ op: 'decide', incidentId: id, input: { type: 'action', action, actor: user, payload } }, `user:${user.id}`);
+      await this.lockedIncident(id, () =>
+        this.execute({ op: 'decide', incidentId: id, input: { type: 'action', action, actor: user, payload } }, `user:${user.id}`),
+      );
       return this.get(id, reader ?? { userId: user.id, role: user.role, locale: 'zh-CN', reason: `action ${action}` });
     });
   }
@@ -290,7 +360,9 @@ export class IncidentService {
   /** A hub-originated action (`system: true` actions only). */
   system(id: string, action: string, payload: unknown): Promise<void> {
     return this.queue.run(async () => {
-      await this.execute({ op: 'decide', incidentId: id, input: { type: 'system', action, payload } }, 'system');
+      await this.lockedIncident(id, () =>
+        this.execute({ op: 'decide', incidentId: id, input: { type: 'system', action, payload } }, 'system'),
+      );
     });
   }
 
@@ -300,22 +372,44 @@ export class IncidentService {
   async tick(): Promise<void> {
     await this.queue.run(async () => {
       const now = this.now();
-      for (const s of this.store.liveSnapshots()) {
-        for (const key of dueTimers(s, now)) {
-          // re-read: an earlier timer of the same incident may have closed it
-          const cur = this.store.snapshot(s.id);
-          if (!cur || !dueTimers(cur, now).includes(key)) continue;
-          await this.execute({ op: 'decide', incidentId: s.id, input: { type: 'timer', key } }, `timer:${key}`).catch((err: unknown) =>
-            this.o.log.error({ err, incident: s.id, key }, 'timer transition failed'),
-          );
+      if (this.o.cluster) await this.fireClaimed(now);
+      else
+        for (const s of this.store.liveSnapshots()) {
+          for (const key of dueTimers(s, now)) {
+            // re-read: an earlier timer of the same incident may have closed it
+            const cur = this.store.snapshot(s.id);
+            if (!cur || !dueTimers(cur, now).includes(key)) continue;
+            await this.execute({ op: 'decide', incidentId: s.id, input: { type: 'timer', key } }, `timer:${key}`).catch((err: unknown) =>
+              this.o.log.error({ err, incident: s.id, key }, 'timer transition failed'),
+            );
+          }
         }
-      }
       for (const w of this.watchers) {
         const at = w.nextCheckAt();
         if (at !== null && at <= now) await w.tick(now);
       }
     });
     this.scheduler.schedule();
+  }
+
+  /** Scale-out: fire the due timers this instance claimed (scheduler.ts claimDueTimers). */
+  private async fireClaimed(now: number): Promise<void> {
+    const c = this.o.cluster!;
+    let claimed: Awaited<ReturnType<typeof claimDueTimers>> = [];
+    try {
+      claimed = await claimDueTimers(this.o.db, c.instanceId, now, c.leaseMs);
+    } catch (err) {
+      this.o.log.warn({ err }, 'claiming due timers failed; retrying at the next tick');
+      return;
+    }
+    for (const t of claimed) {
+      await this.locked(t.buildingId, async () => {
+        // from the committed state: another instance may have fired or cancelled it meanwhile
+        const cur = this.store.snapshot(t.incidentId) ?? (await this.store.reload(t.incidentId));
+        if (!cur || !dueTimers(cur, this.now()).includes(t.key)) return;
+        await this.execute({ op: 'decide', incidentId: t.incidentId, input: { type: 'timer', key: t.key } }, `timer:${t.key}`);
+      }).catch((err: unknown) => this.o.log.error({ err, incident: t.incidentId, key: t.key }, 'timer transition failed'));
+    }
   }
 
   private nextDue(): number | null {
@@ -325,6 +419,8 @@ export class IncidentService {
     };
     for (const s of this.store.liveSnapshots()) take(nextDueAt(s));
     for (const w of this.watchers) take(w.nextCheckAt());
+    // scale-out: other instances' incidents have timers too; poll the claim (the scheduler wakes at least every second)
+    if (this.o.cluster) take(this.now() + 1000);
     return next;
   }
 
@@ -358,6 +454,11 @@ export class IncidentService {
 
   private async onCommand(u: CommandUpdate): Promise<void> {
     if (!u.incidentId || u.state === 'sent') return;
+    const incidentId = u.incidentId;
+    await this.lockedIncident(incidentId, () => this.onCommandLocked({ ...u, incidentId }));
+  }
+
+  private async onCommandLocked(u: CommandUpdate & { incidentId: string }): Promise<void> {
     if (!this.store.snapshot(u.incidentId)?.open) return;
     const input: Input = {
       type: 'command_result',
@@ -390,8 +491,38 @@ export class IncidentService {
     return load ? load(this.deps, { buildingId: trigger.buildingId, trigger }) : undefined;
   }
 
-  /** Run one plan: decide/open, persist atomically, then perform effects. Returns the incident id. */
+  /**
+   * Run one plan, re-deciding from fresh state when the write conflicts: another writer
+   * committed first (optimistic version check), or — scale-out — opened the same dedup key
+   * (partial unique index). The cached copy is re-read, never left stale.
+   */
   private async execute(plan: RoutePlan, actor: string): Promise<string | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.executeOnce(plan, actor);
+      } catch (err) {
+        if (attempt >= CONFLICT_RETRIES) throw err;
+        if (plan.op === 'decide' && err instanceof HubError && err.code === 'HUB_ERR_CONFLICT') {
+          this.o.log.info({ incident: plan.incidentId }, 'incident changed concurrently: deciding again from the committed state');
+          this.store.forget(plan.incidentId);
+          continue;
+        }
+        if (plan.op === 'open' && (err as { code?: unknown }).code === 'P2002') {
+          // someone else opened this (kind, dedupKey) first: route the trigger again — it merges
+          this.o.log.info({ kind: plan.kind, dedupKey: plan.dedupKey }, 'open incident with this dedup key exists: merging');
+          await this.store.refreshBuilding(plan.trigger.buildingId);
+          plan = this.planned(
+            this.engine.planTrigger(plan.kind, plan.trigger, this.store.inBuilding(plan.trigger.buildingId), this.now(), plan.parentId),
+          );
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Decide/open, persist atomically, then perform effects. Returns the incident id. */
+  private async executeOnce(plan: RoutePlan, actor: string): Promise<string | null> {
     const now = this.now();
     let prev: IncidentSnapshot | null = null;
     let result: Result;
@@ -415,6 +546,7 @@ export class IncidentService {
           : `incident.${plan.input.type}`;
     const s = result.next;
     const { number, after } = await this.store.persist(prev, result, actor, action, now);
+    this.o.cluster?.changed({ id: s.id, buildingId: s.buildingId, version: this.store.version(s.id) ?? 0 });
     const cmds = (await this.store.commandsOf([s.id])).get(s.id) ?? [];
     this.o.bus.emit(prev ? 'incident.updated' : 'incident.opened', this.views.toView(s, number, cmds, [], PUSH_READER));
     for (const f of after) f();

@@ -62,6 +62,51 @@ export class IncidentStore {
     return this.meta.get(id)?.number;
   }
 
+  version(id: string): number | undefined {
+    return this.meta.get(id)?.version;
+  }
+
+  /**
+   * Scale-out: bring the building's live incidents up to date with PostgreSQL (other instances
+   * write them). Called holding the building's cluster lock, before routing or deciding, so
+   * every decision starts from the committed state: one query for (id, version), then only the
+   * changed incidents are read.
+   */
+  async refreshBuilding(buildingId: string): Promise<void> {
+    const since = new Date(this.o.now() - this.o.recentMs);
+    const rows = await this.o.db.incident.findMany({
+      where: { buildingId, OR: [{ open: true }, { closedAt: { gte: since } }] },
+      select: { id: true, version: true },
+    });
+    const stale = rows.filter((r) => !this.live.has(r.id) || this.meta.get(r.id)?.version !== r.version).map((r) => r.id);
+    if (stale.length) {
+      for (const r of await this.o.db.incident.findMany({ where: { id: { in: stale } }, include: INCLUDE })) {
+        this.remember(snapshotFromRow(r), r.number, r.version);
+      }
+    }
+    const ids = new Set(rows.map((r) => r.id));
+    for (const [id, x] of this.live) if (x.buildingId === buildingId && !ids.has(id)) this.live.delete(id);
+  }
+
+  /**
+   * Re-read one incident (a version conflict: someone else committed a newer one; or a notice
+   * from another instance). Never goes back to an older version than the one cached.
+   */
+  async reload(id: string, minVersion = -1): Promise<IncidentSnapshot | undefined> {
+    const r = await this.o.db.incident.findUnique({ where: { id }, include: INCLUDE });
+    if (!r) return undefined;
+    const m = this.meta.get(id);
+    if (r.version < minVersion || (m && m.version > r.version)) return this.live.get(id);
+    this.remember(snapshotFromRow(r), r.number, r.version);
+    return snapshotFromRow(r);
+  }
+
+  /** Forget the cached copy (the next load reads PostgreSQL). */
+  forget(id: string): void {
+    this.live.delete(id);
+    this.meta.delete(id);
+  }
+
   async load(id: string): Promise<IncidentSnapshot> {
     const cached = this.live.get(id);
     if (cached) return cached;
@@ -108,6 +153,9 @@ export class IncidentStore {
       const incidentData = {
         state: s.state,
         open: s.open,
+        // the one incident repeats of (kind, dedupKey) merge into: unique per building among
+        // live ones (partial unique index "Incident_live_dedup_key"), whichever instance writes
+        dedupLive: s.open && s.dedupKey !== null && (mod.definition.dedupMatches ? mod.definition.dedupMatches(s, s.data as never) : true),
         severity: s.severity,
         floor: s.floor,
         deviceId: s.deviceId,
@@ -241,5 +289,8 @@ function timerRow(t: IncidentSnapshot['timers'][number]) {
     status: t.status,
     repeatMs: t.repeatMs,
     firedAt: t.firedAt === null ? null : new Date(t.firedAt),
+    // a written timer (fired, rescheduled, cancelled) is nobody's claim any more (scheduler.ts)
+    claimedBy: null,
+    claimedUntil: null,
   };
 }

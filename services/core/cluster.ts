@@ -1,0 +1,193 @@
+// Scale-out (CONTRACT.md "Operations": REDIS_URL; docs/scale-out.md): what one hub instance
+// shares with the others through Redis. Nothing here is a home-made distributed engine: Redis
+// pub/sub carries small "something changed" notices, Redis keys with a TTL say which instances
+// are alive, and one Redis hash says which instance holds each device's MQTT connection.
+// Everything durable stays in PostgreSQL; MQTT routing is aedes' own clustering
+// (mqemitter-redis + aedes-persistence-redis, broker/index.ts), live pushes are socket.io's
+// redis adapter (dashboard/socket.ts).
+//
+// Why Redis pub/sub for the cross-instance bus and not PostgreSQL LISTEN/NOTIFY: Redis is
+// already required for aedes and socket.io, so this adds no engine and no connection kind;
+// NOTIFY would hold one dedicated PostgreSQL connection per instance outside the pools, caps a
+// payload at 8000 bytes, and puts chatty device-state fan-out on the database that commits
+// incidents. Both are at-most-once: a notice sent while an instance's subscriber is
+// reconnecting is lost, so every notice only says "re-read X from PostgreSQL" (or carries
+// state that the owner re-sends), and on every (re)subscribe the instance re-reads everything
+// it caches (`onResync`).
+import { Redis } from 'ioredis';
+import type { OnlineState } from '../../contracts/domain.js';
+import type { SessionEndReason } from '../../contracts/socket.js';
+import type { ClusterConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** The notices instances send each other (every one is a hint to re-read or a state update). */
+export interface ClusterMessages {
+  /** a device's online state, sent by the instance that holds (or just lost) its connection */
+  'device.state': { id: string; state: OnlineState; ts: number };
+  /** a device row changed (provisioned, enabled/disabled, secret rotated, in/out of service): re-read it */
+  'device.changed': { id: string };
+  /** a building was created or renamed */
+  'building.named': { id: string; name: string };
+  /** sessions ended (logout, user disabled, role or password changed): forget and disconnect */
+  'sessions.ended': { userId: string | null; sessionId: string | null; reason: SessionEndReason };
+  /** administrator settings changed: re-read them */
+  'settings.changed': Record<string, never>;
+  /** an incident was written: its cached snapshot elsewhere is stale */
+  'incident.changed': { id: string; buildingId: string; version: number };
+}
+export type ClusterMessageName = keyof ClusterMessages;
+type Handler<K extends ClusterMessageName> = (payload: ClusterMessages[K]) => void | Promise<void>;
+
+// Compare-and-delete: release a device only when this instance still owns it (a takeover by
+// another instance must not be undone by the old connection's close).
+const RELEASE_IF = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end`;
+
+export class Cluster {
+  readonly id: string;
+  /** commands and keys */
+  readonly redis: Redis;
+  /** the subscriber connection (a subscribed ioredis connection can do nothing else) */
+  private readonly sub: Redis;
+  private readonly handlers = new Map<ClusterMessageName, Array<Handler<ClusterMessageName>>>();
+  private readonly resyncs: Array<() => Promise<void>> = [];
+  private heartbeat: NodeJS.Timeout | null = null;
+  private subscribedOnce = false;
+  private stopped = false;
+  readonly channel: string;
+  /** notices received and sent, for /metrics and the benchmark */
+  received = 0;
+  sent = 0;
+
+  constructor(
+    readonly config: ClusterConfig,
+    private readonly log: Logger,
+  ) {
+    this.id = config.instanceId;
+    this.channel = `${config.prefix}:bus`;
+    // ioredis reconnects by itself; commands issued meanwhile wait in its offline queue
+    this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.sub = new Redis(config.redisUrl, { lazyConnect: true });
+    for (const c of [this.redis, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
+  }
+
+  key(...parts: string[]): string {
+    return [this.config.prefix, ...parts].join(':');
+  }
+
+  /** Connect, subscribe, and start announcing that this instance is alive. */
+  async start(): Promise<void> {
+    await this.redis.connect();
+    await this.sub.connect();
+    this.sub.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) this.dispatch(text);
+    });
+    // every (re)subscription after the first: notices may have been missed while away
+    this.sub.on('ready', () => {
+      if (this.stopped || !this.subscribedOnce) return;
+      this.log.info('redis subscriber reconnected: re-reading shared state');
+      void this.resync();
+    });
+    await this.sub.subscribe(this.channel);
+    this.subscribedOnce = true;
+    await this.beat();
+    this.heartbeat = setInterval(
+      () => void this.beat().catch((err: Error) => this.log.warn({ err: err.message }, 'instance heartbeat failed')),
+      Math.max(500, Math.floor(this.config.leaseMs / 3)),
+    );
+    this.heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    // a clean stop says so at once: its devices are released by their connections' closes
+    await this.redis.del(this.key('instance', this.id)).catch(() => undefined);
+    this.sub.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async beat(): Promise<void> {
+    await this.redis.set(this.key('instance', this.id), String(Date.now()), 'PX', this.config.leaseMs);
+  }
+
+  /** Instances whose heartbeat key has not expired. */
+  async aliveInstances(): Promise<Set<string>> {
+    const prefix = this.key('instance', '');
+    const out = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 200);
+      cursor = next;
+      for (const k of keys) out.add(k.slice(prefix.length));
+    } while (cursor !== '0');
+    return out;
+  }
+
+  // ------------------------------------------------------------------ notices
+
+  on<K extends ClusterMessageName>(name: K, fn: Handler<K>): void {
+    const list = this.handlers.get(name) ?? [];
+    list.push(fn as Handler<ClusterMessageName>);
+    this.handlers.set(name, list);
+  }
+
+  /** Re-read cached shared state; run after a subscriber reconnect (notices may be lost). */
+  onResync(fn: () => Promise<void>): void {
+    this.resyncs.push(fn);
+  }
+
+  private async resync(): Promise<void> {
+    for (const fn of this.resyncs) await fn().catch((err: unknown) => this.log.error({ err }, 'cluster resync failed'));
+  }
+
+  /** Tell every other instance (never this one: its own code already acted). */
+  publish<K extends ClusterMessageName>(name: K, payload: ClusterMessages[K]): void {
+    if (this.stopped) return;
+    this.sent++;
+    this.redis
+      .publish(this.channel, JSON.stringify({ from: this.id, name, payload }))
+      .catch((err: Error) => this.log.warn({ err: err.message, notice: name }, 'cluster notice not sent'));
+  }
+
+  private dispatch(text: string): void {
+    let m: { from: string; name: ClusterMessageName; payload: unknown };
+    try {
+      m = JSON.parse(text) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.from === this.id) return;
+    this.received++;
+    for (const fn of this.handlers.get(m.name) ?? []) {
+      try {
+        const r = fn(m.payload as never);
+        if (r && typeof r.catch === 'function')
+          r.catch((err: unknown) => this.log.error({ err, notice: m.name }, 'cluster handler failed'));
+      } catch (err) {
+        this.log.error({ err, notice: m.name }, 'cluster handler failed');
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ device ownership
+
+  /** This instance now holds the device's connection (set before aedes announces the client). */
+  async claimDevice(deviceId: string): Promise<void> {
+    await this.redis.hset(this.key('owner'), deviceId, this.id);
+  }
+
+  /** Give the device up if (and only if) this instance still holds it; true when it did. */
+  async releaseDevice(deviceId: string, owner = this.id): Promise<boolean> {
+    return (await this.redis.eval(RELEASE_IF, 1, this.key('owner'), deviceId, owner)) === 1;
+  }
+
+  async ownerOf(deviceId: string): Promise<string | null> {
+    return this.redis.hget(this.key('owner'), deviceId);
+  }
+
+  /** deviceId → instance, for every device some instance holds. */
+  async owners(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.key('owner'))));
+  }
+}
