@@ -222,7 +222,18 @@ export class Broker {
       this.persistence = aedesPersistenceRedis({ conn: new Redis(cl.config.redisUrl) }) as { destroy(cb?: () => void): unknown };
     }
     this.aedes = new Aedes({
-      ...(cl ? { id: cl.id, mq: mqemitterRedis({ connectionString: cl.config.redisUrl }), persistence: this.persistence } : {}),
+      ...(cl
+        ? {
+            id: cl.id,
+            // the subscriber connection skips ioredis' ready check: aedes subscribes at once, and a
+            // ready check (INFO) on a connection already in subscriber mode is a fatal error
+            mq: mqemitterRedis({
+              subConn: new Redis(cl.config.redisUrl, { enableReadyCheck: false }),
+              pubConn: new Redis(cl.config.redisUrl),
+            }),
+            persistence: this.persistence,
+          }
+        : {}),
       // A frozen subscriber may stall delivery for at most 10 s (ENVIRONMENT-NOTES: aedes).
       drainTimeout: 10_000,
       // Contract topics have 7–9 levels; anything deeper is an attack, refuse it early.

@@ -1,0 +1,564 @@
+// Scale-out (issue 13; CONTRACT.md "Operations": REDIS_URL; docs/scale-out.md): three hub
+// processes (services/hub/main.ts, as deployed) on ephemeral ports share one PostgreSQL
+// database and one real Redis (a redis-server of this test's own on an ephemeral loopback port —
+// never the machine's on 6379). Devices reach them directly or through a small round-robin TCP
+// front, the stand-in for HAProxy (docker-compose), which cannot run here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
+import type { DeviceView } from '../../contracts/api.js';
+import { startDevices, stopDevices, type StartedDevice } from '../../devices/runtime.js';
+import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
+import { waitFor } from '../helpers/hub.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PASSWORD = 'scale-test-Pass-42';
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bops-scale-'));
+
+// ------------------------------------------------------------------ processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface RedisServer {
+  url: string;
+  proc: ChildProcess;
+}
+
+/** A redis-server of our own (no persistence), on a free loopback port. */
+async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      let out = '';
+      const t = setTimeout(() => resolve(false), 10_000);
+      proc.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(t);
+          resolve(true);
+        }
+      });
+      proc.once('exit', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
+    });
+    if (ok) return { url: `redis://127.0.0.1:${port}`, proc };
+    proc.kill('SIGKILL');
+    if (attempt >= 2) throw new Error('redis-server did not start');
+  }
+}
+
+interface HubProc {
+  name: string;
+  proc: ChildProcess;
+  http: string;
+  mqttPort: number;
+  mqttUrl: string;
+  out: string;
+}
+
+let db: TestDatabase;
+let redis: RedisServer;
+let sql: pg.Pool;
+const hubs = new Map<string, HubProc>();
+let token = '';
+
+/** Start one instance (`services/hub/main.ts`, as deployed); resolves once it serves. */
+function startHub(name: string): Promise<HubProc> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'services/hub/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        HUB_HOST: '127.0.0.1',
+        HUB_HTTP_PORT: '0',
+        HUB_MQTT_PORT: '0',
+        HUB_DEMO: '0',
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        HUB_INSTANCE_ID: name,
+        // a killed instance's devices and timer claims are taken over within ~3 s
+        HUB_CLUSTER_LEASE_S: '3',
+        HUB_ADMIN_PASSWORD: PASSWORD,
+        HUB_LOG_LEVEL: process.env.HUB_TEST_LOG ?? 'error',
+        HUB_DATA_DIR: path.join(dataDir, name),
+        HUB_SOCKET_THROTTLE_MS: '100',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`hub ${name} did not start: ${out}`)), 90_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const h = /Dashboard[^\n]*?(http:\/\/[^\s/]+)/.exec(out);
+      const m = /MQTT \(TCP\):\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out);
+      if (h && m) {
+        clearTimeout(timer);
+        proc.removeAllListeners('exit');
+        const mqttPort = Number(m[1]);
+        const hp: HubProc = {
+          name,
+          proc,
+          http: h[1]!.replace('localhost', '127.0.0.1'),
+          mqttPort,
+          mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+          out,
+        };
+        hubs.set(name, hp);
+        resolve(hp);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (b: Buffer) => void (out += b.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub ${name} exited with ${code}: ${out}`));
+    });
+  });
+}
+
+/** SIGTERM (orderly stop) or SIGKILL; resolves when the process is gone. */
+async function stopHub(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const h = hubs.get(name);
+  if (!h) return;
+  hubs.delete(name);
+  if (h.proc.exitCode !== null || h.proc.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    h.proc.once('exit', () => resolve());
+    h.proc.kill(signal);
+  });
+}
+
+function hub(name: string): HubProc {
+  const h = hubs.get(name);
+  if (!h) throw new Error(`hub ${name} not running`);
+  return h;
+}
+
+async function call<T>(name: string, method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const r = await fetch(`${hub(name).http}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+async function ok<T>(name: string, method: string, url: string, body?: unknown): Promise<T> {
+  const r = await call<T>(name, method, url, body);
+  if (r.status >= 300) throw new Error(`${name} ${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+function live(name: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = ioClient(`${hub(name).http}/control-room`, { auth: { token }, transports: ['websocket'], reconnection: false });
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', (e) => {
+      s.close();
+      reject(e);
+    });
+  });
+}
+
+/** Round-robin TCP front over the instances listed in `backends` (HAProxy's part in production). */
+class TcpFront {
+  backends: number[] = [];
+  private next = 0;
+  private readonly server = net.createServer((c) => this.route(c));
+  private readonly conns = new Set<net.Socket>();
+  port = 0;
+
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  private route(c: net.Socket): void {
+    const port = this.backends[this.next++ % Math.max(1, this.backends.length)];
+    if (port === undefined) return void c.destroy();
+    const b = net.connect(port, '127.0.0.1');
+    for (const s of [c, b]) {
+      this.conns.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        this.conns.delete(s);
+        c.destroy();
+        b.destroy();
+      });
+    }
+    c.pipe(b).pipe(c);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.conns) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+function connectMqtt(url: string, id: string, secret: string, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      reject(err);
+    });
+  });
+}
+
+function publishEvent(c: MqttClient, base: string, event: Record<string, unknown>): Promise<void> {
+  return new Promise((resolve, reject) =>
+    c.publish(`${base}/event`, JSON.stringify({ v: 1, ...event }), { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+  );
+}
+
+const provisioned = new Map<string, string>();
+async function provision(via: string, id: string, cls: string, building = 'bldg-1', extra: Record<string, unknown> = {}): Promise<string> {
+  const r = await ok<{ secret: string }>(via, 'POST', '/api/devices', { id, site: 'site-1', building, class: cls, ...extra });
+  provisioned.set(id, r.secret);
+  return r.secret;
+}
+const identity = (id: string, cls: 'elevator' | 'fire-panel', building = 'bldg-1') => ({
+  id,
+  secret: provisioned.get(id)!,
+  site: 'site-1',
+  building,
+  class: cls,
+  floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+});
+
+// ------------------------------------------------------------------ setup
+
+beforeAll(async () => {
+  [db, redis] = await Promise.all([createTestDatabase(), startRedis()]);
+  sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  await startHub('a'); // first: creates the admin account
+  await Promise.all([startHub('b'), startHub('c')]);
+  const r = await fetch(`${hub('a').http}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD, token: true }),
+  });
+  token = ((await r.json()) as { token: string }).token;
+  await ok('a', 'POST', '/api/sites', { id: 'site-1', name: '一号园区' });
+  await ok('b', 'POST', '/api/buildings', { id: 'bldg-1', site: 'site-1', name: '1 号楼', floors: 10 });
+  await ok('c', 'POST', '/api/buildings', { id: 'bldg-2', site: 'site-1', name: '2 号楼', floors: 10 });
+}, 180_000);
+
+afterAll(async () => {
+  for (const name of [...hubs.keys()]) await stopHub(name, 'SIGKILL');
+  await sql?.end();
+  redis?.proc.kill('SIGKILL');
+  await db?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ scenarios
+
+describe('three hub instances on one Redis and one PostgreSQL', () => {
+  it('fire alarm on A: dashboards on B and C see it live, one incident, the recall reaches cars on B and C and is confirmed', async () => {
+    await provision('a', 'fp-1', 'fire-panel');
+    await provision('b', 'el-1', 'elevator', 'bldg-1', { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], meta: { car: '1' } });
+    await provision('c', 'el-2', 'elevator', 'bldg-1', { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], meta: { car: '2' } });
+    const opts = {
+      keepalive: 5,
+      intervalMs: 60_000,
+      reconnectPeriod: 0,
+      simConfig: () => ({ elevator: { floorTravelMs: 40, doorMs: 40 } }),
+    };
+    const sims: StartedDevice[] = [
+      ...(await startDevices([identity('fp-1', 'fire-panel')], { ...opts, url: hub('a').mqttUrl })),
+      ...(await startDevices([identity('el-1', 'elevator')], { ...opts, url: hub('b').mqttUrl })),
+      ...(await startDevices([identity('el-2', 'elevator')], { ...opts, url: hub('c').mqttUrl })),
+    ];
+    const recalls: string[] = [];
+    for (const s of sims) s.client.on('command', (r: { name: string }) => void recalls.push(`${s.identity.id}:${r.name}`));
+    const [sb, sc] = await Promise.all([live('b'), live('c')]);
+    try {
+      // every instance knows every device is online (the owner announced it)
+      for (const name of ['a', 'b', 'c']) {
+        await waitFor(
+          async () => {
+            const list = await ok<DeviceView[]>(name, 'GET', '/api/devices');
+            return ['fp-1', 'el-1', 'el-2'].every((id) => list.find((d) => d.id === id)?.state === 'online');
+          },
+          10_000,
+          `devices online as seen by ${name}`,
+        );
+      }
+      const seen = { b: [] as IncidentView[], c: [] as IncidentView[] };
+      sb.on('incident:opened', (v: IncidentView) => void seen.b.push(v));
+      sc.on('incident:opened', (v: IncidentView) => void seen.c.push(v));
+      await (sims[0]!.sim as FirePanelSim).alarm('z5', 5, 'smoke');
+      await waitFor(() => seen.b.some((v) => v.kind === 'fire_alarm') && seen.c.some((v) => v.kind === 'fire_alarm'), 10_000, 'live push');
+      // exactly once on each dashboard (the adapter fans out; nobody re-sends it)
+      expect(seen.b.filter((v) => v.kind === 'fire_alarm')).toHaveLength(1);
+      expect(seen.c.filter((v) => v.kind === 'fire_alarm')).toHaveLength(1);
+      const id = seen.b.find((v) => v.kind === 'fire_alarm')!.id;
+      const confirmed = await waitFor(
+        async () => {
+          const d = await ok<IncidentDetail>('c', 'GET', `/api/incidents/${id}`);
+          const cmds = d.commands.filter((c) => c.name === 'recall');
+          const cars = (d.data.recall as { cars?: Array<{ deviceId: string; status: string }> } | undefined)?.cars ?? [];
+          return cmds.length === 2 &&
+            cmds.every((c) => c.state === 'confirmed') &&
+            cars.length === 2 &&
+            cars.every((c) => c.status === 'confirmed')
+            ? d
+            : null;
+        },
+        15_000,
+        'both recalls confirmed',
+      );
+      expect(recalls.filter((r) => r.endsWith(':recall')).sort()).toEqual(['el-1:recall', 'el-2:recall']);
+      expect(confirmed.commands.map((c) => c.deviceId).sort()).toEqual(['el-1', 'el-2']);
+      // the same answer everywhere: one open fire incident
+      for (const name of ['a', 'b', 'c']) {
+        const open = await ok<IncidentView[]>(name, 'GET', '/api/incidents?state=open&kind=fire_alarm');
+        expect(open.map((v) => v.id)).toEqual([id]);
+      }
+      // sync gives the same devices on every instance
+      const syncOf = (s: Socket) =>
+        new Promise<{ devices: DeviceView[] }>((resolve) => s.emit('sync', (r: { devices: DeviceView[] }) => resolve(r)));
+      const [yb, yc] = await Promise.all([syncOf(sb), syncOf(sc)]);
+      const states = (r: { devices: DeviceView[] }) => r.devices.map((d) => `${d.id}:${d.state}`).sort();
+      expect(states(yb)).toEqual(states(yc));
+      expect(states(yb)).toEqual(['el-1:online', 'el-2:online', 'fp-1:online']);
+    } finally {
+      sb.close();
+      sc.close();
+      await stopDevices(sims);
+    }
+  });
+
+  it('provisioned through B, a device connects to A at once; disabled through C, A drops it', async () => {
+    const secret = await provision('b', 'el-p', 'elevator', 'bldg-2');
+    const c = await connectMqtt(hub('a').mqttUrl, 'el-p', secret);
+    try {
+      const closed = new Promise<void>((r) => c.once('close', () => r()));
+      await ok('c', 'PATCH', '/api/devices/el-p', { enabled: false });
+      await closed;
+      // and it is refused on every instance now
+      for (const name of ['a', 'b', 'c']) {
+        await expect(connectMqtt(hub(name).mqttUrl, 'el-p', secret)).rejects.toThrow(/Not authorized|Bad username|refused/i);
+      }
+    } finally {
+      c.end(true);
+    }
+  });
+
+  it('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
+    const secret = await provision('a', 'fp-d', 'fire-panel', 'bldg-2');
+    const base = 'bops/v1/site-1/bldg-2/fire-panel/fp-d';
+    const onA = await connectMqtt(hub('a').mqttUrl, 'fp-d', secret);
+    await publishEvent(onA, base, { id: 'dup-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z9', code: 'E1' } });
+    const inc = await waitFor(
+      async () => (await ok<IncidentView[]>('b', 'GET', '/api/incidents?state=open&kind=device_fault')).find((v) => v.deviceId === 'fp-d'),
+      10_000,
+      'fault incident',
+    );
+    const before = (await ok<IncidentDetail>('c', 'GET', `/api/incidents/${inc.id}`)).timeline.length;
+    // the device reconnects to B (takeover of its client id across instances) and redelivers
+    const aClosed = new Promise<void>((r) => onA.once('close', () => r()));
+    const onB = await connectMqtt(hub('b').mqttUrl, 'fp-d', secret);
+    try {
+      await aClosed;
+      await publishEvent(onB, base, { id: 'dup-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z9', code: 'E1' } });
+      // a new event after it: once it shows, the redelivery (acked before it) has been decided
+      await publishEvent(onB, base, { id: 'dup-2', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z9', code: 'E2' } });
+      const after = await waitFor(
+        async () => {
+          const d = await ok<IncidentDetail>('c', 'GET', `/api/incidents/${inc.id}`);
+          return d.timeline.length > before ? d : null;
+        },
+        10_000,
+        'second event on the timeline',
+      );
+      expect(after.timeline.length).toBe(before + 1);
+      const stored = await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "DeviceEvent" WHERE "deviceId" = 'fp-d'`);
+      expect(Number(stored.rows[0]!.n)).toBe(2);
+      const faults = await ok<IncidentView[]>('a', 'GET', '/api/incidents?state=open&kind=device_fault');
+      expect(faults.filter((v) => v.deviceId === 'fp-d')).toHaveLength(1);
+      // the takeover left the device online (owned by B), as every instance sees it
+      for (const name of ['a', 'c']) {
+        const d = (await ok<DeviceView[]>(name, 'GET', '/api/devices')).find((x) => x.id === 'fp-d');
+        expect(d?.state).toBe('online');
+      }
+    } finally {
+      onB.end(true);
+    }
+  });
+
+  it('a timer due while its instance is SIGKILLed fires once, on another instance; settings changed on C apply on A', async () => {
+    await ok('c', 'PATCH', '/api/settings', { values: { 'elevator_entrapment.ackSeconds': 5 } });
+    await waitFor(
+      async () => {
+        const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>('a', 'GET', '/api/settings');
+        return s.settings.find((x) => x.key === 'elevator_entrapment.ackSeconds')?.value === 5;
+      },
+      10_000,
+      'setting seen on A',
+    );
+    const secret = await provision('c', 'el-t', 'elevator', 'bldg-2', { floors: [1, 2, 3], meta: { car: 't' } });
+    const c = await connectMqtt(hub('a').mqttUrl, 'el-t', secret);
+    const t0 = Date.now();
+    await publishEvent(c, 'bops/v1/site-1/bldg-2/elevator/el-t', {
+      id: 'trap-1',
+      ts: t0,
+      type: 'elevator.entrapment',
+      data: { car: 't', floor: 2 },
+    });
+    const inc = await waitFor(
+      async () =>
+        (await ok<IncidentView[]>('b', 'GET', '/api/incidents?state=open&kind=elevator_entrapment')).find((v) => v.deviceId === 'el-t'),
+      10_000,
+      'entrapment incident',
+    );
+    const ack = inc.timers.find((x) => x.key === 'ack')!;
+    expect(ack.dueAt - t0).toBeLessThan(5000 + 2000); // the 5 s set on C, applied by A
+    expect(Date.now()).toBeLessThan(ack.dueAt); // killed before it is due
+    await stopHub('a', 'SIGKILL');
+    c.end(true);
+    const fired = await waitFor(
+      async () => {
+        const d = await ok<IncidentDetail>('b', 'GET', `/api/incidents/${inc.id}`);
+        return d.timers.find((x) => x.key === 'ack' && x.status === 'fired') ? d : null;
+      },
+      15_000,
+      'ack timer fired elsewhere',
+    );
+    expect(fired.timers.find((x) => x.key === 'ack')!.firedAt).toBeGreaterThanOrEqual(ack.dueAt);
+    const count = async () =>
+      Number(
+        (
+          await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "AuditLog" WHERE target = $1 AND actor = 'timer:ack'`, [
+            `incident:${inc.id}`,
+          ])
+        ).rows[0]!.n,
+      );
+    expect(await count()).toBe(1);
+    // A comes back (its start ticks every due timer): still once
+    await startHub('a');
+    expect(await count()).toBe(1);
+    // the killed instance's device was marked lost by a survivor (owner sweep), seen everywhere
+    for (const name of ['a', 'b', 'c']) {
+      await waitFor(
+        async () => (await ok<DeviceView[]>(name, 'GET', '/api/devices')).find((x) => x.id === 'el-t')?.state !== 'online',
+        10_000,
+        `el-t not online on ${name}`,
+      );
+    }
+  });
+
+  it('a rolling restart of all three under a steady device load loses no event and no incident', async () => {
+    const front = new TcpFront();
+    await front.listen();
+    front.backends = ['a', 'b', 'c'].map((n) => hub(n).mqttPort);
+    const cars = ['ld-e1', 'ld-e2', 'ld-e3', 'ld-e4'];
+    const panels = ['ld-p1', 'ld-p2'];
+    for (const id of cars) await provision('a', id, 'elevator', 'bldg-2', { floors: [1, 2, 3] });
+    for (const id of panels) await provision('b', id, 'fire-panel', 'bldg-2');
+    const url = `mqtt://127.0.0.1:${front.port}`;
+    const clients = new Map<string, MqttClient>();
+    for (const id of [...cars, ...panels]) {
+      clients.set(id, await connectMqtt(url, id, provisioned.get(id)!, { reconnectPeriod: 200, keepalive: 5 }));
+    }
+    const acked = new Map<string, string[]>();
+    const zones: string[] = [];
+    let running = true;
+    /** publish until acknowledged (same id on every retry: the hub processes it once) */
+    const deliver = async (id: string, base: string, ev: Record<string, unknown>) => {
+      for (;;) {
+        const c = clients.get(id)!;
+        try {
+          await Promise.race([
+            publishEvent(c, base, ev),
+            new Promise((_, rej) => setTimeout(() => rej(new Error('no PUBACK in 3 s')), 3000)),
+          ]);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const load = [...cars, ...panels].map(async (id) => {
+      const panel = id.startsWith('ld-p');
+      const base = `bops/v1/site-1/bldg-2/${panel ? 'fire-panel' : 'elevator'}/${id}`;
+      for (let n = 0; running; n++) {
+        const evId = `${id}-${n}`;
+        const zone = `${id}-z${n}`;
+        await deliver(
+          id,
+          base,
+          panel
+            ? { id: evId, ts: Date.now(), type: 'fire.trouble', data: { zone, code: 'T' } }
+            : { id: evId, ts: Date.now(), type: 'elevator.normal', data: { floor: 1 + (n % 3), doors: 'closed' } },
+        );
+        acked.set(id, [...(acked.get(id) ?? []), evId]);
+        if (panel) zones.push(zone);
+        await new Promise((r) => setTimeout(r, panel ? 500 : 50));
+      }
+    });
+    try {
+      const total = () => [...acked.values()].reduce((s, l) => s + l.length, 0);
+      await waitFor(() => total() > 20, 10_000, 'load running');
+      for (const name of ['a', 'b', 'c']) {
+        // drained from the front (HAProxy's health check), stopped in order, started again
+        front.backends = front.backends.filter((p) => p !== hub(name).mqttPort);
+        const mark = total();
+        await stopHub(name, 'SIGTERM');
+        await startHub(name);
+        front.backends.push(hub(name).mqttPort);
+        await waitFor(() => total() > mark + 10, 15_000, `load continues after restarting ${name}`);
+      }
+    } finally {
+      running = false;
+      await Promise.all(load);
+      for (const c of clients.values()) c.end(true);
+      await front.close();
+    }
+    // every acknowledged event stored exactly once
+    const rows = await sql.query<{ deviceId: string; eventId: string }>(
+      `SELECT "deviceId", "eventId" FROM "DeviceEvent" WHERE "deviceId" = ANY($1)`,
+      [[...cars, ...panels]],
+    );
+    const stored = rows.rows.map((r) => r.eventId).sort();
+    expect(stored).toEqual([...acked.values()].flat().sort());
+    // every trouble zone has its one fault incident (none lost, none doubled)
+    const troubleKeys = async () =>
+      (
+        await sql.query<{ key: string }>(
+          `SELECT "dedupKey" AS key FROM "Incident" WHERE kind = 'device_fault' AND "deviceId" = ANY($1) AND "dedupKey" LIKE '%/trouble/%'`,
+          [panels],
+        )
+      ).rows.map((r) => r.key);
+    await waitFor(async () => (await troubleKeys()).length >= zones.length, 15_000, 'one fault incident per trouble zone');
+    const keys = await troubleKeys();
+    expect(keys.sort()).toEqual(zones.map((z) => `${z.slice(0, z.lastIndexOf('-z'))}/trouble/${z}`).sort());
+  });
+});
