@@ -165,7 +165,7 @@ export class IncidentService {
     };
     this.watchers = this.engine.registry.all().flatMap((m) => m.watchers?.(api) ?? []);
     const { bus } = this.o;
-    bus.on('device.event', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceEvent(e))));
+    bus.on('device.event', this, (e) => this.queue.run(() => this.onDeviceEventShared(e)));
     bus.on('device.status', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceStatus(e))));
     bus.on('command.updated', this, (e) => this.queue.run(() => this.onCommand(e)));
     // timers that came due while the hub was down fire now, once
@@ -426,14 +426,33 @@ export class IncidentService {
 
   // ------------------------------------------------------------------ bus inputs
 
-  private async onDeviceEvent(e: BusEvents['device.event']): Promise<void> {
-    const src = {
+  private eventSource(e: BusEvents['device.event']) {
+    return {
       siteId: e.device.site,
       buildingId: e.device.building,
       deviceId: e.device.deviceId,
       deviceClass: e.device.class,
       event: e.event,
     };
+  }
+
+  /**
+   * Scale-out: most device events change nothing (a car reporting its floor). Routed first on
+   * the committed state read without the lock — one small query, no contention — and only an
+   * event that does something takes the building's lock, where it is routed again from the
+   * state as of the lock. Locking every event serialised a busy building's whole event stream
+   * across instances (measured: the rolling-restart test's queue fell minutes behind).
+   */
+  private async onDeviceEventShared(e: BusEvents['device.event']): Promise<void> {
+    if (this.o.cluster) {
+      await this.store.refreshBuilding(e.device.building);
+      if (!this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now()).length) return;
+    }
+    await this.locked(e.device.building, () => this.onDeviceEvent(e));
+  }
+
+  private async onDeviceEvent(e: BusEvents['device.event']): Promise<void> {
+    const src = this.eventSource(e);
     const plans = this.engine.routeDeviceEvent(src, this.store.inBuilding(e.device.building), this.now());
     for (const plan of plans) {
       if (plan.op === 'open') plan.trigger = { ...plan.trigger, context: await this.context(plan.kind, plan.trigger) };

@@ -86,7 +86,25 @@ describe('docker-compose.yml', () => {
   it('starts Redis only where it is used (the scale-out profile), without breaking a single hub', () => {
     expect(compose.services.redis!.profiles).toEqual(['scale-out']);
     expect(compose.services.hub!.depends_on!.redis).toEqual({ condition: 'service_healthy', required: false });
-    for (const [name, s] of Object.entries(compose.services)) if (name !== 'redis') expect(s.profiles, name).toBeUndefined();
+    const scaleOut = ['redis', 'hub-scaled', 'haproxy'];
+    for (const [name, s] of Object.entries(compose.services)) if (!scaleOut.includes(name)) expect(s.profiles, name).toBeUndefined();
+  });
+
+  it('scale-out: N hub instances on Redis behind HAProxy, which routes only to ready instances (docs/scale-out.md)', () => {
+    for (const name of ['hub-scaled', 'haproxy']) expect(compose.services[name]!.profiles, name).toEqual(['scale-out']);
+    const scaled = compose.services['hub-scaled'] as (typeof compose.services)[string] & { deploy?: { replicas?: unknown } };
+    expect(scaled.environment!.REDIS_URL).toBe('redis://redis:6379');
+    expect(scaled.depends_on!.redis).toEqual({ condition: 'service_healthy' });
+    expect(String(scaled.deploy?.replicas)).toMatch(/HUB_REPLICAS/);
+    expect(JSON.stringify(scaled.healthcheck!.test)).toContain('/api/health/ready');
+    expect(compose.services.haproxy!.image).toMatch(/^haproxy:\d/);
+    expect(compose.services.haproxy!.depends_on).toEqual({ 'hub-scaled': { condition: 'service_healthy' } });
+    const cfg = read('deploy/haproxy/haproxy.cfg');
+    // TCP for MQTT and HTTP for the rest, both checked against the readiness probe
+    expect(cfg).toMatch(/frontend mqtt\s+mode tcp\s+bind :1883/);
+    expect(cfg).toMatch(/frontend http\s+mode http\s+bind :8080/);
+    expect(cfg.match(/option httpchk GET \/api\/health\/ready/g)).toHaveLength(2);
+    expect(cfg).toContain('server-template hub 10 hub-scaled:1883 check port 8080');
   });
 
   it('takes every secret from .env (required, with a message), none written in the file', () => {
