@@ -288,7 +288,7 @@ afterAll(async () => {
 // ------------------------------------------------------------------ scenarios
 
 describe('three hub instances on one Redis and one PostgreSQL', () => {
-  it.skip('fire alarm on A: dashboards on B and C see it live, one incident, the recall reaches cars on B and C and is confirmed', async () => {
+  it('fire alarm on A: dashboards on B and C see it live, one incident, the recall reaches cars on B and C and is confirmed', async () => {
     await provision('a', 'fp-1', 'fire-panel');
     await provision('b', 'el-1', 'elevator', 'bldg-1', { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], meta: { car: '1' } });
     await provision('c', 'el-2', 'elevator', 'bldg-1', { floors: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], meta: { car: '2' } });
@@ -363,7 +363,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     }
   });
 
-  it.skip('provisioned through B, a device connects to A at once; disabled through C, A drops it', async () => {
+  it('provisioned through B, a device connects to A at once; disabled through C, A drops it', async () => {
     const secret = await provision('b', 'el-p', 'elevator', 'bldg-2');
     const c = await connectMqtt(hub('a').mqttUrl, 'el-p', secret);
     try {
@@ -379,7 +379,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     }
   });
 
-  it.skip('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
+  it('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
     const secret = await provision('a', 'fp-d', 'fire-panel', 'bldg-2');
     const base = 'bops/v1/site-1/bldg-2/fire-panel/fp-d';
     const onA = await connectMqtt(hub('a').mqttUrl, 'fp-d', secret);
@@ -421,7 +421,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     }
   });
 
-  it.skip('a timer due while its instance is SIGKILLed fires once, on another instance; settings changed on C apply on A', async () => {
+  it('a timer due while its instance is SIGKILLed fires once, on another instance; settings changed on C apply on A', async () => {
     await ok('c', 'PATCH', '/api/settings', { values: { 'elevator_entrapment.ackSeconds': 5 } });
     await waitFor(
       async () => {
@@ -540,20 +540,14 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
         // drained from the front (HAProxy's health check), stopped in order, started again
         front.backends = front.backends.filter((p) => p !== hub(name).mqttPort);
         const mark = total();
-        console.log('stopping', name, total(), Date.now());
         await stopHub(name, 'SIGTERM');
-        console.log('stopped', name, total(), Date.now());
         await startHub(name);
-        console.log('started', name, total(), Date.now());
         front.backends.push(hub(name).mqttPort);
         await waitFor(() => total() > mark + 5, 15_000, `load continues after restarting ${name}`);
-        console.log('restarted', name, total(), Date.now());
       }
     } finally {
       running = false;
-      console.log('waiting for load', Date.now());
       await Promise.all(load);
-      console.log('load done', Date.now());
       for (const c of clients.values()) c.end(true);
       await front.close();
     }
@@ -575,5 +569,6 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     await waitFor(async () => (await troubleKeys()).length >= zones.length, 15_000, 'one fault incident per trouble zone');
     const keys = await troubleKeys();
     expect(keys.sort()).toEqual(zones.map((z) => `${z.slice(0, z.lastIndexOf('-z'))}/trouble/${z}`).sort());
-  }, 150_000);
+    // three orderly restarts: on this shared 2-core machine an instance takes 15–60 s to start
+  }, 300_000);
 });

@@ -1,0 +1,279 @@
+// bench:scale — the hub as 1, 2 and 3 instances on one Redis and one PostgreSQL (issue 13,
+// docs/scale-out.md): event throughput, event → dashboard latency, hub CPU per 1,000 events,
+// and what Redis adds (one instance with and without REDIS_URL).
+//
+//   npm run bench:scale
+//   BENCH_SCALE_SECONDS=10 BENCH_SCALE_RATE=200 BENCH_SCALE_DEVICES=20 BENCH_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres
+//
+// Every instance is a separate process running the production bundle (scripts/build.mjs);
+// Redis is a redis-server of this script's own on a free loopback port. Devices are spread
+// round-robin over the instances and send QoS1 `elevator.normal` events (stored, routed, pushed
+// live; no incident). One dashboard per instance: the latency is from the device's send time to
+// the push arriving at a dashboard — for 2 and 3 instances most pushes cross instances through
+// the socket.io redis adapter. Two phases: a fixed offered rate (latency, CPU per 1,000), then
+// saturation (each device sends back-to-back, waiting for each PUBACK).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { io as ioClient, type Socket } from 'socket.io-client';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 10);
+const RATE = Number(process.env.BENCH_SCALE_RATE ?? 200);
+const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 20);
+const PASSWORD = 'bench-scale-Pass-1';
+const bundleDir = path.join(ROOT, 'node_modules', '.cache', `bops-bench-scale-${process.pid}`);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bops-bench-scale-'));
+const procs: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function waitOutput(proc: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`${what} did not start: ${out.slice(-2000)}`)), 120_000);
+    const on = (b: Buffer) => {
+      out += b.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m);
+      }
+    };
+    proc.stdout!.on('data', on);
+    proc.stderr!.on('data', (b: Buffer) => void (out += b.toString()));
+    proc.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+interface Hub {
+  proc: ChildProcess;
+  http: string;
+  mqtt: string;
+}
+
+async function startHub(databaseUrl: string, redisUrl: string | null, name: string): Promise<Hub> {
+  const proc = spawn(process.execPath, [path.join(bundleDir, 'hub.mjs')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      HUB_HOST: '127.0.0.1',
+      HUB_HTTP_PORT: '0',
+      HUB_MQTT_PORT: '0',
+      HUB_DEMO: '0',
+      DATABASE_URL: databaseUrl,
+      ...(redisUrl ? { REDIS_URL: redisUrl, HUB_INSTANCE_ID: name } : {}),
+      HUB_ADMIN_PASSWORD: PASSWORD,
+      HUB_LOG_LEVEL: 'error',
+      HUB_DATA_DIR: path.join(tmp, name),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(proc);
+  const m = await waitOutput(proc, /Dashboard[^\n]*?(http:\/\/[^\s/]+)[\s\S]*MQTT \(TCP\):\s+mqtt:\/\/[^:\s]+:(\d+)/, `hub ${name}`);
+  return { proc, http: m[1]!.replace('localhost', '127.0.0.1'), mqtt: `mqtt://127.0.0.1:${m[2]}` };
+}
+
+/** user + system CPU time of a process so far, ms (Linux /proc) */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+interface Row {
+  setup: string;
+  offered: number;
+  achieved: number;
+  p50: number;
+  p99: number;
+  cpuPer1k: number;
+  redisCpuPer1k: number;
+  saturation: number;
+}
+
+async function run(instances: number, redisUrl: string | null, redisPid: number | null): Promise<Row> {
+  const dbName = `bench_scale_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}" TEMPLATE template0`);
+  await admin.end();
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${dbName}`;
+  const hubs: Hub[] = [await startHub(u.toString(), redisUrl, 'h1')];
+  for (let i = 2; i <= instances; i++) hubs.push(await startHub(u.toString(), redisUrl, `h${i}`));
+  const call = async (method: string, p: string, body?: unknown, token?: string) => {
+    const r = await fetch(`${hubs[0]!.http}${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+    return r.json() as Promise<Record<string, unknown>>;
+  };
+  const token = (await call('POST', '/api/auth/login', { username: 'admin', password: PASSWORD, token: true })).token as string;
+  await call('POST', '/api/sites', { id: 'site-1', name: 'site' }, token);
+  await call('POST', '/api/buildings', { id: 'bldg-1', site: 'site-1', name: 'b', floors: 10 }, token);
+  const devices: Array<{ id: string; client: MqttClient; seq: number }> = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const id = `bench-el-${i}`;
+    const { secret } = (await call('POST', '/api/devices', { id, site: 'site-1', building: 'bldg-1', class: 'elevator' }, token)) as {
+      secret: string;
+    };
+    const client = await new Promise<MqttClient>((resolve, reject) => {
+      const c = mqtt.connect(hubs[i % hubs.length]!.mqtt, { clientId: id, username: id, password: secret, reconnectPeriod: 0 });
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+    devices.push({ id, client, seq: 0 });
+  }
+  const latencies: number[] = [];
+  let measuring = false;
+  const sockets: Socket[] = [];
+  for (const h of hubs) {
+    const s = ioClient(`${h.http}/control-room`, { auth: { token }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((r, j) => {
+      s.once('connect', () => r());
+      s.once('connect_error', j);
+    });
+    const take = (e: { ts: number }) => {
+      if (measuring) latencies.push(Date.now() - e.ts);
+    };
+    s.on('device:event', take);
+    s.on('device:events', (list: Array<{ ts: number }>) => list.forEach(take));
+    sockets.push(s);
+  }
+  const send = (d: (typeof devices)[number]) =>
+    new Promise<void>((resolve, reject) =>
+      d.client.publish(
+        `bops/v1/site-1/bldg-1/elevator/${d.id}/event`,
+        JSON.stringify({ v: 1, id: `e${++d.seq}`, ts: Date.now(), type: 'elevator.normal', data: { floor: 1, doors: 'closed' } }),
+        { qos: 1 },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  const pids = hubs.map((h) => h.proc.pid!);
+  // phase 1: fixed offered rate
+  const cpu0 = pids.map(cpuMs);
+  const r0 = redisPid ? cpuMs(redisPid) : 0;
+  measuring = true;
+  let acked = 0;
+  const t0 = Date.now();
+  const pending: Array<Promise<void>> = [];
+  for (let n = 0; Date.now() - t0 < SECONDS * 1000; n++) {
+    const due = t0 + (n * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(send(devices[n % devices.length]!).then(() => void acked++));
+  }
+  await Promise.allSettled(pending);
+  const elapsed = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 500)); // last pushes
+  measuring = false;
+  const cpu = pids.map(cpuMs).reduce((s, c, i) => s + c - cpu0[i]!, 0);
+  const redisCpu = redisPid ? cpuMs(redisPid) - r0 : 0;
+  // phase 2: saturation
+  let sat = 0;
+  const s0 = Date.now();
+  await Promise.all(
+    devices.map(async (d) => {
+      while (Date.now() - s0 < SECONDS * 1000) {
+        await send(d);
+        sat++;
+      }
+    }),
+  );
+  const satRate = sat / ((Date.now() - s0) / 1000);
+  for (const s of sockets) s.close();
+  for (const d of devices) d.client.end(true);
+  for (const h of hubs) {
+    await new Promise<void>((r) => {
+      h.proc.once('exit', () => r());
+      h.proc.kill('SIGTERM');
+    });
+  }
+  const admin2 = new pg.Client({ connectionString: PG_ADMIN });
+  await admin2.connect();
+  await admin2.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await admin2.end();
+  return {
+    setup: `${instances} instance${instances > 1 ? 's' : ''}${redisUrl ? ' + Redis' : ' (single process, no Redis)'}`,
+    offered: RATE,
+    achieved: acked / elapsed,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    cpuPer1k: (cpu / Math.max(1, acked)) * 1000,
+    redisCpuPer1k: (redisCpu / Math.max(1, acked)) * 1000,
+    saturation: satRate,
+  };
+}
+
+async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server-only', '--outdir', bundleDir], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(redis);
+  await waitOutput(redis, /Ready to accept connections/, 'redis-server');
+  const redisUrl = `redis://127.0.0.1:${port}`;
+  const rows: Row[] = [];
+  rows.push(await run(1, null, null));
+  for (const n of [1, 2, 3]) {
+    // a fresh Redis state per run (aedes keeps retained messages and wills there)
+    spawnSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
+    rows.push(await run(n, redisUrl, redis.pid!));
+  }
+  console.log(
+    `\nbench:scale — ${os.cpus().length} cores, ${DEVICES} devices, ${SECONDS} s per phase, QoS1 elevator.normal events, PostgreSQL ${PG_ADMIN.replace(/\/\/.*@/, '//')}\n`,
+  );
+  console.log(
+    '| setup | offered/s | achieved/s | push p50 ms | push p99 ms | hub CPU ms / 1,000 events | Redis CPU ms / 1,000 | saturation events/s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.setup} | ${r.offered} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPer1k.toFixed(0)} | ${r.redisCpuPer1k.toFixed(0)} | ${r.saturation.toFixed(0)} |`,
+    );
+  }
+  const single = rows[0]!;
+  const one = rows[1]!;
+  console.log(
+    `\nRedis adds (1 instance with vs without REDIS_URL): p50 ${(one.p50 - single.p50).toFixed(1)} ms, p99 ${(one.p99 - single.p99).toFixed(1)} ms, hub CPU ${(one.cpuPer1k - single.cpuPer1k).toFixed(0)} ms per 1,000 events`,
+  );
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(bundleDir, { recursive: true, force: true });
+  });
