@@ -521,9 +521,11 @@ export class IncidentService {
         return await this.executeOnce(plan, actor);
       } catch (err) {
         if (attempt >= CONFLICT_RETRIES) throw err;
-        if (plan.op === 'decide' && err instanceof HubError && err.code === 'HUB_ERR_CONFLICT') {
+        // only the store's optimistic version check — a procedure's own refusal (also a 409) is final
+        if (plan.op === 'decide' && err instanceof HubError && err.msg?.key === 'engine.error.changed_concurrently') {
           this.o.log.info({ incident: plan.incidentId }, 'incident changed concurrently: deciding again from the committed state');
           this.store.forget(plan.incidentId);
+          await this.store.reload(plan.incidentId);
           continue;
         }
         if (plan.op === 'open' && (err as { code?: unknown }).code === 'P2002') {
