@@ -5,7 +5,7 @@ ALTER TABLE "Incident" ADD COLUMN     "dedupLive" BOOLEAN NOT NULL DEFAULT false
 ALTER TABLE "IncidentTimer" ADD COLUMN     "claimedBy" TEXT,
 ADD COLUMN     "claimedUntil" TIMESTAMPTZ(3);
 
--- Backfill: the newest open incident per (kind, building, dedupKey) is the live one; a visitor
+-- Backfill: the newest open incident per (kind, building, dedupKey) is the live one, a visitor
 -- call stays live only while nobody has answered it (services/visitors/machine.ts dedupMatches).
 UPDATE "Incident" AS i SET "dedupLive" = true
   FROM (
