@@ -6,6 +6,7 @@
 //
 // 接单登记 (register) → 派单 (dispatch) → 响应 (respond) → 完工 (complete) → 验收 (accept: the
 // owner signs for a unit, staff for a common area) → 结单 (close) → 回访 within 2 working days.
+import { WORK_ORDER_CATEGORIES } from '../../contracts/workorders.js';
 import { z } from 'zod';
 import type { DeviceClass } from '../../contracts/domain.js';
 import {
@@ -35,18 +36,8 @@ export const REPAIR_ACTIONS = ['dispatch', 'record_response', 'complete', 'accep
 export type RepairAction = (typeof REPAIR_ACTIONS)[number];
 
 /** What is broken (seed 002 §3.3.1 服务请求分类 "设施维修"; seed 000 §2.1.7.2 风火水电). */
-export const REPAIR_CATEGORIES = [
-  'plumbing',
-  'electrical',
-  'elevator',
-  'fire_safety',
-  'doors_windows',
-  'civil',
-  'hvac',
-  'intercom',
-  'public_facilities',
-  'other',
-] as const;
+// the same list as the board's filter (contracts/workorders.ts): one source
+export const REPAIR_CATEGORIES = WORK_ORDER_CATEGORIES;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 
 /** Who asked: a resident at the front desk (phone or visit), a staff finding, or a device fault. */

@@ -2,11 +2,9 @@
 // §5 water leak, §6 medical emergency): the CLI plays the devices over MQTT and the control
 // room over HTTP against a real hub, exiting 0 only when the hub did what the procedure says.
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../devices/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentView } from '../../contracts/incidents.js';
+import { simulate as runScenario, writeFleetFile } from '../helpers/scenario.js';
 import { api, provision, seedPlace, startTestHub, type Provisioned, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
@@ -37,22 +35,7 @@ beforeAll(async () => {
   });
   await t.hub.auth.createUser('op', 'op-password', 'operator', '值班员 王敏');
   await t.hub.auth.createUser('sup', 'sup-password', 'supervisor', '主管 张伟');
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-scenarios-new-'));
-  fleetFile = path.join(dir, 'fleet.json');
-  await fs.writeFile(
-    fleetFile,
-    JSON.stringify(
-      entries.map(({ id, secret, site, building, class: cls, floors, meta }) => ({
-        id,
-        secret,
-        site,
-        building,
-        class: cls,
-        ...(floors ? { floors } : {}),
-        ...(meta ? { meta } : {}),
-      })),
-    ),
-  );
+  ({ dir, file: fleetFile } = await writeFleetFile(entries));
 });
 
 afterAll(async () => {
@@ -60,46 +43,7 @@ afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** Run `simulate scenario …` in-process against the test hub; returns the exit code and the printed log. */
-async function simulate(
-  args: string[],
-  logins: string[] = ['--user', 'op', '--password', 'op-password', '--supervisor-user', 'sup', '--supervisor-password', 'sup-password'],
-): Promise<{ code: number; log: string }> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  let code: number;
-  try {
-    code = await main([
-      'scenario',
-      ...args,
-      '--fleet',
-      fleetFile,
-      '--url',
-      t.mqttUrl,
-      '--hub',
-      t.http,
-      ...logins,
-      '--no-traffic',
-      '--interval',
-      '1s',
-      '--travel-ms',
-      '20',
-      '--door-ms',
-      '40',
-      '--quiet',
-    ]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  if (process.env.SCENARIO_LOG) await fs.appendFile(process.env.SCENARIO_LOG, `\n=== ${args.join(' ')} → exit ${code}\n${lines.join('')}`);
-  return { code, log: lines.join('') };
-}
+const simulate = (args: string[], logins?: string[]) => runScenario(t, fleetFile, args, logins);
 
 const incidents = async (kind: string) => (await api<IncidentView[]>(t, 'GET', `/api/incidents?state=all&kind=${kind}`)).body;
 

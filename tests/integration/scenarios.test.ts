@@ -2,13 +2,11 @@
 // HTTP against a real hub, printing a step log and exiting 0 only when the hub did what the
 // procedure says (issue #3 drills: fire, outage, entrapment, visitor flows).
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../devices/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleetFile } from '../../devices/fleet.js';
 import { startDevices, stopDevices, EXIT } from '../../devices/runtime.js';
 import type { IncidentView } from '../../contracts/incidents.js';
+import { simulate as runScenario, writeFleetFile } from '../helpers/scenario.js';
 import { api, provision, seedPlace, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
@@ -44,22 +42,7 @@ beforeAll(async () => {
   await t.hub.auth.createUser('sup', 'sup-password', 'supervisor', '主管 张伟');
   await t.hub.auth.createUser('desk', 'desk-password', 'frontdesk', '前台 李娜');
   await t.hub.db.unit.create({ data: { buildingId: 'bldg-1', number: '1203', floor: 12, ownerName: '陈建国', ownerPhone: '13800001234' } });
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-scenarios-'));
-  fleetFile = path.join(dir, 'fleet.json');
-  await fs.writeFile(
-    fleetFile,
-    JSON.stringify(
-      entries.map(({ id, secret, site, building, class: cls, floors, meta }) => ({
-        id,
-        secret,
-        site,
-        building,
-        class: cls,
-        ...(floors ? { floors } : {}),
-        ...(meta ? { meta } : {}),
-      })),
-    ),
-  );
+  ({ dir, file: fleetFile } = await writeFleetFile(entries));
 });
 
 afterAll(async () => {
@@ -67,46 +50,7 @@ afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** Run `simulate scenario …` in-process against the test hub; returns the exit code and the printed log. */
-async function simulate(
-  args: string[],
-  logins: string[] = ['--user', 'op', '--password', 'op-password', '--supervisor-user', 'sup', '--supervisor-password', 'sup-password'],
-): Promise<{ code: number; log: string }> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  let code: number;
-  try {
-    code = await main([
-      'scenario',
-      ...args,
-      '--fleet',
-      fleetFile,
-      '--url',
-      t.mqttUrl,
-      '--hub',
-      t.http,
-      ...logins,
-      '--no-traffic',
-      '--interval',
-      '1s',
-      '--travel-ms',
-      '20',
-      '--door-ms',
-      '40',
-      '--quiet',
-    ]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  if (process.env.SCENARIO_LOG) await fs.appendFile(process.env.SCENARIO_LOG, `\n=== ${args.join(' ')} → exit ${code}\n${lines.join('')}`);
-  return { code, log: lines.join('') };
-}
+const simulate = (args: string[], logins?: string[]) => runScenario(t, fleetFile, args, logins);
 
 const incidents = async (kind: string) => (await api<IncidentView[]>(t, 'GET', `/api/incidents?state=all&kind=${kind}`)).body;
 

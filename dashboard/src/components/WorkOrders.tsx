@@ -12,6 +12,7 @@ import { toast, useI18n } from '../store.js';
 import { Empty, ErrorLine, Panel, StateBadge } from './common.js';
 
 const STATES = ['open', 'all', 'registered', 'dispatched', 'in_progress', 'awaiting_acceptance', 'closed', 'cancelled'] as const;
+// contracts/workorders.ts WORK_ORDER_CATEGORIES (not imported at run time: that module pulls zod into the bundle)
 const CATEGORIES = [
   'plumbing',
   'electrical',
