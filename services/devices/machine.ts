@@ -14,6 +14,7 @@ import {
   type EventSource,
   type ProcedureTypes,
   type Reason as EngineReason,
+  Notes,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -80,7 +81,6 @@ type Ctx = EngineCtx<FaultTypes>;
 const act = actionsOf<FaultTypes>();
 type Reason = EngineReason<FaultTypes>;
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 
 const ManualReport = z.object({ deviceId: z.string().min(1).max(64), description: z.string().trim().min(1).max(2000) });
 

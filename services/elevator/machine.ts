@@ -11,6 +11,8 @@ import {
   type Json,
   type ProcedureTypes,
   type Trigger,
+  Notes,
+  SpecialReportPayload,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -103,7 +105,6 @@ const act = actionsOf<ElevatorTypes>();
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const PastTime = z.number().int().nonnegative();
@@ -348,10 +349,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     roles: CONTROL,
     states: ['released', 'in_service'],
     step: 'special_report',
-    payload: z.object({
-      summary: z.string().trim().min(1).max(10_000),
-      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
-    }),
+    payload: SpecialReportPayload,
     run(ctx: Ctx, p) {
       ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
     },

@@ -12,6 +12,8 @@ import {
   type IncidentSnapshot,
   type ProcedureTypes,
   type Reason,
+  Notes,
+  SpecialReportPayload,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 import { codeNumber } from '../core/messages.js';
@@ -151,7 +153,6 @@ const pending = (s: IncidentSnapshot, key: FireStep) => s.steps.find((x) => x.ke
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Required = z.string().trim().min(1).max(500);
 
 const ManualReport = z.object({
@@ -601,10 +602,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     roles: CONTROL,
     states: ['recovery'],
     step: 'special_report',
-    payload: z.object({
-      summary: z.string().trim().min(1).max(10_000),
-      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
-    }),
+    payload: SpecialReportPayload,
     run(ctx: Ctx, p) {
       // PROCEDURES.md §2.7: special incident report with photos/attachments for a serious fire
       if (ctx.data.outcome !== 'small_fire' && p.attachmentIds.length === 0) ctx.fail('HUB_ERR_BAD_REQUEST', 'report_needs_photos');

@@ -10,6 +10,8 @@ import {
   type Ctx as EngineCtx,
   type IncidentSnapshot,
   type ProcedureTypes,
+  Notes,
+  SpecialReportPayload,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -110,7 +112,6 @@ const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 /** the front desk takes the call and meets the ambulance at the gate (seed 000 §2.8.2) */
 const STAFF = ['operator', 'frontdesk', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const OPEN = ['awaiting_ack', 'responding', 'handed_over'] as const;
@@ -319,10 +320,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     roles: CONTROL,
     states: ['handed_over'],
     step: 'special_report',
-    payload: z.object({
-      summary: z.string().trim().min(1).max(10_000),
-      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
-    }),
+    payload: SpecialReportPayload,
     run(ctx: Ctx, p) {
       ctx.done('special_report', { redo: true, notes: p.summary, data: { attachmentIds: p.attachmentIds } });
     },

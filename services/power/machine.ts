@@ -18,6 +18,7 @@ import {
   type Json,
   type ProcedureTypes,
   type Reason,
+  Notes,
 } from '../core/procedure/index.js';
 import { labels } from './labels.js';
 
@@ -143,7 +144,6 @@ const act = actionsOf<PowerTypes>();
 const pending = (s: IncidentSnapshot, key: PowerStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Floor = z.number().int().min(-10).max(300);
 const LIVE = ['awaiting_ack', 'active'] as const;
 /** steps that only matter in an emergency (optional while a planned outage runs to plan) */

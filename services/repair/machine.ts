@@ -16,6 +16,7 @@ import {
   type Ctx as EngineCtx,
   type IncidentSnapshot,
   type ProcedureTypes,
+  Notes,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -124,7 +125,6 @@ const act = actionsOf<RepairTypes>();
 
 /** seed 002 §2.2: 客服专员 registers and follows up; the control room finds faults; supervisors stand in. */
 const DESK = ['frontdesk', 'operator', 'supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Text = z.string().trim().min(1).max(2000);
 
 export const RepairReport = z

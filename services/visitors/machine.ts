@@ -12,6 +12,7 @@ import {
   type EventSource,
   type IncidentSnapshot,
   type ProcedureTypes,
+  Notes,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -134,7 +135,6 @@ const act = actionsOf<VisitorTypes>();
 
 /** seed 000 §2.1.3: front desk (客服前台) receives visitors; supervisors/admin may stand in. */
 const DESK = ['frontdesk', 'supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Unit = z.string().trim().min(1).max(32);
 const Name = z.string().trim().min(1).max(64);
 const IdNumber = z

@@ -12,6 +12,8 @@ import {
   type IncidentSnapshot,
   type ProcedureTypes,
   type Trigger,
+  Notes,
+  SpecialReportPayload,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -133,7 +135,6 @@ const pending = (s: IncidentSnapshot, key: WaterStep) => s.steps.find((x) => x.k
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const LIVE = ['awaiting_ack', 'responding'] as const;
@@ -444,10 +445,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     roles: CONTROL,
     states: ['cleared'],
     step: 'special_report',
-    payload: z.object({
-      summary: z.string().trim().min(1).max(10_000),
-      attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
-    }),
+    payload: SpecialReportPayload,
     run(ctx: Ctx, p) {
       // PROCEDURES.md §5.6: photos when property was damaged
       if (ctx.data.propertyDamaged && p.attachmentIds.length === 0) ctx.fail('HUB_ERR_BAD_REQUEST', 'report_needs_photos');

@@ -13,6 +13,7 @@ import {
   type Ctx as EngineCtx,
   type IncidentSnapshot,
   type ProcedureTypes,
+  Notes,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -79,7 +80,6 @@ const pending = (s: IncidentSnapshot, key: WeatherStep) => s.steps.find((x) => x
 
 const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const MANAGERS = ['supervisor', 'admin'] as const;
-const Notes = z.string().trim().max(2000).default('');
 const Time = z.number().int().nonnegative();
 
 const Declare = z.object({

@@ -4,4 +4,5 @@ export * from './types.js';
 export * from './engine.js';
 export * from './registry.js';
 export * from './workdays.js';
+export * from './payloads.js';
 export { ENGINE_LABELS, ENGINE_ERRORS, engineCatalog, type EngineError } from './labels.js';
