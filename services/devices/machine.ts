@@ -15,6 +15,7 @@ import {
   type ProcedureTypes,
   type Reason as EngineReason,
   Notes,
+  CONTROL_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -80,7 +81,6 @@ export type FaultTypes = ProcedureTypes<
 type Ctx = EngineCtx<FaultTypes>;
 const act = actionsOf<FaultTypes>();
 type Reason = EngineReason<FaultTypes>;
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 
 const ManualReport = z.object({ deviceId: z.string().min(1).max(64), description: z.string().trim().min(1).max(2000) });
 
@@ -149,7 +149,7 @@ function openWorkOrder(ctx: Ctx): void {
 
 const actions: Record<FaultAction, ReturnType<typeof act>> = {
   acknowledge: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['open', 'recovered'],
     step: 'acknowledge',
     available: (s) => s.steps.find((x) => x.key === 'acknowledge')?.status === 'pending',
@@ -162,7 +162,7 @@ const actions: Record<FaultAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_maintenance: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['open', 'acknowledged', 'recovered'],
     step: 'dispatch_maintenance',
     available: (s) => s.steps.find((x) => x.key === 'dispatch_maintenance')?.status === 'pending',
@@ -180,7 +180,7 @@ const actions: Record<FaultAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['acknowledged', 'recovered'],
     payload: z.object({ resolution: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
@@ -203,7 +203,7 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   unskippable: ['acknowledge', 'resolve'],
   actions,
   config: FaultConfig,
-  manual: { roles: CONTROL, payload: ManualReport },
+  manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {
     return eventDedupKey(src.deviceId, src.event);

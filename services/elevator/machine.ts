@@ -13,6 +13,8 @@ import {
   type Trigger,
   Notes,
   SpecialReportPayload,
+  CONTROL_ROLES,
+  MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -103,8 +105,6 @@ export type ElevatorTypes = ProcedureTypes<
 type Ctx = EngineCtx<ElevatorTypes>;
 const act = actionsOf<ElevatorTypes>();
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const MANAGERS = ['supervisor', 'admin'] as const;
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const PastTime = z.number().int().nonnegative();
@@ -147,7 +147,7 @@ function closeIfComplete(ctx: Ctx, notes: string): void {
 
 const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
   acknowledge: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['awaiting_ack'],
     step: 'acknowledge',
     payload: z.object({ reassured: z.boolean().default(true), notes: Notes }),
@@ -156,7 +156,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   record_passengers: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress', 'released', 'in_service'],
     step: 'record_passengers',
     defaults: (_s, data) => ({ car: data.car ?? undefined, floor: data.floor ?? undefined, count: data.reportedPassengers ?? undefined }),
@@ -213,7 +213,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   record_120_call: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress', 'released', 'in_service'],
     step: 'call_120',
     available: (s) => s.steps.find((x) => x.key === 'call_120')?.status === 'pending',
@@ -223,7 +223,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_contractor: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress', 'released'],
     step: 'dispatch_contractor',
     available: (s) => s.steps.find((x) => x.key === 'dispatch_contractor')?.status === 'pending',
@@ -239,7 +239,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   record_contractor_arrival: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress', 'released'],
     step: 'contractor_arrived',
     available: (s) => s.steps.find((x) => x.key === 'contractor_arrived')?.status === 'pending',
@@ -259,7 +259,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_security: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress', 'released', 'in_service'],
     step: 'dispatch_security',
     available: (s) => s.steps.find((x) => x.key === 'dispatch_security')?.status === 'pending',
@@ -270,7 +270,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   recontact: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress'],
     payload: z.object({ party: z.enum(['operator', 'security']).default('operator'), notes: Notes }),
     run(ctx: Ctx, p) {
@@ -281,7 +281,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_release: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['in_progress'],
     step: 'release',
     payload: z.object({
@@ -330,7 +330,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   sign_fit: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['released'],
     step: 'sign_fit',
     payload: z.object({ contractorCompany: Name, contractorPerson: Name, notes: Notes }),
@@ -346,7 +346,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   file_report: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['released', 'in_service'],
     step: 'special_report',
     payload: SpecialReportPayload,
@@ -355,7 +355,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['in_service'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
@@ -363,7 +363,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
     },
   }),
   close_no_entrapment: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['in_progress'],
     payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
@@ -404,7 +404,7 @@ export const elevatorProcedure = defineProcedure<ElevatorTypes>({
   // a trapped passenger: banner and sound until acknowledged (A17.1 §2.27.1.1: 30 s)
   attention: true,
   config: ElevatorConfig,
-  manual: { roles: CONTROL, payload: ManualReport },
+  manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {
     const t = src.event.type;

@@ -14,6 +14,8 @@ import {
   type Reason,
   Notes,
   SpecialReportPayload,
+  CONTROL_ROLES,
+  MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 import { codeNumber } from '../core/messages.js';
@@ -151,8 +153,6 @@ type Ctx = EngineCtx<FireTypes>;
 const act = actionsOf<FireTypes>();
 const pending = (s: IncidentSnapshot, key: FireStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const MANAGERS = ['supervisor', 'admin'] as const;
 const Required = z.string().trim().min(1).max(500);
 
 const ManualReport = z.object({
@@ -369,7 +369,7 @@ const Verify = z.object({
 
 const actions: Record<FireAction, ReturnType<typeof act>> = {
   acknowledge: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     // a late acknowledgement (after the PAS timeout) is still recorded in any open state
     states: '*',
     step: 'acknowledge',
@@ -386,7 +386,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_verifier: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['awaiting_ack', 'verifying', 'general_alarm'],
     step: 'dispatch_verifier',
     available: (s) => pending(s, 'dispatch_verifier'),
@@ -400,7 +400,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   verify: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['verifying', 'general_alarm'],
     step: 'verify',
     available: (_s, data) => data.outcome === null,
@@ -450,7 +450,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   record_extinguished: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['small_fire'],
     step: 'extinguish',
     available: (s) => pending(s, 'extinguish'),
@@ -461,7 +461,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   notify_security: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['small_fire', 'general_alarm'],
     step: 'notify_security',
     available: (s) => pending(s, 'notify_security'),
@@ -472,7 +472,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   escalate_to_serious: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['small_fire', 'recovery'],
     available: (_s, data) => data.outcome === 'small_fire',
     payload: z.object({ reason: z.string().trim().min(1).max(2000) }),
@@ -483,7 +483,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_interlocks_auto: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['general_alarm', 'recovery'],
     step: 'interlocks_auto',
     available: (s) => pending(s, 'interlocks_auto'),
@@ -494,7 +494,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   approve_119: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['general_alarm'],
     step: 'approve_119',
     available: (s) => pending(s, 'approve_119'),
@@ -509,7 +509,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   record_119_call: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['general_alarm', 'recovery'],
     step: 'call_119',
     available: (s) => pending(s, 'call_119'),
@@ -551,7 +551,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_car_recalled: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     // a panel alarm recalls the cars at open, so they are confirmed while still verifying
     states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm'],
     step: 'elevator_recall',
@@ -569,7 +569,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   record_evacuation: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['general_alarm'],
     step: 'evacuation',
     available: (s) => pending(s, 'evacuation'),
@@ -580,7 +580,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   record_scene_sealed: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['general_alarm', 'recovery'],
     step: 'seal_scene',
     available: (s) => pending(s, 'seal_scene'),
@@ -591,7 +591,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   declare_fire_out: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['general_alarm'],
     payload: z.object({ notes: z.string().trim().min(1).max(2000) }),
     run(ctx: Ctx, p) {
@@ -599,7 +599,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   file_report: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['recovery'],
     step: 'special_report',
     payload: SpecialReportPayload,
@@ -610,7 +610,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   record_panel_reset: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['false_alarm', 'small_fire', 'recovery'],
     step: 'panel_reset',
     available: (s) => pending(s, 'panel_reset'),
@@ -620,7 +620,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   return_elevator: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['recovery', 'false_alarm'],
     step: 'elevators_returned',
     available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'returned')),
@@ -647,7 +647,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     // false_alarm: normally closes by itself on reset; this covers a waived step afterwards
     states: ['recovery', 'false_alarm'],
     payload: z.object({ notes: Notes }),
@@ -674,7 +674,7 @@ export const fireProcedure = defineProcedure<FireTypes>({
   // NFPA 72 positive alarm sequence: banner and sound until acknowledged (15 s)
   attention: true,
   config: FireConfig,
-  manual: { roles: CONTROL, payload: ManualReport },
+  manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {
     return src.event.type === 'fire.alarm' ? src.deviceId : null;

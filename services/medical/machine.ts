@@ -12,6 +12,8 @@ import {
   type ProcedureTypes,
   Notes,
   SpecialReportPayload,
+  CONTROL_ROLES,
+  MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -108,10 +110,8 @@ type Ctx = EngineCtx<MedicalTypes>;
 const act = actionsOf<MedicalTypes>();
 const pending = (s: IncidentSnapshot, key: MedicalStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 /** the front desk takes the call and meets the ambulance at the gate (seed 000 §2.8.2) */
 const STAFF = ['operator', 'frontdesk', 'supervisor', 'admin'] as const;
-const MANAGERS = ['supervisor', 'admin'] as const;
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const OPEN = ['awaiting_ack', 'responding', 'handed_over'] as const;
@@ -189,7 +189,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_first_aid: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: OPEN,
     step: 'first_aid',
     available: (s) => pending(s, 'first_aid'),
@@ -200,7 +200,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   record_zone_secured: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: OPEN,
     step: 'secure_zone',
     available: (s) => pending(s, 'secure_zone'),
@@ -245,7 +245,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   hold_elevator: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['responding'],
     step: 'hold_elevator',
     available: (_s, data) => !data.hold || data.hold.status === 'failed' || data.hold.status === 'flagged',
@@ -260,7 +260,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_elevator_held: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['responding'],
     available: (_s, data) => Boolean(data.hold && data.hold.status !== 'held' && data.hold.status !== 'released'),
     payload: z.object({ notes: z.string().trim().min(1).max(2000) }),
@@ -270,7 +270,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   release_elevator: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['responding', 'handed_over'],
     available: (_s, data) => data.hold?.status === 'held',
     payload: z.object({ notes: Notes }),
@@ -283,7 +283,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   approve_statement: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: OPEN,
     step: 'public_statement',
     payload: z.object({ text: z.string().trim().min(1).max(4000) }),
@@ -317,7 +317,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   file_report: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['handed_over'],
     step: 'special_report',
     payload: SpecialReportPayload,
@@ -326,7 +326,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['handed_over'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {

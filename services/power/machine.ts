@@ -19,6 +19,7 @@ import {
   type ProcedureTypes,
   type Reason,
   Notes,
+  CONTROL_ROLES,
 } from '../core/procedure/index.js';
 import { labels } from './labels.js';
 
@@ -143,7 +144,6 @@ type Ctx = EngineCtx<PowerTypes>;
 const act = actionsOf<PowerTypes>();
 const pending = (s: IncidentSnapshot, key: PowerStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
 const Floor = z.number().int().min(-10).max(300);
 const LIVE = ['awaiting_ack', 'active'] as const;
 /** steps that only matter in an emergency (optional while a planned outage runs to plan) */
@@ -441,7 +441,7 @@ function closeOutage(ctx: Ctx, reason: Reason<PowerTypes>): void {
 
 const actions: Record<PowerAction, ReturnType<typeof act>> = {
   acknowledge: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['awaiting_ack'],
     step: 'acknowledge',
     payload: z.object({ notes: Notes }),
@@ -451,7 +451,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_scope: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE, 'planned_in_progress'],
     step: 'scope',
     payload: z.object({
@@ -475,7 +475,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   record_standby_power: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE, 'planned_in_progress'],
     step: 'standby_power',
     available: (s) => pending(s, 'standby_power'),
@@ -488,7 +488,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   record_elevator_sweep: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE, 'planned_in_progress'],
     system: true,
     step: 'elevator_sweep',
@@ -528,7 +528,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_car_at_lobby: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE, 'planned_in_progress'],
     step: 'lobby_return',
     available: (_s, data) => data.lobby.current !== null,
@@ -540,7 +540,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   record_utility_contact: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE, 'restored'],
     step: 'contact_utility',
     available: (s) => pending(s, 'contact_utility'),
@@ -566,7 +566,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_emergency_lighting: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: [...LIVE],
     step: 'emergency_lighting',
     available: (s) => pending(s, 'emergency_lighting'),
@@ -576,7 +576,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   verify_restoration: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['restored'],
     step: 'verify_restoration',
     available: (s) => pending(s, 'verify_restoration'),
@@ -589,7 +589,7 @@ const actions: Record<PowerAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['restored', 'planned_in_progress'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
@@ -636,7 +636,7 @@ export const powerProcedure = defineProcedure<PowerTypes>({
   actions,
   specialReport: true,
   config: PowerConfig,
-  manual: { roles: CONTROL, payload: ManualReport },
+  manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {
     return src.event.type === 'power.mains_lost' ? `${src.buildingId}/${src.event.data.feeder}` : null;

@@ -14,6 +14,8 @@ import {
   type Trigger,
   Notes,
   SpecialReportPayload,
+  CONTROL_ROLES,
+  MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -133,8 +135,6 @@ type Ctx = EngineCtx<WaterTypes>;
 const act = actionsOf<WaterTypes>();
 const pending = (s: IncidentSnapshot, key: WaterStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const MANAGERS = ['supervisor', 'admin'] as const;
 const Name = z.string().trim().min(1).max(120);
 const Floor = z.number().int().min(-10).max(300);
 const LIVE = ['awaiting_ack', 'responding'] as const;
@@ -268,7 +268,7 @@ function maybeClose(ctx: Ctx, notes: string): void {
 
 const actions: Record<WaterAction, ReturnType<typeof act>> = {
   acknowledge: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['awaiting_ack'],
     step: 'acknowledge',
     payload: z.object({ notes: Notes }),
@@ -279,7 +279,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   dispatch_engineering: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     step: 'dispatch_engineering',
     available: (s) => pending(s, 'dispatch_engineering'),
@@ -293,7 +293,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   record_engineering_on_site: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     step: 'engineering_on_site',
     available: (s) => pending(s, 'engineering_on_site'),
@@ -310,7 +310,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   record_water_stopped: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     step: 'stop_water',
     payload: z.object({
@@ -324,7 +324,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   take_cars_out_of_service: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     step: 'protect',
     // the hub proposed it; a person confirms (PROCEDURES.md §5.3)
@@ -337,7 +337,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_car_recalled: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned')),
     payload: z.object({ deviceId: z.string().min(1).max(64), notes: z.string().trim().min(1).max(2000) }),
@@ -350,7 +350,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   record_protection: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: LIVE,
     step: 'protect',
     available: (s) => pending(s, 'protect'),
@@ -368,7 +368,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   record_owners_notified: act({
-    roles: [...CONTROL, 'frontdesk'],
+    roles: [...CONTROL_ROLES, 'frontdesk'],
     states: [...LIVE, 'cleared'],
     step: 'notify_owners',
     available: (s) => pending(s, 'notify_owners'),
@@ -388,7 +388,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   confirm_cleared: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['responding'],
     step: 'cleared',
     payload: z.object({ propertyDamaged: z.boolean(), notes: Notes }),
@@ -408,7 +408,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   return_elevator: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['cleared'],
     step: 'elevators_returned',
     available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'returned')),
@@ -425,7 +425,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   record_repair_order: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['cleared'],
     step: 'repair_order',
     payload: z.object({
@@ -442,7 +442,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   file_report: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['cleared'],
     step: 'special_report',
     payload: SpecialReportPayload,
@@ -453,7 +453,7 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['cleared'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
@@ -475,7 +475,7 @@ export const waterProcedure = defineProcedure<WaterTypes>({
   actions,
   specialReport: true,
   config: WaterConfig,
-  manual: { roles: CONTROL, payload: ManualReport },
+  manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {
     const t = src.event.type;

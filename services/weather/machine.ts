@@ -14,6 +14,8 @@ import {
   type IncidentSnapshot,
   type ProcedureTypes,
   Notes,
+  CONTROL_ROLES,
+  MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -78,8 +80,6 @@ type Ctx = EngineCtx<WeatherTypes>;
 const act = actionsOf<WeatherTypes>();
 const pending = (s: IncidentSnapshot, key: WeatherStep) => s.steps.find((x) => x.key === key)?.status === 'pending';
 
-const CONTROL = ['operator', 'supervisor', 'admin'] as const;
-const MANAGERS = ['supervisor', 'admin'] as const;
 const Time = z.number().int().nonnegative();
 
 const Declare = z.object({
@@ -107,7 +107,7 @@ function setWindow(ctx: Ctx, until: number | null): void {
 
 const actions: Record<WeatherAction, ReturnType<typeof act>> = {
   record_check: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['active'],
     available: (s) => CHECKLIST.some((k) => pending(s, k)),
     payload: z.object({ item: z.enum(CHECKLIST), notes: Notes }),
@@ -119,7 +119,7 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
     },
   }),
   change_level: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['active'],
     payload: z.object({ level: z.enum(WEATHER_LEVELS), until: Time.optional(), notes: Notes }),
     run(ctx: Ctx, p) {
@@ -133,7 +133,7 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
     },
   }),
   declare_all_clear: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['active'],
     step: 'all_clear',
     payload: z.object({ notes: Notes }),
@@ -149,7 +149,7 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
     },
   }),
   record_inspection: act({
-    roles: CONTROL,
+    roles: CONTROL_ROLES,
     states: ['inspection'],
     step: 'inspection_round',
     payload: z.object({
@@ -175,7 +175,7 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
     },
   }),
   close: act({
-    roles: MANAGERS,
+    roles: MANAGER_ROLES,
     states: ['inspection'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
@@ -197,7 +197,7 @@ export const weatherProcedure = defineProcedure<WeatherTypes>({
   actions,
   config: WeatherConfig,
   // declared by a supervisor (PROCEDURES.md §7); an outside feed may come later
-  manual: { roles: MANAGERS, payload: Declare },
+  manual: { roles: MANAGER_ROLES, payload: Declare },
 
   // one warning in force per site: declaring again changes it (level, window, buildings)
   dedupKeyFor(t) {

@@ -10,3 +10,8 @@ export const SpecialReportPayload = z.object({
   summary: z.string().trim().min(1).max(10_000),
   attachmentIds: z.array(z.string().min(1).max(64)).max(50).default([]),
 });
+
+/** Who works the control room's side of a procedure (监控中心值班员 and above, PROCEDURES.md roles). */
+export const CONTROL_ROLES = ['operator', 'supervisor', 'admin'] as const;
+/** Who approves, closes and signs off (主管 and above). */
+export const MANAGER_ROLES = ['supervisor', 'admin'] as const;
