@@ -8,8 +8,9 @@ export const labels = {
   states: {
     awaiting_ack: ['待接警', 'Awaiting acknowledgement'],
     verifying: ['现场确认中', 'Verifying on site'],
-    // the checklist says what is left (panel reset, then each recalled car back in service)
-    false_alarm: ['误报 · 善后中', 'False alarm · closing out'],
+    false_alarm: ['误报 · 待复位', 'False alarm · awaiting panel reset'],
+    // issue 14: after 记录控制器复位 the state says so; what is left is each recalled car
+    false_alarm_reset: ['误报 · 已复位 · 待电梯恢复运行', 'False alarm · panel reset · returning cars'],
     small_fire: ['小型火情', 'Small fire'],
     general_alarm: ['全面火警', 'General alarm'],
     recovery: ['善后', 'Recovery'],
@@ -63,6 +64,7 @@ export const labels = {
     elevators_recalled: ['电梯已迫降', 'elevators were recalled'],
     recalled_again: ['再次报警,电梯重新迫降', 'cars recalled again by a new alarm'],
     false_alarm_closed: ['误报:原因已记录,主机已复位', 'false alarm: cause recorded, panel reset'],
+    reset_cars_pending: ['主机已复位:电梯逐台恢复运行后结案', 'panel reset: closes once the cars are back in service one by one'],
     small_fire_done: ['小火已扑灭,已通知秩序维护部', 'small fire extinguished, security notified'],
     false_alarm: ['误报', 'false alarm'],
     false_alarm_reset: ['误报:原因已记录,请复位报警主机', 'false alarm: cause recorded; reset the panel'],

@@ -20,7 +20,21 @@ import {
 import type { labels } from './labels.js';
 import { codeNumber } from '../core/messages.js';
 
-export const FIRE_STATES = ['awaiting_ack', 'verifying', 'false_alarm', 'small_fire', 'general_alarm', 'recovery', 'closed'] as const;
+/**
+ * `false_alarm_reset`: a false alarm whose panel is reset while recalled cars are still out of
+ * service (PROCEDURES.md §2.2 false alarm → panel reset → closes; §2.7 cars back one by one).
+ * Its own state, so the board says the reset happened instead of "awaiting reset" (issue 14).
+ */
+export const FIRE_STATES = [
+  'awaiting_ack',
+  'verifying',
+  'false_alarm',
+  'false_alarm_reset',
+  'small_fire',
+  'general_alarm',
+  'recovery',
+  'closed',
+] as const;
 export type FireState = (typeof FIRE_STATES)[number];
 
 export const FIRE_STEPS = [
@@ -331,12 +345,18 @@ function allReturned(ctx: Ctx): boolean {
   return !r || (r.cars.length > 0 && r.cars.every((c) => c.status === 'returned'));
 }
 
-/** False alarm: closes once cause is recorded, the panel is reset and recalled cars are back. */
+/**
+ * False alarm: closes once cause is recorded, the panel is reset and recalled cars are back.
+ * Reset with cars still recalled → `false_alarm_reset` (the state says what is left, issue 14).
+ */
 function maybeCloseFalseAlarm(ctx: Ctx): void {
-  if (ctx.s.state !== 'false_alarm') return;
+  if (ctx.s.state !== 'false_alarm' && ctx.s.state !== 'false_alarm_reset') return;
   if (!ctx.isDone('panel_reset')) return;
   // recalled cars keep `elevators_returned` required until each is back (or a supervisor waives it)
-  if (ctx.pendingRequired().length) return;
+  if (ctx.pendingRequired().length) {
+    if (ctx.s.state === 'false_alarm') ctx.to('false_alarm_reset', 'reset_cars_pending');
+    return;
+  }
   ctx.close('closed', 'false_alarm_closed');
   ctx.dutyLog('closed', { outcome: 'false_alarm', cause: ctx.data.cause ?? '' });
 }
@@ -553,7 +573,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
   confirm_car_recalled: act({
     roles: CONTROL_ROLES,
     // a panel alarm recalls the cars at open, so they are confirmed while still verifying
-    states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm'],
+    states: ['awaiting_ack', 'verifying', 'small_fire', 'general_alarm', 'recovery', 'false_alarm', 'false_alarm_reset'],
     step: 'elevator_recall',
     available: (_s, data) =>
       Boolean(data.recall?.cars.some((c) => c.status !== 'confirmed' && c.status !== 'returned') || data.recall?.broadcast),
@@ -621,7 +641,7 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
   }),
   return_elevator: act({
     roles: CONTROL_ROLES,
-    states: ['recovery', 'false_alarm'],
+    states: ['recovery', 'false_alarm', 'false_alarm_reset'],
     step: 'elevators_returned',
     available: (_s, data) => Boolean(data.recall?.cars.some((c) => c.status !== 'returned')),
     // PROCEDURES.md §2.7: the panel is reset first — shown, disabled, with the reason until then
@@ -648,8 +668,8 @@ const actions: Record<FireAction, ReturnType<typeof act>> = {
   }),
   close: act({
     roles: MANAGER_ROLES,
-    // false_alarm: normally closes by itself on reset; this covers a waived step afterwards
-    states: ['recovery', 'false_alarm'],
+    // false_alarm(_reset): normally closes by itself on reset; this covers a waived step afterwards
+    states: ['recovery', 'false_alarm', 'false_alarm_reset'],
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
       const missing = ctx.pendingRequired();
@@ -740,7 +760,7 @@ export const fireProcedure = defineProcedure<FireTypes>({
     recallReturnedCars(ctx);
     // the panel is in alarm again: an earlier reset no longer counts (GB 25201: reset after the cause is known)
     if (ctx.isDone('panel_reset')) reopenStep(ctx, 'panel_reset', 'reset_again');
-    if (ctx.s.state === 'false_alarm') {
+    if (ctx.s.state === 'false_alarm' || ctx.s.state === 'false_alarm_reset') {
       // a new alarm after a false-alarm verdict is investigated again, not swallowed
       ctx.flag('alarm_after_false_alarm', ctx.s.deviceId, { zone: t.event.data.zone });
       data.outcome = null;

@@ -66,6 +66,6 @@ describe('procedure messages in zh-CN and en', () => {
       { type: 'state_changed', data: { from: 'verifying', to: 'false_alarm' }, reason: { key: 'fire_alarm.reason.false_alarm_reset' } },
       'zh-CN',
     );
-    expect(line).toBe('状态变更:现场确认中 → 误报 · 善后中 — 误报:原因已记录,请复位报警主机');
+    expect(line).toBe('状态变更:现场确认中 → 误报 · 待复位 — 误报:原因已记录,请复位报警主机');
   });
 });

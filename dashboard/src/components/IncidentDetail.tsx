@@ -130,21 +130,30 @@ function DetailView({
     const elevators: Option[] = Object.values(devices)
       .filter((x) => x.building === d.building && x.class === 'elevator')
       .map((x) => ({ value: x.id, label: x.name }));
-    // a car back in service needs nothing more (issue 14: the return list offered returned cars)
-    const cars: Option[] = recall
-      ? recall.cars
-          .filter((c) => c.status !== 'returned')
-          .map((c) => ({
-            value: c.deviceId,
-            label: `${devices[c.deviceId]?.name ?? c.deviceId} · ${t.t(`car.${c.status}` as 'car.sent')}`,
-          }))
-      : [];
+    // each form offers only the cars it can act on (issue 14: the return list offered a car
+    // already back in service): return → not yet returned; manual recall confirmation → not yet
+    // confirmed nor returned (the hub refuses both: services/fire/machine.ts)
+    const carsWhere = (keep: (status: string) => boolean): Option[] =>
+      recall
+        ? recall.cars
+            .filter((c) => keep(c.status))
+            .map((c) => ({
+              value: c.deviceId,
+              label: `${devices[c.deviceId]?.name ?? c.deviceId} · ${t.t(`car.${c.status}` as 'car.sent')}`,
+            }))
+        : [];
+    const cars =
+      active === 'return_elevator'
+        ? carsWhere((st) => st !== 'returned')
+        : active === 'confirm_car_recalled'
+          ? carsWhere((st) => st !== 'returned' && st !== 'confirmed')
+          : carsWhere(() => true);
     return {
       kind,
-      deviceOptions: cars.length > 0 ? cars : elevators,
+      deviceOptions: recall && (active === 'return_elevator' || active === 'confirm_car_recalled' || cars.length > 0) ? cars : elevators,
       stepOptions: steps.filter((s) => s.status === 'pending').map((s) => ({ value: s.key, label: t.proc(kind, 'step', s.key) })),
     };
-  }, [devices, d.building, recall, steps, kind, t]);
+  }, [devices, d.building, recall, steps, kind, t, active]);
 
   const run = async (action: string, payload: unknown) => {
     const next = await api.act(d.id, action, payload);

@@ -156,8 +156,13 @@ describe('fire alarm — false alarm', () => {
     expect(sim.effectsOf('flag')).toHaveLength(0);
     sim.event(PANEL, ev('fire.reset', {}), 'fire-panel');
     expect(sim.step('panel_reset')).toMatchObject({ status: 'done', doneBy: `device:${PANEL}` });
-    expect(sim.s).toMatchObject({ state: 'false_alarm', open: true }); // three cars still recalled
+    // issue 14: the state says the reset happened; what is left is the recalled cars
+    expect(sim.s).toMatchObject({ state: 'false_alarm_reset', open: true }); // three cars still recalled
+    expect(sim.s.data.cause).toBe('厨房油烟触发感烟探测器');
+    expect(allowedActions(sim.s, operator.role).map((a) => a.action)).not.toContain('record_panel_reset');
+    expect(allowedActions(sim.s, operator.role).find((a) => a.action === 'return_elevator')?.blocked).toBeUndefined();
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
+    expectErr(sim.tryAct(operator, 'return_elevator', { deviceId: 'lift-a2' }), 'HUB_ERR_CONFLICT', /already back/);
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
     expect(sim.s.open).toBe(true);
     const r = sim.act(operator, 'return_elevator', { deviceId: 'lift-a3' });
@@ -188,7 +193,7 @@ describe('fire alarm — false alarm', () => {
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '施工粉尘' });
     sim.act(operator, 'record_panel_reset', {});
-    expect(sim.s).toMatchObject({ state: 'false_alarm', open: true });
+    expect(sim.s).toMatchObject({ state: 'false_alarm_reset', open: true });
     expectErr(sim.tryAct(supervisor, 'close', {}), 'HUB_ERR_CONFLICT', /elevators_returned/);
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a1' });
     sim.act(operator, 'return_elevator', { deviceId: 'lift-a2' });
@@ -217,6 +222,20 @@ describe('fire alarm — false alarm', () => {
     expect(sim.timer('verify')?.status).toBe('running');
     expect(sim.effectsOf('flag').map((f) => f.code)).toEqual(['alarm_after_false_alarm']);
     expect((sim.s.data.zones as unknown[]).length).toBe(2);
+  });
+
+  it('a new alarm after the reset (cars still recalled) sends it back to verification and needs a new reset', () => {
+    const sim = openFire();
+    sim.act(operator, 'acknowledge', {});
+    sim.act(operator, 'verify', { outcome: 'false_alarm', cause: '误触' });
+    sim.act(operator, 'record_panel_reset', {});
+    expect(sim.s.state).toBe('false_alarm_reset');
+    sim.apply({
+      type: 'repeat_trigger',
+      trigger: deviceTrigger(PANEL, 'fire-panel', ev('fire.alarm', { zone: 'Z13', floor: 13, detector: 'heat' }), ctx),
+    });
+    expect(sim.s.state).toBe('verifying');
+    expect(sim.step('panel_reset').status).toBe('pending');
   });
 
   it('a panel reset before verification is flagged and does not close anything', () => {
@@ -250,7 +269,7 @@ describe('fire alarm — false alarm', () => {
     sim.act(supervisor, 'verify', { outcome: 'false_alarm', cause: '探测器积尘' });
     sim.act(operator, 'acknowledge', {}); // the late acknowledgement must still be recorded
     sim.event(PANEL, ev('fire.reset', {}));
-    expect(sim.s.state).toBe('false_alarm');
+    expect(sim.s.state).toBe('false_alarm_reset');
     expectErr(sim.tryAct(operator, 'skip_step', { step: 'elevators_returned', reason: 'x' }), 'HUB_ERR_FORBIDDEN');
     sim.act(supervisor, 'skip_step', { step: 'elevators_returned', reason: '物业工程部逐台检查已恢复' });
     const r = sim.act(supervisor, 'close', {});
