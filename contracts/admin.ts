@@ -444,6 +444,16 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   },
   // a device fault opens (or adds to) a repair work order for its device (PROCEDURES.md §8)
   { key: 'device_fault.openWorkOrder', group: 'device_fault', unit: 'bool', min: 0, max: 1, config: 'openWorkOrder' },
+  // the longest snooze (静音) of one fault (issue 14; services/core/procedure/snooze.ts)
+  {
+    key: 'device_fault.snoozeMaxMinutes',
+    group: 'device_fault',
+    unit: 'min',
+    min: 5,
+    max: 1440,
+    config: 'snoozeMaxMs',
+    factor: M,
+  },
   // 8. repair work orders 报修 (seed 002 §3.3 time-limit table: 24 h response, 48 h done; seed 001 §五.2 回访)
   { key: 'repair.responseHours', group: 'repair', unit: 'h', min: 1, max: 168, config: 'responseMs', factor: 3_600_000 },
   { key: 'repair.completionHours', group: 'repair', unit: 'h', min: 1, max: 720, config: 'completionMs', factor: 3_600_000 },

@@ -1,7 +1,7 @@
 // HTTP/socket.io shapes of incidents, visits and records (CONTRACT.md "HTTP"; issue #3).
 // The procedure logic lives in services/*/machine.ts; these are the views it is served as.
 import { z } from 'zod';
-import { EpochMs } from './common.js';
+import { EpochMs, EpochMsQuery, SafeText } from './common.js';
 import { IncidentKind, Role } from './domain.js';
 import { Fact, Msg, Text } from './messages.js';
 
@@ -236,3 +236,96 @@ export const PlannedOutageBody = z.object({
 });
 
 export const UserView = z.object({ id: z.string(), username: z.string(), role: Role, displayName: z.string() });
+
+// ------------------------------------------------------------------ history 事件历史 (issue 14)
+
+/**
+ * GET /api/incidents/search and /api/incidents/export: every incident, closed ones forever
+ * (PROCEDURES.md "a closed incident can be read forever"). `state` and `kind` keep the names of
+ * GET /api/incidents; an unknown value is a 400 (CONTRACT.md), not an empty list. `from`/`to`
+ * bound the opening time (ms, `to` exclusive); `q` matches the title, step and timeline notes,
+ * the device's name or id, the kind's name and the incident number.
+ */
+export const IncidentSearchQuery = z
+  .object({
+    state: z.enum(['open', 'closed', 'all']).default('all'),
+    kind: IncidentKind.optional(),
+    building: z.string().min(1).max(64).optional(),
+    from: EpochMsQuery.optional(),
+    to: EpochMsQuery.optional(),
+    q: SafeText.pipe(z.string().trim().max(200)).optional(),
+    page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+    pageSize: z.coerce.number().int().min(1).max(100).default(25),
+    /** export only: the CSV's language (default: the reader's) */
+    lang: z.enum(['zh-CN', 'en']).optional(),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    message: '开始时间须早于结束时间 / from must be before to',
+    path: ['to'],
+  });
+export type IncidentSearchQuery = z.infer<typeof IncidentSearchQuery>;
+
+/** One row of the history: names, not ids, rendered in the reader's language. */
+export const HistoryRow = z.object({
+  id: z.string(),
+  number: z.number(),
+  kind: IncidentKind,
+  kindLabel: z.string(),
+  state: z.string(),
+  stateLabel: z.string(),
+  open: z.boolean(),
+  severity: z.number(),
+  building: z.string(),
+  buildingName: z.string(),
+  floor: z.number().nullable(),
+  deviceId: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  title: z.string(),
+  titleMsg: Text,
+  /** personal data in the title is masked for this reader */
+  masked: z.boolean(),
+  openedAt: z.number(),
+  closedAt: z.number().nullable(),
+});
+export type HistoryRow = z.infer<typeof HistoryRow>;
+
+export const HistoryPage = z.object({
+  items: z.array(HistoryRow),
+  /** matches in all pages */
+  total: z.number(),
+  page: z.number(),
+  pageSize: z.number(),
+});
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+// ------------------------------------------------------------------ bulk 批量处理 (issue 14)
+
+/**
+ * POST /api/incidents/bulk: acknowledge or close many device faults with one reason. Each id
+ * goes through the procedure's own action (role, state, timeline, audit), so `close` is refused
+ * for a fault not yet acknowledged or with a required step pending (services/devices/machine.ts).
+ * Every id gets a result; a repeated id is a 400.
+ */
+export const BULK_FAULT_ACTIONS = ['acknowledge', 'close'] as const;
+export const BulkFaultBody = z.object({
+  action: z.enum(BULK_FAULT_ACTIONS),
+  ids: z
+    .array(z.uuid())
+    .min(1)
+    .max(100)
+    .refine((ids) => new Set(ids).size === ids.length, { message: '编号重复 / repeated id' }),
+  reason: SafeText.pipe(z.string().trim().min(1).max(2000)),
+});
+export type BulkFaultBody = z.infer<typeof BulkFaultBody>;
+
+export const BulkResult = z.object({
+  id: z.string(),
+  ok: z.boolean(),
+  /** the incident's state afterwards (null: not found / not readable) */
+  state: z.string().nullable(),
+  /** on a refusal: the coded error and its message in the reader's language */
+  code: z.string().optional(),
+  message: z.string().optional(),
+});
+export const BulkView = z.object({ results: z.array(BulkResult), done: z.number(), failed: z.number() });
+export type BulkView = z.infer<typeof BulkView>;

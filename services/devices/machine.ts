@@ -56,6 +56,12 @@ export const FaultConfig = z.object({
   settleCloseMs: z.number().int().positive().default(600_000),
   /** PROCEDURES.md §8: a device fault opens (or adds to) a repair work order someone is accountable for */
   openWorkOrder: z.boolean().default(true),
+  /** the longest snooze (静音) a person may set on one fault (issue 14; an admin setting) */
+  snoozeMaxMs: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 3_600_000),
 });
 export type FaultConfig = z.infer<typeof FaultConfig>;
 
@@ -203,6 +209,9 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   unskippable: ['acknowledge', 'resolve'],
   actions,
   config: FaultConfig,
+  // a fault has no SLA target (PROCEDURES.md "Device health"): the control room may mute one
+  // while the contractor is on the way (issue 14; life-safety kinds never: core/procedure/snooze.ts)
+  snoozable: true,
   manual: { roles: CONTROL_ROLES, payload: ManualReport },
 
   triggerFor(src: EventSource) {

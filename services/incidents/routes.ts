@@ -4,6 +4,10 @@ import { ErrorView } from '../../contracts/api.js';
 import { SEVERITY } from '../../contracts/domain.js';
 import {
   ActionBody,
+  BulkFaultBody,
+  BulkView,
+  HistoryPage,
+  IncidentSearchQuery,
   IncidentDetail,
   IncidentDetailQuery,
   IncidentListQuery,
@@ -11,7 +15,7 @@ import {
   ManualReportBody,
   ProceduresView,
 } from '../../contracts/incidents.js';
-import { localizeErrors, readerOf } from './http.js';
+import { localeOf, localizeErrors, readerOf } from './http.js';
 import type { IncidentService } from './service.js';
 
 const Params = z.object({ id: z.uuid() });
@@ -19,6 +23,8 @@ const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 4
 
 export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService }> = async (app, { incidents }) => {
   const anyone = app.requireRole();
+  // the history and the bulk actions are the control room's and the supervisor's (issue 14)
+  const controlRoom = app.requireRole('operator', 'supervisor', 'admin');
   const engine = incidents.engine;
   localizeErrors(app, engine.catalog);
 
@@ -64,6 +70,61 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService 
     },
     // a list is not a person choosing a record: the board itself is the reason (seed 000 §2.1.6.2)
     async (req) => incidents.list(req.query, readerOf(req, 'incident board')),
+  );
+
+  app.get(
+    '/api/incidents/search',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary:
+          'Incident history: every incident, closed ones forever, filtered by state, kind, building, opening time (from/to, ms) and text (title, notes, device name, number); newest first, a page at a time',
+        querystring: IncidentSearchQuery,
+        response: { 200: HistoryPage, ...errs },
+      },
+      preHandler: controlRoom,
+    },
+    async (req) => incidents.history.search(req.query, readerOf(req, 'incident history')),
+  );
+
+  app.get(
+    '/api/incidents/export',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary:
+          'The same search as CSV (UTF-8 with BOM, names not ids, in the reader’s language or ?lang=); every match up to 10,000 rows, audited (incident.export)',
+        querystring: IncidentSearchQuery,
+        response: { 200: z.string().describe('text/csv'), ...errs },
+      },
+      preHandler: controlRoom,
+    },
+    async (req, reply) => {
+      const { page: _p, pageSize: _s, ...q } = req.query;
+      const out = await incidents.history.exportCsv(q, readerOf(req, 'incident history export'), q.lang ?? localeOf(req));
+      return reply
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .header('x-export-truncated', String(out.truncated))
+        .header('content-disposition', 'attachment; filename="incidents.csv"')
+        .type('text/csv; charset=utf-8')
+        .send(out.csv);
+    },
+  );
+
+  app.post(
+    '/api/incidents/bulk',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary:
+          'Acknowledge or close many device faults with one reason; each id through its own procedure action (timeline, audit, roles), one result per id',
+        body: BulkFaultBody,
+        response: { 200: BulkView, ...errs },
+      },
+      preHandler: controlRoom,
+    },
+    async (req) => incidents.bulk(req.body, req.user!, readerOf(req, 'bulk action')),
   );
 
   app.get(

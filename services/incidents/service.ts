@@ -7,7 +7,7 @@
 import { Scope } from '../auth/scope.js';
 import { randomUUID } from 'node:crypto';
 import type { IncidentKind, OnlineState, Role } from '../../contracts/domain.js';
-import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
+import type { BulkFaultBody, BulkView, IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import type { BusEvents, CommandUpdate, EventBus } from '../core/bus.js';
 import type { Db } from '../core/db.js';
 import { HubError, keyed } from '../core/errors.js';
@@ -29,6 +29,7 @@ import {
 import type { CommandService } from '../devices/commands.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { EffectDispatcher } from './effects.js';
+import { IncidentHistory } from './history.js';
 import type { ProcedureDeps, ProcedureModule, Watcher } from './module.js';
 import { SerialQueue } from './queue.js';
 import { claimDueTimers, TimerScheduler } from './scheduler.js';
@@ -96,6 +97,8 @@ export interface IncidentServiceOptions {
 export class IncidentService {
   readonly engine: ProcedureEngine<ProcedureModule>;
   readonly views: IncidentViews;
+  /** search and export of every incident, closed ones forever (issue 14) */
+  readonly history: IncidentHistory;
   private readonly store: IncidentStore;
   private readonly queue = new SerialQueue();
   private readonly scheduler: TimerScheduler;
@@ -110,6 +113,13 @@ export class IncidentService {
     this.now = o.now;
     this.engine = o.engine;
     this.views = new IncidentViews(o.engine);
+    this.history = new IncidentHistory({
+      db: o.db,
+      engine: o.engine,
+      views: this.views,
+      accessLog: o.accessLog,
+      tzOffsetMinutes: o.tzOffsetMinutes ?? 480,
+    });
     this.deps = {
       db: o.db,
       bus: o.bus,
@@ -343,6 +353,43 @@ export class IncidentService {
       );
       return this.get(id, reader ?? { userId: user.id, role: user.role, locale: 'zh-CN', reason: `action ${action}` });
     });
+  }
+
+  /**
+   * Acknowledge or close many device faults with one reason (issue 14). Each id goes through
+   * the normal action path (`act`: role, state, timeline, audit row, duty log) one after the
+   * other; a refusal of one is reported for that id and the others carry on. The procedure's
+   * rules stay whole: `close` needs an acknowledged fault whose required steps are done (or
+   * that recovered by itself, services/devices/machine.ts) — others are refused for their id.
+   */
+  async bulk(body: BulkFaultBody, user: IncidentUser, reader: Reader): Promise<BulkView> {
+    const results: BulkView['results'] = [];
+    for (const id of body.ids) {
+      try {
+        await this.checkScope(id, reader.scope);
+        const kind =
+          this.store.snapshot(id)?.kind ?? (await this.o.db.incident.findUnique({ where: { id }, select: { kind: true } }))?.kind;
+        if (!kind) throw noIncident(id);
+        if (kind !== 'device_fault')
+          throw keyed('HUB_ERR_BAD_REQUEST', 400, 'engine.error.bulk_faults_only', 'bulk actions are for device faults only', {});
+        const d =
+          body.action === 'close'
+            ? await this.act(id, 'close', { resolution: body.reason }, user, reader)
+            : await this.act(id, 'acknowledge', { notes: body.reason }, user, reader);
+        results.push({ id, ok: true, state: d.state });
+      } catch (err) {
+        if (!(err instanceof HubError)) throw err;
+        const state = this.store.snapshot(id)?.state ?? null;
+        results.push({
+          id,
+          ok: false,
+          state: err.statusCode === 404 ? null : state,
+          code: err.code,
+          message: err.msg ? this.engine.catalog.render(err.msg, reader.locale) : err.message,
+        });
+      }
+    }
+    return { results, done: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length };
   }
 
   /**

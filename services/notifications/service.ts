@@ -36,6 +36,7 @@ import type { Db } from '../core/db.js';
 import type { MessageCatalog } from '../core/messages.js';
 import { errors, HubError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { snoozedUntil } from '../core/procedure/snooze.js';
 import { adapterFor, SendError } from './channels.js';
 import { compose, KIND_TEXT, type DeliveryPayload } from './compose.js';
 import { NotifyKeys } from './keys.js';
@@ -336,6 +337,14 @@ export class NotificationService {
       const v = this.views.get(c.incidentId);
       if (!v || isAcknowledged(v)) {
         await this.stopChain(c.incidentId, v ? 'acknowledged' : 'closed');
+        return;
+      }
+      // snoozed (issue 14): the step waits until the snooze's limit, then goes out (once: the
+      // chain is stored, so a restart during the snooze loses nothing)
+      const until = snoozedUntil(v.data, now);
+      if (until !== null) {
+        await this.o.db.$executeRaw`UPDATE "NotificationChain" SET "nextAt" = ${new Date(until)} WHERE "incidentId" = ${c.incidentId}`;
+        c.next = { ...step, at: until };
         return;
       }
       const list = await this.plan(v, c.policy.levels[step.level]!, step.level, step.round);

@@ -208,6 +208,7 @@ export const ADMIN_UI = {
     'Unacknowledged fault that recovered: close after stable for',
   ],
   'adm.set.device_fault.openWorkOrder': ['设备故障自动生成报修工单', 'A device fault opens a repair work order'],
+  'adm.set.device_fault.snoozeMaxMinutes': ['单个故障最长静音时长', 'Longest snooze of one fault'],
   'adm.set.repair.responseHours': ['报修响应时限', 'Repair response within'],
   'adm.set.repair.completionHours': ['报修完工时限', 'Repair completed within'],
   'adm.set.repair.followupWorkingDays': ['维修回访时限', 'Repair follow-up within'],

@@ -19,6 +19,7 @@ import type { MessageCatalog } from '../messages.js';
 import { Draft, Failed } from './draft.js';
 import type { EngineError } from './labels.js';
 import type { Procedure, ProcedureRegistry } from './registry.js';
+import { SNOOZE_TIMER, snoozable, snoozeMaxMs } from './snooze.js';
 import {
   type ActionDef,
   type ActorType,
@@ -77,7 +78,10 @@ interface GenericAction {
   run(ctx: Draft, payload: never): void;
 }
 
-const GENERIC_ACTIONS: Record<'add_note' | 'skip_step', GenericAction> = {
+/** who may snooze an incident: the control room (PROCEDURES.md roles; front desk does not work faults) */
+const SNOOZE_ROLES: readonly Role[] = ['operator', 'supervisor', 'admin'];
+
+const GENERIC_ACTIONS: Record<'add_note' | 'skip_step' | 'snooze' | 'unsnooze', GenericAction> = {
   add_note: {
     roles: ['operator', 'frontdesk', 'supervisor', 'admin'],
     states: '*',
@@ -108,7 +112,63 @@ const GENERIC_ACTIONS: Record<'add_note' | 'skip_step', GenericAction> = {
       ctx.skip(p.step, { text: p.reason });
     },
   },
+  /**
+   * Mute this incident until a time limit (services/core/procedure/snooze.ts: never a
+   * life-safety kind; the longest snooze is the procedure's `snoozeMaxMs` setting). The end is
+   * a stored timer (SNOOZE_TIMER), so it ends on time across restarts; snoozing again replaces it.
+   */
+  snooze: {
+    roles: SNOOZE_ROLES,
+    states: '*',
+    payload: z.object({
+      minutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 60),
+      reason: NoteText,
+    }),
+    run(ctx: Draft, p: { minutes: number; reason: string }) {
+      if (!snoozable(ctx.def)) ctx.failEngine('HUB_ERR_CONFLICT', 'not_snoozable', { kind: ctx.s.kind });
+      const max = snoozeMaxMs(ctx.s.data);
+      if (p.minutes * 60_000 > max) ctx.failEngine('HUB_ERR_BAD_REQUEST', 'snooze_too_long', { max: Math.floor(max / 60_000) });
+      const until = ctx.now + p.minutes * 60_000;
+      ctx.s.data.snooze = { until, by: ctx.by, at: ctx.now, reason: p.reason };
+      setSnoozeTimer(ctx, until);
+      ctx.log('snoozed', { until: { time: until }, minutes: p.minutes }, { text: p.reason });
+    },
+  },
+  /** End a snooze before its limit. */
+  unsnooze: {
+    roles: SNOOZE_ROLES,
+    states: '*',
+    payload: z.object({ reason: NoteText.optional() }),
+    run(ctx: Draft, p: { reason?: string }) {
+      if (!ctx.s.data.snooze) ctx.failEngine('HUB_ERR_CONFLICT', 'not_snoozed', {});
+      endSnooze(ctx, 'person', p.reason);
+    },
+  },
 };
+
+/** The snooze's end as a stored timer row (the engine's key; no procedure declares it). */
+function setSnoozeTimer(ctx: Draft, dueAt: number): void {
+  const t = { key: SNOOZE_TIMER, dueAt, status: 'running' as const, repeatMs: null, firedAt: null };
+  const i = ctx.s.timers.findIndex((x) => x.key === SNOOZE_TIMER);
+  if (i >= 0) ctx.s.timers[i] = t;
+  else ctx.s.timers.push(t);
+}
+
+function endSnooze(ctx: Draft, why: 'limit' | 'person', reason?: string): void {
+  const t = ctx.s.timers.find((x) => x.key === SNOOZE_TIMER);
+  if (t && t.status === 'running') {
+    if (why === 'limit') {
+      t.status = 'fired';
+      t.firedAt = ctx.now;
+    } else t.status = 'cancelled';
+  }
+  ctx.s.data.snooze = null;
+  ctx.log('unsnoozed', { why: { key: `engine.value.snooze_${why}` } }, reason ? { text: reason } : null);
+}
 export const GENERIC_ACTION_NAMES = Object.keys(GENERIC_ACTIONS);
 
 function worksOn(def: ProcedureDef, role: Role): boolean {
@@ -316,6 +376,9 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
         const t = s.timers.find((x) => x.key === input.key);
         if (!t || t.status !== 'running') return this.err(s.kind, 'HUB_ERR_CONFLICT', 'timer_not_running', { timer: input.key });
         if (t.dueAt > now) return this.err(s.kind, 'HUB_ERR_CONFLICT', 'timer_not_due', { timer: input.key, dueAt: t.dueAt });
+        // the snooze's limit: the mute ends by itself, on the timeline (the procedure is not involved)
+        if (input.key === SNOOZE_TIMER)
+          return this.run(s, { type: 'timer', id: input.key, role: null }, now, (ctx) => endSnooze(ctx, 'limit'));
         return this.run(s, { type: 'timer', id: input.key, role: null }, now, (ctx) => {
           const tt = ctx.s.timers.find((x) => x.key === input.key)!;
           const overdueMs = now - tt.dueAt;
@@ -405,6 +468,10 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
       if (!a.roles.includes(role)) continue;
       if (!s.open && name !== 'add_note') continue;
       if (name === 'skip_step' && !worksOn(def, role)) continue;
+      // snooze is offered only where the hub would accept it (never a life-safety kind, issue 14)
+      if (name === 'snooze' && (!s.open || !snoozable(def) || snoozeMaxMs(s.data) === 0)) continue;
+      // snoozed until the timer ends it (no clock here: `data.snooze` is cleared by that timer)
+      if (name === 'unsnooze' && (!s.open || !(s.data as { snooze?: unknown }).snooze)) continue;
       if (
         name === 'skip_step' &&
         !s.steps.some(

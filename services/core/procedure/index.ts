@@ -6,3 +6,4 @@ export * from './registry.js';
 export * from './workdays.js';
 export * from './payloads.js';
 export { ENGINE_LABELS, ENGINE_ERRORS, engineCatalog, type EngineError } from './labels.js';
+export * from './snooze.js';

@@ -35,6 +35,10 @@ export const ENGINE_ERRORS = [
   'no_building',
   'merged',
   'changed_concurrently',
+  'not_snoozable',
+  'snooze_too_long',
+  'not_snoozed',
+  'bulk_faults_only',
 ] as const;
 export type EngineError = (typeof ENGINE_ERRORS)[number];
 
@@ -43,7 +47,8 @@ export type EngineReason = (typeof ENGINE_REASONS)[number];
 
 export const ENGINE_LABELS: {
   timeline: Record<TimelineType, Label>;
-  actions: Record<'add_note' | 'skip_step' | 'report', Label>;
+  actions: Record<'add_note' | 'skip_step' | 'snooze' | 'unsnooze' | 'report', Label>;
+  timers: Record<'snooze', Label>;
   errors: Record<EngineError, Label>;
   reasons: Record<EngineReason, Label>;
   duty: Record<EngineDuty, Label>;
@@ -79,12 +84,19 @@ export const ENGINE_LABELS: {
     approval: ['已批准/同意', 'Approved'],
     denial: ['已拒绝', 'Denied'],
     closed: ['结案', 'Closed'],
+    snoozed: ['已静音至 {until}', 'Snoozed until {until}'],
+    unsnoozed: ['静音结束:{why}', 'Snooze ended: {why}'],
   },
   actions: {
     add_note: ['添加备注', 'Add note'],
     skip_step: ['跳过步骤', 'Skip step'],
+    snooze: ['暂时静音', 'Snooze'],
+    unsnooze: ['取消静音', 'End snooze'],
     /** a manual report (POST /api/incidents), named in its refusals */
     report: ['人工报告', 'Report'],
+  },
+  timers: {
+    snooze: ['静音结束', 'Snooze ends'],
   },
   errors: {
     unknown_action: ['{kind}没有「{action}」这项操作', 'unknown action {action} for {kind}'],
@@ -110,6 +122,11 @@ export const ENGINE_LABELS: {
     no_building: ['没有楼栋 {building}', 'no building {building}'],
     merged: ['该报告已并入进行中的事件', 'the report was merged into an open incident'],
     changed_concurrently: ['事件 {id} 刚被其他人修改,请重试', 'incident {id} was changed concurrently; retry'],
+    // services/core/procedure/snooze.ts: never a life-safety alarm (PROCEDURES.md §1, §2, §5, §6)
+    not_snoozable: ['{kind}不能静音', '{kind} cannot be snoozed'],
+    snooze_too_long: ['静音最长 {max} 分钟', 'a snooze lasts at most {max} min'],
+    not_snoozed: ['该事件未静音', 'this incident is not snoozed'],
+    bulk_faults_only: ['批量处理仅适用于设备故障', 'bulk actions are for device faults only'],
   },
   reasons: {
     not_needed: ['不需要', 'not needed'],
@@ -127,8 +144,11 @@ export const ENGINE_LABELS: {
     step: ['步骤', 'Step'],
     reason: ['原因', 'Reason'],
     notes: ['备注', 'Notes'],
+    minutes: ['静音时长(分钟)', 'Snooze for (minutes)'],
   },
   values: {
+    snooze_limit: ['到达设定时间', 'time limit reached'],
+    snooze_person: ['人工取消', 'ended by a person'],
     pending: ['待办', 'pending'],
     done: ['已完成', 'done'],
     skipped: ['已跳过', 'skipped'],
@@ -148,6 +168,7 @@ export function engineCatalog(): Record<string, Label> {
   };
   add('timeline.', ENGINE_LABELS.timeline);
   add('action.', ENGINE_LABELS.actions);
+  add('timer.', ENGINE_LABELS.timers);
   add('error.', ENGINE_LABELS.errors);
   add('reason.', ENGINE_LABELS.reasons);
   add('duty.', ENGINE_LABELS.duty);

@@ -102,6 +102,9 @@ export const TIMELINE_TYPES = [
   'approval',
   'denial',
   'closed',
+  // snooze 静音 (issue 14): muted until, and the mute ending (by its time limit or by a person)
+  'snoozed',
+  'unsnoozed',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
@@ -364,6 +367,13 @@ export interface ProcedureDef<T extends Types = Types> {
   specialReport?: boolean;
   /** life safety: the control room's banner and alarm sound until the `acknowledge` step is done */
   attention?: boolean;
+  /**
+   * May a person snooze (mute) this incident for a while — its sound/banner and the repeats of
+   * its notification chain — with the generic `snooze` action (issue 14)? Opt-in, and never
+   * for an `attention` (life-safety) kind: the engine refuses those even if set
+   * (services/core/procedure/snooze.ts). The config then holds `snoozeMaxMs` (an admin setting).
+   */
+  snoozable?: boolean;
   /** does this device event open an incident of this kind? → its dedup key */
   triggerFor?(src: EventSource): string | null;
   /** dedup key for any trigger (device, link, manual, linked); null = never deduplicated */
