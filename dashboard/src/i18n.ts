@@ -13,6 +13,7 @@ import { legacyBilingual, MessageCatalog, type Catalog } from '../../services/co
 import { ADMIN_UI } from './i18n/admin.js';
 import { NOTIFICATION_UI } from './i18n/notifications.js';
 import { SHIFT_UI } from './i18n/shifts.js';
+import { HISTORY_UI } from './i18n/history.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
@@ -22,6 +23,7 @@ const UI = {
   ...ADMIN_UI,
   ...NOTIFICATION_UI,
   ...SHIFT_UI,
+  ...HISTORY_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
   'denied.title': ['此页面不属于您的岗位', 'This page is not for your role'],

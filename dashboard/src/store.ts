@@ -191,6 +191,10 @@ export function isLifeSafety(kind: string, procedures: ProceduresView | null = s
 /** The incident needs attention (banner + sound): life safety and not yet acknowledged. */
 export function needsAttention(i: IncidentView, procedures: ProceduresView | null = state.procedures): boolean {
   if (!i.open || !isLifeSafety(i.kind, procedures)) return false;
+  // a snoozed incident is muted until its limit (issue 14; the hub never lets a life-safety kind
+  // be snoozed, services/core/procedure/snooze.ts — this only keeps the screen true to the hub)
+  const snooze = (i.data as { snooze?: { until?: number } | null }).snooze;
+  if (typeof snooze?.until === 'number' && snooze.until > Date.now()) return false;
   const ack = i.steps.find((s) => s.key === 'acknowledge');
   return ack ? ack.status === 'pending' : i.state === 'awaiting_ack';
 }

@@ -22,15 +22,27 @@ afterAll(async () => {
 describe('login', () => {
   it('each role lands on its own screen with its own navigation', async () => {
     const expected = {
-      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders'] },
+      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders', 'history'] },
       frontdesk: { path: '/front-desk', nav: ['control', 'front-desk', 'shift', 'work-orders'] },
       supervisor: {
         path: '/supervisor',
-        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'notifications', 'oncall'],
+        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'notifications', 'oncall', 'history'],
       },
       admin: {
         path: '/control',
-        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'devices', 'admin', 'notifications', 'oncall'],
+        nav: [
+          'control',
+          'telemetry',
+          'front-desk',
+          'shift',
+          'work-orders',
+          'supervisor',
+          'devices',
+          'admin',
+          'notifications',
+          'oncall',
+          'history',
+        ],
       },
     } as const;
     for (const [who, want] of Object.entries(expected) as [keyof typeof expected, (typeof expected)[keyof typeof expected]][]) {

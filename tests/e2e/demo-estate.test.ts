@@ -118,6 +118,9 @@ describe('the zh-CN dashboard with the demo estate', () => {
       path: `/supervisor?tab=${tab}`,
       ready: `[data-testid=tab-${tab}][aria-selected=true]`,
     })),
+    // issue 14: the history lists every incident with names, not ids
+    { role: 'operator', path: '/history', ready: '[data-testid=history-row][data-kind=fire_alarm]' },
+    { role: 'supervisor', path: '/history', ready: '[data-testid=history-row][data-kind=visitor_approval]' },
   ];
   for (const p of pages)
     it(`${p.role} ${p.path} has no English words or raw ids`, async () => {

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../contracts/api.js';
-import type { IncidentDetail, IncidentView, VisitView } from '../../contracts/incidents.js';
+import type { BulkView, HistoryPage, IncidentDetail, IncidentView, VisitView } from '../../contracts/incidents.js';
 import type { DeliveryView } from '../../contracts/notifications.js';
 import { ROUTE_SCOPES, isUiRoute, scopePolicy } from '../../services/auth/route-scope.js';
 import { startReceivers, type Receivers } from '../helpers/notify-receivers.js';
@@ -162,6 +162,13 @@ describe('lists show only the user’s buildings; an unscoped admin sees both', 
     expect((await api<IncidentView[]>(t, 'GET', '/api/incidents?state=all&building=b-1', undefined, tok.op)).body).toEqual([]);
     const all = (await api<IncidentView[]>(t, 'GET', '/api/incidents?state=all', undefined, tok.adm)).body.map((i) => i.id);
     expect(all).toEqual(expect.arrayContaining([ids.incA, ids.incB]));
+    // the history (issue 14): the same scope, and the other building's incident is "not found" in a bulk action
+    const hist = (await api<HistoryPage>(t, 'GET', '/api/incidents/search?pageSize=100', undefined, tok.op)).body;
+    expect(hist.items.map((i) => i.id)).toContain(ids.incA);
+    expect(hist.items.every((i) => i.building === 'a-1')).toBe(true);
+    expect((await api<HistoryPage>(t, 'GET', '/api/incidents/search?building=b-1', undefined, tok.op)).body.total).toBe(0);
+    const bulk = await api<BulkView>(t, 'POST', '/api/incidents/bulk', { action: 'acknowledge', ids: [ids.incB], reason: 'x' }, tok.op);
+    expect(bulk.body.results[0]).toMatchObject({ ok: false, code: 'HUB_ERR_NOT_FOUND', state: null });
 
     const visits = (await api<VisitView[]>(t, 'GET', '/api/visits?state=all', undefined, tok.desk)).body;
     expect(visits.map((v) => v.id)).toEqual([ids.visitA]);

@@ -23,6 +23,7 @@ import { Notifications } from './Notifications.js';
 import { BrowserNotifications } from './NotificationsBrowser.js';
 import { OnCall } from './OnCall.js';
 import { TelemetryPage } from './Telemetry.js';
+import { History } from './History.js';
 
 /** where versions before the cookie-only session kept the token (cleared on start) */
 const LEGACY_TOKEN_KEY = 'bops_token';
@@ -43,6 +44,8 @@ const NAV: NavItem[] = [
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
   { path: '/notifications', label: 'nav.notifications', roles: ['supervisor', 'admin'] },
   { path: '/oncall', label: 'nav.oncall', roles: ['supervisor', 'admin'] },
+  // issue 14: every incident, closed ones forever (the front desk works visits, not incidents)
+  { path: '/history', label: 'nav.history', roles: ['operator', 'supervisor', 'admin'] },
 ];
 
 /** The screen a path belongs to, if any. */
@@ -177,6 +180,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/account') page = <AdminAccount onChanged={() => endSession('password_changed')} />;
   else if (path === '/notifications') page = <Notifications />;
   else if (path === '/oncall') page = <OnCall />;
+  else if (path === '/history') page = <History />;
   else page = null;
   return (
     <div className="shell">

@@ -8,6 +8,7 @@ import { navigate } from '../router.js';
 import { boardOrder, isLifeSafety, toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, buildingsOf, runningTimers } from './common.js';
 import { SchemaForm } from './SchemaForm.js';
+import { FaultBulk, SnoozeMark } from './FaultBulk.js';
 import { useNow } from '../hooks.js';
 
 export function ControlRoom() {
@@ -68,6 +69,7 @@ export function ControlRoom() {
             ))}
           </ol>
         </Panel>
+        <FaultBulk />
         <EventFeed />
       </div>
     </div>
@@ -107,6 +109,7 @@ export function IncidentCard({ incident: i }: { incident: IncidentView }) {
           {i.floor !== null ? ` · ${t.t('common.floorN', { n: i.floor })}` : ''}
           {i.deviceId ? ` · ${t.device(i.deviceId)}` : ''}
         </div>
+        <SnoozeMark incident={i} now={now} />
         {timers.length > 0 ? (
           <div className="card-timers">
             {timers.map((x) => (

@@ -12,6 +12,7 @@ import { errorText } from '../hooks.js';
 import { navigate } from '../router.js';
 import { toast, upsertIncident, useI18n, useStore } from '../store.js';
 import { Countdown, Empty, KindBadge, Panel, StateBadge, runningTimers } from './common.js';
+import { SnoozeMark } from './FaultBulk.js';
 import { SchemaForm, type FormContext, type JsonSchema, type Option } from './SchemaForm.js';
 import { IncidentDeliveries } from './NotificationsIncident.js';
 
@@ -172,6 +173,7 @@ function DetailView({
           <span className="card-no">#{d.number}</span> {t.msg(d.titleMsg)}
         </h1>
         <StateBadge kind={kind} state={d.state} open={d.open} />
+        <SnoozeMark incident={d} now={Date.now()} />
         <span className="muted">
           {t.building(d.building)}
           {d.floor !== null ? ` · ${t.t('common.floorN', { n: d.floor })}` : ''}
