@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { IncidentDetail } from '../../contracts/incidents.js';
 import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
 import { api, login, waitFor } from '../helpers/hub.js';
-import { launch, loginAs, newPage, startEstate, USERS, type Estate } from './helpers.js';
+import { launch, loginAs, newPage, screenshot, startEstate, USERS, type Estate } from './helpers.js';
 
 let estate: Estate;
 let browser: Browser;
@@ -67,6 +67,7 @@ describe('incident history', () => {
     expect(text).toContain('1 号楼 1 号梯');
     expect(text).toContain('已结案');
     expect(text).not.toContain('el-1');
+    await screenshot(page, 'history');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=history-csv]')]);
     const bytes = await fs.readFile((await download.path())!);
@@ -100,6 +101,7 @@ describe('device faults in the control room', () => {
     await page.fill('[data-testid=bulk-reason]', '维保单位已知悉,正在处理');
     await page.click('[data-testid=bulk-ack]');
     await page.waitForSelector('[data-testid=bulk-result][data-done="2"][data-failed="0"]');
+    await screenshot(page, 'control-room-fault-bulk');
     await page.waitForSelector(`${item(a.id)}[data-state=acknowledged]`);
     await page.waitForSelector(`${item(b.id)}[data-state=acknowledged]`);
     for (const id of [a.id, b.id]) {

@@ -71,9 +71,12 @@ describe('snooze', () => {
 
   it('a closed fault is not snoozed any more', () => {
     const sim = faultSim();
+    sim.act(operator, 'snooze', { minutes: 30, reason: '等待' });
     sim.act(operator, 'acknowledge', {});
     sim.act(operator, 'dispatch_maintenance', { party: 'engineering' });
     sim.act(operator, 'close', { resolution: '修复' });
+    expect(sim.s.data.snooze).toBeNull();
+    expect(sim.timer('snooze')?.status).toBe('cancelled');
     expect(allowedActions(sim.s, operator.role).map((a) => a.action)).not.toContain('snooze');
     expectErr(sim.tryAct(operator, 'snooze', { minutes: 5, reason: 'x' }), 'HUB_ERR_CONFLICT');
   });

@@ -81,7 +81,7 @@ export function FaultBulk() {
       {faults.length === 0 ? <p className="empty">{t.t('bulk.none')}</p> : null}
       {faults.length > 0 ? (
         <>
-          <label className="bulk-all">
+          <label className="check bulk-all">
             <input
               type="checkbox"
               checked={chosen.length === faults.length}

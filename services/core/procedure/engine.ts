@@ -221,6 +221,8 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
       if (e instanceof Failed) return this.failure(e.code, e.msg, e.raw);
       throw e;
     }
+    // closing cancels every timer, the snooze's end included: a closed incident is not snoozed
+    if (!draft.open && draft.data.snooze) draft.data.snooze = null;
     return { ok: true, next: draft, timeline: ctx.timeline, effects: ctx.effects };
   }
 
