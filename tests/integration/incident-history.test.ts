@@ -347,8 +347,8 @@ describe('snooze 静音', () => {
     expect(ended.data.snooze).toBeNull();
     expect(ended.timers.find((x) => x.key === 'snooze')?.status).toBe('fired');
     expect(ended.timeline.find((e) => e.type === 'unsnoozed')!.text).toContain('到达设定时间');
-    // the held step goes out now — queued for delivery (the outbox sends by the database's
-    // clock, which this test's skewed hub clock runs ahead of)
+    // the held step goes out now: queued for delivery (not awaited at the receiver — the send
+    // queue, pg-boss `startAfter`, runs by the database's clock, which this test's hub clock is ahead of)
     const level1 = await waitFor(
       () => t.hub.db.notificationDelivery.findFirst({ where: { incidentId: f.id, level: 1 } }),
       15_000,
