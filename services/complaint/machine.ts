@@ -209,7 +209,10 @@ function firstReply(ctx: Ctx): boolean {
   d.firstReplyAt = ctx.now;
   const late = isLate(ctx, 'reply');
   ctx.cancelTimer('reply');
-  if (late) ctx.flag('reply_late', null, { hours: hoursSince(ctx) });
+  if (late) {
+    d.overdue.reply = true;
+    ctx.flag('reply_late', null, { hours: hoursSince(ctx) });
+  }
   return late;
 }
 
@@ -223,7 +226,10 @@ function respond(ctx: Ctx, notes: string, extra: Record<string, unknown> = {}): 
   const late = isLate(ctx, 'response');
   ctx.cancelTimer('response');
   ctx.done('respond', { notes, data: { late, ...extra } });
-  if (late) ctx.flag('response_late', null, { hours: hoursSince(ctx) });
+  if (late) {
+    d.overdue.response = true;
+    ctx.flag('response_late', null, { hours: hoursSince(ctx) });
+  }
 }
 
 /** The solution replied to the complainant: the 72 h target; then 回访 within N working days. */
@@ -235,7 +241,10 @@ function solve(ctx: Ctx, solution: string, notes: string): void {
   ctx.cancelTimer('solution');
   ctx.cancelTimer('next_reply');
   ctx.done('solve', { redo: true, notes, data: { solution, late } });
-  if (late) ctx.flag('solution_late', null, { hours: hoursSince(ctx) });
+  if (late) {
+    d.overdue.solution = true;
+    ctx.flag('solution_late', null, { hours: hoursSince(ctx) });
+  }
   // seed 001 §四.6: 有效投诉回访率为100% — the 回访 is a step of its own, due on the calendar
   const cfg = d.cfg;
   const dueAt = ctx.addWorkingDays(ctx.now, cfg.followupWorkingDays, {
@@ -440,6 +449,7 @@ const actions: Record<ComplaintAction, ReturnType<typeof act>> = {
     run(ctx: Ctx, p) {
       const d = ctx.data;
       const late = isLate(ctx, 'followup');
+      if (late) d.overdue.followup = true;
       ctx.cancelTimer('followup');
       if (!p.satisfied) {
         // seed 002 §5.1.3 (3) 跟踪回访 "确保问题得到彻底解决": not solved → back to handling
