@@ -333,7 +333,12 @@ const actions: Record<ComplaintAction, ReturnType<typeof act>> = {
       if (p.nextReplyAt <= ctx.now) ctx.fail('HUB_ERR_BAD_REQUEST', 'next_reply_past');
       const late = firstReply(ctx);
       d.replies.push({ text: p.text, nextReplyAt: p.nextReplyAt, at: ctx.now, by: ctx.by });
-      ctx.done('reply', { redo: true, notes: p.notes, data: { text: p.text, nextReplyAt: p.nextReplyAt, late, times: d.replies.length } });
+      // the step's notes are what the complainant was told (read on the checklist and the timeline)
+      ctx.done('reply', {
+        redo: true,
+        notes: p.notes ? `${p.text}\n${p.notes}` : p.text,
+        data: { nextReplyAt: p.nextReplyAt, late, times: d.replies.length },
+      });
       // a reminder at the agreed time, repeating until the next reply or the solution is recorded
       ctx.startTimerAt('next_reply', p.nextReplyAt, d.cfg.nextReplyRepeatMs);
     },
@@ -413,6 +418,8 @@ const actions: Record<ComplaintAction, ReturnType<typeof act>> = {
     states: ['handling'],
     step: 'respond',
     available: (s) => s.steps.find((x) => x.key === 'respond')?.status === 'pending',
+    // shown disabled with the reason until the complaint was handed to someone who can respond
+    blocked: (s) => (s.steps.find((x) => x.key === 'hand_off')?.status === 'pending' ? 'hand_off_first' : null),
     payload: z.object({ notes: Notes }),
     run(ctx: Ctx, p) {
       // seed 002 §3(二) 24 小时内响应: the responsible department has taken it up / contacted the complainant

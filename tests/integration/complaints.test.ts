@@ -236,4 +236,10 @@ describe('complaints 投诉', () => {
     expect(s?.rows.find((x) => x.label[1] === 'Registered')?.value).toBe(4);
     expect(s?.rows.find((x) => x.label[1] === 'Followed up (valid)')).toMatchObject({ value: 1, rate: 1 });
   });
+
+  it('the complaint routes are in the OpenAPI document', async () => {
+    const r = await api<{ paths: Record<string, unknown> }>(t, 'GET', '/api/openapi.json');
+    for (const p of ['/api/complaints', '/api/complaints/report', '/api/complaints/{id}', '/api/complaints/{id}/owner-contact'])
+      expect(Object.keys(r.body.paths)).toContain(p);
+  });
 });

@@ -221,6 +221,12 @@ describe('complaint: valid → reply → hand-off → response → solution → 
     sim.act(frontdesk, 'accept_valid', {});
     expectErr(sim.tryAct(frontdesk, 'mark_invalid', { reason: 'x', explanation: 'y' }), 'HUB_ERR_CONFLICT');
     expectErr(sim.tryAct(frontdesk, 'record_response', {}), 'HUB_ERR_CONFLICT');
+    // offered disabled with the reason until handed off
+    expect(allowedActions(sim.s, 'frontdesk').find((a) => a.action === 'record_response')?.blocked).toEqual({
+      key: 'complaint.error.hand_off_first',
+    });
+    sim.act(frontdesk, 'hand_off', { department: 'security' });
+    expect(allowedActions(sim.s, 'frontdesk').find((a) => a.action === 'record_response')?.blocked).toBeUndefined();
   });
 });
 
