@@ -79,7 +79,6 @@ registerScenario({
     // the front desk registers complaints; the control room takes the calls at night
     const who = hub.has('desk') ? ('desk' as const) : ('operator' as const);
     const s = hub.session(who);
-    const label = (action: string) => hub.actionLabel('complaint', action);
 
     let c = await s.registerComplaint({
       building,
