@@ -8,7 +8,7 @@ import { Text } from './messages.js';
 
 const Label = z.tuple([z.string(), z.string()]);
 
-// the same lists as services/complaint/machine.ts (which imports nothing from the dashboard side)
+// the procedure's lists (services/complaint/machine.ts takes them from here: one source)
 export const COMPLAINT_CATEGORY_LIST = ['facilities', 'environment', 'safety', 'service'] as const;
 export const COMPLAINT_CHANNEL_LIST = ['phone', 'visit', 'online', 'letter', 'other'] as const;
 export const COMPLAINT_STATE_LIST = ['registered', 'handling', 'awaiting_followup', 'closed', 'invalid'] as const;

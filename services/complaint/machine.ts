@@ -9,6 +9,7 @@
 // (hand to the responsible department, or open a repair work order) → 24 h 响应 → 72 h 解决方案 and
 // its reply to the complainant → 回访 (every valid complaint: it cannot close without one).
 import { z } from 'zod';
+import { COMPLAINT_CATEGORY_LIST, COMPLAINT_CHANNEL_LIST, COMPLAINT_STATE_LIST } from '../../contracts/complaints.js';
 import { WORK_ORDER_CATEGORIES } from '../../contracts/workorders.js';
 import {
   actionsOf,
@@ -21,7 +22,8 @@ import {
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
-export const COMPLAINT_STATES = ['registered', 'handling', 'awaiting_followup', 'closed', 'invalid'] as const;
+// the lists are the board's filters too (contracts/complaints.ts): one source
+export const COMPLAINT_STATES = COMPLAINT_STATE_LIST;
 export type ComplaintState = (typeof COMPLAINT_STATES)[number];
 export const COMPLAINT_FINAL_STATES = ['closed', 'invalid'] as const;
 /** states in which something is still owed to the complainant (the board's "open", the handover's "pending") */
@@ -51,10 +53,10 @@ export const COMPLAINT_ACTIONS = [
 export type ComplaintAction = (typeof COMPLAINT_ACTIONS)[number];
 
 /** seed 002 §5.1.3 (2) 按类型分类: 设施设备维修 / 环境卫生 / 安全隐患 / 服务质量 */
-export const COMPLAINT_CATEGORIES = ['facilities', 'environment', 'safety', 'service'] as const;
+export const COMPLAINT_CATEGORIES = COMPLAINT_CATEGORY_LIST;
 export type ComplaintCategory = (typeof COMPLAINT_CATEGORIES)[number];
 /** seed 002 §5.1.3 (1) 投诉渠道: phone, visit, online (mail, WeChat mini program), letter */
-export const COMPLAINT_CHANNELS = ['phone', 'visit', 'online', 'letter', 'other'] as const;
+export const COMPLAINT_CHANNELS = COMPLAINT_CHANNEL_LIST;
 export type ComplaintChannel = (typeof COMPLAINT_CHANNELS)[number];
 /** a resident (unit in the owner file) or a person from outside (visitor, neighbour, passer-by) */
 export const COMPLAINANT_TYPES = ['resident', 'outside'] as const;
