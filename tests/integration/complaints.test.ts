@@ -89,6 +89,10 @@ describe('complaints 投诉', () => {
     const v1 = (await api<ComplaintView>(t, 'GET', `/api/complaints/${mainId}`, undefined, desk)).body;
     expect(v1).toMatchObject({ state: 'handling', valid: true, nextReplyAt: next, overdue: { reply: false } });
     expect(v1.solutionDueAt! - v1.openedAt).toBe(72 * HOUR);
+    // the agreed time is a stored reminder (it survives a restart), repeating every 60 min by default
+    const detail = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${mainId}`, undefined, desk)).body;
+    expect(detail.timers.find((x) => x.key === 'next_reply')).toMatchObject({ dueAt: next, status: 'running' });
+    expect((await act(mainId, 'record_reply', { text: 'x', nextReplyAt: Date.now() + offset - 1000 })).status).toBe(400);
     expect((await act(mainId, 'hand_off', { department: 'cleaning', party: '保洁主管' })).status).toBe(200);
     expect((await act(mainId, 'record_response', { notes: '保洁已到场' })).status).toBe(200);
     expect((await act(mainId, 'record_followup', { satisfied: true })).status).toBe(409);
