@@ -31,6 +31,8 @@ async function run(action: string, fill: Record<string, string> = {}, select: Re
   for (const [name, v] of Object.entries(fill)) await page.fill(`${form} [name=${name}]`, v);
   for (const [name, v] of Object.entries(select)) await page.selectOption(`${form} select[name=${name}]`, v);
   await page.click(`${form} [data-testid=form-submit]`);
+  // the page closes the form once the hub answered: the next step starts from the new state
+  await page.waitForSelector(form, { state: 'detached' });
 }
 const atState = (state: string) => page.waitForSelector(`[data-testid=incident-detail][data-state=${state}]`);
 
