@@ -458,6 +458,12 @@ export const SETTING_DEFS: readonly SettingDef[] = [
   { key: 'repair.responseHours', group: 'repair', unit: 'h', min: 1, max: 168, config: 'responseMs', factor: 3_600_000 },
   { key: 'repair.completionHours', group: 'repair', unit: 'h', min: 1, max: 720, config: 'completionMs', factor: 3_600_000 },
   { key: 'repair.followupWorkingDays', group: 'repair', unit: 'workdays', min: 1, max: 10, config: 'followupWorkingDays', factor: 1 },
+  // 9. complaints 投诉 (seed 001 §四.4: reply 2 h, next reply agreed · seed 002 §3(二): 24 h response, 72 h solution)
+  { key: 'complaint.replyHours', group: 'complaint', unit: 'h', min: 1, max: 24, config: 'replyMs', factor: 3_600_000 },
+  { key: 'complaint.nextReplyRepeatMinutes', group: 'complaint', unit: 'min', min: 10, max: 1440, config: 'nextReplyRepeatMs', factor: M },
+  { key: 'complaint.responseHours', group: 'complaint', unit: 'h', min: 1, max: 168, config: 'responseMs', factor: 3_600_000 },
+  { key: 'complaint.solutionHours', group: 'complaint', unit: 'h', min: 1, max: 720, config: 'solutionMs', factor: 3_600_000 },
+  { key: 'complaint.followupWorkingDays', group: 'complaint', unit: 'workdays', min: 1, max: 10, config: 'followupWorkingDays', factor: 1 },
   // offline debounce / flapping (services/devices/machine.ts LinkPolicy)
   { key: 'device_link.offlineDebounceSeconds', group: 'device_link', unit: 's', min: 5, max: 600 },
   { key: 'device_link.flapThreshold', group: 'device_link', unit: 'count', min: 2, max: 50 },

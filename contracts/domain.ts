@@ -31,6 +31,8 @@ export const INCIDENT_KINDS = [
   'severe_weather',
   // the service desk (PROCEDURES.md §8)
   'repair',
+  // complaints (PROCEDURES.md §9)
+  'complaint',
 ] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;
@@ -53,6 +55,8 @@ export const SEVERITY: Record<IncidentKind, number> = {
   visitor_approval: 20,
   // service-desk work (PROCEDURES.md §8): below every emergency on the board
   repair: 10,
+  // complaints (PROCEDURES.md §9): service-desk work like a repair
+  complaint: 10,
 };
 
 /** Life-safety classes: going offline opens a device-fault incident (PROCEDURES.md "Device offline"). */

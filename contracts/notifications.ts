@@ -6,12 +6,10 @@ import { EpochMs, EpochMsQuery } from './common.js';
 import { INCIDENT_KINDS, Role } from './domain.js';
 
 /**
- * Incident kinds a policy can be written for: today's kinds plus those CONTRACT.md adds
- * (water_leak, medical_emergency, severe_weather, repair, complaint), so policies can be set up
- * before the procedures land.
+ * Incident kinds a policy can be written for: every incident kind once (the policy screen lists
+ * one row per entry), complaints (PROCEDURES.md §9) included since they became a procedure.
  */
-// every incident kind once (the policy screen lists one row per entry), plus complaints (PROCEDURES.md §9), not yet a procedure
-export const NOTIFY_KINDS = [...INCIDENT_KINDS, 'complaint'] as const;
+export const NOTIFY_KINDS = [...INCIDENT_KINDS] as const;
 export const NotifyKind = z.enum(NOTIFY_KINDS);
 export type NotifyKind = z.infer<typeof NotifyKind>;
 

@@ -45,7 +45,7 @@ export const WorkOrderView = z.object({
   floor: z.number().int().nullable(),
   location: z.string(),
   description: z.string(),
-  source: z.enum(['resident_phone', 'resident_visit', 'staff', 'device']),
+  source: z.enum(['resident_phone', 'resident_visit', 'staff', 'device', 'complaint']),
   deviceId: z.string().nullable(),
   /** the device fault this order was opened from (the first one) */
   parentId: z.string().nullable(),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DeviceView, SessionView } from '../contracts/api.js';
 import type { IncidentKind, Role } from '../contracts/domain.js';
+import { ComplaintMonthReport } from '../contracts/complaints.js';
 import {
   FollowUpView,
   IncidentDetail,
@@ -259,6 +260,28 @@ export class HubSession {
     validTo: number;
   }): Promise<PreAuthView> {
     return unwrap(await this.attempt('POST', '/api/preauthorizations', body, PreAuthView), `pre-authorise ${body.visitorName}`);
+  }
+
+  // ---- complaints 投诉 (PROCEDURES.md §9) ----
+
+  /** 投诉登记 (`POST /api/complaints`): a resident's unit is checked against the owner file. */
+  async registerComplaint(body: {
+    building: string;
+    complainantType: 'resident' | 'outside';
+    unit?: string;
+    complainantName?: string;
+    complainantPhone?: string;
+    channel: string;
+    category: string;
+    location?: string;
+    description: string;
+  }): Promise<IncidentDetail> {
+    return unwrap(await this.attempt('POST', '/api/complaints', body, IncidentDetailOut), 'register a complaint');
+  }
+
+  /** The monthly complaint report as JSON (`GET /api/complaints/report`; supervisors and admins). */
+  async complaintReport(q: { month?: string; building?: string } = {}): Promise<ComplaintMonthReport> {
+    return this.get(`/api/complaints/report${qs({ ...q, format: 'json' })}`, loose(ComplaintMonthReport));
   }
 
   // ---- plumbing ----

@@ -53,3 +53,101 @@ registerScenario({
     return { ok: order.state === 'closed', summary: `repair work order #${order.number} ${order.state}` };
   },
 });
+
+// ---------------------------------------------------------------- complaint 投诉
+// PROCEDURES.md §9: a resident's complaint from registration to 回访. The desk (or the operator at
+// night) registers it, confirms it valid, replies within 2 h with the next reply time agreed,
+// opens a repair work order for it (linked both ways), records the response and the solution
+// replied to the resident, and the 回访 closes it; an outside person's invalid complaint is
+// closed with its explanation. With a supervisor login the drill reads the monthly report.
+registerScenario({
+  name: 'complaint',
+  title: '投诉 complaint from registration to 回访',
+  description:
+    'Needs --hub. A resident complains about a broken corridor light: registered, confirmed valid, replied (next reply agreed), a repair work order opened for it (checks the link both ways), response, solution replied, 回访 closes it (checks it cannot be waived); an outside person’s complaint is marked invalid with an explanation. With --supervisor-user: the monthly complaint report counts both.',
+  needs: [],
+  options: {
+    building: { type: 'string', description: 'building id (default: the first device’s building)' },
+    unit: { type: 'string', description: 'the resident’s unit (must be in the owner file)', default: '1203' },
+  },
+  async run(ctx) {
+    const hub = ctx.hub;
+    if (!hub || !hub.has('operator')) throw new ScenarioError('complaint needs --hub with an operator login (--user/--password)');
+    const building = ctx.str('building') ?? ctx.devices[0]?.identity.building;
+    if (!building) throw new ScenarioError('complaint needs --building (or a fleet to take it from)');
+    const unit = ctx.str('unit', '1203');
+    // the front desk registers complaints; the control room takes the calls at night
+    const who = hub.has('desk') ? ('desk' as const) : ('operator' as const);
+    const s = hub.session(who);
+
+    let c = await s.registerComplaint({
+      building,
+      complainantType: 'resident',
+      unit,
+      channel: 'phone',
+      category: 'facilities',
+      location: '12楼走廊 (drill)',
+      description: '走廊灯坏了三天没人修 (drill)',
+    });
+    hub.done('投诉登记 Register a complaint', s, c, `unit ${unit}, phone, facilities`);
+    c = await hub.act(c, 'accept_valid', {}, { as: who });
+    c = await hub.act(
+      c,
+      'record_reply',
+      { text: '已安排工程部,今天下班前回复 (drill)', nextReplyAt: ctx.clock.now() + 2 * 3_600_000 },
+      { as: who },
+    );
+    ctx.check(typeof (c.data as { firstReplyAt?: unknown }).firstReplyAt === 'number', 'replied within 2 h, next reply time agreed');
+    c = await hub.act(
+      c,
+      'open_work_order',
+      { repairCategory: 'electrical', area: 'common', location: '12楼走廊', description: '走廊灯不亮 (drill)' },
+      { as: who },
+    );
+    const order = await hub.awaitIncident('repair', (i) => i.parentId === c.id, { as: who, building });
+    ctx.check(
+      order !== null && (await hub.refresh(c, who)).children.includes(order.id),
+      'the complaint and its repair work order are linked both ways',
+    );
+    c = await hub.act(c, 'record_response', { notes: '工程部已接单 (drill)' }, { as: who });
+    c = await hub.act(c, 'record_solution', { solution: '已更换灯管,已电话告知业主 (drill)' }, { as: who });
+    ctx.check(c.state === 'awaiting_followup', 'the solution was replied: 回访 is owed', hub.stateText(c));
+    if (hub.has('supervisor'))
+      await hub.expectRefused(
+        c,
+        'skip_step',
+        { step: 'followup', reason: 'drill' },
+        [409],
+        'nobody waives the 回访 of a valid complaint',
+        'supervisor',
+      );
+    c = await hub.act(c, 'record_followup', { satisfied: true, notes: '业主满意 (drill)' }, { as: who });
+    ctx.check(!c.open && c.state === 'closed', `complaint #${c.number} closed after 回访`, hub.stateText(c));
+
+    let inv = await s.registerComplaint({
+      building,
+      complainantType: 'outside',
+      complainantName: '路人 (drill)',
+      channel: 'visit',
+      category: 'service',
+      description: '要求物业代收私人快递 (drill)',
+    });
+    hub.done('投诉登记 Register a complaint', s, inv, 'outside person, visit, service');
+    inv = await hub.act(
+      inv,
+      'mark_invalid',
+      { reason: '不属物业服务范围 (drill)', explanation: '已说明快递需本人签收 (drill)' },
+      { as: who },
+    );
+    ctx.check(inv.state === 'invalid' && !inv.open, `complaint #${inv.number} invalid, closed with its explanation`);
+
+    if (hub.has('supervisor')) {
+      const r = await hub.session('supervisor').complaintReport({ building });
+      ctx.check(
+        r.valid >= 1 && r.invalid >= 1 && r.followup.done >= 1,
+        `monthly complaint report ${r.month}: ${r.total} registered, ${r.valid} valid, ${r.invalid} invalid, 回访 ${r.followup.done}/${r.followup.due}`,
+      );
+    }
+    return { ok: ctx.failures.length === 0, summary: `complaint #${c.number} ${c.state}, complaint #${inv.number} ${inv.state}` };
+  },
+});

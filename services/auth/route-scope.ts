@@ -57,6 +57,12 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'GET /api/work-orders/:id': 'building',
   'GET /api/work-orders/:id/owner-contact': 'building',
   'GET /api/work-orders/:id/sheet': 'building',
+  // complaints 投诉 (services/complaint/routes.ts)
+  'GET /api/complaints': 'building',
+  'POST /api/complaints': 'building',
+  'GET /api/complaints/report': 'building',
+  'GET /api/complaints/:id': 'building',
+  'GET /api/complaints/:id/owner-contact': 'building',
   'GET /api/visits': 'building',
   'GET /api/visits/:id': 'building',
   'POST /api/visits': 'building',

@@ -46,6 +46,8 @@ import { VisitService } from '../visitors/service.js';
 import { visitRoutes } from '../visitors/routes.js';
 import { WorkOrderService } from '../repair/service.js';
 import { workOrderRoutes } from '../repair/routes.js';
+import { ComplaintService } from '../complaint/service.js';
+import { complaintRoutes } from '../complaint/routes.js';
 import { AccessLog } from '../records/access-log.js';
 import { recordsCatalog } from '../records/labels.js';
 import { RecordService } from '../records/service.js';
@@ -89,6 +91,7 @@ export class Hub {
   notify!: NotificationService;
   visits!: VisitService;
   workOrders!: WorkOrderService;
+  complaints!: ComplaintService;
   records!: RecordService;
   shifts!: ShiftService;
   reports!: ReportService;
@@ -375,6 +378,7 @@ export class Hub {
     this.stops.push(() => this.notify.stop());
     this.visits = new VisitService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
     this.workOrders = new WorkOrderService({ db: this.db, incidents: this.incidents, now: this.now });
+    this.complaints = new ComplaintService({ db: this.db, incidents: this.incidents, now: this.now });
     this.records = new RecordService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
     // shifts 班次: the per-shift duty log, the handover the hub opens at each shift's end and its
     // reminders. Other services' pending items (work orders, complaints…) join the handover through
@@ -403,9 +407,24 @@ export class Hub {
           overdue: o.overdue,
         })),
     });
+    // complaints still owed are handed over too (seed 004 篇3 §3.1: 下班后客户提出的各种投诉)
+    this.shifts.addProvider({
+      source: 'complaint',
+      label: ['投诉', 'Complaint'],
+      pending: async ({ buildings }) =>
+        (await this.complaints.pendingServiceItems(buildings ?? undefined)).map((c) => ({
+          id: c.id,
+          title: c.title,
+          building: c.building,
+          dueAt: c.dueAt,
+          overdue: c.overdue,
+        })),
+    });
     await this.shifts.start();
     // summary reports; work orders / complaints add their sections with `this.reports.addSection(…)`
     this.reports = new ReportService({ db: this.db, catalog: procedures.catalog, now: this.now, sections: [followUpSection(this.db)] });
+    // complaints: counts and on-time rates in every summary (PROCEDURES.md §9)
+    this.reports.addSection(this.complaints.section());
     this.stops.push(() => this.shifts.stop());
 
     // 5. data lifecycle (services/ops/retention.ts)
@@ -452,6 +471,7 @@ export class Hub {
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
         (app) => app.register(visitRoutes, { visits: this.visits, catalog: procedures.catalog }),
         (app) => app.register(workOrderRoutes, { workOrders: this.workOrders, catalog: procedures.catalog }),
+        (app) => app.register(complaintRoutes, { complaints: this.complaints, catalog: procedures.catalog }),
         (app) => app.register(recordRoutes, { records: this.records, catalog: procedures.catalog, shifts: this.shifts }),
         (app) =>
           app.register(shiftRoutes, { shifts: this.shifts, records: this.records, reports: this.reports, catalog: procedures.catalog }),

@@ -10,6 +10,7 @@ import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
 import { repairModule } from '../repair/index.js';
+import { complaintModule } from '../complaint/index.js';
 import { visitorModule } from '../visitors/index.js';
 import { waterModule } from '../water/index.js';
 import { weatherModule } from '../weather/index.js';
@@ -32,5 +33,6 @@ export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[]
     medicalModule as ProcedureModule,
     weatherModule as ProcedureModule,
     repairModule as ProcedureModule,
+    complaintModule as ProcedureModule,
   ];
 }

@@ -130,6 +130,9 @@ const stepDone = (v: View, key: string) => {
  */
 export const ACKNOWLEDGED: Record<string, (v: View) => boolean> = {
   visitor_approval: (v) => stepDone(v, 'contact_owner') || stepDone(v, 'owner_decision') || stepDone(v, 'register'),
+  // a complaint is registered by a person, so "a step done" would stop the chain at once: the
+  // answer the supervisor's 2 h level waits for is the reply to the complainant (seed 001 §四.4)
+  complaint: (v) => stepDone(v, 'reply'),
 };
 
 export function isAcknowledged(v: View): boolean {
@@ -142,7 +145,8 @@ export function isAcknowledged(v: View): boolean {
 
 /** The action an ack link performs (the procedures' own `acknowledge`). */
 export function ackAction(kind: string): string | null {
-  return kind === 'visitor_approval' ? null : 'acknowledge';
+  // no acknowledge step: answered by contacting the owner (visitor) or replying (complaint)
+  return kind === 'visitor_approval' || kind === 'complaint' ? null : 'acknowledge';
 }
 
 export function policyView(

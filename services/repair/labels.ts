@@ -103,6 +103,7 @@ export const labels = {
     resident_visit: ['业主来访', 'Resident (visit)'],
     staff: ['员工发现', 'Staff finding'],
     device: ['设备故障', 'Device fault'],
+    complaint: ['投诉转报修', 'From a complaint'],
     owner: ['业主', 'Owner'],
     signed_owner: ['业主签字', 'signed by the owner'],
     signed_staff: ['工作人员签字', 'signed by staff'],

@@ -41,8 +41,8 @@ export type RepairAction = (typeof REPAIR_ACTIONS)[number];
 export const REPAIR_CATEGORIES = WORK_ORDER_CATEGORIES;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 
-/** Who asked: a resident at the front desk (phone or visit), a staff finding, or a device fault. */
-export const REPAIR_SOURCES = ['resident_phone', 'resident_visit', 'staff', 'device'] as const;
+/** Who asked: a resident at the front desk (phone or visit), a staff finding, a device fault, or a complaint (§9). */
+export const REPAIR_SOURCES = ['resident_phone', 'resident_visit', 'staff', 'device', 'complaint'] as const;
 export type RepairSource = (typeof REPAIR_SOURCES)[number];
 
 /** A unit's repair is accepted by its owner; a common area's by staff (PROCEDURES.md §8 验收). */
@@ -365,6 +365,22 @@ export const repairProcedure = defineProcedure<RepairTypes>({
       data.reporterName = p.reporterName;
       if (p.deviceId) ctx.s.deviceId = p.deviceId;
       if (data.unitFloor !== null) ctx.s.floor = data.unitFloor;
+    } else if (t.source === 'linked' && t.parentKind === 'complaint') {
+      // from a complaint (services/complaint/machine.ts open_work_order, PROCEDURES.md §9 转交):
+      // the complaint is the order's parent (linked both ways); its unit was checked when it was registered
+      const p = t.payload as {
+        category?: RepairCategory;
+        area?: RepairArea;
+        unit?: string | null;
+        location?: string;
+        description?: string;
+      };
+      data.source = 'complaint';
+      data.category = p.category && (REPAIR_CATEGORIES as readonly string[]).includes(p.category) ? p.category : 'other';
+      data.area = p.area === 'unit' && p.unit ? 'unit' : 'common';
+      data.unit = data.area === 'unit' ? (p.unit ?? null) : null;
+      data.location = p.location ?? '';
+      data.description = p.description ?? '';
     } else if (t.source === 'linked') {
       // from a device fault (services/devices/machine.ts): a common-area repair of that device
       const p = t.payload as {

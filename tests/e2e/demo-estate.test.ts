@@ -10,7 +10,7 @@ import type { ElevatorSim } from '../../devices/simulators/elevator.js';
 import type { IntercomSim } from '../../devices/simulators/intercom.js';
 import { seedDemo, type DemoCredentials } from '../../services/hub/demo.js';
 import { startDemoFleet, type DemoFleet } from '../../services/hub/fleet.js';
-import { startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
+import { api, login as apiLogin, startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
 import { assertDashboardBuilt, launch, newPage } from './helpers.js';
 
 /**
@@ -106,6 +106,24 @@ describe('the zh-CN dashboard with the demo estate', () => {
     await sim<FirePanelSim>('demo-a-fp-1').alarm('zone-07', 7, 'smoke');
     await sim<ElevatorSim>('demo-b-el-1').trap({ passengers: 2 });
     await sim<IntercomSim>('demo-a-ic-1').call('502', '张三');
+    // a complaint registered by the desk, on the complaint board and among the incident pages
+    await t.hub.auth.createUser('cp-desk', 'cp-desk-password', 'frontdesk', '前台小周');
+    const desk = (await apiLogin(t, 'cp-desk', 'cp-desk-password')).token;
+    const c = await api(
+      t,
+      'POST',
+      '/api/complaints',
+      {
+        building: 'demo-a',
+        complainantType: 'outside',
+        complainantName: '王先生',
+        channel: 'phone',
+        category: 'safety',
+        description: '地下车库消防通道被占用',
+      },
+      desk,
+    );
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
     await waitFor(async () => (await t.hub.incidents.list({ state: 'open', limit: 50 })).length >= 2, 5000, 'incidents');
   });
 
@@ -121,6 +139,8 @@ describe('the zh-CN dashboard with the demo estate', () => {
     // issue 14: the history lists every incident with names, not ids
     { role: 'operator', path: '/history', ready: '[data-testid=history-row][data-kind=fire_alarm]' },
     { role: 'supervisor', path: '/history', ready: '[data-testid=history-row][data-kind=visitor_approval]' },
+    // complaints 投诉 (PROCEDURES.md §9): the board, registration and the report links
+    { role: 'supervisor', path: '/complaints', ready: '[data-testid=cp-table]' },
   ];
   for (const p of pages)
     it(`${p.role} ${p.path} has no English words or raw ids`, async () => {

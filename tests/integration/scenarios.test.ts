@@ -189,6 +189,27 @@ describe('simulate scenarios with the control room (--hub)', () => {
     expect(log).not.toMatch(/✗/);
   });
 
+  it('complaint: registration → valid → reply → linked work order → response → solution → 回访; an invalid one explained; the monthly report counts them', async () => {
+    const { code, log } = await simulate(['complaint', '--unit', '1203']);
+    expect(code, log).toBe(0);
+    for (const action of [
+      '确认有效投诉 Confirm as valid',
+      '记录回复并约定下次回复 Record reply and next reply time',
+      '转报修工单 Open a repair work order',
+      '记录回访 Record the follow-up',
+      '确认无效投诉并说明 Mark invalid and explain',
+    ])
+      expect(log).toContain(`◆ ${action}`);
+    expect(log).toMatch(/✓ 核对 check: the complaint and its repair work order are linked both ways/);
+    expect(log).toMatch(/✓ 核对 check: nobody waives the 回访 of a valid complaint/);
+    expect(log).toMatch(/✓ 核对 check: complaint #\d+ closed after 回访/);
+    expect(log).toMatch(/✓ 核对 check: monthly complaint report \d{4}-\d{2}: \d+ registered, 1 valid, 1 invalid, 回访 1\/1/);
+    expect(log).not.toMatch(/✗/);
+    const closed = (await incidents('complaint')).filter((i) => i.state === 'closed');
+    expect(closed).toHaveLength(1);
+    expect((await incidents('repair')).some((r) => (r as { parentId?: string | null }).parentId === closed[0]!.id)).toBe(true);
+  });
+
   it('exit code 4 when the hub refuses a step (pre-authorisation for a unit it does not know)', async () => {
     const { code, log } = await simulate(['visitor', '--flow', 'preauth', '--unit', '9999', '--visitor', '周九']);
     expect(code, log).toBe(4);

@@ -7,7 +7,7 @@ import { NOTIFY_KINDS } from '../../contracts/notifications.js';
 import { compose, type DeliveryPayload } from '../../services/notifications/compose.js';
 import { NotifyKeys } from '../../services/notifications/keys.js';
 import { onCallAt, occurrenceAt, startsBetween, type Shift } from '../../services/notifications/oncall.js';
-import { DEFAULT_POLICIES, dueAt, isAcknowledged, nextStep } from '../../services/notifications/policy.js';
+import { ackAction, DEFAULT_POLICIES, dueAt, isAcknowledged, nextStep } from '../../services/notifications/policy.js';
 import { aliyunPercentEncode } from '../../services/notifications/signing.js';
 
 const H = 3600_000;
@@ -63,6 +63,24 @@ describe('acknowledged rule (from the public view only)', () => {
     expect(isAcknowledged(view('visitor_approval', [['contact_owner', 'done']]))).toBe(true);
     expect(isAcknowledged(view('repair', [['accept', 'done', 'system']]))).toBe(false);
     expect(isAcknowledged(view('repair', [['accept', 'done', 'user:1']]))).toBe(true);
+  });
+  it('complaint: registered by a person, answered by the reply to the complainant (2 h, seed 001 §四.4)', () => {
+    const registered = view('complaint', [
+      ['register', 'done', 'user:1'],
+      ['reply', 'pending'],
+    ]);
+    expect(isAcknowledged(registered)).toBe(false);
+    expect(
+      isAcknowledged(
+        view('complaint', [
+          ['register', 'done', 'user:1'],
+          ['reply', 'done', 'user:1'],
+        ]),
+      ),
+    ).toBe(true);
+    // no acknowledge step: a notification about a complaint carries no ack link
+    expect(ackAction('complaint')).toBeNull();
+    expect(ackAction('fire_alarm')).toBe('acknowledge');
   });
 });
 

@@ -16,6 +16,7 @@ import { ControlRoom } from './ControlRoom.js';
 import { Devices } from './Devices.js';
 import { FrontDesk } from './FrontDesk.js';
 import { WorkOrders } from './WorkOrders.js';
+import { Complaints } from './Complaints.js';
 import { IncidentDetailPage } from './IncidentDetail.js';
 import { Supervisor } from './Supervisor.js';
 import { ShiftPage } from './Shift.js';
@@ -39,6 +40,7 @@ const NAV: NavItem[] = [
   { path: '/front-desk', label: 'nav.frontDesk', roles: ['frontdesk', 'supervisor', 'admin'] },
   { path: '/shift', label: 'nav.shift', roles: ['operator', 'frontdesk', 'supervisor', 'admin'] },
   { path: '/work-orders', label: 'nav.workOrders', roles: ['frontdesk', 'operator', 'supervisor', 'admin'] },
+  { path: '/complaints', label: 'nav.complaints', roles: ['frontdesk', 'operator', 'supervisor', 'admin'] },
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
   { path: '/devices', label: 'nav.devices', roles: ['admin'] },
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
@@ -173,6 +175,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/telemetry') page = <TelemetryPage />;
   else if (path === '/front-desk') page = <FrontDesk />;
   else if (path === '/work-orders') page = <WorkOrders />;
+  else if (path === '/complaints') page = <Complaints />;
   else if (path === '/supervisor') page = <Supervisor />;
   else if (path === '/shift') page = <ShiftPage />;
   else if (path === '/devices') page = <Devices />;
