@@ -22,11 +22,22 @@ afterAll(async () => {
 describe('login', () => {
   it('each role lands on its own screen with its own navigation', async () => {
     const expected = {
-      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders', 'history'] },
-      frontdesk: { path: '/front-desk', nav: ['control', 'front-desk', 'shift', 'work-orders'] },
+      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders', 'complaints', 'history'] },
+      frontdesk: { path: '/front-desk', nav: ['control', 'front-desk', 'shift', 'work-orders', 'complaints'] },
       supervisor: {
         path: '/supervisor',
-        nav: ['control', 'telemetry', 'front-desk', 'shift', 'work-orders', 'supervisor', 'notifications', 'oncall', 'history'],
+        nav: [
+          'control',
+          'telemetry',
+          'front-desk',
+          'shift',
+          'work-orders',
+          'complaints',
+          'supervisor',
+          'notifications',
+          'oncall',
+          'history',
+        ],
       },
       admin: {
         path: '/control',
@@ -36,6 +47,7 @@ describe('login', () => {
           'front-desk',
           'shift',
           'work-orders',
+          'complaints',
           'supervisor',
           'devices',
           'admin',
