@@ -26,6 +26,9 @@
 //
 //   npm run bench -- [--reps 3] [--duration 4] [--only telemetry,qos1,latency] [--targets hub,hub-influx,aedes,mosquitto]
 //                    [--publishers 100] [--rates 2000,5000] [--browsers 1] [--json out.json]
+//                    [--before <bundle> | --before-plain]
+// The hub runs with the node flags and environment of package.json's `start` script (what
+// `npm start` and the image run); --before-plain adds the same bundle without them as "before".
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -36,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startInfluxd, type InfluxdHandle } from '../tests/helpers/influx.js';
+import { startCommand } from '../scripts/start-command.mjs';
 import type { Dev, LoadMsg } from './load.js';
 import {
   cpuMicrosPerMsg,
@@ -65,6 +69,9 @@ const { values: opt } = parseArgs({
     // before/after: a second hub bundle (e.g. built from the previous commit with
     // `node scripts/build.mjs --server-only --outdir dist/before`) measured interleaved with this one
     before: { type: 'string' },
+    // before/after of the runtime flags alone: the same bundle as "before", run with plain
+    // `node --enable-source-maps` instead of package.json start's flags and environment
+    'before-plain': { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
   },
 });
@@ -159,16 +166,28 @@ async function settleRss(pid: number): Promise<number> {
   return (await memory(pid)).rssMb;
 }
 
-async function startHub(name: string, dir: string, influx: InfluxdHandle | null, bundle = 'dist/server/hub.mjs'): Promise<Target> {
+/** what `npm start` runs the bundle with (package.json scripts.start) — the benchmark measures that */
+const START = startCommand(root);
+const BEFORE = opt.before ?? (opt['before-plain'] ? 'dist/server/hub.mjs' : undefined);
+
+async function startHub(
+  name: string,
+  dir: string,
+  influx: InfluxdHandle | null,
+  bundle = 'dist/server/hub.mjs',
+  plain = false,
+): Promise<Target> {
   const [httpPort, mqttPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const dataDir = path.join(dir, name);
   await fs.mkdir(dataDir, { recursive: true });
   const log = path.join(dir, `${name}.log`);
   const out = createWriteStream(log);
-  const child = spawn(process.execPath, [path.resolve(root, bundle)], {
+  const flags = plain ? ['--enable-source-maps'] : START.flags;
+  const child = spawn(process.execPath, [...flags, path.resolve(root, bundle)], {
     cwd: root,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|INFLUX_|HUB_)/.test(key))),
+      ...(plain ? {} : START.env),
       NODE_ENV: 'production',
       HUB_DEMO: '0',
       HUB_HOST: '127.0.0.1',
@@ -484,14 +503,14 @@ async function main(): Promise<void> {
   let influxBefore: InfluxdHandle | null = null;
   try {
     if (wanted.has('hub')) targets.push(await startHub('hub', dir, null));
-    if (opt.before) targets.push(await startHub('hub-before', dir, null, opt.before));
+    if (BEFORE) targets.push(await startHub('hub-before', dir, null, BEFORE, opt['before-plain']));
     if (wanted.has('hub-influx') && ONLY.has('telemetry')) {
       influx = await startInfluxd({ db: 'bench' });
       targets.push(await startHub('hub-influx', dir, influx));
-      if (opt.before) {
+      if (BEFORE) {
         // its own database in the same influxd: the two hubs' points are counted apart
         influxBefore = { ...influx, db: 'bench_before' };
-        targets.push(await startHub('hub-influx-before', dir, influxBefore, opt.before));
+        targets.push(await startHub('hub-influx-before', dir, influxBefore, BEFORE, opt['before-plain']));
       }
     }
     if (wanted.has('aedes')) targets.push(await startAedes());

@@ -1,11 +1,17 @@
 /* global URL, performance, fetch, setTimeout */
 // Start-to-healthy time and idle memory of the hub, compiled vs tsx (docs/operations.md "Build").
 //
-//   node scripts/measure-start.mjs [--runs 5] [--idle-ms 10000] [--mode compiled|tsx|both]
+//   node scripts/measure-start.mjs [--runs 5] [--idle-ms 10000] [--mode compiled|plain|tsx|both|all] [--demo]
+//
+// Modes: `compiled` runs the bundle with the node flags of package.json's `start` script (what
+// `npm start` and the image run); `plain` runs the same bundle with `--enable-source-maps` only,
+// so the flags' effect on memory is measured, not assumed; `tsx` runs the TypeScript sources.
+// `both` = tsx and compiled, `all` = the three. `--demo` starts the demo estate and its simulated
+// fleet (HUB_DEMO=1, the zero-setup default) instead of an empty estate.
 //
 // Each run starts a hub process on ephemeral ports against DATABASE_URL (default: the machine's
 // PostgreSQL, a scratch database per run) — no embedded PostgreSQL, so its initdb/start does
-// not swamp the number — with HUB_DEMO=0, polls GET /api/health/ready until 200 (start-to-ready),
+// not swamp the number — with HUB_DEMO=0 (unless --demo), polls GET /api/health/ready until 200 (start-to-ready),
 // waits --idle-ms, then reads the process' VmRSS from /proc and stops it with SIGTERM.
 // Prints one line per run and the medians. Linux only (/proc).
 import { spawn } from 'node:child_process';
@@ -15,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { startCommand } from './start-command.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -22,15 +29,19 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     'idle-ms': { type: 'string', default: '10000' },
     mode: { type: 'string', default: 'both' },
+    demo: { type: 'boolean', default: false },
     'admin-url': { type: 'string', default: process.env.MEASURE_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const runs = Number(values.runs);
 const idleMs = Number(values['idle-ms']);
 
+const start = startCommand(root);
+/** mode → [node flags, extra environment] */
 const commands = {
-  compiled: [process.execPath, ['--enable-source-maps', path.join(root, 'dist/server/hub.mjs')]],
-  tsx: [process.execPath, ['--import', 'tsx', path.join(root, 'services/hub/main.ts')]],
+  compiled: [[...start.flags, path.join(root, 'dist/server/hub.mjs')], start.env],
+  plain: [['--enable-source-maps', path.join(root, 'dist/server/hub.mjs')], {}],
+  tsx: [['--import', 'tsx', path.join(root, 'services/hub/main.ts')], {}],
 };
 
 function freePort() {
@@ -66,19 +77,20 @@ async function once(mode, i) {
   url.pathname = `/${db}`;
   const dataDir = fs.mkdtempSync(path.join(root, '.data-measure-'));
   const httpPort = await freePort();
-  const [cmd, args] = commands[mode];
+  const [args, startEnv] = commands[mode];
   const t0 = performance.now();
-  const child = spawn(cmd, args, {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
+      ...startEnv,
       DATABASE_URL: url.toString(),
       HUB_DATA_DIR: dataDir,
       HUB_HOST: '127.0.0.1',
       HUB_HTTP_PORT: String(httpPort),
       HUB_MQTT_PORT: String(await freePort()),
-      HUB_DEMO: '0',
+      HUB_DEMO: values.demo ? '1' : '0',
       HUB_ADMIN_PASSWORD: 'measure-password',
       HUB_LOG_LEVEL: 'warn',
     },
@@ -119,8 +131,8 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-const modes = values.mode === 'both' ? ['tsx', 'compiled'] : [values.mode];
-if (modes.includes('compiled') && !fs.existsSync(path.join(root, 'dist/server/hub.mjs'))) {
+const modes = { both: ['tsx', 'compiled'], all: ['tsx', 'plain', 'compiled'] }[values.mode] ?? [values.mode];
+if (modes.some((m) => m !== 'tsx') && !fs.existsSync(path.join(root, 'dist/server/hub.mjs'))) {
   console.error('dist/server/hub.mjs missing: run `npm run build` first');
   process.exit(1);
 }

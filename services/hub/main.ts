@@ -118,6 +118,11 @@ async function main(): Promise<void> {
     );
   }
   console.log(lines.join('\n') + '\n');
+  // Start-up leaves garbage behind (migrations, the demo seed, module initialisation) that V8
+  // collects only at its next full GC, when the heap has grown enough: an idle hub kept 20–40 MB
+  // of it. With `--expose-gc` (package.json start, Dockerfile) one full collection now returns
+  // it at once (BENCHMARKS.md "Idle memory"); without the flag (tsx, tests) this does nothing.
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 main().catch((err: NodeJS.ErrnoException & { port?: number }) => {

@@ -1,7 +1,6 @@
 // Channel adapters: one small adapter per channel kind behind one interface. Each builds the
 // provider's documented request (signing in signing.ts) and turns the provider's answer into
 // "sent" or an error that the outbox retries. Secrets arrive in the config and are never logged.
-import nodemailer from 'nodemailer';
 import type { ChannelConfigOf, ChannelKind, WebhookPayload } from '../../contracts/notifications.js';
 import { aliyunRpcParams, dingtalkSign, feishuSign, webhookSignature } from './signing.js';
 
@@ -165,6 +164,9 @@ const email: ChannelAdapter<'email'> = {
   async send(cfg, msg, to, ctx) {
     const recipients = to.address ? [to.address] : cfg.to;
     if (!recipients.length) throw new SendError('no e-mail address', false);
+    // loaded on first use: most estates never configure e-mail, and nodemailer costs ≈ 3 MB of
+    // heap held for the process' life (BENCHMARKS.md "Idle memory")
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: cfg.host,
       port: cfg.port,

@@ -80,16 +80,32 @@ class Ring<T> {
   private buf: (T | undefined)[];
   private head = 0;
   length = 0;
+  /**
+   * Starts small and doubles up to `cap` as points queue up: allocating all `cap` slots up front
+   * (500,000 by default) held ≈ 4 MB for the life of even an idle hub (BENCHMARKS.md "Idle memory").
+   */
   constructor(private readonly cap: number) {
-    this.buf = new Array<T | undefined>(cap);
+    this.buf = new Array<T | undefined>(Math.max(1, Math.min(cap, 1024)));
+  }
+  /** Make room for `n` more items (the caller keeps length + n ≤ cap). */
+  private room(n: number): void {
+    const size = this.buf.length;
+    if (this.length + n <= size) return;
+    let next = size;
+    while (next < this.length + n) next *= 2;
+    const buf = new Array<T | undefined>(Math.min(next, Math.max(this.cap, this.length + n)));
+    for (let i = 0; i < this.length; i++) buf[i] = this.buf[(this.head + i) % size];
+    this.buf = buf;
+    this.head = 0;
   }
   push(x: T): void {
-    this.buf[(this.head + this.length) % this.cap] = x;
+    this.room(1);
+    this.buf[(this.head + this.length) % this.buf.length] = x;
     this.length++;
   }
   shift(): void {
     this.buf[this.head] = undefined;
-    this.head = (this.head + 1) % this.cap;
+    this.head = (this.head + 1) % this.buf.length;
     this.length--;
   }
   take(n: number): T[] {
@@ -97,7 +113,7 @@ class Ring<T> {
     for (let i = 0; i < n; i++) {
       out[i] = this.buf[this.head] as T;
       this.buf[this.head] = undefined;
-      this.head = (this.head + 1) % this.cap;
+      this.head = (this.head + 1) % this.buf.length;
     }
     this.length -= n;
     return out;
@@ -105,8 +121,10 @@ class Ring<T> {
   /** Put items back in front, in their original order. Caller guarantees room. */
   unshiftAll(items: T[]): void {
     const n = items.length;
-    this.head = (this.head - n + this.cap * 2) % this.cap;
-    for (let i = 0; i < n; i++) this.buf[(this.head + i) % this.cap] = items[i];
+    this.room(n);
+    const size = this.buf.length;
+    this.head = (this.head - n + size * 2) % size;
+    for (let i = 0; i < n; i++) this.buf[(this.head + i) % size] = items[i];
     this.length += n;
   }
 }

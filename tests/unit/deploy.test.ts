@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { startCommand } from '../../scripts/start-command.mjs';
 
 const run = promisify(execFile);
 const read = (f: string) => fs.readFileSync(f, 'utf8');
@@ -208,7 +209,12 @@ describe('Dockerfile', () => {
     for (const s of stages) expect(s[0]).toMatch(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim( AS \w+)?$/);
     const user = final.filter((l) => l.startsWith('USER ')).at(-1);
     expect(user).toBe('USER node'); // DL3002: last USER not root
-    expect(final.find((l) => l.startsWith('CMD '))).toBe('CMD ["node", "--enable-source-maps", "dist/server/hub.mjs"]');
+    // the image runs the hub exactly as `npm start` does: same node flags, same environment
+    const start = startCommand(process.cwd());
+    expect(final.find((l) => l.startsWith('CMD '))).toBe(
+      `CMD ${JSON.stringify(['node', ...start.flags, 'dist/server/hub.mjs']).replace(/","/g, '", "')}`,
+    );
+    for (const [name, value] of Object.entries(start.env)) expect(final).toContain(`ENV ${name}=${value}`);
     expect(text).not.toMatch(/tsx/); // compiled JavaScript, not tsx
   });
 

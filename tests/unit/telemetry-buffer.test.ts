@@ -130,6 +130,25 @@ describe('BatchBuffer', () => {
     expect(clock.pending()).toEqual([100]);
   });
 
+  it('grows past its initial slots while wrapped around and re-queued, keeping order and the bound', async () => {
+    // the ring starts with 1,024 slots and doubles (services/telemetry/buffer.ts): fill it while the
+    // head has moved (wrap-around), fail a batch (re-queued in front), then grow through several
+    // doublings up to the bound and drop beyond it
+    const { clock, sink, buf } = make({ max: 5000, batchSize: 700 });
+    for (const i of range(0, 900)) buf.push(i);
+    await clock.advance(0); // one batch of 700 written: the head is at slot 700
+    expect(sink.stored).toEqual(range(0, 700));
+    sink.up = false;
+    for (const i of range(900, 1800)) buf.push(i); // wraps the 1,024 slots, then grows
+    await clock.advance(0); // this batch fails and goes back in front
+    expect(buf.stats()).toMatchObject({ buffered: 1100, failedBatches: 1 });
+    for (const i of range(1800, 5800)) buf.push(i); // grows to the bound of 5,000, then drops the oldest
+    expect(buf.stats()).toMatchObject({ buffered: 5000, dropped: 100 });
+    sink.up = true;
+    while (buf.stats().buffered > 0) await clock.advance(1000);
+    expect(sink.stored).toEqual([...range(0, 700), ...range(800, 5800)]);
+  });
+
   it('drops the oldest points beyond the bound and counts them exactly', async () => {
     const { clock, sink, buf } = make({ max: 100 });
     sink.up = false;
