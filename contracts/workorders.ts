@@ -47,7 +47,7 @@ export const WorkOrderView = z.object({
   description: z.string(),
   source: z.enum(['resident_phone', 'resident_visit', 'staff', 'device', 'complaint']),
   deviceId: z.string().nullable(),
-  /** the device fault this order was opened from (the first one) */
+  /** the incident this order was opened from: the (first) device fault, a water leak, a weather inspection */
   parentId: z.string().nullable(),
   faultIds: z.array(z.string()),
   dispatchedTo: z.string().nullable(),

@@ -109,6 +109,12 @@ registerScenario({
       const r = inc.data.recall as { cars?: Array<{ deviceId: string }> } | undefined;
       for (const c of r?.cars ?? []) inc = await hub.act(inc, 'return_elevator', { deviceId: c.deviceId });
       inc = await hub.act(inc, 'record_repair_order', { cause: '排水管堵塞 (drill)' });
+      // PROCEDURES.md §5.5: the cause opens a repair work order (§8), linked under the leak
+      ctx.check(
+        inc.children.length === 1,
+        'the cause opened one repair work order, linked under the leak',
+        `${inc.children.length} linked incident(s)`,
+      );
       await hub.expectRefused(inc, 'close', {}, [403], 'an operator cannot close it (supervisor only)');
       inc = await hub.act(inc, 'close', { notes: '结案 drill complete' }, { as: 'supervisor' });
       const closed = ctx.check(!inc.open, `water incident #${inc.number} closed`, hub.stateText(inc));

@@ -143,6 +143,16 @@ export const RepairReport = z
   .refine((p) => p.area !== 'unit' || !!p.unit, { path: ['unit'], message: 'unit required for a unit repair / 户内报修须填写房号' });
 export type RepairReport = z.infer<typeof RepairReport>;
 
+/** What an incident that found a cause hands to the order it opens (`open_linked_incident` payload without a device). */
+export interface LinkedFinding {
+  category: RepairCategory;
+  location: string;
+  description: string;
+  floor: number | null;
+  /** tells several findings of one incident apart (dedup key) */
+  ref?: string;
+}
+
 /** The category a device fault's repair falls under. */
 export function categoryOfClass(cls: DeviceClass | string | null | undefined): RepairCategory {
   switch (cls) {
@@ -313,6 +323,13 @@ export const repairProcedure = defineProcedure<RepairTypes>({
   // one open work order per device: a fault that comes back adds to it (PROCEDURES.md §8 "opens (or adds to)")
   dedupKeyFor(t) {
     if (t.source === 'linked' && t.deviceId) return `device:${t.deviceId}`;
+    // a cause found by an incident (a water leak §5.5, a weather inspection finding §7): one
+    // open order per cause — recording it again adds to that order instead of opening another
+    // (a complaint's hand-offs each open their own order: not deduplicated)
+    if (t.source === 'linked' && (t.parentKind === 'water_leak' || t.parentKind === 'severe_weather')) {
+      const ref = (t.payload as { ref?: unknown } | undefined)?.ref;
+      return typeof ref === 'string' ? `incident:${t.parentId}:${ref}` : `incident:${t.parentId}`;
+    }
     if (t.source === 'manual') {
       const id = (t.payload as { deviceId?: unknown } | undefined)?.deviceId;
       return typeof id === 'string' ? `device:${id}` : null;
@@ -381,6 +398,16 @@ export const repairProcedure = defineProcedure<RepairTypes>({
       data.unit = data.area === 'unit' ? (p.unit ?? null) : null;
       data.location = p.location ?? '';
       data.description = p.description ?? '';
+    } else if (t.source === 'linked' && !t.deviceId) {
+      // a cause an incident found (water leak §5.5, severe-weather inspection §7): a staff
+      // finding in a common area, linked under that incident (parentId)
+      const p = t.payload as Partial<LinkedFinding>;
+      data.source = 'staff';
+      data.area = 'common';
+      data.category = (REPAIR_CATEGORIES as readonly string[]).includes(p.category ?? '') ? (p.category as RepairCategory) : 'other';
+      data.location = (p.location ?? '').slice(0, 200);
+      data.description = (p.description ?? '').slice(0, 2000);
+      if (typeof p.floor === 'number') ctx.s.floor = p.floor;
     } else if (t.source === 'linked') {
       // from a device fault (services/devices/machine.ts): a common-area repair of that device
       const p = t.payload as {

@@ -18,6 +18,7 @@ import {
   MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
+import type { LinkedFinding } from '../repair/machine.js';
 
 export const WATER_STATES = ['awaiting_ack', 'responding', 'cleared', 'closed'] as const;
 export type WaterState = (typeof WATER_STATES)[number];
@@ -61,6 +62,20 @@ export const WATER_NEAR = ['elevator', 'electrical', 'pump_room'] as const;
 export type WaterNear = (typeof WATER_NEAR)[number];
 
 export const WATER_SOURCES = ['leak', 'burst_pipe', 'flooding', 'sump', 'other'] as const;
+
+/**
+ * What a leak's cause is repaired as (a subset of the work-order categories,
+ * contracts/workorders.ts): pipes, waterproofing, windows, an air-conditioner drain.
+ */
+export const WATER_REPAIR_CATEGORIES = [
+  'plumbing',
+  'civil',
+  'doors_windows',
+  'hvac',
+  'public_facilities',
+  'other',
+] as const satisfies readonly LinkedFinding['category'][];
+export type WaterRepairCategory = (typeof WATER_REPAIR_CATEGORIES)[number];
 
 /** Base severity (contracts/domain.ts SEVERITY) and the step a declared severe weather adds (§7). */
 export const WEATHER_SEVERITY_STEP = 10;
@@ -266,6 +281,38 @@ function maybeClose(ctx: Ctx, notes: string): void {
   if (ctx.data.propertyDamaged) ctx.effect({ type: 'special_report', incidentId: ctx.s.id });
 }
 
+/** Where the cause is, for the work order: the caller's words, else the wet zones and floor. */
+function repairLocation(s: IncidentSnapshot, data: WaterData): string {
+  if (data.location) return data.location.slice(0, 200);
+  const zones = data.zones.map((z) => z.zone).join(', ');
+  return (s.floor !== null ? `${s.floor}F ${zones}` : zones).trim().slice(0, 200);
+}
+
+/**
+ * PROCEDURES.md §5.5 → §8: the cause becomes a repair work order someone is accountable for,
+ * linked both ways through the same path a device fault uses (services/devices/machine.ts
+ * openWorkOrder): the engine logs `linked_incident` here, the order keeps this incident as
+ * its parent. No device id travels with it — the leak cable only saw the water; the order is
+ * for the pipe, and must not merge into the cable's own device work order. Recording the cause
+ * again adds to the same open order (services/repair/machine.ts dedupKeyFor).
+ */
+function openRepairOrder(ctx: Ctx, cause: string, category: WaterRepairCategory, location: string): void {
+  ctx.effect({
+    type: 'open_linked_incident',
+    kind: 'repair',
+    dedupKey: `incident:${ctx.s.id}`,
+    parentId: ctx.s.id,
+    trigger: {
+      source: 'linked',
+      siteId: ctx.s.siteId,
+      buildingId: ctx.s.buildingId,
+      parentId: ctx.s.id,
+      parentKind: 'water_leak',
+      payload: { category, location, floor: ctx.s.floor, description: cause } satisfies LinkedFinding,
+    },
+  });
+}
+
 const actions: Record<WaterAction, ReturnType<typeof act>> = {
   acknowledge: act({
     roles: CONTROL_ROLES,
@@ -428,16 +475,27 @@ const actions: Record<WaterAction, ReturnType<typeof act>> = {
     roles: CONTROL_ROLES,
     states: ['cleared'],
     step: 'repair_order',
+    // the operator sees (and may correct) where the cause is before the order opens
+    defaults: (s, data) => ({ category: 'plumbing', location: repairLocation(s, data) }),
     payload: z.object({
       cause: z.string().trim().min(1).max(2000),
-      /** the repair work order (报修, PROCEDURES.md §8) raised for the cause */
+      /** what kind of repair the cause needs (the work-order board's category) */
+      category: z.enum(WATER_REPAIR_CATEGORIES).default('plumbing'),
+      location: z.string().trim().max(200).optional(),
+      /** a repair work order the desk already registered for this cause: linked by its number, none opened */
       orderRef: z.string().trim().max(64).optional(),
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      // PROCEDURES.md §5.5: a repair work order is opened for the cause
+      // PROCEDURES.md §5.5: a repair work order (§8) is opened for the cause
+      const location = p.location || repairLocation(ctx.s, ctx.data);
       ctx.data.repair = { cause: p.cause, orderRef: p.orderRef ?? null };
-      ctx.done('repair_order', { redo: true, notes: p.notes, data: { cause: p.cause, orderRef: p.orderRef ?? null } });
+      ctx.done('repair_order', {
+        redo: true,
+        notes: p.notes,
+        data: { cause: p.cause, category: p.category, location, orderRef: p.orderRef ?? null, opened: !p.orderRef },
+      });
+      if (!p.orderRef) openRepairOrder(ctx, p.cause, p.category, location);
       ctx.dutyLog('repair', { cause: p.cause });
     },
   }),

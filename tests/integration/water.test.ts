@@ -1,11 +1,12 @@
 // Water leak drill through the real broker (PROCEDURES.md §5): a leak cable in the lift pit →
 // incident with protection required, unanswered → escalated; a person takes the cars out of
 // service → recall per car, confirmed by the cars → water stopped, owners told, cleared →
-// cars back → repair order → closed. A sump pit whose pump fails at high water escalates at once.
+// cars back → the cause opens a repair work order, linked both ways → closed. A sump pit whose pump fails at high water escalates at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevices, stopDevices, type StartedDevice } from '../../devices/runtime.js';
 import type { WaterSim } from '../../devices/simulators/water.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
+import type { WorkOrderView } from '../../contracts/workorders.js';
 import { api, login, provision, seedPlace, startTestHub, waitFor, type Provisioned, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
@@ -133,7 +134,27 @@ describe('water leak drill', () => {
     await act(inc.id, 'confirm_cleared', { propertyDamaged: false });
     await act(inc.id, 'return_elevator', { deviceId: 'el-1' });
     await act(inc.id, 'return_elevator', { deviceId: 'el-2' });
-    await act(inc.id, 'record_repair_order', { cause: '底坑排水管堵塞', orderRef: 'WO-77' });
+    // PROCEDURES.md §5.5: the cause opens a repair work order (§8), linked both ways
+    const recorded = await act(inc.id, 'record_repair_order', { cause: '底坑排水管堵塞', location: '电梯底坑' });
+    expect(recorded.children).toHaveLength(1);
+    const orderId = recorded.children[0]!;
+    const boardOrders = (await api<WorkOrderView[]>(t, 'GET', '/api/work-orders?building=bldg-1', undefined, op)).body;
+    const order = boardOrders.find((o) => o.id === orderId);
+    expect(order).toMatchObject({
+      parentId: inc.id,
+      category: 'plumbing',
+      area: 'common',
+      source: 'staff',
+      state: 'registered',
+      location: '电梯底坑',
+      description: '底坑排水管堵塞',
+      deviceId: null,
+    });
+    // recording the cause again adds to the same order
+    const again = await act(inc.id, 'record_repair_order', { cause: '底坑排水管堵塞,止回阀失效', location: '电梯底坑' });
+    expect(again.children).toEqual([orderId]);
+    const orderDetail = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${orderId}`, undefined, op)).body;
+    expect(orderDetail.timeline.filter((e) => e.type === 'repeat_trigger')).toHaveLength(1);
     const refused = await api<{ code: string }>(t, 'POST', `/api/incidents/${inc.id}/actions/close`, { payload: {} }, op);
     expect(refused.status).toBe(403);
     const closed = await act(inc.id, 'close', {}, sup);

@@ -274,6 +274,70 @@ describe('water leak — cleared, repair order, report, close', () => {
   });
 });
 
+describe('water leak — the cause becomes a repair work order (§5.5 → §8)', () => {
+  function clearedLeak(): Sim {
+    const sim = openLeak();
+    respond(sim);
+    sim.act(operator, 'confirm_cleared', { propertyDamaged: false });
+    return sim;
+  }
+
+  it('recording the cause opens a plumbing work order linked under the leak, with the wet place as its location', () => {
+    const sim = clearedLeak();
+    expect(engine.actionDefaults(sim.s, 'record_repair_order')).toEqual({ category: 'plumbing', location: '9F f9-riser' });
+    sim.act(operator, 'record_repair_order', { cause: '9F 立管接头老化' });
+    const link = sim.effectsOf('open_linked_incident', sim.last.effects);
+    expect(link).toHaveLength(1);
+    expect(link[0]).toMatchObject({ kind: 'repair', parentId: sim.s.id, trigger: { source: 'linked', parentKind: 'water_leak' } });
+    // the leak cable only saw the water: the order must not merge into the cable's device order
+    expect(link[0]!.trigger).not.toHaveProperty('deviceId');
+    expect(sim.timelineOf('linked_incident')).toHaveLength(1);
+    expect(sim.step('repair_order')).toMatchObject({ status: 'done', data: { opened: true, category: 'plumbing' } });
+
+    const plan = planTrigger('repair', link[0]!.trigger, [], sim.now);
+    expect(plan).toMatchObject({ op: 'open', kind: 'repair', dedupKey: `incident:${sim.s.id}`, parentId: null });
+    const order = new Sim('repair', link[0]!.trigger, sim.now);
+    expect(order.s).toMatchObject({ parentId: sim.s.id, deviceId: null, floor: 9, state: 'registered' });
+    expect(order.s.data).toMatchObject({
+      source: 'staff',
+      area: 'common',
+      category: 'plumbing',
+      location: '9F f9-riser',
+      description: '9F 立管接头老化',
+      faultIds: [],
+    });
+    // the order runs on its own targets (seed 002 §3.3: response within 24 h)
+    expect(order.effectsOf('escalate', order.advance(24 * 60 * MIN - 1))).toHaveLength(0);
+    expect(order.effectsOf('escalate', order.advance(1))).toEqual([expect.objectContaining({ reason: 'response_overdue' })]);
+  });
+
+  it('recording the cause again adds to the same open order instead of opening a second', () => {
+    const sim = clearedLeak();
+    sim.act(operator, 'record_repair_order', { cause: '立管接头老化', category: 'plumbing' });
+    const first = sim.effectsOf('open_linked_incident', sim.last.effects)[0]!;
+    const order = new Sim('repair', first.trigger, sim.now);
+    sim.act(operator, 'record_repair_order', { cause: '立管接头老化,另有阀门渗漏', location: '9F 水管井' });
+    const again = sim.effectsOf('open_linked_incident', sim.last.effects)[0]!;
+    expect(planTrigger('repair', again.trigger, [order.s], sim.now)).toMatchObject({ op: 'decide', incidentId: order.s.id });
+  });
+
+  it('an order the desk already registered is linked by its number and none is opened', () => {
+    const sim = clearedLeak();
+    sim.act(operator, 'record_repair_order', { cause: '立管接头老化', orderRef: 'WO-1' });
+    expect(sim.effectsOf('open_linked_incident')).toHaveLength(0);
+    expect(sim.step('repair_order').data).toMatchObject({ orderRef: 'WO-1', opened: false });
+  });
+
+  it('no order before the water is cleared, and not for a category a leak does not cause', () => {
+    const sim = openLeak();
+    respond(sim);
+    expectErr(sim.tryAct(operator, 'record_repair_order', { cause: '立管接头老化' }), 'HUB_ERR_CONFLICT');
+    sim.act(operator, 'confirm_cleared', { propertyDamaged: false });
+    expectErr(sim.tryAct(operator, 'record_repair_order', { cause: 'x', category: 'elevator' }), 'HUB_ERR_BAD_REQUEST');
+    expect(sim.effectsOf('open_linked_incident')).toHaveLength(0);
+  });
+});
+
 describe('water leak — severe weather (§7)', () => {
   it('opens one severity higher while a warning is in force', () => {
     const sim = openLeak('f9-riser', 9, { ...CTX, weather: { incidentId: 'inc-w', level: 'red' } });
