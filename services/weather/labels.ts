@@ -37,7 +37,7 @@ export const labels = {
   errors: {
     already_checked: ['该项已记录', 'that item is already recorded'],
     same_level: ['级别没有变化', 'the level is unchanged'],
-    finding_needs_order: ['巡查发现的问题须开维修工单:{location}', 'each finding needs its repair order: {location}'],
+    finding_not_covered: ['{location}所在楼栋不在本次预警范围内', 'the building of {location} is not covered by this warning'],
     window_order: ['预警结束时间须晚于开始时间', 'the warning must end after it starts'],
     cannot_open: ['特殊天气由主管宣布', 'a supervisor declares severe weather'],
   },
@@ -65,7 +65,9 @@ export const labels = {
     findings: ['巡查发现', 'Findings'],
     location: ['位置', 'Location'],
     issue: ['问题', 'Issue'],
-    orderRef: ['维修工单号', 'Work order no.'],
+    orderRef: ['已有的维修工单号(填写则不再新开)', 'Existing work order no. (none opened when given)'],
+    category: ['维修类别', 'Repair category'],
+    building: ['楼栋(不填 = 预警所在楼栋)', 'Building (none = the warning’s own)'],
     notes: ['备注', 'Notes'],
   },
   values: {
@@ -81,6 +83,16 @@ export const labels = {
     outdoor_secured: ['室外物品', 'outdoor objects'],
     patrols_doubled: ['加强巡查', 'patrols doubled'],
     residents_notified: ['通知住户', 'residents notified'],
+    plumbing: ['给排水', 'Plumbing'],
+    electrical: ['电气', 'Electrical'],
+    elevator: ['电梯', 'Elevator'],
+    fire_safety: ['消防设施', 'Fire safety'],
+    doors_windows: ['门窗', 'Doors and windows'],
+    civil: ['土建', 'Building fabric'],
+    hvac: ['空调通风', 'HVAC'],
+    intercom: ['门禁对讲', 'Intercom and access'],
+    public_facilities: ['公共设施', 'Public facilities'],
+    other: ['其他', 'Other'],
   },
   facts: {
     level: ['预警级别', 'Level'],
@@ -88,6 +100,7 @@ export const labels = {
     window: ['预警时段', 'Window'],
     window_value: ['{from}[? 至 {until}]', '{from}[? to {until}]'],
     findings: ['巡查发现', 'Findings'],
+    finding: ['{location}:{issue}[?(工单 {orderRef})]', '{location}: {issue}[? (order {orderRef})]'],
   },
 } as const satisfies {
   kind: Label;

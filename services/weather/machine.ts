@@ -18,6 +18,8 @@ import {
   MANAGER_ROLES,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
+import { WORK_ORDER_CATEGORIES } from '../../contracts/workorders.js';
+import type { LinkedFinding } from '../repair/machine.js';
 
 export const WEATHER_STATES = ['active', 'inspection', 'closed'] as const;
 export type WeatherState = (typeof WEATHER_STATES)[number];
@@ -67,14 +69,35 @@ export interface WeatherData {
   from: number;
   until: number | null;
   levels: { level: WeatherLevel; at: number; by: string }[];
+  /** the site's buildings when the warning opened (a site-wide warning's inspection may find things in any of them) */
+  siteBuildingIds?: string[];
   allClearAt?: number;
-  findings?: { location: string; issue: string; orderRef: string | null }[];
+  findings?: WeatherFinding[];
+}
+
+/** One thing the all-clear inspection round found (PROCEDURES.md §7) and the work order it became. */
+export interface WeatherFinding {
+  location: string;
+  issue: string;
+  /** absent on findings recorded before findings opened their own orders */
+  building?: string;
+  category?: (typeof WORK_ORDER_CATEGORIES)[number];
+  /** an order the desk had registered already (linked by number); null = the hub opened one */
+  orderRef: string | null;
+  /** `f1`, `f2`, …: tells this finding's order apart from the warning's other orders (dedup key) */
+  ref?: string;
+}
+
+/** Facts the warning needs when it opens (services/weather/context.ts). */
+export interface WeatherContext {
+  siteBuildingIds?: string[];
 }
 
 export type WeatherTypes = ProcedureTypes<
   { states: typeof WEATHER_STATES; steps: typeof WEATHER_STEPS; timers: typeof WEATHER_TIMERS; actions: typeof WEATHER_ACTIONS },
   typeof labels,
-  WeatherData
+  WeatherData,
+  WeatherContext
 >;
 type Ctx = EngineCtx<WeatherTypes>;
 const act = actionsOf<WeatherTypes>();
@@ -103,6 +126,34 @@ function setWindow(ctx: Ctx, until: number | null): void {
   ctx.data.until = until;
   if (until !== null && until > ctx.now) ctx.startTimerAt('window_end', until);
   else ctx.cancelTimer('window_end');
+}
+
+/** The buildings the warning covers: those listed (and the one it was declared for), else the whole site. */
+function coveredBuildings(s: IncidentSnapshot, d: WeatherData): string[] {
+  if (d.buildingIds.length) return [...new Set([s.buildingId, ...d.buildingIds])];
+  return [...new Set([s.buildingId, ...(d.siteBuildingIds ?? [])])];
+}
+
+/**
+ * A finding becomes a repair work order linked under the warning, through the same
+ * open_linked_incident path a device fault uses (services/devices/machine.ts openWorkOrder):
+ * `linked_incident` on this timeline, the warning as the order's parent.
+ */
+function openRepairOrder(ctx: Ctx, buildingId: string, f: Omit<LinkedFinding, 'floor'>): void {
+  ctx.effect({
+    type: 'open_linked_incident',
+    kind: 'repair',
+    dedupKey: `incident:${ctx.s.id}:${f.ref}`,
+    parentId: ctx.s.id,
+    trigger: {
+      source: 'linked',
+      siteId: ctx.s.siteId,
+      buildingId,
+      parentId: ctx.s.id,
+      parentKind: 'severe_weather',
+      payload: { ...f, floor: null } satisfies LinkedFinding,
+    },
+  });
 }
 
 const actions: Record<WeatherAction, ReturnType<typeof act>> = {
@@ -158,7 +209,10 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
           z.object({
             location: z.string().trim().min(1).max(200),
             issue: z.string().trim().min(1).max(2000),
-            /** the repair work order (报修, PROCEDURES.md §8) raised for it */
+            category: z.enum(WORK_ORDER_CATEGORIES).default('other'),
+            /** the building it is in, when the warning covers more than the one it was declared for */
+            building: z.string().trim().min(1).max(64).optional(),
+            /** a repair work order the desk already registered for it: linked by its number, none opened */
             orderRef: z.string().trim().max(64).optional(),
           }),
         )
@@ -166,12 +220,27 @@ const actions: Record<WeatherAction, ReturnType<typeof act>> = {
       notes: Notes,
     }),
     run(ctx: Ctx, p) {
-      // PROCEDURES.md §7: the inspection's findings become repair work orders
-      const missing = p.findings.filter((f) => !f.orderRef);
-      if (missing.length) ctx.fail('HUB_ERR_BAD_REQUEST', 'finding_needs_order', { location: missing[0]!.location });
-      ctx.data.findings = p.findings.map((f) => ({ location: f.location, issue: f.issue, orderRef: f.orderRef ?? null }));
-      ctx.done('inspection_round', { redo: true, notes: p.notes, data: { findings: p.findings.length } });
-      ctx.dutyLog('inspected', { findings: p.findings.length });
+      const d = ctx.data;
+      const covered = coveredBuildings(ctx.s, d);
+      const stray = p.findings.find((f) => f.building && !covered.includes(f.building));
+      if (stray) ctx.fail('HUB_ERR_BAD_REQUEST', 'finding_not_covered', { building: stray.building!, location: stray.location });
+      const found = d.findings ?? [];
+      const same = (a: WeatherFinding, b: { location: string; issue: string; building: string }) =>
+        a.location === b.location && a.issue === b.issue && (a.building ?? ctx.s.buildingId) === b.building;
+      let added = 0;
+      for (const f of p.findings) {
+        const building = f.building ?? ctx.s.buildingId;
+        // the round recorded again: what was found before already has its order
+        if (found.some((x) => same(x, { location: f.location, issue: f.issue, building }))) continue;
+        const ref = `f${found.length + 1}`;
+        found.push({ location: f.location, issue: f.issue, building, category: f.category, orderRef: f.orderRef ?? null, ref });
+        added++;
+        // PROCEDURES.md §7: the inspection's findings become repair work orders (§8)
+        if (!f.orderRef) openRepairOrder(ctx, building, { category: f.category, location: f.location, description: f.issue, ref });
+      }
+      d.findings = found;
+      ctx.done('inspection_round', { redo: true, notes: p.notes, data: { findings: found.length, added } });
+      ctx.dutyLog('inspected', { findings: found.length });
     },
   }),
   close: act({
@@ -217,6 +286,7 @@ export const weatherProcedure = defineProcedure<WeatherTypes>({
       from,
       until: null,
       levels: [],
+      ...(t.context?.siteBuildingIds ? { siteBuildingIds: t.context.siteBuildingIds } : {}),
     });
     setLevel(ctx, p.level);
     setWindow(ctx, p.until ?? null);

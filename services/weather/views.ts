@@ -11,6 +11,8 @@ export function weatherFacts(_s: IncidentSnapshot, d: WeatherData): Fact[] {
   fact('level', { key: `${K}.value.${d.level}` });
   if (d.buildingIds.length) fact('buildings', { text: d.buildingIds.join(', ') });
   fact('window', { key: `${K}.fact.window_value`, params: { from: { time: d.from }, until: d.until ? { time: d.until } : null } });
-  if (d.findings) fact('findings', { text: d.findings.map((f) => `${f.location}: ${f.issue} (${f.orderRef ?? '—'})`).join('; ') });
+  // each finding's own work order is among the warning's linked incidents (children)
+  for (const f of d.findings ?? [])
+    fact('findings', { key: `${K}.fact.finding`, params: { location: f.location, issue: f.issue, orderRef: f.orderRef } });
   return out;
 }

@@ -1,11 +1,12 @@
 // Severe weather through HTTP and the real broker (PROCEDURES.md §7): a supervisor declares a
 // rainstorm warning (an operator may not), changes its level while it is in force, a leak in a
 // covered building opens one severity higher, the all-clear starts the inspection round whose
-// findings carry repair orders, and the warning closes.
+// findings become repair work orders linked under the warning, and the warning closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevices, stopDevices, type StartedDevice } from '../../devices/runtime.js';
 import type { WaterSim } from '../../devices/simulators/water.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
+import type { WorkOrderView } from '../../contracts/workorders.js';
 import { SEVERITY } from '../../contracts/domain.js';
 import { api, login, provision, seedPlace, startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
 
@@ -66,17 +67,31 @@ describe('severe weather', () => {
     for (const item of ['sandbags', 'drains_pumps', 'outdoor_secured', 'patrols_doubled', 'residents_notified'])
       await act(w.id, 'record_check', { item });
     await act(w.id, 'declare_all_clear', {}, sup);
+    // PROCEDURES.md §7 → §8: each finding of the all-clear inspection becomes a repair work order
     const refused = await api<{ code: string }>(
       t,
       'POST',
       `/api/incidents/${w.id}/actions/record_inspection`,
-      {
-        payload: { findings: [{ location: '车库坡道', issue: '挡水板变形' }] },
-      },
+      { payload: { findings: [{ location: '3号楼', issue: '外墙渗水', building: 'bldg-elsewhere' }] } },
       op,
     );
     expect(refused.status).toBe(400);
-    await act(w.id, 'record_inspection', { findings: [{ location: '车库坡道', issue: '挡水板变形', orderRef: 'WO-31' }] });
+    const inspected = await act(w.id, 'record_inspection', {
+      findings: [
+        { location: '车库坡道', issue: '挡水板变形', category: 'civil' },
+        { location: '1号楼屋面', issue: '雨水斗堵塞', category: 'plumbing' },
+      ],
+    });
+    expect(inspected.children).toHaveLength(2);
+    const board = (await api<WorkOrderView[]>(t, 'GET', '/api/work-orders?building=bldg-1', undefined, op)).body;
+    const orders = board.filter((o) => inspected.children.includes(o.id)).sort((a, b) => a.number - b.number);
+    expect(orders.map((o) => [o.parentId, o.category, o.location, o.description, o.source, o.area, o.state])).toEqual([
+      [w.id, 'civil', '车库坡道', '挡水板变形', 'staff', 'common', 'registered'],
+      [w.id, 'plumbing', '1号楼屋面', '雨水斗堵塞', 'staff', 'common', 'registered'],
+    ]);
+    // the round recorded again with the same findings opens nothing more
+    const again = await act(w.id, 'record_inspection', { findings: [{ location: '车库坡道', issue: '挡水板变形', category: 'civil' }] });
+    expect(again.children.sort()).toEqual([...inspected.children].sort());
     const closed = await act(w.id, 'close', {}, sup);
     expect(closed).toMatchObject({ state: 'closed', open: false });
     expect(closed.timeline.filter((e) => e.type === 'outcome' && e.data.level === 'red')).toHaveLength(1);

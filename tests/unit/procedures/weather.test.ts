@@ -63,7 +63,7 @@ describe('severe weather', () => {
     expectErr(ok.tryAct(frontdesk, 'record_check', { item: 'sandbags' }), 'HUB_ERR_FORBIDDEN');
   });
 
-  it('the window passing reminds the supervisor; all-clear → inspection round whose findings need repair orders → closed', () => {
+  it('the window passing reminds the supervisor; all-clear → inspection round → closed', () => {
     const sim = declare();
     for (const item of ['sandbags', 'drains_pumps', 'outdoor_secured', 'patrols_doubled', 'residents_notified'])
       sim.act(operator, 'record_check', { item });
@@ -72,15 +72,80 @@ describe('severe weather', () => {
     expectErr(sim.tryAct(operator, 'declare_all_clear'), 'HUB_ERR_FORBIDDEN');
     sim.act(supervisor, 'declare_all_clear');
     expect(sim.s.state).toBe('inspection');
-    expectErr(
-      sim.tryAct(operator, 'record_inspection', { findings: [{ location: '车库入口', issue: '排水沟堵塞' }] }),
-      'HUB_ERR_BAD_REQUEST',
-    );
+    expectErr(sim.tryAct(supervisor, 'close'), 'HUB_ERR_CONFLICT');
     sim.advance(30 * MIN);
     sim.act(operator, 'record_inspection', { findings: [{ location: '车库入口', issue: '排水沟堵塞', orderRef: 'WO-9' }] });
     sim.act(supervisor, 'close');
     expect(sim.s.open).toBe(false);
-    expect(sim.s.data.findings).toEqual([{ location: '车库入口', issue: '排水沟堵塞', orderRef: 'WO-9' }]);
+    expect(sim.s.data.findings).toEqual([
+      { location: '车库入口', issue: '排水沟堵塞', building: 'bldg-a', category: 'other', orderRef: 'WO-9', ref: 'f1' },
+    ]);
+    // an order the desk had registered is linked by its number: none opened
+    expect(sim.effectsOf('open_linked_incident')).toHaveLength(0);
+  });
+
+  it('all-clear inspection: each finding becomes a repair work order linked under the warning (§7 → §8)', () => {
+    const sim = declare({ buildingIds: ['bldg-a', 'bldg-b'] });
+    sim.act(supervisor, 'declare_all_clear');
+    sim.advance(20 * MIN);
+    sim.act(operator, 'record_inspection', {
+      findings: [
+        { location: '车库坡道', issue: '挡水板变形', category: 'civil' },
+        { location: '2号楼屋面', issue: '雨水斗堵塞', category: 'plumbing', building: 'bldg-b' },
+      ],
+    });
+    const links = sim.effectsOf('open_linked_incident', sim.last.effects);
+    expect(links.map((l) => [l.kind, l.parentId, l.trigger.buildingId])).toEqual([
+      ['repair', sim.s.id, 'bldg-a'],
+      ['repair', sim.s.id, 'bldg-b'],
+    ]);
+    expect(sim.timelineOf('linked_incident')).toHaveLength(2);
+    expect(sim.step('inspection_round')).toMatchObject({ status: 'done', data: { findings: 2, added: 2 } });
+
+    // each order: a common-area staff finding under the warning, its own 24 h response target
+    const orders = links.map((l) => new Sim('repair', l.trigger, sim.now));
+    expect(orders.map((o) => [o.s.parentId, o.s.buildingId, o.s.dedupKey])).toEqual([
+      [sim.s.id, 'bldg-a', `incident:${sim.s.id}:f1`],
+      [sim.s.id, 'bldg-b', `incident:${sim.s.id}:f2`],
+    ]);
+    expect(orders[1]!.s.data).toMatchObject({
+      source: 'staff',
+      area: 'common',
+      category: 'plumbing',
+      location: '2号楼屋面',
+      description: '雨水斗堵塞',
+    });
+    expect(orders[0]!.effectsOf('escalate', orders[0]!.advance(24 * HOUR))).toEqual([
+      expect.objectContaining({ reason: 'response_overdue' }),
+    ]);
+
+    // the round recorded again with one more finding: only the new one opens an order
+    sim.advance(10 * MIN);
+    sim.act(operator, 'record_inspection', {
+      findings: [
+        { location: '车库坡道', issue: '挡水板变形', category: 'civil' },
+        { location: '岗亭', issue: '玻璃破损', category: 'doors_windows' },
+      ],
+    });
+    const again = sim.effectsOf('open_linked_incident', sim.last.effects);
+    expect(again.map((l) => (l.trigger.source === 'linked' ? l.trigger.payload : null))).toEqual([
+      { category: 'doors_windows', location: '岗亭', description: '玻璃破损', ref: 'f3', floor: null },
+    ]);
+    expect((sim.s.data.findings as Array<{ ref: string }>).map((f) => f.ref)).toEqual(['f1', 'f2', 'f3']);
+  });
+
+  it('a finding in a building the warning does not cover is refused; a site-wide warning covers the site', () => {
+    const listed = declare({ buildingIds: ['bldg-a'] });
+    listed.act(supervisor, 'declare_all_clear');
+    expectErr(
+      listed.tryAct(operator, 'record_inspection', { findings: [{ location: '3号楼', issue: '外墙渗水', building: 'bldg-c' }] }),
+      'HUB_ERR_BAD_REQUEST',
+      /not covered/,
+    );
+    const site = Sim.manual('severe_weather', supervisor, { type: 'typhoon', level: 'red' }, { siteBuildingIds: ['bldg-a', 'bldg-c'] });
+    site.act(supervisor, 'declare_all_clear');
+    site.act(operator, 'record_inspection', { findings: [{ location: '3号楼', issue: '外墙渗水', building: 'bldg-c' }] });
+    expect(site.effectsOf('open_linked_incident').map((l) => l.trigger.buildingId)).toEqual(['bldg-c']);
   });
 
   it('a window ending before it starts is refused', () => {
