@@ -12,6 +12,8 @@ import { attachConsole, clockTime, EXIT, exitCodeFor, startDevices, stopDevices,
 import './scenarios/builtin.js';
 import './scenarios/new-procedures.js';
 import './scenarios/service-desk.js';
+import './scenarios/weather.js';
+import './scenarios/shift-handover.js';
 import type { HubSessions } from './scenarios/control-room.js';
 import { getScenario, listScenarios, parseDuration, runScenario, ScenarioError } from './scenarios/registry.js';
 import { DeviceConnectError, type DeviceIdentity } from './sdk.js';

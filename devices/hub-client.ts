@@ -14,6 +14,8 @@ import {
   ProceduresView,
   VisitView,
 } from '../contracts/incidents.js';
+import { HandoverResponse } from '../contracts/records.js';
+import { HandoverDraft, OnDutyView, ShiftLogResponse } from '../contracts/shifts.js';
 
 export type HubErrorKind =
   /** no answer: connection refused, DNS, timeout */
@@ -40,7 +42,7 @@ export class HubError extends Error {
 }
 
 export type HubUser = SessionView['user'];
-export type { DeviceView, IncidentDetail, IncidentView, VisitView };
+export type { DeviceView, HandoverDraft, HandoverResponse, IncidentDetail, IncidentView, OnDutyView, ShiftLogResponse, VisitView };
 export type FollowUpView = z.infer<typeof FollowUpView>;
 
 /** `POST /api/preauthorizations` answer: the fields a drill uses, checked against contracts/. */
@@ -66,6 +68,8 @@ const IncidentCore = z.looseObject(
     kind: true,
     state: true,
     open: true,
+    severity: true,
+    site: true,
     building: true,
     deviceId: true,
     parentId: true,
@@ -88,6 +92,10 @@ const loose = <S extends z.ZodObject>(schema: S) => as<z.infer<S>>(z.looseObject
 const VisitOut = loose(VisitView);
 const FollowUpOut = loose(FollowUpView);
 const DeviceOut = loose(DeviceView);
+const OnDutyOut = loose(OnDutyView);
+const ShiftLogOut = loose(ShiftLogResponse);
+const HandoverDraftOut = loose(HandoverDraft);
+const HandoverOut = loose(HandoverResponse);
 
 export interface IncidentQuery {
   kind?: IncidentKind;
@@ -174,6 +182,27 @@ export class HubSession {
     );
   }
 
+  /**
+   * `POST /api/incidents {kind, building, payload}`: a person reports or declares an incident
+   * (a supervisor's severe-weather warning, a phone call); a refusal is returned, not thrown.
+   */
+  async tryReport(kind: IncidentKind, building: string, payload: unknown): Promise<Attempt<IncidentDetail>> {
+    return this.attempt('POST', '/api/incidents', { kind, building, payload }, IncidentDetailOut);
+  }
+
+  /** `POST /api/work-orders`: 接单登记 of a repair work order (desk, operator, supervisor). */
+  async registerWorkOrder(body: {
+    building: string;
+    category: string;
+    area: 'unit' | 'common';
+    unit?: string;
+    location?: string;
+    description: string;
+    source: 'resident_phone' | 'resident_visit' | 'staff';
+  }): Promise<IncidentDetail> {
+    return unwrap(await this.attempt('POST', '/api/work-orders', body, IncidentDetailOut), `register work order ${body.description}`);
+  }
+
   async followUps(q: { incidentId?: string; open?: boolean } = {}): Promise<FollowUpView[]> {
     return this.get(`/api/followups${qs(q)}`, z.array(FollowUpOut));
   }
@@ -195,6 +224,47 @@ export class HubSession {
       await this.attempt('POST', `/api/incidents/${encodeURIComponent(id)}/attachments`, file, AttachmentRef),
       `attach ${file.filename}`,
     );
+  }
+
+  // ---- shifts, duty log and handover 交接班 (docs/records.md "Shifts") ----
+
+  /** `GET /api/shifts/current`: the shift by the clock and who holds the desk. */
+  async onDuty(): Promise<OnDutyView> {
+    return this.get('/api/shifts/current', OnDutyOut);
+  }
+
+  /** `GET /api/shift-log`: the current shift's duty log. */
+  async shiftLog(): Promise<ShiftLogResponse> {
+    return this.get('/api/shift-log', ShiftLogOut);
+  }
+
+  /** `POST /api/shift-log {text}`: a manual entry in the current shift's log. */
+  async addShiftLog(text: string): Promise<ShiftLogResponse> {
+    return unwrap(await this.attempt('POST', '/api/shift-log', { text }, ShiftLogOut), 'duty-log entry');
+  }
+
+  /** `POST /api/shifts/:id/sign`: a supervisor signs an ended shift's log (refusals returned). */
+  async trySignShift(id: string, note = ''): Promise<Attempt<ShiftLogResponse>> {
+    return this.attempt('POST', `/api/shifts/${encodeURIComponent(id)}/sign`, { note }, ShiftLogOut);
+  }
+
+  /** `GET /api/handover-draft`: what the handover lists now. */
+  async handoverDraft(): Promise<HandoverDraft> {
+    return this.get('/api/handover-draft', HandoverDraftOut);
+  }
+
+  /** `POST /api/handovers`: the outgoing operator signs the handover (refusals returned). */
+  async tryHandover(body: {
+    notes: string;
+    incomingUsername?: string;
+    checks?: Array<{ item: string; ok: boolean; note?: string }>;
+  }): Promise<Attempt<HandoverResponse>> {
+    return this.attempt('POST', '/api/handovers', body, HandoverOut);
+  }
+
+  /** `POST /api/handovers/:id/accept`: the incoming person accepts (refusals returned). */
+  async tryAcceptHandover(id: string, note?: string): Promise<Attempt<HandoverResponse>> {
+    return this.attempt('POST', `/api/handovers/${encodeURIComponent(id)}/accept`, note ? { note } : {}, HandoverOut);
   }
 
   // ---- visitors (front desk; operators are refused by the hub) ----
