@@ -24,6 +24,7 @@ import {
   SummaryReport,
 } from '../../contracts/shifts.js';
 import type { MessageCatalog } from '../core/messages.js';
+import { scopeOf } from '../auth/scope.js';
 import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
 import type { RecordService } from './service.js';
 import { ShiftService } from './shift-service.js';
@@ -211,10 +212,9 @@ export const shiftRoutes: FastifyPluginAsyncZod<{
     },
     async (req, reply) => {
       const q = req.query;
-      const report = await reports.summary(
-        { period: q.period, date: q.date, buildings: q.buildings?.length ? q.buildings : null },
-        req.user!,
-      );
+      // a user confined to some buildings gets their numbers only, asked for or not (docs/security.md)
+      const buildings = ShiftService.within(scopeOf(req), q.buildings?.length ? q.buildings : null);
+      const report = await reports.summary({ period: q.period, date: q.date, buildings }, req.user!);
       await opts.records.auditRead(req.user!, 'report.summary', `report:${q.period}:${report.label}`, {
         format: q.format,
         buildings: report.buildings,

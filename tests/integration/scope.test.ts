@@ -215,6 +215,19 @@ describe('lists show only the user’s buildings; an unscoped admin sees both', 
     expect(shown).not.toContain(ids.incB);
     expect(shown).not.toContain(ids.visitB);
   });
+
+  it('the summary report counts only the user’s buildings, asked for or not', async () => {
+    type R = { buildings: string[] | null; incidents: Array<{ kind: string; opened: number }> };
+    const opened = (r: R) => r.incidents.reduce((n, k) => n + k.opened, 0);
+    const all = (await api<R>(t, 'GET', '/api/reports/summary?period=day', undefined, tok.adm)).body;
+    const onlyA = (await api<R>(t, 'GET', '/api/reports/summary?period=day&buildings=a-1', undefined, tok.adm)).body;
+    expect(opened(all)).toBeGreaterThan(opened(onlyA));
+    const mine = (await api<R>(t, 'GET', '/api/reports/summary?period=day', undefined, tok.sup)).body;
+    expect(mine.buildings).toEqual(['a-1']);
+    expect(mine.incidents).toEqual(onlyA.incidents);
+    const other = (await api<R>(t, 'GET', '/api/reports/summary?period=day&buildings=b-1', undefined, tok.sup)).body;
+    expect(opened(other)).toBe(0);
+  });
 });
 
 describe('single reads of another building are 404, like a missing id', () => {
