@@ -14,6 +14,7 @@ import { ADMIN_UI } from './i18n/admin.js';
 import { NOTIFICATION_UI } from './i18n/notifications.js';
 import { SHIFT_UI } from './i18n/shifts.js';
 import { HISTORY_UI } from './i18n/history.js';
+import { REPORT_UI } from './i18n/reports.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
@@ -24,6 +25,7 @@ const UI = {
   ...NOTIFICATION_UI,
   ...SHIFT_UI,
   ...HISTORY_UI,
+  ...REPORT_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
   'denied.title': ['此页面不属于您的岗位', 'This page is not for your role'],

@@ -37,6 +37,7 @@ describe('login', () => {
           'notifications',
           'oncall',
           'history',
+          'reports',
         ],
       },
       admin: {
@@ -54,6 +55,7 @@ describe('login', () => {
           'notifications',
           'oncall',
           'history',
+          'reports',
         ],
       },
     } as const;

@@ -141,6 +141,7 @@ describe('the zh-CN dashboard with the demo estate', () => {
     { role: 'supervisor', path: '/history', ready: '[data-testid=history-row][data-kind=visitor_approval]' },
     // complaints 投诉 (PROCEDURES.md §9): the board, registration and the report links
     { role: 'supervisor', path: '/complaints', ready: '[data-testid=cp-table]' },
+    { role: 'supervisor', path: '/reports', ready: '[data-testid=summary-body]' },
   ];
   for (const p of pages)
     it(`${p.role} ${p.path} has no English words or raw ids`, async () => {

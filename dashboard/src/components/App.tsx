@@ -25,6 +25,7 @@ import { BrowserNotifications } from './NotificationsBrowser.js';
 import { OnCall } from './OnCall.js';
 import { TelemetryPage } from './Telemetry.js';
 import { History } from './History.js';
+import { Reports } from './Reports.js';
 
 /** where versions before the cookie-only session kept the token (cleared on start) */
 const LEGACY_TOKEN_KEY = 'bops_token';
@@ -48,6 +49,7 @@ const NAV: NavItem[] = [
   { path: '/oncall', label: 'nav.oncall', roles: ['supervisor', 'admin'] },
   // issue 14: every incident, closed ones forever (the front desk works visits, not incidents)
   { path: '/history', label: 'nav.history', roles: ['operator', 'supervisor', 'admin'] },
+  { path: '/reports', label: 'nav.reports', roles: ['supervisor', 'admin'] },
 ];
 
 /** The screen a path belongs to, if any. */
@@ -184,6 +186,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/notifications') page = <Notifications />;
   else if (path === '/oncall') page = <OnCall />;
   else if (path === '/history') page = <History />;
+  else if (path === '/reports') page = <Reports />;
   else page = null;
   return (
     <div className="shell">
