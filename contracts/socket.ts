@@ -1,4 +1,5 @@
 // socket.io event maps (CONTRACT.md "socket.io"), typed for server and client alike.
+import type { DeviceView } from './api.js';
 import type { DeviceClass, OnlineState } from './domain.js';
 
 export interface DeviceStatusEvent {
@@ -66,6 +67,8 @@ export interface SessionEndedPush {
 /** Server → client events of the /control-room namespace. */
 export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
+  /** the device's whole view after an administrative change (maintenance, service, enabled) */
+  'device:changed': (e: DeviceView) => void;
   telemetry: (e: TelemetryEvent) => void;
   'device:event': (e: DeviceEventPush) => void;
   /** several events accepted in the same instant, in arrival order (bursts) */

@@ -85,7 +85,7 @@ export class LivePush {
     string,
     { device: DeviceRef; ts: number; metrics: TelemetryEvent['metrics'] | null; timer: NodeJS.Timeout | null; lastSent: number }
   >();
-  emitted = { status: 0, telemetry: 0, telemetryCoalesced: 0 };
+  emitted = { status: 0, changed: 0, telemetry: 0, telemetryCoalesced: 0 };
   /**
    * The recent live feed, newest last, sent with every `sync`: a reload or a reconnect shows
    * what just happened instead of 暂无事件 (issue 14). As many as the control room keeps.
@@ -211,6 +211,13 @@ export class LivePush {
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
       cr.to(buildingRooms(device.building)).emit('device:status', { ...device, state, ts });
+    });
+    // maintenance set or ended, in or out of service, enabled: every dashboard's tile follows at
+    // once (PROCEDURES.md "Device health": the tile shows who, why, until when). Emitted by the
+    // instance where the change happened; the socket.io adapter carries it to the others.
+    bus.on('device.changed', this, ({ view }) => {
+      this.emitted.changed++;
+      cr.to(buildingRooms(view.building)).emit('device:changed', view);
     });
     const sendTelemetry = (ev: TelemetryEvent) => cr.to(buildingRooms(ev.building)).emit('telemetry', ev);
     bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry(device, ts, metrics, sendTelemetry));

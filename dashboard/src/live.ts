@@ -211,6 +211,16 @@ function connect(ns: string, token: string | null): Socket {
       markSynced();
       if (!getState().devices[e.deviceId]) void refetch({ devices: true });
     });
+    // an administrative change (maintenance who/why/until, in or out of service, enabled): the
+    // record's own fields; the online state and telemetry the client has may be newer than the view
+    sock.on('device:changed', (v: DeviceView) => {
+      if (!v || typeof v.id !== 'string') return;
+      if (getState().devices[v.id]) {
+        const { state: _s, lastSeenAt: _l, lastTelemetry: _t, ...record } = v;
+        patchDevice(v.id, record);
+      } else setState((s) => ({ devices: { ...s.devices, [v.id]: v } }));
+      markSynced();
+    });
     sock.on('telemetry', (e: TelemetryEvent) => {
       const d = getState().devices[e.deviceId];
       if (d) patchDevice(e.deviceId, { lastTelemetry: { ...(d.lastTelemetry ?? {}), ...e.metrics }, lastSeenAt: e.ts });

@@ -3,6 +3,7 @@
 // not take the process down; listeners are removed by owner on stop.
 import type { DeviceClass, OnlineState } from '../../contracts/domain.js';
 import type { CommandResult, DeviceEvent } from '../../contracts/mqtt.js';
+import type { DeviceView } from '../../contracts/api.js';
 import type { IncidentNoticePush, SessionEndReason, ShiftNoticePush } from '../../contracts/socket.js';
 import type { Logger } from './logger.js';
 
@@ -38,6 +39,11 @@ export interface BusEvents {
   'device.telemetry': { device: DeviceRef; ts: number; metrics: Record<string, number | boolean | string> };
   'device.status': { device: DeviceRef; state: OnlineState; ts: number; reason: string };
   'device.command_result': { device: DeviceRef; command: string; result: CommandResult };
+  /**
+   * A device's administrative record changed through this instance (provisioned, enabled or
+   * disabled, in or out of service, maintenance set or ended): its whole view, for the live push.
+   */
+  'device.changed': { view: DeviceView };
   /** A command's lifecycle: sent → confirmed | failed | expired (never retried past exp). */
   'command.updated': CommandUpdate;
   /** Domain notifications for the live push (incidents, visits); payload is the public view. */

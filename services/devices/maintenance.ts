@@ -23,7 +23,23 @@ export class MaintenanceService {
 
   /** Load the windows still running (hub start). */
   async start(): Promise<void> {
-    const rows = await this.db.deviceMaintenance.findMany({ where: { endedAt: null, until: { gt: new Date(this.now()) } } });
+    await this.load();
+  }
+
+  /**
+   * Scale-out: re-read one device's running window after another instance set or ended it
+   * (docs/scale-out.md), so this instance's fault watchers suppress — or stop suppressing — too.
+   */
+  async reload(deviceId: string): Promise<void> {
+    this.registry.setMaintenance(deviceId, null);
+    await this.load(deviceId);
+  }
+
+  private async load(deviceId?: string): Promise<void> {
+    const rows = await this.db.deviceMaintenance.findMany({
+      where: { endedAt: null, until: { gt: new Date(this.now()) }, ...(deviceId ? { deviceId } : {}) },
+      orderBy: { startedAt: 'asc' },
+    });
     const names = await this.names(rows.map((r) => r.startedBy));
     for (const r of rows)
       this.registry.setMaintenance(r.deviceId, {
@@ -60,14 +76,11 @@ export class MaintenanceService {
       return r;
     });
     const names = await this.names([by]);
-    this.registry.setMaintenance(deviceId, {
-      id: row.id,
-      reason: row.reason,
-      by,
-      byName: names.get(by) ?? null,
-      since: now,
-      until: body.until,
-    });
+    this.registry.setMaintenance(
+      deviceId,
+      { id: row.id, reason: row.reason, by, byName: names.get(by) ?? null, since: now, until: body.until },
+      true,
+    );
     return d;
   }
 
@@ -83,7 +96,7 @@ export class MaintenanceService {
         data: { actor: by, action: 'device.maintenance_end', target: `device:${deviceId}`, data: { reason: m.reason } },
       });
     });
-    this.registry.setMaintenance(deviceId, null);
+    this.registry.setMaintenance(deviceId, null, true);
     return d;
   }
 

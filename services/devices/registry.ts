@@ -193,9 +193,12 @@ export class DeviceRegistry {
     return m && m.until > now ? m : null;
   }
 
-  setMaintenance(id: string, m: MaintenanceWindow | null): void {
+  /** `announce`: a person changed it here (live push, other instances told); not when loading. */
+  setMaintenance(id: string, m: MaintenanceWindow | null, announce = false): void {
     const d = this.devices.get(id);
-    if (d) d.maintenance = m;
+    if (!d) return;
+    d.maintenance = m;
+    if (announce) this.changed(d);
   }
 
   all(): DeviceRecord[] {

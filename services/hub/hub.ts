@@ -507,6 +507,8 @@ export class Hub {
       },
     });
     this.live.attach(front.server);
+    // administrative device changes made here (maintenance, service, enabled) reach every dashboard
+    this.registry.onChanged((d) => bus.emit('device.changed', { view: this.registry.view(d) }));
     this.broker.attachWebSocket(front.server);
     registerHubMetrics(this.metrics, {
       broker: this.broker,
@@ -555,6 +557,8 @@ export class Hub {
     });
     cluster.on('device.changed', async (m) => {
       const d = await this.registry.reload(m.id);
+      // a maintenance window set or ended there suppresses (or stops suppressing) faults here too
+      await this.maintenance.reload(m.id);
       // disabled elsewhere: its connection here ends now (a new CONNECT is refused: auth_disabled)
       if (!d || !d.enabled) this.broker?.disconnect(m.id);
     });

@@ -379,6 +379,43 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     }
   });
 
+  it('maintenance set through B: a dashboard on C sees it live once, A (holding the panel) opens no fault; ended through C, faults open again', async () => {
+    const secret = await provision('a', 'fp-m', 'fire-panel', 'bldg-2');
+    const base = 'bops/v1/site-1/bldg-2/fire-panel/fp-m';
+    const onA = await connectMqtt(hub('a').mqttUrl, 'fp-m', secret);
+    const sc = await live('c');
+    const pushes: DeviceView[] = [];
+    sc.on('device:changed', (v: DeviceView) => void (v.id === 'fp-m' && pushes.push(v)));
+    try {
+      await ok('b', 'PUT', '/api/devices/fp-m/maintenance', { reason: '年检 annual test', until: Date.now() + 3_600_000 });
+      await waitFor(() => pushes.some((v) => v.maintenance?.reason === '年检 annual test'), 10_000, 'maintenance push on C');
+      // the instance holding the connection learnt it too (its fault watchers read its own registry)
+      await waitFor(async () => (await ok<DeviceView>('a', 'GET', '/api/devices/fp-m')).maintenance !== null, 10_000, 'maintenance on A');
+      await publishEvent(onA, base, { id: 'm-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z3', code: 'E-IN-MAINT' } });
+      await ok('c', 'DELETE', '/api/devices/fp-m/maintenance');
+      await waitFor(() => pushes.some((v) => v.maintenance === null), 10_000, 'maintenance ended push on C');
+      await waitFor(async () => (await ok<DeviceView>('a', 'GET', '/api/devices/fp-m')).maintenance === null, 10_000, 'ended on A');
+      // events of one device are decided in order: once the later fault shows, the earlier one was decided
+      await publishEvent(onA, base, { id: 'm-2', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z3', code: 'E-AFTER' } });
+      const faults = await waitFor(
+        async () => {
+          const list = (await ok<IncidentView[]>('b', 'GET', '/api/incidents?state=all&kind=device_fault')).filter(
+            (v) => v.deviceId === 'fp-m',
+          );
+          return list.length ? list : null;
+        },
+        10_000,
+        'fault after maintenance',
+      );
+      expect(faults.map((f) => f.data.code)).toEqual(['E-AFTER']);
+      // each change reached C exactly once (the adapter fans out; no instance re-sends it)
+      expect(pushes.map((v) => (v.maintenance ? 'on' : 'off'))).toEqual(['on', 'off']);
+    } finally {
+      sc.close();
+      onA.end(true);
+    }
+  });
+
   it('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
     const secret = await provision('a', 'fp-d', 'fire-panel', 'bldg-2');
     const base = 'bops/v1/site-1/bldg-2/fire-panel/fp-d';

@@ -382,6 +382,15 @@ describe('live pushes reach only sockets whose user may see the building', () =>
     );
   });
 
+  it('maintenance set or ended on a device (device:changed, its whole view)', async () => {
+    const until = Date.now() + 3_600_000;
+    const set = (id: string) => () => api(t, 'PUT', `/api/devices/${id}/maintenance`, { reason: '年检', until });
+    const is = (d: string, on: boolean) => (p: Record<string, unknown>) => p.id === d && (p.maintenance !== null) === on;
+    await onlyInScope('/control-room', tok.op, ['device:changed'], is('lift-b', true), is('lift-a', true), set('lift-b'), set('lift-a'));
+    const end = (id: string) => () => api(t, 'DELETE', `/api/devices/${id}/maintenance`);
+    await onlyInScope('/control-room', tok.op, ['device:changed'], is('lift-b', false), is('lift-a', false), end('lift-b'), end('lift-a'));
+  });
+
   it('incidents opened and updated, and notices for a role', async () => {
     let b = '';
     let a = '';
