@@ -155,7 +155,7 @@ const UI = {
   'control.maintenance': ['维保中 · {reason} · 至 {until} · {by}', 'In maintenance · {reason} · until {until} · {by}'],
   'dev.maintenance': ['维保模式', 'Maintenance'],
   'dev.maintenanceReason': ['维保原因', 'Maintenance reason'],
-  'dev.maintenanceHours': ['持续(小时)', 'For (hours)'],
+  'dev.maintenanceUntil': ['维保至', 'Until'],
   'dev.maintenanceStart': ['进入维保', 'Start maintenance'],
   'dev.maintenanceEnd': ['结束维保', 'End maintenance'],
   'control.lastSeen': ['最后通讯 {time}', 'Last seen {time}'],

@@ -34,6 +34,7 @@ describe('login', () => {
           'work-orders',
           'complaints',
           'supervisor',
+          'devices',
           'notifications',
           'oncall',
           'history',

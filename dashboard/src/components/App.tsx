@@ -43,7 +43,7 @@ const NAV: NavItem[] = [
   { path: '/work-orders', label: 'nav.workOrders', roles: ['frontdesk', 'operator', 'supervisor', 'admin'] },
   { path: '/complaints', label: 'nav.complaints', roles: ['frontdesk', 'operator', 'supervisor', 'admin'] },
   { path: '/supervisor', label: 'nav.supervisor', roles: ['supervisor', 'admin'] },
-  { path: '/devices', label: 'nav.devices', roles: ['admin'] },
+  { path: '/devices', label: 'nav.devices', roles: ['supervisor', 'admin'] },
   { path: '/admin', label: 'nav.admin', roles: ['admin'] },
   { path: '/notifications', label: 'nav.notifications', roles: ['supervisor', 'admin'] },
   { path: '/oncall', label: 'nav.oncall', roles: ['supervisor', 'admin'] },

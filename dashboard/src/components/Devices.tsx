@@ -1,5 +1,7 @@
-// Device management for admins: provision (the secret is shown once), rotate the secret,
-// enable/disable. The list itself is live (device:status pushes).
+// Device management: admins provision (the secret is shown once), rotate the secret and
+// enable/disable; supervisors and admins put a device into maintenance mode and end it (who,
+// why, until when — PROCEDURES.md "Device health"; the API allows both roles). The list itself
+// is live (device:status and device:changed pushes).
 import { useMemo, useState, type FormEvent } from 'react';
 import type { DeviceView } from '../api.js';
 import type { DeviceClass } from '../../../contracts/domain.js';
@@ -26,6 +28,7 @@ function parseFloors(s: string): number[] | undefined {
 export function Devices() {
   const t = useI18n();
   const devices = useStore((s) => s.devices);
+  const isAdmin = useStore((s) => s.user?.role === 'admin');
   const [secret, setSecret] = useState<{ id: string; secret: string } | null>(null);
   const [filter, setFilter] = useState('');
   const list = useMemo(
@@ -38,7 +41,7 @@ export function Devices() {
   return (
     <div className="devices-page">
       {secret ? <SecretBox secret={secret} onClose={() => setSecret(null)} /> : null}
-      <Provision onCreated={setSecret} />
+      {isAdmin ? <Provision onCreated={setSecret} /> : null}
       <Panel
         title={
           <>
@@ -82,33 +85,37 @@ export function Devices() {
                 <td className="mono">{d.id}</td>
                 <td>{d.name}</td>
                 <td>{t.cls(d.class)}</td>
-                <td>{d.building}</td>
+                <td>{d.buildingName}</td>
                 <td className={`state-${d.state}`}>
                   <span className="dot" aria-hidden="true" /> {t.online(d.state)}
                 </td>
                 <td className="nowrap">{t.dateTime(d.lastSeenAt)}</td>
                 <td>{d.enabled ? t.t('common.yes') : t.t('common.no')}</td>
                 <td className="nowrap">
-                  <AsyncButton
-                    className={d.enabled ? 'danger small' : 'small'}
-                    testId={`toggle-${d.id}`}
-                    onRun={async () => {
-                      const next = await api.patchDevice(d.id, { enabled: !d.enabled });
-                      patchDevice(d.id, next && typeof next === 'object' && 'enabled' in next ? next : { enabled: !d.enabled });
-                    }}
-                  >
-                    {d.enabled ? t.t('dev.disable') : t.t('dev.enable')}
-                  </AsyncButton>
-                  <AsyncButton
-                    className="small"
-                    testId={`rotate-${d.id}`}
-                    onRun={async () => {
-                      if (!window.confirm(t.t('dev.rotateConfirm'))) return;
-                      setSecret(await api.rotateSecret(d.id));
-                    }}
-                  >
-                    {t.t('dev.rotate')}
-                  </AsyncButton>
+                  {isAdmin ? (
+                    <>
+                      <AsyncButton
+                        className={d.enabled ? 'danger small' : 'small'}
+                        testId={`toggle-${d.id}`}
+                        onRun={async () => {
+                          const next = await api.patchDevice(d.id, { enabled: !d.enabled });
+                          patchDevice(d.id, next && typeof next === 'object' && 'enabled' in next ? next : { enabled: !d.enabled });
+                        }}
+                      >
+                        {d.enabled ? t.t('dev.disable') : t.t('dev.enable')}
+                      </AsyncButton>
+                      <AsyncButton
+                        className="small"
+                        testId={`rotate-${d.id}`}
+                        onRun={async () => {
+                          if (!window.confirm(t.t('dev.rotateConfirm'))) return;
+                          setSecret(await api.rotateSecret(d.id));
+                        }}
+                      >
+                        {t.t('dev.rotate')}
+                      </AsyncButton>
+                    </>
+                  ) : null}
                   <MaintenanceControl device={d} />
                 </td>
               </tr>
@@ -120,22 +127,38 @@ export function Devices() {
   );
 }
 
-/** Maintenance mode 维保模式: why and for how long (PROCEDURES.md "Device health"); ends early or by itself. */
+/** Local "YYYY-MM-DDTHH:mm" for a datetime-local input. */
+function localInput(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/**
+ * Maintenance mode 维保模式 (PROCEDURES.md "Device health": who, why, until when): a reason and an
+ * end time; while it runs, the window is shown and can be ended early (it also ends by itself).
+ */
 function MaintenanceControl({ device: d }: { device: DeviceView }) {
   const t = useI18n();
   const [reason, setReason] = useState('');
-  const [hours, setHours] = useState('2');
-  const active = d.maintenance && d.maintenance.until > Date.now();
-  if (active)
+  const [until, setUntil] = useState(() => localInput(Date.now() + 2 * 3_600_000));
+  const m = d.maintenance && d.maintenance.until > Date.now() ? d.maintenance : null;
+  if (m)
     return (
-      <AsyncButton
-        className="small"
-        testId={`maintenance-end-${d.id}`}
-        onRun={async () => patchDevice(d.id, await api.endMaintenance(d.id))}
-      >
-        {t.t('dev.maintenanceEnd')}
-      </AsyncButton>
+      <span className="maintenance-form">
+        <span data-testid={`maintenance-window-${d.id}`}>
+          {t.t('control.maintenance', { reason: m.reason, until: t.dateTime(m.until), by: m.byName ?? '—' })}
+        </span>
+        <AsyncButton
+          className="small"
+          testId={`maintenance-end-${d.id}`}
+          onRun={async () => patchDevice(d.id, await api.endMaintenance(d.id))}
+        >
+          {t.t('dev.maintenanceEnd')}
+        </AsyncButton>
+      </span>
     );
+  const untilMs = new Date(until).getTime();
   return (
     <span className="maintenance-form">
       <input
@@ -146,21 +169,22 @@ function MaintenanceControl({ device: d }: { device: DeviceView }) {
         maxLength={500}
         onChange={(e) => setReason(e.target.value)}
       />
-      <input
-        aria-label={t.t('dev.maintenanceHours')}
-        type="number"
-        min={1}
-        max={720}
-        data-testid={`maintenance-hours-${d.id}`}
-        value={hours}
-        onChange={(e) => setHours(e.target.value)}
-      />
+      <label className="inline">
+        {t.t('dev.maintenanceUntil')}
+        <input
+          type="datetime-local"
+          aria-label={t.t('dev.maintenanceUntil')}
+          data-testid={`maintenance-until-${d.id}`}
+          value={until}
+          min={localInput(Date.now())}
+          onChange={(e) => setUntil(e.target.value)}
+        />
+      </label>
       <AsyncButton
         className="small"
         testId={`maintenance-start-${d.id}`}
-        onRun={async () =>
-          patchDevice(d.id, await api.startMaintenance(d.id, { reason: reason.trim(), until: Date.now() + Number(hours) * 3_600_000 }))
-        }
+        disabled={!reason.trim() || !Number.isFinite(untilMs)}
+        onRun={async () => patchDevice(d.id, await api.startMaintenance(d.id, { reason: reason.trim(), until: untilMs }))}
       >
         {t.t('dev.maintenanceStart')}
       </AsyncButton>
