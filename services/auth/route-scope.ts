@@ -153,6 +153,12 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'GET /api/resident-notices': 'building',
   'GET /ack/:token': 'public',
   'POST /ack/:token': 'public',
+  // telemetry rules 遥测规则 (services/devices/rule-routes.ts): a class rule watches every
+  // building's devices, so only an unscoped admin configures them
+  'GET /api/telemetry-rules': 'all-buildings',
+  'POST /api/telemetry-rules': 'all-buildings',
+  'PATCH /api/telemetry-rules/:id': 'all-buildings',
+  'DELETE /api/telemetry-rules/:id': 'all-buildings',
 };
 
 /** Routes that are part of the served UI, not the API: the dashboard's files and the API docs page. */

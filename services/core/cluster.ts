@@ -32,6 +32,8 @@ export interface ClusterMessages {
   'sessions.ended': { userId: string | null; sessionId: string | null; reason: SessionEndReason };
   /** administrator settings changed: re-read them */
   'settings.changed': Record<string, never>;
+  /** telemetry rules were created, changed or deleted (services/devices/rule-service.ts) */
+  'rules.changed': Record<string, never>;
   /** an incident was written: its cached snapshot elsewhere is stale */
   'incident.changed': { id: string; buildingId: string; version: number };
 }

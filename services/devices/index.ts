@@ -4,10 +4,13 @@ import type { ProcedureModule } from '../incidents/module.js';
 import { labels } from './labels.js';
 import { heartbeatWatcher, type HeartbeatPolicy } from './heartbeat.js';
 import { linkWatcher } from './link-watcher.js';
+import type { RuleEvaluator } from './rule-watcher.js';
 import { deviceFaultProcedure, type FaultTypes, type LinkPolicy } from './machine.js';
 import { faultFacts } from './views.js';
 
-export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy; heartbeat?: HeartbeatPolicy } = {}): ProcedureModule<FaultTypes> {
+export function deviceFaultModule(
+  opts: { linkPolicy?: LinkPolicy; heartbeat?: HeartbeatPolicy; rules?: RuleEvaluator } = {},
+): ProcedureModule<FaultTypes> {
   return {
     definition: deviceFaultProcedure,
     labels,
@@ -15,12 +18,14 @@ export function deviceFaultModule(opts: { linkPolicy?: LinkPolicy; heartbeat?: H
     // a device in maintenance mode raises no faults (PROCEDURES.md "Device health"); a person's
     // report still opens one
     suppressOpen: (deps, t) =>
-      (t.source === 'device' || t.source === 'link') && deps.registry.maintenanceOf(t.deviceId, deps.now()) !== null,
+      (t.source === 'device' || t.source === 'link' || t.source === 'rule') && deps.registry.maintenanceOf(t.deviceId, deps.now()) !== null,
     watchers: (api) => [
       linkWatcher(api, opts.linkPolicy),
       ...(opts.heartbeat
         ? [heartbeatWatcher(api, opts.heartbeat, (id) => api.deps.registry.maintenanceOf(id, api.deps.now()) !== null)]
         : []),
+      // telemetry rules (PROCEDURES.md "Device health"): breaches found on the ingest path, faults opened here
+      ...(opts.rules ? [opts.rules.watcher(api)] : []),
     ],
   };
 }

@@ -31,7 +31,7 @@ export type FaultStep = (typeof FAULT_STEPS)[number];
  */
 export const FAULT_TIMERS = ['settle'] as const;
 export type FaultTimer = (typeof FAULT_TIMERS)[number];
-export const FAULT_ACTIONS = ['acknowledge', 'dispatch_maintenance', 'close'] as const;
+export const FAULT_ACTIONS = ['acknowledge', 'dispatch_maintenance', 'rule_cleared', 'close'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 export const FAULT_CAUSES = [
   'offline',
@@ -43,6 +43,8 @@ export const FAULT_CAUSES = [
   /** `elevator.fault {code}` / `elevator.out_of_service` (PROCEDURES.md "Device health") */
   'elevator_fault',
   'out_of_service',
+  /** a telemetry rule breached for its duration (PROCEDURES.md "Device health"; services/devices/rules.ts) */
+  'rule',
   'manual',
 ] as const;
 export type FaultCause = (typeof FAULT_CAUSES)[number];
@@ -65,6 +67,29 @@ export const FaultConfig = z.object({
 });
 export type FaultConfig = z.infer<typeof FaultConfig>;
 
+/**
+ * What a telemetry-rule fault records: the rule as it was when the breach was raised (a later
+ * edit of the rule does not rewrite the incident) and the values seen.
+ */
+export const RuleBreach = z.object({
+  ruleId: z.string(),
+  name: z.string(),
+  metric: z.string(),
+  comparison: z.enum(['gt', 'gte', 'lt', 'lte', 'outside']),
+  threshold: z.number().nullable(),
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  durationSeconds: z.number(),
+  hysteresis: z.number(),
+  severity: z.enum(['low', 'medium', 'high']),
+  /** the value when the breach was raised */
+  value: z.number(),
+});
+export type RuleBreach = z.infer<typeof RuleBreach>;
+
+/** A rule's severity on the board: around the device-fault level (contracts/domain.ts SEVERITY). */
+export const RULE_SEVERITY: Record<RuleBreach['severity'], number> = { low: 35, medium: 40, high: 48 };
+
 export interface FaultData {
   cfg: FaultConfig;
   cause: FaultCause;
@@ -77,6 +102,10 @@ export interface FaultData {
   resumeState: 'open' | 'acknowledged' | null;
   recoveries: number;
   recurrences: number;
+  /** cause `rule`: the rule and the breaching value (absent on faults opened before rules existed) */
+  rule?: RuleBreach | null;
+  /** cause `rule`: the value that cleared it last */
+  clearedValue?: number | null;
 }
 
 export type FaultTypes = ProcedureTypes<
@@ -91,12 +120,17 @@ type Reason = EngineReason<FaultTypes>;
 const ManualReport = z.object({ deviceId: z.string().min(1).max(64), description: z.string().trim().min(1).max(2000) });
 
 function setTitle(ctx: Ctx): void {
-  ctx.title({ device: ctx.s.deviceId ?? '?', cause: { key: `device_fault.value.${ctx.data.cause}` }, zone: ctx.data.zone });
+  ctx.title({
+    device: ctx.s.deviceId ?? '?',
+    cause: { key: `device_fault.value.${ctx.data.cause}` },
+    zone: ctx.data.zone,
+    rule: ctx.data.rule ? { text: ctx.data.rule.name } : null,
+  });
 }
 
 /** causes that follow the device's link state (online → recovered, down again → back) */
 const LINK_CAUSES: readonly FaultCause[] = ['offline', 'flapping', 'silent'];
-type RecoverWhy = 'back_online' | 'panel_reset' | 'elevator_normal';
+type RecoverWhy = 'back_online' | 'panel_reset' | 'elevator_normal' | 'rule_cleared';
 
 function recover(ctx: Ctx, why: RecoverWhy): void {
   const data = ctx.data;
@@ -185,6 +219,21 @@ const actions: Record<FaultAction, ReturnType<typeof act>> = {
       });
     },
   }),
+  /**
+   * The hub's rule evaluator saw the value back inside by the hysteresis margin (PROCEDURES.md
+   * "Device health"): recovered, close suggested — as a device back online. No person does this.
+   */
+  rule_cleared: act({
+    roles: [],
+    system: true,
+    states: ['open', 'acknowledged'],
+    available: (_s, data) => data.cause === 'rule',
+    payload: z.object({ value: z.number() }),
+    run(ctx: Ctx, p) {
+      ctx.data.clearedValue = p.value;
+      recover(ctx, 'rule_cleared');
+    },
+  }),
   close: act({
     roles: CONTROL_ROLES,
     states: ['acknowledged', 'recovered'],
@@ -221,6 +270,8 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
   // panel+zone for trouble/supervisory, one per car+code for elevator faults
   dedupKeyFor(t) {
     if (t.source === 'link') return `${t.deviceId}/link`;
+    // one fault per device and rule: a breach of another rule is another condition
+    if (t.source === 'rule') return `${t.deviceId}/rule/${t.ruleId}`;
     if (t.source === 'device') {
       const k = eventDedupKey(t.deviceId, t.event);
       if (k) return k;
@@ -265,6 +316,14 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
       data.cause = t.cause;
       data.deviceClass = t.deviceClass;
       data.since = t.since;
+    } else if (t.source === 'rule') {
+      const rule = RuleBreach.safeParse(t.payload);
+      if (!rule.success) ctx.fail('HUB_ERR_BAD_REQUEST', 'cannot_open');
+      data.cause = 'rule';
+      data.deviceClass = t.deviceClass;
+      data.since = t.since;
+      data.rule = rule.data;
+      ctx.s.severity = RULE_SEVERITY[rule.data.severity];
     } else if (t.source === 'device') {
       const e = t.event;
       data.deviceClass = t.deviceClass;
@@ -313,6 +372,13 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
     ctx.dutyLog('closed', { resolution: { key: 'device_fault.reason.recovered_unattended', params: { minutes } } });
   },
   onRepeat(ctx: Ctx, t) {
+    if (t.source === 'rule') {
+      // the rule breached again (after clearing): the fault is back with the new value
+      const rule = RuleBreach.safeParse(t.payload);
+      if (rule.success) ctx.data.rule = rule.data;
+      recur(ctx, 'rule_again');
+      return;
+    }
     recur(ctx, t.source === 'device' ? { key: 'event_again', params: { event: { key: `event.${t.event.type}` } } } : 'signalled_again');
   },
 });

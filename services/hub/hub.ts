@@ -35,6 +35,9 @@ import { CommandService } from '../devices/commands.js';
 import { DeviceAdmin } from '../devices/admin.js';
 import { MaintenanceService } from '../devices/maintenance.js';
 import { EventStore, RecentEventIds } from '../devices/ingest.js';
+import { RuleEvaluator } from '../devices/rule-watcher.js';
+import { TelemetryRuleService } from '../devices/rule-service.js';
+import { telemetryRuleRoutes } from '../devices/rule-routes.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
 import type { LinkPolicy } from '../devices/machine.js';
@@ -100,6 +103,9 @@ export class Hub {
   app!: FastifyInstance;
   settings!: SettingsService;
   maintenance!: MaintenanceService;
+  /** telemetry rules 遥测规则: configuration, and the evaluator on the live stream */
+  rules!: TelemetryRuleService;
+  ruleEvaluator!: RuleEvaluator;
   estate!: EstateService;
   users!: UserAdminService;
   contacts!: ContactService;
@@ -258,7 +264,17 @@ export class Hub {
     const heartbeat = { heartbeatMs: (cls: DeviceClass) => opts.heartbeatMs?.[cls] ?? this.settings.heartbeatMs(cls) };
     // rendered texts (reports, notices, API answers) name devices and buildings, not their ids
     const devices = this.registry;
-    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat }), [recordsCatalog()], {
+    // telemetry rules (PROCEDURES.md "Device health"): evaluated in memory on the telemetry
+    // stream; a device in maintenance mode raises no faults
+    const ruleEvaluator = new RuleEvaluator({
+      now: this.now,
+      log: log.child({ mod: 'rules' }),
+      suppressed: (id) => this.registry.maintenanceOf(id, this.now()) !== null,
+    });
+    this.ruleEvaluator = ruleEvaluator;
+    this.rules = new TelemetryRuleService(this.db, this.registry, ruleEvaluator);
+    await this.rules.reload();
+    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat, rules: ruleEvaluator }), [recordsCatalog()], {
       name: (what, id) => devices.placeName(what, id),
     });
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
@@ -282,6 +298,9 @@ export class Hub {
     bus.on('device.telemetry', this.telemetry, ({ device, ts, metrics }) =>
       this.telemetry.write({ deviceId: device.deviceId, site: device.site, building: device.building, class: device.class, ts, metrics }),
     );
+
+    // synchronous and memory-only: the ingest path never waits on a rule (rule-watcher.ts)
+    bus.on('device.telemetry', ruleEvaluator, ({ device, metrics }) => ruleEvaluator.onTelemetry(device, metrics));
 
     // 4. broker + ingest
     this.stops.push(async () => this.rejections.stop());
@@ -477,6 +496,7 @@ export class Hub {
           app.register(shiftRoutes, { shifts: this.shifts, records: this.records, reports: this.reports, catalog: procedures.catalog }),
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
         (app) => app.register(notificationRoutes, { notify: this.notify }),
+        (app) => app.register(telemetryRuleRoutes, { rules: this.rules }),
       ],
     });
     let adapter: ReturnType<typeof createAdapter> | undefined;
@@ -572,9 +592,13 @@ export class Hub {
     this.settings.onChanged(() => cluster.publish('settings.changed', {}));
     cluster.on('settings.changed', () => this.settings.start());
     cluster.on('incident.changed', (m) => this.incidents?.remoteChanged(m));
+    // telemetry rules changed on another instance: evaluate the new set here too
+    this.rules.onChanged(() => cluster.publish('rules.changed', {}));
+    cluster.on('rules.changed', () => this.rules.reload());
     cluster.onResync(async () => {
       await this.registry.reloadAll();
       await this.settings.start();
+      await this.rules.reload();
     });
   }
 

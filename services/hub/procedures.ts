@@ -6,6 +6,7 @@ import { elevatorModule } from '../elevator/index.js';
 import { fireModule } from '../fire/index.js';
 import { medicalModule } from '../medical/index.js';
 import type { HeartbeatPolicy } from '../devices/heartbeat.js';
+import type { RuleEvaluator } from '../devices/rule-watcher.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
@@ -20,6 +21,8 @@ export interface ProcedureOptions {
   linkPolicy?: LinkPolicy;
   /** heartbeat per device class: silent longer → device fault (absent: not watched) */
   heartbeat?: HeartbeatPolicy;
+  /** telemetry rules evaluated on the live stream → device faults (absent: none) */
+  rules?: RuleEvaluator;
 }
 
 export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[] {

@@ -42,6 +42,11 @@ export interface WatcherApi {
    * `device.status` would), e.g. a silent device talking again
    */
   status(deviceId: string, state: OnlineState): Promise<void>;
+  /**
+   * a hub-originated (`system: true`) action on an open incident, e.g. a telemetry rule's value
+   * back inside its limits (called from the watcher's tick: already inside the service's queue)
+   */
+  system(incidentId: string, action: string, payload: unknown): Promise<void>;
   /** re-plan the scheduler after the watcher's next check time changed */
   reschedule(): void;
 }

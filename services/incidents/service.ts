@@ -171,6 +171,11 @@ export class IncidentService {
             this.o.log.error({ err, deviceId }, 'device health transition failed'),
           );
       },
+      system: async (id: string, action: string, payload: unknown) => {
+        await this.lockedIncident(id, () =>
+          this.execute({ op: 'decide', incidentId: id, input: { type: 'system', action, payload } }, 'system'),
+        );
+      },
       reschedule: () => this.scheduler.schedule(),
     };
     this.watchers = this.engine.registry.all().flatMap((m) => m.watchers?.(api) ?? []);

@@ -257,7 +257,7 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
         });
       trigger = { ...trigger, payload: p.data };
       actor = { type: 'user', id: trigger.actor.id, role: trigger.actor.role };
-    } else if (trigger.source === 'device' || trigger.source === 'link') {
+    } else if (trigger.source === 'device' || trigger.source === 'link' || trigger.source === 'rule') {
       actor = { type: 'device', id: trigger.deviceId, role: null };
     } else {
       actor = { type: 'system', id: 'hub', role: null };
@@ -272,7 +272,7 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
       buildingId: trigger.buildingId,
       floor: null,
       deviceId:
-        trigger.source === 'device' || trigger.source === 'link'
+        trigger.source === 'device' || trigger.source === 'link' || trigger.source === 'rule'
           ? trigger.deviceId
           : trigger.source === 'linked'
             ? (trigger.deviceId ?? null)
@@ -301,6 +301,7 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
         source: trigger.source,
         ...(trigger.source === 'device' ? { event: trigger.event.type, eventId: trigger.event.id, eventData: trigger.event.data } : {}),
         ...(trigger.source === 'link' ? { cause: trigger.cause, since: trigger.since } : {}),
+        ...(trigger.source === 'rule' ? { ruleId: trigger.ruleId, since: trigger.since } : {}),
         ...(trigger.source === 'linked' ? { parentId: trigger.parentId, parentKind: trigger.parentKind } : {}),
       });
       def.open(ctx, trigger);
@@ -417,13 +418,14 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
         const actor =
           tr.source === 'manual'
             ? { type: 'user' as const, id: tr.actor.id, role: tr.actor.role }
-            : tr.source === 'device' || tr.source === 'link'
+            : tr.source === 'device' || tr.source === 'link' || tr.source === 'rule'
               ? { type: 'device' as const, id: tr.deviceId, role: null }
               : { type: 'system' as const, id: 'hub', role: null };
         const summary: Json = {
           source: tr.source,
           ...(tr.source === 'device' ? { event: tr.event.type, eventId: tr.event.id, eventData: tr.event.data } : {}),
           ...(tr.source === 'link' ? { cause: tr.cause, since: tr.since } : {}),
+          ...(tr.source === 'rule' ? { ruleId: tr.ruleId, since: tr.since, ...(tr.payload as object) } : {}),
           ...(tr.source === 'linked' ? { parentId: tr.parentId } : {}),
         };
         return this.run(s, actor, now, (ctx) => {

@@ -168,6 +168,11 @@ export type Trigger<C = unknown> = TriggerPlace<C> &
     | { source: 'device'; deviceId: string; deviceClass: DeviceClass; event: DeviceEvent }
     /** a life-safety device offline (after debounce) or flapping, or any device silent past its heartbeat: services/devices/link-watcher.ts */
     | { source: 'link'; deviceId: string; deviceClass: DeviceClass; cause: 'offline' | 'flapping' | 'silent'; since: number }
+    /**
+     * a telemetry rule's breach that lasted its duration (services/devices/rule-watcher.ts);
+     * `payload` describes the rule and the value (PROCEDURES.md "Device health")
+     */
+    | { source: 'rule'; deviceId: string; deviceClass: DeviceClass; ruleId: string; since: number; payload: Json }
     /** reported by a person (phone call, walk-in registration); payload validated per kind */
     | { source: 'manual'; actor: Actor; payload: unknown }
     /** opened by another incident's effect (e.g. the outage elevator sweep) */
