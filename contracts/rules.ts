@@ -3,27 +3,15 @@
 // (or a range) for a duration opens a device fault; it clears with hysteresis. Admin only,
 // every change audited (services/devices/rule-service.ts).
 import { z } from 'zod';
-import { DEVICE_CLASSES, DeviceClass, Id } from './domain.js';
+import { DeviceClass, Id } from './domain.js';
 import { bi } from './records.js';
+import { RULE_COMPARISONS, RULE_METRICS, RULE_SEVERITIES } from './rule-metrics.js';
 
-/**
- * The metrics a rule may watch per class: CONTRACT.md "Telemetry metrics" (numbers, and
- * booleans read as 1/0 — e.g. `leak > 0`). A rule on any other name would never fire.
- */
-export const RULE_METRICS: Record<DeviceClass, readonly string[]> = {
-  elevator: ['floor', 'load_kg', 'moving', 'door_open', 'out_of_level', 'passengers'],
-  power: ['voltage_v', 'current_a', 'power_kw', 'frequency_hz', 'on_generator'],
-  'fire-panel': ['zones_in_alarm', 'zones_in_trouble'],
-  intercom: ['calls_waiting'],
-  water: ['water_level_cm', 'pump_running', 'leak'],
-};
+export { RULE_COMPARISONS, RULE_METRICS, RULE_SEVERITIES };
 
-/** `outside`: below `low` or above `high` (e.g. voltage outside 198–242 V). */
-export const RULE_COMPARISONS = ['gt', 'gte', 'lt', 'lte', 'outside'] as const;
 export const RuleComparison = z.enum(RULE_COMPARISONS);
 export type RuleComparison = z.infer<typeof RuleComparison>;
 
-export const RULE_SEVERITIES = ['low', 'medium', 'high'] as const;
 export const RuleSeverity = z.enum(RULE_SEVERITIES);
 export type RuleSeverity = z.infer<typeof RuleSeverity>;
 
@@ -70,10 +58,11 @@ export function ruleProblem(r: Limits): { zh: string; en: string; path: string }
   return null;
 }
 
-export const TelemetryRuleBody = z.object(Fields).superRefine((b, ctx) => {
-  const p = ruleProblem(b);
-  if (p) ctx.addIssue({ code: 'custom', path: [p.path], message: bi(p.zh, p.en) });
-});
+/**
+ * The checks across fields (`ruleProblem`) are made by the service, after the shape: its
+ * refusal reads as one sentence in the reader's language, not as a schema path.
+ */
+export const TelemetryRuleBody = z.object(Fields);
 export type TelemetryRuleBody = z.infer<typeof TelemetryRuleBody>;
 
 export const TelemetryRulePatch = z
@@ -127,5 +116,3 @@ export const TelemetryRuleView = z.object({
   breaches: z.array(RuleBreachView),
 });
 export type TelemetryRuleView = z.infer<typeof TelemetryRuleView>;
-
-export const RuleMetricsView = z.record(z.enum(DEVICE_CLASSES), z.array(z.string()));

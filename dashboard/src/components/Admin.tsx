@@ -1,5 +1,5 @@
 // Administration (issue 8 "Put a real estate into service"): sites and buildings, the owners
-// CSV import, staff accounts, contacts, settings and the audit log — one tab each.
+// CSV import, staff accounts, contacts, settings, the audit log and telemetry rules — one tab each.
 import { navigate, useLocation } from '../router.js';
 import { useI18n } from '../store.js';
 import { AdminAudit } from './AdminAudit.js';
@@ -8,8 +8,9 @@ import { AdminEstate } from './AdminEstate.js';
 import { AdminSettings } from './AdminSettings.js';
 import { AdminUnits } from './AdminUnits.js';
 import { AdminUsers } from './AdminUsers.js';
+import { AdminRules } from './AdminRules.js';
 
-const TABS = ['estate', 'units', 'users', 'contacts', 'settings', 'audit'] as const;
+const TABS = ['estate', 'units', 'users', 'contacts', 'settings', 'audit', 'rules'] as const;
 type Tab = (typeof TABS)[number];
 
 export function Admin() {
@@ -39,6 +40,7 @@ export function Admin() {
       {tab === 'contacts' ? <AdminContacts /> : null}
       {tab === 'settings' ? <AdminSettings /> : null}
       {tab === 'audit' ? <AdminAudit /> : null}
+      {tab === 'rules' ? <AdminRules /> : null}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // Client for the administration API (CONTRACT.md "Administration"); shapes are the server's
 // zod schemas (contracts/admin.ts), imported as types only so no zod reaches the bundle.
 import type { BuildingView, ContactView, ImportResult, SettingsView, SiteView, UserView } from '../../../contracts/admin.js';
+import type { TelemetryRuleView } from '../../../contracts/rules.js';
 import { ApiError, authHeaders, request } from '../api.js';
 
 export type { BuildingView, ContactView, ImportResult, SettingsView, SiteView, UserView };
@@ -59,6 +60,12 @@ export const adminApi = {
   contacts: (all = false) => request<ContactView[]>('GET', `/api/contacts${q({ all: all ? 'true' : undefined })}`),
   createContact: (b: Record<string, unknown>) => request<ContactView>('POST', '/api/contacts', b),
   patchContact: (id: string, b: Record<string, unknown>) => request<ContactView>('PATCH', `/api/contacts/${enc(id)}`, b),
+
+  // telemetry rules 遥测规则 (docs/contract.md "Telemetry rules")
+  rules: () => request<TelemetryRuleView[]>('GET', '/api/telemetry-rules'),
+  createRule: (b: Record<string, unknown>) => request<TelemetryRuleView>('POST', '/api/telemetry-rules', b),
+  patchRule: (id: string, b: Record<string, unknown>) => request<TelemetryRuleView>('PATCH', `/api/telemetry-rules/${enc(id)}`, b),
+  deleteRule: (id: string) => request<null>('DELETE', `/api/telemetry-rules/${enc(id)}`),
 
   settings: () => request<SettingsView>('GET', '/api/settings'),
   patchSettings: (b: { values?: Record<string, number | boolean | null>; calendar?: { holidays: string[]; workdays: string[] } }) =>

@@ -3,7 +3,7 @@
 // (maintenance suppression, reload) and the device fault a breach opens.
 import { describe, expect, it } from 'vitest';
 import type { DeviceClass } from '../../../contracts/domain.js';
-import { TelemetryRuleBody } from '../../../contracts/rules.js';
+import { ruleProblem, TelemetryRuleBody } from '../../../contracts/rules.js';
 import type { IncidentSnapshot, Trigger } from '../../../services/core/procedure/index.js';
 import type { DeviceRef } from '../../../services/core/bus.js';
 import { createLogger } from '../../../services/core/logger.js';
@@ -328,17 +328,17 @@ describe('device fault from a telemetry rule', () => {
   });
 });
 
-describe('rule body validation (contracts/rules.ts)', () => {
+describe('rule validation (contracts/rules.ts)', () => {
   it('needs exactly one scope, the limits its comparison uses, and a margin that fits the range', () => {
-    const base = { name: 'x', metric: 'voltage_v', comparison: 'outside' as const, low: 198, high: 242 };
-    expect(TelemetryRuleBody.safeParse({ ...base, deviceClass: 'power' }).success).toBe(true);
-    expect(TelemetryRuleBody.safeParse(base).success).toBe(false);
-    expect(TelemetryRuleBody.safeParse({ ...base, deviceClass: 'power', deviceId: 'meter-a' }).success).toBe(false);
-    expect(TelemetryRuleBody.safeParse({ ...base, deviceClass: 'power', high: 190 }).success).toBe(false);
-    expect(TelemetryRuleBody.safeParse({ ...base, deviceClass: 'power', hysteresis: 22 }).success).toBe(false);
-    expect(TelemetryRuleBody.safeParse({ name: 'x', metric: 'water_level_cm', comparison: 'gt', deviceClass: 'water' }).success).toBe(
-      false,
-    );
-    expect(TelemetryRuleBody.safeParse({ ...base, deviceClass: 'power', durationSeconds: -1 }).success).toBe(false);
+    const base = { comparison: 'outside' as const, low: 198, high: 242, hysteresis: 0 };
+    expect(ruleProblem({ ...base, deviceClass: 'power' })).toBeNull();
+    expect(ruleProblem(base)?.path).toBe('deviceClass');
+    expect(ruleProblem({ ...base, deviceClass: 'power', deviceId: 'meter-a' })?.path).toBe('deviceClass');
+    expect(ruleProblem({ ...base, deviceClass: 'power', high: 190 })).toMatchObject({ path: 'high', zh: '上限必须大于下限' });
+    expect(ruleProblem({ ...base, deviceClass: 'power', hysteresis: 22 })?.path).toBe('hysteresis');
+    expect(ruleProblem({ comparison: 'gt', deviceClass: 'water', hysteresis: 0 })?.path).toBe('threshold');
+    expect(ruleProblem({ comparison: 'gt', deviceClass: 'water', threshold: 50, hysteresis: 0 })).toBeNull();
+    expect(TelemetryRuleBody.safeParse({ name: 'x', metric: 'voltage_v', comparison: 'outside', durationSeconds: -1 }).success).toBe(false);
+    expect(TelemetryRuleBody.safeParse({ name: 'x', metric: 'voltage_v', comparison: 'between' }).success).toBe(false);
   });
 });
