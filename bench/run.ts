@@ -24,6 +24,10 @@
 // CPU µs per message and RSS come from /proc for each process (the hub, its PostgreSQL, InfluxDB,
 // each peer, the load generator).
 //
+// Telemetry rules (`npm run bench:rules`, issue 10 "without slowing ingest"): `--rules N` starts a
+// second hub, `hub-rules`, with N telemetry rules active (services/devices/rules.ts), measured
+// interleaved with the plain `hub` under the same load; the report gives rules/none per repetition.
+//
 //   npm run bench -- [--reps 3] [--duration 4] [--only telemetry,qos1,latency] [--targets hub,hub-influx,aedes,mosquitto]
 //                    [--publishers 100] [--rates 2000,5000] [--browsers 1] [--json out.json]
 //                    [--before <bundle> | --before-plain]
@@ -73,8 +77,11 @@ const { values: opt } = parseArgs({
     // `node --enable-source-maps` instead of package.json start's flags and environment
     'before-plain': { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
+    // N telemetry rules on a second hub (`hub-rules`) measured against the plain one
+    rules: { type: 'string', default: '0' },
   },
 });
+const RULES = Number(opt.rules);
 const REPS = Number(opt.reps);
 const DURATION = Number(opt.duration);
 const ONLY = new Set(opt.only.split(','));
@@ -355,6 +362,65 @@ async function startMosquitto(dir: string): Promise<Target | null> {
   };
 }
 
+/**
+ * N rules on the class the bench devices are (elevator), spread over the four metrics they
+ * publish, so every telemetry message meets all N. Most never breach (the common case); the
+ * `floor > 28` ones breach on 1 message in 30 and end at the next, so the breach state path runs
+ * too — with an hour's duration, so no fault (and no incident write) ever comes of it.
+ */
+async function createRules(t: Target, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const metric = ['floor', 'load_kg', 'moving', 'door_open'][i % 4]!;
+    const limits =
+      metric === 'floor'
+        ? { comparison: 'gt', threshold: i % 8 === 0 ? 28 : 100 + i }
+        : metric === 'load_kg'
+          ? { comparison: 'outside', low: -1 - i, high: 5000 + i }
+          : { comparison: 'gte', threshold: 2 + i };
+    const r = await fetch(`${t.http}/api/telemetry-rules`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token}`, origin: t.http!, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `bench rule ${i}`, deviceClass: 'elevator', metric, ...limits, durationSeconds: 3600, hysteresis: 0 }),
+    });
+    if (r.status !== 201) throw new Error(`${t.name}: rule ${i}: ${r.status} ${await r.text()}`);
+  }
+}
+
+/** hub-rules vs hub, per repetition; and proof that the rules were evaluated (breaches seen). */
+async function rulesReport(results: Results, t: Target): Promise<void> {
+  const list = (await (await fetch(`${t.http}/api/telemetry-rules`, { headers: { authorization: `Bearer ${t.token}` } })).json()) as Array<{
+    breaches: unknown[];
+  }>;
+  const breaching = list.reduce((n, r) => n + r.breaches.length, 0);
+  console.log(
+    `\ntelemetry rules: ${RULES} active on hub-rules (${list.length} listed; ${breaching} device breaches in progress at the end)`,
+  );
+  console.log('| measure | hub, no rules | hub, rules | rules/none per rep |');
+  console.log('|---|---|---|---|');
+  const x2 = (n: number) => fmt(n, 2);
+  for (const [scenario, label, f, show] of [
+    ['telemetry', 'QoS0 telemetry stored/s', (r: CeilingResult & LatencyResult) => r.rate, k],
+    ['qos1', 'QoS1 events stored/s', (r: CeilingResult & LatencyResult) => r.rate, k],
+    ...RATES.map((x) => [
+      `latency${x}`,
+      `event → dashboard p99 at ${x}/s, ms`,
+      (r: CeilingResult & LatencyResult) => r.p99,
+      (n: number) => fmt(n, 1),
+    ]),
+  ] as Array<[string, string, (r: CeilingResult & LatencyResult) => number, (n: number) => string]>) {
+    const a = (results[scenario]?.['hub-rules'] ?? []).map((r) => f(r as CeilingResult & LatencyResult));
+    const b = (results[scenario]?.hub ?? []).map((r) => f(r as CeilingResult & LatencyResult));
+    if (!a.length || !b.length) continue;
+    const each = ratios(a, b).map(x2).join(', ');
+    console.log(`| ${label} | ${sp(spread(b), show)} | ${sp(spread(a), show)} | **${sp(spread(ratios(a, b)), x2)}** (${each}) |`);
+  }
+  const cpu = (name: string) => {
+    const l = (results.telemetry?.[name] ?? []) as CeilingResult[];
+    return l.length ? fmt(spread(l.map((r) => r.cpuUs[name] ?? NaN)).median, 1) : '—';
+  };
+  console.log(`| hub CPU µs per telemetry message at the ceiling (median) | ${cpu('hub')} | ${cpu('hub-rules')} | |`);
+}
+
 // ---------------------------------------------------------------------------- measuring
 
 /** CPU seconds of the target, each helper group and the load generator. */
@@ -504,6 +570,11 @@ async function main(): Promise<void> {
   try {
     if (wanted.has('hub')) targets.push(await startHub('hub', dir, null));
     if (BEFORE) targets.push(await startHub('hub-before', dir, null, BEFORE, opt['before-plain']));
+    if (RULES > 0) {
+      const h = await startHub('hub-rules', dir, null);
+      await createRules(h, RULES);
+      targets.push(h);
+    }
     if (wanted.has('hub-influx') && ONLY.has('telemetry')) {
       influx = await startInfluxd({ db: 'bench' });
       targets.push(await startHub('hub-influx', dir, influx));
@@ -560,6 +631,8 @@ async function main(): Promise<void> {
             put(`latency${rate}`, t.name, await latency(load, t, rate));
     }
     report(results, idle, targets);
+    const rulesHub = targets.find((t) => t.name === 'hub-rules');
+    if (rulesHub) await rulesReport(results, rulesHub);
     if (opt.json) await fs.writeFile(opt.json, JSON.stringify({ when: new Date().toISOString(), opt, idle, results }, null, 1));
   } finally {
     load.exit();

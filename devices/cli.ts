@@ -14,6 +14,7 @@ import './scenarios/new-procedures.js';
 import './scenarios/service-desk.js';
 import './scenarios/weather.js';
 import './scenarios/shift-handover.js';
+import './scenarios/device-health.js';
 import type { HubSessions } from './scenarios/control-room.js';
 import { getScenario, listScenarios, parseDuration, runScenario, ScenarioError } from './scenarios/registry.js';
 import { DeviceConnectError, type DeviceIdentity } from './sdk.js';

@@ -43,6 +43,8 @@ export class PowerSim extends Simulator {
   private energyKwh: number;
   private lastSample: number;
   private atsTimer: TimerHandle | null = null;
+  /** a supply deviation (drills: the device-health scenario trips a voltage rule); null = nominal */
+  private voltageHeld: number | null = null;
 
   constructor(port: DevicePort, opts: PowerOptions = {}) {
     super(port, opts);
@@ -76,7 +78,7 @@ export class PowerSim extends Simulator {
     if (this.energised) {
       // Generator: looser regulation; only essential loads (lifts, pumps, lighting) ≈ 40 %.
       const vSd = this.onGenerator ? 0.015 : 0.006;
-      voltage = this.nominalV * (1 + this.rng.normal(0, vSd));
+      voltage = (this.voltageHeld ?? this.nominalV) * (1 + this.rng.normal(0, vSd));
       freq = 50 + this.rng.normal(0, this.onGenerator ? 0.15 : 0.015);
       kw = this.ratedKw * this.loadFactor * (this.onGenerator ? 0.4 : 1) * (1 + this.rng.normal(0, 0.02));
       kw = Math.max(0, kw);
@@ -96,6 +98,15 @@ export class PowerSim extends Simulator {
       power_factor: this.energised ? PF : 0,
       energy_kwh: round(this.energyKwh, 1),
     };
+  }
+
+  /**
+   * Hold the supply near `v` volts (a sag or swell the meter measures, e.g. a failing
+   * transformer tap) until called with null: telemetry only, no event — what a telemetry rule
+   * (PROCEDURES.md "Device health") is there to notice.
+   */
+  setVoltage(v: number | null): void {
+    this.voltageHeld = v;
   }
 
   /**

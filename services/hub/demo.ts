@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DeviceClass, Role } from '../../contracts/domain.js';
 import type { ContactBody } from '../../contracts/admin.js';
 import { SYSTEM_DEMO } from '../admin/common.js';
+import type { TelemetryRuleBody } from '../../contracts/rules.js';
 import type { Hub } from './hub.js';
 
 export interface FleetEntry {
@@ -124,6 +125,28 @@ export const CALENDAR_2026 = {
 };
 
 /** The people the demo's procedures offer to call (PROCEDURES.md §1.3, §3, §6). */
+/**
+ * The demo's telemetry rule (PROCEDURES.md "Device health": e.g. voltage outside its band for
+ * 10 s): the demo switchboards measure the 380 V three-phase supply, whose permitted deviation is
+ * ±7 % (GB/T 12325-2008 §4.2, supply of 20 kV and below) → 353–407 V. Hysteresis 3 V: a value
+ * wavering on the limit does not flap the fault. The device-health drill trips it (`npm run
+ * simulate -- scenario device-health`).
+ */
+export const DEMO_RULES: TelemetryRuleBody[] = [
+  {
+    name: '三相电压越限',
+    deviceClass: 'power',
+    metric: 'voltage_v',
+    comparison: 'outside',
+    low: 353,
+    high: 407,
+    durationSeconds: 10,
+    hysteresis: 3,
+    severity: 'high',
+    enabled: true,
+  },
+];
+
 const CONTACTS: ContactBody[] = [
   {
     name: '申城电梯维保有限公司(示例)',
@@ -201,6 +224,8 @@ export async function seedDemo(hub: Hub): Promise<DemoCredentials> {
   }
   if ((await contacts.list(actor, { all: true })).length === 0) for (const c of CONTACTS) await contacts.create(actor, c);
   if (settings.view().calendar.updatedAt === null) await settings.patch(actor, { calendar: CALENDAR_2026 });
+  // only into an estate without rules: a later start never re-adds one someone deleted
+  if ((await hub.rules.list()).length === 0) for (const r of DEMO_RULES) await hub.rules.create(actor, r);
   for (const d of demoDevices()) {
     let entry = creds.fleet.find((f) => f.id === d.id);
     if (!registry.get(d.id)) {
