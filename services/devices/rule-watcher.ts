@@ -45,6 +45,12 @@ export class RuleEvaluator {
   private readonly breaches = new Map<string, Map<string, Tracked>>();
   private outbox: Outgoing[] = [];
   private api: WatcherApi | null = null;
+  /**
+   * The earliest deadline the scheduler was asked to wake for: a later one needs no wake-up (the
+   * scheduler re-reads `nextCheckAt` after every tick), so a rule breaching on many samples
+   * does not re-plan the scheduler on each.
+   */
+  private askedFor = Infinity;
   /** telemetry samples compared with a rule (for the benchmark and metrics) */
   evaluated = 0;
 
@@ -110,6 +116,8 @@ export class RuleEvaluator {
     if (d.op === 'check_at') {
       const t = this.breaches.get(r.id)?.get(device.deviceId);
       if (t) t.checkAt = d.at;
+      if (d.at >= this.askedFor) return;
+      this.askedFor = d.at;
     } else if (d.op === 'raise') this.outbox.push({ op: 'raise', rule: r, device, since: d.since, value: d.value });
     else this.outbox.push({ op: 'clear', ruleId: r.id, deviceId: device.deviceId, value: d.value });
     this.wake();
@@ -131,20 +139,22 @@ export class RuleEvaluator {
   watcher(api: WatcherApi): Watcher {
     this.api = api;
     return {
-      nextCheckAt: () => {
-        if (this.outbox.length) return this.o.now();
-        let next: number | null = null;
-        for (const devices of this.breaches.values())
-          for (const t of devices.values()) if (t.checkAt !== null && (next === null || t.checkAt < next)) next = t.checkAt;
-        return next;
-      },
+      nextCheckAt: () => (this.outbox.length ? this.o.now() : this.nextDeadline()),
       tick: async (now) => {
         this.due(now);
         const work = this.outbox;
         this.outbox = [];
         for (const w of work) await this.deliver(api, w);
+        this.askedFor = this.nextDeadline() ?? Infinity;
       },
     };
+  }
+
+  private nextDeadline(): number | null {
+    let next: number | null = null;
+    for (const devices of this.breaches.values())
+      for (const t of devices.values()) if (t.checkAt !== null && (next === null || t.checkAt < next)) next = t.checkAt;
+    return next;
   }
 
   /** Durations that ran out: the breach lasted. */

@@ -220,6 +220,13 @@ describe('rule evaluator (fake clock, recording api)', () => {
     expect(h.wakes()).toBe(0);
     expect(h.w.nextCheckAt()).toBeNull();
     expect(h.ev.evaluated).toBe(1);
+    // breaches whose deadlines come after the one already asked for do not re-plan the scheduler
+    h.ev.onTelemetry(dev('meter-a'), { voltage_v: 250 });
+    h.at(1);
+    h.ev.onTelemetry(dev('meter-b'), { voltage_v: 250 });
+    h.ev.onTelemetry(dev('meter-a'), { voltage_v: 251 });
+    expect(h.wakes()).toBe(1);
+    expect(h.w.nextCheckAt()).toBe(T0 + 10 * SEC);
   });
 
   it('a device in maintenance raises no fault; after the maintenance the next breaching sample does', async () => {
