@@ -21,14 +21,28 @@ describe('demo seed', () => {
     expect(t.hub.settings.calendar().holidays).toContain('2026-02-17');
     expect(t.hub.settings.calendar().workdays).toContain('2026-02-28');
     const actions = (await t.hub.db.auditLog.findMany({ where: { actor: 'system:demo' } })).map((a) => a.action);
-    for (const a of ['site.create', 'building.create', 'unit.import', 'user.create', 'contact.create', 'setting.calendar'])
+    for (const a of [
+      'site.create',
+      'building.create',
+      'unit.import',
+      'user.create',
+      'contact.create',
+      'setting.calendar',
+      'telemetry_rule.create',
+    ])
       expect(actions).toContain(a);
+    // the voltage rule the device-health drill trips (PROCEDURES.md "Device health"), evaluated from the start
+    expect(await t.hub.db.telemetryRule.findMany({ select: { deviceClass: true, metric: true, low: true, high: true } })).toEqual([
+      { deviceClass: 'power', metric: 'voltage_v', low: 353, high: 407 },
+    ]);
+    expect(t.hub.ruleEvaluator.rules.map((r) => r.metric)).toEqual(['voltage_v']);
     const audits = await t.hub.db.auditLog.count();
 
     const second = await seedDemo(t.hub);
     expect(second.users).toEqual(first.users);
     expect(await t.hub.db.unit.count()).toBe(8);
     expect(await t.hub.db.contact.count()).toBe(6);
+    expect(await t.hub.db.telemetryRule.count()).toBe(1);
     expect(await t.hub.db.auditLog.count()).toBe(audits);
 
     // names of earlier demo versions ("A 栋 Tower A") become Chinese only on the next start
