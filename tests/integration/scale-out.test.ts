@@ -458,6 +458,43 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     }
   });
 
+  it('a telemetry rule created through C is evaluated on A (cluster bus); deleted through B, A clears its fault', async () => {
+    const secret = await provision('b', 'wt-r', 'water', 'bldg-1', { floors: [-1], meta: { role: 'sump', pit: 'b1-sump' } });
+    const rule = await ok<{ id: string }>('c', 'POST', '/api/telemetry-rules', {
+      name: '集水井水位高',
+      deviceClass: 'water',
+      metric: 'water_level_cm',
+      comparison: 'gt',
+      threshold: 50,
+      hysteresis: 5,
+    });
+    const c = await connectMqtt(hub('a').mqttUrl, 'wt-r', secret);
+    const send = () =>
+      c.publish('bops/v1/site-1/bldg-1/water/wt-r/telemetry', JSON.stringify({ v: 1, ts: Date.now(), metrics: { water_level_cm: 80 } }));
+    // A learns of the rule through Redis (at most once, asynchronously): the pit keeps reporting
+    const beat = setInterval(send, 200);
+    try {
+      send();
+      const fault = await waitFor(
+        async () => (await ok<IncidentView[]>('b', 'GET', '/api/incidents?kind=device_fault')).find((i) => i.deviceId === 'wt-r'),
+        15_000,
+        'rule fault opened on A',
+      );
+      expect(fault.data).toMatchObject({ cause: 'rule' });
+    } finally {
+      clearInterval(beat);
+    }
+    await ok('b', 'DELETE', `/api/telemetry-rules/${rule.id}`);
+    await waitFor(
+      async () =>
+        (await ok<IncidentView[]>('c', 'GET', '/api/incidents?kind=device_fault')).find((i) => i.deviceId === 'wt-r')?.state ===
+        'recovered',
+      15_000,
+      'A cleared the fault of the deleted rule',
+    );
+    c.end(true);
+  });
+
   it('a timer due while its instance is SIGKILLed fires once, on another instance; settings changed on C apply on A', async () => {
     await ok('c', 'PATCH', '/api/settings', { values: { 'elevator_entrapment.ackSeconds': 5 } });
     await waitFor(
