@@ -16,7 +16,13 @@ import type { DeviceRef } from '../core/bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Watcher, WatcherApi } from '../incidents/module.js';
 import type { RuleBreach } from './machine.js';
-import { breaches, numeric, RuleIndex, ruleStep, ruleTick, type BreachState, type Rule, type RuleDecision } from './rules.js';
+import { breaches, numeric, RuleGroup, RuleIndex, ruleStep, ruleTick, type BreachState, type Rule, type RuleDecision } from './rules.js';
+
+/** A rule as the evaluator holds it: its breaches in progress attached (no lookup by id per sample). */
+interface LiveRule extends Rule {
+  /** deviceId → breach in progress (empty: nobody in breach) */
+  readonly states: Map<string, Tracked>;
+}
 
 interface Tracked {
   device: DeviceRef;
@@ -40,8 +46,8 @@ export interface RuleEvaluatorOptions {
 export const ruleFaultKey = (deviceId: string, ruleId: string) => `${deviceId}/rule/${ruleId}`;
 
 export class RuleEvaluator {
-  private index = new RuleIndex([]);
-  /** ruleId → deviceId → breach in progress */
+  private index = new RuleIndex<LiveRule>([]);
+  /** ruleId → deviceId → breach in progress (the same maps as the live rules') */
   private readonly breaches = new Map<string, Map<string, Tracked>>();
   private outbox: Outgoing[] = [];
   private api: WatcherApi | null = null;
@@ -66,7 +72,17 @@ export class RuleEvaluator {
    * faults are told it cleared (nothing watches them any more).
    */
   load(rules: readonly Rule[]): void {
-    this.index = new RuleIndex(rules);
+    const live = rules.map((r): LiveRule => {
+      let states = this.breaches.get(r.id);
+      if (!states) this.breaches.set(r.id, (states = new Map()));
+      return { ...r, states };
+    });
+    this.index = new RuleIndex(live);
+    // breaches carried over: each group counts its devices in breach again
+    for (const r of live) {
+      const g = this.groupOf(r);
+      for (const deviceId of r.states.keys()) g?.inBreach.set(deviceId, (g.inBreach.get(deviceId) ?? 0) + 1);
+    }
     const ids = new Set(rules.map((r) => r.id));
     for (const [ruleId, devices] of this.breaches) {
       if (ids.has(ruleId)) continue;
@@ -80,35 +96,53 @@ export class RuleEvaluator {
   /** The ingest path: one telemetry message (synchronous, memory only). */
   onTelemetry(device: DeviceRef, metrics: Record<string, number | boolean | string>): void {
     const index = this.index;
-    if (index.size === 0 || !index.watches(device.deviceId, device.class)) return;
+    if (index.size === 0) return;
+    const own = index.ownRules(device.deviceId);
+    const cls = index.classRules(device.class);
+    if (own === undefined && cls === undefined) return;
     let now = 0;
     for (const metric in metrics) {
-      const rules = index.forMetric(device.deviceId, device.class, metric);
-      if (rules.length === 0) continue;
+      const g = own?.get(metric) ?? cls?.get(metric);
+      if (g === undefined) continue;
       const v = numeric(metrics[metric]);
-      if (v === null) continue;
-      if (now === 0) now = this.o.now();
-      for (const r of rules) this.sample(r, device, v, now);
+      // inside every rule's limits and no breach in progress for this device: two comparisons
+      if (v === null || g.quiet(device.deviceId, v)) continue;
+      this.evaluated += g.rules.length;
+      for (const r of g.rules) {
+        // the common case — inside the limits, nobody in breach of this rule — ends here:
+        // one comparison, no lookup, no allocation
+        const out = breaches(r, v);
+        if (!out && r.states.size === 0) continue;
+        const t = r.states.get(device.deviceId);
+        if (t === undefined && !out) continue;
+        if (now === 0) now = this.o.now();
+        this.sample(g, r, t ?? null, device, v, now);
+      }
     }
   }
 
-  private sample(r: Rule, device: DeviceRef, v: number, now: number): void {
-    this.evaluated++;
-    let devices = this.breaches.get(r.id);
-    const t = devices?.get(device.deviceId) ?? null;
-    // the common case — inside the limits, nothing in progress — ends here, allocating nothing
-    if (t === null && !breaches(r, v)) return;
-    const step = ruleStep(r, t?.state ?? null, v, now, this.o.suppressed(device.deviceId));
+  private sample(g: RuleGroup<LiveRule>, r: LiveRule, t: Tracked | null, device: DeviceRef, v: number, now: number): void {
+    const id = device.deviceId;
+    const step = ruleStep(r, t?.state ?? null, v, now, this.o.suppressed(id));
     if (step.state === null) {
-      if (t) devices!.delete(device.deviceId);
+      if (t) {
+        r.states.delete(id);
+        const n = (g.inBreach.get(id) ?? 1) - 1;
+        if (n > 0) g.inBreach.set(id, n);
+        else g.inBreach.delete(id);
+      }
     } else if (t) {
       t.state = step.state;
       if (step.state.phase !== 'pending') t.checkAt = null;
     } else {
-      if (!devices) this.breaches.set(r.id, (devices = new Map()));
-      devices.set(device.deviceId, { device, state: step.state, checkAt: null });
+      r.states.set(id, { device, state: step.state, checkAt: null });
+      g.inBreach.set(id, (g.inBreach.get(id) ?? 0) + 1);
     }
     this.decided(r, device, step.decision);
+  }
+
+  private groupOf(r: LiveRule): RuleGroup<LiveRule> | undefined {
+    return r.deviceId ? this.index.ownRules(r.deviceId)?.get(r.metric) : this.index.classRules(r.deviceClass!)?.get(r.metric);
   }
 
   private decided(r: Rule, device: DeviceRef, d: RuleDecision): void {

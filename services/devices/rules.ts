@@ -5,7 +5,7 @@
 //
 // Two pieces, both free of IO and clocks (the caller passes `now`):
 // - `RuleIndex`: the enabled rules indexed by device and by class, then by metric, so one
-//   telemetry message costs a map lookup per metric. A device's own rules on a metric replace
+//   telemetry message costs two map lookups, then one per metric. A device's own rules on a metric replace
 //   its class's rules on that metric (per-device overrides per-class).
 // - `ruleStep` / `ruleTick`: the breach → duration → raised → cleared state machine of one
 //   (rule, device). A device with no breach has no state at all (nothing allocated per sample).
@@ -142,44 +142,93 @@ export function ruleTick(r: Rule, state: BreachState, now: number, suppressed: b
   return confirm(state, now, suppressed);
 }
 
-/** The rules that apply to one device, per metric. */
-type ByMetric = Map<string, Rule[]>;
+/**
+ * A band inside which a value breaches none of the rules: strict bounds, conservative (a value
+ * on a bound is simply evaluated rule by rule). `lo < v < hi` ⇒ no rule breaches.
+ */
+export function safeBand(rules: readonly Rule[]): { lo: number; hi: number } {
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (const r of rules) {
+    if (r.comparison === 'gt' || r.comparison === 'gte') hi = Math.min(hi, r.threshold!);
+    else if (r.comparison === 'lt' || r.comparison === 'lte') lo = Math.max(lo, r.threshold!);
+    else {
+      lo = Math.max(lo, r.low!);
+      hi = Math.min(hi, r.high!);
+    }
+  }
+  return { lo, hi };
+}
 
 /**
- * The enabled rules, indexed for the ingest path: `rulesFor(deviceId, class)` is two map
- * lookups; then one lookup per metric of the message.
+ * The rules of one metric for one scope (a class, or a device), with their safe band: a sample
+ * inside the band, from a device none of these rules has a breach in progress for, is decided
+ * with two comparisons however many rules there are.
  */
-export class RuleIndex {
-  private readonly byDevice = new Map<string, ByMetric>();
-  private readonly byClass = new Map<DeviceClass, ByMetric>();
+export class RuleGroup<R extends Rule = Rule> {
+  readonly rules: R[] = [];
+  lo = -Infinity;
+  hi = Infinity;
+  /** deviceId → how many of these rules it is in breach of (kept by the evaluator) */
+  readonly inBreach = new Map<string, number>();
+
+  /** Certainly nothing to do for this sample (inside the band, no breach in progress). */
+  quiet(deviceId: string, v: number): boolean {
+    return v > this.lo && v < this.hi && (this.inBreach.size === 0 || !this.inBreach.has(deviceId));
+  }
+}
+
+/**
+ * The enabled rules, indexed for the ingest path: `ownRules(deviceId)` and `classRules(cls)`
+ * once per message, then one lookup per metric. Generic so the evaluator can index its own
+ * rule objects (with their breach states attached: no further lookup per rule).
+ */
+export class RuleIndex<R extends Rule = Rule> {
+  private readonly byDevice = new Map<string, Map<string, RuleGroup<R>>>();
+  private readonly byClass = new Map<DeviceClass, Map<string, RuleGroup<R>>>();
   readonly size: number;
 
-  constructor(readonly rules: readonly Rule[]) {
-    const add = <K>(m: Map<K, ByMetric>, k: K, r: Rule) => {
+  constructor(readonly rules: readonly R[]) {
+    const add = <K>(m: Map<K, Map<string, RuleGroup<R>>>, k: K, r: R) => {
       let bm = m.get(k);
       if (!bm) m.set(k, (bm = new Map()));
-      const list = bm.get(r.metric);
-      if (list) list.push(r);
-      else bm.set(r.metric, [r]);
+      let g = bm.get(r.metric);
+      if (!g) bm.set(r.metric, (g = new RuleGroup<R>()));
+      g.rules.push(r);
     };
     for (const r of rules) {
       if (r.deviceId) add(this.byDevice, r.deviceId, r);
       else if (r.deviceClass) add(this.byClass, r.deviceClass, r);
     }
+    for (const m of [this.byDevice, this.byClass] as Array<Map<unknown, Map<string, RuleGroup<R>>>>)
+      for (const bm of m.values())
+        for (const g of bm.values()) {
+          const band = safeBand(g.rules);
+          g.lo = band.lo;
+          g.hi = band.hi;
+        }
     this.size = rules.length;
+  }
+
+  /** A device's own rules, per metric (undefined: none). */
+  ownRules(deviceId: string): ReadonlyMap<string, RuleGroup<R>> | undefined {
+    return this.byDevice.get(deviceId);
+  }
+
+  /** A class's rules, per metric (undefined: none). */
+  classRules(cls: DeviceClass): ReadonlyMap<string, RuleGroup<R>> | undefined {
+    return this.byClass.get(cls);
   }
 
   /**
    * The rules of one metric for a device: the device's own when it has any on that metric,
    * else its class's. Empty array when none.
    */
-  forMetric(deviceId: string, cls: DeviceClass, metric: string): readonly Rule[] {
-    const own = this.byDevice.get(deviceId)?.get(metric);
-    if (own) return own;
-    return this.byClass.get(cls)?.get(metric) ?? EMPTY;
+  forMetric(deviceId: string, cls: DeviceClass, metric: string): readonly R[] {
+    return (this.byDevice.get(deviceId)?.get(metric) ?? this.byClass.get(cls)?.get(metric))?.rules ?? (EMPTY as readonly R[]);
   }
 
-  /** Does any rule watch this device at all? (the per-message fast exit) */
+  /** Does any rule watch this device at all? */
   watches(deviceId: string, cls: DeviceClass): boolean {
     return this.byClass.has(cls) || this.byDevice.has(deviceId);
   }

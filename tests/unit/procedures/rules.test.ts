@@ -9,7 +9,7 @@ import type { DeviceRef } from '../../../services/core/bus.js';
 import { createLogger } from '../../../services/core/logger.js';
 import type { Watcher, WatcherApi } from '../../../services/incidents/module.js';
 import { RuleEvaluator, ruleFaultKey } from '../../../services/devices/rule-watcher.js';
-import { breaches, clears, RuleIndex, ruleStep, ruleTick, type BreachState, type Rule } from '../../../services/devices/rules.js';
+import { breaches, clears, RuleIndex, ruleStep, ruleTick, safeBand, type BreachState, type Rule } from '../../../services/devices/rules.js';
 import { faultFacts } from '../../../services/devices/views.js';
 import type { FaultData } from '../../../services/devices/machine.js';
 import { registry, Sim, T0, SEC, expectErr, operator, planTrigger } from './helpers.js';
@@ -126,6 +126,24 @@ describe('telemetry rule state machine (fake clock)', () => {
   });
 });
 
+describe('safe band', () => {
+  it('a value strictly inside every rule’s limits breaches none; on a bound it is compared rule by rule', () => {
+    const rules = [
+      pit(),
+      pit({ id: 'b', comparison: 'gte', threshold: 70 }),
+      rule({ metric: 'water_level_cm', low: 5, high: 60 }),
+      rule({ comparison: 'lte', threshold: 2, low: null, high: null }),
+    ];
+    expect(safeBand(rules)).toEqual({ lo: 5, hi: 50 });
+    for (const v of [5.01, 20, 49.99]) expect(rules.some((r) => breaches(r, v))).toBe(false);
+    expect(safeBand([])).toEqual({ lo: -Infinity, hi: Infinity });
+    const g = new RuleIndex([pit()]).classRules('water')!.get('water_level_cm')!;
+    expect([g.quiet('p', 49), g.quiet('p', 50), g.quiet('p', 51)]).toEqual([true, false, false]);
+    g.inBreach.set('p', 1);
+    expect([g.quiet('p', 10), g.quiet('q', 10)]).toEqual([false, true]);
+  });
+});
+
 describe('rule index', () => {
   it('a device’s own rule on a metric replaces its class’s rule on that metric, not on others', () => {
     const cls = rule();
@@ -219,7 +237,8 @@ describe('rule evaluator (fake clock, recording api)', () => {
     h.ev.onTelemetry(dev('lift-1', 'elevator'), { voltage_v: 300 });
     expect(h.wakes()).toBe(0);
     expect(h.w.nextCheckAt()).toBeNull();
-    expect(h.ev.evaluated).toBe(1);
+    // inside the voltage rule's band: decided without comparing rule by rule
+    expect(h.ev.evaluated).toBe(0);
     // breaches whose deadlines come after the one already asked for do not re-plan the scheduler
     h.ev.onTelemetry(dev('meter-a'), { voltage_v: 250 });
     h.at(1);
