@@ -392,6 +392,7 @@ export class Hub {
         return this.httpsPort ? `https://${host}:${this.httpsPort}` : `http://${host}:${this.httpPort}`;
       },
       count: (channel, outcome) => this.metrics.notificationDeliveries.inc({ channel, outcome }),
+      cluster: cluster ? { instanceId: cluster.id, leaseMs: cluster.config.leaseMs } : null,
     });
     await this.notify.start();
     this.stops.push(() => this.notify.stop());

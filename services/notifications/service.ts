@@ -6,9 +6,13 @@
 // incident service's public `get`, `list` and `act`. Whether an incident is acknowledged is
 // decided from the view alone (policy.ts isAcknowledged).
 //
-// Chains are rows (NotificationChain: next level/round and when), like the incident timers:
-// the scheduler sleeps until the earliest one and, after a restart, fires what came due while
-// the hub was down. Deliveries go through the durable outbox (outbox.ts, pg-boss).
+// Chains are rows (NotificationChain: next level/round and when), like the incident timers, and
+// no instance keeps them in memory: every tick claims the due ones with FOR UPDATE SKIP LOCKED
+// and a lease (claimDueChains), re-reads the incident, and moves the chain on in the same
+// transaction that queues its deliveries, only if the step is still the one it claimed — so a
+// step fires once on one of N instances, and a chain whose instance died (or an instance that
+// restarts) is carried on by whoever ticks next (docs/scale-out.md "Failure modes").
+// Deliveries go through the durable outbox (outbox.ts, pg-boss).
 import type pg from 'pg';
 import { Prisma } from '../../prisma/generated/client.js';
 import type { Role } from '../../contracts/domain.js';
@@ -78,7 +82,57 @@ export interface NotificationServiceOptions {
   selfUrl: () => string;
   /** optional delivery counters (ops' Metrics) */
   count?: (channelKind: string, outcome: 'sent' | 'failed' | 'retry') => void;
+  /**
+   * scale-out (REDIS_URL): this instance's id and the claim lease (HUB_CLUSTER_LEASE_S). Without
+   * it the single hub claims as "local" with a 30-s lease (a crashed run's claims are released
+   * at start).
+   */
+  cluster?: { instanceId: string; leaseMs: number } | null;
 }
+
+/** A due chain step this instance claimed. */
+interface ChainRow {
+  incidentId: string;
+  kind: string;
+  buildingId: string;
+  policy: unknown;
+  openedAt: Date;
+  nextLevel: number;
+  nextRound: number;
+  nextAt: Date | null;
+}
+
+/**
+ * Claim due chain steps, each for one instance (the incident timers' rule, scheduler.ts
+ * claimDueTimers): `FOR UPDATE SKIP LOCKED` lets every instance claim at once without waiting on
+ * the others; the claim is a lease, so a step claimed by an instance that died before firing it
+ * is claimed again by another when the lease is over.
+ */
+export async function claimDueChains(
+  db: { $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T> },
+  instanceId: string,
+  now: number,
+  leaseMs: number,
+  limit = 100,
+): Promise<ChainRow[]> {
+  return db.$queryRawUnsafe<ChainRow[]>(
+    `UPDATE "NotificationChain" AS c
+        SET "claimedBy" = $1, "claimedUntil" = $2
+       FROM (SELECT "incidentId" FROM "NotificationChain"
+              WHERE "stoppedAt" IS NULL AND "nextAt" <= $3 AND ("claimedUntil" IS NULL OR "claimedUntil" < $3)
+              ORDER BY "nextAt" LIMIT $4
+              FOR UPDATE SKIP LOCKED) AS due
+      WHERE c."incidentId" = due."incidentId"
+  RETURNING c."incidentId", c.kind, c."buildingId", c.policy, c."openedAt", c."nextLevel", c."nextRound", c."nextAt"`,
+    instanceId,
+    new Date(now + leaseMs),
+    new Date(now),
+    limit,
+  );
+}
+
+/** The chain's step moved on (or was stopped) elsewhere: this transaction queues nothing. */
+class StepTaken extends Error {}
 
 export interface Staff {
   id: string;
@@ -133,7 +187,8 @@ const MASK = '••••••';
 export class NotificationService {
   private keys!: NotifyKeys;
   readonly outbox: Outbox;
-  private readonly chains = new Map<string, ChainState>();
+  /** the earliest next step this instance wrote (a wake-up hint only: the rows are the truth) */
+  private dueHint: number | null = null;
   private readonly views = new Map<string, IncidentView>();
   private readonly flaps = new Map<string, { windowEnd: number; count: number; last: IncidentView }>();
   /** incidents whose chain this process has already stopped (updates after an acknowledgement are many) */
@@ -172,19 +227,18 @@ export class NotificationService {
     bus.on('incident.notify', this, (n) => this.enqueue(() => this.onProcedureNotice(n)));
     await this.enqueue(async () => {
       for (const v of await this.o.incidents.list({ state: 'open', limit: 500 })) this.views.set(v.id, v);
-      const rows = await this.o.db.notificationChain.findMany({ where: { stoppedAt: null } });
-      for (const r of rows) {
-        this.chains.set(r.incidentId, {
-          incidentId: r.incidentId,
-          kind: r.kind,
-          building: r.buildingId,
-          policy: r.policy as unknown as Policy,
-          openedAt: r.openedAt.getTime(),
-          next: r.nextAt ? { level: r.nextLevel, round: r.nextRound, at: r.nextAt.getTime() } : null,
-        });
-      }
-      // incidents opened while this service was not listening get their chain now
-      for (const v of this.views.values()) if (!this.chains.has(v.id) && !rows.some((r) => r.incidentId === v.id)) await this.openChain(v);
+      // steps this instance id claimed in an earlier run that died are free again at once
+      await this.o.db.notificationChain.updateMany({
+        where: { claimedBy: this.instanceId },
+        data: { claimedBy: null, claimedUntil: null },
+      });
+      const rows = await this.o.db.notificationChain.findMany({
+        where: { incidentId: { in: [...this.views.keys()] } },
+        select: { incidentId: true },
+      });
+      const has = new Set(rows.map((r) => r.incidentId));
+      // incidents opened while no hub was listening get their chain now
+      for (const v of this.views.values()) if (!has.has(v.id)) await this.openChain(v);
       await this.loadShifts();
       this.lastShiftCheck = this.o.now() - 5 * 60_000;
     });
@@ -217,7 +271,7 @@ export class NotificationService {
   private async onIncident(v: IncidentView, opened: boolean): Promise<void> {
     if (!v || typeof v.id !== 'string' || !Array.isArray(v.steps)) return;
     this.views.set(v.id, v);
-    if (opened && !this.chains.has(v.id)) await this.openChain(v);
+    if (opened) await this.openChain(v);
     if (isAcknowledged(v) && !this.stoppedIds.has(v.id)) {
       await this.stopChain(v.id, v.open ? 'acknowledged' : 'closed');
       if (this.stoppedIds.size > 10_000) this.stoppedIds.clear();
@@ -281,6 +335,10 @@ export class NotificationService {
     const policy = await this.policyFor(v.kind);
     if (!policy) return;
     const at0 = dueAt(policy, v.openedAt, 0, 0)!;
+    const now = this.o.now();
+    // level 0 at open goes at once from here, not at the next timer turn (latency: PROCEDURES.md
+    // wants people reached now): claimed at creation, so no other instance fires it meanwhile
+    const fireNow = at0 <= now;
     const c: ChainState = {
       incidentId: v.id,
       kind: v.kind,
@@ -300,22 +358,21 @@ export class NotificationService {
           nextLevel: 0,
           nextRound: 0,
           nextAt: new Date(at0),
+          ...(fireNow ? { claimedBy: this.instanceId, claimedUntil: new Date(now + this.leaseMs) } : {}),
         },
       ],
       skipDuplicates: true,
     });
     if (created.count === 0) return; // another instance (or an earlier run) has it
-    this.chains.set(v.id, c);
-    // level 0 at open goes at once, not at the next timer turn (latency: PROCEDURES.md wants people reached now)
-    if (at0 <= this.o.now()) await this.advance(c);
+    if (fireNow) await this.advance(c, v);
+    else this.hint(at0);
   }
 
   private async stopChain(incidentId: string, reason: string): Promise<void> {
-    this.chains.delete(incidentId);
     const now = new Date(this.o.now());
     await this.o.db.notificationChain.updateMany({
       where: { incidentId, stoppedAt: null },
-      data: { stoppedAt: now, stopReason: reason, nextAt: null },
+      data: { stoppedAt: now, stopReason: reason, nextAt: null, claimedBy: null, claimedUntil: null },
     });
     // an acknowledgement anywhere stops the chain for everyone: what is still queued is not sent
     await this.o.db.notificationDelivery.updateMany({
@@ -324,8 +381,33 @@ export class NotificationService {
     });
   }
 
-  /** Fire the chain's due step(s) and move it on. */
-  private async advance(c: ChainState): Promise<void> {
+  /** A claimed step: fire it from the incident as committed now (it may have been acknowledged anywhere). */
+  private async fireClaimed(r: ChainRow): Promise<void> {
+    const c: ChainState = {
+      incidentId: r.incidentId,
+      kind: r.kind,
+      building: r.buildingId,
+      policy: r.policy as Policy,
+      openedAt: new Date(r.openedAt).getTime(),
+      next: r.nextAt ? { level: r.nextLevel, round: r.nextRound, at: new Date(r.nextAt).getTime() } : null,
+    };
+    let v: IncidentView | null = null;
+    try {
+      v = await this.o.incidents.get(r.incidentId);
+    } catch (err) {
+      if (!(err instanceof HubError && err.statusCode === 404)) throw err;
+    }
+    if (v?.open) this.views.set(v.id, v);
+    await this.advance(c, v);
+  }
+
+  /**
+   * Fire the chain's due step(s) and move it on. The deliveries are queued in the transaction
+   * that moves the chain, and only if the chain is still at the step this instance claimed: a
+   * step another instance fired meanwhile (its lease ran out while this one was slow) queues
+   * nothing here.
+   */
+  private async advance(c: ChainState, v: IncidentView | null): Promise<void> {
     const now = this.o.now();
     while (c.next && c.next.at <= now) {
       const step = c.next;
@@ -334,9 +416,8 @@ export class NotificationService {
       if (step.round > 0)
         while (following && following.round > 0 && following.at <= now)
           following = nextStep(c.policy, c.openedAt, following.level, following.round);
-      const v = this.views.get(c.incidentId);
-      if (!v || isAcknowledged(v)) {
-        await this.stopChain(c.incidentId, v ? 'acknowledged' : 'closed');
+      if (!v || !v.open || isAcknowledged(v)) {
+        await this.stopChain(c.incidentId, v?.open ? 'acknowledged' : 'closed');
         return;
       }
       // snoozed (issue 14): the step waits until the snooze's limit, then goes out (once: the
@@ -348,17 +429,42 @@ export class NotificationService {
         return;
       }
       const list = await this.plan(v, c.policy.levels[step.level]!, step.level, step.round);
-      await this.outbox.tx(async (tx) => {
-        if (list.length) await this.outbox.enqueue(tx, list);
-        await tx.query(`UPDATE "NotificationChain" SET "nextLevel" = $2, "nextRound" = $3, "nextAt" = $4 WHERE "incidentId" = $1`, [
-          c.incidentId,
-          following?.level ?? step.level,
-          following?.round ?? step.round,
-          following ? new Date(following.at) : null,
-        ]);
-      });
+      try {
+        await this.outbox.tx(async (tx) => {
+          if (list.length) await this.outbox.enqueue(tx, list);
+          const moved = await tx.query(
+            `UPDATE "NotificationChain" SET "nextLevel" = $2, "nextRound" = $3, "nextAt" = $4, "claimedBy" = NULL, "claimedUntil" = NULL
+              WHERE "incidentId" = $1 AND "stoppedAt" IS NULL AND "nextLevel" = $5 AND "nextRound" = $6`,
+            [
+              c.incidentId,
+              following?.level ?? step.level,
+              following?.round ?? step.round,
+              following ? new Date(following.at) : null,
+              step.level,
+              step.round,
+            ],
+          );
+          if (moved.rowCount !== 1) throw new StepTaken();
+        });
+      } catch (err) {
+        if (err instanceof StepTaken) return;
+        throw err;
+      }
       c.next = following;
+      if (following) this.hint(following.at);
     }
+  }
+
+  private hint(at: number): void {
+    if (this.dueHint === null || at < this.dueHint) this.dueHint = at;
+  }
+
+  private get instanceId(): string {
+    return this.o.cluster?.instanceId ?? 'local';
+  }
+
+  private get leaseMs(): number {
+    return this.o.cluster?.leaseMs ?? 30_000;
   }
 
   /** Deliveries for one level of one incident: one per person (their first channel) and one per group channel. */
@@ -582,9 +688,16 @@ export class NotificationService {
   async tick(): Promise<void> {
     await this.enqueue(async () => {
       const now = this.o.now();
-      for (const c of [...this.chains.values()]) {
-        if (c.next && c.next.at <= now)
-          await this.advance(c).catch((err: unknown) => this.o.log.error({ err, incident: c.incidentId }, 'escalation step failed'));
+      if (this.dueHint !== null && this.dueHint <= now) this.dueHint = null;
+      // every tick asks PostgreSQL (one indexed query): a chain opened on another instance, or
+      // left by one that died, is due here as much as anywhere
+      const due = await claimDueChains(this.o.db, this.instanceId, now, this.leaseMs).catch((err: unknown) => {
+        this.o.log.error({ err }, 'claiming due escalation steps failed');
+        return [];
+      });
+      for (const r of due) {
+        // a failed step keeps its claim until the lease ends, then it is tried again (here or elsewhere)
+        await this.fireClaimed(r).catch((err: unknown) => this.o.log.error({ err, incident: r.incidentId }, 'escalation step failed'));
       }
       for (const [k, f] of [...this.flaps]) {
         if (f.windowEnd > now) continue;
@@ -600,7 +713,7 @@ export class NotificationService {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     let next = this.o.now() + 30_000; // rota starts are checked at least twice a minute
-    for (const c of this.chains.values()) if (c.next && c.next.at < next) next = c.next.at;
+    if (this.dueHint !== null && this.dueHint < next) next = this.dueHint;
     for (const f of this.flaps.values()) if (f.windowEnd < next) next = f.windowEnd;
     // capped at 1 s so a clock jump is noticed (as the incident timers do)
     const wait = Math.min(Math.max(0, next - this.o.now()), 1000);

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "NotificationChain" ADD COLUMN     "claimedBy" TEXT,
+ADD COLUMN     "claimedUntil" TIMESTAMPTZ(3);
