@@ -11,6 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
+import type { Redis } from 'ioredis';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -65,6 +66,11 @@ export interface AppDeps {
   metrics?: Metrics;
   /** extra route plugins from domain services (procedures, visits, records) */
   plugins?: Array<(app: FastifyInstance) => unknown>;
+  /**
+   * scale-out (REDIS_URL): rate-limit counters in Redis, shared by every instance, so a guesser
+   * spreading attempts over N instances behind the load balancer gets the same limit as on one
+   */
+  rateLimitRedis?: { redis: Redis; nameSpace: string } | null;
 }
 
 /**
@@ -197,6 +203,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, {
     global: false, // limits are set per route: login (auth/routes.ts) and HEAVY_ROUTE below
     errorResponseBuilder: (_req, ctx) => errors.tooMany(`rate limit: at most ${ctx.max} per ${ctx.after}; retry later`),
+    // N instances count in one place (the plugin's own Redis store). While Redis is unreachable
+    // requests pass unthrottled rather than failing: staff must still be able to log in during an
+    // alarm (docs/scale-out.md "Failure modes")
+    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis.redis, nameSpace: deps.rateLimitRedis.nameSpace, skipOnError: true } : {}),
   });
   await app.register(swagger, {
     openapi: {

@@ -486,6 +486,7 @@ export class Hub {
       telemetry: this.telemetry,
       health: () => this.health(),
       metrics: this.metrics,
+      rateLimitRedis: cluster ? { redis: cluster.redis, nameSpace: `${cluster.config.prefix}:rate-limit:` } : null,
       plugins: [
         (app) => app.register(opsRoutes, { ops, metrics: this.metrics, metricsToken: config.metricsToken }),
         (app) => app.register(incidentRoutes, { incidents: this.incidents }),
