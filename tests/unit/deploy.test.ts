@@ -163,7 +163,13 @@ describe('docker-compose.yml', () => {
     expect(compose.services.grafana!.image).toMatch(/^grafana\/grafana:\d/);
     // Grafana talks to the compose Prometheus by its service name
     expect(read('deploy/grafana/provisioning/datasources/prometheus.yml')).toContain('url: http://prometheus:9090');
-    expect(read('deploy/prometheus/prometheus.yml')).toContain("targets: ['hub:8080']");
+    // every hub instance is scraped (Docker DNS: the single hub and each scale-out replica), not the load balancer
+    const prom = parseYaml(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: Array<{ job_name: string; dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }>;
+    };
+    const hubJob = prom.scrape_configs.find((j) => j.job_name === 'bops-hub')!;
+    expect(hubJob.dns_sd_configs).toEqual([expect.objectContaining({ names: ['hub', 'hub-scaled'], type: 'A', port: 8080 })]);
+    for (const svc of ['hub', 'hub-scaled']) expect(compose.services[svc], svc).toBeTruthy();
   });
 
   it('interpolates completely once .env.example is filled in', () => {
