@@ -13,6 +13,13 @@ import type { Watcher, WatcherApi } from '../incidents/module.js';
 export interface HeartbeatPolicy {
   /** silent longer than this → fault (admin setting `heartbeat.<class>`) */
   heartbeatMs(cls: DeviceClass): number;
+  /**
+   * Scale-out (docs/scale-out.md): whether this instance holds the device's connection. Only
+   * the holder sees every message (`lastSeenAt` is not shared per message), so only it judges
+   * silence; a device that moves is judged by its new holder from its first message there.
+   * Absent: every device (the single hub holds them all).
+   */
+  owns?(deviceId: string): boolean;
 }
 
 export interface SeenDevice {
@@ -61,6 +68,10 @@ export function heartbeatWatcher(
     },
     async tick(now) {
       for (const d of api.deps.registry.all()) {
+        if (policy.owns && !policy.owns(d.deviceId)) {
+          silent.delete(d.deviceId); // its holder judges it now (and routes its recovery)
+          continue;
+        }
         const was = silent.has(d.deviceId);
         const r = heartbeatCheck(d, now, policy.heartbeatMs(d.class), was);
         if (r === 'silent') {

@@ -3,13 +3,13 @@
 import type { ProcedureModule } from '../incidents/module.js';
 import { labels } from './labels.js';
 import { heartbeatWatcher, type HeartbeatPolicy } from './heartbeat.js';
-import { linkWatcher } from './link-watcher.js';
+import { linkWatcher, type SharedLinkGuards } from './link-watcher.js';
 import type { RuleEvaluator } from './rule-watcher.js';
 import { deviceFaultProcedure, type FaultTypes, type LinkPolicy } from './machine.js';
 import { faultFacts } from './views.js';
 
 export function deviceFaultModule(
-  opts: { linkPolicy?: LinkPolicy; heartbeat?: HeartbeatPolicy; rules?: RuleEvaluator } = {},
+  opts: { linkPolicy?: LinkPolicy; heartbeat?: HeartbeatPolicy; rules?: RuleEvaluator; linkGuards?: SharedLinkGuards } = {},
 ): ProcedureModule<FaultTypes> {
   return {
     definition: deviceFaultProcedure,
@@ -20,7 +20,7 @@ export function deviceFaultModule(
     suppressOpen: (deps, t) =>
       (t.source === 'device' || t.source === 'link' || t.source === 'rule') && deps.registry.maintenanceOf(t.deviceId, deps.now()) !== null,
     watchers: (api) => [
-      linkWatcher(api, opts.linkPolicy),
+      linkWatcher(api, opts.linkPolicy, opts.linkGuards),
       ...(opts.heartbeat
         ? [heartbeatWatcher(api, opts.heartbeat, (id) => api.deps.registry.maintenanceOf(id, api.deps.now()) !== null)]
         : []),

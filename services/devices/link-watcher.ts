@@ -5,8 +5,29 @@
 import type { Watcher, WatcherApi } from '../incidents/module.js';
 import { DEFAULT_LINK_POLICY, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard, type LinkPolicy } from './machine.js';
 
-export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_POLICY): Watcher {
+/**
+ * Scale-out (docs/scale-out.md): the guards in a store every instance shares (Redis), so a
+ * device's drops count wherever it reconnects — a device flapping between instances is caught —
+ * and an offline deadline set where it dropped is void once it came back elsewhere.
+ */
+export interface SharedLinkGuards {
+  load(deviceId: string): Promise<LinkGuard | null>;
+  /** kept for `ttlMs` (the flap window and the debounce: older state decides nothing) */
+  save(g: LinkGuard, ttlMs: number): Promise<void>;
+}
+
+export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_POLICY, shared?: SharedLinkGuards): Watcher {
   const guards = new Map<string, LinkGuard>();
+  const load = async (deviceId: string) =>
+    shared
+      ? await shared.load(deviceId).catch((err: unknown) => void api.deps.log.warn({ err, deviceId }, 'link guard not readable'))
+      : null;
+  const save = async (g: LinkGuard) => {
+    guards.set(g.deviceId, g);
+    await shared
+      ?.save(g, policy.flapWindowMs + policy.offlineDebounceMs)
+      .catch((err: unknown) => api.deps.log.warn({ err, deviceId: g.deviceId }, 'link guard not stored'));
+  };
   const open = async (deviceId: string, cause: 'offline' | 'flapping', since: number) => {
     const d = api.deps.registry.get(deviceId);
     if (!d) return;
@@ -16,9 +37,13 @@ export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_P
   };
   return {
     async onStatus(e) {
-      const g = guards.get(e.device.deviceId) ?? linkGuardInit(e.device.deviceId, e.device.class, e.state !== 'online');
+      // the shared copy first: the device may have dropped or come back on another instance
+      const g =
+        (await load(e.device.deviceId)) ??
+        guards.get(e.device.deviceId) ??
+        linkGuardInit(e.device.deviceId, e.device.class, e.state !== 'online');
       const r = onLinkStatus(g, e.state, api.deps.now(), policy);
-      guards.set(e.device.deviceId, r.guard);
+      await save(r.guard);
       if (r.decision.op === 'open_fault') await open(e.device.deviceId, r.decision.cause, r.decision.since);
       if (r.decision.op === 'check_at') api.reschedule();
     },
@@ -28,10 +53,17 @@ export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_P
       return next;
     },
     async tick(now) {
-      for (const [deviceId, g] of guards) {
-        if (g.checkAt === null || g.checkAt > now) continue;
+      for (const [deviceId, mine] of guards) {
+        if (mine.checkAt === null || mine.checkAt > now) continue;
+        // a deadline another instance has changed since (the device came back there) is void
+        const cur = await load(deviceId);
+        if (cur && (cur.checkAt !== mine.checkAt || cur.online)) {
+          guards.set(deviceId, cur);
+          continue;
+        }
+        const g = cur ?? mine;
         const r = onLinkTick(g, now);
-        guards.set(deviceId, r.guard);
+        await save(r.guard);
         if (r.decision.op === 'open_fault') await open(deviceId, r.decision.cause, r.decision.since);
       }
     },

@@ -7,6 +7,7 @@ import { fireModule } from '../fire/index.js';
 import { medicalModule } from '../medical/index.js';
 import type { HeartbeatPolicy } from '../devices/heartbeat.js';
 import type { RuleEvaluator } from '../devices/rule-watcher.js';
+import type { SharedLinkGuards } from '../devices/link-watcher.js';
 import type { LinkPolicy } from '../devices/machine.js';
 import type { ProcedureModule } from '../incidents/module.js';
 import { powerModule } from '../power/index.js';
@@ -23,6 +24,8 @@ export interface ProcedureOptions {
   heartbeat?: HeartbeatPolicy;
   /** telemetry rules evaluated on the live stream → device faults (absent: none) */
   rules?: RuleEvaluator;
+  /** scale-out: the link guards in Redis (services/devices/link-watcher.ts) */
+  linkGuards?: SharedLinkGuards;
 }
 
 export function procedureModules(opts: ProcedureOptions = {}): ProcedureModule[] {
