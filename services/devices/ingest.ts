@@ -54,6 +54,11 @@ export interface EventStoreOptions {
   /** a batch INSERT without an answer for this long counts as failed and is retried */
   queryTimeoutMs?: number;
   log?: Logger;
+  /**
+   * who stores (scale-out: the instance id): each new row carries it in `pendingBy` until the
+   * incident engine has routed the event (services/devices/replay.ts)
+   */
+  instanceId?: string;
   /** called once when an outage starts: the broker stops blocking connections on held events */
   onOutage?: () => void;
   now?: () => number;
@@ -263,8 +268,8 @@ export class EventStore {
    */
   private async insert(items: Pending[], retry: boolean): Promise<Set<string>> {
     const x = `unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS x(d, e, t, ts, ra, j)`;
-    const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data")
-         SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j::jsonb FROM ${x}
+    const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data","pendingBy")
+         SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j::jsonb, $7::text FROM ${x}
          ON CONFLICT ("deviceId","eventId") DO NOTHING
          RETURNING "deviceId","eventId"`;
     const text = !retry
@@ -283,6 +288,7 @@ export class EventStore {
         items.map((p) => p.event.ts),
         items.map((p) => p.receivedAt),
         items.map((p) => JSON.stringify(p.event.data)),
+        this.o.instanceId ?? null,
       ],
       // a database that stops answering (not refusing) must also end in a retry, not a hang
       query_timeout: this.queryTimeoutMs,

@@ -92,6 +92,8 @@ export interface IncidentServiceOptions {
   recentMs?: number;
   /** site time zone for the duty-log day (China Standard Time by default) */
   tzOffsetMinutes?: number;
+  /** a stored device event has been routed (services/devices/replay.ts clears its pending mark) */
+  routed?: (deviceId: string, eventId: string) => void;
 }
 
 export class IncidentService {
@@ -180,7 +182,7 @@ export class IncidentService {
     };
     this.watchers = this.engine.registry.all().flatMap((m) => m.watchers?.(api) ?? []);
     const { bus } = this.o;
-    bus.on('device.event', this, (e) => this.queue.run(() => this.onDeviceEventShared(e)));
+    bus.on('device.event', this, (e) => this.routeStored(e));
     bus.on('device.status', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceStatus(e))));
     bus.on('command.updated', this, (e) => this.queue.run(() => this.onCommand(e)));
     // timers that came due while the hub was down fire now, once
@@ -486,6 +488,16 @@ export class IncidentService {
       deviceClass: e.device.class,
       event: e.event,
     };
+  }
+
+  /**
+   * Route a stored device event (from the bus, or replayed: services/devices/replay.ts); its
+   * pending mark is cleared only once it has been decided, so an event whose routing failed is
+   * replayed later rather than lost.
+   */
+  async routeStored(e: BusEvents['device.event']): Promise<void> {
+    await this.queue.run(() => this.onDeviceEventShared(e));
+    this.o.routed?.(e.device.deviceId, e.event.id);
   }
 
   /**
