@@ -1,5 +1,6 @@
 // The composition root (ARCHITECTURE.md): the one place that builds every part, wires them
 // through the bus, and starts/stops them in order. Nothing else constructs services.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
@@ -38,9 +39,11 @@ import { EventStore, RecentEventIds } from '../devices/ingest.js';
 import { RuleEvaluator } from '../devices/rule-watcher.js';
 import { TelemetryRuleService } from '../devices/rule-service.js';
 import { telemetryRuleRoutes } from '../devices/rule-routes.js';
+import { EventReplay } from '../devices/replay.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { IncidentService } from '../incidents/service.js';
-import type { LinkPolicy } from '../devices/machine.js';
+import type { LinkGuard, LinkPolicy } from '../devices/machine.js';
+import type { SharedLinkGuards } from '../devices/link-watcher.js';
 import { incidentRoutes } from '../incidents/routes.js';
 import { PUSH_READER } from '../incidents/views.js';
 import { PersonalDataGate } from '../incidents/privacy.js';
@@ -88,6 +91,7 @@ export class Hub {
   auth!: AuthService;
   telemetry!: TelemetryStore;
   events!: EventStore;
+  replay!: EventReplay;
   broker!: Broker;
   commands!: CommandService;
   incidents!: IncidentService;
@@ -261,7 +265,24 @@ export class Hub {
       },
     };
     // heartbeat per class (PROCEDURES.md "Device health"): the admin settings, read at each scan
-    const heartbeat = { heartbeatMs: (cls: DeviceClass) => opts.heartbeatMs?.[cls] ?? this.settings.heartbeatMs(cls) };
+    const heartbeat = {
+      heartbeatMs: (cls: DeviceClass) => opts.heartbeatMs?.[cls] ?? this.settings.heartbeatMs(cls),
+      // scale-out: silence is judged where the connection is (services/devices/heartbeat.ts)
+      ...(cluster ? { owns: (id: string) => this.broker?.holds(id) ?? false } : {}),
+    };
+    // scale-out: the link guards (offline debounce, flapping) shared in Redis, so they follow a
+    // device from instance to instance (services/devices/link-watcher.ts)
+    const linkGuards: SharedLinkGuards | undefined = cluster
+      ? {
+          load: async (id) => {
+            const v = await cluster.redis.get(`${cluster.config.prefix}:link:${id}`);
+            return v ? (JSON.parse(v) as LinkGuard) : null;
+          },
+          save: async (g, ttlMs) => {
+            await cluster.redis.set(`${cluster.config.prefix}:link:${g.deviceId}`, JSON.stringify(g), 'PX', Math.max(1000, ttlMs));
+          },
+        }
+      : undefined;
     // rendered texts (reports, notices, API answers) name devices and buildings, not their ids
     const devices = this.registry;
     // telemetry rules (PROCEDURES.md "Device health"): evaluated in memory on the telemetry
@@ -274,9 +295,13 @@ export class Hub {
     this.ruleEvaluator = ruleEvaluator;
     this.rules = new TelemetryRuleService(this.db, this.registry, ruleEvaluator);
     await this.rules.reload();
-    const procedures = new ProcedureRegistry(procedureModules({ linkPolicy, heartbeat, rules: ruleEvaluator }), [recordsCatalog()], {
-      name: (what, id) => devices.placeName(what, id),
-    });
+    const procedures = new ProcedureRegistry(
+      procedureModules({ linkPolicy, heartbeat, rules: ruleEvaluator, ...(linkGuards ? { linkGuards } : {}) }),
+      [recordsCatalog()],
+      {
+        name: (what, id) => devices.placeName(what, id),
+      },
+    );
     this.settings = new SettingsService(this.db, this.now, (kind) => procedures.def(kind).config);
     await this.settings.start();
     if (cluster) this.shareState(cluster);
@@ -304,7 +329,15 @@ export class Hub {
 
     // 4. broker + ingest
     this.stops.push(async () => this.rejections.stop());
+    // who stored an event until it is routed (services/devices/replay.ts): the cluster id, or one
+    // per run of the single hub, so the next run can tell a crashed run's pending events
+    const storeId = cluster?.id ?? `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // events stored before the incident service listens wait for it, in order, rather than being
+    // emitted to nobody (devices reconnect the moment the broker listens)
+    let routingOpen!: () => void;
+    const routing = new Promise<void>((r) => (routingOpen = r));
     this.events = new EventStore(this.pool, {
+      instanceId: storeId,
       holdMs: config.mqtt.eventHoldMs,
       retryMaxMs: config.mqtt.eventRetryMs,
       queryTimeoutMs: config.mqtt.eventQueryTimeoutMs,
@@ -330,7 +363,8 @@ export class Hub {
       cluster,
       acceptEvent: async (device, event, receivedAt) => {
         if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', { device, event, receivedAt });
-        if (await this.events.store(device, event, receivedAt)) bus.emit('device.event', { device, event, receivedAt });
+        if (await this.events.store(device, event, receivedAt))
+          void routing.then(() => bus.emit('device.event', { device, event, receivedAt }));
       },
     });
     await this.broker.start();
@@ -370,9 +404,33 @@ export class Hub {
       // Admin settings apply to incidents opened afterwards: consulted each time one opens
       // (explicit start options — drills, tests — win).
       configFor: (kind) => ({ ...settings.procedureConfig(kind), ...opts.incidentConfig?.[kind] }),
+      routed: (deviceId, eventId) => replay.routed(deviceId, eventId),
     });
+    const replay = new EventReplay({
+      pool: this.pool,
+      instanceId: storeId,
+      alive: () => (cluster ? cluster.aliveInstances() : Promise.resolve(new Set<string>())),
+      device: (id) => {
+        const d = this.registry.get(id);
+        return d ? { deviceId: d.deviceId, site: d.site, building: d.building, class: d.class } : null;
+      },
+      route: (e) => this.incidents.routeStored(e),
+      log: log.child({ mod: 'event-replay' }),
+    });
+    this.replay = replay;
+    this.stops.push(() => replay.idle()); // (stops run in reverse: after the incident queue drained)
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
+    routingOpen();
+    // stored but not routed by a dead instance (or a crashed earlier run): replayed now, and in
+    // scale-out on every lease period, when another instance may have died
+    const sweep = () => replay.sweep().catch((err: unknown) => log.warn({ err }, 'replaying unrouted events failed'));
+    await sweep();
+    if (cluster) {
+      const t = setInterval(() => void sweep(), cluster.config.leaseMs);
+      t.unref();
+      this.stops.push(async () => clearInterval(t));
+    }
     // notifications follow incidents through the bus; started after them, stopped before them.
     // Their outbox has its own small pool, so a notification storm never queues device-event writes.
     const notifyPool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });

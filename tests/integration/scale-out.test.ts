@@ -19,6 +19,8 @@ import { startDevices, stopDevices, type StartedDevice } from '../../devices/run
 import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
 import { waitFor } from '../helpers/hub.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { startReceivers, type Receivers } from '../helpers/notify-receivers.js';
+import type { WebhookPayload } from '../../contracts/notifications.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'scale-test-Pass-42';
@@ -86,6 +88,7 @@ interface HubProc {
 let db: TestDatabase;
 let redis: RedisServer;
 let sql: pg.Pool;
+let rx: Receivers;
 const hubs = new Map<string, HubProc>();
 let token = '';
 
@@ -110,6 +113,10 @@ function startHub(name: string): Promise<HubProc> {
         HUB_LOG_LEVEL: process.env.HUB_TEST_LOG ?? 'error',
         HUB_DATA_DIR: path.join(dataDir, name),
         HUB_SOCKET_THROTTLE_MS: '100',
+        // deliveries picked up quickly, one message per step (no storm grouping)
+        NOTIFY_GROUP_WINDOW_MS: '0',
+        NOTIFY_POLL_MS: '200',
+        NOTIFY_RETRY_DELAY_S: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -261,7 +268,7 @@ const identity = (id: string, cls: 'elevator' | 'fire-panel', building = 'bldg-1
 beforeAll(async () => {
   const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server-only', '--outdir', bundleDir], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  [db, redis] = await Promise.all([createTestDatabase(), startRedis()]);
+  [db, redis, rx] = await Promise.all([createTestDatabase(), startRedis(), startReceivers()]);
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
   await startHub('a'); // first: creates the admin account
   await Promise.all([startHub('b'), startHub('c')]);
@@ -280,6 +287,7 @@ afterAll(async () => {
   for (const name of [...hubs.keys()]) await stopHub(name, 'SIGKILL');
   await sql?.end();
   redis?.proc.kill('SIGKILL');
+  await rx?.close();
   await db?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(bundleDir, { recursive: true, force: true });
@@ -414,6 +422,27 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       sc.close();
       onA.end(true);
     }
+  });
+
+  it('failed logins spread over the instances share one limit (rate-limit counters in Redis)', async () => {
+    // HUB_LOGIN_FAILS_PER_USER defaults to 5: three failures on A and two on B use it up
+    const attempt = async (name: string) =>
+      (
+        await fetch(`${hub(name).http}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'guessed-account', password: 'wrong-Pass-123' }),
+        })
+      ).status;
+    const statuses: number[] = [];
+    for (const name of ['a', 'a', 'a', 'b', 'b']) statuses.push(await attempt(name));
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    // C has seen none of them itself, and still refuses without checking the password
+    expect(await attempt('c')).toBe(429);
+    expect(await attempt('a')).toBe(429);
+    // the counter lives in Redis under the hub's prefix, not in one process
+    const keys = spawnSync('redis-cli', ['-u', redis.url, '--scan', '--pattern', 'bops:rate-limit:*'], { encoding: 'utf8' });
+    expect(keys.stdout).toContain('login-user:guessed-account');
   });
 
   it('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
@@ -645,4 +674,132 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     expect(keys.sort()).toEqual(zones.map((z) => `${z.slice(0, z.lastIndexOf('-z'))}/trouble/${z}`).sort());
     // three orderly restarts: on this shared 2-core machine an instance takes 15–60 s to start
   }, 300_000);
+  it('an event stored and acknowledged on A, which is SIGKILLed before routing it, is routed once by a survivor', async () => {
+    const secret = await provision('b', 'fp-r', 'fire-panel', 'bldg-2');
+    // hold bldg-2's incident lock (services/core/locks.ts names it incidents:<building>): A stores
+    // and acknowledges the event, then waits for the lock to open the fault — and is killed there
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(hashtextextended('incidents:bldg-2', 0))`);
+    try {
+      const dev = await connectMqtt(hub('a').mqttUrl, 'fp-r', secret);
+      await publishEvent(dev, 'bops/v1/site-1/bldg-2/fire-panel/fp-r', {
+        id: 'unrouted-1',
+        ts: Date.now(),
+        type: 'fire.trouble',
+        data: { zone: 'zr', code: 'E7' },
+      });
+      // PUBACKed: stored, marked as A's until routed
+      const row = await sql.query<{ pendingBy: string | null }>(
+        `SELECT "pendingBy" FROM "DeviceEvent" WHERE "deviceId" = 'fp-r' AND "eventId" = 'unrouted-1'`,
+      );
+      expect(row.rows).toEqual([{ pendingBy: 'a' }]);
+      await stopHub('a', 'SIGKILL');
+      dev.end(true);
+    } finally {
+      await holder.end(); // the lock goes with the session
+    }
+    // A's heartbeat lapses (HUB_CLUSTER_LEASE_S = 3): a survivor replays the event
+    const faults = async () =>
+      (await sql.query<{ id: string }>(`SELECT id FROM "Incident" WHERE kind = 'device_fault' AND "deviceId" = 'fp-r'`)).rows.map(
+        (r) => r.id,
+      );
+    await waitFor(async () => (await faults()).length > 0, 30_000, 'fault opened from the replayed event');
+    await waitFor(
+      async () => (await sql.query(`SELECT 1 FROM "DeviceEvent" WHERE "deviceId" = 'fp-r' AND "pendingBy" IS NOT NULL`)).rowCount === 0,
+      10_000,
+      'mark cleared',
+    );
+    expect(await faults()).toHaveLength(1);
+    const d = await ok<IncidentDetail>('b', 'GET', `/api/incidents/${(await faults())[0]}`);
+    expect(d.open).toBe(true);
+    await startHub('a');
+  }, 120_000);
+
+  it('a device flapping between instances is judged from all its drops, once', async () => {
+    await ok('c', 'PATCH', '/api/settings', {
+      values: { 'device_link.flapThreshold': 3, 'device_link.offlineDebounceSeconds': 5 },
+    });
+    for (const name of ['a', 'b']) {
+      await waitFor(
+        async () => {
+          const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>(name, 'GET', '/api/settings');
+          return s.settings.find((x) => x.key === 'device_link.flapThreshold')?.value === 3;
+        },
+        10_000,
+        `setting seen on ${name}`,
+      );
+    }
+    const secret = await provision('c', 'fp-f', 'fire-panel', 'bldg-2');
+    const stateOn = async (name: string) => (await ok<DeviceView[]>(name, 'GET', '/api/devices')).find((x) => x.id === 'fp-f')?.state;
+    // one drop on each instance: none of them alone sees three
+    for (const name of ['a', 'b', 'c']) {
+      const c = await connectMqtt(hub(name).mqttUrl, 'fp-f', secret);
+      await waitFor(async () => (await stateOn(name)) === 'online', 10_000, `online on ${name}`);
+      c.end(true);
+      await waitFor(async () => (await stateOn(name)) !== 'online', 10_000, `dropped on ${name}`);
+    }
+    const back = await connectMqtt(hub('a').mqttUrl, 'fp-f', secret);
+    try {
+      const faults = async () =>
+        (await ok<IncidentView[]>('b', 'GET', '/api/incidents?state=open&kind=device_fault')).filter((v) => v.deviceId === 'fp-f');
+      const [fault] = await waitFor(async () => ((await faults()).length ? await faults() : null), 15_000, 'flapping fault');
+      const d = await ok<IncidentDetail>('c', 'GET', `/api/incidents/${fault!.id}`);
+      expect((d.data as { cause?: string }).cause).toBe('flapping');
+      expect(await faults()).toHaveLength(1);
+    } finally {
+      back.end(true);
+      await ok('c', 'PATCH', '/api/settings', {
+        values: { 'device_link.flapThreshold': 5, 'device_link.offlineDebounceSeconds': 30 },
+      });
+    }
+  });
+
+  it('the instance that opened an escalation chain is SIGKILLed: the next levels are delivered once, by another instance', async () => {
+    const chan = await ok<{ id: string }>('b', 'POST', '/api/notification-channels', {
+      name: '监控中心群',
+      kind: 'webhook',
+      config: { url: `${rx.url}/webhook-chain`, secret: rx.secrets.webhook },
+    });
+    await ok('c', 'PUT', '/api/escalation-policies/device_fault', {
+      levels: [
+        { afterSeconds: 0, targets: [{ channelId: chan.id }] },
+        { afterSeconds: 8, targets: [{ channelId: chan.id }] },
+        { afterSeconds: 12, targets: [{ channelId: chan.id }] },
+      ],
+    });
+    // opened through A: A's bus opens the chain and sends level 0
+    const inc = await ok<IncidentView>('a', 'POST', '/api/incidents', {
+      kind: 'device_fault',
+      building: 'bldg-1',
+      payload: { deviceId: 'chain-dev', description: '离线' },
+    });
+    const levels = (lv: number) =>
+      rx.received.filter(
+        (r) =>
+          r.path === '/webhook-chain' &&
+          r.status === 200 &&
+          ((r.body as unknown as WebhookPayload).items ?? []).some((i) => i.incident.id === inc.id && i.level === lv),
+      );
+    await waitFor(() => levels(0).length > 0, 10_000, 'level 0 delivered');
+    await stopHub('a', 'SIGKILL');
+    expect(Date.now()).toBeLessThan(inc.openedAt + 8000); // killed before level 1 was due
+    // B and C both tick: one of them claims each step; level 2 arriving means level 1 has been decided
+    await waitFor(() => levels(2).length > 0, 30_000, 'level 2 delivered after the opener died');
+    expect(levels(1)).toHaveLength(1);
+    expect(levels(0)).toHaveLength(1);
+    expect([...levels(0), ...levels(1), ...levels(2)].every((r) => r.verified)).toBe(true);
+    const rows = await sql.query<{ level: number; n: string }>(
+      `SELECT level, count(*) AS n FROM "NotificationDelivery" WHERE "incidentId" = $1 GROUP BY level ORDER BY level`,
+      [inc.id],
+    );
+    expect(rows.rows.map((r) => `${r.level}:${r.n}`)).toEqual(['0:1', '1:1', '2:1']);
+    const chain = await sql.query<{ nextAt: Date | null; claimedBy: string | null }>(
+      `SELECT "nextAt", "claimedBy" FROM "NotificationChain" WHERE "incidentId" = $1`,
+      [inc.id],
+    );
+    // the last level is done and no claim is left behind
+    expect(chain.rows[0]).toEqual({ nextAt: null, claimedBy: null });
+    await startHub('a');
+  }, 120_000);
 });
