@@ -3,7 +3,12 @@
 // and what Redis adds (one instance with and without REDIS_URL).
 //
 //   npm run bench:scale
-//   BENCH_SCALE_SECONDS=10 BENCH_SCALE_RATE=200 BENCH_SCALE_DEVICES=20 BENCH_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres
+//   BENCH_SCALE_REPS=3 BENCH_SCALE_SECONDS=10 BENCH_SCALE_RATE=200 BENCH_SCALE_DEVICES=20 BENCH_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres
+//
+// Repetitions are interleaved (BENCHMARKS.md "How it measures"): each repetition runs the four
+// setups once, in an order rotated per repetition, so every setup sees the same share of the
+// machine's (shared) load; the table gives min/median/max over repetitions and the ratio to the
+// single process per repetition. The load average is printed with the numbers.
 //
 // Every instance is a separate process running the production bundle (scripts/build.mjs);
 // Redis is a redis-server of this script's own on a free loopback port. Devices are spread
@@ -28,6 +33,7 @@ const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.
 const SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_SCALE_RATE ?? 200);
 const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 20);
+const REPS = Number(process.env.BENCH_SCALE_REPS ?? 3);
 const PASSWORD = 'bench-scale-Pass-1';
 const bundleDir = path.join(ROOT, 'node_modules', '.cache', `bops-bench-scale-${process.pid}`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bops-bench-scale-'));
@@ -241,30 +247,68 @@ async function main(): Promise<void> {
   procs.push(redis);
   await waitOutput(redis, /Ready to accept connections/, 'redis-server');
   const redisUrl = `redis://127.0.0.1:${port}`;
-  const rows: Row[] = [];
-  rows.push(await run(1, null, null));
-  for (const n of [1, 2, 3]) {
-    // a fresh Redis state per run (aedes keeps retained messages and wills there)
-    spawnSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
-    rows.push(await run(n, redisUrl, redis.pid!));
+  const setups: Array<{ n: number; redis: boolean }> = [
+    { n: 1, redis: false },
+    { n: 1, redis: true },
+    { n: 2, redis: true },
+    { n: 3, redis: true },
+  ];
+  const label = (x: { n: number; redis: boolean }) => `${x.n}${x.redis ? '+R' : ''}`;
+  /** rows per setup, one per repetition (index = repetition) */
+  const rows = new Map<string, Row[]>(setups.map((x) => [label(x), []]));
+  const loads: string[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    loads.push(os.loadavg()[0]!.toFixed(1));
+    const order = setups.map((_, i) => setups[(i + rep) % setups.length]!);
+    for (const x of order) {
+      // a fresh Redis state per run (aedes keeps retained messages and wills there)
+      if (x.redis) spawnSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
+      const r = await run(x.n, x.redis ? redisUrl : null, x.redis ? redis.pid! : null);
+      rows.get(label(x))![rep] = r;
+      console.error(`rep ${rep + 1}/${REPS} ${r.setup}: ${JSON.stringify(r)}`);
+    }
   }
+  loads.push(os.loadavg()[0]!.toFixed(1));
+  const stats = (xs: number[], digits = 0) => {
+    const s2 = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    if (!s2.length) return 'n/a';
+    const med = s2[Math.floor(s2.length / 2)]!;
+    return `${s2[0]!.toFixed(digits)} / **${med.toFixed(digits)}** / ${s2[s2.length - 1]!.toFixed(digits)}`;
+  };
   console.log(
-    `\nbench:scale — ${os.cpus().length} cores, ${DEVICES} devices, ${SECONDS} s per phase, QoS1 elevator.normal events, PostgreSQL ${PG_ADMIN.replace(/\/\/.*@/, '//')}\n`,
+    `\nbench:scale — ${os.cpus().length} cores, ${DEVICES} devices, ${SECONDS} s per phase, ${RATE} events/s offered, ${REPS} interleaved repetitions, QoS1 elevator.normal events, PostgreSQL ${PG_ADMIN.replace(/\/\/.*@/, '//')}`,
   );
+  console.log(`load average (1 min) at the start of each repetition and at the end: ${loads.join(', ')}\n`);
+  console.log('min / **median** / max over repetitions:\n');
   console.log(
-    '| setup | offered/s | achieved/s | push p50 ms | push p99 ms | hub CPU ms / 1,000 events | Redis CPU ms / 1,000 | saturation events/s |',
+    '| setup | achieved/s | push p50 ms | push p99 ms | hub CPU ms / 1,000 events | Redis CPU ms / 1,000 | saturation events/s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
+  console.log('|---|---|---|---|---|---|---|');
+  for (const x of setups) {
+    const rs = rows.get(label(x))!;
     console.log(
-      `| ${r.setup} | ${r.offered} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPer1k.toFixed(0)} | ${r.redisCpuPer1k.toFixed(0)} | ${r.saturation.toFixed(0)} |`,
+      `| ${rs[0]!.setup} | ${stats(rs.map((r) => r.achieved))} | ${stats(
+        rs.map((r) => r.p50),
+        1,
+      )} | ${stats(rs.map((r) => r.p99))} | ${stats(rs.map((r) => r.cpuPer1k))} | ${stats(rs.map((r) => r.redisCpuPer1k))} | ${stats(
+        rs.map((r) => r.saturation),
+      )} |`,
     );
   }
-  const single = rows[0]!;
-  const one = rows[1]!;
-  console.log(
-    `\nRedis adds (1 instance with vs without REDIS_URL): p50 ${(one.p50 - single.p50).toFixed(1)} ms, p99 ${(one.p99 - single.p99).toFixed(1)} ms, hub CPU ${(one.cpuPer1k - single.cpuPer1k).toFixed(0)} ms per 1,000 events`,
-  );
+  const single = rows.get('1')!;
+  console.log('\nper repetition, relative to the single process without Redis (same repetition):\n');
+  console.log('| setup | hub + Redis CPU per 1,000 (× single) | saturation (× single) | push p50 (+ ms vs single) |');
+  console.log('|---|---|---|---|');
+  for (const x of setups.slice(1)) {
+    const rs = rows.get(label(x))!;
+    const per = (f: (r: Row, s0: Row) => number, digits: number) => rs.map((r, i) => f(r, single[i]!).toFixed(digits)).join(', ');
+    console.log(
+      `| ${rs[0]!.setup} | ${per((r, s0) => (r.cpuPer1k + r.redisCpuPer1k) / s0.cpuPer1k, 2)} | ${per((r, s0) => r.saturation / s0.saturation, 2)} | ${per(
+        (r, s0) => r.p50 - s0.p50,
+        1,
+      )} |`,
+    );
+  }
 }
 
 main()
