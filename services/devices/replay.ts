@@ -24,7 +24,11 @@ export interface StoredEvent {
 
 export interface EventReplayOptions {
   pool: pg.Pool;
-  /** this instance (the id its EventStore writes into pendingBy) */
+  /**
+   * what this process's EventStore writes into pendingBy: `<instance id>:<per-process suffix>`,
+   * so an instance restarted under the same HUB_INSTANCE_ID tells its dead incarnation's rows
+   * from its own
+   */
   instanceId: string;
   /** instances alive now (scale-out: Redis heartbeats); the single hub: none besides itself */
   alive: () => Promise<Set<string>>;
@@ -35,6 +39,9 @@ export interface EventReplayOptions {
   log: Logger;
   batch?: number;
 }
+
+/** the instance id in a pendingBy value (`<instance id>:<per-process suffix>`) */
+export const instanceOf = (by: string): string => (by.includes(':') ? by.slice(0, by.lastIndexOf(':')) : by);
 
 export class EventReplay {
   /** routed events whose mark is not cleared yet (flushed together: one UPDATE per batch) */
@@ -86,7 +93,11 @@ export class EventReplay {
     );
     if (!owners.rows.length) return 0;
     const alive = await this.o.alive();
-    const dead = owners.rows.map((r) => r.by).filter((by) => by !== this.o.instanceId && !alive.has(by));
+    const me = instanceOf(this.o.instanceId);
+    // dead: stored by an instance that has no heartbeat, or by an earlier incarnation of this one
+    const dead = owners.rows
+      .map((r) => r.by)
+      .filter((by) => by !== this.o.instanceId && (instanceOf(by) === me || !alive.has(instanceOf(by))));
     let n = 0;
     for (let got = dead.length ? await this.replayBatch(dead) : 0; got > 0; got = await this.replayBatch(dead)) n += got;
     this.replayed += n;

@@ -331,7 +331,9 @@ export class Hub {
     this.stops.push(async () => this.rejections.stop());
     // who stored an event until it is routed (services/devices/replay.ts): the cluster id, or one
     // per run of the single hub, so the next run can tell a crashed run's pending events
-    const storeId = cluster?.id ?? `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // (a suffix per process: an instance restarted under the same HUB_INSTANCE_ID is a new
+    // incarnation, and what the old one left is replayed — replay.ts incarnation rule)
+    const storeId = `${cluster?.id ?? 'local'}:${process.pid}-${randomUUID().slice(0, 8)}`;
     // events stored before the incident service listens wait for it, in order, rather than being
     // emitted to nobody (devices reconnect the moment the broker listens)
     let routingOpen!: () => void;

@@ -46,7 +46,7 @@ it('routes an event a crashed earlier run left unrouted, once; events it routed 
       type: 'fire.trouble',
       ts: new Date(),
       data: { zone: 'z2', code: 'T2' },
-      pendingBy: 'local-1-deadbeef',
+      pendingBy: 'local:1-deadbeef',
     },
   });
   await t.restart();

@@ -270,6 +270,8 @@ beforeAll(async () => {
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   [db, redis, rx] = await Promise.all([createTestDatabase(), startRedis(), startReceivers()]);
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  // the database is dropped at the end with its connections terminated: an idle one going is no error
+  sql.on('error', () => undefined);
   await startHub('a'); // first: creates the admin account
   await Promise.all([startHub('b'), startHub('c')]);
   const r = await fetch(`${hub('a').http}/api/auth/login`, {
@@ -693,7 +695,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       const row = await sql.query<{ pendingBy: string | null }>(
         `SELECT "pendingBy" FROM "DeviceEvent" WHERE "deviceId" = 'fp-r' AND "eventId" = 'unrouted-1'`,
       );
-      expect(row.rows).toEqual([{ pendingBy: 'a' }]);
+      expect(row.rows[0]?.pendingBy).toMatch(/^a:/);
       await stopHub('a', 'SIGKILL');
       dev.end(true);
     } finally {
