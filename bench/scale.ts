@@ -34,6 +34,10 @@ const SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_SCALE_RATE ?? 200);
 const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 20);
 const REPS = Number(process.env.BENCH_SCALE_REPS ?? 3);
+/** extra node flags for the hub processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling a setup) */
+const NODE_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** run only these setups (comma-separated labels: 1, 1+R, 2+R, 3+R) */
+const ONLY = process.env.BENCH_SCALE_ONLY?.split(',');
 const PASSWORD = 'bench-scale-Pass-1';
 const bundleDir = path.join(ROOT, 'node_modules', '.cache', `bops-bench-scale-${process.pid}`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bops-bench-scale-'));
@@ -75,7 +79,7 @@ interface Hub {
 }
 
 async function startHub(databaseUrl: string, redisUrl: string | null, name: string): Promise<Hub> {
-  const proc = spawn(process.execPath, [path.join(bundleDir, 'hub.mjs')], {
+  const proc = spawn(process.execPath, [...NODE_ARGS, path.join(bundleDir, 'hub.mjs')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -247,13 +251,13 @@ async function main(): Promise<void> {
   procs.push(redis);
   await waitOutput(redis, /Ready to accept connections/, 'redis-server');
   const redisUrl = `redis://127.0.0.1:${port}`;
+  const label = (x: { n: number; redis: boolean }) => `${x.n}${x.redis ? '+R' : ''}`;
   const setups: Array<{ n: number; redis: boolean }> = [
     { n: 1, redis: false },
     { n: 1, redis: true },
     { n: 2, redis: true },
     { n: 3, redis: true },
-  ];
-  const label = (x: { n: number; redis: boolean }) => `${x.n}${x.redis ? '+R' : ''}`;
+  ].filter((x) => !ONLY || ONLY.includes(label(x)));
   /** rows per setup, one per repetition (index = repetition) */
   const rows = new Map<string, Row[]>(setups.map((x) => [label(x), []]));
   const loads: string[] = [];
@@ -295,7 +299,8 @@ async function main(): Promise<void> {
       )} |`,
     );
   }
-  const single = rows.get('1')!;
+  const single = rows.get('1');
+  if (!single) return; // BENCH_SCALE_ONLY without the single process: no ratios
   console.log('\nper repetition, relative to the single process without Redis (same repetition):\n');
   console.log('| setup | hub + Redis CPU per 1,000 (× single) | saturation (× single) | push p50 (+ ms vs single) |');
   console.log('|---|---|---|---|');
