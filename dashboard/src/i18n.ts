@@ -15,6 +15,7 @@ import { NOTIFICATION_UI } from './i18n/notifications.js';
 import { SHIFT_UI } from './i18n/shifts.js';
 import { HISTORY_UI } from './i18n/history.js';
 import { REPORT_UI } from './i18n/reports.js';
+import { DASHB_UI } from './i18n/dashb.js';
 
 export type { Locale };
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
@@ -26,6 +27,7 @@ const UI = {
   ...SHIFT_UI,
   ...HISTORY_UI,
   ...REPORT_UI,
+  ...DASHB_UI,
   'app.title': ['楼宇运营中枢', 'Building Operations Hub'],
   'app.subtitle': ['物业监控中心', 'Property control room'],
   'denied.title': ['此页面不属于您的岗位', 'This page is not for your role'],

@@ -1,7 +1,7 @@
 // Control room (监控中心): building → floor → device overview with live online state and key
 // telemetry, the incident board ordered by severity with live countdowns, the live device
 // event feed and the manual incident report.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { DeviceClass, IncidentKind, Role } from '../../../contracts/domain.js';
 import { api, type DeviceView, type IncidentView, type ProceduresView } from '../api.js';
 import { navigate } from '../router.js';
@@ -9,7 +9,10 @@ import { boardOrder, isLifeSafety, toast, upsertIncident, useI18n, useStore } fr
 import { Countdown, Empty, KindBadge, Panel, StateBadge, buildingsOf, runningTimers } from './common.js';
 import { SchemaForm } from './SchemaForm.js';
 import { FaultBulk, SnoozeMark } from './FaultBulk.js';
-import { useNow } from '../hooks.js';
+import { errorText, useNow } from '../hooks.js';
+import { awaitingAck, ShortcutHelp, useShortcuts } from './Shortcuts.js';
+
+const ACK_ROLES: Role[] = ['operator', 'supervisor', 'admin'];
 
 export function ControlRoom() {
   const t = useI18n();
@@ -28,6 +31,45 @@ export function ControlRoom() {
   );
   const procedures = useStore((s) => s.procedures);
   const canReport = role !== undefined && reportKinds(procedures, role).length > 0;
+  const [selected, setSelected] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
+  // the selection follows its incident while the board re-orders; gone → the top card
+  const at = Math.max(
+    0,
+    open.findIndex((i) => i.id === selected),
+  );
+  const current = open[at];
+  useEffect(() => {
+    if (!current) return;
+    document.querySelector(`[data-testid=incident-card][data-incident-id="${CSS.escape(current.id)}"]`)?.scrollIntoView?.({ block: 'nearest' });
+  }, [current]);
+
+  useShortcuts((a) => {
+    if (help) {
+      if (a === 'close' || a === 'help') setHelp(false);
+      return a === 'close' || a === 'help';
+    }
+    if (a === 'help') setHelp(true);
+    else if (a === 'next' && open.length > 0) setSelected(open[Math.min(open.length - 1, at + 1)]!.id);
+    else if (a === 'previous' && open.length > 0) setSelected(open[Math.max(0, at - 1)]!.id);
+    else if (a === 'open' && current) navigate(`/incidents/${encodeURIComponent(current.id)}`);
+    else if (a === 'acknowledge') {
+      // the selected incident when it still owes its acknowledgement, else the top one that does
+      const target = current && awaitingAck(current) ? current : open.find(awaitingAck);
+      if (!target || !role || !ACK_ROLES.includes(role)) {
+        toast(t.t('keys.nothingToAck'), 'info', 3000);
+        return true;
+      }
+      api
+        .act(target.id, 'acknowledge', { notes: '' })
+        .then((d) => {
+          upsertIncident(d, false);
+          toast(t.t('keys.acked', { n: target.number }), 'ok', 3000);
+        })
+        .catch((e: unknown) => toast(errorText(t, e), 'error'));
+    } else return false;
+    return true;
+  });
 
   return (
     <div className="control-grid">
@@ -53,11 +95,22 @@ export function ControlRoom() {
           }
           testId="board"
           actions={
-            canReport ? (
-              <button type="button" onClick={() => setReporting((x) => !x)} data-testid="report-open">
-                {t.t('control.report')}
+            <>
+              <button
+                type="button"
+                className="ghost keys-hint"
+                onClick={() => setHelp(true)}
+                aria-keyshortcuts="?"
+                data-testid="shortcut-help-open"
+              >
+                {t.t('keys.button')}
               </button>
-            ) : null
+              {canReport ? (
+                <button type="button" onClick={() => setReporting((x) => !x)} data-testid="report-open">
+                  {t.t('control.report')}
+                </button>
+              ) : null}
+            </>
           }
         >
           {reporting && role ? <ManualReport role={role} buildings={buildings} onDone={() => setReporting(false)} /> : null}
@@ -65,26 +118,29 @@ export function ControlRoom() {
           {open.length === 0 ? <Empty>{t.t('control.boardEmpty')}</Empty> : null}
           <ol className="board" aria-label={t.t('control.board')}>
             {open.map((i) => (
-              <IncidentCard key={i.id} incident={i} />
+              <IncidentCard key={i.id} incident={i} selected={i.id === current?.id} />
             ))}
           </ol>
         </Panel>
         <FaultBulk />
         <EventFeed />
       </div>
+      {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
     </div>
   );
 }
 
-export function IncidentCard({ incident: i }: { incident: IncidentView }) {
+export function IncidentCard({ incident: i, selected = false }: { incident: IncidentView; selected?: boolean }) {
   const t = useI18n();
   const now = useNow();
   const timers = runningTimers(i);
   const href = `/incidents/${encodeURIComponent(i.id)}`;
   return (
     <li
-      className={`incident-card sev-${i.kind}`}
+      className={`incident-card sev-${i.kind}${selected ? ' selected' : ''}`}
       data-testid="incident-card"
+      data-selected={selected ? 'true' : undefined}
+      aria-current={selected ? 'true' : undefined}
       data-incident-id={i.id}
       data-kind={i.kind}
       data-state={i.state}
