@@ -3,6 +3,8 @@
 // a phone-sized layout for supervisors (acknowledge, approve 119, the timeline — no horizontal
 // scrolling), several telemetry series on one chart with always-visible legend values and a
 // CSV export, and floor plans (upload, place devices by dragging, alarms and offline shown live).
+import fs from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
@@ -206,5 +208,70 @@ describe('phone-sized layout (390×844) for a supervisor', () => {
     await screenshot(page, 'phone-alarm-banner');
     await page.click('[data-testid=banner-ack]');
     await page.waitForSelector('[data-testid=alarm-banner]', { state: 'detached' });
+  });
+});
+
+describe('telemetry: several series on one chart, legend values, CSV export', () => {
+  let page: Page;
+  beforeAll(async () => {
+    // 15 minutes of history: the meter's voltage sweeps 300…450 V (beyond anything the live
+    // simulator sends, ≈ 380 V), car 1's load 0…800 kg
+    const now = Date.now();
+    for (let i = 151; i > 0; i--) {
+      const ts = now - i * 5000;
+      const common = { site: 'site-1', building: 'bldg-1', ts };
+      estate.t.hub.telemetry.write({ ...common, deviceId: 'pm-1', class: 'power', metrics: { voltage_v: 299 + i, power_kw: 100 + (i % 10) } });
+      estate.t.hub.telemetry.write({ ...common, deviceId: 'el-1', class: 'elevator', metrics: { load_kg: (i % 9) * 100 } });
+    }
+    await estate.t.hub.telemetry.flush();
+    ({ page } = await newPage(browser, estate.t));
+    await loginAs(page, 'supervisor');
+  });
+  afterAll(async () => page.context().close());
+
+  it('each chart shows latest, min and max in its legend without hovering', async () => {
+    await page.goto('/telemetry?device=pm-1');
+    const row = '[data-testid=chart-voltage_v] [data-testid=legend-pm-1-voltage_v]';
+    await waitFor(async () => (await page.textContent(`${row} [data-testid=max]`)) === '450', 8000, 'legend max');
+    expect(await page.textContent(`${row} [data-testid=min]`)).toBe('300');
+    const latest = Number(await page.textContent(`${row} [data-testid=latest]`));
+    expect(latest).toBeGreaterThanOrEqual(300);
+    expect(latest).toBeLessThanOrEqual(450);
+    expect(await page.textContent('[data-testid=chart-voltage_v] [data-testid=legend] thead')).toContain('最新');
+  });
+
+  it('puts this meter’s metrics and another device’s metric on one chart and exports what it shows as CSV', async () => {
+    await page.click('label:has([data-testid=mode-together])');
+    await page.waitForSelector('[data-testid=chart-combined] canvas');
+    await page.selectOption('[data-testid=add-series-device]', 'el-1');
+    await page.selectOption('[data-testid=add-series-metric]', 'load_kg');
+    await page.click('[data-testid=add-series-add]');
+    const chart = '[data-testid=chart-combined]';
+    await page.waitForSelector(`${chart} [data-testid=legend-el-1-load_kg]`);
+    // one chart with every series: voltage, power, frequency (ticked by default) and the car's load
+    expect(await page.locator('[data-testid^=chart-]').count()).toBe(1);
+    for (const r of ['pm-1-voltage_v', 'pm-1-power_kw', 'el-1-load_kg']) await page.waitForSelector(`${chart} [data-testid=legend-${r}]`);
+    await waitFor(async () => (await page.textContent(`${chart} [data-testid=legend-el-1-load_kg] [data-testid=max]`)) === '800', 8000);
+    expect(await page.textContent(`${chart} [data-testid=legend-el-1-load_kg] [data-testid=min]`)).toBe('0');
+    expect(await page.textContent(`${chart} [data-testid=legend-pm-1-voltage_v] [data-testid=max]`)).toBe('450');
+    await screenshot(page, 'telemetry-combined');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${chart} [data-testid=csv]`)]);
+    expect(download.suggestedFilename()).toMatch(/^telemetry-\d{12}\.csv$/);
+    const rows = parse(fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '')) as string[][];
+    expect(rows[0]).toEqual([
+      '时间',
+      '1 号楼配电/ATS · 电压 V',
+      '1 号楼配电/ATS · 功率 kW',
+      '1 号楼配电/ATS · 频率 Hz',
+      '1 号楼 1 号梯 · 载重 kg',
+    ]);
+    const body = rows.slice(1);
+    // every point drawn, one row per time; the history's extremes are there
+    expect(body.length).toBeGreaterThanOrEqual(150);
+    expect(body.map((r) => r[1])).toContain('450');
+    expect(body.map((r) => r[1])).toContain('300');
+    expect(body.map((r) => r[4])).toContain('800');
+    expect(body[0]![0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 });
