@@ -159,6 +159,13 @@ export const ROUTE_SCOPES: Readonly<Record<string, ScopePolicy>> = {
   'POST /api/telemetry-rules': 'all-buildings',
   'PATCH /api/telemetry-rules/:id': 'all-buildings',
   'DELETE /api/telemetry-rules/:id': 'all-buildings',
+  // floor plans (services/floorplans): a plan and its placements belong to one building
+  'GET /api/floor-plans': 'building',
+  'GET /api/floor-plans/:building/:floor/image': 'building',
+  'PUT /api/floor-plans/:building/:floor': 'building',
+  'DELETE /api/floor-plans/:building/:floor': 'building',
+  'PUT /api/floor-plans/:building/:floor/devices/:deviceId': 'building',
+  'DELETE /api/floor-plans/:building/:floor/devices/:deviceId': 'building',
 };
 
 /** Routes that are part of the served UI, not the API: the dashboard's files and the API docs page. */

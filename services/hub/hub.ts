@@ -58,6 +58,8 @@ import { AccessLog } from '../records/access-log.js';
 import { recordsCatalog } from '../records/labels.js';
 import { RecordService } from '../records/service.js';
 import { recordRoutes } from '../records/routes.js';
+import { floorPlanRoutes } from '../floorplans/routes.js';
+import { FloorPlanService } from '../floorplans/service.js';
 import { ShiftService } from '../records/shift-service.js';
 import { shiftRoutes } from '../records/shift-routes.js';
 import { followUpSection, ReportService } from '../records/reports.js';
@@ -100,6 +102,7 @@ export class Hub {
   workOrders!: WorkOrderService;
   complaints!: ComplaintService;
   records!: RecordService;
+  floorPlans!: FloorPlanService;
   shifts!: ShiftService;
   reports!: ReportService;
   accessLog!: AccessLog;
@@ -460,6 +463,7 @@ export class Hub {
     this.workOrders = new WorkOrderService({ db: this.db, incidents: this.incidents, now: this.now });
     this.complaints = new ComplaintService({ db: this.db, incidents: this.incidents, now: this.now });
     this.records = new RecordService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
+    this.floorPlans = new FloorPlanService({ db: this.db, registry: this.registry, now: this.now });
     // shifts 班次: the per-shift duty log, the handover the hub opens at each shift's end and its
     // reminders. Other services' pending items (work orders, complaints…) join the handover through
     // `this.shifts.addProvider(…)` here, where those services are built.
@@ -559,6 +563,7 @@ export class Hub {
         (app) => app.register(adminRoutes, { estate: this.estate, users: this.users, contacts: this.contacts, settings: this.settings }),
         (app) => app.register(notificationRoutes, { notify: this.notify }),
         (app) => app.register(telemetryRuleRoutes, { rules: this.rules }),
+        (app) => app.register(floorPlanRoutes, { plans: this.floorPlans }),
       ],
     });
     let adapter: ReturnType<typeof createAdapter> | undefined;

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { FirePanelSim } from '../../devices/simulators/fire-panel.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import type { ElevatorSim } from '../../devices/simulators/elevator.js';
+import { stopDevices } from '../../devices/runtime.js';
 import { api, login, waitFor } from '../helpers/hub.js';
 import { launch, loginAs, newPage, screenshot, startEstate, USERS, type Estate } from './helpers.js';
 
@@ -220,7 +221,12 @@ describe('telemetry: several series on one chart, legend values, CSV export', ()
     for (let i = 151; i > 0; i--) {
       const ts = now - i * 5000;
       const common = { site: 'site-1', building: 'bldg-1', ts };
-      estate.t.hub.telemetry.write({ ...common, deviceId: 'pm-1', class: 'power', metrics: { voltage_v: 299 + i, power_kw: 100 + (i % 10) } });
+      estate.t.hub.telemetry.write({
+        ...common,
+        deviceId: 'pm-1',
+        class: 'power',
+        metrics: { voltage_v: 299 + i, power_kw: 100 + (i % 10) },
+      });
       estate.t.hub.telemetry.write({ ...common, deviceId: 'el-1', class: 'elevator', metrics: { load_kg: (i % 9) * 100 } });
     }
     await estate.t.hub.telemetry.flush();
@@ -273,5 +279,130 @@ describe('telemetry: several series on one chart, legend values, CSV export', ()
     expect(body.map((r) => r[1])).toContain('300');
     expect(body.map((r) => r[4])).toContain('800');
     expect(body[0]![0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  });
+});
+
+describe('floor plans', () => {
+  let page: Page;
+  /** A plan drawn in the browser (rooms, a corridor, labels) and exported as PNG bytes. */
+  async function drawnPlan(p: Page): Promise<Buffer> {
+    const b64 = await p.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 1200;
+      c.height = 600;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#f8fafc';
+      g.fillRect(0, 0, 1200, 600);
+      g.strokeStyle = '#334155';
+      g.lineWidth = 6;
+      g.strokeRect(20, 20, 1160, 560);
+      g.lineWidth = 3;
+      for (const x of [300, 600, 900]) {
+        g.strokeRect(x - 280, 20, 280, 240);
+        g.strokeRect(x - 280, 340, 280, 240);
+      }
+      g.strokeRect(900, 20, 280, 560);
+      g.fillStyle = '#475569';
+      g.font = '28px sans-serif';
+      for (const [t, x, y] of [
+        ['301', 110, 140],
+        ['302', 390, 140],
+        ['303', 690, 140],
+        ['电梯厅', 980, 300],
+        ['走廊', 420, 310],
+        ['配电间', 90, 470],
+      ] as const)
+        g.fillText(t, x, y);
+      return c.toDataURL('image/png').split(',')[1]!;
+    });
+    return Buffer.from(b64, 'base64');
+  }
+
+  beforeAll(async () => {
+    // a fault on the door intercom (another open one may exist from the shortcut tests)
+    await api(estate.t, 'POST', '/api/incidents', {
+      kind: 'device_fault',
+      building: 'bldg-1',
+      payload: { deviceId: 'ic-1', description: '门口机按键失灵' },
+    });
+    ({ page } = await newPage(browser, estate.t));
+    await loginAs(page, 'supervisor');
+  });
+  afterAll(async () => page.context().close());
+
+  it('a supervisor uploads a plan for a floor; an SVG is refused with a translated reason', async () => {
+    await page.goto('/floor-plans');
+    await page.waitForSelector('[data-testid=plan-empty]');
+    await page.selectOption('[data-testid=plan-floor]', '3');
+    await page.setInputFiles('[data-testid=plan-file]', {
+      name: 'plan.svg',
+      mimeType: 'image/svg+xml',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    });
+    expect(await (await page.waitForSelector('[data-testid=plan-error]')).textContent()).toContain('只接受 PNG 或 JPEG 图片');
+    await page.setInputFiles('[data-testid=plan-file]', { name: '3F.png', mimeType: 'image/png', buffer: await drawnPlan(page) });
+    await page.waitForSelector('[data-testid=plan-stage] img');
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=plan-stage] img') as HTMLImageElement | null)?.naturalWidth === 1200,
+    );
+    const plans = (await api<{ floor: number; mime: string }[]>(estate.t, 'GET', '/api/floor-plans?building=bldg-1')).body;
+    expect(plans).toEqual([expect.objectContaining({ floor: 3, mime: 'image/png' })]);
+  });
+
+  it('devices are dragged (or tapped) onto the plan; positions are saved', async () => {
+    const stage = page.locator('[data-testid=plan-stage]');
+    const box = (await stage.boundingBox())!;
+    await page.locator('[data-testid=plan-chip-el-1]').dragTo(stage, { targetPosition: { x: box.width * 0.85, y: box.height * 0.5 } });
+    await page.waitForSelector('[data-testid=plan-device-el-1]');
+    // on a phone: tap the device, then its place
+    await page.click('[data-testid=plan-chip-pm-1]');
+    await stage.locator('img').click({ position: { x: box.width * 0.1, y: box.height * 0.75 } });
+    await page.waitForSelector('[data-testid=plan-device-pm-1]');
+    await page.locator('[data-testid=plan-chip-ic-1]').dragTo(stage, { targetPosition: { x: box.width * 0.4, y: box.height * 0.5 } });
+    await page.waitForSelector('[data-testid=plan-device-ic-1]');
+    const saved = async () =>
+      Object.fromEntries(
+        (
+          await api<{ placements: { deviceId: string; x: number; y: number }[] }[]>(estate.t, 'GET', '/api/floor-plans?building=bldg-1')
+        ).body[0]!.placements.map((p) => [p.deviceId, p]),
+      );
+    const at = await waitFor(async () => {
+      const s = await saved();
+      return Object.keys(s).length === 3 ? s : null;
+    });
+    expect(at['el-1']!.x).toBeCloseTo(0.85, 1);
+    expect(at['el-1']!.y).toBeCloseTo(0.5, 1);
+    expect(at['pm-1']!.x).toBeCloseTo(0.1, 1);
+    expect(at['pm-1']!.y).toBeCloseTo(0.75, 1);
+    // moving a marker saves its new place; after a reload it is still there
+    await page.locator('[data-testid=plan-device-el-1]').dragTo(stage, { targetPosition: { x: box.width * 0.7, y: box.height * 0.2 } });
+    await waitFor(async () => Math.abs((await saved())['el-1']!.x - 0.7) < 0.05);
+    await page.reload();
+    await page.selectOption('[data-testid=plan-floor]', '3');
+    const left = await page.locator('[data-testid=plan-device-el-1]').evaluate((e) => (e as HTMLElement).style.left);
+    expect(parseFloat(left)).toBeCloseTo(70, -1);
+  });
+
+  it('alarms, faults and offline devices show on the plan live', async () => {
+    await page.waitForSelector('[data-testid=plan-device-el-1][data-status=ok]');
+    await page.waitForSelector('[data-testid=plan-device-pm-1][data-status=ok]');
+    await page.waitForSelector('[data-testid=plan-device-ic-1][data-status=fault]');
+    await estate.sim<ElevatorSim>('el-1').trap({ passengers: 2 });
+    await page.waitForSelector('[data-testid=plan-device-el-1][data-status=alarm]');
+    await stopDevices([estate.client('pm-1')], 'close');
+    await page.waitForSelector('[data-testid=plan-device-pm-1][data-status=offline]');
+    expect(await page.textContent('[data-testid=plan] .plan-legend')).toContain('警报');
+    await screenshot(page, 'floor-plan');
+  });
+
+  it('an operator sees the plan and its live state but no upload or drag', async () => {
+    const { context, page: op } = await newPage(browser, estate.t);
+    await loginAs(op, 'operator');
+    await op.goto('/floor-plans');
+    await op.waitForSelector('[data-testid=plan-device-el-1][data-status=alarm]');
+    expect(await op.$('[data-testid=plan-upload]')).toBeNull();
+    expect(await op.$('[data-testid=plan-unplaced]')).toBeNull();
+    expect(await op.getAttribute('[data-testid=plan-device-el-1]', 'draggable')).toBe('false');
+    await context.close();
   });
 });

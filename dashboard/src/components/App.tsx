@@ -26,6 +26,7 @@ import { OnCall } from './OnCall.js';
 import { TelemetryPage } from './Telemetry.js';
 import { History } from './History.js';
 import { Reports } from './Reports.js';
+import { FloorPlans } from './FloorPlans.js';
 
 /** where versions before the cookie-only session kept the token (cleared on start) */
 const LEGACY_TOKEN_KEY = 'bops_token';
@@ -50,6 +51,7 @@ const NAV: NavItem[] = [
   // issue 14: every incident, closed ones forever (the front desk works visits, not incidents)
   { path: '/history', label: 'nav.history', roles: ['operator', 'supervisor', 'admin'] },
   { path: '/reports', label: 'nav.reports', roles: ['supervisor', 'admin'] },
+  { path: '/floor-plans', label: 'nav.floorPlans', roles: ['operator', 'supervisor', 'admin'] },
 ];
 
 /** The screen a path belongs to, if any. */
@@ -187,6 +189,7 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   else if (path === '/oncall') page = <OnCall />;
   else if (path === '/history') page = <History />;
   else if (path === '/reports') page = <Reports />;
+  else if (path === '/floor-plans') page = <FloorPlans />;
   else page = null;
   return (
     <div className="shell">

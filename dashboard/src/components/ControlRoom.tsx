@@ -41,7 +41,9 @@ export function ControlRoom() {
   const current = open[at];
   useEffect(() => {
     if (!current) return;
-    document.querySelector(`[data-testid=incident-card][data-incident-id="${CSS.escape(current.id)}"]`)?.scrollIntoView?.({ block: 'nearest' });
+    document
+      .querySelector(`[data-testid=incident-card][data-incident-id="${CSS.escape(current.id)}"]`)
+      ?.scrollIntoView?.({ block: 'nearest' });
   }, [current]);
 
   useShortcuts((a) => {

@@ -34,7 +34,7 @@ export const DASHB_UI = {
   'chart.separate': ['分开显示', 'Separate charts'],
   'chart.together': ['画在一张图上', 'One chart'],
 
-  'nav.floorPlans': ['楼层平面图', 'Floor plans'],
+  'nav.floorPlans': ['平面图', 'Floor plans'],
   'plan.title': ['楼层平面图', 'Floor plans'],
   'plan.building': ['楼栋', 'Building'],
   'plan.floor': ['楼层', 'Floor'],
