@@ -308,6 +308,10 @@ export class Broker {
     }
     this.guard.succeeded(address, r.deviceId);
     c[DEVICE] = r;
+    // [MQTT-3.1.4-2]: aedes closes the live connection of this id next. Said on the bus first,
+    // so the hub's own demo fleet can hand the device over instead of reconnecting and taking it
+    // back every few seconds (issue 14: a drill against the demo fought it).
+    if (this.current.has(r.deviceId)) this.o.bus.emit('device.takeover', { device: ref(r), ts: this.now() });
     if (!this.cluster) return done(null, true);
     // Scale-out: this instance holds the connection from here on. Claimed before aedes
     // announces the client to the other instances (which then close an older connection of

@@ -90,19 +90,25 @@ on its own (·) and every expected outcome (✓ / ✗). A demo credentials file 
 also supplies the users. Details: docs/simulate.md.
 
 A device id can be connected once: a second client with the same id takes the connection
-over, and the two keep taking it from each other. With --hub the scenario first asks the hub
-and refuses (exit 5) when any of its devices is already online — e.g. the demo fleet that
-\`npm start\` runs: start the hub with HUB_DEMO_FLEET=0 to drive the demo devices from here.
+over. The demo fleet that \`npm start\` runs hands such a device over to this simulator and
+takes it back when the simulator disconnects, so drills with the demo credentials file
+work against a running demo. Any other client with the same ids would keep taking them back:
+with --hub the scenario first asks the hub and refuses (exit 5) when any of its devices is
+already online (start the hub with HUB_DEMO_FLEET=0 to drive every demo device from here).
 
 Exit codes: 0 ok, 1 usage or other error, 2 broker or hub unreachable, 3 credentials refused
 (device or hub login), 4 scenario did not complete (with --hub: the hub did not do what the
 procedure says), 5 the devices are already connected to the hub (its own demo fleet?).
+A fleet file is the demo credentials file the hub writes on a demo start
+($HUB_DATA_DIR/demo-credentials.json, by default .data/demo-credentials.json) or a file of
+your own: [{id, secret, site, building, class, floors?}] (the secrets POST /api/devices gave).
+
 Examples:
   npm run simulate -- fleet --fleet .data/demo-credentials.json --interval 2s
-  npm run simulate -- scenario fire-drill --fleet fleet.json --building demo-a --floor 7
+  npm run simulate -- scenario fire-drill --fleet .data/demo-credentials.json --building demo-a --floor 7
   npm run simulate -- scenario visitor --device ic-1:s3cret:demo:demo-a:intercom --owner approve
   npm run simulate -- scenario fire-drill --fleet .data/demo-credentials.json --hub http://127.0.0.1:8080 --quiet
-  npm run simulate -- scenario outage --fleet fleet.json --hub http://hub:8080 --user op --password … --ats none
+  npm run simulate -- scenario outage --fleet my-devices.json --hub http://hub:8080 --user op --password … --ats none
   npm run simulate -- scenario visitor --fleet .data/demo-credentials.json --hub http://127.0.0.1:8080 --unit 301 --flow never-confirm
   npm run simulate -- load --devices 200 --rate 5 --duration 30s --secret s3cret --json`;
 }

@@ -38,6 +38,8 @@ export interface BusEvents {
   'device.event.live': { device: DeviceRef; event: DeviceEvent; receivedAt: number };
   'device.telemetry': { device: DeviceRef; ts: number; metrics: Record<string, number | boolean | string> };
   'device.status': { device: DeviceRef; state: OnlineState; ts: number; reason: string };
+  /** a new connection with a connected device's id was accepted; the older one is closed next */
+  'device.takeover': { device: DeviceRef; ts: number };
   'device.command_result': { device: DeviceRef; command: string; result: CommandResult };
   /**
    * A device's administrative record changed through this instance (provisioned, enabled or
