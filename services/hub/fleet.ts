@@ -25,8 +25,8 @@ export async function startDemoFleet(hub: Hub, fleet: FleetEntry[], intervalMs =
   const opts = { url: `mqtt://127.0.0.1:${hub.mqttPort}`, intervalMs, keepalive: 15 };
   const identities = new Map(parseFleet(fleet, 'demo fleet').map((d) => [d.id, d]));
   const devices = await startDevices([...identities.values()], opts);
-  /** handed-over id → whether the other client's connection is up (its end then returns the id) */
-  const away = new Map<string, boolean>();
+  /** handed-over id → the other client's live connection, once up (its end returns the id) */
+  const away = new Map<string, object | null>();
   const owner = {};
   let stopped = false;
   let detach = () => undefined as void;
@@ -49,7 +49,7 @@ export async function startDemoFleet(hub: Hub, fleet: FleetEntry[], intervalMs =
     // (re)connecting, it is the newcomer and the other client's connection is the old one
     if (!mine || !mine.client.connected || stopped) return;
     result.devices = result.devices.filter((d) => d !== mine);
-    away.set(device.deviceId, false);
+    away.set(device.deviceId, null);
     handed.add(device.deviceId);
     log.info({ deviceId: device.deviceId }, 'demo device handed over to another client with its id (a drill?); back when it disconnects');
     await stopDevices([mine], 'kill');
@@ -60,10 +60,11 @@ export async function startDemoFleet(hub: Hub, fleet: FleetEntry[], intervalMs =
   // device's `offline` status message comes before its connection really ends.
   const aedes = hub.broker.aedes;
   const onReady = (client: { id: string }) => {
-    if (away.has(client.id)) away.set(client.id, true);
+    // the newest connection of the id: a third client taking it over holds it now
+    if (away.has(client.id)) away.set(client.id, client);
   };
   const onGone = (client: { id: string }) => {
-    if (away.get(client.id) !== true || stopped || aedes.clients[client.id]) return;
+    if (away.get(client.id) !== client || stopped) return;
     away.delete(client.id);
     void comeBack(client.id).catch((err: Error) => {
       // the broker is going away (hub stopping) or refused: the id stays handed over
