@@ -100,22 +100,24 @@ export function ShortcutHelp({ onClose }: { onClose: () => void }) {
             {t.t('keys.close')}
           </button>
         </header>
-        <dl className="shortcut-list">
-          {SHORTCUTS.map((s) => (
-            <div key={s.label} className="shortcut-row">
-              <dt>
-                {s.keys.map((k, n) => (
-                  <span key={k}>
-                    {n > 0 ? ` ${t.t('keys.or')} ` : ''}
-                    <kbd>{keyName(t, k)}</kbd>
-                  </span>
-                ))}
-              </dt>
-              <dd>{t.t(s.label)}</dd>
-            </div>
-          ))}
-        </dl>
-        <p className="muted">{t.t('keys.typingNote')}</p>
+        <div className="panel-body">
+          <dl className="shortcut-list">
+            {SHORTCUTS.map((s) => (
+              <div key={s.label} className="shortcut-row">
+                <dt>
+                  {s.keys.map((k, n) => (
+                    <span key={k}>
+                      {n > 0 ? ` ${t.t('keys.or')} ` : ''}
+                      <kbd>{keyName(t, k)}</kbd>
+                    </span>
+                  ))}
+                </dt>
+                <dd>{t.t(s.label)}</dd>
+              </div>
+            ))}
+          </dl>
+          <p className="muted">{t.t('keys.typingNote')}</p>
+        </div>
       </div>
     </div>
   );
