@@ -1,7 +1,7 @@
 // Control room (监控中心): building → floor → device overview with live online state and key
 // telemetry, the incident board ordered by severity with live countdowns, the live device
 // event feed and the manual incident report.
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { DeviceClass, IncidentKind, Role } from '../../../contracts/domain.js';
 import { api, type DeviceView, type IncidentView, type ProceduresView } from '../api.js';
 import { navigate } from '../router.js';
@@ -39,12 +39,14 @@ export function ControlRoom() {
     open.findIndex((i) => i.id === selected),
   );
   const current = open[at];
-  useEffect(() => {
-    if (!current) return;
-    document
-      .querySelector(`[data-testid=incident-card][data-incident-id="${CSS.escape(current.id)}"]`)
-      ?.scrollIntoView?.({ block: 'nearest' });
-  }, [current]);
+  // a card chosen from the keyboard is brought into view (only then: a live update of the
+  // selected incident must not scroll the page under someone reading further down)
+  const select = (id: string) => {
+    setSelected(id);
+    requestAnimationFrame(() =>
+      document.querySelector(`[data-testid=incident-card][data-incident-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'nearest' }),
+    );
+  };
 
   useShortcuts((a) => {
     if (help) {
@@ -52,8 +54,8 @@ export function ControlRoom() {
       return a === 'close' || a === 'help';
     }
     if (a === 'help') setHelp(true);
-    else if (a === 'next' && open.length > 0) setSelected(open[Math.min(open.length - 1, at + 1)]!.id);
-    else if (a === 'previous' && open.length > 0) setSelected(open[Math.max(0, at - 1)]!.id);
+    else if (a === 'next' && open.length > 0) select(open[Math.min(open.length - 1, at + 1)]!.id);
+    else if (a === 'previous' && open.length > 0) select(open[Math.max(0, at - 1)]!.id);
     else if (a === 'open' && current) navigate(`/incidents/${encodeURIComponent(current.id)}`);
     else if (a === 'acknowledge') {
       // the selected incident when it still owes its acknowledgement, else the top one that does
