@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('login', () => {
   it('each role lands on its own screen with its own navigation', async () => {
     const expected = {
-      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders', 'complaints', 'history'] },
+      operator: { path: '/control', nav: ['control', 'telemetry', 'shift', 'work-orders', 'complaints', 'history', 'floor-plans'] },
       frontdesk: { path: '/front-desk', nav: ['control', 'front-desk', 'shift', 'work-orders', 'complaints'] },
       supervisor: {
         path: '/supervisor',
@@ -39,6 +39,7 @@ describe('login', () => {
           'oncall',
           'history',
           'reports',
+          'floor-plans',
         ],
       },
       admin: {
@@ -57,6 +58,7 @@ describe('login', () => {
           'oncall',
           'history',
           'reports',
+          'floor-plans',
         ],
       },
     } as const;
