@@ -215,8 +215,10 @@ describe('phone-sized layout (390×844) for a supervisor', () => {
 describe('telemetry: several series on one chart, legend values, CSV export', () => {
   let page: Page;
   beforeAll(async () => {
-    // 15 minutes of history: the meter's voltage sweeps 300…450 V (beyond anything the live
-    // simulator sends, ≈ 380 V), car 1's load 0…800 kg
+    // 12.5 minutes of history. The extremes are the two oldest points (300 V, 450 V), from
+    // before the simulated devices started: their live points (≈ 380 V, every few seconds)
+    // share the chart's buckets with the recent history and would average into it. Car 1's
+    // load goes 0…800 kg.
     const now = Date.now();
     for (let i = 151; i > 0; i--) {
       const ts = now - i * 5000;
@@ -225,7 +227,7 @@ describe('telemetry: several series on one chart, legend values, CSV export', ()
         ...common,
         deviceId: 'pm-1',
         class: 'power',
-        metrics: { voltage_v: 299 + i, power_kw: 100 + (i % 10) },
+        metrics: { voltage_v: i === 151 ? 300 : i === 150 ? 450 : 360 + (i % 40), power_kw: 100 + (i % 10) },
       });
       estate.t.hub.telemetry.write({ ...common, deviceId: 'el-1', class: 'elevator', metrics: { load_kg: (i % 9) * 100 } });
     }
