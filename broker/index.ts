@@ -33,9 +33,6 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { Redis } from 'ioredis';
-import mqemitterRedis from 'mqemitter-redis';
-import aedesPersistenceRedis from 'aedes-persistence-redis';
 import {
   parseCommandResult,
   parseEvent,
@@ -221,18 +218,20 @@ export class Broker {
     }
     this.cluster = o.cluster ?? null;
     const cl = this.cluster;
-    if (cl) {
-      this.persistence = aedesPersistenceRedis({ conn: new Redis(cl.config.redisUrl) }) as { destroy(cb?: () => void): unknown };
+    // the Redis libraries come with the cluster (loaded only when REDIS_URL is set)
+    const libs = cl?.libs;
+    if (cl && libs) {
+      this.persistence = libs.aedesPersistenceRedis({ conn: new libs.Redis(cl.config.redisUrl) }) as { destroy(cb?: () => void): unknown };
     }
     this.aedes = new Aedes({
-      ...(cl
+      ...(cl && libs
         ? {
             id: cl.id,
             // the subscriber connection skips ioredis' ready check: aedes subscribes at once, and a
             // ready check (INFO) on a connection already in subscriber mode is a fatal error
-            mq: mqemitterRedis({
-              subConn: new Redis(cl.config.redisUrl, { enableReadyCheck: false }),
-              pubConn: new Redis(cl.config.redisUrl),
+            mq: libs.mqemitterRedis({
+              subConn: new libs.Redis(cl.config.redisUrl, { enableReadyCheck: false }),
+              pubConn: new libs.Redis(cl.config.redisUrl),
             }),
             persistence: this.persistence,
           }

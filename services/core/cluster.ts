@@ -14,7 +14,10 @@
 // reconnecting is lost, so every notice only says "re-read X from PostgreSQL" (or carries
 // state that the owner re-sends), and on every (re)subscribe the instance re-reads everything
 // it caches (`onResync`).
-import { Redis } from 'ioredis';
+import type { createAdapter } from '@socket.io/redis-adapter';
+import type aedesPersistenceRedis from 'aedes-persistence-redis';
+import type { Redis } from 'ioredis';
+import type mqemitterRedis from 'mqemitter-redis';
 import type { OnlineState } from '../../contracts/domain.js';
 import type { SessionEndReason } from '../../contracts/socket.js';
 import type { ClusterConfig } from './config.js';
@@ -44,7 +47,39 @@ type Handler<K extends ClusterMessageName> = (payload: ClusterMessages[K]) => vo
 // another instance must not be undone by the old connection's close).
 const RELEASE_IF = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end`;
 
+/**
+ * The Redis client libraries of scale-out, loaded by `Cluster.create` only when REDIS_URL is set:
+ * a single hub never uses them, and loaded at start they held ≈ 15 MB of RSS for nothing
+ * (BENCHMARKS.md "Idle memory"). The broker and the socket.io adapter take them from here.
+ */
+export interface RedisLibs {
+  Redis: typeof Redis;
+  mqemitterRedis: typeof mqemitterRedis;
+  aedesPersistenceRedis: typeof aedesPersistenceRedis;
+  createAdapter: typeof createAdapter;
+}
+
+async function loadRedisLibs(): Promise<RedisLibs> {
+  const [ioredis, mq, persistence, adapter] = await Promise.all([
+    import('ioredis'),
+    import('mqemitter-redis'),
+    import('aedes-persistence-redis'),
+    import('@socket.io/redis-adapter'),
+  ]);
+  return {
+    Redis: ioredis.Redis,
+    mqemitterRedis: mq.default,
+    aedesPersistenceRedis: persistence.default,
+    createAdapter: adapter.createAdapter,
+  };
+}
+
 export class Cluster {
+  /** Load the Redis libraries, then make the instance (not yet connected: `start()`). */
+  static async create(config: ClusterConfig, log: Logger): Promise<Cluster> {
+    return new Cluster(config, log, await loadRedisLibs());
+  }
+
   readonly id: string;
   /** commands and keys */
   readonly redis: Redis;
@@ -60,15 +95,16 @@ export class Cluster {
   received = 0;
   sent = 0;
 
-  constructor(
+  private constructor(
     readonly config: ClusterConfig,
     private readonly log: Logger,
+    readonly libs: RedisLibs,
   ) {
     this.id = config.instanceId;
     this.channel = `${config.prefix}:bus`;
     // ioredis reconnects by itself; commands issued meanwhile wait in its offline queue
-    this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.sub = new Redis(config.redisUrl, { lazyConnect: true });
+    this.redis = new libs.Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.sub = new libs.Redis(config.redisUrl, { lazyConnect: true });
     for (const c of [this.redis, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
   }
 

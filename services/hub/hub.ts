@@ -16,8 +16,6 @@ import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
 import { Cluster } from '../core/cluster.js';
 import { AdvisoryLocks } from '../core/locks.js';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
@@ -226,7 +224,7 @@ export class Hub {
     let locks: AdvisoryLocks | null = null;
     if (config.cluster) {
       this.bootReason = 'connecting to Redis at REDIS_URL';
-      const cluster = new Cluster(config.cluster, log.child({ mod: 'cluster', instance: config.cluster.instanceId }));
+      const cluster = await Cluster.create(config.cluster, log.child({ mod: 'cluster', instance: config.cluster.instanceId }));
       this.cluster = cluster;
       this.stops.push(() => cluster.stop());
       await cluster.start();
@@ -566,10 +564,11 @@ export class Hub {
         (app) => app.register(floorPlanRoutes, { plans: this.floorPlans }),
       ],
     });
-    let adapter: ReturnType<typeof createAdapter> | undefined;
+    let adapter: ReturnType<Cluster['libs']['createAdapter']> | undefined;
     if (cluster) {
       // socket.io's redis adapter: a push from any instance reaches every dashboard (two
       // connections of its own: a subscribed ioredis connection can do nothing else)
+      const { Redis, createAdapter } = cluster.libs;
       const pub = new Redis(cluster.config.redisUrl);
       const sub = pub.duplicate();
       for (const c of [pub, sub]) c.on('error', (err: Error) => log.warn({ err: err.message }, 'socket.io redis connection error'));

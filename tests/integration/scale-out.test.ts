@@ -402,6 +402,16 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       // the instance holding the connection learnt it too (its fault watchers read its own registry)
       await waitFor(async () => (await ok<DeviceView>('a', 'GET', '/api/devices/fp-m')).maintenance !== null, 10_000, 'maintenance on A');
       await publishEvent(onA, base, { id: 'm-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z3', code: 'E-IN-MAINT' } });
+      // the PUBACK means stored, not yet decided: end the window only once A's incident engine has
+      // routed the event (its pending mark cleared, services/devices/replay.ts) — else, on a busy
+      // machine, the event is decided after the window ended and rightly opens a fault
+      await waitFor(
+        async () =>
+          (await sql.query(`SELECT 1 FROM "DeviceEvent" WHERE "deviceId" = 'fp-m' AND "eventId" = 'm-1' AND "pendingBy" IS NULL`))
+            .rowCount === 1,
+        10_000,
+        'm-1 routed on A',
+      );
       await ok('c', 'DELETE', '/api/devices/fp-m/maintenance');
       await waitFor(() => pushes.some((v) => v.maintenance === null), 10_000, 'maintenance ended push on C');
       await waitFor(async () => (await ok<DeviceView>('a', 'GET', '/api/devices/fp-m')).maintenance === null, 10_000, 'ended on A');
