@@ -1,8 +1,13 @@
 // Maintenance mode 维保模式 (PROCEDURES.md "Device health": a device under maintenance — who,
 // why, until when — raises no faults). Admin and supervisor roles; every start and end is
 // audited. The window is kept on the registry record, so the fault watchers and the incident
-// service check it in memory; it expires by itself when `until` passes (no timer: every check
-// compares with the clock), and the row keeps the history.
+// service check it in memory and compare with the clock (suppression needs no timer). What does
+// need one is telling the dashboards when a window runs out by itself: without a push their
+// tiles kept the maintenance line until the next change. Each instance arms a timer for the
+// windows it holds (re-armed at start and on every reload, so a restart loses none); at expiry
+// the instance that closes the row (`endedAt IS NULL` → `until`, one UPDATE, so exactly one in
+// a cluster) announces it: the local `device:changed` push (socket.io's adapter reaches every
+// dashboard) and the `device.changed` notice to the others, which re-read and find no window.
 import type { MaintenanceBody } from '../../contracts/api.js';
 import type { Scope } from '../auth/scope.js';
 import type { Db } from '../core/db.js';
@@ -12,6 +17,10 @@ import type { DeviceRecord, DeviceRegistry } from './registry.js';
 
 /** Longest window one decision may set (a forgotten maintenance mode must not hide faults for ever). */
 export const MAX_MAINTENANCE_MS = 30 * 86_400_000;
+/** setTimeout holds at most 2^31-1 ms (≈ 24.8 days); a longer wait is re-armed in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** who ended a window that ran out by itself (DeviceMaintenance.endedBy) */
+export const EXPIRED_BY = 'system:expired';
 
 export class MaintenanceService {
   constructor(
@@ -21,9 +30,26 @@ export class MaintenanceService {
     private readonly now: () => number,
   ) {}
 
-  /** Load the windows still running (hub start). */
+  /** per device: the expiry timer of its running window */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  /** Load the windows still running (hub start), arm their expiry, and close those that ran out while the hub was down. */
   async start(): Promise<void> {
+    this.stopped = false;
     await this.load();
+    const lapsed = await this.db.deviceMaintenance.findMany({
+      where: { endedAt: null, until: { lte: new Date(this.now()) } },
+      select: { id: true, deviceId: true },
+    });
+    for (const r of lapsed) await this.expire(r.deviceId, r.id);
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    return Promise.resolve();
   }
 
   /**
@@ -32,7 +58,49 @@ export class MaintenanceService {
    */
   async reload(deviceId: string): Promise<void> {
     this.registry.setMaintenance(deviceId, null);
+    this.disarm(deviceId);
     await this.load(deviceId);
+  }
+
+  private disarm(deviceId: string): void {
+    const t = this.timers.get(deviceId);
+    if (t) clearTimeout(t);
+    this.timers.delete(deviceId);
+  }
+
+  /** Wake up when the window runs out (in steps for windows longer than setTimeout can hold). */
+  private arm(deviceId: string, windowId: string, until: number): void {
+    this.disarm(deviceId);
+    if (this.stopped) return;
+    const wait = until - this.now();
+    const t = setTimeout(
+      () => {
+        this.timers.delete(deviceId);
+        if (wait > MAX_TIMEOUT_MS) this.arm(deviceId, windowId, until);
+        else void this.expire(deviceId, windowId).catch(() => undefined);
+      },
+      Math.max(0, Math.min(wait, MAX_TIMEOUT_MS)),
+    );
+    t.unref();
+    this.timers.set(deviceId, t);
+  }
+
+  /**
+   * The window ran out: close its row unless a person (or another instance) already did, and
+   * announce it only then — one push per expiry across every instance.
+   */
+  private async expire(deviceId: string, windowId: string): Promise<void> {
+    if (this.stopped) return;
+    const row = await this.db.deviceMaintenance.findUnique({ where: { id: windowId }, select: { until: true } });
+    if (!row) return;
+    const claimed = await this.db.deviceMaintenance.updateMany({
+      where: { id: windowId, endedAt: null },
+      data: { endedAt: row.until, endedBy: EXPIRED_BY },
+    });
+    const held = this.registry.get(deviceId)?.maintenance;
+    // a newer window set meanwhile stays (its own timer is armed)
+    if (held && held.id !== windowId) return;
+    this.registry.setMaintenance(deviceId, null, claimed.count === 1);
   }
 
   private async load(deviceId?: string): Promise<void> {
@@ -41,7 +109,8 @@ export class MaintenanceService {
       orderBy: { startedAt: 'asc' },
     });
     const names = await this.names(rows.map((r) => r.startedBy));
-    for (const r of rows)
+    for (const r of rows) {
+      this.arm(r.deviceId, r.id, r.until.getTime());
       this.registry.setMaintenance(r.deviceId, {
         id: r.id,
         reason: r.reason,
@@ -50,6 +119,7 @@ export class MaintenanceService {
         since: r.startedAt.getTime(),
         until: r.until.getTime(),
       });
+    }
   }
 
   async begin(userId: string, scope: Scope, deviceId: string, body: MaintenanceBody): Promise<DeviceRecord> {
@@ -76,6 +146,7 @@ export class MaintenanceService {
       return r;
     });
     const names = await this.names([by]);
+    this.arm(deviceId, row.id, body.until);
     this.registry.setMaintenance(
       deviceId,
       { id: row.id, reason: row.reason, by, byName: names.get(by) ?? null, since: now, until: body.until },
@@ -96,6 +167,7 @@ export class MaintenanceService {
         data: { actor: by, action: 'device.maintenance_end', target: `device:${deviceId}`, data: { reason: m.reason } },
       });
     });
+    this.disarm(deviceId);
     this.registry.setMaintenance(deviceId, null, true);
     return d;
   }

@@ -310,6 +310,7 @@ export class Hub {
     // maintenance windows still running (suppress faults from the first device message on)
     this.maintenance = new MaintenanceService(this.db, this.registry, new DeviceAdmin(this.db, this.registry), this.now);
     await this.maintenance.start();
+    this.stops.push(() => this.maintenance.stop()); // its expiry timers
 
     // 3. telemetry
     this.telemetry = createTelemetryStore(config.influx, {

@@ -9,7 +9,7 @@ import type { ElevatorSim } from '../../devices/simulators/elevator.js';
 import type { PowerSim } from '../../devices/simulators/power.js';
 import type { IncidentDetail, IncidentView } from '../../contracts/incidents.js';
 import type { DeviceView } from '../../contracts/api.js';
-import { api, login, provision, seedPlace, startSims, startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
+import { api, login, provision, seedPlace, socket, startSims, startTestHub, waitFor, type TestHub } from '../helpers/hub.js';
 
 let t: TestHub;
 const sims: StartedDevice[] = [];
@@ -155,5 +155,46 @@ describe('device health', () => {
       orderBy: { seq: 'asc' },
     });
     expect(audit.map((a) => a.action)).toEqual(['device.maintenance_start', 'device.maintenance_end', 'device.maintenance_start']);
+  });
+  it('a window that runs out by itself is pushed to the dashboards (device:changed), also after a restart and when it ran out while the hub was down', async () => {
+    const el = await provision(t, 'el-exp', 'elevator');
+    await t.hub.auth.createUser('sup-x', 'sup-x-password', 'supervisor', '李主管');
+    const sup = (await login(t, 'sup-x', 'sup-x-password')).token;
+    const live = await socket(t, '/control-room');
+    const pushes: DeviceView[] = [];
+    live.on('device:changed', (v: DeviceView) => void (v.id === el.id && pushes.push(v)));
+    const put = (until: number) => api<DeviceView>(t, 'PUT', `/api/devices/${el.id}/maintenance`, { reason: '年检', until }, sup);
+    const rows = () => t.hub.db.deviceMaintenance.findMany({ where: { deviceId: el.id }, orderBy: { startedAt: 'asc' } });
+    try {
+      // 1. expires while the hub runs: one push with the maintenance line gone
+      expect((await put(Date.now() + 800)).status).toBe(200);
+      await waitFor(() => pushes.some((v) => v.maintenance === null), 10_000, 'expiry push');
+      expect(pushes.map((v) => (v.maintenance ? 'on' : 'off'))).toEqual(['on', 'off']);
+      expect((await rows()).map((r) => r.endedBy)).toEqual(['system:expired']);
+
+      // 2. a restart of the service re-arms the running window's timer
+      expect((await put(Date.now() + 1500)).status).toBe(200);
+      await t.hub.maintenance.stop();
+      await t.hub.maintenance.start();
+      await waitFor(() => pushes.filter((v) => v.maintenance === null).length === 2, 10_000, 'expiry push after restart');
+
+      // 3. a window that ran out while the service was stopped is closed and pushed at start
+      const until = Date.now() + 300;
+      expect((await put(until)).status).toBe(200);
+      await t.hub.maintenance.stop();
+      await waitFor(() => Date.now() > until + 50, 2000, 'the window to pass');
+      await t.hub.maintenance.start();
+      await waitFor(() => pushes.filter((v) => v.maintenance === null).length === 3, 10_000, 'expiry push at start');
+      expect(pushes.map((v) => (v.maintenance ? 'on' : 'off'))).toEqual(['on', 'off', 'on', 'off', 'on', 'off']);
+      expect((await rows()).map((r) => r.endedBy)).toEqual(['system:expired', 'system:expired', 'system:expired']);
+      // expiry is no one's decision: no audit row claims a person ended it
+      const audit = await t.hub.db.auditLog.findMany({
+        where: { target: `device:${el.id}`, action: { startsWith: 'device.maintenance' } },
+        select: { action: true },
+      });
+      expect(audit.map((a) => a.action)).toEqual(['device.maintenance_start', 'device.maintenance_start', 'device.maintenance_start']);
+    } finally {
+      live.close();
+    }
   });
 });
