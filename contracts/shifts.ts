@@ -241,6 +241,7 @@ export const SummaryReport = z.object({
   incidents: z.array(KindSummary),
   visitors: z.object({ requests: z.number(), admitted: z.number(), refused: z.number(), overstays: z.number() }),
   sections: z.array(ReportSection),
-  shifts: z.object({ total: z.number(), signed: z.number(), handovers: z.number(), refused: z.number() }),
+  /** null in a report for some buildings: shifts and handovers are the whole estate's */
+  shifts: z.object({ total: z.number(), signed: z.number(), handovers: z.number(), refused: z.number() }).nullable(),
 });
 export type SummaryReport = z.infer<typeof SummaryReport>;

@@ -508,6 +508,8 @@ export class Hub {
     this.reports = new ReportService({ db: this.db, catalog: procedures.catalog, now: this.now, sections: [followUpSection(this.db)] });
     // complaints: counts and on-time rates in every summary (PROCEDURES.md §9)
     this.reports.addSection(this.complaints.section());
+    // work orders: opened, closed, on-time response / completion / 回访, by category (PROCEDURES.md §8)
+    this.reports.addSection(this.workOrders.section());
     this.stops.push(() => this.shifts.stop());
 
     // 5. data lifecycle (services/ops/retention.ts)

@@ -33,11 +33,20 @@ const rate = (on: number, total: number) => (total ? on / total : null);
 export function followUpSection(db: Db): ReportSectionProvider {
   return {
     source: 'followup',
-    async summary({ from, to, now }) {
-      const rows = await db.followUp.findMany({
+    async summary({ from, to, now, buildings }) {
+      const all = await db.followUp.findMany({
         where: { dueAt: { gte: new Date(from), lt: new Date(to) } },
-        select: { dueAt: true, doneAt: true },
+        select: { dueAt: true, doneAt: true, incidentId: true },
       });
+      // a report for some buildings counts their incidents' follow-ups only (docs/security.md
+      // "Building scope"); a follow-up tied to no incident belongs to no building
+      let rows = all;
+      if (buildings) {
+        const ids = [...new Set(all.map((r) => r.incidentId).filter((x): x is string => x !== null))];
+        const mine = await db.incident.findMany({ where: { id: { in: ids }, buildingId: { in: [...buildings] } }, select: { id: true } });
+        const keep = new Set(mine.map((i) => i.id));
+        rows = all.filter((r) => r.incidentId !== null && keep.has(r.incidentId));
+      }
       const done = rows.filter((r) => r.doneAt).length;
       const onTime = rows.filter((r) => r.doneAt && r.doneAt <= r.dueAt).length;
       const overdue = rows.filter((r) => !r.doneAt && r.dueAt.getTime() < now).length;
@@ -92,8 +101,12 @@ export class ReportService {
         where: { requestedAt: inSpan, ...(q.buildings ? { buildingId: { in: q.buildings } } : {}) },
         select: { state: true, enteredAt: true, leftAt: true, plannedMinutes: true },
       }),
-      this.o.db.dutyShift.findMany({ where: { startsAt: inSpan, endsAt: { lte: new Date(now) } }, select: { signedAt: true } }),
-      this.o.db.handover.findMany({ where: { createdAt: inSpan }, select: { state: true } }),
+      // shifts and handovers are the whole estate's (one control room, no building on the row):
+      // a report for some buildings leaves them out rather than show other buildings' figures
+      q.buildings
+        ? []
+        : this.o.db.dutyShift.findMany({ where: { startsAt: inSpan, endsAt: { lte: new Date(now) } }, select: { signedAt: true } }),
+      q.buildings ? [] : this.o.db.handover.findMany({ where: { createdAt: inSpan }, select: { state: true } }),
     ]);
     const labels = this.o.catalog.labels;
     const label = (key: string, fallback: string): [string, string] => {
@@ -138,12 +151,14 @@ export class ReportService {
         overstays: admitted.filter((v) => (v.leftAt?.getTime() ?? now) - v.enteredAt!.getTime() > v.plannedMinutes * 60_000).length,
       },
       sections,
-      shifts: {
-        total: shifts.length,
-        signed: shifts.filter((s) => s.signedAt).length,
-        handovers: handovers.length,
-        refused: handovers.filter((h) => h.state === 'refused').length,
-      },
+      shifts: q.buildings
+        ? null
+        : {
+            total: shifts.length,
+            signed: shifts.filter((s) => s.signedAt).length,
+            handovers: handovers.length,
+            refused: handovers.filter((h) => h.state === 'refused').length,
+          },
     };
   }
 }
@@ -204,10 +219,12 @@ function rows(r: SummaryReport, locale: Locale): Array<[string, string, string, 
   out.push([T.visitors[i], T.overstays[i], String(r.visitors.overstays), '']);
   for (const s of r.sections)
     for (const x of s.rows) out.push([s.label[i], x.label[i], String(x.value), x.rate === undefined ? '' : pct(x.rate)]);
-  out.push([T.shifts[i], T.shiftsTotal[i], String(r.shifts.total), '']);
-  out.push([T.shifts[i], T.shiftsSigned[i], String(r.shifts.signed), pct(r.shifts.total ? r.shifts.signed / r.shifts.total : null)]);
-  out.push([T.shifts[i], T.handovers[i], String(r.shifts.handovers), '']);
-  out.push([T.shifts[i], T.handoversRefused[i], String(r.shifts.refused), '']);
+  if (r.shifts) {
+    out.push([T.shifts[i], T.shiftsTotal[i], String(r.shifts.total), '']);
+    out.push([T.shifts[i], T.shiftsSigned[i], String(r.shifts.signed), pct(r.shifts.total ? r.shifts.signed / r.shifts.total : null)]);
+    out.push([T.shifts[i], T.handovers[i], String(r.shifts.handovers), '']);
+    out.push([T.shifts[i], T.handoversRefused[i], String(r.shifts.refused), '']);
+  }
   return out;
 }
 
@@ -269,12 +286,16 @@ ${table(T.visitors[i], [
   [T.overstays[i], String(r.visitors.overstays), ''],
 ])}
 ${sections}
-${table(T.shifts[i], [
-  [T.shiftsTotal[i], String(r.shifts.total), ''],
-  [T.shiftsSigned[i], String(r.shifts.signed), pct(r.shifts.total ? r.shifts.signed / r.shifts.total : null)],
-  [T.handovers[i], String(r.shifts.handovers), ''],
-  [T.handoversRefused[i], String(r.shifts.refused), ''],
-])}
+${
+  r.shifts
+    ? table(T.shifts[i], [
+        [T.shiftsTotal[i], String(r.shifts.total), ''],
+        [T.shiftsSigned[i], String(r.shifts.signed), pct(r.shifts.total ? r.shifts.signed / r.shifts.total : null)],
+        [T.handovers[i], String(r.shifts.handovers), ''],
+        [T.handoversRefused[i], String(r.shifts.refused), ''],
+      ])
+    : ''
+}
 <div class="sign"><span>${esc(T.sign[i])}: ________________</span><span>${esc(T.date[i])}: ____________</span></div>
 </body></html>`;
 }

@@ -75,7 +75,7 @@ async function fromApi(query: string, token = supToken): Promise<{ report: Summa
         values: s.rows.map((x) => [String(x.value), x.rate === undefined ? '' : pct(x.rate)]),
       })),
       visitors: [rep.visitors.requests, rep.visitors.admitted, rep.visitors.refused, rep.visitors.overstays].map(String),
-      shifts: [rep.shifts.total, rep.shifts.signed, rep.shifts.handovers, rep.shifts.refused].map(String),
+      shifts: rep.shifts ? [rep.shifts.total, rep.shifts.signed, rep.shifts.handovers, rep.shifts.refused].map(String) : [],
     },
   };
 }

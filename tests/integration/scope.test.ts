@@ -228,6 +228,40 @@ describe('lists show only the user’s buildings; an unscoped admin sees both', 
     const other = (await api<R>(t, 'GET', '/api/reports/summary?period=day&buildings=b-1', undefined, tok.sup)).body;
     expect(opened(other)).toBe(0);
   });
+
+  it('the summary report’s follow-ups count only the user’s buildings; estate-wide shift figures are left out', async () => {
+    type R = {
+      buildings: string[] | null;
+      sections: Array<{ source: string; rows: Array<{ value: number }> }>;
+      shifts: { total: number } | null;
+    };
+    // the day the two follow-ups (one per building) fall due, in the estate's time zone (UTC+8)
+    const fuA = await t.hub.db.followUp.findUniqueOrThrow({ where: { id: ids.fuA } });
+    const day = new Date(fuA.dueAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+    const dueIn = async (building: string | null) => {
+      const from = Date.parse(`${day}T00:00:00+08:00`);
+      const rows = await t.hub.db.followUp.findMany({
+        where: { dueAt: { gte: new Date(from), lt: new Date(from + 86_400_000) } },
+        select: { incidentId: true },
+      });
+      if (!building) return rows.length;
+      const inc = await t.hub.db.incident.findMany({ where: { id: { in: rows.map((r) => r.incidentId!) }, buildingId: building } });
+      return inc.length;
+    };
+    const due = (r: R) => r.sections.find((s) => s.source === 'followup')!.rows[0]!.value;
+    const all = (await api<R>(t, 'GET', `/api/reports/summary?period=day&date=${day}`, undefined, tok.adm)).body;
+    const mine = (await api<R>(t, 'GET', `/api/reports/summary?period=day&date=${day}`, undefined, tok.sup)).body;
+    expect(await dueIn('a-1')).toBe(1);
+    expect(due(all)).toBe(await dueIn(null));
+    expect(due(all)).toBeGreaterThanOrEqual(2);
+    expect(due(mine)).toBe(1);
+    // shifts have no building: the whole estate's figures for the admin, none for the confined supervisor
+    expect(all.shifts).not.toBeNull();
+    expect(mine.shifts).toBeNull();
+    const asked = (await api<R>(t, 'GET', `/api/reports/summary?period=day&date=${day}&buildings=b-1`, undefined, tok.adm)).body;
+    expect(due(asked)).toBe(await dueIn('b-1'));
+    expect(asked.shifts).toBeNull();
+  });
 });
 
 describe('single reads of another building are 404, like a missing id', () => {

@@ -306,7 +306,7 @@ describe('summary reports 汇总报表', () => {
     expect(r.body.sections.map((s) => s.source)).toContain('followup');
     const week = await call<SummaryReport>('GET', '/api/reports/summary?period=week&date=2026-12-02', undefined, 'sup');
     expect(week.body.label).toBe('2026-11-30~2026-12-06');
-    expect(week.body.shifts.handovers).toBe(1);
+    expect(week.body.shifts?.handovers).toBe(1);
     expect(
       (await call<SummaryReport>('GET', '/api/reports/summary?period=day&date=2026-12-02&buildings=bldg-9', undefined, 'sup')).body
         .incidents,

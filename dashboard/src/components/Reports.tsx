@@ -169,16 +169,21 @@ export function Reports() {
                 ['rep.overstays', r.visitors.overstays],
               ]}
             />
-            <h3>{t.t('rep.shifts')}</h3>
-            <CountTable
-              testId="report-shifts"
-              rows={[
-                ['rep.shiftsTotal', r.shifts.total],
-                ['rep.signed', r.shifts.signed],
-                ['rep.handovers', r.shifts.handovers],
-                ['rep.handoversRefused', r.shifts.refused],
-              ]}
-            />
+            {/* null for some buildings: shifts and handovers are the whole estate's */}
+            {r.shifts ? (
+              <>
+                <h3>{t.t('rep.shifts')}</h3>
+                <CountTable
+                  testId="report-shifts"
+                  rows={[
+                    ['rep.shiftsTotal', r.shifts.total],
+                    ['rep.signed', r.shifts.signed],
+                    ['rep.handovers', r.shifts.handovers],
+                    ['rep.handoversRefused', r.shifts.refused],
+                  ]}
+                />
+              </>
+            ) : null}
           </div>
         ) : null}
       </Panel>
