@@ -96,6 +96,25 @@ export const COMMAND_LABELS = {
 } as const satisfies Record<string, Label>;
 
 /** The flat catalog entries of this vocabulary. */
+/**
+ * What a work order repairs (WORK_ORDER_CATEGORIES, seed 002 §3.3.1 "设施维修"), and where (户内 /
+ * 公共区域): the repair procedure's own values, and the complaint's too — a complaint opens a work
+ * order with the same lists (PROCEDURES.md §9), so both procedures label them from here.
+ */
+export const WORK_ORDER_VALUE_LABELS = {
+  plumbing: ['给排水', 'Plumbing'],
+  electrical: ['电气', 'Electrical'],
+  elevator: ['电梯', 'Elevator'],
+  fire_safety: ['消防设施', 'Fire safety'],
+  doors_windows: ['门窗', 'Doors and windows'],
+  civil: ['土建', 'Building fabric'],
+  hvac: ['空调通风', 'HVAC'],
+  intercom: ['门禁对讲', 'Intercom and access'],
+  public_facilities: ['公共设施', 'Public facilities'],
+  unit: ['户内', 'In a unit'],
+  common: ['公共区域', 'Common area'],
+} as const satisfies Record<string, Label>;
+
 export function vocabularyLabels(): Record<string, Label> {
   const out: Record<string, Label> = {};
   const add = (prefix: string, t: Record<string, Label>) => {

@@ -1,5 +1,6 @@
 // zh-CN / en words of the complaint procedure (keys `complaint.*`). Keyed by what machine.ts
 // declares: a state, step, action or timer without a label fails `tsc`.
+import { WORK_ORDER_VALUE_LABELS } from '../../contracts/labels.js';
 import type { Label } from '../../contracts/messages.js';
 import type { ComplaintAction, ComplaintState, ComplaintStep, ComplaintTimer } from './machine.js';
 
@@ -118,17 +119,8 @@ export const labels = {
     cleaning: ['环境部', 'Cleaning and grounds'],
     customer_service: ['客服部', 'Customer service'],
     management: ['管理处', 'Management office'],
-    unit: ['户内', 'In a unit'],
-    common: ['公共区域', 'Common area'],
-    plumbing: ['给排水', 'Plumbing'],
-    electrical: ['电气', 'Electrical'],
-    elevator: ['电梯', 'Elevator'],
-    fire_safety: ['消防设施', 'Fire safety'],
-    doors_windows: ['门窗', 'Doors and windows'],
-    civil: ['土建', 'Building fabric'],
-    hvac: ['空调通风', 'HVAC'],
-    intercom: ['门禁对讲', 'Intercom and access'],
-    public_facilities: ['公共设施', 'Public facilities'],
+    // the work order a complaint opens (open_work_order): its category and area
+    ...WORK_ORDER_VALUE_LABELS,
     next_reply: ['约定回复时间已到', 'agreed reply time reached'],
     unsatisfied: ['回访不满意', 'not satisfied'],
   },

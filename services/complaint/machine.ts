@@ -14,6 +14,7 @@ import { WORK_ORDER_CATEGORIES } from '../../contracts/workorders.js';
 import {
   actionsOf,
   defineProcedure,
+  followupCalendar,
   said,
   type Ctx as EngineCtx,
   type IncidentSnapshot,
@@ -87,11 +88,7 @@ export const ComplaintConfig = z.object({
     .positive()
     .default(72 * H),
   /** 回访 within this many working days of the solution's reply (seed 001 §五.2: 2 个工作日) */
-  followupWorkingDays: z.number().int().min(1).max(10).default(2),
-  tzOffsetMinutes: z.number().int().default(480),
-  /** the working-day calendar from the settings (services/admin/settings.ts injects it) */
-  holidays: z.array(z.string()).default([]),
-  extraWorkdays: z.array(z.string()).default([]),
+  ...followupCalendar,
 });
 export type ComplaintConfig = z.infer<typeof ComplaintConfig>;
 

@@ -18,13 +18,10 @@ import { OwnerContactView, ReasonQuery } from '../../contracts/workorders.js';
 import type { MessageCatalog } from '../core/messages.js';
 import { scopeOf } from '../auth/scope.js';
 import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
-import { contentDisposition } from '../records/routes.js';
+import { sendPrintable } from '../records/routes.js';
 import { monthReportCsv, monthReportHtml } from './report.js';
 import { COMPLAINT_DESK } from './machine.js';
 import type { ComplaintService } from './service.js';
-
-/** a printable page: no scripts, nothing loaded from elsewhere */
-const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
 const Params = z.object({ id: z.uuid() });
@@ -88,16 +85,12 @@ export const complaintRoutes: FastifyPluginAsyncZod<{ complaints: ComplaintServi
       await complaints.auditReportRead(req.user!, report, q.format);
       if (q.format === 'json') return report;
       const locale = q.lang ?? localeOf(req);
-      const common = reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
-      if (q.format === 'csv')
-        return common
-          .header('content-disposition', contentDisposition('attachment', `complaints-${report.month}.csv`))
-          .type('text/csv; charset=utf-8')
-          .send(monthReportCsv(report, locale, complaints.tz));
-      return common
-        .header('content-security-policy', PRINT_CSP)
-        .type('text/html; charset=utf-8')
-        .send(monthReportHtml(report, locale, complaints.tz));
+      return sendPrintable(reply, {
+        format: q.format,
+        filename: `complaints-${report.month}.csv`,
+        csv: () => monthReportCsv(report, locale, complaints.tz),
+        html: () => monthReportHtml(report, locale, complaints.tz),
+      });
     },
   );
 

@@ -14,8 +14,9 @@ import type { Prisma } from '../../prisma/generated/client.js';
 import { Scope } from '../auth/scope.js';
 import type { Db } from '../core/db.js';
 import { keyed } from '../core/errors.js';
+import { readOwnerContact } from '../incidents/privacy.js';
 import type { IncidentService, IncidentUser, Reader } from '../incidents/service.js';
-import type { ReportSectionProvider } from '../records/reports.js';
+import { measureTarget, rate, type ReportSectionProvider } from '../records/reports.js';
 import { localDay, monthSpan } from '../records/shifts.js';
 import { labels } from './labels.js';
 import { COMPLAINT_CATEGORIES, COMPLAINT_CHANNELS, COMPLAINT_OPEN_STATES, type ComplaintData } from './machine.js';
@@ -26,7 +27,6 @@ const KIND: IncidentKind = 'complaint';
 const INCLUDE = { timers: true, children: { select: { id: true, kind: true } } } as const;
 
 const notFound = (id: string) => keyed('HUB_ERR_NOT_FOUND', 404, 'complaint.error.not_found', 'no complaint {id}', { id });
-const rate = (on: number, total: number) => (total ? on / total : null);
 
 export interface ComplaintServiceOptions {
   db: Db;
@@ -91,22 +91,14 @@ export class ComplaintService {
         number: c.number,
       });
     const unit = c.unit;
-    return this.o.db.$transaction(async (tx) => {
-      const u = await tx.unit.findUnique({ where: { buildingId_number: { buildingId: c.building, number: unit } } });
-      if (!u) throw keyed('HUB_ERR_NOT_FOUND', 404, 'complaint.error.unit_gone', 'unit {unit} is no longer in the owner file', { unit });
-      const a = await tx.personalDataAccess.create({
-        data: { at: new Date(this.o.now()), userId: user.id, subject: `unit:${u.id}`, reason: `complaint #${c.number}: ${reason}` },
-      });
-      return {
-        unitId: u.id,
-        building: u.buildingId,
-        unit: u.number,
-        floor: u.floor,
-        ownerName: u.ownerName,
-        ownerPhone: u.ownerPhone,
-        altContact: u.altContact,
-        access: { seq: Number(a.seq), at: a.at.getTime(), reason: a.reason },
-      };
+    return readOwnerContact(this.o.db, {
+      building: c.building,
+      unit,
+      userId: user.id,
+      record: `complaint #${c.number}`,
+      reason,
+      at: this.o.now(),
+      unitGone: () => keyed('HUB_ERR_NOT_FOUND', 404, 'complaint.error.unit_gone', 'unit {unit} is no longer in the owner file', { unit }),
     });
   }
 
@@ -182,11 +174,12 @@ export class ComplaintService {
     const valid = list.filter((r) => r.d.valid === true);
     const invalid = list.filter((r) => r.d.valid === false);
     // a target is measured once it was met or missed: met = done and never late (seed 001 §四.4, seed 002 §3(二))
-    const measure = (xs: typeof list, done: (d: ComplaintData) => boolean, late: (d: ComplaintData) => boolean) => {
-      const measured = xs.filter((r) => done(r.d) || late(r.d));
-      const onTime = measured.filter((r) => done(r.d) && !late(r.d)).length;
-      return { measured: measured.length, onTime, rate: rate(onTime, measured.length) };
-    };
+    const measure = (xs: typeof list, done: (d: ComplaintData) => boolean, late: (d: ComplaintData) => boolean) =>
+      measureTarget(
+        xs.map((r) => r.d),
+        done,
+        late,
+      );
     // seed 001 §四.6: 有效投诉回访率 100 % — every valid complaint whose solution was replied is owed one
     const owed = valid.filter((r) => r.state === 'awaiting_followup' || r.state === 'closed');
     const done = owed.filter((r) => r.d.followup !== null);

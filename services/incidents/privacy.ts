@@ -7,6 +7,9 @@
 import type { IncidentKind, Role } from '../../contracts/domain.js';
 import type { IncidentView, VisitView } from '../../contracts/incidents.js';
 import type { DeviceEventPush, IncidentNoticePush } from '../../contracts/socket.js';
+import type { OwnerContactView } from '../../contracts/workorders.js';
+import type { Db } from '../core/db.js';
+import type { HubError } from '../core/errors.js';
 import { holdsPersonal, redact } from '../core/privacy.js';
 import type { ProcedureEngine } from '../core/procedure/index.js';
 import type { ProcedureModule } from './module.js';
@@ -113,4 +116,35 @@ export class PersonalDataGate {
     }
     return { personal: false };
   }
+}
+
+/**
+ * The owner's contact for a unit named by a service-desk record (a work order, a complaint),
+ * read from the owner file (业主资料) to call back, reply or follow up (seed 000 §2.1.6.2; seed
+ * 002 §4.1.3: who, why, when). The PersonalDataAccess row (who, which unit, why, when) is
+ * written in the same transaction as the read, before anything is returned; `record` names the
+ * record in the logged reason (`work order #12`). One function for every desk record, so the
+ * read and its log cannot drift apart between them.
+ */
+export async function readOwnerContact(
+  db: Db,
+  q: { building: string; unit: string; userId: string; record: string; reason: string; at: number; unitGone: () => HubError },
+): Promise<OwnerContactView> {
+  return db.$transaction(async (tx) => {
+    const u = await tx.unit.findUnique({ where: { buildingId_number: { buildingId: q.building, number: q.unit } } });
+    if (!u) throw q.unitGone();
+    const a = await tx.personalDataAccess.create({
+      data: { at: new Date(q.at), userId: q.userId, subject: `unit:${u.id}`, reason: `${q.record}: ${q.reason}` },
+    });
+    return {
+      unitId: u.id,
+      building: u.buildingId,
+      unit: u.number,
+      floor: u.floor,
+      ownerName: u.ownerName,
+      ownerPhone: u.ownerPhone,
+      altContact: u.altContact,
+      access: { seq: Number(a.seq), at: a.at.getTime(), reason: a.reason },
+    };
+  });
 }

@@ -24,7 +24,19 @@ export interface ReportServiceOptions {
   sections?: ReportSectionProvider[];
 }
 
-const rate = (on: number, total: number) => (total ? on / total : null);
+/** on / total, or null when nothing was measured (shown as "—", never as 0 %) */
+export const rate = (on: number, total: number) => (total ? on / total : null);
+
+/**
+ * A service-desk target measured over records (a work order's 24 h response, a complaint's 2 h
+ * reply…): measured once it was met or missed; met = done and never late — the procedures keep
+ * the `overdue` flag after the work is done, so a late finish still counts as missed.
+ */
+export function measureTarget<T>(xs: readonly T[], done: (x: T) => boolean, late: (x: T) => boolean) {
+  const measured = xs.filter((x) => done(x) || late(x));
+  const onTime = measured.filter((x) => done(x) && !late(x)).length;
+  return { measured: measured.length, onTime, rate: rate(onTime, measured.length) };
+}
 
 /**
  * Follow-ups 回访 due in the period: how many, done, done by the due time (seed 001 §四: 100 %

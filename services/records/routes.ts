@@ -1,5 +1,6 @@
 // HTTP routes of the cross-cutting records (docs/records.md). Roles: any signed-in staff
 // member unless stated; admin may do everything (auth/plugin.ts).
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorView } from '../../contracts/api.js';
@@ -49,6 +50,24 @@ const tags = ['records'];
 export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+/** a printable page of figures: no scripts, nothing loaded from elsewhere */
+export const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+
+/**
+ * The tail of every printable figures route (the summary report, the complaint month report):
+ * CSV as a download named `filename`, or the printable page under PRINT_CSP; never cached, never
+ * sniffed. Only the chosen rendering is built.
+ */
+export function sendPrintable(
+  reply: FastifyReply,
+  o: { format: 'csv' | 'html'; filename: string; csv: () => string; html: () => string },
+): FastifyReply {
+  const common = reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+  if (o.format === 'csv')
+    return common.header('content-disposition', contentDisposition('attachment', o.filename)).type('text/csv; charset=utf-8').send(o.csv());
+  return common.header('content-security-policy', PRINT_CSP).type('text/html; charset=utf-8').send(o.html());
 }
 
 const REPORT_CSP =

@@ -28,12 +28,11 @@ import { scopeOf } from '../auth/scope.js';
 import { localeOf, localizeErrors, readerOf } from '../incidents/http.js';
 import type { RecordService } from './service.js';
 import { ShiftService } from './shift-service.js';
-import { contentDisposition } from './routes.js';
+import { sendPrintable } from './routes.js';
 import { reportCsv, reportHtml, type ReportService } from './reports.js';
 
 const errs = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView };
 const tags = ['shifts'];
-const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 const IdParam = z.object({ id: ShiftId });
 const MonthParam = z.object({ month: Month });
 
@@ -221,16 +220,12 @@ export const shiftRoutes: FastifyPluginAsyncZod<{
       });
       const locale = q.lang ?? localeOf(req);
       if (q.format === 'json') return report;
-      const common = reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
-      if (q.format === 'csv')
-        return common
-          .header('content-disposition', contentDisposition('attachment', `summary-${q.period}-${report.label}.csv`))
-          .type('text/csv; charset=utf-8')
-          .send(reportCsv(report, locale, shifts.tz));
-      return common
-        .header('content-security-policy', PRINT_CSP)
-        .type('text/html; charset=utf-8')
-        .send(reportHtml(report, locale, shifts.tz));
+      return sendPrintable(reply, {
+        format: q.format,
+        filename: `summary-${q.period}-${report.label}.csv`,
+        csv: () => reportCsv(report, locale, shifts.tz),
+        html: () => reportHtml(report, locale, shifts.tz),
+      });
     },
   );
 };

@@ -1,5 +1,6 @@
 // zh-CN / en words of the repair work-order procedure (keys `repair.*`). Keyed by what
 // machine.ts declares: a state, step, action or timer without a label fails `tsc`.
+import { WORK_ORDER_VALUE_LABELS } from '../../contracts/labels.js';
 import type { Label } from '../../contracts/messages.js';
 import type { RepairAction, RepairState, RepairStep, RepairTimer } from './machine.js';
 
@@ -87,18 +88,8 @@ export const labels = {
     reason: ['原因', 'Reason'],
   },
   values: {
-    plumbing: ['给排水', 'Plumbing'],
-    electrical: ['电气', 'Electrical'],
-    elevator: ['电梯', 'Elevator'],
-    fire_safety: ['消防设施', 'Fire safety'],
-    doors_windows: ['门窗', 'Doors and windows'],
-    civil: ['土建', 'Building fabric'],
-    hvac: ['空调通风', 'HVAC'],
-    intercom: ['门禁对讲', 'Intercom and access'],
-    public_facilities: ['公共设施', 'Public facilities'],
+    ...WORK_ORDER_VALUE_LABELS,
     other: ['其他', 'Other'],
-    unit: ['户内', 'In a unit'],
-    common: ['公共区域', 'Common area'],
     resident_phone: ['业主来电', 'Resident (phone)'],
     resident_visit: ['业主来访', 'Resident (visit)'],
     staff: ['员工发现', 'Staff finding'],

@@ -12,6 +12,7 @@ import type { DeviceClass } from '../../contracts/domain.js';
 import {
   actionsOf,
   defineProcedure,
+  followupCalendar,
   said,
   type Ctx as EngineCtx,
   type IncidentSnapshot,
@@ -63,11 +64,7 @@ export const RepairConfig = z.object({
     .positive()
     .default(48 * 3_600_000),
   /** seed 001 §五.2: 回访 within 2 working days of closing */
-  followupWorkingDays: z.number().int().min(1).max(10).default(2),
-  tzOffsetMinutes: z.number().int().default(480),
-  /** the working-day calendar from the settings (services/admin/settings.ts injects it) */
-  holidays: z.array(z.string()).default([]),
-  extraWorkdays: z.array(z.string()).default([]),
+  ...followupCalendar,
 });
 export type RepairConfig = z.infer<typeof RepairConfig>;
 

@@ -19,9 +19,10 @@ import type { Prisma } from '../../prisma/generated/client.js';
 import { Scope } from '../auth/scope.js';
 import type { Db } from '../core/db.js';
 import { keyed } from '../core/errors.js';
+import { readOwnerContact } from '../incidents/privacy.js';
 import type { IncidentService, IncidentUser, Reader } from '../incidents/service.js';
 import type { ReportSection } from '../../contracts/shifts.js';
-import type { ReportSectionProvider } from '../records/reports.js';
+import { measureTarget, rate, type ReportSectionProvider } from '../records/reports.js';
 import { labels } from './labels.js';
 import { REPAIR_CATEGORIES, REPAIR_OPEN_STATES, type RepairData } from './machine.js';
 
@@ -30,8 +31,6 @@ type Row = Prisma.IncidentGetPayload<{ include: { timers: true } }>;
 const KIND: IncidentKind = 'repair';
 
 const notFound = (id: string) => keyed('HUB_ERR_NOT_FOUND', 404, 'repair.error.not_found', 'no work order {id}', { id });
-const rate = (on: number, total: number) => (total ? on / total : null);
-
 
 export interface WorkOrderServiceOptions {
   db: Db;
@@ -99,22 +98,14 @@ export class WorkOrderService {
         number: order.number,
       });
     const unit = order.unit;
-    return this.o.db.$transaction(async (tx) => {
-      const u = await tx.unit.findUnique({ where: { buildingId_number: { buildingId: order.building, number: unit } } });
-      if (!u) throw keyed('HUB_ERR_NOT_FOUND', 404, 'repair.error.unit_gone', 'unit {unit} is no longer in the owner file', { unit });
-      const a = await tx.personalDataAccess.create({
-        data: { at: new Date(this.o.now()), userId: user.id, subject: `unit:${u.id}`, reason: `work order #${order.number}: ${reason}` },
-      });
-      return {
-        unitId: u.id,
-        building: u.buildingId,
-        unit: u.number,
-        floor: u.floor,
-        ownerName: u.ownerName,
-        ownerPhone: u.ownerPhone,
-        altContact: u.altContact,
-        access: { seq: Number(a.seq), at: a.at.getTime(), reason: a.reason },
-      };
+    return readOwnerContact(this.o.db, {
+      building: order.building,
+      unit,
+      userId: user.id,
+      record: `work order #${order.number}`,
+      reason,
+      at: this.o.now(),
+      unitGone: () => keyed('HUB_ERR_NOT_FOUND', 404, 'repair.error.unit_gone', 'unit {unit} is no longer in the owner file', { unit }),
     });
   }
 
@@ -151,6 +142,13 @@ export class WorkOrderService {
       dispatches: (data.dispatches ?? []).map((d) => ({ party: d.party, phone: d.phone, at: d.at, by: who(d.by) })),
       workDone: data.workDone ?? '',
       owner,
+      photos: r.attachments
+        .filter((a) => a.mime.startsWith('image/'))
+        .map((a) => ({ id: a.id, filename: a.filename, url: `/api/attachments/${a.id}` })),
+      printedAt: this.o.now(),
+    };
+  }
+
   /**
    * The work-order section of the daily / weekly / monthly summary (services/records/reports.ts;
    * PROCEDURES.md §8). Orders registered in the period, counted as they stand when the report is
@@ -178,18 +176,15 @@ export class WorkOrderService {
           where: { incidentId: { in: rows.map((r) => r.id) } },
           select: { dueAt: true, doneAt: true },
         });
-        const measure = (done: (d: RepairData) => boolean, late: (d: RepairData) => boolean) => {
-          const measured = list.filter((r) => done(r.d) || late(r.d));
-          const onTime = measured.filter((r) => done(r.d) && !late(r.d)).length;
-          return { onTime, rate: rate(onTime, measured.length) };
-        };
-        const response = measure(
-          (d) => d.respondedAt !== null,
-          (d) => Boolean(d.overdue?.response),
+        const response = measureTarget(
+          list,
+          (r) => r.d.respondedAt !== null,
+          (r) => Boolean(r.d.overdue?.response),
         );
-        const completion = measure(
-          (d) => d.completedAt !== null,
-          (d) => Boolean(d.overdue?.completion),
+        const completion = measureTarget(
+          list,
+          (r) => r.d.completedAt !== null,
+          (r) => Boolean(r.d.overdue?.completion),
         );
         const followedOnTime = followUps.filter((f) => f.doneAt && f.doneAt <= f.dueAt).length;
         const cat = (c: string): [string, string] => {
@@ -209,13 +204,6 @@ export class WorkOrderService {
           ],
         };
       },
-    };
-  }
-
-      photos: r.attachments
-        .filter((a) => a.mime.startsWith('image/'))
-        .map((a) => ({ id: a.id, filename: a.filename, url: `/api/attachments/${a.id}` })),
-      printedAt: this.o.now(),
     };
   }
 

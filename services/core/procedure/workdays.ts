@@ -1,5 +1,19 @@
 // Working days (seed 001 §五: 回访 ≤ 2 working days after the service).
+import { z } from 'zod';
 import type { Calendar } from './types.js';
+
+/**
+ * The 回访 part of a procedure's config, spread into its schema (`...followupCalendar`): how many
+ * working days the follow-up may take (seed 001 §五.2: 2 个工作日) and the calendar those days
+ * are counted on — the estate's time zone and the settings' holidays and 调休 make-up days
+ * (services/admin/settings.ts fills `holidays` / `extraWorkdays` into any config that has them).
+ */
+export const followupCalendar = {
+  followupWorkingDays: z.number().int().min(1).max(10).default(2),
+  tzOffsetMinutes: z.number().int().min(-720).max(840).default(480),
+  holidays: z.array(z.string()).default([]),
+  extraWorkdays: z.array(z.string()).default([]),
+};
 
 const DAY = 86_400_000;
 
