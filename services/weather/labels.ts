@@ -1,4 +1,5 @@
 // zh-CN / en words of the severe-weather procedure (keys `severe_weather.*`), keyed by machine.ts.
+import { WORK_ORDER_VALUE_LABELS } from '../../contracts/labels.js';
 import type { Label } from '../../contracts/messages.js';
 import type { WeatherAction, WeatherState, WeatherStep, WeatherTimer } from './machine.js';
 
@@ -83,15 +84,8 @@ export const labels = {
     outdoor_secured: ['室外物品', 'outdoor objects'],
     patrols_doubled: ['加强巡查', 'patrols doubled'],
     residents_notified: ['通知住户', 'residents notified'],
-    plumbing: ['给排水', 'Plumbing'],
-    electrical: ['电气', 'Electrical'],
-    elevator: ['电梯', 'Elevator'],
-    fire_safety: ['消防设施', 'Fire safety'],
-    doors_windows: ['门窗', 'Doors and windows'],
-    civil: ['土建', 'Building fabric'],
-    hvac: ['空调通风', 'HVAC'],
-    intercom: ['门禁对讲', 'Intercom and access'],
-    public_facilities: ['公共设施', 'Public facilities'],
+    // the work orders a storm's damage opens: their categories (and areas)
+    ...WORK_ORDER_VALUE_LABELS,
     other: ['其他', 'Other'],
   },
   facts: {

@@ -13,7 +13,7 @@ import {
   DeskFilters,
   DeskTable,
   EnumSelect,
-  FilterSelect,
+  EnumFilter,
   useDeskBoard,
   useDeskForm,
   type Building,
@@ -58,22 +58,8 @@ export function Complaints() {
         none={t.t('cp.none')}
         filters={
           <DeskFilters kind="complaint" states={STATES} openLabel={t.t('cp.open')} f={f} set={set} buildings={board.buildings}>
-            <FilterSelect
-              label={t.field('category', 'complaint')}
-              name="category"
-              value={f.category}
-              onChange={(v) => set('category', v)}
-              all={t.t('wo.all')}
-              options={CATEGORIES.map((c) => ({ value: c, label: t.enumValue(c, 'complaint') }))}
-            />
-            <FilterSelect
-              label={t.field('channel', 'complaint')}
-              name="channel"
-              value={f.channel}
-              onChange={(v) => set('channel', v)}
-              all={t.t('wo.all')}
-              options={CHANNELS.map((c) => ({ value: c, label: t.enumValue(c, 'complaint') }))}
-            />
+            <EnumFilter kind="complaint" field="category" values={CATEGORIES} value={f.category} onChange={(v) => set('category', v)} />
+            <EnumFilter kind="complaint" field="channel" values={CHANNELS} value={f.channel} onChange={(v) => set('channel', v)} />
           </DeskFilters>
         }
       >

@@ -66,6 +66,33 @@ export function FilterSelect({
   );
 }
 
+/** A filter on one of a procedure's enumerations (category, channel), "all" first. */
+export function EnumFilter({
+  kind,
+  field,
+  values,
+  value,
+  onChange,
+}: {
+  kind: IncidentKind;
+  field: string;
+  values: readonly string[];
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  const t = useI18n();
+  return (
+    <FilterSelect
+      label={t.field(field, kind)}
+      name={field}
+      value={value}
+      onChange={onChange}
+      all={t.t('wo.all')}
+      options={values.map((v) => ({ value: v, label: t.enumValue(v, kind) }))}
+    />
+  );
+}
+
 /** The filter bar: state, building, the page's own selects, overdue only. */
 export function DeskFilters({
   kind,

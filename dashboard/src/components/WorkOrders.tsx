@@ -12,7 +12,7 @@ import {
   DeskFilters,
   DeskTable,
   EnumSelect,
-  FilterSelect,
+  EnumFilter,
   useDeskBoard,
   useDeskForm,
   type Building,
@@ -51,14 +51,7 @@ export function WorkOrders() {
         none={t.t('wo.none')}
         filters={
           <DeskFilters kind="repair" states={STATES} openLabel={t.t('wo.open')} f={f} set={set} buildings={board.buildings}>
-            <FilterSelect
-              label={t.field('category', 'repair')}
-              name="category"
-              value={f.category}
-              onChange={(v) => set('category', v)}
-              all={t.t('wo.all')}
-              options={CATEGORIES.map((c) => ({ value: c, label: t.enumValue(c, 'repair') }))}
-            />
+            <EnumFilter kind="repair" field="category" values={CATEGORIES} value={f.category} onChange={(v) => set('category', v)} />
           </DeskFilters>
         }
       >
