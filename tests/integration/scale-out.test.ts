@@ -457,6 +457,30 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     expect(keys.stdout).toContain('login-user:guessed-account');
   });
 
+  it('a maintenance window set through B runs out by itself: every instance arms its expiry, one push reaches C, A suppresses no more', async () => {
+    await provision('a', 'fp-x', 'fire-panel', 'bldg-2');
+    const sc = await live('c');
+    const pushes: DeviceView[] = [];
+    sc.on('device:changed', (v: DeviceView) => void (v.id === 'fp-x' && pushes.push(v)));
+    try {
+      await ok('b', 'PUT', '/api/devices/fp-x/maintenance', { reason: '短时检修 short window', until: Date.now() + 2000 });
+      await waitFor(() => pushes.some((v) => v.maintenance !== null), 10_000, 'maintenance push on C');
+      await waitFor(() => pushes.some((v) => v.maintenance === null), 10_000, 'expiry push on C');
+      for (const name of ['a', 'b', 'c'])
+        await waitFor(
+          async () => (await ok<DeviceView>(name, 'GET', '/api/devices/fp-x')).maintenance === null,
+          10_000,
+          `expired on ${name}`,
+        );
+      // a later change reaches C after any copy of the expiry push would have: still one of each
+      await ok('a', 'PUT', '/api/devices/fp-x/maintenance', { reason: '复检 recheck', until: Date.now() + 3_600_000 });
+      await waitFor(() => pushes.filter((v) => v.maintenance !== null).length === 2, 10_000, 'second window on C');
+      expect(pushes.map((v) => (v.maintenance ? 'on' : 'off'))).toEqual(['on', 'off', 'on']);
+    } finally {
+      sc.close();
+    }
+  });
+
   it('the same QoS1 event id through two instances (reconnect elsewhere, redelivery) is processed once', async () => {
     const secret = await provision('a', 'fp-d', 'fire-panel', 'bldg-2');
     const base = 'bops/v1/site-1/bldg-2/fire-panel/fp-d';
