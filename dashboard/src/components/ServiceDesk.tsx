@@ -66,20 +66,16 @@ export function FilterSelect({
   );
 }
 
-/** A filter on one of a procedure's enumerations (category, channel), "all" first. */
-export function EnumFilter({
-  kind,
-  field,
-  values,
-  value,
-  onChange,
-}: {
+/** One of a procedure's enumerations (category, channel…) as a select: `field` names it and labels it. */
+interface EnumField {
   kind: IncidentKind;
   field: string;
   values: readonly string[];
   value: string;
-  onChange: (v: string) => void;
-}) {
+}
+
+/** A filter on one of a procedure's enumerations, "all" first. */
+export function EnumFilter({ kind, field, values, value, onChange }: EnumField & { onChange: (v: string) => void }) {
   const t = useI18n();
   return (
     <FilterSelect
@@ -319,19 +315,7 @@ export function BuildingSelect({
 }
 
 /** A select of a procedure's enumeration, labelled like the procedure's forms. */
-export function EnumSelect({
-  kind,
-  field,
-  values,
-  value,
-  onChange,
-}: {
-  kind: IncidentKind;
-  field: string;
-  values: readonly string[];
-  value: string;
-  onChange: (e: { target: { value: string } }) => void;
-}) {
+export function EnumSelect({ kind, field, values, value, onChange }: EnumField & { onChange: (e: { target: { value: string } }) => void }) {
   const t = useI18n();
   return (
     <label>
