@@ -6,7 +6,8 @@ import type { RepairAction, RepairState, RepairStep, RepairTimer } from './machi
 
 export const labels = {
   kind: ['报修工单', 'Repair work order'],
-  title: ['报修 · {category}[? · {unit}][? · {location}]', 'Repair · {category}[? · {unit}][? · {location}]'],
+  // {device} is an id the catalog renders as the device's name (services/core/messages.ts)
+  title: ['报修 · {category}[? · {device}][? · {unit}][? · {location}]', 'Repair · {category}[? · {device}][? · {unit}][? · {location}]'],
   states: {
     registered: ['已登记 · 待派单', 'Registered · to dispatch'],
     dispatched: ['已派单 · 待响应', 'Dispatched · awaiting response'],
@@ -73,6 +74,8 @@ export const labels = {
     area: ['区域', 'Area'],
     unit: ['房号', 'Unit'],
     location: ['位置', 'Location'],
+    device: ['设备', 'Device'],
+    device_value: ['{device}', '{device}'],
     description: ['报修内容', 'What is wrong'],
     source: ['来源', 'Source'],
     reporterName: ['报修人', 'Reported by'],
@@ -106,6 +109,8 @@ export const labels = {
     area: ['区域', 'Area'],
     unit: ['房号', 'Unit'],
     location: ['位置', 'Location'],
+    device: ['设备', 'Device'],
+    device_value: ['{device}', '{device}'],
     description: ['报修内容', 'What is wrong'],
     source: ['来源', 'Source'],
     repairer: ['维修单位', 'Repairer'],

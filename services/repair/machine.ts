@@ -170,7 +170,13 @@ export function categoryOfClass(cls: DeviceClass | string | null | undefined): R
 
 function setTitle(ctx: Ctx): void {
   const d = ctx.data;
-  ctx.title({ category: { key: `repair.value.${d.category}` }, unit: d.unit, location: d.location || (ctx.s.deviceId ?? '') });
+  // the device by its name, never its id (issue 14); the location is what a person wrote, or the zone
+  ctx.title({
+    category: { key: `repair.value.${d.category}` },
+    device: ctx.s.deviceId ?? null,
+    unit: d.unit,
+    location: d.location || null,
+  });
 }
 
 function checkLate(ctx: Ctx, timer: RepairTimer): boolean {
@@ -417,7 +423,7 @@ export const repairProcedure = defineProcedure<RepairTypes>({
       data.source = 'device';
       data.area = 'common';
       data.category = categoryOfClass(p.deviceClass);
-      data.location = [t.deviceId, p.zone].filter(Boolean).join(' · ');
+      data.location = p.zone ?? ''; // the device itself is named by its own fact and in the title
       data.description = p.description || [p.cause, p.code].filter(Boolean).join(' ');
       data.faultIds.push(t.parentId);
     } else {

@@ -5,13 +5,14 @@ import type { RepairData } from './machine.js';
 
 const K = 'repair';
 
-export function repairFacts(_s: IncidentSnapshot, d: RepairData): Fact[] {
+export function repairFacts(s: IncidentSnapshot, d: RepairData): Fact[] {
   const out: Fact[] = [];
   const fact = (key: string, value: Fact['value']) => out.push({ key, label: { key: `${K}.fact.${key}` }, value });
   if (!d || !d.category) return out;
   fact('category', { key: `${K}.value.${d.category}` });
   fact('area', { key: `${K}.value.${d.area}` });
   if (d.unit) fact('unit', { text: d.unit });
+  if (s.deviceId) fact('device', { key: `${K}.fact.device_value`, params: { device: s.deviceId } });
   if (d.location) fact('location', { text: d.location });
   if (d.description) fact('description', { text: d.description });
   fact('source', { key: `${K}.value.${d.source}` });

@@ -181,7 +181,7 @@ describe('work orders 报修工单', () => {
   });
 
   it('a fire-panel trouble opens a device fault and its work order, linked both ways', async () => {
-    const panel = await provision(t, 'panel-1', 'fire-panel', 'bldg-1');
+    const panel = await provision(t, 'panel-1', 'fire-panel', 'bldg-1', 'site-1', { name: '一号楼消防主机' });
     sims = await startSims(t, [panel]);
     await (sims[0]!.sim as FirePanelSim).trouble('Z4', 'E-OPEN');
     const order = await waitFor(
@@ -193,6 +193,13 @@ describe('work orders 报修工单', () => {
       'work order of the fault',
     );
     expect(order).toMatchObject({ source: 'device', area: 'common', state: 'registered' });
+    // the device by its name, in the title and the details, never its id (issue 14)
+    const detail = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${order.id}`, undefined, op)).body;
+    expect(detail.title).toBe('报修 · 消防设施 · 一号楼消防主机 · Z4');
+    // the details name the device by a keyed parameter the dashboard renders as its name
+    // (services/core/messages.ts NAMED_PARAMS); the location is the zone alone
+    expect(detail.facts.find((f) => f.key === 'device')?.value).toEqual({ key: 'repair.fact.device_value', params: { device: 'panel-1' } });
+    expect(detail.facts.find((f) => f.key === 'location')?.value).toEqual({ text: 'Z4' });
     const fault = (await api<IncidentDetail>(t, 'GET', `/api/incidents/${order.parentId}`, undefined, op)).body;
     expect(fault.kind).toBe('device_fault');
     expect(fault.children).toContain(order.id);
