@@ -24,6 +24,7 @@ const ALLOWED = new Set([
   'kg', // mass unit (elevator load)
   'cm', // length unit (sump-pit water level)
   'Hz', // frequency unit
+  'MB', // file size (the floor-plan upload limit)
   'min', // minutes, used with numbers in charts
   'ms',
   'MQTT', // protocol name (device connection)
@@ -31,6 +32,8 @@ const ALLOWED = new Set([
   'ID', // "ID" in 身份证/ID 号 is common usage
   'CSV', // export file type
   'PDF',
+  'PNG', // image file types a floor plan may be (the upload hint)
+  'JPEG',
   'English', // the language switch offers the other language in its own name
 ]);
 
@@ -142,6 +145,8 @@ describe('the zh-CN dashboard with the demo estate', () => {
     // complaints 投诉 (PROCEDURES.md §9): the board, registration and the report links
     { role: 'supervisor', path: '/complaints', ready: '[data-testid=cp-table]' },
     { role: 'supervisor', path: '/reports', ready: '[data-testid=summary-body]' },
+    // floor plans (no plan uploaded in the demo): building and floor pickers, the upload hint
+    { role: 'supervisor', path: '/floor-plans', ready: '[data-testid=plan-upload]' },
   ];
   for (const p of pages)
     it(`${p.role} ${p.path} has no English words or raw ids`, async () => {
