@@ -71,8 +71,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 STOPSIGNAL SIGTERM
 # the same flags and environment as `npm start` (package.json; BENCHMARKS.md "Idle memory"):
 # Prisma's query-compiler wasm stays on V8's baseline tier (its optimising compile left ~90 MB
-# of freed-but-kept malloc memory), a smaller young generation, one full GC after the start,
+# of freed-but-kept malloc memory), one full GC after the start,
 # no in-process source maps (≈ 30 MB; NODE_OPTIONS=--enable-source-maps brings them back), and
 # glibc returning the 16 MiB scrypt buffers of password hashing instead of keeping one per thread
 ENV MALLOC_MMAP_THRESHOLD_=4194304
-CMD ["node", "--liftoff-only", "--max-semi-space-size=4", "--expose-gc", "dist/server/hub.mjs"]
+CMD ["node", "--liftoff-only", "--expose-gc", "dist/server/hub.mjs"]
