@@ -380,8 +380,14 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       const closed = new Promise<void>((r) => c.once('close', () => r()));
       await ok('c', 'PATCH', '/api/devices/el-p', { enabled: false });
       await closed;
-      // and it is refused on every instance now
+      // and every instance refuses it once its registry has the change: the notice reaches each
+      // instance on its own (Redis pub/sub), so B or C may learn it a moment after A dropped it
       for (const name of ['a', 'b', 'c']) {
+        await waitFor(
+          async () => (await ok<DeviceView>(name, 'GET', '/api/devices/el-p')).enabled === false,
+          10_000,
+          `disabled on ${name}`,
+        );
         await expect(connectMqtt(hub(name).mqttUrl, 'el-p', secret)).rejects.toThrow(/Not authorized|Bad username|refused/i);
       }
     } finally {
