@@ -246,11 +246,7 @@ function solve(ctx: Ctx, solution: string, notes: string): void {
   }
   // seed 001 §四.6: 有效投诉回访率为100% — the 回访 is a step of its own, due on the calendar
   const cfg = d.cfg;
-  const dueAt = ctx.addWorkingDays(ctx.now, cfg.followupWorkingDays, {
-    tzOffsetMinutes: cfg.tzOffsetMinutes,
-    holidays: cfg.holidays,
-    extraWorkdays: cfg.extraWorkdays,
-  });
+  const dueAt = ctx.addWorkingDays(ctx.now, cfg.followupWorkingDays, cfg);
   d.followupDueAt = dueAt;
   ctx.startTimerAt('followup', dueAt);
   ctx.to('awaiting_followup', said(solution));

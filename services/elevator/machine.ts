@@ -15,6 +15,7 @@ import {
   SpecialReportPayload,
   CONTROL_ROLES,
   MANAGER_ROLES,
+  followupCalendar,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -72,10 +73,7 @@ export const ElevatorConfig = z.object({
     .positive()
     .default(5 * 60_000),
   /** seed 001 §五: service follow-up ≤ 2 working days */
-  followupWorkingDays: z.number().int().min(1).max(10).default(2),
-  tzOffsetMinutes: z.number().int().min(-720).max(840).default(480),
-  holidays: z.array(z.string()).default([]),
-  extraWorkdays: z.array(z.string()).default([]),
+  ...followupCalendar,
 });
 export type ElevatorConfig = z.infer<typeof ElevatorConfig>;
 
@@ -318,11 +316,7 @@ const actions: Record<ElevatorAction, ReturnType<typeof act>> = {
         });
       // seed 001 §五: 回访 within 2 working days
       const cfg = data.cfg;
-      const dueAt = ctx.addWorkingDays(at, cfg.followupWorkingDays, {
-        tzOffsetMinutes: cfg.tzOffsetMinutes,
-        holidays: cfg.holidays,
-        extraWorkdays: cfg.extraWorkdays,
-      });
+      const dueAt = ctx.addWorkingDays(at, cfg.followupWorkingDays, cfg);
       data.followupDueAt = dueAt;
       ctx.followUp(dueAt);
       ctx.done('schedule_followup', { by: 'system', data: { dueAt, workingDays: cfg.followupWorkingDays } });

@@ -14,6 +14,7 @@ import {
   SpecialReportPayload,
   CONTROL_ROLES,
   MANAGER_ROLES,
+  followupCalendar,
 } from '../core/procedure/index.js';
 import type { labels } from './labels.js';
 
@@ -70,10 +71,7 @@ export const MedicalConfig = z.object({
   /** CONTRACT.md: a command past exp is neither executed nor retried */
   holdExpiryMs: z.number().int().positive().default(60_000),
   /** seed 001 §五: follow-up (回访) within 2 working days */
-  followupWorkingDays: z.number().int().min(1).max(10).default(2),
-  tzOffsetMinutes: z.number().int().min(-720).max(840).default(480),
-  holidays: z.array(z.string()).default([]),
-  extraWorkdays: z.array(z.string()).default([]),
+  ...followupCalendar,
 });
 export type MedicalConfig = z.infer<typeof MedicalConfig>;
 
@@ -333,11 +331,7 @@ const actions: Record<MedicalAction, ReturnType<typeof act>> = {
       const data = ctx.data;
       // seed 001 §五: 回访 within 2 working days of the handover
       const cfg = data.cfg;
-      const dueAt = ctx.addWorkingDays(data.handover?.at ?? ctx.now, cfg.followupWorkingDays, {
-        tzOffsetMinutes: cfg.tzOffsetMinutes,
-        holidays: cfg.holidays,
-        extraWorkdays: cfg.extraWorkdays,
-      });
+      const dueAt = ctx.addWorkingDays(data.handover?.at ?? ctx.now, cfg.followupWorkingDays, cfg);
       const missing = ctx.pendingRequired().filter((k) => k !== 'schedule_followup');
       if (missing.length) ctx.fail('HUB_ERR_CONFLICT', 'steps_pending', { steps: missing });
       if (data.hold?.status === 'held') ctx.fail('HUB_ERR_CONFLICT', 'release_car_first');

@@ -285,11 +285,7 @@ const actions: Record<RepairAction, ReturnType<typeof act>> = {
       ctx.done('accept', { notes: p.notes, data: { signedBy: p.signedBy, signerName: p.signerName, recordedBy: ctx.by } });
       // 结单, then 回访 within 2 working days (seed 001 §五.2), counted on the settings' calendar
       const cfg = d.cfg;
-      const dueAt = ctx.addWorkingDays(ctx.now, cfg.followupWorkingDays, {
-        tzOffsetMinutes: cfg.tzOffsetMinutes,
-        holidays: cfg.holidays,
-        extraWorkdays: cfg.extraWorkdays,
-      });
+      const dueAt = ctx.addWorkingDays(ctx.now, cfg.followupWorkingDays, cfg);
       d.followupDueAt = dueAt;
       ctx.followUp(dueAt);
       ctx.done('close', { by: 'system', data: { followupDueAt: dueAt, workingDays: cfg.followupWorkingDays } });
