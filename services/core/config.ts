@@ -98,6 +98,8 @@ const Env = z
     HUB_MQTT_BAN_MAX_S: z.coerce.number().min(0.1).default(3600),
     HUB_EVENT_HOLD_S: z.coerce.number().min(1).default(600),
     HUB_EVENT_HOLD_MAX: z.coerce.number().int().min(100).default(100_000),
+    HUB_EVENT_PIPELINE: z.coerce.number().int().min(0).max(65_535).default(64),
+    HUB_EVENT_ROUTED_MARK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     HUB_EVENT_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
     HUB_EVENT_QUERY_TIMEOUT_S: z.coerce.number().min(1).max(600).default(15),
     HUB_REJECT_BURST_S: z.coerce.number().min(0.1).default(10),
@@ -243,6 +245,10 @@ export interface MqttEdgeConfig {
   eventHoldMs: number;
   /** at most this many events held without blocking their device's connection */
   eventHoldMax: number;
+  /** events of one connection stored while it reads on; their PUBACKs follow the commits */
+  eventPipeline: number;
+  /** how often the routed watermark is written (services/devices/replay.ts) */
+  eventRoutedMarkMs: number;
   /** longest pause between two attempts to store held events */
   eventRetryMs: number;
   /** an event INSERT unanswered this long counts as failed (a hung database is an outage too) */
@@ -351,6 +357,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
       eventHoldMax: e.HUB_EVENT_HOLD_MAX,
+      eventPipeline: e.HUB_EVENT_PIPELINE,
+      eventRoutedMarkMs: e.HUB_EVENT_ROUTED_MARK_MS,
       eventRetryMs: e.HUB_EVENT_RETRY_MS,
       eventQueryTimeoutMs: e.HUB_EVENT_QUERY_TIMEOUT_S * 1000,
     },

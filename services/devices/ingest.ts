@@ -55,8 +55,8 @@ export interface EventStoreOptions {
   queryTimeoutMs?: number;
   log?: Logger;
   /**
-   * who stores (scale-out: the instance id): each new row carries it in `pendingBy` until the
-   * incident engine has routed the event (services/devices/replay.ts)
+   * who stores (scale-out: the instance id): each new row carries it in `storedBy`, which says
+   * whose replay it belongs to should that process die before routing it (services/devices/replay.ts)
    */
   instanceId?: string;
   /** called once when an outage starts: the broker stops blocking connections on held events */
@@ -193,14 +193,15 @@ export class EventStore {
   private async writeRetrying(items: Pending[], outcome: Map<Pending, boolean | Error>, afterFailure = false): Promise<void> {
     const started = this.now();
     for (let attempt = 0; ; attempt++) {
+      const sent = this.now();
       try {
         const inserted = await this.insert(items, afterFailure || attempt > 0);
-        this.recovered();
+        this.recovered(sent);
         for (const p of items) outcome.set(p, inserted.has(key(p)));
         return;
       } catch (err) {
         if (isDataError(err)) {
-          this.recovered(); // the server answered
+          this.recovered(sent); // the server answered
           if (items.length === 1) {
             outcome.set(items[0]!, new StoreRefusedError(`database refused the event: ${(err as Error).message}`));
             return;
@@ -240,8 +241,13 @@ export class EventStore {
     this.o.onOutage?.();
   }
 
-  private recovered(): void {
-    if (this.outageSince === null) return;
+  /**
+   * A query sent at `sentAt` got an answer. One sent before the outage began proves nothing (with
+   * several batches in flight, one may still commit while the server is going down): counting it
+   * would end the outage and start it again — two log lines and a second release.
+   */
+  private recovered(sentAt: number): void {
+    if (this.outageSince === null || sentAt < this.outageSince) return;
     const downMs = this.now() - this.outageSince;
     this.outageSince = null;
     this.o.log?.warn({ downMs, pending: this.pending }, 'database reachable again: held device events are being stored');
@@ -268,7 +274,7 @@ export class EventStore {
    */
   private async insert(items: Pending[], retry: boolean): Promise<Set<string>> {
     const x = `unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS x(d, e, t, ts, ra, j)`;
-    const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data","pendingBy")
+    const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data","storedBy")
          SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j::jsonb, $7::text FROM ${x}
          ON CONFLICT ("deviceId","eventId") DO NOTHING
          RETURNING "deviceId","eventId"`;

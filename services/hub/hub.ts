@@ -340,6 +340,23 @@ export class Hub {
     // emitted to nobody (devices reconnect the moment the broker listens)
     let routingOpen!: () => void;
     const routing = new Promise<void>((r) => (routingOpen = r));
+    const replay = new EventReplay({
+      pool: this.pool,
+      instanceId: storeId,
+      alive: () => (cluster ? cluster.aliveInstances() : Promise.resolve(new Set<string>())),
+      device: (id) => {
+        const d = this.registry.get(id);
+        return d ? { deviceId: d.deviceId, site: d.site, building: d.building, class: d.class } : null;
+      },
+      route: (e) => this.incidents.routeStored(e),
+      log: log.child({ mod: 'event-replay' }),
+      markEveryMs: config.mqtt.eventRoutedMarkMs,
+      now: this.now,
+    });
+    this.replay = replay;
+    // before the broker accepts anything: a crash after the first stored event must find the row
+    await replay.start();
+    this.stops.push(() => replay.stop()); // (stops run in reverse: after the incident queue drained)
     this.events = new EventStore(this.pool, {
       instanceId: storeId,
       holdMs: config.mqtt.eventHoldMs,
@@ -359,6 +376,7 @@ export class Hub {
       ban: config.mqtt.ban,
       storeHolding: () => this.events.holding,
       eventHoldMax: config.mqtt.eventHoldMax,
+      eventPipeline: config.mqtt.eventPipeline,
       registry: this.registry,
       bus,
       rejections: this.rejections,
@@ -367,8 +385,15 @@ export class Hub {
       cluster,
       acceptEvent: async (device, event, receivedAt) => {
         if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', { device, event, receivedAt });
-        if (await this.events.store(device, event, receivedAt))
-          void routing.then(() => bus.emit('device.event', { device, event, receivedAt }));
+        const stored = { device, event, receivedAt };
+        replay.accepted(stored); // unrouted from here: holds the routed watermark back
+        let isNew = false;
+        try {
+          isNew = await this.events.store(device, event, receivedAt);
+        } finally {
+          if (!isNew) replay.settled(stored); // a duplicate, or not stored: nothing of ours to route
+        }
+        if (isNew) void routing.then(() => bus.emit('device.event', stored));
       },
     });
     await this.broker.start();
@@ -408,21 +433,8 @@ export class Hub {
       // Admin settings apply to incidents opened afterwards: consulted each time one opens
       // (explicit start options — drills, tests — win).
       configFor: (kind) => ({ ...settings.procedureConfig(kind), ...opts.incidentConfig?.[kind] }),
-      routed: (deviceId, eventId) => replay.routed(deviceId, eventId),
+      routed: (e) => replay.routed(e),
     });
-    const replay = new EventReplay({
-      pool: this.pool,
-      instanceId: storeId,
-      alive: () => (cluster ? cluster.aliveInstances() : Promise.resolve(new Set<string>())),
-      device: (id) => {
-        const d = this.registry.get(id);
-        return d ? { deviceId: d.deviceId, site: d.site, building: d.building, class: d.class } : null;
-      },
-      route: (e) => this.incidents.routeStored(e),
-      log: log.child({ mod: 'event-replay' }),
-    });
-    this.replay = replay;
-    this.stops.push(() => replay.idle()); // (stops run in reverse: after the incident queue drained)
     await this.incidents.start();
     this.stops.push(() => this.incidents.stop());
     routingOpen();

@@ -92,8 +92,8 @@ export interface IncidentServiceOptions {
   recentMs?: number;
   /** site time zone for the duty-log day (China Standard Time by default) */
   tzOffsetMinutes?: number;
-  /** a stored device event has been routed (services/devices/replay.ts clears its pending mark) */
-  routed?: (deviceId: string, eventId: string) => void;
+  /** a stored device event has been routed (services/devices/replay.ts moves its watermark on) */
+  routed?: (e: BusEvents['device.event']) => void;
 }
 
 export class IncidentService {
@@ -491,13 +491,13 @@ export class IncidentService {
   }
 
   /**
-   * Route a stored device event (from the bus, or replayed: services/devices/replay.ts); its
-   * pending mark is cleared only once it has been decided, so an event whose routing failed is
+   * Route a stored device event (from the bus, or replayed: services/devices/replay.ts); it
+   * counts as routed only once it has been decided, so an event whose routing failed is
    * replayed later rather than lost.
    */
   async routeStored(e: BusEvents['device.event']): Promise<void> {
     await this.queue.run(() => this.onDeviceEventShared(e));
-    this.o.routed?.(e.device.deviceId, e.event.id);
+    this.o.routed?.(e);
   }
 
   /**

@@ -189,6 +189,8 @@ export class NotificationService {
   readonly outbox: Outbox;
   /** the earliest next step this instance wrote (a wake-up hint only: the rows are the truth) */
   private dueHint: number | null = null;
+  /** the last tick's claim failed (logged once per failure streak) */
+  private claimFailing = false;
   private readonly views = new Map<string, IncidentView>();
   private readonly flaps = new Map<string, { windowEnd: number; count: number; last: IncidentView }>();
   /** incidents whose chain this process has already stopped (updates after an acknowledgement are many) */
@@ -691,10 +693,19 @@ export class NotificationService {
       if (this.dueHint !== null && this.dueHint <= now) this.dueHint = null;
       // every tick asks PostgreSQL (one indexed query): a chain opened on another instance, or
       // left by one that died, is due here as much as anywhere
-      const due = await claimDueChains(this.o.db, this.instanceId, now, this.leaseMs).catch((err: unknown) => {
-        this.o.log.error({ err }, 'claiming due escalation steps failed');
-        return [];
-      });
+      // a database outage fails every tick: one line when it starts failing, one when it works again
+      const due = await claimDueChains(this.o.db, this.instanceId, now, this.leaseMs).then(
+        (rows) => {
+          if (this.claimFailing) this.o.log.warn('claiming due escalation steps works again');
+          this.claimFailing = false;
+          return rows;
+        },
+        (err: unknown) => {
+          if (!this.claimFailing) this.o.log.error({ err }, 'claiming due escalation steps failed; retried every tick');
+          this.claimFailing = true;
+          return [];
+        },
+      );
       for (const r of due) {
         // a failed step keeps its claim until the lease ends, then it is tried again (here or elsewhere)
         await this.fireClaimed(r).catch((err: unknown) => this.o.log.error({ err, incident: r.incidentId }, 'escalation step failed'));

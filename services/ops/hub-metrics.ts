@@ -87,7 +87,12 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     [{ kind: 'address' }, b().bannedAddresses],
     [{ kind: 'client' }, b().bannedClients],
   ]);
-  m.gauge('mqtt_events_held', 'Device events whose PUBACK is held while PostgreSQL is unreachable', [], () => b().eventsHeld);
+  m.gauge(
+    'mqtt_events_held',
+    'Device events whose PUBACK waits for the store while their connection reads on (HUB_EVENT_PIPELINE; during a PostgreSQL outage, every waiting event)',
+    [],
+    () => b().eventsHeld,
+  );
   s.broker.aedes.on('clientReady', () => m.mqttConnects.inc());
   s.broker.aedes.on('clientDisconnect', () => m.mqttDisconnects.inc());
   m.counterFrom('mqtt_rejections_total', 'MQTT connects/publishes/subscribes refused, by reason (CONTRACT.md)', ['reason'], () =>

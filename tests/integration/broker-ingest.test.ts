@@ -32,19 +32,21 @@ afterAll(async () => {
 
 describe('EventStore failure handling', () => {
   it('a data error refuses only the offending event; the rest of its batch is stored', async () => {
-    const store = new EventStore(pool);
-    // one batch: the second event names a device that does not exist (FK violation, SQLSTATE 23503)
+    // one batch at a time: while the first (one event) is written, the next three queue and go
+    // together; the second of them names a device that does not exist (FK violation, SQLSTATE 23503)
+    const store = new EventStore(pool, { maxConcurrent: 1 });
     const results = await Promise.allSettled([
+      store.store(dev('el-1'), ev('first'), Date.now()),
       store.store(dev('el-1'), ev('ok-1'), Date.now()),
       store.store(dev('no-such-device'), ev('bad-1'), Date.now()),
       store.store(dev('el-1'), ev('ok-2'), Date.now()),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreRefusedError);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(StoreRefusedError);
     const { rows } = await pool.query(`SELECT "eventId" FROM "DeviceEvent" ORDER BY seq`);
-    expect(rows.map((r: { eventId: string }) => r.eventId)).toEqual(['ok-1', 'ok-2']);
+    expect(rows.map((r: { eventId: string }) => r.eventId)).toEqual(['first', 'ok-1', 'ok-2']);
     expect(store.refused).toBe(1);
-    expect(store.stored).toBe(2);
+    expect(store.stored).toBe(3);
   });
 
   it('a retry after an ambiguous failure counts the rows its first attempt wrote as new, real duplicates not', async () => {
@@ -95,5 +97,41 @@ describe('EventStore failure handling', () => {
     store.stop();
     await expect(late).rejects.toBeInstanceOf(StoreUnavailableError);
     await down.end();
+  });
+  it('a batch sent before the outage began and answered after it does not end the outage', async () => {
+    // several batches are in flight at once (pipelined events): while PostgreSQL goes down one
+    // may still commit after another failed. Counting that answer as "reachable again" logged the
+    // outage twice and released the held events twice (seen in broker-outage.test.ts).
+    let calls = 0;
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    let refusing = true;
+    const flaky = {
+      query: async (q: pg.QueryConfig) => {
+        if (++calls === 1) {
+          const r = await pool.query(q); // committed — its answer arrives after the outage began
+          await answered;
+          return r;
+        }
+        if (refusing) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1'), { code: 'ECONNREFUSED' });
+        return pool.query(q);
+      },
+    } as unknown as pg.Pool;
+    const lines: Array<{ msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
+    let outages = 0;
+    let tick = 0; // strictly increasing: "sent before the outage began" must not depend on ms granularity
+    const store = new EventStore(flaky, { maxBatch: 1, retryMaxMs: 40, log, onOutage: () => outages++, now: () => ++tick });
+    const first = store.store(dev('el-1'), ev('inflight-1'), Date.now());
+    const second = store.store(dev('el-1'), ev('inflight-2'), Date.now());
+    while (!store.holding) await new Promise((r) => setImmediate(r));
+    answer();
+    expect(await first).toBe(true);
+    expect(store.holding).toBe(true); // still down: that answer was sent before
+    refusing = false;
+    expect(await second).toBe(true);
+    expect(store.holding).toBe(false);
+    expect(outages).toBe(1);
+    expect(lines.map((l) => l.msg.split(':')[0])).toEqual(['database unreachable', 'database reachable again']);
   });
 });

@@ -1,4 +1,5 @@
 // The device edge, for real: aedes over TCP with mqtt.js clients, PostgreSQL, socket.io.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { topics, MAX_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
@@ -190,6 +191,48 @@ describe('events', () => {
     expect(seen.map((e) => e.event.id)).toEqual(['evt-43']);
     const rows = await t.hub.db.deviceEvent.findMany({ where: { deviceId: d.id }, orderBy: { seq: 'asc' } });
     expect(rows.map((r) => r.eventId)).toEqual(['evt-42', 'evt-43']);
+  });
+
+  it('a connection reads on while its events are being stored; each PUBACK follows its commit, in order', async () => {
+    const d = await provision(t, 'el-pipe', 'elevator');
+    const c = track(await connectDevice(t, d));
+    const live: string[] = [];
+    t.hub.bus.on('device.event.live', live, (e) => void (e.device.deviceId === d.id && live.push(e.event.id)));
+    // hold every INSERT into the event log: nothing can commit until the lock goes
+    const locker = new pg.Client({ connectionString: t.db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE "DeviceEvent" IN SHARE MODE');
+    const ids = ['p-1', 'p-2', 'p-3', 'p-4', 'p-5'];
+    // the wire order (mqtt.js may call publish callbacks in another order than PUBACKs arrive)
+    const sentIds: number[] = [];
+    const pubacks: number[] = [];
+    c.on('packetsend', (p) => void (p.cmd === 'publish' && sentIds.push(p.messageId!)));
+    c.on('packetreceive', (p) => void (p.cmd === 'puback' && pubacks.push(p.messageId!)));
+    // one at a time, each in its own TCP segment: aedes reads a connection's next chunk only once
+    // every packet of the previous one has been let through
+    const done: Array<Promise<void>> = [];
+    try {
+      for (const id of ids) {
+        done.push(publish(c, topics.event(d), JSON.stringify({ v: 1, id, ts: Date.now(), type: 'elevator.fault', data: { code: id } })));
+        // read (and shown live) while nothing can be stored: the connection did not wait for the
+        // previous event's commit (HUB_EVENT_PIPELINE; with 0 this waits forever at p-2)
+        await waitFor(() => live.includes(id), 10_000, `${id} read while the store is blocked`);
+      }
+      expect(pubacks).toEqual([]); // nothing acknowledged before it is stored
+      expect(t.hub.broker.stats().eventsHeld).toBeGreaterThanOrEqual(ids.length);
+    } finally {
+      await locker.query('COMMIT');
+      await locker.end();
+    }
+    await Promise.all(done);
+    expect(pubacks).toEqual(sentIds); // [MQTT-4.6.0-2]: PUBACKs in the order the PUBLISHes came
+    expect(sentIds).toHaveLength(ids.length);
+    // stored once each (concurrent batches may commit in any order; the bus gets them in order)
+    const rows = await t.hub.db.deviceEvent.findMany({ where: { deviceId: d.id }, select: { eventId: true } });
+    expect(rows.map((r) => r.eventId).sort()).toEqual(ids);
+    expect(t.hub.broker.stats().eventsHeld).toBe(0);
+    t.hub.bus.removeListeners(live);
   });
 });
 

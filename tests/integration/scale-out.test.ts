@@ -409,12 +409,16 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       await waitFor(async () => (await ok<DeviceView>('a', 'GET', '/api/devices/fp-m')).maintenance !== null, 10_000, 'maintenance on A');
       await publishEvent(onA, base, { id: 'm-1', ts: Date.now(), type: 'fire.trouble', data: { zone: 'z3', code: 'E-IN-MAINT' } });
       // the PUBACK means stored, not yet decided: end the window only once A's incident engine has
-      // routed the event (its pending mark cleared, services/devices/replay.ts) — else, on a busy
-      // machine, the event is decided after the window ended and rightly opens a fault
+      // routed the event (A's routed watermark has passed it, services/devices/replay.ts) — else, on
+      // a busy machine, the event is decided after the window ended and rightly opens a fault
       await waitFor(
         async () =>
-          (await sql.query(`SELECT 1 FROM "DeviceEvent" WHERE "deviceId" = 'fp-m' AND "eventId" = 'm-1' AND "pendingBy" IS NULL`))
-            .rowCount === 1,
+          (
+            await sql.query(
+              `SELECT 1 FROM "DeviceEvent" e JOIN "EventRouting" r ON r."storedBy" = e."storedBy"
+                WHERE e."deviceId" = 'fp-m' AND e."eventId" = 'm-1' AND r."routedBefore" > e."receivedAt"`,
+            )
+          ).rowCount === 1,
         10_000,
         'm-1 routed on A',
       );
@@ -723,6 +727,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(hashtextextended('incidents:bldg-2', 0))`);
+    let killed = '';
     try {
       const dev = await connectMqtt(hub('a').mqttUrl, 'fp-r', secret);
       await publishEvent(dev, 'bops/v1/site-1/bldg-2/fire-panel/fp-r', {
@@ -731,11 +736,15 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
         type: 'fire.trouble',
         data: { zone: 'zr', code: 'E7' },
       });
-      // PUBACKed: stored, marked as A's until routed
-      const row = await sql.query<{ pendingBy: string | null }>(
-        `SELECT "pendingBy" FROM "DeviceEvent" WHERE "deviceId" = 'fp-r' AND "eventId" = 'unrouted-1'`,
+      // PUBACKed: stored by A, and not yet routed by A's watermark
+      const row = await sql.query<{ storedBy: string | null; routed: boolean }>(
+        `SELECT e."storedBy", r."routedBefore" > e."receivedAt" AS routed
+           FROM "DeviceEvent" e JOIN "EventRouting" r ON r."storedBy" = e."storedBy"
+          WHERE e."deviceId" = 'fp-r' AND e."eventId" = 'unrouted-1'`,
       );
-      expect(row.rows[0]?.pendingBy).toMatch(/^a:/);
+      expect(row.rows[0]?.storedBy).toMatch(/^a:/);
+      expect(row.rows[0]?.routed).toBe(false);
+      killed = row.rows[0]!.storedBy!;
       await stopHub('a', 'SIGKILL');
       dev.end(true);
     } finally {
@@ -748,9 +757,9 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       );
     await waitFor(async () => (await faults()).length > 0, 30_000, 'fault opened from the replayed event');
     await waitFor(
-      async () => (await sql.query(`SELECT 1 FROM "DeviceEvent" WHERE "deviceId" = 'fp-r' AND "pendingBy" IS NOT NULL`)).rowCount === 0,
+      async () => (await sql.query(`SELECT 1 FROM "EventRouting" WHERE "storedBy" = $1`, [killed])).rowCount === 0,
       10_000,
-      'mark cleared',
+      'the dead process replayed (its watermark row gone)',
     );
     expect(await faults()).toHaveLength(1);
     const d = await ok<IncidentDetail>('b', 'GET', `/api/incidents/${(await faults())[0]}`);
