@@ -95,7 +95,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_PW = 'bench-hub-pass-1';
 // the largest stays below the hub's telemetry buffer (TELEMETRY_BUFFER_MAX): beyond it the hub drops by design
 const TELEMETRY_WINDOWS = [1000, 4000, 16000, 64000];
-const QOS1_WINDOWS = [50, 200, 800, 3200];
+const QOS1_WINDOWS = [50, 200, 800, 3200, 12800];
 
 let closes = 0;
 /** every process started here: stopped at the end even when a start failed half-way */
@@ -189,7 +189,9 @@ async function startHub(
   await fs.mkdir(dataDir, { recursive: true });
   const log = path.join(dir, `${name}.log`);
   const out = createWriteStream(log);
-  const flags = plain ? ['--enable-source-maps'] : START.flags;
+  // BENCH_HUB_FLAGS: extra node flags for the hub targets, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const extra = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = [...(plain ? ['--enable-source-maps'] : START.flags), ...extra];
   const child = spawn(process.execPath, [...flags, path.resolve(root, bundle)], {
     cwd: root,
     env: {
