@@ -3,7 +3,7 @@
 // with an independent query.
 //
 //   npx tsx bench/telemetry-store.ts [--backend v1|pg|both] [--points 300000] [--rate 20000] [--seconds 10]
-//   npx tsx bench/telemetry-store.ts --backend chart [--rows 5000000] [--devices 100]
+//   npx tsx bench/telemetry-store.ts --backend chart [--rows 5000000] [--devices 100]   (see benchChart)
 //
 // Phase "burst": write --points as fast as a producer loop can (yielding every 2000 points, as
 // an MQTT handler would), report confirmed points/s. Phase "paced": --rate points/s for
@@ -22,6 +22,7 @@ import pg from 'pg';
 import { createLogger } from '../services/core/logger.js';
 import type { Config } from '../services/core/config.js';
 import { createTelemetryStore, type TelemetryStore, type TelemetryWrite } from '../services/telemetry/store.js';
+import { EmbeddedPgBackend, partitionName } from '../services/telemetry/embedded.js';
 import { startInfluxd, type InfluxdHandle } from '../tests/helpers/influx.js';
 import { applyMigrations, dropDatabase, withDatabase } from '../prisma/migrate.js';
 
@@ -212,8 +213,19 @@ async function benchPg(): Promise<Result> {
 
 /**
  * Chart query of the embedded store with a large table: --rows messages (4 metrics each) spread
- * evenly over --devices devices and the last 7 days, generated inside PostgreSQL; then the API's
- * query for 7 days of one device's metric (auto step), 20 times: p50 and max in ms.
+ * evenly over --devices devices and the last 7 days, generated inside PostgreSQL, then the API's
+ * query (store.query: auto step) for 7 days of one device's metric.
+ *
+ * Generation is fast (≈ 50M rows in minutes, not the ~50 min of inserting into the indexed
+ * table): each day partition is filled as a plain table by one INSERT … SELECT over
+ * generate_series in arrival order (time, then device — a device's rows interleaved with every
+ * other device's, as the hub writes them), then gets its primary key and BRIN index built in one
+ * pass each, and is ATTACHed to telemetry.msg.
+ *
+ * Timings: 20 queries before the maintenance; then the maintenance (the rollup job,
+ * EmbeddedPgBackend.rollup); then 20 interleaved pairs — "raw" with every day marked dirty (the
+ * query then reads raw rows only: the plan before maintenance) and "rollup" with the marks
+ * removed — alternating which goes first. p50 and max in ms; the buckets of both are compared.
  */
 async function benchChart(): Promise<void> {
   const rows = Number(args.rows);
@@ -223,54 +235,125 @@ async function benchChart(): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0`);
+  console.log(`  scratch database ${name}`);
   const url = withDatabase(adminUrl, name);
+  const DAY = 86_400_000;
   try {
     await applyMigrations(url);
-    const store = createTelemetryStore({ kind: 'embedded' }, { ...TELEMETRY, databaseUrl: url, log });
-    await store.start();
     const now = Date.now();
-    const from = now - 7 * 86_400_000;
-    // one message per day through the store: the day partitions exist
-    for (let d = 0; d <= 7; d++) store.write({ ...point(0), deviceId: 'seed', ts: from + d * 86_400_000 });
-    await store.flush();
+    const from = now - 7 * DAY;
     const perDevice = Math.floor(rows / devices);
-    const every = (7 * 86_400_000) / perDevice; // ms between two messages of a device
+    const every = (7 * DAY) / perDevice; // ms between two messages of a device
+    // the schema (parent tables), created by the backend itself
+    const setup = new EmbeddedPgBackend(url, log, undefined, undefined, { rollupEveryMs: 0 });
+    await setup.start();
+    await setup.close();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
+    await c.query('SET maintenance_work_mem = $$512MB$$');
     const t0 = performance.now();
-    const chunk = Math.max(1, Math.floor(2_000_000 / devices));
-    for (let i0 = 0; i0 < perDevice; i0 += chunk) {
-      await c.query(
-        `INSERT INTO telemetry.msg (device_id, ts, m)
-         SELECT 'pw-' || d, timestamptz 'epoch' + (($1::float8 + i * $2::float8)::bigint) * interval '1 millisecond',
-                jsonb_build_object('voltage_v', 229 + (i % 7) * 0.5, 'current_a', 10 + (i % 13), 'power_kw', 2.3 + (i % 11) / 10.0, 'on_generator', i % 97 = 0)
-         FROM generate_series(0, $3::int - 1) d, generate_series($4::int, $5::int - 1) i
-         ON CONFLICT DO NOTHING`,
-        [from + 1, every, devices, i0, Math.min(perDevice, i0 + chunk)],
+    for (let day = Math.floor(from / DAY); day <= Math.floor(now / DAY); day++) {
+      const lo = Math.max(from, day * DAY);
+      const hi = Math.min(now + 1, (day + 1) * DAY);
+      // message i of every device is at from + 1 + i·every; g = i·devices + device (arrival order)
+      const i0 = Math.max(0, Math.floor((lo - from - 1) / every) - 1);
+      const i1 = Math.min(perDevice - 1, Math.ceil((hi - from - 1) / every) + 1);
+      const part = `telemetry.${partitionName(day)}`;
+      const t = performance.now();
+      await c.query(`CREATE TABLE ${part} (LIKE telemetry.msg)`);
+      const r = await c.query(
+        `INSERT INTO ${part} (device_id, ts, m)
+         SELECT 'pw-' || (g % $1), ts, jsonb_build_object('voltage_v', 229 + (i % 7) * 0.5, 'current_a', 10 + (i % 13), 'power_kw', 2.3 + (i % 11) / 10.0, 'on_generator', i % 97 = 0)
+         FROM (SELECT g, g / $1 AS i, timestamptz 'epoch' + (($2::float8 + (g / $1) * $3::float8)::bigint) * interval '1 millisecond' AS ts
+               FROM generate_series($4::bigint, $5::bigint) g) x
+         WHERE ts >= timestamptz 'epoch' + $6::bigint * interval '1 millisecond' AND ts < timestamptz 'epoch' + $7::bigint * interval '1 millisecond'`,
+        [devices, from + 1, every, i0 * devices, (i1 + 1) * devices - 1, day * DAY, (day + 1) * DAY],
       );
-      process.stdout.write(`\r  generated ${Math.min(perDevice, i0 + chunk) * devices} rows`);
+      await c.query(`ALTER TABLE ${part} ADD PRIMARY KEY (device_id, ts)`);
+      await c.query(`CREATE INDEX ON ${part} USING brin (ts)`);
+      await c.query(
+        `ALTER TABLE telemetry.msg ATTACH PARTITION ${part} FOR VALUES FROM ('${new Date(day * DAY).toISOString()}') TO ('${new Date((day + 1) * DAY).toISOString()}')`,
+      );
+      await c.query(`VACUUM ANALYZE ${part}`);
+      console.log(`  ${part}: ${r.rowCount} rows in ${((performance.now() - t) / 1000).toFixed(0)} s`);
     }
-    await c.query('ANALYZE telemetry.msg');
-    const size = await c.query<{ n: string; bytes: string }>(
-      `SELECT (SELECT count(*) FROM telemetry.msg) AS n, pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg'::regclass`,
+    const size = await c.query<{ n: string; bytes: string; parts: string }>(
+      `SELECT (SELECT count(*) FROM telemetry.msg) AS n, count(*) AS parts, pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg'::regclass`,
     );
-    console.log(`\n  ${size.rows[0]!.n} rows (${size.rows[0]!.bytes}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    const times: number[] = [];
-    let points = 0;
-    for (let i = 0; i < 20; i++) {
+    const genSec = (performance.now() - t0) / 1000;
+    console.log(`  ${size.rows[0]!.n} rows (${size.rows[0]!.bytes}, ${size.rows[0]!.parts} day partitions) generated in ${genSec.toFixed(0)} s`);
+
+    // the API's path: store.query → resolveQuery (auto step) → backend.buckets → fillGrid
+    const store = createTelemetryStore({ kind: 'embedded' }, { ...TELEMETRY, databaseUrl: url, log, rollupEveryMs: 0 });
+    await store.start();
+    const chart = async (i: number) => {
       const t = performance.now();
       const s = await store.query({ deviceId: `pw-${i % devices}`, metric: 'voltage_v', from, to: now });
-      times.push(performance.now() - t);
-      points = s.points.filter((p) => p[1] !== null).length;
+      return { ms: performance.now() - t, points: s.points, step: (s.points[1]?.[0] ?? 0) - (s.points[0]?.[0] ?? 0) };
+    };
+    const stat = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      return `min ${v[0]!.toFixed(1)}, p50 ${v[Math.floor(v.length / 2)]!.toFixed(1)}, max ${v[v.length - 1]!.toFixed(1)} ms`;
+    };
+    const before: number[] = [];
+    let sample: Awaited<ReturnType<typeof chart>> | null = null;
+    for (let i = 0; i < 20; i++) {
+      const r = await chart(i);
+      before.push(r.ms);
+      sample = r;
     }
-    times.sort((a, b) => a - b);
+    const nonEmpty = sample!.points.filter((p) => p[1] !== null).length;
     console.log(
-      `chart query, 7 days of one device's metric (${perDevice} messages, ${points} non-empty buckets): p50 ${times[10]!.toFixed(1)} ms, max ${times[19]!.toFixed(1)} ms`,
+      `chart query, 7 days of one device's metric (${perDevice} messages, step ${sample!.step / 60_000} min, ${nonEmpty} non-empty buckets), before maintenance: ${stat(before)}`,
     );
+
+    // the maintenance: the rollup job, as the hub runs it (its own backend instance; the store's job is off)
+    const job = new EmbeddedPgBackend(url, log, undefined, undefined, { rollupEveryMs: 0 });
+    const tm = performance.now();
+    const run = await job.rollup(now);
+    await job.close();
+    const rsize = await c.query<{ bytes: string }>(
+      `SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg_1m'::regclass`,
+    );
+    console.log(
+      `maintenance (rollup of ${run.built.length} closed days, ${run.built.reduce((n, d) => n + d.rows, 0)} rollup rows, ${rsize.rows[0]!.bytes}) in ${((performance.now() - tm) / 1000).toFixed(0)} s: ${run.built.map((d) => `${d.day} ${(d.ms / 1000).toFixed(0)} s`).join(', ')}`,
+    );
+
+    const days = run.built.length > 0 ? (await c.query<{ day: number }>('SELECT day FROM telemetry.rollup_day')).rows.map((r) => r.day) : [];
+    const raw: number[] = [];
+    const rolled: number[] = [];
+    let maxDiff = 0;
+    let bucketsDiffer = 0;
+    for (let i = 0; i < 20; i++) {
+      const asRaw = async () => {
+        await c.query('INSERT INTO telemetry.rollup_dirty (day) SELECT unnest($1::int[])', [days]);
+        const r = await chart(i);
+        await c.query('DELETE FROM telemetry.rollup_dirty');
+        raw.push(r.ms);
+        return r;
+      };
+      const asRollup = async () => {
+        const r = await chart(i);
+        rolled.push(r.ms);
+        return r;
+      };
+      const [a, b] = i % 2 === 0 ? [await asRaw(), await asRollup()] : [await asRollup(), await asRaw()].reverse();
+      if (a!.points.length !== b!.points.length) bucketsDiffer++;
+      a!.points.forEach(([t, v], k) => {
+        const [t2, v2] = b!.points[k] ?? [NaN, null];
+        if (t !== t2 || (v === null) !== (v2 === null)) bucketsDiffer++;
+        else if (v !== null && v2 !== null) maxDiff = Math.max(maxDiff, Math.abs(v - v2));
+      });
+    }
+    console.log(`after maintenance, 20 interleaved pairs:`);
+    console.log(`  raw rows only (every day marked dirty — the plan before maintenance): ${stat(raw)}`);
+    console.log(`  rollup for closed days + raw for the open day:                        ${stat(rolled)}`);
+    console.log(`  buckets differing (time or empty/non-empty): ${bucketsDiffer}; largest difference of a mean: ${maxDiff.toExponential(2)}`);
     await c.end();
     await store.stop();
   } finally {
     await dropDatabase(admin, name).catch(() => undefined);
+    console.log(`  dropped ${name}`);
     await admin.end();
   }
 }

@@ -34,6 +34,11 @@ const Env = z
     TELEMETRY_BATCH: z.coerce.number().int().min(10).max(100_000).default(5000),
     // embedded store only; InfluxDB keeps what its bucket/retention policy says (docs/operations.md)
     TELEMETRY_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
+    // embedded store only: how often closed days are rolled up to one row per device, metric and
+    // minute (0 = never: charts then read raw rows only), and how long after a day's end (UTC) it
+    // counts as closed (services/telemetry/embedded.ts, docs/architecture.md "Telemetry store")
+    TELEMETRY_ROLLUP_EVERY_S: z.coerce.number().min(0).max(86_400).default(600),
+    TELEMETRY_ROLLUP_GRACE_S: z.coerce.number().min(0).max(86_400).default(900),
     HUB_METRICS_TOKEN: z.string().min(16, 'HUB_METRICS_TOKEN must be at least 16 characters').optional(),
     // PROCEDURES.md "Privacy": audit kept ≥ 6 months — a shorter setting is refused, not clamped
     HUB_AUDIT_RETENTION_DAYS: z.coerce
@@ -171,7 +176,7 @@ export interface Config {
     | { kind: 'v1'; url: string; db: string; username?: string; password?: string }
     | { kind: 'embedded' };
   /** retentionMs: embedded store only (optional so callers building a store by hand may omit it) */
-  telemetry: { bufferMax: number; flushMs: number; batchSize: number; retentionMs?: number };
+  telemetry: { bufferMax: number; flushMs: number; batchSize: number; retentionMs?: number; rollupEveryMs?: number; rollupGraceMs?: number };
   /** bearer token for GET /metrics; unset → only loopback clients may scrape */
   metricsToken: string | undefined;
   /** data lifecycle (services/ops/retention.ts) */
@@ -326,6 +331,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       flushMs: e.TELEMETRY_FLUSH_MS,
       batchSize: e.TELEMETRY_BATCH,
       retentionMs: e.TELEMETRY_RETENTION_DAYS * 86_400_000,
+      rollupEveryMs: e.TELEMETRY_ROLLUP_EVERY_S * 1000,
+      rollupGraceMs: e.TELEMETRY_ROLLUP_GRACE_S * 1000,
     },
     metricsToken: e.HUB_METRICS_TOKEN,
     retention: {

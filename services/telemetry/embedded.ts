@@ -15,12 +15,36 @@
 //   json_to_recordset. Building that string is one JSON.stringify (V8's fastest serializer),
 //   PostgreSQL parses it in C; no per-row parameters, no 65,535-parameter limit, one round trip.
 //   (COPY would need a text escaper per field in JS and a stream per batch; measured no faster.)
+// - ONE-MINUTE ROLLUP OF CLOSED DAYS (telemetry.msg_1m, issue 12 "chart queries fast"): a chart of
+//   7 days of one device read every message of that device, one heap page per message, because
+//   a device's rows are interleaved with every other device's in arrival order (measured:
+//   p50 395 ms at 5M messages). Once a day partition stops receiving writes (its end + a grace,
+//   TELEMETRY_ROLLUP_GRACE_S), a periodic job (TELEMETRY_ROLLUP_EVERY_S) writes per device and
+//   minute the sum and count of each metric's numeric values into a day partition of msg_1m,
+//   sorted by (device_id, t) — so a week of one device is ≤ 10,080 adjacent rows. Charts
+//   whose step is a whole number of minutes read msg_1m for rolled-up days and raw rows for the
+//   rest (the open day, minute fragments at the range's ends); the mean of a bucket is
+//   Σsum / Σcount over both, i.e. the same mean as over the raw rows. Alternatives measured and
+//   not taken (BENCHMARKS.md, docs/architecture.md "Telemetry store"):
+//   (a) a covering index (device_id, ts) INCLUDE (m) built CONCURRENTLY on closed partitions +
+//       VACUUM for index-only scans: no blocking lock, but it still reads and decodes every
+//       message's jsonb (a week of one device at 50M points = 500,000 index entries) and doubles
+//       the size of the table;
+//   (b) CLUSTER of closed partitions by the primary key: the same adjacency as the rollup, but
+//       CLUSTER holds an ACCESS EXCLUSIVE lock on the partition while it rewrites it (PostgreSQL
+//       manual, "CLUSTER": "When a table is being clustered, an ACCESS EXCLUSIVE lock is acquired
+//       on it. This prevents any other database operations (both reads and writes)") — every
+//       chart and late write touching that day would wait minutes — and it still aggregates
+//       every message per chart.
+//   Late data (a device replaying its buffer, at-least-once resends) for a day already rolled up
+//   is not lost: a batch holding points of a past day records that day in telemetry.rollup_dirty
+//   after its insert commits; charts read raw rows for a dirty day until the job rebuilds it.
 // The table lives in its own schema, created by the backend (not by a Prisma migration): Prisma's
 // schema language has no declarative partitioning, and the partitions are runtime objects anyway.
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import type { SendOutcome } from './buffer.js';
-import type { BucketQuery, MetricValue, TelemetryBackend, TelemetryBackendName, TelemetryLatest, TelemetryWrite } from './types.js';
+import type { BucketQuery, MetricValue, RollupStats, TelemetryBackend, TelemetryBackendName, TelemetryLatest, TelemetryWrite } from './types.js';
 
 /** Embedded telemetry is for charts of the recent past; keep a week so the DB stays small. */
 export const EMBEDDED_RETENTION_MS = 7 * 24 * 3600_000;
@@ -34,6 +58,13 @@ const LATEST_WINDOW = 2000;
 
 export const TELEMETRY_SCHEMA = 'telemetry';
 export const TELEMETRY_TABLE = 'telemetry.msg';
+export const ROLLUP_TABLE = 'telemetry.msg_1m';
+const MINUTE_MS = 60_000;
+/** Rollup job defaults (settings TELEMETRY_ROLLUP_EVERY_S, TELEMETRY_ROLLUP_GRACE_S). */
+export const ROLLUP_EVERY_MS = 600_000;
+export const ROLLUP_GRACE_MS = 900_000;
+/** Advisory lock name (hashtextextended, as services/core/locks.ts): one instance builds at a time. */
+const ROLLUP_LOCK = 'telemetry.rollup';
 
 /** One message as it travels to PostgreSQL (short keys: they are repeated per row in the batch JSON). */
 export interface PgEncoded {
@@ -51,6 +82,26 @@ const SCHEMA_SQL = [
      PRIMARY KEY (device_id, ts)
    ) PARTITION BY RANGE (ts)`,
   `CREATE INDEX IF NOT EXISTS msg_ts_brin ON ${TELEMETRY_TABLE} USING brin (ts)`,
+  // One row per device and minute (t = start of the minute, ms since the epoch); m maps each
+  // metric sent in that minute to [sum, count] of its numeric values (numbers, booleans as 0/1).
+  // [null, 0]: the metric only had strings (the raw query gives such a bucket a null mean: so
+  // does this). One row per device-minute rather than per metric-minute: at a message a minute
+  // or less per device (many fleets) the rollup has as many rows as the raw table, and a row per
+  // metric would make it ~2.5× the size of the raw rows (measured with 4 metrics).
+  `CREATE TABLE IF NOT EXISTS ${ROLLUP_TABLE} (
+     device_id text NOT NULL,
+     t bigint NOT NULL,
+     m jsonb NOT NULL,
+     PRIMARY KEY (device_id, t)
+   ) PARTITION BY RANGE (t)`,
+  // one row per day whose rollup is complete (a day is read from msg_1m only if it is here and not dirty)
+  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_day (
+     day integer PRIMARY KEY,
+     rows bigint NOT NULL,
+     built_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  // days that received rows after (possibly) being rolled up; ids order the marks (see rollupDay)
+  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_dirty (id bigserial PRIMARY KEY, day integer NOT NULL)`,
 ];
 
 // ts arrives as bigint ms and is turned into timestamptz exactly (no float seconds rounding).
@@ -62,17 +113,77 @@ ON CONFLICT DO NOTHING`;
 // A metric's numeric value: numbers as they are, booleans as 0/1 (the mean of a boolean is the
 // fraction of time it was true), strings not averaged.
 const NUM = `CASE jsonb_typeof(m -> $2) WHEN 'number' THEN (m ->> $2)::float8 WHEN 'boolean' THEN (m -> $2)::boolean::int END`;
+/** The same for one value of jsonb_each (the same text → float8 conversion, so the same double). */
+const NUM_V = `CASE jsonb_typeof(e.v) WHEN 'number' THEN (e.v #>> '{}')::float8 WHEN 'boolean' THEN e.v::boolean::int END`;
 
-// Buckets aligned to multiples of step since the epoch, like InfluxQL's GROUP BY time(); the
-// WHERE clause is a range scan of the primary key (device_id, ts) in the partitions the range
-// touches. extract(epoch) is exact numeric on PG ≥ 14.
-const BUCKETS_SQL = `SELECT (floor(extract(epoch from ts) * 1000 / $4) * $4)::float8 AS b, avg(${NUM}) AS v
-FROM ${TELEMETRY_TABLE}
-WHERE device_id = $1
-  AND ts >= timestamptz 'epoch' + $3::bigint * interval '1 millisecond'
-  AND ts <  timestamptz 'epoch' + $5::bigint * interval '1 millisecond'
-  AND m ? $2
-GROUP BY 1 ORDER BY 1`;
+// Buckets aligned to multiples of step since the epoch, like InfluxQL's GROUP BY time(). The
+// range [from, to) is split (chartPlan) into raw intervals — a range scan of the primary key
+// (device_id, ts) in the partitions they touch — and rollup intervals — a range scan of msg_1m's
+// primary key (device_id, t). Each part yields (bucket, sum, count); the mean is
+// Σsum / Σcount. For a bucket of raw rows only that is exactly avg(): PostgreSQL's float8 avg is
+// the running sum divided by the count (float8_accum). Rolled-up minutes add the same values in
+// another order, so a mean can differ in the last bit of the double. extract(epoch) is exact
+// numeric on PG ≥ 14.
+const RAW_PART = (lo: string, hi: string) => `SELECT (floor(extract(epoch from ts) * 1000 / $3::numeric) * $3::numeric)::float8 AS b, sum(${NUM}) AS s, count(${NUM}) AS n
+  FROM ${TELEMETRY_TABLE}
+  WHERE device_id = $1
+    AND ts >= timestamptz 'epoch' + ${lo}::bigint * interval '1 millisecond'
+    AND ts <  timestamptz 'epoch' + ${hi}::bigint * interval '1 millisecond'
+    AND m ? $2
+  GROUP BY 1`;
+// The sums went through jsonb as the shortest text that reads back as the same double (float8out,
+// PG ≥ 12), so (… ->> 0)::float8 is the sum the job computed.
+const ROLLUP_PART = (lo: string, hi: string) => `SELECT (floor(t / $3::numeric) * $3::numeric)::float8 AS b, sum((m -> $2 ->> 0)::float8) AS s, sum((m -> $2 ->> 1)::bigint) AS n
+  FROM ${ROLLUP_TABLE}
+  WHERE device_id = $1 AND t >= ${lo}::bigint AND t < ${hi}::bigint AND m ? $2
+  GROUP BY 1`;
+const bucketsSql = (raw: number, rollup: number): string => {
+  const parts: string[] = [];
+  let p = 4;
+  for (let i = 0; i < raw; i++, p += 2) parts.push(RAW_PART(`$${p}`, `$${p + 1}`));
+  for (let i = 0; i < rollup; i++, p += 2) parts.push(ROLLUP_PART(`$${p}`, `$${p + 1}`));
+  return `SELECT b, sum(s) / nullif(sum(n), 0)::float8 AS v FROM (\n${parts.join('\nUNION ALL\n')}\n) x GROUP BY b ORDER BY b`;
+};
+
+/** Days of [lo, hi] whose rollup is complete and not dirty. */
+const DONE_DAYS_SQL = `SELECT day FROM ${TELEMETRY_SCHEMA}.rollup_day r WHERE day BETWEEN $1 AND $2
+  AND NOT EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.day = r.day)`;
+
+/**
+ * Split [from, to) into raw intervals and rollup intervals (ms). Rolled-up days are read from the
+ * rollup only for whole minutes inside the range, and only when step is a whole number of
+ * minutes (each minute then lies inside one bucket); everything else is raw. Adjacent intervals
+ * of the same kind are merged.
+ */
+export function chartPlan(from: number, to: number, step: number, done: ReadonlySet<number>): { raw: Array<[number, number]>; rollup: Array<[number, number]> } {
+  const raw: Array<[number, number]> = [];
+  const rollup: Array<[number, number]> = [];
+  const add = (list: Array<[number, number]>, lo: number, hi: number): void => {
+    if (lo >= hi) return;
+    const last = list[list.length - 1];
+    if (last && last[1] === lo) last[1] = hi;
+    else list.push([lo, hi]);
+  };
+  if (to <= from) return { raw, rollup };
+  if (step % MINUTE_MS !== 0 || done.size === 0) {
+    add(raw, from, to);
+    return { raw, rollup };
+  }
+  for (let d = dayOf(from); d <= dayOf(to - 1); d++) {
+    const lo = Math.max(from, d * DAY_MS);
+    const hi = Math.min(to, (d + 1) * DAY_MS);
+    const a = Math.ceil(lo / MINUTE_MS) * MINUTE_MS;
+    const b = Math.floor(hi / MINUTE_MS) * MINUTE_MS;
+    if (done.has(d) && a < b) {
+      add(raw, lo, a);
+      add(rollup, a, b);
+      add(raw, b, hi);
+    } else {
+      add(raw, lo, hi);
+    }
+  }
+  return { raw, rollup };
+}
 
 const LATEST_SQL = `SELECT DISTINCT ON (e.k) e.k AS metric, (extract(epoch from r.ts) * 1000)::float8 AS t, e.v AS value
 FROM (SELECT ts, m FROM ${TELEMETRY_TABLE} WHERE device_id = $1 ORDER BY ts DESC LIMIT ${LATEST_WINDOW}) r,
@@ -97,16 +208,47 @@ FROM moved WHERE ts >= timestamptz 'epoch' + $1::bigint * interval '1 millisecon
 GROUP BY 1, 2
 ON CONFLICT (device_id, ts) DO UPDATE SET m = ${TELEMETRY_TABLE}.m || excluded.m`;
 
+/** The rollup of one hour of the raw table (a day is built hour by hour in one transaction: each
+ * statement's hash aggregate stays small — ~ devices × metrics × 60 groups — instead of spilling). */
+const ROLLUP_HOUR_SQL = `INSERT INTO ${ROLLUP_TABLE} (device_id, t, m)
+SELECT device_id, t, jsonb_object_agg(k, jsonb_build_array(s, n))
+FROM (SELECT r.device_id, (floor(extract(epoch from r.ts) / 60) * ${MINUTE_MS})::bigint AS t, e.k, sum(${NUM_V}) AS s, count(${NUM_V}) AS n
+      FROM ${TELEMETRY_TABLE} r, jsonb_each(r.m) AS e(k, v)
+      WHERE r.ts >= timestamptz 'epoch' + $1::bigint * interval '1 millisecond'
+        AND r.ts <  timestamptz 'epoch' + $2::bigint * interval '1 millisecond'
+      GROUP BY 1, 2, 3) x
+GROUP BY 1, 2
+ORDER BY 1, 2`;
+
 /** Postgres NUL bytes are invalid in text and jsonb; they would poison a whole batch. */
 const clean = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s);
 
 /** Day number (UTC) of a ms timestamp, and the partition that holds it. */
 const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 export const partitionName = (day: number): string => `msg_${new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '')}`;
-const dayOfPartition = (name: string): number | null => {
-  const m = /^msg_(\d{4})(\d{2})(\d{2})$/.exec(name);
+const dayOfPartition = (name: string, prefix = 'msg'): number | null => {
+  const m = new RegExp(`^${prefix}_(\\d{4})(\\d{2})(\\d{2})$`).exec(name);
   return m ? dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
 };
+/** The rollup partition of a day: msg_1m_YYYYMMDD. */
+export const rollupPartitionName = (day: number): string => `msg_1m_${partitionName(day).slice(4)}`;
+const ROLLUP_PARTITIONS_SQL = PARTITIONS_SQL.replace(`p.relname = 'msg'`, `p.relname = 'msg_1m'`);
+
+export interface EmbeddedOptions {
+  /** how often the rollup job looks for closed days to roll up (ms; 0 = never) */
+  rollupEveryMs?: number;
+  /** a day is closed (rolled up) this long after its end (ms) */
+  rollupGraceMs?: number;
+}
+
+/** What one run of the rollup job did (also the job's log line). */
+export interface RollupRun {
+  /** false: another instance held the job's lock, nothing done */
+  ran: boolean;
+  /** days (YYYY-MM-DD) built or rebuilt, with rows written and time taken */
+  built: Array<{ day: string; rows: number; ms: number; rebuilt: boolean }>;
+}
+
 
 export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   readonly name: TelemetryBackendName = 'embedded-pg';
@@ -116,13 +258,22 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   /** days whose partition is known to exist */
   private readonly days = new Set<number>();
   private schemaReady: Promise<void> | null = null;
+  private rollupTimer: NodeJS.Timeout | null = null;
+  private rollingUp: Promise<RollupRun> | null = null;
+  private rollupClient: pg.Client | null = null;
+  private readonly rollupEveryMs: number;
+  private readonly rollupGraceMs: number;
+  readonly rollupStats: RollupStats = { runs: 0, days: 0, failures: 0, lastRunAt: null };
 
   constructor(
-    databaseUrl: string,
+    private readonly databaseUrl: string,
     private readonly log: Logger,
     private readonly retentionMs: number = EMBEDDED_RETENTION_MS,
     timeoutMs = 10_000,
+    opts: EmbeddedOptions = {},
   ) {
+    this.rollupEveryMs = opts.rollupEveryMs ?? ROLLUP_EVERY_MS;
+    this.rollupGraceMs = opts.rollupGraceMs ?? ROLLUP_GRACE_MS;
     // A small pool of its own: telemetry writes must not starve the API's connections (and
     // vice versa). One batch is in flight at a time; the second connection serves queries.
     this.pool = new pg.Pool({
@@ -145,6 +296,11 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     await this.ensureSchema();
     await this.moveLegacy();
     void this.sweep();
+    if (this.rollupEveryMs > 0) {
+      this.rollupTimer = setInterval(() => void this.rollup().catch(() => undefined), this.rollupEveryMs);
+      this.rollupTimer.unref();
+      void this.rollup().catch(() => undefined);
+    }
   }
 
   /** The schema, the parent table and the partitions that exist (idempotent; concurrent hubs race safely). */
@@ -202,6 +358,8 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
       const left = await this.pool.query(`SELECT EXISTS (SELECT 1 FROM "TelemetryPoint") AS e`);
       if (!left.rows[0]?.e) break;
     }
+    // the moved rows belong to past days that another hub may have rolled up already
+    await this.markDirty(Array.from({ length: dayOf(hi) - dayOf(Math.max(lo, cutoff)) + 1 }, (_, i) => dayOf(Math.max(lo, cutoff)) + i));
     this.log.info({ messages: moved }, 'telemetry: moved the one-row-per-metric table into telemetry.msg');
   }
 
@@ -235,12 +393,19 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   async send(batch: PgEncoded[]): Promise<SendOutcome | void> {
     try {
       await this.ensureSchema();
+      // Points of a day before today: that day may be rolled up already (by this hub or another),
+      // so it is marked dirty AFTER the insert commits (rollupDay relies on that order). The
+      // check is the comparison the partition loop already makes; on-time batches pay nothing.
+      const today = dayOf(Date.now());
       let last = -1;
+      let past: number[] | null = null;
       for (const p of batch) {
         const d = dayOf(p.t);
         if (d !== last) await this.ensurePartition((last = d));
+        if (d < today && !past?.includes(d)) (past ??= []).push(d);
       }
       await this.pool.query(INSERT_SQL, [JSON.stringify(batch)]);
+      if (past) await this.markDirty(past);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       // 23514 "no partition of relation found for row": a partition was dropped under us (a
@@ -256,16 +421,130 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     }
   }
 
+  private async markDirty(days: number[]): Promise<void> {
+    if (days.length === 0) return;
+    await this.pool.query(`INSERT INTO ${TELEMETRY_SCHEMA}.rollup_dirty (day) SELECT unnest($1::int[])`, [days]);
+  }
+
   async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
     await this.ensureSchema();
-    const r = await this.pool.query<{ b: number; v: number | null }>(BUCKETS_SQL, [
-      q.deviceId,
-      q.metric,
-      Math.floor(q.from),
-      q.step,
-      Math.ceil(q.to),
-    ]);
+    const from = Math.floor(q.from);
+    const to = Math.ceil(q.to);
+    if (to <= from) return [];
+    let done = new Set<number>();
+    if (q.step % MINUTE_MS === 0) {
+      const r = await this.pool.query<{ day: number }>(DONE_DAYS_SQL, [dayOf(from), dayOf(to - 1)]);
+      done = new Set(r.rows.map((x) => x.day));
+    }
+    const plan = chartPlan(from, to, q.step, done);
+    const params: unknown[] = [q.deviceId, q.metric, q.step];
+    for (const [lo, hi] of [...plan.raw, ...plan.rollup]) params.push(lo, hi);
+    const r = await this.pool.query<{ b: number; v: number | null }>(bucketsSql(plan.raw.length, plan.rollup.length), params);
     return r.rows.map((row) => [row.b, row.v]);
+  }
+
+  /**
+   * One run of the rollup job: under a cluster-wide advisory lock (try-lock: when another hub
+   * instance is running it, this one skips the round), build the rollup of every closed day —
+   * day end + grace ≤ now, inside the retention — that has none yet or is dirty, newest first.
+   * Idempotent (a built, clean day is skipped) and restart-safe (each day is one transaction;
+   * a killed run leaves no partial rollup and its lock dies with its connection).
+   */
+  rollup(now = Date.now()): Promise<RollupRun> {
+    this.rollingUp ??= this.rollupOnce(now).finally(() => {
+      this.rollingUp = null;
+    });
+    return this.rollingUp;
+  }
+
+  private async rollupOnce(now: number): Promise<RollupRun> {
+    const out: RollupRun = { ran: false, built: [] };
+    // its own connection, not the pool's: a day takes seconds to minutes (no query_timeout), and
+    // the pool's connections stay free for ingest and charts
+    const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'bops-telemetry-rollup' });
+    c.on('error', () => undefined); // a lost connection fails the run's next query instead
+    this.rollupClient = c;
+    try {
+      await this.ensureSchema();
+      await c.connect();
+      const lock = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [ROLLUP_LOCK]);
+      if (!lock.rows[0]?.ok) {
+        this.log.debug('telemetry rollup: another instance is running it');
+        return out;
+      }
+      out.ran = true;
+      const closedBefore = dayOf(now - this.rollupGraceMs); // days < this one are closed
+      const firstKept = dayOf(now - this.retentionMs);
+      const parts = await c.query<{ name: string }>(PARTITIONS_SQL);
+      const state = await c.query<{ day: number; dirty: boolean }>(
+        `SELECT day, EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.day = r.day) AS dirty FROM ${TELEMETRY_SCHEMA}.rollup_day r`,
+      );
+      const known = new Map(state.rows.map((r) => [r.day, r.dirty]));
+      const todo = parts.rows
+        .map((r) => dayOfPartition(r.name))
+        .filter((d): d is number => d !== null && d < closedBefore && d >= firstKept && known.get(d) !== false)
+        .sort((a, b) => b - a);
+      for (const d of todo) {
+        const t0 = performance.now();
+        const rows = await this.rollupDay(c, d);
+        const ms = Math.round(performance.now() - t0);
+        out.built.push({ day: partitionName(d).slice(4).replace(/^(\d{4})(\d{2})/, '$1-$2-'), rows, ms, rebuilt: known.has(d) });
+        this.rollupStats.days++;
+      }
+      this.rollupStats.runs++;
+      this.rollupStats.lastRunAt = Date.now();
+      if (out.built.length > 0) this.log.info({ built: out.built }, 'telemetry rollup: closed days rolled up to one row per device and minute');
+      else this.log.debug('telemetry rollup: nothing to do');
+      return out;
+    } catch (err) {
+      this.rollupStats.failures++;
+      this.log.warn({ err }, 'telemetry rollup failed (will retry at the next run)');
+      throw err;
+    } finally {
+      // ending the session releases the advisory lock (and rolls back an unfinished day)
+      this.rollupClient = null;
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Build (or rebuild) one day's rollup in one transaction; readers see the old state or the new
+   * one. Dirty marks: the highest mark id for the day is read FIRST, and only marks up to it are
+   * deleted at the end. A writer marks after its insert committed, and takes its id after that,
+   * so every mark ≤ that id belongs to rows committed before the snapshot of the INSERT … SELECT
+   * statements that follow (READ COMMITTED: a new snapshot per statement) — they are in the
+   * rollup; a mark that arrives later stays, and the next run rebuilds the day. Writers never wait
+   * for this transaction (they insert new mark rows, never update these).
+   */
+  private async rollupDay(c: pg.Client, day: number): Promise<number> {
+    const lo = day * DAY_MS;
+    const hi = (day + 1) * DAY_MS;
+    const part = `${TELEMETRY_SCHEMA}.${rollupPartitionName(day)}`;
+    await c.query('BEGIN');
+    try {
+      const seen = await c.query<{ id: string | null }>(`SELECT max(id) AS id FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day = $1`, [day]);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${part} PARTITION OF ${ROLLUP_TABLE} FOR VALUES FROM (${lo}) TO (${hi})`);
+      // a rebuild (dirty day): DELETE, not TRUNCATE — TRUNCATE's ACCESS EXCLUSIVE lock would block charts
+      await c.query(`DELETE FROM ${part}`);
+      let rows = 0;
+      for (let h = lo; h < hi; h += 3600_000) {
+        const r = await c.query(ROLLUP_HOUR_SQL, [h, h + 3600_000]);
+        rows += r.rowCount ?? 0;
+      }
+      if (seen.rows[0]?.id != null)
+        await c.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day = $1 AND id <= $2`, [day, seen.rows[0].id]);
+      await c.query(
+        `INSERT INTO ${TELEMETRY_SCHEMA}.rollup_day (day, rows) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET rows = excluded.rows, built_at = now()`,
+        [day, rows],
+      );
+      await c.query('COMMIT');
+      // planner statistics for the new partition now rather than at autovacuum's next visit
+      await c.query(`ANALYZE ${part}`);
+      return rows;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async latest(deviceId: string): Promise<TelemetryLatest> {
@@ -293,7 +572,8 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   private async sweepOnce(now: number): Promise<void> {
     try {
       await this.ensureSchema();
-      const cutoff = Math.floor(now - this.retentionMs);
+      // on a minute boundary: the rollup's minutes are then expired exactly with their raw rows
+      const cutoff = Math.floor((now - this.retentionMs) / MINUTE_MS) * MINUTE_MS;
       const parts = await this.pool.query<{ name: string }>(PARTITIONS_SQL);
       const dropped: string[] = [];
       for (const { name } of parts.rows) {
@@ -304,6 +584,17 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
         this.days.delete(d);
         dropped.push(name);
       }
+      const rparts = await this.pool.query<{ name: string }>(ROLLUP_PARTITIONS_SQL);
+      for (const { name } of rparts.rows) {
+        const d = dayOfPartition(name, 'msg_1m');
+        if (d === null || (d + 1) * DAY_MS > cutoff) continue;
+        await this.pool.query(`DROP TABLE IF EXISTS ${TELEMETRY_SCHEMA}.${name}`);
+        dropped.push(name);
+      }
+      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_day WHERE day < $1`, [dayOf(cutoff)]);
+      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day < $1`, [dayOf(cutoff)]);
+      // the straddling day's rollup: at most 1,440 minutes per device and metric
+      await this.pool.query(`DELETE FROM ${ROLLUP_TABLE} WHERE t < $1::bigint`, [cutoff]);
       let deleted = 0;
       for (;;) {
         const r = await this.pool.query(SWEEP_SQL, [cutoff]);
@@ -320,7 +611,15 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.rollupTimer) clearInterval(this.rollupTimer);
+    this.rollupTimer = null;
     if (this.sweeping) await this.sweeping;
+    // a day being rolled up is abandoned, not waited for: its transaction rolls back with the
+    // connection and the next run (this hub's or another's) builds the day again
+    if (this.rollingUp) {
+      await this.rollupClient?.end().catch(() => undefined);
+      await this.rollingUp.catch(() => undefined);
+    }
     await this.pool.end();
   }
 }

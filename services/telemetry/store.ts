@@ -30,6 +30,9 @@ export interface TelemetryStoreOptions {
   requestTimeoutMs?: number;
   /** embedded backend retention (default 7 days) */
   retentionMs?: number;
+  /** embedded backend: rollup job interval (default 10 min; 0 = off) and grace after a day's end (default 15 min) */
+  rollupEveryMs?: number;
+  rollupGraceMs?: number;
   /** how often the backend is pinged (default 10 s; 0 = never): health follows the backend
    * even when no telemetry is flowing — down without a write, back without waiting for one */
   probeMs?: number;
@@ -62,7 +65,14 @@ export function createTelemetryStore(
       return buildStore(new InfluxV2Backend(cfg, log, opts.batchSize, timeoutMs), opts, log);
     case 'embedded':
       if (!opts.databaseUrl) throw errors.config('embedded telemetry needs the hub database URL (databaseUrl)');
-      return buildStore(new EmbeddedPgBackend(opts.databaseUrl, log, opts.retentionMs ?? EMBEDDED_RETENTION_MS, timeoutMs), opts, log);
+      return buildStore(
+        new EmbeddedPgBackend(opts.databaseUrl, log, opts.retentionMs ?? EMBEDDED_RETENTION_MS, timeoutMs, {
+          ...(opts.rollupEveryMs !== undefined ? { rollupEveryMs: opts.rollupEveryMs } : {}),
+          ...(opts.rollupGraceMs !== undefined ? { rollupGraceMs: opts.rollupGraceMs } : {}),
+        }),
+        opts,
+        log,
+      );
   }
 }
 
@@ -252,6 +262,7 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
         rejected: t.rejected,
         failedBatches: s.failedBatches,
         lastError: health.error ?? s.lastError,
+        ...(backend.rollupStats ? { rollup: { ...backend.rollupStats } } : {}),
       };
     },
 

@@ -34,6 +34,19 @@ export interface TelemetryStats {
   /** failed write attempts (each is retried) */
   failedBatches: number;
   lastError: string | null;
+  /** embedded store only: its rollup job (services/telemetry/embedded.ts) */
+  rollup?: RollupStats;
+}
+
+/** Lifetime counts of the embedded store's rollup job in this process (bops_telemetry_rollup_*). */
+export interface RollupStats {
+  /** runs that completed (including runs that found nothing to do; not runs skipped because another instance held the lock) */
+  runs: number;
+  /** days built or rebuilt */
+  days: number;
+  failures: number;
+  /** ms since the epoch of the last completed run, null before the first */
+  lastRunAt: number | null;
 }
 
 /** Where lifetime counters live across restarts (the hub's database: HubCounter). */
@@ -74,6 +87,8 @@ export interface BucketQuery {
 /** What a storage backend implements; buffering, retries and accounting live in the store. */
 export interface TelemetryBackend<T> {
   readonly name: TelemetryBackendName;
+  /** embedded store only */
+  readonly rollupStats?: RollupStats;
   start(): Promise<void>;
   /** Cheap reachability check (health probe): resolve = the backend can take writes now. */
   ping(): Promise<void>;
