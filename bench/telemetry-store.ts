@@ -281,7 +281,9 @@ async function benchChart(): Promise<void> {
       `SELECT (SELECT count(*) FROM telemetry.msg) AS n, count(*) AS parts, pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg'::regclass`,
     );
     const genSec = (performance.now() - t0) / 1000;
-    console.log(`  ${size.rows[0]!.n} rows (${size.rows[0]!.bytes}, ${size.rows[0]!.parts} day partitions) generated in ${genSec.toFixed(0)} s`);
+    console.log(
+      `  ${size.rows[0]!.n} rows (${size.rows[0]!.bytes}, ${size.rows[0]!.parts} day partitions) generated in ${genSec.toFixed(0)} s`,
+    );
 
     // the API's path: store.query → resolveQuery (auto step) → backend.buckets → fillGrid
     const store = createTelemetryStore({ kind: 'embedded' }, { ...TELEMETRY, databaseUrl: url, log, rollupEveryMs: 0 });
@@ -319,7 +321,8 @@ async function benchChart(): Promise<void> {
       `maintenance (rollup of ${run.built.length} closed days, ${run.built.reduce((n, d) => n + d.rows, 0)} rollup rows, ${rsize.rows[0]!.bytes}) in ${((performance.now() - tm) / 1000).toFixed(0)} s: ${run.built.map((d) => `${d.day} ${(d.ms / 1000).toFixed(0)} s`).join(', ')}`,
     );
 
-    const days = run.built.length > 0 ? (await c.query<{ day: number }>('SELECT day FROM telemetry.rollup_day')).rows.map((r) => r.day) : [];
+    const days =
+      run.built.length > 0 ? (await c.query<{ day: number }>('SELECT day FROM telemetry.rollup_day')).rows.map((r) => r.day) : [];
     const raw: number[] = [];
     const rolled: number[] = [];
     let maxDiff = 0;
@@ -348,7 +351,9 @@ async function benchChart(): Promise<void> {
     console.log(`after maintenance, 20 interleaved pairs:`);
     console.log(`  raw rows only (every day marked dirty — the plan before maintenance): ${stat(raw)}`);
     console.log(`  rollup for closed days + raw for the open day:                        ${stat(rolled)}`);
-    console.log(`  buckets differing (time or empty/non-empty): ${bucketsDiffer}; largest difference of a mean: ${maxDiff.toExponential(2)}`);
+    console.log(
+      `  buckets differing (time or empty/non-empty): ${bucketsDiffer}; largest difference of a mean: ${maxDiff.toExponential(2)}`,
+    );
     await c.end();
     await store.stop();
   } finally {

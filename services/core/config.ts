@@ -176,7 +176,14 @@ export interface Config {
     | { kind: 'v1'; url: string; db: string; username?: string; password?: string }
     | { kind: 'embedded' };
   /** retentionMs: embedded store only (optional so callers building a store by hand may omit it) */
-  telemetry: { bufferMax: number; flushMs: number; batchSize: number; retentionMs?: number; rollupEveryMs?: number; rollupGraceMs?: number };
+  telemetry: {
+    bufferMax: number;
+    flushMs: number;
+    batchSize: number;
+    retentionMs?: number;
+    rollupEveryMs?: number;
+    rollupGraceMs?: number;
+  };
   /** bearer token for GET /metrics; unset → only loopback clients may scrape */
   metricsToken: string | undefined;
   /** data lifecycle (services/ops/retention.ts) */

@@ -125,9 +125,19 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
   m.counterFrom('telemetry_rejected_total', 'Telemetry points refused as invalid (by the hub or the store)', [], () => t().rejected);
   m.counterFrom('telemetry_failed_batches_total', 'Failed telemetry write attempts (each is retried)', [], () => t().failedBatches);
   // embedded store: the rollup job of closed days (no samples with InfluxDB)
-  m.counterFrom('telemetry_rollup_runs_total', 'Completed runs of the embedded store\'s rollup job (this instance)', [], () => t().rollup?.runs ?? 0);
+  m.counterFrom(
+    'telemetry_rollup_runs_total',
+    "Completed runs of the embedded store's rollup job (this instance)",
+    [],
+    () => t().rollup?.runs ?? 0,
+  );
   m.counterFrom('telemetry_rollup_days_total', 'Days rolled up (built or rebuilt) by this instance', [], () => t().rollup?.days ?? 0);
-  m.counterFrom('telemetry_rollup_failures_total', 'Failed runs of the rollup job (retried at the next run)', [], () => t().rollup?.failures ?? 0);
+  m.counterFrom(
+    'telemetry_rollup_failures_total',
+    'Failed runs of the rollup job (retried at the next run)',
+    [],
+    () => t().rollup?.failures ?? 0,
+  );
   m.gauge('telemetry_store_up', '1 while the telemetry store accepts writes, else 0', ['backend'], () => {
     const st = t();
     return [[{ backend: st.backend }, st.ok ? 1 : 0]];

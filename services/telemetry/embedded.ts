@@ -44,7 +44,15 @@
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import type { SendOutcome } from './buffer.js';
-import type { BucketQuery, MetricValue, RollupStats, TelemetryBackend, TelemetryBackendName, TelemetryLatest, TelemetryWrite } from './types.js';
+import type {
+  BucketQuery,
+  MetricValue,
+  RollupStats,
+  TelemetryBackend,
+  TelemetryBackendName,
+  TelemetryLatest,
+  TelemetryWrite,
+} from './types.js';
 
 /** Embedded telemetry is for charts of the recent past; keep a week so the DB stays small. */
 export const EMBEDDED_RETENTION_MS = 7 * 24 * 3600_000;
@@ -124,7 +132,10 @@ const NUM_V = `CASE jsonb_typeof(e.v) WHEN 'number' THEN (e.v #>> '{}')::float8 
 // the running sum divided by the count (float8_accum). Rolled-up minutes add the same values in
 // another order, so a mean can differ in the last bit of the double. extract(epoch) is exact
 // numeric on PG ≥ 14.
-const RAW_PART = (lo: string, hi: string) => `SELECT (floor(extract(epoch from ts) * 1000 / $3::numeric) * $3::numeric)::float8 AS b, sum(${NUM}) AS s, count(${NUM}) AS n
+const RAW_PART = (
+  lo: string,
+  hi: string,
+) => `SELECT (floor(extract(epoch from ts) * 1000 / $3::numeric) * $3::numeric)::float8 AS b, sum(${NUM}) AS s, count(${NUM}) AS n
   FROM ${TELEMETRY_TABLE}
   WHERE device_id = $1
     AND ts >= timestamptz 'epoch' + ${lo}::bigint * interval '1 millisecond'
@@ -133,7 +144,10 @@ const RAW_PART = (lo: string, hi: string) => `SELECT (floor(extract(epoch from t
   GROUP BY 1`;
 // The sums went through jsonb as the shortest text that reads back as the same double (float8out,
 // PG ≥ 12), so (… ->> 0)::float8 is the sum the job computed.
-const ROLLUP_PART = (lo: string, hi: string) => `SELECT (floor(t / $3::numeric) * $3::numeric)::float8 AS b, sum((m -> $2 ->> 0)::float8) AS s, sum((m -> $2 ->> 1)::bigint) AS n
+const ROLLUP_PART = (
+  lo: string,
+  hi: string,
+) => `SELECT (floor(t / $3::numeric) * $3::numeric)::float8 AS b, sum((m -> $2 ->> 0)::float8) AS s, sum((m -> $2 ->> 1)::bigint) AS n
   FROM ${ROLLUP_TABLE}
   WHERE device_id = $1 AND t >= ${lo}::bigint AND t < ${hi}::bigint AND m ? $2
   GROUP BY 1`;
@@ -155,7 +169,12 @@ const DONE_DAYS_SQL = `SELECT day FROM ${TELEMETRY_SCHEMA}.rollup_day r WHERE da
  * minutes (each minute then lies inside one bucket); everything else is raw. Adjacent intervals
  * of the same kind are merged.
  */
-export function chartPlan(from: number, to: number, step: number, done: ReadonlySet<number>): { raw: Array<[number, number]>; rollup: Array<[number, number]> } {
+export function chartPlan(
+  from: number,
+  to: number,
+  step: number,
+  done: ReadonlySet<number>,
+): { raw: Array<[number, number]>; rollup: Array<[number, number]> } {
   const raw: Array<[number, number]> = [];
   const rollup: Array<[number, number]> = [];
   const add = (list: Array<[number, number]>, lo: number, hi: number): void => {
@@ -248,7 +267,6 @@ export interface RollupRun {
   /** days (YYYY-MM-DD) built or rebuilt, with rows written and time taken */
   built: Array<{ day: string; rows: number; ms: number; rebuilt: boolean }>;
 }
-
 
 export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   readonly name: TelemetryBackendName = 'embedded-pg';
@@ -488,12 +506,20 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
         const t0 = performance.now();
         const rows = await this.rollupDay(c, d);
         const ms = Math.round(performance.now() - t0);
-        out.built.push({ day: partitionName(d).slice(4).replace(/^(\d{4})(\d{2})/, '$1-$2-'), rows, ms, rebuilt: known.has(d) });
+        out.built.push({
+          day: partitionName(d)
+            .slice(4)
+            .replace(/^(\d{4})(\d{2})/, '$1-$2-'),
+          rows,
+          ms,
+          rebuilt: known.has(d),
+        });
         this.rollupStats.days++;
       }
       this.rollupStats.runs++;
       this.rollupStats.lastRunAt = Date.now();
-      if (out.built.length > 0) this.log.info({ built: out.built }, 'telemetry rollup: closed days rolled up to one row per device and minute');
+      if (out.built.length > 0)
+        this.log.info({ built: out.built }, 'telemetry rollup: closed days rolled up to one row per device and minute');
       else this.log.debug('telemetry rollup: nothing to do');
       return out;
     } catch (err) {
