@@ -3,7 +3,7 @@
 // with an independent query.
 //
 //   npx tsx bench/telemetry-store.ts [--backend v1|pg|both] [--points 300000] [--rate 20000] [--seconds 10]
-//   npx tsx bench/telemetry-store.ts --backend chart [--rows 5000000] [--devices 100]   (see benchChart)
+//   npx tsx bench/telemetry-store.ts --backend chart [--rows 5000000] [--devices 100] [--days 7] [--alternatives]   (see benchChart)
 //
 // Phase "burst": write --points as fast as a producer loop can (yielding every 2000 points, as
 // an MQTT handler would), report confirmed points/s. Phase "paced": --rate points/s for
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     rows: { type: 'string', default: '5000000' },
     devices: { type: 'string', default: '100' },
+    days: { type: 'string', default: '7' },
+    alternatives: { type: 'boolean', default: false },
   },
 });
 const POINTS = Number(args.points);
@@ -213,8 +215,8 @@ async function benchPg(): Promise<Result> {
 
 /**
  * Chart query of the embedded store with a large table: --rows messages (4 metrics each) spread
- * evenly over --devices devices and the last 7 days, generated inside PostgreSQL, then the API's
- * query (store.query: auto step) for 7 days of one device's metric.
+ * evenly over --devices devices and the last --days days (7), generated inside PostgreSQL, then the
+ * API's query (store.query: auto step) for those days of one device's metric.
  *
  * Generation is fast (≈ 50M rows in minutes, not the ~50 min of inserting into the indexed
  * table): each day partition is filled as a plain table by one INSERT … SELECT over
@@ -241,9 +243,10 @@ async function benchChart(): Promise<void> {
   try {
     await applyMigrations(url);
     const now = Date.now();
-    const from = now - 7 * DAY;
+    const spanDays = Number(args.days);
+    const from = now - spanDays * DAY;
     const perDevice = Math.floor(rows / devices);
-    const every = (7 * DAY) / perDevice; // ms between two messages of a device
+    const every = (spanDays * DAY) / perDevice; // ms between two messages of a device
     // the schema (parent tables), created by the backend itself
     const setup = new EmbeddedPgBackend(url, log, undefined, undefined, { rollupEveryMs: 0 });
     await setup.start();
@@ -306,7 +309,7 @@ async function benchChart(): Promise<void> {
     }
     const nonEmpty = sample!.points.filter((p) => p[1] !== null).length;
     console.log(
-      `chart query, 7 days of one device's metric (${perDevice} messages, step ${sample!.step / 60_000} min, ${nonEmpty} non-empty buckets), before maintenance: ${stat(before)}`,
+      `chart query, ${spanDays} days of one device's metric (${perDevice} messages, step ${sample!.step / 60_000} min, ${nonEmpty} non-empty buckets), before maintenance: ${stat(before)}`,
     );
 
     // the maintenance: the rollup job, as the hub runs it (its own backend instance; the store's job is off)
@@ -354,6 +357,7 @@ async function benchChart(): Promise<void> {
     console.log(
       `  buckets differing (time or empty/non-empty): ${bucketsDiffer}; largest difference of a mean: ${maxDiff.toExponential(2)}`,
     );
+    if (args.alternatives) await alternatives(c, store, devices, now);
     await c.end();
     await store.stop();
   } finally {
@@ -361,6 +365,61 @@ async function benchChart(): Promise<void> {
     console.log(`  dropped ${name}`);
     await admin.end();
   }
+}
+
+/**
+ * --alternatives: the designs not taken, measured on yesterday's partition (a closed day) with the
+ * chart of that day (auto step 5 min), 10 devices each: raw rows (the day marked dirty), the
+ * rollup, then (a) a covering index (device_id, ts) INCLUDE (m) built CONCURRENTLY + VACUUM
+ * (index-only scans), then (b) CLUSTER by the primary key (the covering index dropped first).
+ */
+async function alternatives(c: pg.Client, store: TelemetryStore, devices: number, now: number): Promise<void> {
+  const DAY = 86_400_000;
+  const y = Math.floor(now / DAY) - 1;
+  const part = `telemetry.${partitionName(y)}`;
+  const time = async (label: string, raw: boolean) => {
+    if (raw) await c.query('INSERT INTO telemetry.rollup_dirty (day) VALUES ($1)', [y]);
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await store.query({ deviceId: `pw-${(i * 7) % devices}`, metric: 'voltage_v', from: y * DAY, to: (y + 1) * DAY });
+      ms.push(performance.now() - t);
+    }
+    const plan = await c.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, COSTS OFF) SELECT avg((m ->> 'voltage_v')::float8) FROM ${part} WHERE device_id = 'pw-3' AND m ? 'voltage_v'`,
+    );
+    if (raw) await c.query('DELETE FROM telemetry.rollup_dirty');
+    ms.sort((a, b) => a - b);
+    const scan = plan.rows
+      .map((r) => r['QUERY PLAN'])
+      .filter((l) => /Scan|Heap Fetches/.test(l))
+      .map((l) => l.trim().replace(/\s+\(actual.*$/, ''))
+      .join('; ');
+    console.log(`  ${label}: min ${ms[0]!.toFixed(1)}, p50 ${ms[5]!.toFixed(1)}, max ${ms[9]!.toFixed(1)} ms   [${raw ? scan : 'rollup'}]`);
+  };
+  const size = async (rel: string) =>
+    (await c.query<{ s: string }>(`SELECT pg_size_pretty(pg_relation_size($1::regclass)) AS s`, [rel])).rows[0]!.s;
+  console.log(`alternatives, chart of one closed day (${part}, ${await size(part)} heap), 10 devices each:`);
+  await time('raw rows, primary key + heap   ', true);
+  await time('rollup                          ', false);
+  let t = performance.now();
+  await c.query(`CREATE INDEX CONCURRENTLY msg_cover ON ${part} (device_id, ts) INCLUDE (m)`);
+  await c.query(`VACUUM ANALYZE ${part}`);
+  console.log(
+    `  (a) covering index built concurrently + VACUUM in ${((performance.now() - t) / 1000).toFixed(0)} s, ${await size('telemetry.msg_cover')}`,
+  );
+  await time('(a) covering index, index-only', true);
+  await c.query('DROP INDEX telemetry.msg_cover');
+  t = performance.now();
+  const pk = (
+    await c.query<{ n: string }>(`SELECT conname AS n FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`, [part])
+  ).rows[0]!.n;
+  await c.query(`CLUSTER ${part} USING ${pk}`);
+  await c.query(`ANALYZE ${part}`);
+  console.log(
+    `  (b) CLUSTER (ACCESS EXCLUSIVE lock: reads and writes of the day wait) in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+  );
+  await time('(b) clustered by primary key    ', true);
 }
 
 if (args.backend === 'chart') {
