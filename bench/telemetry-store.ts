@@ -225,7 +225,7 @@ async function benchPg(): Promise<Result> {
  * pass each, and is ATTACHed to telemetry.msg.
  *
  * Timings: 20 queries before the maintenance; then the maintenance (the rollup job,
- * EmbeddedPgBackend.rollup); then 20 interleaved pairs — "raw" with every day marked dirty (the
+ * EmbeddedPgBackend.rollup); then 20 interleaved pairs — "raw" with every hour marked dirty (the
  * query then reads raw rows only: the plan before maintenance) and "rollup" with the marks
  * removed — alternating which goes first. p50 and max in ms; the buckets of both are compared.
  */
@@ -321,18 +321,18 @@ async function benchChart(): Promise<void> {
       `SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS bytes FROM pg_inherits WHERE inhparent = 'telemetry.msg_1m'::regclass`,
     );
     console.log(
-      `maintenance (rollup of ${run.built.length} closed days, ${run.built.reduce((n, d) => n + d.rows, 0)} rollup rows, ${rsize.rows[0]!.bytes}) in ${((performance.now() - tm) / 1000).toFixed(0)} s: ${run.built.map((d) => `${d.day} ${(d.ms / 1000).toFixed(0)} s`).join(', ')}`,
+      `maintenance (rollup of ${run.built.reduce((n, d) => n + d.hours, 0)} closed hours, ${run.built.reduce((n, d) => n + d.rows, 0)} rollup rows, ${rsize.rows[0]!.bytes}) in ${((performance.now() - tm) / 1000).toFixed(0)} s: ${run.built.map((d) => `${d.day} ${d.hours} h ${(d.ms / 1000).toFixed(0)} s`).join(', ')}`,
     );
 
     const days =
-      run.built.length > 0 ? (await c.query<{ day: number }>('SELECT day FROM telemetry.rollup_day')).rows.map((r) => r.day) : [];
+      run.built.length > 0 ? (await c.query<{ hour: number }>('SELECT hour FROM telemetry.rollup_hour')).rows.map((r) => r.hour) : [];
     const raw: number[] = [];
     const rolled: number[] = [];
     let maxDiff = 0;
     let bucketsDiffer = 0;
     for (let i = 0; i < 20; i++) {
       const asRaw = async () => {
-        await c.query('INSERT INTO telemetry.rollup_dirty (day) SELECT unnest($1::int[])', [days]);
+        await c.query('INSERT INTO telemetry.rollup_dirty (hour) SELECT unnest($1::int[])', [days]);
         const r = await chart(i);
         await c.query('DELETE FROM telemetry.rollup_dirty');
         raw.push(r.ms);
@@ -352,8 +352,8 @@ async function benchChart(): Promise<void> {
       });
     }
     console.log(`after maintenance, 20 interleaved pairs:`);
-    console.log(`  raw rows only (every day marked dirty — the plan before maintenance): ${stat(raw)}`);
-    console.log(`  rollup for closed days + raw for the open day:                        ${stat(rolled)}`);
+    console.log(`  raw rows only (every hour marked dirty — the plan before maintenance): ${stat(raw)}`);
+    console.log(`  rollup for closed hours + raw for the open hour:                      ${stat(rolled)}`);
     console.log(
       `  buckets differing (time or empty/non-empty): ${bucketsDiffer}; largest difference of a mean: ${maxDiff.toExponential(2)}`,
     );
@@ -378,7 +378,7 @@ async function alternatives(c: pg.Client, store: TelemetryStore, devices: number
   const y = Math.floor(now / DAY) - 1;
   const part = `telemetry.${partitionName(y)}`;
   const time = async (label: string, raw: boolean) => {
-    if (raw) await c.query('INSERT INTO telemetry.rollup_dirty (day) VALUES ($1)', [y]);
+    if (raw) await c.query('INSERT INTO telemetry.rollup_dirty (hour) SELECT generate_series($1::int, $1::int + 23)', [y * 24]);
     const ms: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t = performance.now();

@@ -131,7 +131,7 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     [],
     () => t().rollup?.runs ?? 0,
   );
-  m.counterFrom('telemetry_rollup_days_total', 'Days rolled up (built or rebuilt) by this instance', [], () => t().rollup?.days ?? 0);
+  m.counterFrom('telemetry_rollup_hours_total', 'Hours rolled up (built or rebuilt) by this instance', [], () => t().rollup?.hours ?? 0);
   m.counterFrom(
     'telemetry_rollup_failures_total',
     'Failed runs of the rollup job (retried at the next run)',

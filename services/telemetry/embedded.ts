@@ -15,30 +15,33 @@
 //   json_to_recordset. Building that string is one JSON.stringify (V8's fastest serializer),
 //   PostgreSQL parses it in C; no per-row parameters, no 65,535-parameter limit, one round trip.
 //   (COPY would need a text escaper per field in JS and a stream per batch; measured no faster.)
-// - ONE-MINUTE ROLLUP OF CLOSED DAYS (telemetry.msg_1m, issue 12 "chart queries fast"): a chart of
-//   7 days of one device read every message of that device, one heap page per message, because
-//   a device's rows are interleaved with every other device's in arrival order (measured:
-//   p50 395 ms at 5M messages). Once a day partition stops receiving writes (its end + a grace,
-//   TELEMETRY_ROLLUP_GRACE_S), a periodic job (TELEMETRY_ROLLUP_EVERY_S) writes per device and
-//   minute the sum and count of each metric's numeric values into a day partition of msg_1m,
-//   sorted by (device_id, t) — so a week of one device is ≤ 10,080 adjacent rows. Charts
-//   whose step is a whole number of minutes read msg_1m for rolled-up days and raw rows for the
-//   rest (the open day, minute fragments at the range's ends); the mean of a bucket is
-//   Σsum / Σcount over both, i.e. the same mean as over the raw rows. Alternatives measured and
-//   not taken (BENCHMARKS.md, docs/architecture.md "Telemetry store"):
+// - ONE-MINUTE ROLLUP OF CLOSED HOURS (telemetry.msg_1m, issue 12 "chart queries fast"): a chart
+//   of 7 days of one device read every message of that device, one heap page per message,
+//   because a device's rows are interleaved with every other device's in arrival order
+//   (measured: p50 5.6 s at 50M messages, BENCHMARKS.md). Once an hour stops receiving writes
+//   (its end + a grace, TELEMETRY_ROLLUP_GRACE_S), a periodic job (TELEMETRY_ROLLUP_EVERY_S)
+//   writes per device and minute the sum and count of each metric's numeric values into the
+//   day's partition of msg_1m, sorted by (device_id, t) — a week of one device is ≤ 10,080 rows
+//   in ~170 runs of adjacent rows. Charts whose step is a whole number of minutes read msg_1m
+//   for rolled-up hours and raw rows for the rest (the open hour, minute fragments at the
+//   range's ends); a bucket's mean is Σsum / Σcount over both, the same mean as over the raw
+//   rows. The unit is the hour, not the day partition: measured at 50M messages, the open day
+//   alone (up to 71,000 messages of the device, one heap page each) took ~750 ms.
+//   Alternatives measured and not taken (BENCHMARKS.md, docs/architecture.md):
 //   (a) a covering index (device_id, ts) INCLUDE (m) built CONCURRENTLY on closed partitions +
-//       VACUUM for index-only scans: no blocking lock, but it still reads and decodes every
-//       message's jsonb (a week of one device at 50M points = 500,000 index entries) and doubles
-//       the size of the table;
+//       VACUUM for index-only scans: no blocking lock, but a chart still reads and decodes every
+//       message's jsonb (a week of one device at 50M points = 500,000 index entries), the index
+//       is as large as the table, and the open day stays as slow as before;
 //   (b) CLUSTER of closed partitions by the primary key: the same adjacency as the rollup, but
 //       CLUSTER holds an ACCESS EXCLUSIVE lock on the partition while it rewrites it (PostgreSQL
 //       manual, "CLUSTER": "When a table is being clustered, an ACCESS EXCLUSIVE lock is acquired
-//       on it. This prevents any other database operations (both reads and writes)") — every
-//       chart and late write touching that day would wait minutes — and it still aggregates
-//       every message per chart.
-//   Late data (a device replaying its buffer, at-least-once resends) for a day already rolled up
-//   is not lost: a batch holding points of a past day records that day in telemetry.rollup_dirty
-//   after its insert commits; charts read raw rows for a dirty day until the job rebuilds it.
+//       on it. This prevents any other database operations (both reads and writes) from
+//       operating on the table until the CLUSTER is finished") — charts and late writes of that
+//       day would wait for the rewrite — and a chart still aggregates every message.
+//   Late data (a device replaying its buffer, at-least-once resends) for an hour already rolled
+//   up is not lost: a batch holding points of a past hour records that hour in
+//   telemetry.rollup_dirty after its insert commits; charts read a dirty hour raw until the job
+//   rebuilds it.
 // The table lives in its own schema, created by the backend (not by a Prisma migration): Prisma's
 // schema language has no declarative partitioning, and the partitions are runtime objects anyway.
 import pg from 'pg';
@@ -61,6 +64,8 @@ export const RETENTION_SWEEP_EVERY_MS = 3600_000;
 const SWEEP_CHUNK = 20_000;
 const MAX_TS = 8.64e15;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3600_000;
+const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
 /** latest(): how many of a device's most recent messages are looked at for the last value of each metric */
 const LATEST_WINDOW = 2000;
 
@@ -102,14 +107,15 @@ const SCHEMA_SQL = [
      m jsonb NOT NULL,
      PRIMARY KEY (device_id, t)
    ) PARTITION BY RANGE (t)`,
-  // one row per day whose rollup is complete (a day is read from msg_1m only if it is here and not dirty)
-  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_day (
-     day integer PRIMARY KEY,
+  // one row per hour (hours since the epoch) whose rollup is complete: an hour is read from msg_1m
+  // only if it is here and not dirty
+  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_hour (
+     hour integer PRIMARY KEY,
      rows bigint NOT NULL,
      built_at timestamptz NOT NULL DEFAULT now()
    )`,
-  // days that received rows after (possibly) being rolled up; ids order the marks (see rollupDay)
-  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_dirty (id bigserial PRIMARY KEY, day integer NOT NULL)`,
+  // hours that received rows after (possibly) being rolled up; ids order the marks (see rollupHour)
+  `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_dirty (id bigserial PRIMARY KEY, hour integer NOT NULL)`,
 ];
 
 // ts arrives as bigint ms and is turned into timestamptz exactly (no float seconds rounding).
@@ -159,12 +165,12 @@ const bucketsSql = (raw: number, rollup: number): string => {
   return `SELECT b, sum(s) / nullif(sum(n), 0)::float8 AS v FROM (\n${parts.join('\nUNION ALL\n')}\n) x GROUP BY b ORDER BY b`;
 };
 
-/** Days of [lo, hi] whose rollup is complete and not dirty. */
-const DONE_DAYS_SQL = `SELECT day FROM ${TELEMETRY_SCHEMA}.rollup_day r WHERE day BETWEEN $1 AND $2
-  AND NOT EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.day = r.day)`;
+/** Hours of [lo, hi] whose rollup is complete and not dirty. */
+const DONE_HOURS_SQL = `SELECT hour FROM ${TELEMETRY_SCHEMA}.rollup_hour r WHERE hour BETWEEN $1 AND $2
+  AND NOT EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.hour = r.hour)`;
 
 /**
- * Split [from, to) into raw intervals and rollup intervals (ms). Rolled-up days are read from the
+ * Split [from, to) into raw intervals and rollup intervals (ms). Rolled-up hours are read from the
  * rollup only for whole minutes inside the range, and only when step is a whole number of
  * minutes (each minute then lies inside one bucket); everything else is raw. Adjacent intervals
  * of the same kind are merged.
@@ -188,12 +194,12 @@ export function chartPlan(
     add(raw, from, to);
     return { raw, rollup };
   }
-  for (let d = dayOf(from); d <= dayOf(to - 1); d++) {
-    const lo = Math.max(from, d * DAY_MS);
-    const hi = Math.min(to, (d + 1) * DAY_MS);
+  for (let h = hourOf(from); h <= hourOf(to - 1); h++) {
+    const lo = Math.max(from, h * HOUR_MS);
+    const hi = Math.min(to, (h + 1) * HOUR_MS);
     const a = Math.ceil(lo / MINUTE_MS) * MINUTE_MS;
     const b = Math.floor(hi / MINUTE_MS) * MINUTE_MS;
-    if (done.has(d) && a < b) {
+    if (done.has(h) && a < b) {
       add(raw, lo, a);
       add(rollup, a, b);
       add(raw, b, hi);
@@ -227,8 +233,7 @@ FROM moved WHERE ts >= timestamptz 'epoch' + $1::bigint * interval '1 millisecon
 GROUP BY 1, 2
 ON CONFLICT (device_id, ts) DO UPDATE SET m = ${TELEMETRY_TABLE}.m || excluded.m`;
 
-/** The rollup of one hour of the raw table (a day is built hour by hour in one transaction: each
- * statement's hash aggregate stays small — ~ devices × metrics × 60 groups — instead of spilling). */
+/** The rollup of one hour of the raw table (its hash aggregate stays small: ~ devices × metrics × 60 groups). */
 const ROLLUP_HOUR_SQL = `INSERT INTO ${ROLLUP_TABLE} (device_id, t, m)
 SELECT device_id, t, jsonb_object_agg(k, jsonb_build_array(s, n))
 FROM (SELECT r.device_id, (floor(extract(epoch from r.ts) / 60) * ${MINUTE_MS})::bigint AS t, e.k, sum(${NUM_V}) AS s, count(${NUM_V}) AS n
@@ -254,9 +259,9 @@ export const rollupPartitionName = (day: number): string => `msg_1m_${partitionN
 const ROLLUP_PARTITIONS_SQL = PARTITIONS_SQL.replace(`p.relname = 'msg'`, `p.relname = 'msg_1m'`);
 
 export interface EmbeddedOptions {
-  /** how often the rollup job looks for closed days to roll up (ms; 0 = never) */
+  /** how often the rollup job looks for closed hours to roll up (ms; 0 = never) */
   rollupEveryMs?: number;
-  /** a day is closed (rolled up) this long after its end (ms) */
+  /** an hour is closed (rolled up) this long after its end (ms) */
   rollupGraceMs?: number;
 }
 
@@ -264,8 +269,8 @@ export interface EmbeddedOptions {
 export interface RollupRun {
   /** false: another instance held the job's lock, nothing done */
   ran: boolean;
-  /** days (YYYY-MM-DD) built or rebuilt, with rows written and time taken */
-  built: Array<{ day: string; rows: number; ms: number; rebuilt: boolean }>;
+  /** per day (YYYY-MM-DD): hours built, of which rebuilt (they were dirty), rows written, time taken */
+  built: Array<{ day: string; hours: number; rebuilt: number; rows: number; ms: number }>;
 }
 
 export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
@@ -281,7 +286,7 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   private rollupClient: pg.Client | null = null;
   private readonly rollupEveryMs: number;
   private readonly rollupGraceMs: number;
-  readonly rollupStats: RollupStats = { runs: 0, days: 0, failures: 0, lastRunAt: null };
+  readonly rollupStats: RollupStats = { runs: 0, hours: 0, failures: 0, lastRunAt: null };
 
   constructor(
     private readonly databaseUrl: string,
@@ -376,8 +381,9 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
       const left = await this.pool.query(`SELECT EXISTS (SELECT 1 FROM "TelemetryPoint") AS e`);
       if (!left.rows[0]?.e) break;
     }
-    // the moved rows belong to past days that another hub may have rolled up already
-    await this.markDirty(Array.from({ length: dayOf(hi) - dayOf(Math.max(lo, cutoff)) + 1 }, (_, i) => dayOf(Math.max(lo, cutoff)) + i));
+    // the moved rows belong to past hours that another hub may have rolled up already
+    const h0 = hourOf(Math.max(lo, cutoff));
+    await this.markDirty(Array.from({ length: hourOf(hi) - h0 + 1 }, (_, i) => h0 + i));
     this.log.info({ messages: moved }, 'telemetry: moved the one-row-per-metric table into telemetry.msg');
   }
 
@@ -411,16 +417,19 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   async send(batch: PgEncoded[]): Promise<SendOutcome | void> {
     try {
       await this.ensureSchema();
-      // Points of a day before today: that day may be rolled up already (by this hub or another),
-      // so it is marked dirty AFTER the insert commits (rollupDay relies on that order). The
-      // check is the comparison the partition loop already makes; on-time batches pay nothing.
-      const today = dayOf(Date.now());
+      // Points of an hour before this one: it may be rolled up already (by this hub or another),
+      // so it is marked dirty AFTER the insert commits (rollupHour relies on that order). One
+      // division and comparison per point; on-time batches send nothing more (a batch that
+      // straddles the turn of an hour marks the hour before, harmlessly: it is not built until
+      // the grace has passed, and building it clears the mark).
+      const thisHour = hourOf(Date.now());
       let last = -1;
       let past: number[] | null = null;
       for (const p of batch) {
         const d = dayOf(p.t);
         if (d !== last) await this.ensurePartition((last = d));
-        if (d < today && !past?.includes(d)) (past ??= []).push(d);
+        const h = hourOf(p.t);
+        if (h < thisHour && !past?.includes(h)) (past ??= []).push(h);
       }
       await this.pool.query(INSERT_SQL, [JSON.stringify(batch)]);
       if (past) await this.markDirty(past);
@@ -439,9 +448,9 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     }
   }
 
-  private async markDirty(days: number[]): Promise<void> {
-    if (days.length === 0) return;
-    await this.pool.query(`INSERT INTO ${TELEMETRY_SCHEMA}.rollup_dirty (day) SELECT unnest($1::int[])`, [days]);
+  private async markDirty(hours: number[]): Promise<void> {
+    if (hours.length === 0) return;
+    await this.pool.query(`INSERT INTO ${TELEMETRY_SCHEMA}.rollup_dirty (hour) SELECT unnest($1::int[])`, [hours]);
   }
 
   async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
@@ -451,8 +460,8 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     if (to <= from) return [];
     let done = new Set<number>();
     if (q.step % MINUTE_MS === 0) {
-      const r = await this.pool.query<{ day: number }>(DONE_DAYS_SQL, [dayOf(from), dayOf(to - 1)]);
-      done = new Set(r.rows.map((x) => x.day));
+      const r = await this.pool.query<{ hour: number }>(DONE_HOURS_SQL, [hourOf(from), hourOf(to - 1)]);
+      done = new Set(r.rows.map((x) => x.hour));
     }
     const plan = chartPlan(from, to, q.step, done);
     const params: unknown[] = [q.deviceId, q.metric, q.step];
@@ -463,10 +472,11 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
 
   /**
    * One run of the rollup job: under a cluster-wide advisory lock (try-lock: when another hub
-   * instance is running it, this one skips the round), build the rollup of every closed day —
-   * day end + grace ≤ now, inside the retention — that has none yet or is dirty, newest first.
-   * Idempotent (a built, clean day is skipped) and restart-safe (each day is one transaction;
-   * a killed run leaves no partial rollup and its lock dies with its connection).
+   * instance is running it, this one skips the round), build the rollup of every closed hour —
+   * hour end + grace ≤ now, inside the retention, in a day that has a partition — that has none
+   * yet or is dirty, newest first. Idempotent (a built, clean hour is skipped) and restart-safe
+   * (each hour is one transaction; a killed run leaves no partial hour, and its lock dies with
+   * its connection).
    */
   rollup(now = Date.now()): Promise<RollupRun> {
     this.rollingUp ??= this.rollupOnce(now).finally(() => {
@@ -477,7 +487,7 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
 
   private async rollupOnce(now: number): Promise<RollupRun> {
     const out: RollupRun = { ran: false, built: [] };
-    // its own connection, not the pool's: a day takes seconds to minutes (no query_timeout), and
+    // its own connection, not the pool's: a run takes seconds to minutes (no query_timeout), and
     // the pool's connections stay free for ingest and charts
     const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'bops-telemetry-rollup' });
     c.on('error', () => undefined); // a lost connection fails the run's next query instead
@@ -491,35 +501,39 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
         return out;
       }
       out.ran = true;
-      const closedBefore = dayOf(now - this.rollupGraceMs); // days < this one are closed
-      const firstKept = dayOf(now - this.retentionMs);
+      const closedBefore = hourOf(now - this.rollupGraceMs); // hours < this one are closed
+      const firstKept = hourOf(now - this.retentionMs);
       const parts = await c.query<{ name: string }>(PARTITIONS_SQL);
-      const state = await c.query<{ day: number; dirty: boolean }>(
-        `SELECT day, EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.day = r.day) AS dirty FROM ${TELEMETRY_SCHEMA}.rollup_day r`,
+      const state = await c.query<{ hour: number; dirty: boolean }>(
+        `SELECT hour, EXISTS (SELECT 1 FROM ${TELEMETRY_SCHEMA}.rollup_dirty d WHERE d.hour = r.hour) AS dirty FROM ${TELEMETRY_SCHEMA}.rollup_hour r
+         WHERE hour >= $1 AND hour < $2`,
+        [firstKept, closedBefore],
       );
-      const known = new Map(state.rows.map((r) => [r.day, r.dirty]));
-      const todo = parts.rows
+      const known = new Map(state.rows.map((r) => [r.hour, r.dirty]));
+      const days = parts.rows
         .map((r) => dayOfPartition(r.name))
-        .filter((d): d is number => d !== null && d < closedBefore && d >= firstKept && known.get(d) !== false)
+        .filter((d): d is number => d !== null)
         .sort((a, b) => b - a);
-      for (const d of todo) {
+      for (const d of days) {
         const t0 = performance.now();
-        const rows = await this.rollupDay(c, d);
-        const ms = Math.round(performance.now() - t0);
-        out.built.push({
-          day: partitionName(d)
-            .slice(4)
-            .replace(/^(\d{4})(\d{2})/, '$1-$2-'),
-          rows,
-          ms,
-          rebuilt: known.has(d),
-        });
-        this.rollupStats.days++;
+        const done = { day: new Date(d * DAY_MS).toISOString().slice(0, 10), hours: 0, rebuilt: 0, rows: 0, ms: 0 };
+        for (let h = d * 24 + 23; h >= d * 24; h--) {
+          if (h >= closedBefore || h < firstKept || known.get(h) === false) continue;
+          done.rows += await this.rollupHour(c, h);
+          done.hours++;
+          if (known.has(h)) done.rebuilt++;
+          this.rollupStats.hours++;
+        }
+        if (done.hours === 0) continue;
+        // planner statistics for the day's rollup partition now rather than at autovacuum's next visit
+        await c.query(`ANALYZE ${TELEMETRY_SCHEMA}.${rollupPartitionName(d)}`);
+        done.ms = Math.round(performance.now() - t0);
+        out.built.push(done);
       }
       this.rollupStats.runs++;
       this.rollupStats.lastRunAt = Date.now();
       if (out.built.length > 0)
-        this.log.info({ built: out.built }, 'telemetry rollup: closed days rolled up to one row per device and minute');
+        this.log.info({ built: out.built }, 'telemetry rollup: closed hours rolled up to one row per device and minute');
       else this.log.debug('telemetry rollup: nothing to do');
       return out;
     } catch (err) {
@@ -527,45 +541,45 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
       this.log.warn({ err }, 'telemetry rollup failed (will retry at the next run)');
       throw err;
     } finally {
-      // ending the session releases the advisory lock (and rolls back an unfinished day)
+      // ending the session releases the advisory lock (and rolls back an unfinished hour)
       this.rollupClient = null;
       await c.end().catch(() => undefined);
     }
   }
 
   /**
-   * Build (or rebuild) one day's rollup in one transaction; readers see the old state or the new
-   * one. Dirty marks: the highest mark id for the day is read FIRST, and only marks up to it are
+   * Build (or rebuild) one hour's rollup in one transaction; readers see the old state or the new
+   * one. Dirty marks: the highest mark id for the hour is read FIRST, and only marks up to it are
    * deleted at the end. A writer marks after its insert committed, and takes its id after that,
    * so every mark ≤ that id belongs to rows committed before the snapshot of the INSERT … SELECT
-   * statements that follow (READ COMMITTED: a new snapshot per statement) — they are in the
-   * rollup; a mark that arrives later stays, and the next run rebuilds the day. Writers never wait
-   * for this transaction (they insert new mark rows, never update these).
+   * that follows (READ COMMITTED: a new snapshot per statement) — they are in the rollup; a mark
+   * that arrives later stays, and the next run rebuilds the hour. Writers never wait for this
+   * transaction (they insert new mark rows, never update these).
    */
-  private async rollupDay(c: pg.Client, day: number): Promise<number> {
-    const lo = day * DAY_MS;
-    const hi = (day + 1) * DAY_MS;
+  private async rollupHour(c: pg.Client, hour: number): Promise<number> {
+    const lo = hour * HOUR_MS;
+    const hi = lo + HOUR_MS;
+    const day = dayOf(lo);
     const part = `${TELEMETRY_SCHEMA}.${rollupPartitionName(day)}`;
     await c.query('BEGIN');
     try {
-      const seen = await c.query<{ id: string | null }>(`SELECT max(id) AS id FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day = $1`, [day]);
-      await c.query(`CREATE TABLE IF NOT EXISTS ${part} PARTITION OF ${ROLLUP_TABLE} FOR VALUES FROM (${lo}) TO (${hi})`);
-      // a rebuild (dirty day): DELETE, not TRUNCATE — TRUNCATE's ACCESS EXCLUSIVE lock would block charts
-      await c.query(`DELETE FROM ${part}`);
-      let rows = 0;
-      for (let h = lo; h < hi; h += 3600_000) {
-        const r = await c.query(ROLLUP_HOUR_SQL, [h, h + 3600_000]);
-        rows += r.rowCount ?? 0;
-      }
-      if (seen.rows[0]?.id != null)
-        await c.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day = $1 AND id <= $2`, [day, seen.rows[0].id]);
+      const seen = await c.query<{ id: string | null }>(`SELECT max(id) AS id FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE hour = $1`, [
+        hour,
+      ]);
       await c.query(
-        `INSERT INTO ${TELEMETRY_SCHEMA}.rollup_day (day, rows) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET rows = excluded.rows, built_at = now()`,
-        [day, rows],
+        `CREATE TABLE IF NOT EXISTS ${part} PARTITION OF ${ROLLUP_TABLE} FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
+      );
+      // a rebuild (dirty hour): DELETE, not TRUNCATE — TRUNCATE's ACCESS EXCLUSIVE lock would block charts
+      await c.query(`DELETE FROM ${part} WHERE t >= $1::bigint AND t < $2::bigint`, [lo, hi]);
+      const r = await c.query(ROLLUP_HOUR_SQL, [lo, hi]);
+      const rows = r.rowCount ?? 0;
+      if (seen.rows[0]?.id != null)
+        await c.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE hour = $1 AND id <= $2`, [hour, seen.rows[0].id]);
+      await c.query(
+        `INSERT INTO ${TELEMETRY_SCHEMA}.rollup_hour (hour, rows) VALUES ($1, $2) ON CONFLICT (hour) DO UPDATE SET rows = excluded.rows, built_at = now()`,
+        [hour, rows],
       );
       await c.query('COMMIT');
-      // planner statistics for the new partition now rather than at autovacuum's next visit
-      await c.query(`ANALYZE ${part}`);
       return rows;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -617,9 +631,9 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
         await this.pool.query(`DROP TABLE IF EXISTS ${TELEMETRY_SCHEMA}.${name}`);
         dropped.push(name);
       }
-      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_day WHERE day < $1`, [dayOf(cutoff)]);
-      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE day < $1`, [dayOf(cutoff)]);
-      // the straddling day's rollup: at most 1,440 minutes per device and metric
+      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_hour WHERE hour < $1`, [hourOf(cutoff)]);
+      await this.pool.query(`DELETE FROM ${TELEMETRY_SCHEMA}.rollup_dirty WHERE hour < $1`, [hourOf(cutoff)]);
+      // the straddling day's rollup: at most 1,440 rows per device
       await this.pool.query(`DELETE FROM ${ROLLUP_TABLE} WHERE t < $1::bigint`, [cutoff]);
       let deleted = 0;
       for (;;) {

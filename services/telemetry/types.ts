@@ -42,8 +42,8 @@ export interface TelemetryStats {
 export interface RollupStats {
   /** runs that completed (including runs that found nothing to do; not runs skipped because another instance held the lock) */
   runs: number;
-  /** days built or rebuilt */
-  days: number;
+  /** hours built or rebuilt */
+  hours: number;
   failures: number;
   /** ms since the epoch of the last completed run, null before the first */
   lastRunAt: number | null;
