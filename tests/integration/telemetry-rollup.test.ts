@@ -1,7 +1,8 @@
-// The embedded store's rollup of closed days (issue 12, "chart queries fast"), against a real
-// PostgreSQL: the job builds closed days only, is idempotent, runs once across instances, a late
-// row makes its day read from raw rows until the next run rebuilds it, and — the point — every
-// chart is the same before and after the maintenance (same buckets, same values).
+// The embedded store's rollup of closed hours (issue 12, "chart queries fast"), against a real
+// PostgreSQL: the job builds closed hours only (never the open one), is idempotent, runs once
+// across instances, a late row makes its hour read from raw rows until the next run rebuilds it,
+// and — the point — every chart is the same before and after the maintenance (same buckets,
+// same values).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createLogger } from '../../services/core/logger.js';
@@ -14,6 +15,11 @@ const MIN = 60_000;
 const DAY = 86_400_000;
 const now = Date.now();
 const today = Math.floor(now / DAY);
+const HOUR = 3600_000;
+const thisHour = Math.floor(now / HOUR);
+/** the first hour with data (hour 0 of day −3) */
+const first = (today - 3) * 24;
+const range = (lo: number, hi: number) => Array.from({ length: hi - lo }, (_, i) => lo + i);
 /** data from 3 days before today's midnight (+7 s, not minute-aligned) until a minute ago */
 const START = (today - 3) * DAY + 7_000;
 const DEVICES = ['el-1', 'el-2'];
@@ -74,8 +80,9 @@ describe('embedded telemetry store — rollup of closed days', () => {
     for (const q of queries()) out.push((await store.query(q)).points);
     return out;
   };
-  const rollupDays = async () =>
-    (await client.query<{ day: number }>('SELECT day FROM telemetry.rollup_day ORDER BY day')).rows.map((r) => r.day);
+  const rollupHours = async () =>
+    (await client.query<{ hour: number }>('SELECT hour FROM telemetry.rollup_hour ORDER BY hour')).rows.map((r) => r.hour);
+  const hoursBuilt = (runs: Array<{ built: Array<{ hours: number }> }>) => runs.flatMap((r) => r.built).reduce((n, d) => n + d.hours, 0);
   const rollupPartitions = async () =>
     (
       await client.query<{ relname: string }>(
@@ -102,7 +109,7 @@ describe('embedded telemetry store — rollup of closed days', () => {
 
   let before: Array<Array<[number, number | null]>> = [];
 
-  it('builds closed days only (day end + grace), once, and leaves every chart as it was', async () => {
+  it('builds closed hours only (hour end + grace), once, and leaves every chart as it was', async () => {
     const writer = backend(0);
     await writer.start();
     await send(writer, fleet());
@@ -110,21 +117,26 @@ describe('embedded telemetry store — rollup of closed days', () => {
     // sanity: the data is there and the charts are not trivially empty
     expect(before[0]!.filter((p) => p[1] !== null).length).toBeGreaterThan(200);
 
-    // a grace that keeps yesterday open: the two days before it are built, yesterday and today not
-    const wide = backend(now - today * DAY + 3600_000);
+    // a grace that keeps the last two hours open: everything before them is built
+    const wide = backend(2 * HOUR + (now % HOUR));
     const r1 = await wide.rollup(now);
     expect(r1.ran).toBe(true);
-    expect(r1.built.map((d) => d.day)).toEqual([today - 2, today - 3].map((d) => dayText(d)));
-    expect(r1.built.every((d) => d.rows > 0 && !d.rebuilt)).toBe(true);
-    expect(wide.rollupStats).toMatchObject({ runs: 1, days: 2, failures: 0 });
+    expect(hoursBuilt([r1])).toBe(thisHour - 2 - first);
+    expect(r1.built.every((d) => d.rows > 0 && d.rebuilt === 0)).toBe(true);
+    expect(r1.built[r1.built.length - 1]!.day).toBe(dayText(today - 3)); // newest first
+    expect(wide.rollupStats).toMatchObject({ runs: 1, hours: thisHour - 2 - first, failures: 0 });
+    expect(await rollupHours()).toEqual(range(first, thisHour - 2));
 
-    // grace 0: yesterday is closed now; the two built days are not built again
+    // grace 0: the two hours before this one are closed now; nothing is built twice; the open
+    // hour never
     const r2 = await writer.rollup(now);
-    expect(r2.built.map((d) => d.day)).toEqual([dayText(today - 1)]);
+    expect(hoursBuilt([r2])).toBe(2);
     const r3 = await writer.rollup(now);
     expect(r3).toEqual({ ran: true, built: [] });
-    expect(await rollupDays()).toEqual([today - 3, today - 2, today - 1]);
-    expect(await rollupPartitions()).toEqual([today - 3, today - 2, today - 1].map(rollupPartitionName));
+    expect(await rollupHours()).toEqual(range(first, thisHour));
+    const newest = await client.query<{ t: string }>('SELECT max(t) AS t FROM telemetry.msg_1m');
+    expect(Number(newest.rows[0]!.t)).toBeLessThan(thisHour * HOUR);
+    expect(await rollupPartitions()).toEqual([...new Set(range(first, thisHour).map((h) => Math.floor(h / 24)))].map(rollupPartitionName));
 
     // one row per device and minute with messages, [sum, count] per metric (minute 0 of day −2, el-1)
     const minute = (today - 2) * DAY;
@@ -143,7 +155,7 @@ describe('embedded telemetry store — rollup of closed days', () => {
     expect(await charts()).toEqual(before);
   });
 
-  it('serves closed days from the rollup: deleting their raw rows does not change the charts', async () => {
+  it('serves closed hours from the rollup: deleting their raw rows does not change the charts', async () => {
     // proof that the rollup is what is read (not the raw rows again): the raw rows of day −2 of
     // el-2 go away; its whole-minute charts stay the same except the minute fragments at the
     // ragged range's ends (read raw, now empty); the 30 s charts (raw only) lose the day
@@ -161,19 +173,17 @@ describe('embedded telemetry store — rollup of closed days', () => {
         if (q.metric === 'floor') expect([a[0]![1], a[a.length - 1]![1], b[0]![1] !== null]).toEqual([null, null, true]);
       }
     });
-    // a rebuild reads the raw rows again (they are gone): marked dirty, the day is raw for charts
-    // until the job rebuilds it; restore the rows for the next case
-    await client.query(`INSERT INTO telemetry.rollup_dirty (day) VALUES ($1)`, [today - 2]);
+    // the rows written again (past hours) mark their hours dirty; the next run rebuilds them
     const writer = backend(0);
     await send(
       writer,
       fleet().filter((w) => w.deviceId === 'el-2' && Math.floor(w.ts / DAY) === today - 2),
     );
-    expect((await writer.rollup(now)).built).toEqual([expect.objectContaining({ day: dayText(today - 2), rebuilt: true })]);
+    expect((await writer.rollup(now)).built).toEqual([expect.objectContaining({ day: dayText(today - 2), hours: 24, rebuilt: 24 })]);
     expect(await charts()).toEqual(before);
   });
 
-  it('a late row marks its day dirty: charts include it at once, and the next run rebuilds the day', async () => {
+  it('a late row marks its hour dirty: charts include it at once, and the next run rebuilds the hour', async () => {
     const writer = backend(0);
     const late: TelemetryWrite = {
       deviceId: 'el-1',
@@ -184,26 +194,25 @@ describe('embedded telemetry store — rollup of closed days', () => {
       metrics: { floor: 1000 },
     };
     await send(writer, [late]);
-    const dirty = await client.query<{ day: number }>('SELECT day FROM telemetry.rollup_dirty');
-    expect(dirty.rows.map((r) => r.day)).toEqual([today - 3]);
+    const dirty = await client.query<{ hour: number }>('SELECT hour FROM telemetry.rollup_dirty');
+    expect(dirty.rows.map((r) => r.hour)).toEqual([first + 10]);
     const q = { deviceId: 'el-1', metric: 'floor', from: (today - 3) * DAY, to: (today - 2) * DAY, step: 3600_000 };
     const withLate = (await store.query(q)).points;
     const hour10 = withLate.find((p) => p[0] === (today - 3) * DAY + 10 * 3600_000)!;
     const hour10Before = (await rawMean('el-1', 'floor', hour10[0], hour10[0] + 3600_000, late.ts))!;
     expect(hour10[1]).toBeGreaterThan(hour10Before); // the 1000 counts
     const run = await writer.rollup(now);
-    expect(run.built).toEqual([expect.objectContaining({ day: dayText(today - 3), rebuilt: true })]);
+    expect(run.built).toEqual([expect.objectContaining({ day: dayText(today - 3), hours: 1, rebuilt: 1 })]);
     expect((await client.query('SELECT 1 FROM telemetry.rollup_dirty')).rowCount).toBe(0);
     expect((await store.query(q)).points).toEqual(withLate);
   });
 
-  it('several instances: one builds each day, the others skip or find nothing to do', async () => {
-    await client.query('DELETE FROM telemetry.rollup_day');
+  it('several instances: one builds each hour, the others skip or find nothing to do', async () => {
+    await client.query('DELETE FROM telemetry.rollup_hour');
     const bs = [backend(0), backend(0), backend(0)];
     const runs = await Promise.all(bs.map((b) => b.rollup(now)));
-    const built = runs.flatMap((r) => r.built.map((d) => d.day)).sort();
-    expect(built).toEqual([today - 3, today - 2, today - 1].map(dayText));
-    expect(await rollupDays()).toEqual([today - 3, today - 2, today - 1]);
+    expect(hoursBuilt(runs)).toBe(thisHour - first);
+    expect(await rollupHours()).toEqual(range(first, thisHour));
     const rolled = await charts();
     expect(rolled).toEqual(await chartsWithLate());
   });
@@ -212,7 +221,7 @@ describe('embedded telemetry store — rollup of closed days', () => {
     const sweeper = backend(0, 2 * DAY);
     await sweeper.sweep(now);
     expect(await rollupPartitions()).not.toContain(rollupPartitionName(today - 3));
-    expect(await rollupDays()).not.toContain(today - 3);
+    expect((await rollupHours())[0]).toBe(Math.floor((now - 2 * DAY) / HOUR));
     const left = await client.query<{ t: string }>('SELECT min(t) AS t FROM telemetry.msg_1m');
     expect(Number(left.rows[0]!.t)).toBeGreaterThanOrEqual(Math.floor((now - 2 * DAY) / MIN) * MIN);
   });
@@ -226,10 +235,9 @@ describe('embedded telemetry store — rollup of closed days', () => {
     return r.rows[0]!.v;
   }
 
-  /** The charts once the late row (floor 1000 on day −3) is in: recomputed with every day read raw. */
+  /** The charts once the late row (floor 1000 on day −3) is in: recomputed with every hour read raw. */
   async function chartsWithLate() {
-    const days = [today - 3, today - 2, today - 1];
-    await client.query('INSERT INTO telemetry.rollup_dirty (day) SELECT unnest($1::int[])', [days]);
+    await client.query('INSERT INTO telemetry.rollup_dirty (hour) SELECT hour FROM telemetry.rollup_hour');
     try {
       return await charts();
     } finally {
