@@ -34,9 +34,9 @@ const Env = z
     TELEMETRY_BATCH: z.coerce.number().int().min(10).max(100_000).default(5000),
     // embedded store only; InfluxDB keeps what its bucket/retention policy says (docs/operations.md)
     TELEMETRY_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
-    // embedded store only: how often closed days are rolled up to one row per device, metric and
-    // minute (0 = never: charts then read raw rows only), and how long after a day's end (UTC) it
-    // counts as closed (services/telemetry/embedded.ts, docs/architecture.md "Telemetry store")
+    // embedded store only: how often closed hours are rolled up to one row per device and minute
+    // (0 = never: charts then read raw rows only), and how long after an hour's end it counts as
+    // closed (services/telemetry/embedded.ts, docs/architecture.md "Telemetry store, embedded")
     TELEMETRY_ROLLUP_EVERY_S: z.coerce.number().min(0).max(86_400).default(600),
     TELEMETRY_ROLLUP_GRACE_S: z.coerce.number().min(0).max(86_400).default(900),
     HUB_METRICS_TOKEN: z.string().min(16, 'HUB_METRICS_TOKEN must be at least 16 characters').optional(),
