@@ -66,8 +66,10 @@ describe('embedded telemetry store — rollup of closed days', () => {
     for (const deviceId of DEVICES)
       for (const metric of METRICS) {
         qs.push({ deviceId, metric, from: START - 3600_000 + 12_345, to: now }); // auto step (10 min)
-        for (const step of [MIN, 5 * MIN, 3600_000, DAY, 2 * DAY])
-          qs.push({ deviceId, metric, from: START - 3600_000 + 12_345, to: now, step });
+        for (const step of [5 * MIN, 3600_000, DAY, 2 * DAY]) qs.push({ deviceId, metric, from: START - 3600_000 + 12_345, to: now, step });
+        // 1-minute buckets over ≤ 3 days + 1 h (< MAX_BUCKETS, whatever the time of day: beyond
+        // it the step would be widened to a non-minute value and read raw)
+        qs.push({ deviceId, metric, from: START - 3600_000 + 12_345, to: today * DAY + 5 * MIN + 7, step: MIN });
         qs.push({ deviceId, metric, ...ragged, step: MIN });
         qs.push({ deviceId, metric, ...ragged, step: 30_000 });
         // across midnight into today's open partition
