@@ -53,6 +53,7 @@ import type { Logger } from '../services/core/logger.js';
 import type { RejectionCounter } from '../services/core/rejections.js';
 import type { DeviceRecord, DeviceRegistry } from '../services/devices/registry.js';
 import { ConnectGuard, DEFAULT_BAN_POLICY, type BanPolicy } from './guard.js';
+import { ConnectThrottle, DEFAULT_CONNECT_THROTTLE, type ConnectThrottlePolicy } from './throttle.js';
 
 export interface BrokerOptions {
   host: string;
@@ -65,6 +66,8 @@ export interface BrokerOptions {
   maxConnectPacket?: number;
   /** failed-CONNECT backoff (HUB_MQTT_BAN_*) */
   ban?: BanPolicy;
+  /** connect storms: CONNECTs admitted per second and at once, and how many may wait (HUB_MQTT_CONNECT_*) */
+  connectThrottle?: ConnectThrottlePolicy;
   registry: DeviceRegistry;
   bus: EventBus;
   rejections: RejectionCounter;
@@ -112,6 +115,8 @@ const TURNS = Symbol('turns');
 interface Turn {
   run: (() => void) | null;
 }
+/** the connect throttle's queue was full when this CONNECT arrived: it gets CONNACK 3 */
+const SHED = Symbol('shed');
 /**
  * Topics a connection has already published to that parsed as its own contract topics. A device
  * publishes to a handful of topics for its whole connection, so the split, the id checks and
@@ -126,6 +131,7 @@ type DeviceClient = Client & {
   [PIPED]?: number;
   [CORKED]?: boolean;
   [TURNS]?: Turn[];
+  [SHED]?: boolean;
   _disconnected?: boolean;
   closed?: boolean;
   connected?: boolean;
@@ -192,6 +198,10 @@ export interface BrokerStats {
   eventsHeld: number;
   /** CONNECTs with cleanSession=0 that were given a clean session */
   sessionsMadeClean: number;
+  /** CONNECTs that waited in the connect throttle, refused because its queue was full, waiting now */
+  connectsQueued: number;
+  connectsShed: number;
+  connectQueue: number;
   /** failed-CONNECT bans issued since start, and keys banned now */
   bans: number;
   bannedAddresses: number;
@@ -211,6 +221,7 @@ export class Broker {
   private readonly eventHoldMax: number;
   private readonly eventPipeline: number;
   readonly guard: ConnectGuard;
+  readonly throttle: ConnectThrottle;
   /** events waiting for the store with their connection still blocked */
   private readonly waiting = new Set<HeldEvent>();
   private readonly cluster: Cluster | null;
@@ -235,6 +246,7 @@ export class Broker {
     this.eventHoldMax = o.eventHoldMax ?? 100_000;
     this.eventPipeline = o.eventPipeline ?? 64;
     this.guard = new ConnectGuard(o.ban ?? DEFAULT_BAN_POLICY, this.now);
+    this.throttle = new ConnectThrottle(o.connectThrottle ?? DEFAULT_CONNECT_THROTTLE);
     // the packet-size guard patches two parser internals (guardPacketSize): refuse to start
     // rather than run without it, should an upgrade of mqtt-packet rename them
     const probe = mqttPacket.parser() as unknown as Partial<ParserInternals>;
@@ -272,6 +284,7 @@ export class Broker {
     });
     this.aedes.preConnect = (client, packet, done) => this.preConnect(client as DeviceClient, packet, done);
     this.aedes.authenticate = (client, username, password, done) => {
+      if ((client as DeviceClient)[SHED]) return done(authError(3, 'server busy: connect queue full'), false); // CONNACK 3: try again later
       // Scale-out: a device provisioned through another instance a moment ago may not have
       // reached this registry yet (the notice is in flight): read it from PostgreSQL once.
       if (this.cluster && username !== undefined && /^[a-z0-9-]{1,64}$/.test(username) && !o.registry.get(username)) {
@@ -411,6 +424,9 @@ export class Broker {
     return {
       connections: this.aedes.connectedClients,
       connectionsTotal: this.connectionsTotal,
+      connectsQueued: this.throttle.queued,
+      connectsShed: this.throttle.shed,
+      connectQueue: this.throttle.waiting(),
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       eventsHeld: this.eventsHeld,
@@ -424,6 +440,7 @@ export class Broker {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
+    this.throttle.stop();
     this.wss?.close();
     await new Promise<void>((r) => this.aedes.close(() => r()));
     if (this.persistence) {
@@ -574,6 +591,18 @@ export class Broker {
     if (!packet.clean) {
       packet.clean = true; // see the header: no session survives a connection
       this.sessionsMadeClean++;
+    }
+    // Connect storms (./throttle.ts): the CONNECT waits here for a token. aedes has parsed it and
+    // queues whatever the device sends next until the CONNACK; a device that gives up and closes
+    // while waiting is skipped without using a token.
+    const admission = this.throttle.admit(
+      () => done(null, true),
+      () => !!client.closed || client.conn.destroyed,
+    );
+    if (admission === 'queued') return;
+    if (admission === 'full') {
+      client[SHED] = true;
+      this.o.log.debug({ address: client[ADDRESS] }, 'connect refused: throttle queue full (CONNACK 3)');
     }
     done(null, true);
   }

@@ -101,6 +101,12 @@ const Env = z
     HUB_MQTT_BAN_WINDOW_S: z.coerce.number().min(0.1).default(60),
     HUB_MQTT_BAN_S: z.coerce.number().min(0.1).default(60),
     HUB_MQTT_BAN_MAX_S: z.coerce.number().min(0.1).default(3600),
+    // connect storms (issue 12, broker/throttle.ts): CONNECTs admitted per second (0 = no
+    // throttle), at most this many at once, at most this many waiting (then CONNACK 3)
+    // (defaults and why: broker/throttle.ts DEFAULT_CONNECT_THROTTLE)
+    HUB_MQTT_CONNECT_RATE: z.coerce.number().min(0).default(1000),
+    HUB_MQTT_CONNECT_BURST: z.coerce.number().int().min(1).default(20),
+    HUB_MQTT_CONNECT_QUEUE: z.coerce.number().int().min(0).default(5000),
     HUB_EVENT_HOLD_S: z.coerce.number().min(1).default(600),
     HUB_EVENT_HOLD_MAX: z.coerce.number().int().min(100).default(100_000),
     HUB_EVENT_PIPELINE: z.coerce.number().int().min(0).max(65_535).default(64),
@@ -253,6 +259,8 @@ export interface MqttEdgeConfig {
   maxConnectPacket: number;
   /** failed CONNECTs: this many within `windowMs` bans the address / the known client id */
   ban: { addressFails: number; clientFails: number; windowMs: number; banMs: number; maxBanMs: number };
+  /** connect storms: CONNECTs admitted per second (0 = off) and at once; how many may wait before CONNACK 3 */
+  connectThrottle: { rate: number; burst: number; queueMax: number };
   /** while PostgreSQL is down an event's PUBACK is held up to this long, retrying the store */
   eventHoldMs: number;
   /** at most this many events held without blocking their device's connection */
@@ -369,6 +377,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         banMs: e.HUB_MQTT_BAN_S * 1000,
         maxBanMs: e.HUB_MQTT_BAN_MAX_S * 1000,
       },
+      connectThrottle: { rate: e.HUB_MQTT_CONNECT_RATE, burst: e.HUB_MQTT_CONNECT_BURST, queueMax: e.HUB_MQTT_CONNECT_QUEUE },
       eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
       eventHoldMax: e.HUB_EVENT_HOLD_MAX,
       eventPipeline: e.HUB_EVENT_PIPELINE,

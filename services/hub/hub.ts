@@ -374,6 +374,7 @@ export class Hub {
       maxPacket: config.mqtt.maxPacket,
       maxConnectPacket: config.mqtt.maxConnectPacket,
       ban: config.mqtt.ban,
+      connectThrottle: config.mqtt.connectThrottle,
       storeHolding: () => this.events.holding,
       eventHoldMax: config.mqtt.eventHoldMax,
       eventPipeline: config.mqtt.eventPipeline,

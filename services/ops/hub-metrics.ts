@@ -16,6 +16,9 @@ export interface HubMetricSources {
     aedes: EventEmitter;
     stats(): {
       connectionsTotal: number;
+      connectsQueued: number;
+      connectsShed: number;
+      connectQueue: number;
       eventsHeld: number;
       sessionsMadeClean: number;
       bans: number;
@@ -87,6 +90,20 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     [{ kind: 'address' }, b().bannedAddresses],
     [{ kind: 'client' }, b().bannedClients],
   ]);
+  // connect storms (broker/throttle.ts, HUB_MQTT_CONNECT_*)
+  m.counterFrom(
+    'mqtt_connects_throttled_total',
+    'CONNECTs that waited in the connect throttle before being handled',
+    [],
+    () => b().connectsQueued,
+  );
+  m.counterFrom(
+    'mqtt_connects_shed_total',
+    'CONNECTs refused with CONNACK 3 because the connect throttle queue was full',
+    [],
+    () => b().connectsShed,
+  );
+  m.gauge('mqtt_connect_queue', 'CONNECTs waiting in the connect throttle now', [], () => b().connectQueue);
   m.gauge(
     'mqtt_events_held',
     'Device events whose PUBACK waits for the store while their connection reads on (HUB_EVENT_PIPELINE; during a PostgreSQL outage, every waiting event)',
