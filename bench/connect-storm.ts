@@ -33,6 +33,11 @@
 // Devices are provisioned straight into the hub's PostgreSQL (one INSERT … unnest, each with its
 // own secret hashed as services/core/crypto.ts does) and the hub is restarted to load them:
 // 15,000 POST /api/devices would take minutes and measure provisioning, not connecting.
+// They are intercoms (not life-safety, heartbeat 300 s) and each publishes its retained status
+// on connect and then every 2 minutes, as an idle device does. Devices that say nothing would be
+// taken for silent after their class's heartbeat (elevators: 60 s), and every silent or lost
+// life-safety device opens a device-fault incident: a first 15,000-elevator run opened them by
+// the thousand and measured that (an incident storm, ~4 ms of hub CPU per connect), not connects.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -190,14 +195,19 @@ async function startHub(name: string, dir: string, env: Record<string, string>):
   // provision N devices straight into PostgreSQL, then restart so the registry loads them
   const pgPassword = (await fs.readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
   const pool = new pg.Pool({ host: '127.0.0.1', port: ports.pg, user: 'postgres', password: pgPassword, database: 'bops', max: 1 });
+  pool.on('error', () => undefined); // the hub restarting its PostgreSQL under an idle pooled client
   await pool.query(`INSERT INTO "Site" (id, name) VALUES ('bench', 'bench') ON CONFLICT DO NOTHING`);
   await pool.query(
     `INSERT INTO "Building" (id, "siteId", name, floors) VALUES ('bench-b', 'bench', 'bench tower', 30) ON CONFLICT DO NOTHING`,
   );
-  const devices: StormDev[] = Array.from({ length: N }, (_, i) => ({ id: `storm-${i}`, secret: randomBytes(24).toString('base64url') }));
+  const devices: StormDev[] = Array.from({ length: N }, (_, i) => ({
+    id: `storm-${i}`,
+    secret: randomBytes(24).toString('base64url'),
+    statusTopic: `bops/v1/bench/bench-b/intercom/storm-${i}/status`,
+  }));
   await pool.query(
     `INSERT INTO "Device" (id, "siteId", "buildingId", class, name, "secretHash")
-     SELECT id, 'bench', 'bench-b', 'elevator', id, h FROM unnest($1::text[], $2::text[]) AS t(id, h)`,
+     SELECT id, 'bench', 'bench-b', 'intercom', id, h FROM unnest($1::text[], $2::text[]) AS t(id, h)`,
     [devices.map((d) => d.id), devices.map((d) => hashDeviceSecret(d.secret))],
   );
   await pool.end();
@@ -241,7 +251,11 @@ async function startAedes(): Promise<Target> {
     name: 'aedes',
     pid: child.pid!,
     mqttPort: port,
-    devices: Array.from({ length: N }, (_, i) => ({ id: `storm-${i}`, secret: 'x' })),
+    devices: Array.from({ length: N }, (_, i) => ({
+      id: `storm-${i}`,
+      secret: 'x',
+      statusTopic: `bops/v1/bench/bench-b/intercom/storm-${i}/status`,
+    })),
     async stop() {
       child.kill('SIGTERM');
       await waitExit(child, 5000);

@@ -13,14 +13,17 @@
 //       has given up; `ms` is from the first socket opened to the last CONNACK 0.
 //   { cmd: 'close' } → every connection closed, { cmd: 'closed' }
 //   { cmd: 'exit' }
-// While held, each connection sends PINGREQ every keepalive/2 seconds (spread over the period),
-// as an idle device does, so the broker's keep-alive does not cut it.
+// Each device publishes its retained `status` right after its CONNACK; while held it sends a
+// PINGREQ every keepalive/2 seconds (spread over the period) and every 4th time its status
+// instead — what an idle device sends, and enough that the hub never takes it for silent.
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 
 export interface StormDev {
   id: string;
   secret: string;
+  /** the device's `status` topic (CONTRACT.md "Topics") */
+  statusTopic: string;
 }
 export type StormMsg =
   | { cmd: 'connect'; port: number; localAddress: string; devices: StormDev[]; rate: number; keepalive: number; retries: number }
@@ -28,7 +31,21 @@ export type StormMsg =
   | { cmd: 'exit' };
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
-let socks: net.Socket[] = [];
+/** how many keep-alive rounds between two status messages (a device's own heartbeat, CONTRACT.md) */
+const STATUS_EVERY = 4;
+let socks: Array<{ s: net.Socket; d: StormDev }> = [];
+
+/** the retained `status` a device publishes on connect and as its heartbeat (QoS 0) */
+function status(d: StormDev): Buffer {
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic: d.statusTopic,
+    payload: JSON.stringify({ v: 1, state: 'online', ts: Date.now() }),
+    qos: 0,
+    retain: true,
+    dup: false,
+  });
+}
 let pinger: NodeJS.Timeout | null = null;
 
 function connectAll(m: Extract<StormMsg, { cmd: 'connect' }>): void {
@@ -82,7 +99,8 @@ function connectAll(m: Extract<StormMsg, { cmd: 'connect' }>): void {
       acked = true;
       ok++;
       last = Date.now();
-      socks.push(s);
+      socks.push({ s, d });
+      s.write(status(d)); // "I am online", as a device says after every CONNACK
       finish();
     });
     s.on('error', () => undefined); // 'close' follows
@@ -105,14 +123,17 @@ function connectAll(m: Extract<StormMsg, { cmd: 'connect' }>): void {
 
 function startPinging(keepalive: number): void {
   if (pinger || keepalive <= 0) return;
-  // every second, 1/(keepalive/2) of the connections: each pings every keepalive/2 seconds
+  // every second, 1/(keepalive/2) of the connections: each sends something every keepalive/2
+  // seconds — a PINGREQ, and every STATUS_EVERY-th time its status instead (the heartbeat that
+  // keeps the hub from taking it for silent, CONTRACT.md "each class has a heartbeat")
   const period = Math.max(1, Math.floor(keepalive / 2));
   let at = 0;
   pinger = setInterval(() => {
     const n = Math.ceil(socks.length / period);
-    for (let j = 0; j < n && socks.length; j++) {
-      const s = socks[at++ % socks.length]!;
-      if (!s.destroyed) s.write(PINGREQ);
+    for (let j = 0; j < n && socks.length; j++, at++) {
+      const { s, d } = socks[at % socks.length]!;
+      if (s.destroyed) continue;
+      s.write(Math.floor(at / socks.length) % STATUS_EVERY === STATUS_EVERY - 1 ? status(d) : PINGREQ);
     }
   }, 1000);
 }
@@ -127,9 +148,9 @@ process.on('message', (m: StormMsg) => {
     let left = socks.length;
     const done = () => process.send!({ cmd: 'closed' });
     if (!left) return done();
-    for (const s of socks) {
+    for (const { s } of socks) {
       s.once('close', () => --left === 0 && done());
-      s.destroy();
+      s.end(Buffer.from([0xe0, 0x00])); // DISCONNECT: a deliberate goodbye (offline, not lost)
     }
     socks = [];
   } else if (m.cmd === 'exit') process.exit(0);
