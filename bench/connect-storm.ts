@@ -315,6 +315,14 @@ async function timedGet(url: string): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Linux's count of connections dropped because an accept queue was full (machine-wide) */
+async function listenOverflows(): Promise<number> {
+  const t = await fs.readFile('/proc/net/netstat', 'utf8');
+  const [names, values] = t.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const i = names!.split(' ').indexOf('ListenOverflows');
+  return Number(values!.split(' ')[i]);
+}
+
 /** the prom-client series of one /metrics scrape, by name (unlabelled or summed over labels) */
 async function scrape(http: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${http}/metrics`)).text();
@@ -324,6 +332,7 @@ async function scrape(http: string): Promise<Map<string, number>> {
     const sp = line.lastIndexOf(' ');
     const name = line.slice(0, sp).replace(/\{.*$/, '');
     m.set(name, (m.get(name) ?? 0) + Number(line.slice(sp + 1)));
+    if (name !== line.slice(0, sp)) m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
   }
   return m;
 }
@@ -341,14 +350,21 @@ interface Result {
   pingP99Ms: number;
   rssMb: number;
   throttled: number;
+  shed: number;
+  connectTimeouts: number;
+  listenOverflows: number;
   cpuUsPerConnect: number;
 }
+
+const delta = (a: Map<string, number> | null, b: Map<string, number> | null, k: string) =>
+  a && b ? (b.get(k) ?? 0) - (a.get(k) ?? 0) : NaN;
 
 let round = 0;
 async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Result> {
   round++;
   const before = t.http ? await scrape(t.http) : null; // also resets the event-loop histogram
   const cpu0 = await cpuSeconds(t.pid);
+  const overflows0 = await listenOverflows();
   const slices = clients.map((_, k) => t.devices.slice(Math.floor((k * N) / clients.length), Math.floor(((k + 1) * N) / clients.length)));
   // probes during the storm: is the process answering at all?
   let probing = true;
@@ -377,6 +393,7 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   await prober;
   const after = t.http ? await scrape(t.http) : null;
   const cpuUsPerConnect = (((await cpuSeconds(t.pid)) - cpu0) * 1e6) / t.devices.length;
+  const overflows = (await listenOverflows()) - overflows0;
   const connectS = Math.max(...replies.map((r) => r.ms as number)) / 1000;
   const refused: Record<string, number> = {};
   for (const r of replies) for (const [k, v] of Object.entries(r.refused as Record<string, number>)) refused[k] = (refused[k] ?? 0) + v;
@@ -410,6 +427,9 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
     pingP99Ms: quantile(pings.filter(Number.isFinite), 0.99),
     rssMb,
     cpuUsPerConnect,
+    listenOverflows: overflows,
+    shed: delta(before, after, 'bops_mqtt_connects_shed_total'),
+    connectTimeouts: delta(before, after, 'bops_mqtt_rejections_total{reason="connect_timeout"}'),
     throttled:
       after && before
         ? (after.get('bops_mqtt_connects_throttled_total') ?? NaN) - (before.get('bops_mqtt_connects_throttled_total') ?? NaN)
@@ -456,7 +476,7 @@ async function main(): Promise<void> {
         const r = await storm(storming, clients, dummy);
         results.get(t.name)!.push(r);
         console.log(
-          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
+          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
         );
       }
     }
@@ -493,6 +513,9 @@ function report(results: Map<string, Result[]>): void {
     ['target CPU per connect during the storm, µs', (r) => r.cpuUsPerConnect, 0],
     ['RSS with N idle, MB', (r) => r.rssMb, 0],
     ['CONNECTs throttled (queued)', (r) => r.throttled, 0],
+    ['CONNECTs refused, throttle queue full (CONNACK 3)', (r) => r.shed, 0],
+    ['sockets cut by the hub: no CONNECT within 10 s', (r) => r.connectTimeouts, 0],
+    ['accept-queue overflows (kernel, whole machine)', (r) => r.listenOverflows, 0],
     ['devices that gave up (10 retries)', (r) => r.failed, 0],
     ['retries (refused or closed before CONNACK)', (r) => r.retries, 0],
   ];
@@ -523,6 +546,14 @@ function report(results: Map<string, Result[]>): void {
     );
     console.log(`  hub/aedes all connected: ${sp(spread(c), 2)} (${c.map((v) => fmt(v, 2)).join(', ')})`);
   }
+}
+
+// Ctrl-C: stop what was started (the hubs' embedded PostgreSQL would otherwise be orphaned)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const p of spawned) if (p.exitCode === null) p.kill('SIGTERM');
+    setTimeout(() => process.exit(130), 10_000).unref();
+  });
 }
 
 await main().catch((err: Error) => {

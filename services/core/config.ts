@@ -107,6 +107,8 @@ const Env = z
     HUB_MQTT_CONNECT_RATE: z.coerce.number().min(0).default(1000),
     HUB_MQTT_CONNECT_BURST: z.coerce.number().int().min(1).default(20),
     HUB_MQTT_CONNECT_QUEUE: z.coerce.number().int().min(0).default(5000),
+    // the MQTT listeners' accept queue (broker/index.ts listen); Linux caps it at net.core.somaxconn
+    HUB_MQTT_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
     HUB_EVENT_HOLD_S: z.coerce.number().min(1).default(600),
     HUB_EVENT_HOLD_MAX: z.coerce.number().int().min(100).default(100_000),
     HUB_EVENT_PIPELINE: z.coerce.number().int().min(0).max(65_535).default(64),
@@ -261,6 +263,8 @@ export interface MqttEdgeConfig {
   ban: { addressFails: number; clientFails: number; windowMs: number; banMs: number; maxBanMs: number };
   /** connect storms: CONNECTs admitted per second (0 = off) and at once; how many may wait before CONNACK 3 */
   connectThrottle: { rate: number; burst: number; queueMax: number };
+  /** the MQTT listeners' accept queue (the kernel caps it at net.core.somaxconn) */
+  listenBacklog: number;
   /** while PostgreSQL is down an event's PUBACK is held up to this long, retrying the store */
   eventHoldMs: number;
   /** at most this many events held without blocking their device's connection */
@@ -378,6 +382,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxBanMs: e.HUB_MQTT_BAN_MAX_S * 1000,
       },
       connectThrottle: { rate: e.HUB_MQTT_CONNECT_RATE, burst: e.HUB_MQTT_CONNECT_BURST, queueMax: e.HUB_MQTT_CONNECT_QUEUE },
+      listenBacklog: e.HUB_MQTT_LISTEN_BACKLOG,
       eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
       eventHoldMax: e.HUB_EVENT_HOLD_MAX,
       eventPipeline: e.HUB_EVENT_PIPELINE,

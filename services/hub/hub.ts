@@ -375,6 +375,7 @@ export class Hub {
       maxConnectPacket: config.mqtt.maxConnectPacket,
       ban: config.mqtt.ban,
       connectThrottle: config.mqtt.connectThrottle,
+      listenBacklog: config.mqtt.listenBacklog,
       storeHolding: () => this.events.holding,
       eventHoldMax: config.mqtt.eventHoldMax,
       eventPipeline: config.mqtt.eventPipeline,
