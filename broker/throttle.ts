@@ -24,7 +24,7 @@ export interface ConnectThrottlePolicy {
   queueMax: number;
 }
 
-// Defaults (bench/connect-storm.ts, BENCHMARKS.md "Connect storms"): a CONNECT costs the hub
+// Defaults (bench/connect-storm.ts, BENCHMARKS.md "npm run bench:storm"): a CONNECT costs the hub
 // ~0.4–1 ms of its one JavaScript thread (mostly aedes' session set-up and the socket writes), so
 // 1,000/s leaves about half the thread to everything else, and 20 at once is ≤ ~20 ms of one
 // turn. 5,000 waiting is 5 s at that rate — inside the device SDK's 10 s CONNACK timeout
