@@ -53,6 +53,7 @@ import { startCommand } from '../scripts/start-command.mjs';
 import { hashDeviceSecret } from '../services/core/crypto.js';
 import { cpuSeconds, descendants, memory, quantile, ratios, rotation, spread, type Spread } from './stats.js';
 import type { StormDev, StormMsg } from './storm-clients.js';
+import { freePort, startAedesPeer } from './peers/start.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -89,17 +90,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 const spawned: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitExit(child: ChildProcess, ms: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -229,24 +219,8 @@ async function startHub(name: string, dir: string, env: Record<string, string>):
 }
 
 async function startAedes(): Promise<Target> {
-  // compiled like the hub (as bench/run.ts does): a tsx loader would charge the peer tsx's memory
-  const out = path.join(root, 'dist/bench/aedes.mjs');
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'bench/peers/aedes.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  const child = spawn(process.execPath, [out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, port } = await startAedesPeer(root);
   spawned.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port));
-    child.once('exit', (c) => reject(new Error(`aedes exited ${c}`)));
-  });
   return {
     name: 'aedes',
     pid: child.pid!,

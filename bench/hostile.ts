@@ -33,6 +33,7 @@ import { topics } from '../contracts/mqtt.js';
 import { startEmbeddedPostgres } from '../services/core/db.js';
 import { createLogger } from '../services/core/logger.js';
 import { fixedHeader, rawConnect, rawSocket } from '../tests/helpers/mqtt-raw.js';
+import { freePort } from './peers/start.js';
 
 const N = (k: string, d: number) => Number(process.env[k] ?? d);
 const DEVICES = N('HOSTILE_DEVICES', 50);
@@ -47,17 +48,6 @@ const ADMIN_PW = 'hostile-bench-pw';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throw-away database on BENCH_PG_ADMIN_URL, or an embedded PostgreSQL when none answers. */
 async function scratchDb(dir: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -58,6 +58,7 @@ import {
   type Spread,
   type Step,
 } from './stats.js';
+import { freePort, startAedesPeer } from './peers/start.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -104,17 +105,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 const k = (n: number) => (Number.isFinite(n) ? `${fmt(n / 1000, 1)}k` : '—');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------- load generator
 
@@ -285,24 +275,8 @@ function peerDevices(): Dev[] {
 }
 
 async function startAedes(): Promise<Target> {
-  // compiled like the hub: a tsx loader in the peer would charge it tsx's memory and start-up
-  const out = path.join(root, 'dist/bench/aedes.mjs');
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'bench/peers/aedes.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  const child = spawn(process.execPath, [out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, port } = await startAedesPeer(root);
   spawned.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port));
-    child.once('exit', (c) => reject(new Error(`aedes exited ${c}`)));
-  });
   return {
     name: 'aedes',
     kind: 'peer',

@@ -20,13 +20,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { freePort } from './peers/start.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -42,17 +42,6 @@ const PASSWORD = 'bench-scale-Pass-1';
 const bundleDir = path.join(ROOT, 'node_modules', '.cache', `bops-bench-scale-${process.pid}`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bops-bench-scale-'));
 const procs: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function waitOutput(proc: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,41 @@
+// Process helpers shared by the benchmarks (bench/run.ts, bench/connect-storm.ts, bench/hostile.ts,
+// bench/scale.ts): an ephemeral loopback port, and bare aedes started as its own process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+/** A port free on loopback right now (the OS picks it; the caller binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Bare aedes (bench/peers/aedes.ts) compiled like the hub and started as its own process: a tsx
+ * loader in the peer would charge it tsx's memory and start-up. Resolves once it listens.
+ */
+export async function startAedesPeer(root: string): Promise<{ child: ChildProcess; port: number }> {
+  const out = path.join(root, 'dist/bench/aedes.mjs');
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [path.join(root, 'bench/peers/aedes.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const child = spawn(process.execPath, [out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port));
+    child.once('exit', (c) => reject(new Error(`aedes exited ${c}`)));
+  });
+  return { child, port };
+}
