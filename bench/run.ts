@@ -95,7 +95,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the admin password policy (services/admin/users.ts): ≥ 10 characters, not containing "admin"
 const ADMIN_PW = 'bench-hub-pass-1';
 // the largest stays below the hub's telemetry buffer (TELEMETRY_BUFFER_MAX): beyond it the hub drops by design
-const TELEMETRY_WINDOWS = [1000, 4000, 16000, 64000];
+const TELEMETRY_WINDOWS = [1000, 4000, 16000, 64000, 256000];
 const QOS1_WINDOWS = [50, 200, 800, 3200, 12800];
 
 let closes = 0;
