@@ -1,11 +1,13 @@
 // Pieces shared by the administration screens: errors in the UI's language, a building
-// picker for scopes, and the box that shows a generated password once.
-import { useState } from 'react';
+// picker for scopes, the list whose rows turn into their edit form, and the box that shows a
+// generated password once.
+import { Fragment, useState, type ReactNode } from 'react';
 import { ApiError } from '../api.js';
 import type { I18n } from '../i18n.js';
 import { useI18n } from '../store.js';
 import { ADMIN_UI } from '../i18n/admin.js';
 import type { BuildingView } from './AdminApi.js';
+import { Empty } from './common.js';
 
 /** Server messages come as "中文 / English" (contracts/records.ts bi): show the locale's half. */
 export function localMessage(message: string, locale: string): string {
@@ -31,6 +33,52 @@ export function AdminError({ error }: { error: unknown }) {
     <p className="error" role="alert" data-testid="admin-error">
       {adminErrorText(t, error)}
     </p>
+  );
+}
+
+/**
+ * An admin list (buildings, contacts, telemetry rules): a table whose row `editing` is replaced
+ * in place by its edit form spanning the whole row; `empty` instead of a table without rows.
+ * `row` renders the other rows' whole `<tr>` (its key, test id and class are the caller's).
+ */
+export function EditableTable<T extends { id: string }>({
+  items,
+  empty,
+  headers,
+  editing,
+  form,
+  row,
+}: {
+  items: readonly T[];
+  empty: ReactNode;
+  headers: ReactNode[];
+  editing: string | null;
+  form: (item: T) => ReactNode;
+  row: (item: T) => ReactNode;
+}) {
+  if (items.length === 0) return <Empty>{empty}</Empty>;
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          {headers.map((h, i) => (
+            <th key={i}>{h}</th>
+          ))}
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((item) =>
+          editing === item.id ? (
+            <tr key={item.id}>
+              <td colSpan={headers.length + 1}>{form(item)}</td>
+            </tr>
+          ) : (
+            <Fragment key={item.id}>{row(item)}</Fragment>
+          ),
+        )}
+      </tbody>
+    </table>
   );
 }
 

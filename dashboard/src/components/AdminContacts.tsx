@@ -5,8 +5,8 @@ import type { ContactKind } from '../../../contracts/admin.js';
 import { useAsync } from '../hooks.js';
 import { toast, useI18n } from '../store.js';
 import { adminApi, type BuildingView, type ContactView } from './AdminApi.js';
-import { AdminError, BuildingPicker, buildingNames } from './AdminCommon.js';
-import { AsyncButton, Empty, Panel } from './common.js';
+import { AdminError, BuildingPicker, EditableTable, buildingNames } from './AdminCommon.js';
+import { AsyncButton, Panel } from './common.js';
 
 // contracts/admin.ts CONTACT_KINDS (not imported: that module pulls zod into the bundle)
 const KINDS: readonly ContactKind[] = ['elevator_maintenance', 'utility', 'security', 'engineering', 'medical', 'other'];
@@ -48,56 +48,44 @@ export function AdminContacts() {
         }
       >
         <AdminError error={contacts.error} />
-        {list.length === 0 ? <Empty>{t.t('adm.noContacts')}</Empty> : null}
-        {list.length > 0 ? (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t.t('adm.contactKind')}</th>
-                <th>{t.t('adm.contactName')}</th>
-                <th>{t.t('adm.phone')}</th>
-                <th>{t.t('adm.phone24h')}</th>
-                <th>{t.t('adm.contactBuildings')}</th>
-                <th>{t.t('common.notes')}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((c) =>
-                editing === c.id ? (
-                  <tr key={c.id}>
-                    <td colSpan={7}>
-                      <ContactForm initial={c} buildings={bs} onDone={() => (setEditing(null), contacts.reload())} />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={c.id} data-testid={`contact-row-${c.name}`} className={c.enabled ? '' : 'disabled'}>
-                    <td>{t.t(`adm.kind.${c.kind}`)}</td>
-                    <td>{c.name}</td>
-                    <td className="mono">{c.phone}</td>
-                    <td className="mono">{c.phone24h}</td>
-                    <td>{buildingNames(c.buildings, bs, t)}</td>
-                    <td>{c.notes}</td>
-                    <td className="nowrap">
-                      <button type="button" className="small" onClick={() => setEditing(c.id)}>
-                        {t.t('adm.edit')}
-                      </button>
-                      <AsyncButton
-                        className={c.enabled ? 'small danger' : 'small'}
-                        onRun={async () => {
-                          await adminApi.patchContact(c.id, { enabled: !c.enabled });
-                          contacts.reload();
-                        }}
-                      >
-                        {c.enabled ? t.t('adm.disable') : t.t('adm.enable')}
-                      </AsyncButton>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        ) : null}
+        <EditableTable
+          items={list}
+          empty={t.t('adm.noContacts')}
+          headers={[
+            t.t('adm.contactKind'),
+            t.t('adm.contactName'),
+            t.t('adm.phone'),
+            t.t('adm.phone24h'),
+            t.t('adm.contactBuildings'),
+            t.t('common.notes'),
+          ]}
+          editing={editing}
+          form={(c) => <ContactForm initial={c} buildings={bs} onDone={() => (setEditing(null), contacts.reload())} />}
+          row={(c) => (
+            <tr key={c.id} data-testid={`contact-row-${c.name}`} className={c.enabled ? '' : 'disabled'}>
+              <td>{t.t(`adm.kind.${c.kind}`)}</td>
+              <td>{c.name}</td>
+              <td className="mono">{c.phone}</td>
+              <td className="mono">{c.phone24h}</td>
+              <td>{buildingNames(c.buildings, bs, t)}</td>
+              <td>{c.notes}</td>
+              <td className="nowrap">
+                <button type="button" className="small" onClick={() => setEditing(c.id)}>
+                  {t.t('adm.edit')}
+                </button>
+                <AsyncButton
+                  className={c.enabled ? 'small danger' : 'small'}
+                  onRun={async () => {
+                    await adminApi.patchContact(c.id, { enabled: !c.enabled });
+                    contacts.reload();
+                  }}
+                >
+                  {c.enabled ? t.t('adm.disable') : t.t('adm.enable')}
+                </AsyncButton>
+              </td>
+            </tr>
+          )}
+        />
       </Panel>
       <Panel title={t.t('adm.contactNew')} testId="contact-create">
         <ContactForm buildings={bs} onDone={contacts.reload} />

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { useAsync } from '../hooks.js';
 import { toast, useI18n } from '../store.js';
 import { adminApi, type BuildingView, type SiteView } from './AdminApi.js';
-import { AdminError } from './AdminCommon.js';
+import { AdminError, EditableTable } from './AdminCommon.js';
 import { Empty, Panel } from './common.js';
 
 export function AdminEstate() {
@@ -227,54 +227,42 @@ function Buildings({
   return (
     <Panel title={t.t('adm.buildings')} testId="admin-buildings">
       <AdminError error={error} />
-      {buildings.length === 0 ? <Empty>{t.t('adm.noBuildings')}</Empty> : null}
-      {buildings.length > 0 ? (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{t.t('adm.buildingId')}</th>
-              <th>{t.t('adm.buildingName')}</th>
-              <th>{t.t('adm.site')}</th>
-              <th>{t.t('adm.floors')}</th>
-              <th>{t.t('adm.lobbyFloor')}</th>
-              <th>{t.t('adm.address')}</th>
-              <th>{t.t('adm.units')}</th>
-              <th>{t.t('adm.devices')}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {buildings.map((b) =>
-              editing === b.id ? (
-                <tr key={b.id}>
-                  <td colSpan={9}>
-                    <EditBuilding b={b} onDone={() => (setEditing(null), onChange())} />
-                  </td>
-                </tr>
-              ) : (
-                <tr key={b.id} data-testid={`building-row-${b.id}`}>
-                  <td className="mono">{b.id}</td>
-                  <td>{b.name}</td>
-                  <td>{b.siteName}</td>
-                  <td>
-                    {b.lowestFloor < 1 ? `${b.lowestFloor} ~ ` : ''}
-                    {b.floors}
-                  </td>
-                  <td>{b.lobbyFloor}</td>
-                  <td>{b.address}</td>
-                  <td>{b.units}</td>
-                  <td>{b.devices}</td>
-                  <td>
-                    <button type="button" className="small" onClick={() => setEditing(b.id)} data-testid={`building-edit-${b.id}`}>
-                      {t.t('adm.edit')}
-                    </button>
-                  </td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
-      ) : null}
+      <EditableTable
+        items={buildings}
+        empty={t.t('adm.noBuildings')}
+        headers={[
+          t.t('adm.buildingId'),
+          t.t('adm.buildingName'),
+          t.t('adm.site'),
+          t.t('adm.floors'),
+          t.t('adm.lobbyFloor'),
+          t.t('adm.address'),
+          t.t('adm.units'),
+          t.t('adm.devices'),
+        ]}
+        editing={editing}
+        form={(b) => <EditBuilding b={b} onDone={() => (setEditing(null), onChange())} />}
+        row={(b) => (
+          <tr key={b.id} data-testid={`building-row-${b.id}`}>
+            <td className="mono">{b.id}</td>
+            <td>{b.name}</td>
+            <td>{b.siteName}</td>
+            <td>
+              {b.lowestFloor < 1 ? `${b.lowestFloor} ~ ` : ''}
+              {b.floors}
+            </td>
+            <td>{b.lobbyFloor}</td>
+            <td>{b.address}</td>
+            <td>{b.units}</td>
+            <td>{b.devices}</td>
+            <td>
+              <button type="button" className="small" onClick={() => setEditing(b.id)} data-testid={`building-edit-${b.id}`}>
+                {t.t('adm.edit')}
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <h3>{t.t('adm.buildingNew')}</h3>
       <form className="provision" onSubmit={submit} autoComplete="off" data-testid="building-form">
         <BuildingFields f={{ ...f, site: f.site || sites[0]?.id || '' }} setF={setF} sites={sites} creating />

@@ -10,8 +10,8 @@ import { useAsync } from '../hooks.js';
 import type { I18n } from '../i18n.js';
 import { toast, useI18n } from '../store.js';
 import { adminApi } from './AdminApi.js';
-import { AdminError } from './AdminCommon.js';
-import { AsyncButton, Empty, Panel } from './common.js';
+import { AdminError, EditableTable } from './AdminCommon.js';
+import { AsyncButton, Panel } from './common.js';
 
 type Comparison = (typeof RULE_COMPARISONS)[number];
 type Severity = (typeof RULE_SEVERITIES)[number];
@@ -79,81 +79,69 @@ export function AdminRules() {
       >
         <p className="hint">{t.t('rule.hint')}</p>
         <AdminError error={rules.error} />
-        {list.length === 0 ? <Empty>{t.t('rule.none')}</Empty> : null}
-        {list.length > 0 ? (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t.t('rule.name')}</th>
-                <th>{t.t('rule.scope')}</th>
-                <th>{t.t('rule.limit')}</th>
-                <th>{t.t('rule.duration')}</th>
-                <th>{t.t('rule.hysteresis')}</th>
-                <th>{t.t('rule.severity')}</th>
-                <th>{t.t('rule.inBreach')}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((r) =>
-                editing === r.id ? (
-                  <tr key={r.id}>
-                    <td colSpan={8}>
-                      <RuleForm initial={r} devices={devs} onDone={() => (setEditing(null), rules.reload())} />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={r.id} data-testid={`rule-row-${r.name}`} className={r.enabled ? '' : 'disabled'}>
-                    <td>
-                      {r.name}
-                      {r.enabled ? null : <span className="muted"> · {t.t('rule.disabled')}</span>}
-                    </td>
-                    <td>{r.deviceId ? nameOf(r.deviceId, r.deviceName) : `${t.cls(r.deviceClass!)}${t.t('rule.allOfClass')}`}</td>
-                    <td>{ruleLimit(t, r)}</td>
-                    <td>{t.t('rule.seconds', { n: r.durationSeconds })}</td>
-                    <td>{r.hysteresis}</td>
-                    <td>{t.t(`rule.sev.${r.severity}`)}</td>
-                    <td data-testid={`rule-breaches-${r.name}`}>
-                      {r.breaches.length === 0
-                        ? t.t('rule.noBreach')
-                        : r.breaches.map((b) => (
-                            <div key={b.deviceId} className={b.phase === 'raised' ? 'error' : ''}>
-                              {nameOf(b.deviceId, b.deviceName)} · {b.value} · {t.t(`rule.phase.${b.phase}`)}
-                            </div>
-                          ))}
-                    </td>
-                    <td className="nowrap">
-                      <button type="button" className="small" onClick={() => setEditing(r.id)}>
-                        {t.t('adm.edit')}
-                      </button>
-                      <AsyncButton
-                        className={r.enabled ? 'small danger' : 'small'}
-                        testId={`rule-toggle-${r.name}`}
-                        onRun={async () => {
-                          await adminApi.patchRule(r.id, { enabled: !r.enabled });
-                          rules.reload();
-                        }}
-                      >
-                        {r.enabled ? t.t('adm.disable') : t.t('adm.enable')}
-                      </AsyncButton>
-                      <AsyncButton
-                        className="small danger"
-                        testId={`rule-delete-${r.name}`}
-                        onRun={async () => {
-                          if (!window.confirm(t.t('rule.confirmDelete', { name: r.name }))) return;
-                          await adminApi.deleteRule(r.id);
-                          rules.reload();
-                        }}
-                      >
-                        {t.t('rule.delete')}
-                      </AsyncButton>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        ) : null}
+        <EditableTable
+          items={list}
+          empty={t.t('rule.none')}
+          headers={[
+            t.t('rule.name'),
+            t.t('rule.scope'),
+            t.t('rule.limit'),
+            t.t('rule.duration'),
+            t.t('rule.hysteresis'),
+            t.t('rule.severity'),
+            t.t('rule.inBreach'),
+          ]}
+          editing={editing}
+          form={(r) => <RuleForm initial={r} devices={devs} onDone={() => (setEditing(null), rules.reload())} />}
+          row={(r) => (
+            <tr key={r.id} data-testid={`rule-row-${r.name}`} className={r.enabled ? '' : 'disabled'}>
+              <td>
+                {r.name}
+                {r.enabled ? null : <span className="muted"> · {t.t('rule.disabled')}</span>}
+              </td>
+              <td>{r.deviceId ? nameOf(r.deviceId, r.deviceName) : `${t.cls(r.deviceClass!)}${t.t('rule.allOfClass')}`}</td>
+              <td>{ruleLimit(t, r)}</td>
+              <td>{t.t('rule.seconds', { n: r.durationSeconds })}</td>
+              <td>{r.hysteresis}</td>
+              <td>{t.t(`rule.sev.${r.severity}`)}</td>
+              <td data-testid={`rule-breaches-${r.name}`}>
+                {r.breaches.length === 0
+                  ? t.t('rule.noBreach')
+                  : r.breaches.map((b) => (
+                      <div key={b.deviceId} className={b.phase === 'raised' ? 'error' : ''}>
+                        {nameOf(b.deviceId, b.deviceName)} · {b.value} · {t.t(`rule.phase.${b.phase}`)}
+                      </div>
+                    ))}
+              </td>
+              <td className="nowrap">
+                <button type="button" className="small" onClick={() => setEditing(r.id)}>
+                  {t.t('adm.edit')}
+                </button>
+                <AsyncButton
+                  className={r.enabled ? 'small danger' : 'small'}
+                  testId={`rule-toggle-${r.name}`}
+                  onRun={async () => {
+                    await adminApi.patchRule(r.id, { enabled: !r.enabled });
+                    rules.reload();
+                  }}
+                >
+                  {r.enabled ? t.t('adm.disable') : t.t('adm.enable')}
+                </AsyncButton>
+                <AsyncButton
+                  className="small danger"
+                  testId={`rule-delete-${r.name}`}
+                  onRun={async () => {
+                    if (!window.confirm(t.t('rule.confirmDelete', { name: r.name }))) return;
+                    await adminApi.deleteRule(r.id);
+                    rules.reload();
+                  }}
+                >
+                  {t.t('rule.delete')}
+                </AsyncButton>
+              </td>
+            </tr>
+          )}
+        />
       </Panel>
       <Panel title={t.t('rule.new')} testId="rule-create">
         <RuleForm devices={devs} onDone={rules.reload} />
