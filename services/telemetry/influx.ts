@@ -31,10 +31,50 @@ function tagValue(v: string): string {
   return escape.tag(v.replace(/\\+$/, ''));
 }
 
+// Per-message work that repeats (issue 12: toLine was 8.5 % of the hub's busy CPU at 37k msgs/s
+// on the InfluxDB backend, a third of it the client's escape helpers) is done once and kept:
+// - the series prefix `telemetry,deviceId=…,building=…,site=…,class=…` per device, rebuilt when
+//   the device's building, site or class changes (an admin edit; strings compare by value);
+// - the escaped field key per metric name.
+// Both maps are bounded: past the bound they are cleared, not grown (a device sending ever-new
+// metric names cannot make the cache a leak), which only costs a re-escape.
+const CACHE_MAX = 100_000;
+interface SeriesKey {
+  building: string;
+  site: string;
+  class: string;
+  prefix: string;
+}
+const seriesPrefixes = new Map<string, SeriesKey>();
+const fieldKeys = new Map<string, string>();
+
+function seriesPrefix(p: TelemetryWrite): string {
+  const hit = seriesPrefixes.get(p.deviceId);
+  if (hit && hit.building === p.building && hit.site === p.site && hit.class === p.class) return hit.prefix;
+  let prefix = MEASUREMENT;
+  for (const k of TAGS) {
+    const v = p[k];
+    // Empty tag values are invalid line protocol: leave the tag out.
+    if (typeof v === 'string' && v.length > 0) prefix += ',' + k + '=' + tagValue(v);
+  }
+  if (seriesPrefixes.size >= CACHE_MAX) seriesPrefixes.clear();
+  seriesPrefixes.set(p.deviceId, { building: p.building, site: p.site, class: p.class, prefix });
+  return prefix;
+}
+
+function fieldKey(name: string): string {
+  let k = fieldKeys.get(name);
+  if (k === undefined) {
+    if (fieldKeys.size >= CACHE_MAX) fieldKeys.clear();
+    fieldKeys.set(name, (k = escape.tag(name)));
+  }
+  return k;
+}
+
 /**
  * One line per message, or null when nothing storable is in it (no finite number / boolean /
  * string metric, or a bad timestamp). Written by hand rather than via `Point` because this runs
- * on the MQTT hot path: ~1 µs per line.
+ * on the MQTT hot path.
  */
 export function toLine(p: TelemetryWrite): string | null {
   if (typeof p.ts !== 'number' || !Number.isFinite(p.ts) || p.ts < 0 || p.ts > MAX_TS) return null;
@@ -53,16 +93,10 @@ export function toLine(p: TelemetryWrite): string | null {
       continue;
     }
     if (!name) continue;
-    fields += (fields ? ',' : '') + escape.tag(name) + '=' + enc;
+    fields += (fields ? ',' : '') + fieldKey(name) + '=' + enc;
   }
   if (!fields) return null;
-  let tags = '';
-  for (const k of TAGS) {
-    const v = p[k];
-    // Empty tag values are invalid line protocol: leave the tag out.
-    if (typeof v === 'string' && v.length > 0) tags += ',' + k + '=' + tagValue(v);
-  }
-  return `${MEASUREMENT}${tags} ${fields} ${Math.trunc(p.ts)}`;
+  return seriesPrefix(p) + ' ' + fields + ' ' + Math.trunc(p.ts);
 }
 
 // --- shared write path -----------------------------------------------------------------------

@@ -287,4 +287,16 @@ describe('line protocol', () => {
     expect(toLine({ deviceId: 'd', building: '', site: 's', class: 'c', ts: 1, metrics: { x: Number.POSITIVE_INFINITY } })).toBeNull();
     expect(toLine({ deviceId: 'd', building: 'b', site: 's', class: 'c', ts: Number.NaN, metrics: { x: 1 } })).toBeNull();
   });
+
+  it('keeps the series prefix per device only while its tags are unchanged (a device moved by an admin)', () => {
+    const at = (building: string, site: string) =>
+      toLine({ deviceId: 'wm-9', building, site, class: 'water', ts: 5, metrics: { leak: false } });
+    expect(at('b1', 's1')).toBe('telemetry,deviceId=wm-9,building=b1,site=s1,class=water leak=false 5');
+    expect(at('b1', 's1')).toBe('telemetry,deviceId=wm-9,building=b1,site=s1,class=water leak=false 5');
+    expect(at('b 2', 's1')).toBe('telemetry,deviceId=wm-9,building=b\\ 2,site=s1,class=water leak=false 5');
+    expect(at('b 2', 's3')).toBe('telemetry,deviceId=wm-9,building=b\\ 2,site=s3,class=water leak=false 5');
+    expect(toLine({ deviceId: 'wm-9', building: 'b 2', site: 's3', class: 'power', ts: 5, metrics: { 'a b': 1 } })).toBe(
+      'telemetry,deviceId=wm-9,building=b\\ 2,site=s3,class=power a\\ b=1 5',
+    );
+  });
 });
