@@ -51,7 +51,7 @@ import mqttPacket from 'mqtt-packet';
 import pg from 'pg';
 import { startCommand } from '../scripts/start-command.mjs';
 import { hashDeviceSecret } from '../services/core/crypto.js';
-import { cpuSeconds, descendants, memory, quantile, ratios, rotation, spread, type Spread } from './stats.js';
+import { cpuSeconds, descendants, memory, quantile, ratios, rotation, scrape, spread, type Spread } from './stats.js';
 import type { StormDev, StormMsg } from './storm-clients.js';
 import { freePort, startAedesPeer } from './peers/start.js';
 
@@ -295,20 +295,6 @@ async function listenOverflows(): Promise<number> {
   const [names, values] = t.split('\n').filter((l) => l.startsWith('TcpExt:'));
   const i = names!.split(' ').indexOf('ListenOverflows');
   return Number(values!.split(' ')[i]);
-}
-
-/** the prom-client series of one /metrics scrape, by name (unlabelled or summed over labels) */
-async function scrape(http: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const sp = line.lastIndexOf(' ');
-    const name = line.slice(0, sp).replace(/\{.*$/, '');
-    m.set(name, (m.get(name) ?? 0) + Number(line.slice(sp + 1)));
-    if (name !== line.slice(0, sp)) m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return m;
 }
 
 interface Result {

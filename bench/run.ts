@@ -53,6 +53,7 @@ import {
   ratios,
   rotation,
   saturated,
+  scrape,
   spread,
   treeRssMb,
   type Spread,
@@ -182,6 +183,12 @@ async function startHub(
   // BENCH_HUB_FLAGS: extra node flags for the hub targets, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const extra = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
   const flags = [...(plain ? ['--enable-source-maps'] : START.flags), ...extra];
+  // BENCH_HUB_ENV / BENCH_BEFORE_ENV: "K=V K=V" settings for the hub targets / the --before
+  // targets, e.g. one build against itself with one setting changed (--before dist/server/hub.mjs)
+  const settings = (process.env[name.endsWith('-before') ? 'BENCH_BEFORE_ENV' : 'BENCH_HUB_ENV'] ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
   const child = spawn(process.execPath, [...flags, path.resolve(root, bundle)], {
     cwd: root,
     env: {
@@ -197,6 +204,7 @@ async function startHub(
       HUB_ADMIN_PASSWORD: ADMIN_PW,
       HUB_LOG_LEVEL: 'warn',
       ...(influx ? { INFLUX_URL: influx.url, INFLUX_API: '1', INFLUX_DB: influx.db } : {}),
+      ...Object.fromEntries(settings),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -450,6 +458,7 @@ async function ceiling(load: Load, t: Target, kind: 'telemetry' | 'event'): Prom
   let best: CeilingResult | null = null;
   for (const window of windows) {
     const before = t.kind === 'hub' ? await (kind === 'telemetry' ? storedTelemetry(t) : storedEvents(t)) : 0;
+    const m0 = t.kind === 'hub' && kind === 'event' ? await scrape(t.http!) : null;
     const c0 = await cpuSnapshot(t, load);
     const r = await load.ask({
       cmd: 'ceiling',
@@ -472,7 +481,10 @@ async function ceiling(load: Load, t: Target, kind: 'telemetry' | 'event'): Prom
     steps.push({ window, rate });
     const res: CeilingResult = { rate, window, cpuUs: cpuPerMsg(c0, c1, msgs), lost, steps, rssMb: (await memory(t.pid)).rssMb };
     if (!best || rate > best.rate) best = res;
-    process.stdout.write(`    ${t.name} ${kind} window ${window}: ${k(rate)}/s${lost ? ` (${fmt(lost)} not confirmed)` : ''}\n`);
+    const m1 = m0 ? await scrape(t.http!) : null; // the hub's group commit over this step
+    process.stdout.write(
+      `    ${t.name} ${kind} window ${window}: ${k(rate)}/s${perCommit(m0, m1, msgs)}${lost ? ` (${fmt(lost)} not confirmed)` : ''}\n`,
+    );
     if (Number(r.closes) > closes) console.log(`    (${Number(r.closes) - closes} MQTT connections closed and re-opened during that step)`);
     closes = Number(r.closes);
     if (msgs === 0) throw new Error(`${t.name}: nothing confirmed at window ${window}`);
@@ -491,7 +503,15 @@ interface LatencyResult {
   cpuUs: Record<string, number>;
 }
 
+/** " N events/commit" of a hub over one step, from two /metrics scrapes ('' for the peers) */
+function perCommit(m0: Map<string, number> | null, m1: Map<string, number> | null, events: number): string {
+  const key = 'bops_event_store_batches_total';
+  const commits = m0 && m1 ? (m1.get(key) ?? 0) - (m0.get(key) ?? 0) : 0;
+  return commits > 0 ? `, ${(events / commits).toFixed(1)} events/commit` : '';
+}
+
 async function latency(load: Load, t: Target, rate: number): Promise<LatencyResult> {
+  const m0 = t.kind === 'hub' ? await scrape(t.http!) : null;
   const c0 = await cpuSnapshot(t, load);
   const r = await load.ask({
     cmd: 'latency',
@@ -502,6 +522,7 @@ async function latency(load: Load, t: Target, rate: number): Promise<LatencyResu
     ...(t.kind === 'hub' ? { via: 'socket', socketUrl: `${t.http}/control-room`, token: t.token! } : { via: 'sub' }),
   });
   const c1 = await cpuSnapshot(t, load);
+  const m1 = m0 ? await scrape(t.http!) : null;
   const res = {
     p50: Number(r.p50),
     p99: Number(r.p99),
@@ -512,7 +533,7 @@ async function latency(load: Load, t: Target, rate: number): Promise<LatencyResu
     cpuUs: cpuPerMsg(c0, c1, Number(r.sent)),
   };
   process.stdout.write(
-    `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})\n`,
+    `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})${perCommit(m0, m1, Number(r.sent))}\n`,
   );
   return res;
 }

@@ -122,3 +122,17 @@ export async function treeRssMb(pids: readonly number[]): Promise<number> {
   }
   return sum;
 }
+
+/** the prom-client series of one /metrics scrape, by name (unlabelled or summed over labels) */
+export async function scrape(http: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    const name = line.slice(0, sp).replace(/\{.*$/, '');
+    m.set(name, (m.get(name) ?? 0) + Number(line.slice(sp + 1)));
+    if (name !== line.slice(0, sp)) m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return m;
+}

@@ -112,6 +112,10 @@ const Env = z
     HUB_EVENT_HOLD_S: z.coerce.number().min(1).default(600),
     HUB_EVENT_HOLD_MAX: z.coerce.number().int().min(100).default(100_000),
     HUB_EVENT_PIPELINE: z.coerce.number().int().min(0).max(65_535).default(64),
+    // group commit of device events (services/devices/ingest.ts pump): batches written at once,
+    // and the queue that justifies one more beside those in flight
+    HUB_EVENT_BATCHES: z.coerce.number().int().min(1).max(64).default(3),
+    HUB_EVENT_OVERLAP_MIN: z.coerce.number().int().min(1).max(100_000).default(32),
     HUB_EVENT_ROUTED_MARK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     HUB_EVENT_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
     HUB_EVENT_QUERY_TIMEOUT_S: z.coerce.number().min(1).max(600).default(15),
@@ -271,6 +275,10 @@ export interface MqttEdgeConfig {
   eventHoldMax: number;
   /** events of one connection stored while it reads on; their PUBACKs follow the commits */
   eventPipeline: number;
+  /** event batches written at once (group commit) */
+  eventBatches: number;
+  /** events waiting before one more batch starts beside those in flight */
+  eventOverlapMin: number;
   /** how often the routed watermark is written (services/devices/replay.ts) */
   eventRoutedMarkMs: number;
   /** longest pause between two attempts to store held events */
@@ -386,6 +394,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
       eventHoldMax: e.HUB_EVENT_HOLD_MAX,
       eventPipeline: e.HUB_EVENT_PIPELINE,
+      eventBatches: e.HUB_EVENT_BATCHES,
+      eventOverlapMin: e.HUB_EVENT_OVERLAP_MIN,
       eventRoutedMarkMs: e.HUB_EVENT_ROUTED_MARK_MS,
       eventRetryMs: e.HUB_EVENT_RETRY_MS,
       eventQueryTimeoutMs: e.HUB_EVENT_QUERY_TIMEOUT_S * 1000,

@@ -45,8 +45,14 @@ export interface EventStoreOptions {
   /**
    * Batches overlap (a commit's latency is mostly waiting), but their results are released in
    * arrival order, so procedures see a device's events in order (entrapment before normal).
+   * HUB_EVENT_BATCHES.
    */
   maxConcurrent?: number;
+  /**
+   * A second (third …) batch starts beside one in flight only once this many events wait
+   * (HUB_EVENT_OVERLAP_MIN); fewer wait for the batch in flight and go together after it.
+   */
+  overlapMin?: number;
   /** how long a batch is kept and retried while the database is unreachable (HUB_EVENT_HOLD_S) */
   holdMs?: number;
   /** longest pause between two retries (HUB_EVENT_RETRY_MS); the first is 1/8 of it */
@@ -79,6 +85,7 @@ export class EventStore {
   private tail: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly maxConcurrent: number;
+  private readonly overlapMin: number;
   private readonly holdMs: number;
   private readonly retryMaxMs: number;
   private readonly queryTimeoutMs: number;
@@ -90,6 +97,8 @@ export class EventStore {
   /** when the current outage started (null: the database answers) */
   outageSince: number | null = null;
   stored = 0;
+  /** INSERT statements that succeeded: group commits (events stored per commit = stored / batches) */
+  batches = 0;
   duplicates = 0;
   /** events refused by the database (data errors) */
   refused = 0;
@@ -102,6 +111,7 @@ export class EventStore {
   ) {
     this.maxBatch = o.maxBatch ?? 500;
     this.maxConcurrent = o.maxConcurrent ?? 3;
+    this.overlapMin = Math.max(1, o.overlapMin ?? 32);
     this.holdMs = o.holdMs ?? 600_000;
     this.retryMaxMs = o.retryMaxMs ?? 2000;
     this.queryTimeoutMs = o.queryTimeoutMs ?? 15_000;
@@ -137,8 +147,15 @@ export class EventStore {
     for (const wake of this.sleepers) wake();
   }
 
+  /**
+   * Starts batches. One is always started when none is in flight (a lone event is written at
+   * once), more only for a queue of `overlapMin`: at moderate rates, overlapping batches of one
+   * or two events each cost a transaction apiece — at 2,000 events/s the hub and PostgreSQL
+   * spent ≈ 230 µs of CPU each per event that way (issue 12, BENCHMARKS.md) — while waiting out
+   * the one in flight (a commit, ≈ 1 ms) lets them share one.
+   */
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < this.maxConcurrent) {
+    while (this.queue.length > 0 && this.inFlight < this.maxConcurrent && (this.inFlight === 0 || this.queue.length >= this.overlapMin)) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
       this.inFlightEvents += batch.length;
@@ -196,6 +213,7 @@ export class EventStore {
       const sent = this.now();
       try {
         const inserted = await this.insert(items, afterFailure || attempt > 0);
+        this.batches++;
         this.recovered(sent);
         for (const p of items) outcome.set(p, inserted.has(key(p)));
         return;

@@ -362,6 +362,8 @@ export class Hub {
       holdMs: config.mqtt.eventHoldMs,
       retryMaxMs: config.mqtt.eventRetryMs,
       queryTimeoutMs: config.mqtt.eventQueryTimeoutMs,
+      maxConcurrent: config.mqtt.eventBatches,
+      overlapMin: config.mqtt.eventOverlapMin,
       log: log.child({ mod: 'events' }),
       onOutage: () => this.broker?.releaseHeldEvents(),
     });

@@ -27,7 +27,7 @@ export interface HubMetricSources {
     };
   };
   rejections: { reasons(): Record<string, number> };
-  events: { stored: number; duplicates: number; refused: number; outages: number; pending: number; holding: boolean };
+  events: { stored: number; batches: number; duplicates: number; refused: number; outages: number; pending: number; holding: boolean };
   telemetry: { stats(): TelemetryStats };
   devices: () => Iterable<{ class: string; state: string; enabled: boolean }>;
   /** open incidents per kind (a database query: runs at scrape time, bounded by the gauge timeout) */
@@ -123,6 +123,12 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     'Device events received again (QoS1 resends) and not stored twice',
     [],
     () => s.events.duplicates,
+  );
+  m.counterFrom(
+    'event_store_batches_total',
+    'Group commits of the event log (INSERTs that succeeded); events stored per commit = events_stored_total / this',
+    [],
+    () => s.events.batches,
   );
   m.counterFrom('events_refused_total', 'Device events the database refused for good (data errors)', [], () => s.events.refused);
   m.counterFrom('event_store_outages_total', 'Times the event log became unreachable', [], () => s.events.outages);

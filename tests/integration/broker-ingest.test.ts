@@ -30,6 +30,37 @@ afterAll(async () => {
   await db?.drop();
 });
 
+describe('EventStore group commit', () => {
+  it('starts a batch beside the one in flight only once HUB_EVENT_OVERLAP_MIN events wait; the rest go together after it', async () => {
+    // the INSERTs the store sends, by batch size, counted where the store calls the pool
+    const sizes: number[] = [];
+    const counting = new Proxy(pool, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        return (config: { values: unknown[][] }) => {
+          sizes.push(config.values[0]!.length);
+          return target.query(config as never);
+        };
+      },
+    });
+    const store = new EventStore(counting, { maxConcurrent: 3, overlapMin: 3 });
+    const stored = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id) => store.store(dev('el-1'), ev(id), Date.now()));
+    // synchronously: g1 alone (nothing in flight), then g2–g4 once three wait; g5 waits
+    expect(sizes).toEqual([1, 3]);
+    expect(await Promise.all(stored)).toEqual([true, true, true, true, true]);
+    expect(sizes).toEqual([1, 3, 1]);
+    expect(store.batches).toBe(3);
+    // 1 overlaps at once: every event of the same burst is its own batch, up to the limit
+    sizes.length = 0;
+    const eager = new EventStore(counting, { maxConcurrent: 3, overlapMin: 1 });
+    const more = ['h1', 'h2', 'h3', 'h4', 'h5'].map((id) => eager.store(dev('el-1'), ev(id), Date.now()));
+    expect(sizes).toEqual([1, 1, 1]);
+    await Promise.all(more);
+    expect(sizes.slice(3).reduce((a, b) => a + b, 0)).toBe(2);
+    await pool.query(`DELETE FROM "DeviceEvent"`); // the next tests count the log from empty
+  });
+});
+
 describe('EventStore failure handling', () => {
   it('a data error refuses only the offending event; the rest of its batch is stored', async () => {
     // one batch at a time: while the first (one event) is written, the next three queue and go
@@ -121,7 +152,7 @@ describe('EventStore failure handling', () => {
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
     let outages = 0;
     let tick = 0; // strictly increasing: "sent before the outage began" must not depend on ms granularity
-    const store = new EventStore(flaky, { maxBatch: 1, retryMaxMs: 40, log, onOutage: () => outages++, now: () => ++tick });
+    const store = new EventStore(flaky, { maxBatch: 1, overlapMin: 1, retryMaxMs: 40, log, onOutage: () => outages++, now: () => ++tick });
     const first = store.store(dev('el-1'), ev('inflight-1'), Date.now());
     const second = store.store(dev('el-1'), ev('inflight-2'), Date.now());
     while (!store.holding) await new Promise((r) => setImmediate(r));

@@ -107,6 +107,7 @@ const EXPECTED = [
   'bops_mqtt_messages_sent_total',
   'bops_mqtt_rejections_total',
   'bops_events_stored_total',
+  'bops_event_store_batches_total',
   'bops_events_duplicate_total',
   'bops_event_store_backlog',
   'bops_event_store_holding',
@@ -200,6 +201,7 @@ describe('GET /metrics', () => {
       expect(inc('bops_mqtt_messages_received_total', { channel: 'event' })).toBe(2);
       expect(inc('bops_telemetry_written_total')).toBe(3);
       expect(inc('bops_events_stored_total')).toBe(1);
+      expect(inc('bops_event_store_batches_total')).toBe(2); // a commit per publish: the event, then its resend (found a duplicate)
       expect(inc('bops_events_duplicate_total')).toBe(1);
       expect(s2.sum('bops_mqtt_rejections_total') - before.sum('bops_mqtt_rejections_total')).toBe(1);
       expect(inc('bops_mqtt_tcp_connections_total')).toBe(2); // the device and the refused connect
