@@ -2,6 +2,7 @@
 // fire panel or elevator controller offline past the debounce, or flapping, opens a device
 // fault through the incident service (PROCEDURES.md "Device offline"). The guards live in
 // memory: after a restart a device that is still offline is seen again on its next status.
+import { DeadlineHeap } from '../core/deadlines.js';
 import type { Watcher, WatcherApi } from '../incidents/module.js';
 import { DEFAULT_LINK_POLICY, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard, type LinkPolicy } from './machine.js';
 
@@ -18,12 +19,20 @@ export interface SharedLinkGuards {
 
 export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_POLICY, shared?: SharedLinkGuards): Watcher {
   const guards = new Map<string, LinkGuard>();
+  // Each guard's debounce deadline (checkAt), kept beside the map: the scheduler asks for the
+  // earliest after every incident transition, and a site-wide outage leaves thousands pending —
+  // a scan of every guard per question made the storm quadratic (bench/incident-storm.ts).
+  const deadlines = new DeadlineHeap<string>();
+  const remember = (g: LinkGuard) => {
+    guards.set(g.deviceId, g);
+    deadlines.set(g.deviceId, g.checkAt);
+  };
   const load = async (deviceId: string) =>
     shared
       ? await shared.load(deviceId).catch((err: unknown) => void api.deps.log.warn({ err, deviceId }, 'link guard not readable'))
       : null;
   const save = async (g: LinkGuard) => {
-    guards.set(g.deviceId, g);
+    remember(g);
     await shared
       ?.save(g, policy.flapWindowMs + policy.offlineDebounceMs)
       .catch((err: unknown) => api.deps.log.warn({ err, deviceId: g.deviceId }, 'link guard not stored'));
@@ -48,17 +57,17 @@ export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_P
       if (r.decision.op === 'check_at') api.reschedule();
     },
     nextCheckAt() {
-      let next: number | null = null;
-      for (const g of guards.values()) if (g.checkAt !== null && (next === null || g.checkAt < next)) next = g.checkAt;
-      return next;
+      return deadlines.next();
     },
     async tick(now) {
-      for (const [deviceId, mine] of guards) {
-        if (mine.checkAt === null || mine.checkAt > now) continue;
+      // only the guards whose deadline has come (each one's next deadline is set again by save)
+      for (const deviceId of deadlines.takeDue(now)) {
+        const mine = guards.get(deviceId);
+        if (!mine || mine.checkAt === null) continue;
         // a deadline another instance has changed since (the device came back there) is void
         const cur = await load(deviceId);
         if (cur && (cur.checkAt !== mine.checkAt || cur.online)) {
-          guards.set(deviceId, cur);
+          remember(cur);
           continue;
         }
         const g = cur ?? mine;

@@ -16,7 +16,6 @@ import {
   ERROR_STATUS,
   dueTimers,
   isFailure,
-  nextDueAt,
   type Failure,
   type IncidentSnapshot,
   type Input,
@@ -168,7 +167,7 @@ export class IncidentService {
         );
       },
       status: async (deviceId: string, state: OnlineState) => {
-        for (const plan of this.engine.routeDeviceStatus(deviceId, state, this.store.liveSnapshots()))
+        for (const plan of this.engine.routeDeviceStatus(deviceId, state, this.store.following(deviceId)))
           await this.execute(plan, `device:${deviceId}`).catch((err: unknown) =>
             this.o.log.error({ err, deviceId }, 'device health transition failed'),
           );
@@ -433,15 +432,19 @@ export class IncidentService {
       const now = this.now();
       if (this.o.cluster) await this.fireClaimed(now);
       else
-        for (const s of this.store.liveSnapshots()) {
-          for (const key of dueTimers(s, now)) {
+        // only the incidents with a timer due (store.ts LiveIndex), not every live one
+        for (const id of this.store.takeDue(now)) {
+          const s = this.store.snapshot(id);
+          for (const key of s ? dueTimers(s, now) : []) {
             // re-read: an earlier timer of the same incident may have closed it
-            const cur = this.store.snapshot(s.id);
+            const cur = this.store.snapshot(id);
             if (!cur || !dueTimers(cur, now).includes(key)) continue;
-            await this.execute({ op: 'decide', incidentId: s.id, input: { type: 'timer', key } }, `timer:${key}`).catch((err: unknown) =>
-              this.o.log.error({ err, incident: s.id, key }, 'timer transition failed'),
+            await this.execute({ op: 'decide', incidentId: id, input: { type: 'timer', key } }, `timer:${key}`).catch((err: unknown) =>
+              this.o.log.error({ err, incident: id, key }, 'timer transition failed'),
             );
           }
+          // its next timer (or, when a firing failed, the same one again at the next tick)
+          this.store.retime(id);
         }
       for (const w of this.watchers) {
         const at = w.nextCheckAt();
@@ -476,7 +479,7 @@ export class IncidentService {
     const take = (d: number | null) => {
       if (d !== null && (next === null || d < next)) next = d;
     };
-    for (const s of this.store.liveSnapshots()) take(nextDueAt(s));
+    take(this.store.nextDueAt());
     for (const w of this.watchers) take(w.nextCheckAt());
     // scale-out: other instances' incidents have timers too; poll the claim (the scheduler wakes at least every second)
     if (this.o.cluster) take(this.now() + 1000);
@@ -533,7 +536,8 @@ export class IncidentService {
 
   private async onDeviceStatus(e: BusEvents['device.status']): Promise<void> {
     for (const w of this.watchers) await w.onStatus?.(e);
-    for (const plan of this.engine.routeDeviceStatus(e.device.deviceId, e.state, this.store.liveSnapshots())) {
+    // only the incidents that follow this device (store.ts LiveIndex), not every open one
+    for (const plan of this.engine.routeDeviceStatus(e.device.deviceId, e.state, this.store.following(e.device.deviceId))) {
       await this.execute(plan, `device:${e.device.deviceId}`).catch((err: unknown) =>
         this.o.log.error({ err }, 'device status transition failed'),
       );

@@ -6,6 +6,7 @@ import type { Prisma } from '../../prisma/generated/client.js';
 import type { Db } from '../core/db.js';
 import { keyed } from '../core/errors.js';
 import { changedRows, type Effect, type IncidentSnapshot, type ProcedureRegistry, type Success } from '../core/procedure/index.js';
+import { LiveSnapshots } from './live-index.js';
 import type { ProcedureDeps, ProcedureModule } from './module.js';
 import { snapshotFromRow, timelineRow, type CommandRow } from './views.js';
 
@@ -28,8 +29,8 @@ export interface IncidentStoreOptions {
 }
 
 export class IncidentStore {
-  /** open incidents and those closed within `recentMs` */
-  private readonly live = new Map<string, IncidentSnapshot>();
+  /** open incidents and those closed within `recentMs`, indexed (live-index.ts) */
+  private readonly live = new LiveSnapshots();
   private readonly meta = new Map<string, { number: number; version: number }>();
   private sincePrune = 0;
 
@@ -55,7 +56,26 @@ export class IncidentStore {
   }
 
   inBuilding(buildingId: string): IncidentSnapshot[] {
-    return this.liveSnapshots().filter((s) => s.buildingId === buildingId);
+    return this.live.inBuilding(buildingId);
+  }
+
+  /** The open incidents that follow this device's status (ProcedureDef.wantsStatus: their `deviceId`). */
+  following(deviceId: string): IncidentSnapshot[] {
+    return this.live.following(deviceId);
+  }
+
+  /** The earliest running timer of any live incident (null: none). */
+  nextDueAt(): number | null {
+    return this.live.nextDueAt();
+  }
+
+  /** Ids of the incidents with a timer due at `now` (live-index.ts takeDue; `retime` each after). */
+  takeDue(now: number): string[] {
+    return this.live.takeDue(now);
+  }
+
+  retime(id: string): void {
+    this.live.retime(id);
   }
 
   number(id: string): number | undefined {
@@ -85,7 +105,7 @@ export class IncidentStore {
       }
     }
     const ids = new Set(rows.map((r) => r.id));
-    for (const [id, x] of this.live) if (x.buildingId === buildingId && !ids.has(id)) this.live.delete(id);
+    for (const x of this.live.inBuilding(buildingId)) if (!ids.has(x.id)) this.live.delete(x.id);
   }
 
   /**
@@ -118,12 +138,12 @@ export class IncidentStore {
 
   private remember(s: IncidentSnapshot, number: number, version: number): void {
     this.meta.set(s.id, { number, version });
-    if (this.isLive(s)) this.live.set(s.id, s);
+    if (this.isLive(s)) this.live.set(s);
     else this.live.delete(s.id);
     // a hub runs for months: forget incidents closed longer ago than the flapping window
     if (++this.sincePrune >= 100) {
       this.sincePrune = 0;
-      for (const [id, x] of this.live) if (!this.isLive(x)) this.live.delete(id);
+      for (const x of this.live.values()) if (!this.isLive(x)) this.live.delete(x.id);
       for (const id of this.meta.keys()) if (!this.live.has(id)) this.meta.delete(id);
     }
   }

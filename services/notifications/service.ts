@@ -36,6 +36,7 @@ import {
   type Target,
 } from '../../contracts/notifications.js';
 import type { BusEvents, EventBus } from '../core/bus.js';
+import { DeadlineHeap } from '../core/deadlines.js';
 import type { Db } from '../core/db.js';
 import type { MessageCatalog } from '../core/messages.js';
 import { errors, HubError } from '../core/errors.js';
@@ -193,6 +194,12 @@ export class NotificationService {
   private claimFailing = false;
   private readonly views = new Map<string, IncidentView>();
   private readonly flaps = new Map<string, { windowEnd: number; count: number; last: IncidentView }>();
+  /**
+   * Each flap window's end, for the scheduler: an outage opens a fault per device and so a
+   * window per device; scanning them all on every incident event made a storm quadratic
+   * (bench/incident-storm.ts, issue 12).
+   */
+  private readonly flapEnds = new DeadlineHeap<string>();
   /** incidents whose chain this process has already stopped (updates after an acknowledgement are many) */
   private readonly stoppedIds = new Set<string>();
   private shifts: Shift[] = [];
@@ -492,6 +499,7 @@ export class NotificationService {
         return [];
       }
       this.flaps.set(k, { windowEnd: now + this.o.config.flapWindowMs, count: 0, last: v });
+      this.flapEnds.set(k, now + this.o.config.flapWindowMs);
     }
     const { persons, channels } = await this.resolve(level.targets, v.building);
     const b = await this.cached(`building:${v.building}`, () =>
@@ -710,8 +718,9 @@ export class NotificationService {
         // a failed step keeps its claim until the lease ends, then it is tried again (here or elsewhere)
         await this.fireClaimed(r).catch((err: unknown) => this.o.log.error({ err, incident: r.incidentId }, 'escalation step failed'));
       }
-      for (const [k, f] of [...this.flaps]) {
-        if (f.windowEnd > now) continue;
+      for (const k of this.flapEnds.takeDue(now)) {
+        const f = this.flaps.get(k);
+        if (!f) continue;
         this.flaps.delete(k);
         if (f.count > 0) await this.summary(f.last, f.count).catch((err: unknown) => this.o.log.error({ err }, 'flap summary failed'));
       }
@@ -725,7 +734,8 @@ export class NotificationService {
     if (this.timer) clearTimeout(this.timer);
     let next = this.o.now() + 30_000; // rota starts are checked at least twice a minute
     if (this.dueHint !== null && this.dueHint < next) next = this.dueHint;
-    for (const f of this.flaps.values()) if (f.windowEnd < next) next = f.windowEnd;
+    const flapEnd = this.flapEnds.next();
+    if (flapEnd !== null && flapEnd < next) next = flapEnd;
     // capped at 1 s so a clock jump is noticed (as the incident timers do)
     const wait = Math.min(Math.max(0, next - this.o.now()), 1000);
     this.timer = setTimeout(() => void this.tick().catch((err: unknown) => this.o.log.error({ err }, 'notify tick failed')), wait);

@@ -648,10 +648,16 @@ export class ProcedureEngine<M extends Procedure = Procedure> {
     return plans;
   }
 
-  /** A device's link state changed: feed it to the open incidents that follow it (e.g. a device fault's recovery). */
+  /**
+   * A device's link state changed: feed it to the open incidents that follow it (e.g. a device
+   * fault's recovery). An incident follows the status of the device in its `deviceId` only
+   * (ProcedureDef.wantsStatus), so the caller may hand just those (the service's store indexes
+   * open incidents by deviceId: a status change costs the incidents of that device, not every
+   * open one) — or any superset: the answer is the same.
+   */
   routeDeviceStatus(deviceId: string, state: OnlineState, incidents: readonly IncidentSnapshot[]): RoutePlan[] {
     return incidents
-      .filter((i) => i.open && this.def(i.kind).wantsStatus?.(i, deviceId, i.data as { cfg: object }))
+      .filter((i) => i.open && i.deviceId === deviceId && this.def(i.kind).wantsStatus?.(i, deviceId, i.data as { cfg: object }))
       .map((i) => ({ op: 'decide' as const, incidentId: i.id, input: { type: 'device_status' as const, deviceId, state } }));
   }
 }

@@ -389,7 +389,11 @@ export interface ProcedureDef<T extends Types = Types> {
   reopenSuppressMs?(s: IncidentSnapshot<T['state']>, data: T['data']): number;
   /** does this open incident want a (non-trigger or foreign) device event? */
   wants?(s: IncidentSnapshot<T['state']>, src: EventSource, data: T['data']): boolean;
-  /** does this open incident follow a device's link state (online/offline)? */
+  /**
+   * does this open incident follow a device's link state (online/offline)? Asked only about the
+   * device in the incident's own `deviceId` (the engine routes a status change to no other: the
+   * service indexes open incidents by it, issue 12 "incident storm")
+   */
   wantsStatus?(s: IncidentSnapshot<T['state']>, deviceId: string, data: T['data']): boolean;
   /** should a newly opened incident of `kind` be linked under this open one? */
   adopts?(s: IncidentSnapshot<T['state']>, kind: IncidentKind, src: EventSource, data: T['data']): boolean;
