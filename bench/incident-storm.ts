@@ -99,10 +99,22 @@ interface RunResult {
   recovered: number;
 }
 
+/** what a Ctrl-C must undo (the run's hub and throw-away database) */
+let cleanup: (() => Promise<void>) | null = null;
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    void (cleanup ?? (async () => undefined))().finally(() => process.exit(130));
+  });
+
 async function run(n: number, tag: string): Promise<RunResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bops-incstorm-'));
   const db = await scratchDb(dir, tag);
   let hub: Hub | null = null;
+  cleanup = async () => {
+    await hub?.stop().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  };
   try {
     await applyMigrations(db.url);
     const c = new pg.Client({ connectionString: db.url });
@@ -198,9 +210,8 @@ async function run(n: number, tag: string): Promise<RunResult> {
     h.bus.removeListeners(owner);
     return { online, drop, probe, back, opened, recovered };
   } finally {
-    await hub?.stop().catch(() => undefined);
-    await db.drop().catch(() => undefined);
-    await fs.rm(dir, { recursive: true, force: true });
+    await cleanup();
+    cleanup = null;
   }
 }
 
