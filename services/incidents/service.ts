@@ -432,7 +432,7 @@ export class IncidentService {
       const now = this.now();
       if (this.o.cluster) await this.fireClaimed(now);
       else
-        // only the incidents with a timer due (store.ts LiveIndex), not every live one
+        // only the incidents with a timer due (live-index.ts), not every live one
         for (const id of this.store.takeDue(now)) {
           const s = this.store.snapshot(id);
           for (const key of s ? dueTimers(s, now) : []) {
@@ -536,7 +536,7 @@ export class IncidentService {
 
   private async onDeviceStatus(e: BusEvents['device.status']): Promise<void> {
     for (const w of this.watchers) await w.onStatus?.(e);
-    // only the incidents that follow this device (store.ts LiveIndex), not every open one
+    // only the incidents that follow this device (live-index.ts), not every open one
     for (const plan of this.engine.routeDeviceStatus(e.device.deviceId, e.state, this.store.following(e.device.deviceId))) {
       await this.execute(plan, `device:${e.device.deviceId}`).catch((err: unknown) =>
         this.o.log.error({ err }, 'device status transition failed'),
