@@ -122,14 +122,7 @@ async function main(): Promise<void> {
   // collects only at its next full GC, when the heap has grown enough: an idle hub kept 20–40 MB
   // of it. With `--expose-gc` (package.json start, Dockerfile) one full collection now returns
   // it at once (BENCHMARKS.md "Idle memory"); without the flag (tsx, tests) this does nothing.
-  // The "last-resort" flavour is V8's memory-reducing full GC: it also shrinks the young
-  // generation, which start-up grew to 2 × 16 MB, back to 1 MB; under load V8 grows it again as
-  // before (the event path keeps V8's default maximum — BENCHMARKS.md on --max-semi-space-size).
-  (globalThis as { gc?: (o: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void }).gc?.({
-    type: 'major',
-    execution: 'sync',
-    flavor: 'last-resort',
-  });
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 main().catch((err: NodeJS.ErrnoException & { port?: number }) => {
