@@ -17,6 +17,10 @@
 //            routing of every status change pays for the open incidents)
 //   return   all N come back online: each status reaches its fault (recovered) and work order:
 //            wall time and CPU per device
+//   alarm    during drop (1 s after the debounce ended, while faults are being opened) and
+//            during return (right after the N statuses): a probe car reports an entrapment, as
+//            the hub routes a stored event (the bus's `device.event`) — time until its incident
+//            is open: what a real alarm waits for behind the storm (services/incidents/queue.ts)
 // Event-loop delay (monitorEventLoopDelay, 10 ms resolution) max and p99 per phase.
 //
 //   npm run bench:incidents -- [--devices 1000,5000] [--reps 3] [--probes 500] [--per-building 30]
@@ -95,6 +99,9 @@ interface RunResult {
   drop: PhaseResult;
   probe: PhaseResult;
   back: PhaseResult;
+  /** ms from an entrapment event to its incident opened, during drop and during return */
+  alarmDropMs: number;
+  alarmBackMs: number;
   opened: number;
   recovered: number;
 }
@@ -155,7 +162,9 @@ async function run(n: number, tag: string): Promise<RunResult> {
     let opened = 0;
     let recovered = 0;
     const owner = {};
-    h.bus.on('incident.opened', owner, () => void opened++);
+    h.bus.on('incident.opened', owner, (v) => {
+      if (v.kind !== 'elevator_entrapment') opened++;
+    });
     h.bus.on('incident.updated', owner, (v) => {
       if (v.kind === 'device_fault' && v.state === 'recovered') recovered++;
     });
@@ -164,6 +173,29 @@ async function run(n: number, tag: string): Promise<RunResult> {
       const d = h.registry.get(id)!;
       const ts = Date.now();
       if (h.registry.setState(id, state, ts)) h.bus.emit('device.status', { device: ref(d), state, ts, reason: 'bench' });
+    };
+    // a probe car (not in the storm) reports an entrapment; resolves with the ms until it is open
+    const alarm = (id: string): Promise<number> => {
+      const d = h.registry.get(id)!;
+      const t0 = performance.now();
+      const o = {};
+      const open = new Promise<number>((resolve) =>
+        h.bus.on('incident.opened', o, (v) => {
+          if (v.kind !== 'elevator_entrapment') return;
+          h.bus.removeListeners(o);
+          resolve(performance.now() - t0);
+        }),
+      );
+      const now = Date.now();
+      const event = {
+        v: 1 as const,
+        id: `alarm-${id}-${now}`,
+        ts: now,
+        type: 'elevator.entrapment' as const,
+        data: { car: 'A', floor: 3 },
+      };
+      h.bus.emit('device.event', { device: ref(d), event, receivedAt: now });
+      return open;
     };
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
@@ -192,23 +224,30 @@ async function run(n: number, tag: string): Promise<RunResult> {
     for (const id of storm) status(id, 'lost');
     await h.incidents.idle();
     await sleep(DEBOUNCE_MS);
+    let alarmDrop: Promise<number> = Promise.resolve(NaN);
     const drop = await phase(async () => {
+      await sleep(1000);
+      alarmDrop = alarm(probes[0]!);
       await until(() => opened >= 2 * n, `${2 * n} incidents`, 30 * 60_000);
       await h.incidents.idle();
     });
+    const alarmDropMs = await alarmDrop;
     const probe = await phase(async () => {
       for (const id of probes) status(id, 'lost');
       for (const id of probes) status(id, 'online');
       await h.incidents.idle();
     });
+    let alarmBack: Promise<number> = Promise.resolve(NaN);
     const back = await phase(async () => {
       for (const id of storm) status(id, 'online');
+      alarmBack = alarm(probes[1]!);
       await until(() => recovered >= n, `${n} recoveries`, 30 * 60_000);
       await h.incidents.idle();
     });
+    const alarmBackMs = await alarmBack;
     loop.disable();
     h.bus.removeListeners(owner);
-    return { online, drop, probe, back, opened, recovered };
+    return { online, drop, probe, back, alarmDropMs, alarmBackMs, opened, recovered };
   } finally {
     await cleanup();
     cleanup = null;
@@ -229,7 +268,7 @@ for (const n of SIZES) {
     const r = await run(n, `${n}_${rep}`);
     results.push(r);
     console.log(
-      `N=${n} rep ${rep + 1}: drop ${fmt(r.drop.wallMs)} ms (${fmt(r.drop.cpuMs / n, 2)} ms CPU/device), probe ${fmt((r.probe.cpuMs * 1000) / (2 * PROBES))} µs CPU/status, return ${fmt(r.back.wallMs)} ms (${fmt(r.back.cpuMs / n, 2)} ms CPU/device), loop max ${fmt(Math.max(r.drop.loopMaxMs, r.probe.loopMaxMs, r.back.loopMaxMs))} ms`,
+      `N=${n} rep ${rep + 1}: drop ${fmt(r.drop.wallMs)} ms (${fmt(r.drop.cpuMs / n, 2)} ms CPU/device), probe ${fmt((r.probe.cpuMs * 1000) / (2 * PROBES))} µs CPU/status, return ${fmt(r.back.wallMs)} ms (${fmt(r.back.cpuMs / n, 2)} ms CPU/device), loop max ${fmt(Math.max(r.drop.loopMaxMs, r.probe.loopMaxMs, r.back.loopMaxMs))} ms, entrapment open after ${fmt(r.alarmDropMs)} ms (drop) / ${fmt(r.alarmBackMs)} ms (return)`,
     );
   }
   rows.push(``, `N = ${fmt(n)} (${REPS} repetitions; ${fmt(2 * n)} incidents open during the probe)`, ``);
@@ -251,6 +290,18 @@ for (const n of SIZES) {
     'ms',
     results.map((r) => r.drop.cpuMs / n),
     2,
+  );
+  line(
+    'drop: an entrapment reported 1 s in → its incident open',
+    'ms',
+    results.map((r) => r.alarmDropMs),
+    0,
+  );
+  line(
+    'return: an entrapment reported with the N returns → its incident open',
+    'ms',
+    results.map((r) => r.alarmBackMs),
+    0,
   );
   line(
     'drop: event-loop delay max',

@@ -51,12 +51,12 @@ export class DeadlineHeap<K> {
   }
 
   /**
-   * Remove and return the keys due at `now` (deadline ≤ now), earliest first. A caller that
-   * still needs a key later sets its deadline again.
+   * Remove and return the keys due at `now` (deadline ≤ now), earliest first — at most `max`
+   * of them; the rest stay due. A caller that still needs a key later sets its deadline again.
    */
-  takeDue(now: number): K[] {
+  takeDue(now: number, max = Infinity): K[] {
     const out: K[] = [];
-    for (;;) {
+    while (out.length < max) {
       this.dropStale();
       const top = this.heap[0];
       if (!top || top.at > now) return out;
@@ -64,6 +64,7 @@ export class DeadlineHeap<K> {
       this.current.delete(top.key);
       out.push(top.key);
     }
+    return out;
   }
 
   private stale(e: Entry<K>): boolean {

@@ -17,6 +17,13 @@ export interface SharedLinkGuards {
   save(g: LinkGuard, ttlMs: number): Promise<void>;
 }
 
+/**
+ * Device faults opened per watcher tick. Opening one (the fault, its work order, the notice) is
+ * ~15 ms of the hub's thread (BENCHMARKS.md "npm run bench:incidents"), so 20 keep one tick
+ * under ~0.3 s; an outage of thousands is opened over many ticks, each a separate queue job.
+ */
+export const TICK_MAX = 20;
+
 export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_POLICY, shared?: SharedLinkGuards): Watcher {
   const guards = new Map<string, LinkGuard>();
   // Each guard's debounce deadline (checkAt), kept beside the map: the scheduler asks for the
@@ -60,8 +67,11 @@ export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_P
       return deadlines.next();
     },
     async tick(now) {
-      // only the guards whose deadline has come (each one's next deadline is set again by save)
-      for (const deviceId of deadlines.takeDue(now)) {
+      // only the guards whose deadline has come (each one's next deadline is set again by save),
+      // at most TICK_MAX per tick: the rest stay due, and the scheduler runs the next tick at
+      // once — as a new job in the incident queue, so device events and operators' actions
+      // queued meanwhile go first instead of waiting for a whole outage's faults to open
+      for (const deviceId of deadlines.takeDue(now, TICK_MAX)) {
         const mine = guards.get(deviceId);
         if (!mine || mine.checkAt === null) continue;
         // a deadline another instance has changed since (the device came back there) is void

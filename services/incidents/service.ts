@@ -182,7 +182,8 @@ export class IncidentService {
     this.watchers = this.engine.registry.all().flatMap((m) => m.watchers?.(api) ?? []);
     const { bus } = this.o;
     bus.on('device.event', this, (e) => this.routeStored(e));
-    bus.on('device.status', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceStatus(e))));
+    // link status in the bulk lane: an outage's thousands of them never hold up an event (queue.ts)
+    bus.on('device.status', this, (e) => this.queue.run(() => this.locked(e.device.building, () => this.onDeviceStatus(e)), 'bulk'));
     bus.on('command.updated', this, (e) => this.queue.run(() => this.onCommand(e)));
     // timers that came due while the hub was down fire now, once
     await this.tick();
@@ -426,9 +427,21 @@ export class IncidentService {
 
   // ------------------------------------------------------------------ timers
 
-  /** Fire every due timer (and watcher check) now; then sleep until the next one. */
-  async tick(): Promise<void> {
+  /**
+   * Fire every due timer (and watcher check) now; then sleep until the next one. At most one
+   * tick waits in the queue: every transition re-plans the scheduler, and while something is
+   * due each re-plan fires at once — an outage's link faults, opened a chunk per tick
+   * (link-watcher.ts TICK_MAX), queued hundreds of ticks ahead of an entrapment reported
+   * meanwhile (bench:incidents: 15 s). The one waiting tick does the work of all of them.
+   */
+  private tickWaiting: Promise<void> | null = null;
+  tick(): Promise<void> {
+    return (this.tickWaiting ??= this.runTick());
+  }
+
+  private async runTick(): Promise<void> {
     await this.queue.run(async () => {
+      this.tickWaiting = null; // running now: a re-plan from here on queues the next one
       const now = this.now();
       if (this.o.cluster) await this.fireClaimed(now);
       else
