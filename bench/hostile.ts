@@ -33,14 +33,13 @@ import { topics } from '../contracts/mqtt.js';
 import { startEmbeddedPostgres } from '../services/core/db.js';
 import { createLogger } from '../services/core/logger.js';
 import { fixedHeader, rawConnect, rawSocket } from '../tests/helpers/mqtt-raw.js';
-import { freePort } from './peers/start.js';
+import { PG_ADMIN, freePort, scratchDatabase } from './peers/start.js';
 
 const N = (k: string, d: number) => Number(process.env[k] ?? d);
 const DEVICES = N('HOSTILE_DEVICES', 50);
 const EVENT_RATE = N('HOSTILE_EVENT_RATE', 5);
 const BASELINE_S = N('HOSTILE_BASELINE_SECONDS', 8);
 const ATTACK_S = N('HOSTILE_SECONDS', 20);
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
 // the admin password policy (services/admin/users.ts): ≥ 10 characters, not containing "admin"
@@ -51,28 +50,11 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 
 /** A throw-away database on BENCH_PG_ADMIN_URL, or an embedded PostgreSQL when none answers. */
 async function scratchDb(dir: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`(no PostgreSQL at ${PG_ADMIN}: starting an embedded one)`);
-    const e = await startEmbeddedPostgres(path.join(dir, 'pg-data'), await freePort(), createLogger('error', 'bench-pg'));
-    return { url: e.url, drop: () => e.stop() };
-  }
-  const name = `bops_hostile_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: PG_ADMIN });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
+  const db = await scratchDatabase(`bops_hostile_${process.pid}`);
+  if (db) return db;
+  console.log(`(no PostgreSQL at ${PG_ADMIN}: starting an embedded one)`);
+  const e = await startEmbeddedPostgres(path.join(dir, 'pg-data'), await freePort(), createLogger('error', 'bench-pg'));
+  return { url: e.url, drop: () => e.stop() };
 }
 
 /** CPU seconds (user + system) the process has used (/proc/<pid>/stat, clock ticks of 1/100 s). */

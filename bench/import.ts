@@ -11,40 +11,22 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
-import pg from 'pg';
 import type { ImportResult } from '../contracts/admin.js';
 import { SYSTEM_DEMO } from '../services/admin/common.js';
 import { loadConfig } from '../services/core/config.js';
 import { createLogger } from '../services/core/logger.js';
 import { Hub } from '../services/hub/hub.js';
+import { PG_ADMIN, scratchDatabase } from './peers/start.js';
 
 const UNITS = Number(process.env.BENCH_UNITS ?? 10_000);
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const PASSWORD = 'bench-hub-pass';
 const SURNAMES = ['陈', '刘', '赵', '孙', '王', '李', '张', '欧阳'];
 
 async function scratchDb(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`(no PostgreSQL at ${PG_ADMIN}: using the embedded one)`);
-    return { url: undefined, drop: async () => undefined };
-  }
-  const name = `bops_bench_import_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: PG_ADMIN });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
+  const db = await scratchDatabase(`bops_bench_import_${process.pid}`);
+  if (db) return db;
+  console.log(`(no PostgreSQL at ${PG_ADMIN}: using the embedded one)`);
+  return { url: undefined, drop: async () => undefined };
 }
 
 /** UNITS rows over 20 buildings of 30 floors; `variant` changes every owner's phone. */

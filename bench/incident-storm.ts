@@ -39,7 +39,7 @@ import { startEmbeddedPostgres } from '../services/core/db.js';
 import { createLogger } from '../services/core/logger.js';
 import { Hub } from '../services/hub/hub.js';
 import { applyMigrations } from '../prisma/migrate.js';
-import { freePort } from './peers/start.js';
+import { PG_ADMIN, freePort, scratchDatabase } from './peers/start.js';
 import { spread, type Spread } from './stats.js';
 
 const { values: opt } = parseArgs({
@@ -56,35 +56,17 @@ const REPS = Number(opt.reps);
 const PROBES = Number(opt.probes);
 const PER_BUILDING = Number(opt['per-building']);
 const DEBOUNCE_MS = Number(opt.debounce);
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 
 async function scratchDb(dir: string, tag: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`(no PostgreSQL at ${PG_ADMIN}: starting an embedded one)`);
-    await fs.chmod(dir, 0o755); // the embedded PostgreSQL runs as `postgres` and must reach its data dir
-    const e = await startEmbeddedPostgres(path.join(dir, 'pg-data'), await freePort(), createLogger('error', 'bench-pg'));
-    return { url: e.url, drop: () => e.stop() };
-  }
-  const name = `bops_incstorm_${process.pid}_${tag}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: PG_ADMIN });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
+  const db = await scratchDatabase(`bops_incstorm_${process.pid}_${tag}`);
+  if (db) return db;
+  console.log(`(no PostgreSQL at ${PG_ADMIN}: starting an embedded one)`);
+  await fs.chmod(dir, 0o755); // the embedded PostgreSQL runs as `postgres` and must reach its data dir
+  const e = await startEmbeddedPostgres(path.join(dir, 'pg-data'), await freePort(), createLogger('error', 'bench-pg'));
+  return { url: e.url, drop: () => e.stop() };
 }
 
 interface PhaseResult {

@@ -1,8 +1,39 @@
 // Process helpers shared by the benchmarks (bench/run.ts, bench/connect-storm.ts, bench/hostile.ts,
-// bench/scale.ts): an ephemeral loopback port, and bare aedes started as its own process.
+// bench/scale.ts, bench/import.ts, bench/incident-storm.ts): an ephemeral loopback port, bare aedes
+// started as its own process, and a throw-away database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
+
+/** where the benches create their throw-away databases (BENCH_PG_ADMIN_URL; default: this machine's PostgreSQL) */
+export const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * A throw-away database `name` on PG_ADMIN, dropped by `drop()` (connections forced off); null
+ * when no PostgreSQL answers there, and the bench falls back to an embedded one.
+ */
+export async function scratchDatabase(name: string): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: PG_ADMIN });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
 
 /** A port free on loopback right now (the OS picks it; the caller binds it next). */
 export function freePort(): Promise<number> {
