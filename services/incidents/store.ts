@@ -48,7 +48,7 @@ export class IncidentStore {
   }
 
   liveSnapshots(): IncidentSnapshot[] {
-    return [...this.live.values()];
+    return this.live.values(); // already a copy (live-index.ts)
   }
 
   openSnapshots(): IncidentSnapshot[] {
