@@ -222,18 +222,22 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
   const run = `l${(runSeq++).toString(36)}${Date.now().toString(36)}`;
   const sentAt = new Map<string, number>();
   const lat: number[] = [];
-  const hit = (id: string, at: number) => {
+  /** hub only: publish → the hub accepted it (the push's receivedAt, ms): where the tail is spent */
+  const inbound: number[] = [];
+  const hit = (id: string, at: number, receivedAt?: number) => {
     const t = sentAt.get(id);
-    if (t !== undefined) lat.push(at - t);
+    if (t === undefined) return;
+    lat.push(at - t);
+    if (receivedAt !== undefined) inbound.push(receivedAt - t);
   };
   let sockets: Socket[] = [];
   if (m.via === 'socket') {
     sockets = await browsers(m.socketUrl!, m.token, m.browsers);
     for (const s of sockets) {
-      s.on('device:event', (e: { id: string }) => hit(e.id, now()));
-      s.on('device:events', (list: Array<{ id: string }>) => {
+      s.on('device:event', (e: { id: string; receivedAt: number }) => hit(e.id, now(), e.receivedAt));
+      s.on('device:events', (list: Array<{ id: string; receivedAt: number }>) => {
         const at = now();
-        for (const e of list) hit(e.id, at);
+        for (const e of list) hit(e.id, at, e.receivedAt);
       });
     }
   } else t.onSubEvent = hit;
@@ -266,6 +270,7 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
   t.onSubEvent = null;
   for (const s of sockets) s.close();
   lat.sort((a, b) => a - b);
+  inbound.sort((a, b) => a - b);
   send({
     cmd: 'latency-done',
     closes,
@@ -277,6 +282,7 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
     p50: quantile(lat, 0.5),
     p99: quantile(lat, 0.99),
     max: lat.at(-1) ?? NaN,
+    inboundP99: inbound.length ? quantile(inbound, 0.99) : null,
   });
 }
 

@@ -533,7 +533,9 @@ async function latency(load: Load, t: Target, rate: number): Promise<LatencyResu
     cpuUs: cpuPerMsg(c0, c1, Number(r.sent)),
   };
   process.stdout.write(
-    `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})${perCommit(m0, m1, Number(r.sent))}\n`,
+    `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})${perCommit(m0, m1, Number(r.sent))}` +
+      (r.inboundP99 == null ? '' : `; publish → accepted p99 ${fmt(Number(r.inboundP99), 1)} ms`) +
+      '\n',
   );
   return res;
 }
@@ -640,7 +642,9 @@ async function main(): Promise<void> {
       await waitExit(c, 30_000);
     }
     await influx?.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    // --keep-logs: the hubs' logs (e.g. with BENCH_HUB_FLAGS=--trace-gc) outlive the run
+    if (opt['keep-logs']) console.log(`logs kept in ${dir}`);
+    else await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
