@@ -53,6 +53,7 @@ import type { Logger } from '../services/core/logger.js';
 import type { RejectionCounter } from '../services/core/rejections.js';
 import type { DeviceRecord, DeviceRegistry } from '../services/devices/registry.js';
 import { ConnectGuard, DEFAULT_BAN_POLICY, type BanPolicy } from './guard.js';
+import { DEFAULT_ACCEPT, Intake } from './intake.js';
 import { ConnectThrottle, DEFAULT_CONNECT_THROTTLE, type ConnectThrottlePolicy } from './throttle.js';
 
 export interface BrokerOptions {
@@ -70,6 +71,12 @@ export interface BrokerOptions {
   connectThrottle?: ConnectThrottlePolicy;
   /** the listen sockets' accept queue (HUB_MQTT_LISTEN_BACKLOG; the kernel caps it at somaxconn) */
   listenBacklog?: number;
+  /**
+   * accept pacing while the connect throttle is on (./intake.ts): sockets handed to aedes per
+   * event-loop turn (HUB_MQTT_ACCEPT_PER_TURN), and how many may wait while the throttle's queue
+   * is full (HUB_MQTT_ACCEPT_QUEUE)
+   */
+  accept?: { perTurn: number; queueMax: number };
   registry: DeviceRegistry;
   bus: EventBus;
   rejections: RejectionCounter;
@@ -108,6 +115,8 @@ mqttPacket.writeToStream.cacheNumbers = false;
 const DEVICE = Symbol('device');
 const ADDRESS = Symbol('address');
 const TOPICS = Symbol('topics');
+/** a paced connection's "the throttle has seen its CONNECT (or it closed)" (Broker.accept) */
+const SETTLE = Symbol('settle');
 /** events of this connection being stored while it reads on (storeThenAck) */
 const PIPED = Symbol('piped');
 /** the connection's socket is corked until the end of this tick (writePuback) */
@@ -130,6 +139,7 @@ type DeviceClient = Client & {
   [DEVICE]?: DeviceRecord;
   [ADDRESS]?: string;
   [TOPICS]?: Map<string, ParsedTopic>;
+  [SETTLE]?: () => void;
   [PIPED]?: number;
   [CORKED]?: boolean;
   [TURNS]?: Turn[];
@@ -182,6 +192,13 @@ export function ref(d: DeviceRecord): DeviceRef {
 }
 
 /** An event whose PUBACK waits for the store; `release` frees its connection before that. */
+/** an accepted connection waiting in the intake */
+interface Accepted {
+  conn: Duplex;
+  address: string | undefined;
+  req?: IncomingMessage;
+}
+
 interface HeldEvent {
   release(): void;
 }
@@ -203,6 +220,8 @@ export interface BrokerStats {
   connectsQueued: number;
   connectsShed: number;
   connectQueue: number;
+  /** accepted sockets not yet handed to aedes (accept pacing) */
+  acceptQueue: number;
   /** failed-CONNECT bans issued since start, and keys banned now */
   bans: number;
   bannedAddresses: number;
@@ -224,6 +243,10 @@ export class Broker {
   private readonly listenBacklog: number;
   readonly guard: ConnectGuard;
   readonly throttle: ConnectThrottle;
+  /** accepted sockets waiting to be handed to aedes (null: the throttle is off, no pacing) */
+  private readonly intake: Intake<Accepted> | null;
+  /** paced sockets handed to aedes whose CONNECT has not reached the throttle yet */
+  private undecided = 0;
   /** events waiting for the store with their connection still blocked */
   private readonly waiting = new Set<HeldEvent>();
   private readonly cluster: Cluster | null;
@@ -250,6 +273,18 @@ export class Broker {
     this.listenBacklog = o.listenBacklog ?? 4096;
     this.guard = new ConnectGuard(o.ban ?? DEFAULT_BAN_POLICY, this.now);
     this.throttle = new ConnectThrottle(o.connectThrottle ?? DEFAULT_CONNECT_THROTTLE);
+    const pace = o.accept ?? DEFAULT_ACCEPT;
+    this.intake =
+      this.throttle.enabled && pace.perTurn > 0
+        ? new Intake<Accepted>({
+            perTurn: pace.perTurn,
+            max: pace.queueMax,
+            // handed sockets whose CONNECT the throttle has not seen yet count against its queue:
+            // a turn's hand-offs are read only later, all at once
+            full: () => this.throttle.waiting() + this.undecided >= this.throttle.policy.queueMax,
+            handOff: (a) => this.accept(a.conn, a.address, a.req, true),
+          })
+        : null;
     // the packet-size guard patches two parser internals (guardPacketSize): refuse to start
     // rather than run without it, should an upgrade of mqtt-packet rename them
     const probe = mqttPacket.parser() as unknown as Partial<ParserInternals>;
@@ -377,13 +412,14 @@ export class Broker {
       );
       this.sweeper.unref();
     }
-    this.server = net.createServer((sock) => this.accept(sock, sock.remoteAddress));
+    // paced: the socket is not read until it is handed to aedes (its CONNECT waits in the kernel)
+    this.server = net.createServer({ pauseOnConnect: !!this.intake }, (sock) => this.arrived(sock, sock.remoteAddress));
     this.port = await this.listen(this.server, this.o.port);
     if (this.o.tls) {
       this.tlsServer = tls.createServer(
         // TLS 1.2+ only; a client that never finishes the handshake is cut like a silent CONNECT
         { cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
-        (sock) => this.accept(sock, sock.remoteAddress),
+        (sock) => this.arrived(sock, sock.remoteAddress),
       );
       this.tlsServer.on('tlsClientError', (err) => this.o.log.debug({ err: err.message }, 'mqtts handshake failed'));
       this.tlsPort = await this.listen(this.tlsServer, this.o.tls.port);
@@ -417,7 +453,7 @@ export class Broker {
       this.wss!.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => undefined); // a 1009 (too big) or reset: aedes sees the close
-        this.accept(stream, req.socket.remoteAddress, req);
+        this.arrived(stream, req.socket.remoteAddress, req);
       });
     });
   }
@@ -434,6 +470,7 @@ export class Broker {
       connectsQueued: this.throttle.queued,
       connectsShed: this.throttle.shed,
       connectQueue: this.throttle.waiting(),
+      acceptQueue: this.intake?.waiting() ?? 0,
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       eventsHeld: this.eventsHeld,
@@ -448,6 +485,7 @@ export class Broker {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     this.throttle.stop();
+    for (const a of this.intake?.stop() ?? []) a.conn.destroy();
     this.wss?.close();
     await new Promise<void>((r) => this.aedes.close(() => r()));
     if (this.persistence) {
@@ -543,10 +581,27 @@ export class Broker {
 
   // ------------------------------------------------------------------ connections
 
-  private accept(conn: Duplex, address: string | undefined, req?: IncomingMessage): void {
+  /** A connection was accepted: handed to aedes now, or paced through the intake. */
+  private arrived(conn: Duplex, address: string | undefined, req?: IncomingMessage): void {
+    if (!this.intake) return this.accept(conn, address, req);
+    if (!this.intake.push({ conn, address, req })) conn.destroy(); // stopping
+  }
+
+  private accept(conn: Duplex, address: string | undefined, req?: IncomingMessage, paced = false): void {
     this.connectionsTotal++;
     const client = this.aedes.handle(conn as net.Socket, req) as DeviceClient;
     client[ADDRESS] = address ?? 'unknown';
+    if (paced) {
+      // undecided until its CONNECT reaches preConnect, or it closes without one
+      this.undecided++;
+      const settle = () => {
+        if (client[SETTLE] !== settle) return;
+        client[SETTLE] = undefined;
+        this.undecided--;
+      };
+      client[SETTLE] = settle;
+      conn.once('close', settle);
+    }
     this.guardPacketSize(client);
   }
 
@@ -586,6 +641,7 @@ export class Broker {
   }
 
   private preConnect(client: DeviceClient, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void): void {
+    client[SETTLE]?.();
     if (packet.protocolVersion !== 4 && packet.protocolVersion !== 3) {
       // aedes answers CONNACK 1 (unacceptable protocol version) and closes; counted here
       this.o.rejections.count(

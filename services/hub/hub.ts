@@ -377,6 +377,7 @@ export class Hub {
       maxConnectPacket: config.mqtt.maxConnectPacket,
       ban: config.mqtt.ban,
       connectThrottle: config.mqtt.connectThrottle,
+      accept: config.mqtt.accept,
       listenBacklog: config.mqtt.listenBacklog,
       storeHolding: () => this.events.holding,
       eventHoldMax: config.mqtt.eventHoldMax,

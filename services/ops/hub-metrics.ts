@@ -19,6 +19,7 @@ export interface HubMetricSources {
       connectsQueued: number;
       connectsShed: number;
       connectQueue: number;
+      acceptQueue: number;
       eventsHeld: number;
       sessionsMadeClean: number;
       bans: number;
@@ -104,6 +105,7 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     () => b().connectsShed,
   );
   m.gauge('mqtt_connect_queue', 'CONNECTs waiting in the connect throttle now', [], () => b().connectQueue);
+  m.gauge('mqtt_accept_queue', 'accepted MQTT connections not yet handed to the broker (accept pacing)', [], () => b().acceptQueue);
   m.gauge(
     'mqtt_events_held',
     'Device events whose PUBACK waits for the store while their connection reads on (HUB_EVENT_PIPELINE; during a PostgreSQL outage, every waiting event)',

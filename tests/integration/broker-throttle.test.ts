@@ -73,7 +73,9 @@ describe('a connect storm beyond the rate', () => {
   });
 
   it('past the queue bound a CONNECT gets CONNACK 3 (server unavailable), counted; the device retrying later connects', async () => {
-    await t.restart({ HUB_MQTT_CONNECT_RATE: '5', HUB_MQTT_CONNECT_BURST: '2', HUB_MQTT_CONNECT_QUEUE: '5' });
+    // HUB_MQTT_ACCEPT_QUEUE=0: no socket waits unread for the full throttle (next test), so the
+    // throttle's own bound is what answers
+    await t.restart({ HUB_MQTT_CONNECT_RATE: '5', HUB_MQTT_CONNECT_BURST: '2', HUB_MQTT_CONNECT_QUEUE: '5', HUB_MQTT_ACCEPT_QUEUE: '0' });
     const group = devices.slice(0, 30);
     const before = await counters();
     const results = await Promise.all(
@@ -98,6 +100,43 @@ describe('a connect storm beyond the rate', () => {
       expect(r.returnCode).toBe(0);
     }
     expect((await counters()).connected).toBe(group.length);
+    closeAll();
+  });
+
+  it('while the throttle is full, further connections wait unread in the accept queue instead of being refused', async () => {
+    await t.restart({
+      HUB_MQTT_CONNECT_RATE: '15',
+      HUB_MQTT_CONNECT_BURST: '2',
+      HUB_MQTT_CONNECT_QUEUE: '5',
+      HUB_MQTT_ACCEPT_QUEUE: '100',
+    });
+    const group = devices.slice(0, 30);
+    const before = await counters();
+    // watch the accept queue while the burst is admitted (a scrape per 50 ms; no timing asserted)
+    let watching = true;
+    let acceptQueueMax = 0;
+    const watcher = (async () => {
+      while (watching) {
+        const r = await fetch(`${t.http}/metrics`);
+        acceptQueueMax = Math.max(acceptQueueMax, parseProm(await r.text()).value('bops_mqtt_accept_queue') ?? 0);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    const results = await Promise.all(
+      group.map((d) =>
+        rawConnect(t.hub.mqttPort, { clientId: d.id, username: d.id, password: d.secret }).then((r) => (conns.push(r.conn), r)),
+      ),
+    );
+    watching = false;
+    await watcher;
+    // 30 at once against 2 at once + 5 waiting in the throttle: the rest waited in the accept
+    // queue (unread), none was refused, and all are connected
+    expect(results.map((r) => r.returnCode)).toEqual(group.map(() => 0));
+    const after = await counters();
+    expect(after.shed - before.shed).toBe(0);
+    expect(after.connected).toBe(group.length);
+    expect(acceptQueueMax).toBeGreaterThan(0);
+    expect((await fetch(`${t.http}/metrics`).then(async (r) => parseProm(await r.text()))).value('bops_mqtt_accept_queue')).toBe(0);
     closeAll();
   });
 

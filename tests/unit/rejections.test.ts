@@ -34,17 +34,17 @@ describe('RejectionCounter', () => {
     const { log, lines } = fakeLog();
     const c = new RejectionCounter(log, 10_000, () => now);
     for (let i = 0; i < 10_000; i++) {
-      c.count(`el-${i}`, 'bad_secret', 'x');
-      c.count(`el-${i}`, 'bad_secret', 'x'); // count 2: an ended burst is summarised
+      c.count(`el-${i}`, 'auth_bad_secret', 'x');
+      c.count(`el-${i}`, 'auth_bad_secret', 'x'); // count 2: an ended burst is summarised
     }
     expect(lines.filter((l) => l.msg === 'rejections burst ended')).toHaveLength(0);
-    c.count('el-new', 'bad_secret', 'x');
+    c.count('el-new', 'auth_bad_secret', 'x');
     const ended = lines.filter((l) => l.msg === 'rejections burst ended').map((l) => l.obj.deviceId);
     expect(ended).toEqual(Array.from({ length: 1000 }, (_, i) => `el-${i}`));
     // el-1000 is still in its burst: counted, not logged again
     const logged = lines.filter((l) => l.msg === 'rejected').length;
-    c.count('el-1000', 'bad_secret', 'x');
-    c.count('el-0', 'bad_secret', 'x'); // its burst was closed early: a new one, logged
+    c.count('el-1000', 'auth_bad_secret', 'x');
+    c.count('el-0', 'auth_bad_secret', 'x'); // its burst was closed early: a new one, logged
     expect(lines.filter((l) => l.msg === 'rejected').length).toBe(logged + 1);
     expect(lines.at(-1)?.obj).toMatchObject({ deviceId: 'el-0' });
   });
