@@ -72,11 +72,11 @@ export interface BrokerOptions {
   /** the listen sockets' accept queue (HUB_MQTT_LISTEN_BACKLOG; the kernel caps it at somaxconn) */
   listenBacklog?: number;
   /**
-   * accept pacing while the connect throttle is on (./intake.ts): sockets handed to aedes per
-   * event-loop turn (HUB_MQTT_ACCEPT_PER_TURN), and how many may wait while the throttle's queue
-   * is full (HUB_MQTT_ACCEPT_QUEUE)
+   * accept pacing while the connect throttle is on (./intake.ts): sockets handed to aedes whose
+   * CONNECT is not yet decided (HUB_MQTT_ACCEPT_IN_FLIGHT), and how many may wait unread while
+   * the throttle's queue is full (HUB_MQTT_ACCEPT_QUEUE)
    */
-  accept?: { perTurn: number; queueMax: number };
+  accept?: { inFlight: number; queueMax: number };
   registry: DeviceRegistry;
   bus: EventBus;
   rejections: RejectionCounter;
@@ -128,6 +128,8 @@ interface Turn {
 }
 /** CONNACK, return code 3 "server unavailable" [MQTT-3.2.2-3]: the connect throttle's queue is full */
 const CONNACK_SERVER_UNAVAILABLE = Buffer.from([0x20, 0x02, 0x00, 0x03]);
+/** a storm's refusal (preConnect): one object for all of them, never thrown */
+const SERVER_BUSY: Error & { errorCode: number } = Object.assign(new Error('server busy: connect queue full'), { errorCode: 3 });
 /**
  * Topics a connection has already published to that parsed as its own contract topics. A device
  * publishes to a handful of topics for its whole connection, so the split, the id checks and
@@ -245,8 +247,6 @@ export class Broker {
   readonly throttle: ConnectThrottle;
   /** accepted sockets waiting to be handed to aedes (null: the throttle is off, no pacing) */
   private readonly intake: Intake<Accepted> | null;
-  /** paced sockets handed to aedes whose CONNECT has not reached the throttle yet */
-  private undecided = 0;
   /** events waiting for the store with their connection still blocked */
   private readonly waiting = new Set<HeldEvent>();
   private readonly cluster: Cluster | null;
@@ -275,13 +275,12 @@ export class Broker {
     this.throttle = new ConnectThrottle(o.connectThrottle ?? DEFAULT_CONNECT_THROTTLE);
     const pace = o.accept ?? DEFAULT_ACCEPT;
     this.intake =
-      this.throttle.enabled && pace.perTurn > 0
+      this.throttle.enabled && pace.inFlight > 0
         ? new Intake<Accepted>({
-            perTurn: pace.perTurn,
+            inFlight: pace.inFlight,
             max: pace.queueMax,
-            // handed sockets whose CONNECT the throttle has not seen yet count against its queue:
-            // a turn's hand-offs are read only later, all at once
-            full: () => this.throttle.waiting() + this.undecided >= this.throttle.policy.queueMax,
+            // handed sockets whose CONNECT the throttle has not seen yet count against its queue
+            full: (inFlight) => this.throttle.waiting() + inFlight >= this.throttle.policy.queueMax,
             handOff: (a) => this.accept(a.conn, a.address, a.req, true),
           })
         : null;
@@ -592,12 +591,11 @@ export class Broker {
     const client = this.aedes.handle(conn as net.Socket, req) as DeviceClient;
     client[ADDRESS] = address ?? 'unknown';
     if (paced) {
-      // undecided until its CONNECT reaches preConnect, or it closes without one
-      this.undecided++;
+      // in flight until its CONNECT reaches preConnect, or it closes without one
       const settle = () => {
         if (client[SETTLE] !== settle) return;
         client[SETTLE] = undefined;
-        this.undecided--;
+        this.intake!.settled();
       };
       client[SETTLE] = settle;
       conn.once('close', settle);
@@ -669,8 +667,12 @@ export class Broker {
       // these in the same turns, and going through the pipeline made shedding cost more than
       // admitting (bench:storm profile). The 4 bytes go out before aedes destroys the socket
       // (a fresh socket's write is synchronous). errorCode 3: counted here, not as a protocol error.
+      // The socket is destroyed here, without an error: aedes then skips `destroy(err)`, which
+      // formats the error's stack trace (Node reads err.stack there) — a third of a refusal's
+      // cost in a storm's profile; one shared error object carries no stack of its own either.
       client.conn.write(CONNACK_SERVER_UNAVAILABLE);
-      return done(Object.assign(new Error('server busy: connect queue full'), { errorCode: 3 }), false);
+      client.conn.destroy();
+      return done(SERVER_BUSY, false);
     }
     done(null, true);
   }

@@ -108,8 +108,9 @@ const Env = z
     HUB_MQTT_CONNECT_BURST: z.coerce.number().int().min(1).default(20),
     HUB_MQTT_CONNECT_QUEUE: z.coerce.number().int().min(0).default(5000),
     // accept pacing while the throttle is on (broker/intake.ts DEFAULT_ACCEPT): sockets handed to
-    // aedes per event-loop turn (0 = on arrival), and how many may wait while the throttle is full
-    HUB_MQTT_ACCEPT_PER_TURN: z.coerce.number().int().min(0).default(64),
+    // aedes with their CONNECT not yet decided (0 = all on arrival), and how many may wait unread
+    // while the throttle is full
+    HUB_MQTT_ACCEPT_IN_FLIGHT: z.coerce.number().int().min(0).default(64),
     HUB_MQTT_ACCEPT_QUEUE: z.coerce.number().int().min(0).default(4000),
     // the MQTT listeners' accept queue (broker/index.ts listen); Linux caps it at net.core.somaxconn
     HUB_MQTT_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
@@ -271,8 +272,8 @@ export interface MqttEdgeConfig {
   ban: { addressFails: number; clientFails: number; windowMs: number; banMs: number; maxBanMs: number };
   /** connect storms: CONNECTs admitted per second (0 = off) and at once; how many may wait before CONNACK 3 */
   connectThrottle: { rate: number; burst: number; queueMax: number };
-  /** accept pacing: sockets handed to aedes per turn (0 = on arrival), and how many may wait for a full throttle */
-  accept: { perTurn: number; queueMax: number };
+  /** accept pacing: sockets with aedes whose CONNECT is undecided (0 = no pacing), and how many may wait for a full throttle */
+  accept: { inFlight: number; queueMax: number };
   /** the MQTT listeners' accept queue (the kernel caps it at net.core.somaxconn) */
   listenBacklog: number;
   /** while PostgreSQL is down an event's PUBACK is held up to this long, retrying the store */
@@ -396,7 +397,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxBanMs: e.HUB_MQTT_BAN_MAX_S * 1000,
       },
       connectThrottle: { rate: e.HUB_MQTT_CONNECT_RATE, burst: e.HUB_MQTT_CONNECT_BURST, queueMax: e.HUB_MQTT_CONNECT_QUEUE },
-      accept: { perTurn: e.HUB_MQTT_ACCEPT_PER_TURN, queueMax: e.HUB_MQTT_ACCEPT_QUEUE },
+      accept: { inFlight: e.HUB_MQTT_ACCEPT_IN_FLIGHT, queueMax: e.HUB_MQTT_ACCEPT_QUEUE },
       listenBacklog: e.HUB_MQTT_LISTEN_BACKLOG,
       eventHoldMs: e.HUB_EVENT_HOLD_S * 1000,
       eventHoldMax: e.HUB_EVENT_HOLD_MAX,
