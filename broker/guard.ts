@@ -38,6 +38,11 @@ export type BanScope = 'address' | 'client';
 
 /** Each map holds at most this many keys; expired ones go first, then the oldest. */
 const MAX_KEYS = 20_000;
+/**
+ * Last good addresses: one per device that authenticated (registry-bounded in practice; issue 12
+ * sizes fleets at 50,000 per hub), capped only against runaway growth.
+ */
+const MAX_LAST_GOOD = 200_000;
 
 export class ConnectGuard {
   private readonly addresses = new Map<string, Entry>();
@@ -74,7 +79,7 @@ export class ConnectGuard {
   succeeded(address: string, clientId: string): void {
     this.clients.delete(clientId);
     this.lastGood.set(clientId, address);
-    if (this.lastGood.size > MAX_KEYS) this.lastGood.delete(this.lastGood.keys().next().value as string);
+    if (this.lastGood.size > MAX_LAST_GOOD) dropOldest(this.lastGood, MAX_LAST_GOOD * 0.9);
   }
 
   /** Keys banned right now (for stats). */
@@ -115,6 +120,20 @@ export class ConnectGuard {
     for (const [k, e] of map) {
       if (e.bannedUntil <= t && t - e.windowStart > this.policy.windowMs) map.delete(k);
     }
-    while (map.size >= MAX_KEYS) map.delete(map.keys().next().value as string);
+    // a tenth of headroom: the next ~2,000 new keys of a spray do not sweep the map again
+    if (map.size >= MAX_KEYS * 0.9) dropOldest(map, MAX_KEYS * 0.9);
+  }
+}
+
+/**
+ * Delete the oldest keys (insertion order) until `size` remain, in one walk. Not one
+ * `keys().next()` per key: V8's hash maps keep deleted entries as holes until they rehash, and
+ * each fresh iterator walks every hole at the head — per-key eviction grows quadratic (see
+ * RecentEventIds in services/devices/ingest.ts, where it cost up to ~90 µs per event).
+ */
+function dropOldest<K, V>(map: Map<K, V>, size: number): void {
+  for (const k of map.keys()) {
+    if (map.size <= size) break;
+    map.delete(k);
   }
 }

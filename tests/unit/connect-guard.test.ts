@@ -66,6 +66,25 @@ describe('ConnectGuard', () => {
       g.failed(`2001:db8::${i.toString(16)}`, null);
       now++;
     }
-    expect((g as unknown as { addresses: Map<string, unknown> }).addresses.size).toBeLessThanOrEqual(20_000);
+    const addresses = (g as unknown as { addresses: Map<string, unknown> }).addresses;
+    expect(addresses.size).toBeLessThanOrEqual(20_000);
+    // the newest are kept: the last address sprayed is still counted, the first is long gone
+    expect(addresses.has(`2001:db8::${(49_999).toString(16)}`)).toBe(true);
+    expect(addresses.has('2001:db8::0')).toBe(false);
+  });
+
+  it('at the bound, evicts the oldest tenth at once (not one key per new one), newest kept', () => {
+    const now = 0; // nothing expires: only eviction makes room
+    const g = new ConnectGuard(policy, () => now);
+    const addresses = (g as unknown as { addresses: Map<string, unknown> }).addresses;
+    for (let i = 0; i < 20_000; i++) g.failed(`10.0.${i >> 8}.${i & 255}`, null);
+    expect(addresses.size).toBe(20_000);
+    g.failed('192.0.2.1', null);
+    expect(addresses.size).toBe(18_001);
+    expect(addresses.has('10.0.0.0')).toBe(false);
+    expect(addresses.has(`10.0.${1999 >> 8}.${1999 & 255}`)).toBe(false);
+    expect(addresses.has(`10.0.${2000 >> 8}.${2000 & 255}`)).toBe(true);
+    for (let i = 0; i < 1999; i++) g.failed(`192.0.3.${i}`, null); // room for these without evicting
+    expect(addresses.size).toBe(20_000);
   });
 });
