@@ -121,6 +121,8 @@ const Env = z
     // and the queue that justifies one more beside those in flight
     HUB_EVENT_BATCHES: z.coerce.number().int().min(1).max(64).default(3),
     HUB_EVENT_OVERLAP_MIN: z.coerce.number().int().min(1).max(100_000).default(32),
+    // with nothing in flight, a batch starts at most this long after the previous one started
+    HUB_EVENT_LINGER_MS: z.coerce.number().min(0).max(1000).default(0),
     HUB_EVENT_ROUTED_MARK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     HUB_EVENT_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
     HUB_EVENT_QUERY_TIMEOUT_S: z.coerce.number().min(1).max(600).default(15),
@@ -286,6 +288,8 @@ export interface MqttEdgeConfig {
   eventBatches: number;
   /** events waiting before one more batch starts beside those in flight */
   eventOverlapMin: number;
+  /** a batch starts at most this long after the previous one started (unless eventOverlapMin wait) */
+  eventLingerMs: number;
   /** how often the routed watermark is written (services/devices/replay.ts) */
   eventRoutedMarkMs: number;
   /** longest pause between two attempts to store held events */
@@ -404,6 +408,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       eventPipeline: e.HUB_EVENT_PIPELINE,
       eventBatches: e.HUB_EVENT_BATCHES,
       eventOverlapMin: e.HUB_EVENT_OVERLAP_MIN,
+      eventLingerMs: e.HUB_EVENT_LINGER_MS,
       eventRoutedMarkMs: e.HUB_EVENT_ROUTED_MARK_MS,
       eventRetryMs: e.HUB_EVENT_RETRY_MS,
       eventQueryTimeoutMs: e.HUB_EVENT_QUERY_TIMEOUT_S * 1000,

@@ -53,6 +53,12 @@ export interface EventStoreOptions {
    * (HUB_EVENT_OVERLAP_MIN); fewer wait for the batch in flight and go together after it.
    */
   overlapMin?: number;
+  /**
+   * With nothing in flight, a batch starts at most this long after the previous one started
+   * (unless `overlapMin` events wait): under a steady stream, events share a commit instead of
+   * paying one each; after a quiet spell a lone event is written at once. HUB_EVENT_LINGER_MS.
+   */
+  lingerMs?: number;
   /** how long a batch is kept and retried while the database is unreachable (HUB_EVENT_HOLD_S) */
   holdMs?: number;
   /** longest pause between two retries (HUB_EVENT_RETRY_MS); the first is 1/8 of it */
@@ -86,6 +92,10 @@ export class EventStore {
   private readonly maxBatch: number;
   private readonly maxConcurrent: number;
   private readonly overlapMin: number;
+  private readonly lingerMs: number;
+  /** when the last batch started (ms, `now`), and the timer of a lingering one */
+  private lastStart = -Infinity;
+  private lingering: NodeJS.Timeout | null = null;
   private readonly holdMs: number;
   private readonly retryMaxMs: number;
   private readonly queryTimeoutMs: number;
@@ -112,6 +122,7 @@ export class EventStore {
     this.maxBatch = o.maxBatch ?? 500;
     this.maxConcurrent = o.maxConcurrent ?? 3;
     this.overlapMin = Math.max(1, o.overlapMin ?? 32);
+    this.lingerMs = Math.max(0, o.lingerMs ?? 0);
     this.holdMs = o.holdMs ?? 600_000;
     this.retryMaxMs = o.retryMaxMs ?? 2000;
     this.queryTimeoutMs = o.queryTimeoutMs ?? 15_000;
@@ -144,7 +155,10 @@ export class EventStore {
   /** Stop retrying: held events are rejected (their devices still have them and resend). */
   stop(): void {
     this.closed = true;
+    if (this.lingering) clearTimeout(this.lingering);
+    this.lingering = null;
     for (const wake of this.sleepers) wake();
+    this.pump(); // a lingering batch is written (or refused) now
   }
 
   /**
@@ -156,6 +170,17 @@ export class EventStore {
    */
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxConcurrent && (this.inFlight === 0 || this.queue.length >= this.overlapMin)) {
+      const wait = this.lastStart + this.lingerMs - this.now();
+      if (this.inFlight === 0 && wait > 0 && this.queue.length < this.overlapMin && !this.closed) {
+        this.lingering ??= setTimeout(() => {
+          this.lingering = null;
+          this.pump();
+        }, wait);
+        return;
+      }
+      if (this.lingering) clearTimeout(this.lingering);
+      this.lingering = null;
+      this.lastStart = this.now();
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
       this.inFlightEvents += batch.length;

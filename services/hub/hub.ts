@@ -364,6 +364,7 @@ export class Hub {
       queryTimeoutMs: config.mqtt.eventQueryTimeoutMs,
       maxConcurrent: config.mqtt.eventBatches,
       overlapMin: config.mqtt.eventOverlapMin,
+      lingerMs: config.mqtt.eventLingerMs,
       log: log.child({ mod: 'events' }),
       onOutage: () => this.broker?.releaseHeldEvents(),
     });

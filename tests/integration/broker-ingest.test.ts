@@ -59,6 +59,38 @@ describe('EventStore group commit', () => {
     expect(sizes.slice(3).reduce((a, b) => a + b, 0)).toBe(2);
     await pool.query(`DELETE FROM "DeviceEvent"`); // the next tests count the log from empty
   });
+
+  it('HUB_EVENT_LINGER_MS: a batch starts at most that long after the previous one started; a lone event after a quiet spell goes at once', async () => {
+    const sizes: number[] = [];
+    const counting = new Proxy(pool, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        return (config: { values: unknown[][] }) => {
+          sizes.push(config.values[0]!.length);
+          return target.query(config as never);
+        };
+      },
+    });
+    // the store's clock is held by the test; the linger timer itself is real (and short)
+    let now = 1_000_000;
+    const store = new EventStore(counting, { maxConcurrent: 3, overlapMin: 32, lingerMs: 20, now: () => now });
+    const first = store.store(dev('el-1'), ev('l1'), now);
+    expect(sizes).toEqual([1]); // nothing before it: written at once
+    await first;
+    // the store's clock still inside the linger window: the next events wait for company
+    now += 5;
+    const burst = ['l2', 'l3', 'l4'].map((id) => store.store(dev('el-1'), ev(id), now));
+    expect(sizes).toEqual([1]);
+    now += 20; // the window has passed by the time the timer fires: one INSERT for the three
+    expect(await Promise.all(burst)).toEqual([true, true, true]);
+    expect(sizes).toEqual([1, 3]);
+    // a quiet spell longer than the window: a lone event is written at once again
+    now += 1000;
+    const lone = store.store(dev('el-1'), ev('l5'), now);
+    expect(sizes).toEqual([1, 3, 1]);
+    await lone;
+    await pool.query(`DELETE FROM "DeviceEvent"`);
+  });
 });
 
 describe('EventStore failure handling', () => {
