@@ -621,6 +621,7 @@ export class Hub {
       broker: this.broker,
       rejections: this.rejections,
       events: this.events,
+      unrouted: () => this.replay.unrouted,
       telemetry: this.telemetry,
       devices: () => this.registry.all(),
       openIncidents: async () => {

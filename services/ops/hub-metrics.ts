@@ -29,6 +29,8 @@ export interface HubMetricSources {
   };
   rejections: { reasons(): Record<string, number> };
   events: { stored: number; batches: number; duplicates: number; refused: number; outages: number; pending: number; holding: boolean };
+  /** events accepted by this process and not yet routed by the incident engine (services/devices/replay.ts) */
+  unrouted: () => number;
   telemetry: { stats(): TelemetryStats };
   devices: () => Iterable<{ class: string; state: string; enabled: boolean }>;
   /** open incidents per kind (a database query: runs at scrape time, bounded by the gauge timeout) */
@@ -141,6 +143,12 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     () => s.events.pending,
   );
   m.gauge('event_store_holding', '1 while the event log is unreachable and events are held, else 0', [], () => (s.events.holding ? 1 : 0));
+  m.gauge(
+    'events_unrouted',
+    'Device events accepted here and not yet routed by the incident procedures (being stored, or queued behind other work): how far alarms lag',
+    [],
+    () => s.unrouted(),
+  );
 
   // --- telemetry --------------------------------------------------------------------------------
   const t = () => s.telemetry.stats();

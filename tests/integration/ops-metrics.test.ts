@@ -117,6 +117,8 @@ const EXPECTED = [
   'bops_mqtt_connects_throttled_total',
   'bops_mqtt_connects_shed_total',
   'bops_mqtt_connect_queue',
+  'bops_mqtt_accept_queue',
+  'bops_events_unrouted',
   'bops_mqtt_banned',
   'bops_telemetry_buffered',
   'bops_telemetry_written_total',
@@ -207,6 +209,8 @@ describe('GET /metrics', () => {
       expect(inc('bops_mqtt_tcp_connections_total')).toBe(2); // the device and the refused connect
       expect(s2.value('bops_event_store_holding')).toBe(0);
       expect(s2.value('bops_event_store_backlog')).toBe(0);
+      // the fire event was routed (and its resend settled as a duplicate): nothing left unrouted
+      await waitFor(async () => ((await scrape()).value('bops_events_unrouted') === 0 ? true : null), 5000, 'events routed');
       expect(inc('bops_http_requests_total', { method: 'POST', route: '/api/devices', status: '201' })).toBe(1);
       expect(s2.sum('bops_http_request_duration_seconds_count', { route: '/api/devices' })).toBeGreaterThanOrEqual(1);
       // the fire procedure sends no command to a panel, but live pushes did go out
