@@ -30,19 +30,24 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** the pool, with the INSERTs the store sends counted by batch size (where the store calls it) */
+function countingPool() {
+  const sizes: number[] = [];
+  const counting = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+      return (config: { values: unknown[][] }) => {
+        sizes.push(config.values[0]!.length);
+        return target.query(config as never);
+      };
+    },
+  });
+  return { sizes, counting };
+}
+
 describe('EventStore group commit', () => {
   it('starts a batch beside the one in flight only once HUB_EVENT_OVERLAP_MIN events wait; the rest go together after it', async () => {
-    // the INSERTs the store sends, by batch size, counted where the store calls the pool
-    const sizes: number[] = [];
-    const counting = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
-        return (config: { values: unknown[][] }) => {
-          sizes.push(config.values[0]!.length);
-          return target.query(config as never);
-        };
-      },
-    });
+    const { sizes, counting } = countingPool();
     const store = new EventStore(counting, { maxConcurrent: 3, overlapMin: 3 });
     const stored = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id) => store.store(dev('el-1'), ev(id), Date.now()));
     // synchronously: g1 alone (nothing in flight), then g2–g4 once three wait; g5 waits
@@ -61,16 +66,7 @@ describe('EventStore group commit', () => {
   });
 
   it('HUB_EVENT_LINGER_MS: a batch starts at most that long after the previous one started; a lone event after a quiet spell goes at once', async () => {
-    const sizes: number[] = [];
-    const counting = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
-        return (config: { values: unknown[][] }) => {
-          sizes.push(config.values[0]!.length);
-          return target.query(config as never);
-        };
-      },
-    });
+    const { sizes, counting } = countingPool();
     // the store's clock is held by the test; the linger timer itself is real (and short)
     let now = 1_000_000;
     const store = new EventStore(counting, { maxConcurrent: 3, overlapMin: 32, lingerMs: 20, now: () => now });
