@@ -193,7 +193,6 @@ export function ref(d: DeviceRecord): DeviceRef {
   return r;
 }
 
-/** An event whose PUBACK waits for the store; `release` frees its connection before that. */
 /** an accepted connection waiting in the intake */
 interface Accepted {
   conn: Duplex;
@@ -201,6 +200,7 @@ interface Accepted {
   req?: IncomingMessage;
 }
 
+/** An event whose PUBACK waits for the store; `release` frees its connection before that. */
 interface HeldEvent {
   release(): void;
 }
