@@ -304,6 +304,9 @@ interface Result {
   refused: Record<string, number>;
   lagMaxMs: number;
   lagP99Ms: number;
+  /** all devices disconnect at once: until the target saw every connection gone, and the loop's worst delay meanwhile */
+  dropS: number;
+  dropLagMaxMs: number;
   probeMaxMs: number;
   healthP99Ms: number;
   healthP50Ms: number;
@@ -366,11 +369,24 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   const rssMb = (await memory(t.pid)).rssMb;
   health.sort((a, b) => a - b);
   pings.sort((a, b) => a - b);
+  // every device disconnects at once (what a NAT or firewall resetting its table looks like to
+  // the hub): the scrape before resets the event-loop histogram, each scrape after reads and
+  // resets it again, so the maximum over them covers the whole drop
+  if (t.http) await scrape(t.http);
+  const drop0 = performance.now();
   await Promise.all(clients.map((c) => c.ask({ cmd: 'close' })));
   // wait for the target to see every connection gone before the next one starts
+  let dropS = NaN;
+  let dropLagMaxMs = NaN;
   if (t.http) {
+    dropLagMaxMs = 0;
     for (let i = 0; i < 600; i++) {
-      if ((await scrape(t.http)).get('bops_mqtt_connections') === 0) break;
+      const m = await scrape(t.http);
+      dropLagMaxMs = Math.max(dropLagMaxMs, (m.get('nodejs_eventloop_lag_max_seconds') ?? 0) * 1000);
+      if (m.get('bops_mqtt_connections') === 0) {
+        dropS = (performance.now() - drop0) / 1000;
+        break;
+      }
       await sleep(100);
     }
   } else await sleep(2000);
@@ -381,6 +397,8 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
     refused,
     lagMaxMs: after ? after.get('nodejs_eventloop_lag_max_seconds')! * 1000 : NaN,
     lagP99Ms: after ? after.get('nodejs_eventloop_lag_p99_seconds')! * 1000 : NaN,
+    dropS,
+    dropLagMaxMs,
     probeMaxMs: Math.max(...probes.filter(Number.isFinite)),
     healthP50Ms: quantile(health, 0.5),
     healthP99Ms: quantile(health, 0.99),
@@ -436,7 +454,7 @@ async function main(): Promise<void> {
         const r = await storm(storming, clients, dummy);
         results.get(t.name)!.push(r);
         console.log(
-          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
+          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, drop ${fmt(r.dropS, 2)} s loop max ${fmt(r.dropLagMaxMs, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
         );
       }
     }
@@ -477,6 +495,8 @@ function report(results: Map<string, Result[]>): void {
     ['sockets cut by the hub: no CONNECT within 10 s', (r) => r.connectTimeouts, 0],
     ['accept-queue overflows (kernel, whole machine)', (r) => r.listenOverflows, 0],
     ['devices that gave up (10 retries)', (r) => r.failed, 0],
+    ['all disconnected at once: until the hub saw every connection gone, s', (r) => r.dropS, 2],
+    ['all disconnected at once: event-loop delay max, ms', (r) => r.dropLagMaxMs, 0],
     ['retries (refused or closed before CONNACK)', (r) => r.retries, 0],
   ];
   for (const [label, f, d] of rows) console.log(`| ${label} | ${names.map((n) => sp(spread(results.get(n)!.map(f)), d)).join(' | ')} |`);
