@@ -255,71 +255,19 @@ for (const n of SIZES) {
   }
   rows.push(``, `N = ${fmt(n)} (${REPS} repetitions; ${fmt(2 * n)} incidents open during the probe)`, ``);
   rows.push(`| measure | unit | min | median | max |`, `|---|---|---:|---:|---:|`);
-  line(
-    'online: CPU per status change',
-    'µs',
-    results.map((r) => (r.online.cpuMs * 1000) / (n + PROBES)),
-    0,
-  );
-  line(
-    'drop: debounce end → last incident stored',
-    'ms',
-    results.map((r) => r.drop.wallMs),
-    0,
-  );
-  line(
-    'drop: hub CPU per dropped device',
-    'ms',
-    results.map((r) => r.drop.cpuMs / n),
-    2,
-  );
-  line(
-    'drop: an entrapment reported 1 s in → its incident open',
-    'ms',
-    results.map((r) => r.alarmDropMs),
-    0,
-  );
-  line(
-    'return: an entrapment reported with the N returns → its incident open',
-    'ms',
-    results.map((r) => r.alarmBackMs),
-    0,
-  );
-  line(
-    'drop: event-loop delay max',
-    'ms',
-    results.map((r) => r.drop.loopMaxMs),
-    0,
-  );
-  line(
-    'probe: hub CPU per status change (2·N open)',
-    'µs',
-    results.map((r) => (r.probe.cpuMs * 1000) / (2 * PROBES)),
-    0,
-  );
-  line(
-    'probe: event-loop delay max',
-    'ms',
-    results.map((r) => r.probe.loopMaxMs),
-    0,
-  );
-  line(
-    'return: all N back → last recovery stored',
-    'ms',
-    results.map((r) => r.back.wallMs),
-    0,
-  );
-  line(
-    'return: hub CPU per returning device',
-    'ms',
-    results.map((r) => r.back.cpuMs / n),
-    2,
-  );
-  line(
-    'return: event-loop delay max',
-    'ms',
-    results.map((r) => r.back.loopMaxMs),
-    0,
-  );
+  const measures: Array<[string, string, (r: RunResult) => number, number]> = [
+    ['online: CPU per status change', 'µs', (r) => (r.online.cpuMs * 1000) / (n + PROBES), 0],
+    ['drop: debounce end → last incident stored', 'ms', (r) => r.drop.wallMs, 0],
+    ['drop: hub CPU per dropped device', 'ms', (r) => r.drop.cpuMs / n, 2],
+    ['drop: an entrapment reported 1 s in → its incident open', 'ms', (r) => r.alarmDropMs, 0],
+    ['return: an entrapment reported with the N returns → its incident open', 'ms', (r) => r.alarmBackMs, 0],
+    ['drop: event-loop delay max', 'ms', (r) => r.drop.loopMaxMs, 0],
+    ['probe: hub CPU per status change (2·N open)', 'µs', (r) => (r.probe.cpuMs * 1000) / (2 * PROBES), 0],
+    ['probe: event-loop delay max', 'ms', (r) => r.probe.loopMaxMs, 0],
+    ['return: all N back → last recovery stored', 'ms', (r) => r.back.wallMs, 0],
+    ['return: hub CPU per returning device', 'ms', (r) => r.back.cpuMs / n, 2],
+    ['return: event-loop delay max', 'ms', (r) => r.back.loopMaxMs, 0],
+  ];
+  for (const [label, unit, f, d] of measures) line(label, unit, results.map(f), d);
 }
 console.log(rows.join('\n'));
