@@ -78,6 +78,8 @@ export const ROLLUP_EVERY_MS = 600_000;
 export const ROLLUP_GRACE_MS = 900_000;
 /** Advisory lock name (hashtextextended, as services/core/locks.ts): one instance builds at a time. */
 const ROLLUP_LOCK = 'telemetry.rollup';
+/** held (per transaction) by every hub's schema and partition DDL: see ddl() */
+export const DDL_LOCK = 'telemetry.ddl';
 
 /** One message as it travels to PostgreSQL (short keys: they are repeated per row in the batch JSON). */
 export interface PgEncoded {
@@ -342,14 +344,31 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     return this.schemaReady;
   }
 
-  /** DDL that another hub (or an earlier attempt) may have run already: "already exists" is success. */
+  /**
+   * DDL that another hub (or an earlier attempt) may have run already. `IF NOT EXISTS` alone does
+   * not make concurrent creates safe: two hubs starting together on an empty database both pass
+   * the check, and the loser fails on the catalog's unique index (23505) or on the table's row
+   * type (42710 `type "rollup_hour" already exists`: 4 of 30 tries with three stores starting at
+   * once). So every hub's DDL runs under one transaction-scoped advisory lock, and the second
+   * sees the first's committed tables. "Already exists" is still success, for a hub of an earlier
+   * version that creates without the lock.
+   */
   private async ddl(sql: string): Promise<void> {
+    const c = await this.pool.connect();
+    let broken = false;
     try {
-      await this.pool.query(sql);
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [DDL_LOCK]);
+      await c.query(sql);
+      await c.query('COMMIT');
     } catch (err) {
+      // a connection that cannot even roll back is not returned to the pool
+      await c.query('ROLLBACK').catch(() => (broken = true));
       const code = (err as { code?: string }).code;
-      // 42P07 duplicate table, 42P06 duplicate schema, 23505 a concurrent CREATE … IF NOT EXISTS
-      if (code !== '42P07' && code !== '42P06' && code !== '23505') throw err;
+      // 42P07 duplicate table, 42P06 duplicate schema, 42710 duplicate object (the row type), 23505 catalog key
+      if (code !== '42P07' && code !== '42P06' && code !== '42710' && code !== '23505') throw err;
+    } finally {
+      c.release(broken);
     }
   }
 

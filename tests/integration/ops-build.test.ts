@@ -119,7 +119,10 @@ describe('upgrades', () => {
     } finally {
       await c.end();
     }
-    for (const h of hubs) expect((await fetch(`http://127.0.0.1:${h.httpPort}/api/health`)).status).toBe(200);
+    for (const h of hubs) {
+      const res = await fetch(`http://127.0.0.1:${h.httpPort}/api/health`);
+      expect({ status: res.status, detail: await h.health() }).toMatchObject({ status: 200 });
+    }
   });
 
   it('a hub on a database from an older version applies the newer migrations and keeps the data', async () => {
