@@ -120,6 +120,15 @@ const SCHEMA_SQL = [
   `CREATE TABLE IF NOT EXISTS ${TELEMETRY_SCHEMA}.rollup_dirty (id bigserial PRIMARY KEY, hour integer NOT NULL)`,
 ];
 
+/** what SCHEMA_SQL creates (to_regclass names): when all exist, a start runs none of it */
+const SCHEMA_OBJECTS = [
+  TELEMETRY_TABLE,
+  `${TELEMETRY_SCHEMA}.msg_ts_brin`,
+  ROLLUP_TABLE,
+  `${TELEMETRY_SCHEMA}.rollup_hour`,
+  `${TELEMETRY_SCHEMA}.rollup_dirty`,
+];
+
 // ts arrives as bigint ms and is turned into timestamptz exactly (no float seconds rounding).
 const INSERT_SQL = `INSERT INTO ${TELEMETRY_TABLE} (device_id, ts, m)
 SELECT d, timestamptz 'epoch' + t * interval '1 millisecond', m
@@ -331,7 +340,14 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
   /** The schema, the parent table and the partitions that exist (idempotent; concurrent hubs race safely). */
   private ensureSchema(): Promise<void> {
     this.schemaReady ??= (async () => {
-      for (const sql of SCHEMA_SQL) await this.ddl(sql);
+      // Only when something is missing (a new database, or an upgrade that adds a table): even
+      // with the index in place, `CREATE INDEX IF NOT EXISTS` share-locks telemetry.msg and every
+      // partition before it looks, so each hub start would hold up the other hubs' inserts.
+      const have = await this.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM unnest($1::text[]) AS o WHERE to_regclass(o) IS NOT NULL',
+        [SCHEMA_OBJECTS],
+      );
+      if (have.rows[0]?.n !== SCHEMA_OBJECTS.length) for (const sql of SCHEMA_SQL) await this.ddl(sql);
       const r = await this.pool.query<{ name: string }>(PARTITIONS_SQL);
       for (const row of r.rows) {
         const d = dayOfPartition(row.name);

@@ -69,6 +69,27 @@ describe('embedded telemetry store — schema created at run time', () => {
     expect(await tables(watch)).toEqual(expect.arrayContaining(['msg', 'msg_1m', 'rollup_dirty', 'rollup_hour']));
   });
 
+  it('a start on a database that has the schema locks nothing: not telemetry.msg, not the DDL lock', async () => {
+    const db = await emptyDatabase();
+    await backend(db).start();
+    // an insert in flight on another hub, and another hub's DDL under way
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    cleanup.push(() => other.end());
+    await other.query('BEGIN');
+    await other.query('LOCK TABLE telemetry.msg IN ROW EXCLUSIVE MODE');
+    await other.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [DDL_LOCK]);
+    // `CREATE INDEX IF NOT EXISTS` at every start would wait here for a share lock on msg
+    const outcome = await Promise.race([
+      backend(db)
+        .start()
+        .then(() => 'started'),
+      new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
+    ]);
+    expect(outcome).toBe('started');
+    await other.query('ROLLBACK');
+  });
+
   it('three stores starting together on an empty database all start (five databases)', async () => {
     for (let i = 0; i < 5; i++) {
       const db = await emptyDatabase();
