@@ -138,6 +138,9 @@ function startHub(name: string): Promise<HubProc> {
           mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
           out,
         };
+        // what it prints later is kept too: a stop that hangs reports it
+        proc.stdout!.on('data', (b: Buffer) => void (hp.out += b.toString()));
+        proc.stderr!.on('data', (b: Buffer) => void (hp.out += b.toString()));
         hubs.set(name, hp);
         resolve(hp);
       }
@@ -151,14 +154,24 @@ function startHub(name: string): Promise<HubProc> {
   });
 }
 
-/** SIGTERM (orderly stop) or SIGKILL; resolves when the process is gone. */
+/**
+ * SIGTERM (orderly stop) or SIGKILL; resolves when the process is gone. An orderly stop that
+ * takes over 60 s fails the test with what the instance printed (and the instance is killed).
+ */
 async function stopHub(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   const h = hubs.get(name);
   if (!h) return;
   hubs.delete(name);
   if (h.proc.exitCode !== null || h.proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    h.proc.once('exit', () => resolve());
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      h.proc.kill('SIGKILL');
+      reject(new Error(`hub ${name} did not exit within 60 s of ${signal}; its output:\n${h.out.slice(-4000)}`));
+    }, 60_000);
+    h.proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     h.proc.kill(signal);
   });
 }
@@ -649,6 +662,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     const acked = new Map<string, string[]>();
     const zones: string[] = [];
     let running = true;
+    let stoppedAt = Infinity;
     /** publish until acknowledged (same id on every retry: the hub processes it once) */
     const deliver = async (id: string, base: string, ev: Record<string, unknown>) => {
       for (;;) {
@@ -659,7 +673,10 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
             new Promise((_, rej) => setTimeout(() => rej(new Error('no PUBACK in 3 s')), 3000)),
           ]);
           return;
-        } catch {
+        } catch (err) {
+          // not forever: a hub that never acknowledges again must fail the test, not hang it
+          if (Date.now() - stoppedAt > 30_000)
+            throw new Error(`${ev.id as string} not acknowledged 30 s after the load stopped: ${String(err)}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
@@ -682,6 +699,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
         await new Promise((r) => setTimeout(r, panel ? 500 : 200));
       }
     });
+    let loadEnded: Array<PromiseSettledResult<void>> = [];
     try {
       const total = () => [...acked.values()].reduce((s, l) => s + l.length, 0);
       await waitFor(() => total() > 20, 10_000, 'load running');
@@ -696,10 +714,12 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
       }
     } finally {
       running = false;
-      await Promise.all(load);
+      stoppedAt = Date.now();
+      loadEnded = await Promise.allSettled(load);
       for (const c of clients.values()) c.end(true);
       await front.close();
     }
+    for (const r of loadEnded) if (r.status === 'rejected') throw r.reason;
     // every acknowledged event stored exactly once
     const rows = await sql.query<{ deviceId: string; eventId: string }>(
       `SELECT "deviceId", "eventId" FROM "DeviceEvent" WHERE "deviceId" = ANY($1)`,
