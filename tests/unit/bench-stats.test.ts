@@ -52,21 +52,40 @@ describe('saturation of a stepped closed loop', () => {
       ]).stop,
     ).toBe(false);
   });
-  it('stops when a step gains less than 5 % over the best before it, and reports the best step', () => {
-    const r = saturated([
+  it('stops when two steps in a row gain less than 5 % over the best before them, and reports the best step', () => {
+    const flat = [
       { window: 1, rate: 100 },
       { window: 4, rate: 150 },
       { window: 16, rate: 154 },
-    ]);
+    ];
+    expect(saturated(flat).stop).toBe(false);
+    const r = saturated([...flat, { window: 64, rate: 155 }]);
     expect(r.stop).toBe(true);
-    expect(r.best).toEqual({ window: 16, rate: 154 });
+    expect(r.best).toEqual({ window: 64, rate: 155 });
     const worse = saturated([
       { window: 1, rate: 100 },
       { window: 4, rate: 150 },
       { window: 16, rate: 90 },
+      { window: 64, rate: 120 },
     ]);
     expect(worse.stop).toBe(true);
     expect(worse.best).toEqual({ window: 4, rate: 150 });
+  });
+  it('one slow step does not end the search', () => {
+    const dip = [
+      { window: 50, rate: 10_100 },
+      { window: 200, rate: 10_100 },
+    ];
+    expect(saturated(dip).stop).toBe(false);
+    expect(saturated([...dip, { window: 800, rate: 19_200 }]).stop).toBe(false);
+    expect(
+      saturated([
+        { window: 1, rate: 100 },
+        { window: 4, rate: 90 },
+        { window: 16, rate: 200 },
+        { window: 64, rate: 205 },
+      ]).stop,
+    ).toBe(false);
   });
   it('no steps: nothing to report', () => {
     expect(saturated([])).toEqual({ best: null, stop: false });
