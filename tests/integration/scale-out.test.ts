@@ -127,8 +127,13 @@ function startHub(name: string): Promise<HubProc> {
       const h = /Dashboard[^\n]*?(http:\/\/[^\s/]+)/.exec(out);
       const m = /MQTT \(TCP\):\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out);
       if (h && m) {
+        // Once. (This ran for every later chunk too: each line the instance printed after its
+        // banner — an error logged while it stopped — removed stopHub's 'exit' listener, so the
+        // stop waited forever, and put the instance back in `hubs`, over its successor.)
         clearTimeout(timer);
-        proc.removeAllListeners('exit');
+        proc.stdout!.off('data', onData);
+        proc.stderr!.off('data', onErr);
+        proc.off('exit', onEarlyExit);
         const mqttPort = Number(m[1]);
         const hp: HubProc = {
           name,
@@ -145,12 +150,14 @@ function startHub(name: string): Promise<HubProc> {
         resolve(hp);
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (b: Buffer) => void (out += b.toString()));
-    proc.once('exit', (code) => {
+    const onErr = (b: Buffer) => void (out += b.toString());
+    const onEarlyExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`hub ${name} exited with ${code}: ${out}`));
-    });
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onErr);
+    proc.once('exit', onEarlyExit);
   });
 }
 
@@ -676,7 +683,10 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
         } catch (err) {
           // not forever: a hub that never acknowledges again must fail the test, not hang it
           if (Date.now() - stoppedAt > 30_000)
-            throw new Error(`${ev.id as string} not acknowledged 30 s after the load stopped: ${String(err)}`);
+            throw new Error(
+              `${ev.id as string} not acknowledged 30 s after the load stopped: ${String(err)}; the client is ${c.connected ? 'connected' : 'not connected'}, ${c.getLastMessageId()} last packet id; the instances printed:\n` +
+                [...hubs.values()].map((h) => `--- ${h.name}\n${h.out.slice(-3000)}`).join('\n'),
+            );
           await new Promise((r) => setTimeout(r, 100));
         }
       }
