@@ -171,6 +171,12 @@ export function registerHubMetrics(m: Metrics, s: HubMetricSources): void {
     [],
     () => t().rollup?.failures ?? 0,
   );
+  m.counterFrom(
+    'telemetry_insert_fallbacks_total',
+    'Embedded store: batches COPY refused (a row already stored, a bad value) and an INSERT stored instead',
+    [],
+    () => t().insertFallbacks ?? 0,
+  );
   m.gauge('telemetry_store_up', '1 while the telemetry store accepts writes, else 0', ['backend'], () => {
     const st = t();
     return [[{ backend: st.backend }, st.ok ? 1 : 0]];

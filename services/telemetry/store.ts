@@ -263,6 +263,7 @@ function buildStore<T>(backend: TelemetryBackend<T>, opts: TelemetryStoreOptions
         failedBatches: s.failedBatches,
         lastError: health.error ?? s.lastError,
         ...(backend.rollupStats ? { rollup: { ...backend.rollupStats } } : {}),
+        ...(backend.insertFallbacks !== undefined ? { insertFallbacks: backend.insertFallbacks } : {}),
       };
     },
 

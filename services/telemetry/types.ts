@@ -36,6 +36,8 @@ export interface TelemetryStats {
   lastError: string | null;
   /** embedded store only: its rollup job (services/telemetry/embedded.ts) */
   rollup?: RollupStats;
+  /** embedded store only: batches COPY refused (a row already stored, a bad value) and an INSERT stored instead */
+  insertFallbacks?: number;
 }
 
 /** Lifetime counts of the embedded store's rollup job in this process (bops_telemetry_rollup_*). */
@@ -89,6 +91,8 @@ export interface TelemetryBackend<T> {
   readonly name: TelemetryBackendName;
   /** embedded store only */
   readonly rollupStats?: RollupStats;
+  /** embedded store only: see TelemetryStats.insertFallbacks */
+  readonly insertFallbacks?: number;
   start(): Promise<void>;
   /** Cheap reachability check (health probe): resolve = the backend can take writes now. */
   ping(): Promise<void>;

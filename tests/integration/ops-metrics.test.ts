@@ -124,6 +124,7 @@ const EXPECTED = [
   'bops_telemetry_written_total',
   'bops_telemetry_dropped_total',
   'bops_telemetry_store_up',
+  'bops_telemetry_insert_fallbacks_total',
   'bops_telemetry_rollup_runs_total',
   'bops_telemetry_rollup_hours_total',
   'bops_telemetry_rollup_failures_total',
