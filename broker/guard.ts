@@ -16,6 +16,8 @@
 // size `addressFails` for NAT'd sites (one gateway address for a whole building).
 // Pure logic with an injected clock; the broker calls it from its authenticate hook.
 
+import { dropOldest } from '../services/core/evict.js';
+
 export interface BanPolicy {
   addressFails: number;
   clientFails: number;
@@ -122,18 +124,5 @@ export class ConnectGuard {
     }
     // a tenth of headroom: the next ~2,000 new keys of a spray do not sweep the map again
     if (map.size >= MAX_KEYS * 0.9) dropOldest(map, MAX_KEYS * 0.9);
-  }
-}
-
-/**
- * Delete the oldest keys (insertion order) until `size` remain, in one walk. Not one
- * `keys().next()` per key: V8's hash maps keep deleted entries as holes until they rehash, and
- * each fresh iterator walks every hole at the head — per-key eviction grows quadratic (see
- * RecentEventIds in services/devices/ingest.ts, where it cost up to ~90 µs per event).
- */
-function dropOldest<K, V>(map: Map<K, V>, size: number): void {
-  for (const k of map.keys()) {
-    if (map.size <= size) break;
-    map.delete(k);
   }
 }

@@ -8,6 +8,7 @@
 // the Prometheus exporter. Memory is bounded: devices are the registry's ids plus one
 // "(unknown)" bucket, and reasons are a closed list.
 import type { RejectReason } from '../../contracts/mqtt.js';
+import { dropOldest } from './evict.js';
 import type { Logger } from './logger.js';
 
 interface Burst {
@@ -53,13 +54,8 @@ export class RejectionCounter {
     if (b) this.end(key, b);
     this.bursts.set(key, { deviceId: dev, reason, first: t, last: t, count: 1 });
     if (this.bursts.size > MAX_BURSTS) {
-      // the oldest tenth in one walk: evicting one per call would make every call walk the
-      // deleted-entry holes V8 leaves at the map's head (see RecentEventIds in devices/ingest.ts)
-      let n = MAX_BURSTS / 10;
-      for (const [oldKey, old] of this.bursts) {
-        if (n-- === 0) break;
-        this.end(oldKey, old);
-      }
+      // the oldest tenth in one walk, each summarised (core/evict.ts: why not one per call)
+      dropOldest(this.bursts, this.bursts.size - MAX_BURSTS / 10, (oldKey, old) => this.end(oldKey, old));
     }
     this.log.warn({ deviceId: dev, reason, detail: detail.slice(0, 300) }, 'rejected');
     this.schedule();
