@@ -26,9 +26,14 @@ export class DeviceAdmin {
       .sort((a, b) => a.building.localeCompare(b.building) || a.class.localeCompare(b.class) || a.deviceId.localeCompare(b.deviceId));
   }
 
-  /** One device; another building's device is unknown (404), like a missing id. */
-  get(scope: Scope, id: string): DeviceRecord {
-    const d = this.registry.get(id);
+  /**
+   * One device; another building's device is unknown (404), like a missing id. One this instance
+   * has not heard of is read from the database first: provisioned through another instance a
+   * moment ago, its notice may still be on its way here (Redis pub/sub) — the broker does the
+   * same for a CONNECT (broker/index.ts authenticate).
+   */
+  async get(scope: Scope, id: string): Promise<DeviceRecord> {
+    const d = this.registry.get(id) ?? (await this.registry.reload(id));
     if (!d || !scope.allows(d.building)) throw errors.deviceUnknown(`no device ${id}`);
     return d;
   }
@@ -43,14 +48,14 @@ export class DeviceAdmin {
   }
 
   async rotateSecret(userId: string, scope: Scope, id: string): Promise<string> {
-    this.get(scope, id);
+    await this.get(scope, id);
     const secret = await this.registry.rotateSecret(id);
     await this.audit(userId, 'device.rotate_secret', id);
     return secret;
   }
 
   async setEnabled(userId: string, scope: Scope, id: string, enabled: boolean): Promise<DeviceRecord> {
-    this.get(scope, id);
+    await this.get(scope, id);
     const d = await this.registry.setEnabled(id, enabled);
     await this.audit(userId, enabled ? 'device.enable' : 'device.disable', d.deviceId);
     return d;

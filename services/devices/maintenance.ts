@@ -123,7 +123,7 @@ export class MaintenanceService {
   }
 
   async begin(userId: string, scope: Scope, deviceId: string, body: MaintenanceBody): Promise<DeviceRecord> {
-    const d = this.admin.get(scope, deviceId);
+    const d = await this.admin.get(scope, deviceId);
     const now = this.now();
     if (body.until <= now) throw errors.badRequest('until must be in the future');
     if (body.until > now + MAX_MAINTENANCE_MS) throw errors.badRequest('a maintenance window is at most 30 days');
@@ -156,7 +156,7 @@ export class MaintenanceService {
   }
 
   async end(userId: string, scope: Scope, deviceId: string): Promise<DeviceRecord> {
-    const d = this.admin.get(scope, deviceId);
+    const d = await this.admin.get(scope, deviceId);
     const now = this.now();
     const m = this.registry.maintenanceOf(deviceId, now);
     if (!m) throw errors.conflict(`device ${deviceId} is not in maintenance`);

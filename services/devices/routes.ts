@@ -39,7 +39,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{
       preHandler: app.requireRole(),
     },
     async (req) => {
-      const d = admin.get(scopeOf(req), req.params.id);
+      const d = await admin.get(scopeOf(req), req.params.id);
       return { ...registry.view(d), rejected: rejections.device(d.deviceId) };
     },
   );
