@@ -162,8 +162,14 @@ interface ParserInternals {
 const REASON = Symbol('reason');
 type TaggedError = Error & { [REASON]?: RejectReason; errorCode?: number; code?: unknown };
 
-/** Where refused messages are sent: a topic no client may subscribe to, so nobody receives them. */
-const SINK_TOPIC = '$hub/discarded';
+/**
+ * Marks a device's publish that ends at the hub: aedes acknowledges it (PUBACK/PUBREC as usual)
+ * but does not route it (Broker's publish wrapper, constructor).
+ */
+const AT_HUB = Symbol('at-hub');
+type HubPacket = PublishPacket & { [AT_HUB]?: true };
+/** Device channels the broker counts as received (CONTRACT.md "MQTT"). */
+export type ReceivedChannel = 'status' | 'telemetry' | 'event' | 'cmd-res';
 
 function authError(code: 2 | 3 | 4 | 5, message: string) {
   return Object.assign(new Error(message), { returnCode: code });
@@ -212,6 +218,8 @@ export interface BrokerStats {
   connectionsTotal: number;
   /** PUBLISH packets received from devices (any channel, accepted or refused) */
   messagesIn: number;
+  /** messages accepted from devices (their payload passed the contract), by channel */
+  received: Readonly<Record<ReceivedChannel, number>>;
   /** commands published to devices */
   messagesOut: number;
   /** events whose PUBACK waits for the store with their connection reading on (pipelined, or a database outage) */
@@ -259,6 +267,7 @@ export class Broker {
   tlsPort = 0;
   connectionsTotal = 0;
   messagesIn = 0;
+  private readonly received: Record<ReceivedChannel, number> = { status: 0, telemetry: 0, event: 0, 'cmd-res': 0 };
   messagesOut = 0;
   /** events whose PUBACK is held with their connection released */
   eventsHeld = 0;
@@ -338,10 +347,23 @@ export class Broker {
       o.rejections.count(d?.deviceId ?? null, 'forbidden_subscribe', `subscribe ${sub.topic}`);
       done(null, null); // SUBACK 0x80: refused, connection kept [MQTT-3.9.3-2]
     };
-    // A device's cmd/# subscription also matches its own cmd/{name}/res (MQTT 3.1.1 has no
-    // noLocal): results are for the hub only, never forwarded back to devices.
-    this.aedes.authorizeForward = (_client, packet) => (packet.topic.endsWith('/res') ? null : packet);
     this.aedes.authorizePublish = (client, packet, done) => this.authorizePublish(client as DeviceClient | null, packet, done);
+    // A device's telemetry, events, command results and refused messages end at the hub: no MQTT
+    // client may subscribe to them (authorizeSubscribe above: a device gets its own cmd/# only),
+    // so routing them through aedes' emitter (where a device's cmd/# subscription would even match
+    // its own cmd/{name}/res: MQTT 3.1.1 has no noLocal) — a topic match per message in qlobber, the 'publish'
+    // event, and with scale-out a round trip through Redis to every instance — found nobody to
+    // deliver to. That was ≈ 12 % of the hub's CPU at the telemetry ceiling (issue 12 profile,
+    // emitPacket + callPublished). aedes has no hook to stop a publish it has authorized, so its
+    // publish() is wrapped on this instance; status (retained) and the hub's commands still go
+    // through it. aedes' PUBACK / PUBREC for such a message is written before publish() is
+    // called (lib/handlers/publish.js), so acknowledgement is unchanged.
+    // (its typings know only publish(packet, done); lib/handlers/publish.js passes the client too)
+    const publish = this.aedes.publish.bind(this.aedes) as (packet: PublishPacket, client: unknown, done?: unknown) => void;
+    this.aedes.publish = ((packet: HubPacket, client: unknown, done?: (err?: Error | null) => void) => {
+      if (packet[AT_HUB]) return (typeof client === 'function' ? (client as typeof done) : done)?.(null);
+      return publish(packet, client, done);
+    }) as Aedes['publish'];
     this.aedes.on('clientReady', (client) => this.onReady(client as DeviceClient));
     this.aedes.on('clientDisconnect', (client) => this.onGone(client as DeviceClient));
     this.aedes.on('clientError', (client, err) => this.onError(client as DeviceClient, err));
@@ -471,6 +493,7 @@ export class Broker {
       connectQueue: this.throttle.waiting(),
       acceptQueue: this.intake?.waiting() ?? 0,
       messagesIn: this.messagesIn,
+      received: { ...this.received },
       messagesOut: this.messagesOut,
       eventsHeld: this.eventsHeld,
       sessionsMadeClean: this.sessionsMadeClean,
@@ -724,15 +747,14 @@ export class Broker {
 
   // ------------------------------------------------------------------ publishes
 
-  private discard(packet: PublishPacket, deviceId: string | null, reason: RejectReason, detail: string, done: (e?: Error | null) => void) {
+  private discard(packet: HubPacket, deviceId: string | null, reason: RejectReason, detail: string, done: (e?: Error | null) => void) {
     this.o.rejections.count(deviceId, reason, `${packet.topic.slice(0, 200)}: ${detail}`);
-    packet.topic = SINK_TOPIC;
+    packet[AT_HUB] = true;
     packet.retain = false;
-    packet.payload = Buffer.alloc(0);
     done(null);
   }
 
-  private authorizePublish(client: DeviceClient | null, packet: PublishPacket, done: (e?: Error | null) => void): void {
+  private authorizePublish(client: DeviceClient | null, packet: HubPacket, done: (e?: Error | null) => void): void {
     this.messagesIn++;
     const cache = client?.[DEVICE] ? (client[TOPICS] ??= new Map()) : undefined;
     let t: ParsedTopic | null | undefined = cache?.get(packet.topic);
@@ -754,6 +776,7 @@ export class Broker {
       case 'status': {
         const r = parseStatus(payload);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        this.received.status++;
         // A will from a connection that has been replaced must not mark the new one lost.
         if (client && this.current.get(d.deviceId) && this.current.get(d.deviceId) !== client) {
           packet.retain = false;
@@ -768,7 +791,9 @@ export class Broker {
       case 'telemetry': {
         const r = parseTelemetry(payload);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        this.received.telemetry++;
         packet.retain = false;
+        packet[AT_HUB] = true;
         this.o.registry.seen(d.deviceId, ts, r.value.metrics);
         this.o.bus.emit('device.telemetry', { device: ref(d), ts: r.value.ts, metrics: r.value.metrics });
         return done(null);
@@ -776,7 +801,9 @@ export class Broker {
       case 'event': {
         const r = parseEvent(payload, d.class);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        this.received.event++;
         packet.retain = false;
+        packet[AT_HUB] = true;
         this.o.registry.seen(d.deviceId, ts);
         return this.storeThenAck(client, d, packet, r.value, ts, done);
       }
@@ -786,7 +813,9 @@ export class Broker {
         }
         const r = parseCommandResult(payload);
         if (!r.ok) return this.discard(packet, d.deviceId, r.reason, r.detail, done);
+        this.received['cmd-res']++;
         packet.retain = false;
+        packet[AT_HUB] = true;
         this.o.registry.seen(d.deviceId, ts);
         this.o.bus.emit('device.command_result', { device: ref(d), command: t.command, result: r.value });
         return done(null);
@@ -871,7 +900,6 @@ export class Broker {
         if (err.code === 'store_refused') {
           // this event can never be stored: acknowledge and discard it like any refused payload
           this.o.rejections.count(d.deviceId, 'store_refused', `event ${event.id.slice(0, 64)}: ${err.message.slice(0, 200)}`);
-          if (!released) packet.topic = SINK_TOPIC;
           return finish(released ? ack : () => done(null));
         }
         // Not stored and no longer held (the outage outlasted HUB_EVENT_HOLD_S, or the hub is

@@ -39,10 +39,6 @@ export class Metrics {
   /** HTTP requests answered, by route pattern (never the raw URL: ids would explode cardinality). */
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  /** MQTT PUBLISHes accepted from devices (refused ones are `bops_mqtt_rejections_total`). */
-  readonly mqttMessagesIn: Counter<'channel'>;
-  /** MQTT PUBLISHes the hub itself sends (commands to devices). */
-  readonly mqttMessagesOut: Counter<'channel'>;
   readonly mqttConnects: Counter;
   readonly mqttDisconnects: Counter;
   /** a collector that failed during a scrape (e.g. the database query for open incidents) */
@@ -68,18 +64,6 @@ export class Metrics {
       help: 'HTTP request duration (receipt to response sent), by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.mqttMessagesIn = new Counter({
-      name: `${METRICS_PREFIX}mqtt_messages_received_total`,
-      help: 'MQTT messages accepted from devices, by channel (status | telemetry | event | cmd-res)',
-      labelNames: ['channel'],
-      registers,
-    });
-    this.mqttMessagesOut = new Counter({
-      name: `${METRICS_PREFIX}mqtt_messages_sent_total`,
-      help: 'MQTT messages published by the hub to devices, by channel (cmd)',
-      labelNames: ['channel'],
       registers,
     });
     this.mqttConnects = new Counter({

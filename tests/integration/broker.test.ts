@@ -105,6 +105,45 @@ describe('authorisation (ACL)', () => {
   });
 });
 
+describe('routing', () => {
+  it('device telemetry, events, results and refused messages end at the hub; status and commands are routed; all are acknowledged and counted', async () => {
+    const d = await provision(t, 'el-route', 'elevator');
+    const c = track(await connectDevice(t, d));
+    await c.subscribeAsync(topics.commandFilter(d));
+    const received = new Promise<string>((resolve) => c.once('message', (topic) => resolve(topic)));
+    // what aedes' emitter routes (in-process here, Redis between instances when scaled out)
+    const routed: string[] = [];
+    const listener = (packet: { topic: string }, cb: () => void) => (routed.push(packet.topic), cb());
+    await new Promise<void>((r) => t.hub.broker.aedes.subscribe('bops/v1/#', listener, r));
+    const before = t.hub.broker.stats().received;
+    const refusedBefore = t.hub.rejections.device(d.id).bad_json ?? 0;
+    const now = Date.now();
+    // each QoS1 publish resolves on its PUBACK
+    await publish(c, topics.status(d), JSON.stringify({ v: 1, state: 'online', ts: now }), 1, true);
+    await publish(c, topics.telemetry(d), JSON.stringify({ v: 1, ts: now, metrics: { floor: 2 } }));
+    await publish(c, topics.event(d), JSON.stringify({ v: 1, id: 'route-1', ts: now, type: 'elevator.fault', data: { code: 'E7' } }));
+    await publish(c, topics.commandResult(d, 'recall'), JSON.stringify({ v: 1, corr: 'none', ok: true, ts: now, data: {} }));
+    await publish(c, topics.telemetry(d), '{"v":1,');
+    expect(t.hub.rejections.device(d.id).bad_json).toBe(refusedBefore + 1);
+    const cmd = topics.command(d, 'recall');
+    const record = t.hub.registry.get(d.id)!;
+    expect(await t.hub.broker.publishCommand(record, 'recall', { v: 1, corr: 'route-c', exp: now + 60_000, data: { floor: 1 } })).toBe(
+      true,
+    );
+    expect(await received).toBe(cmd);
+    await waitFor(() => routed.includes(cmd) && routed.includes(topics.status(d)), 5000, 'the command and the status routed');
+    await new Promise<void>((r) => t.hub.broker.aedes.unsubscribe('bops/v1/#', listener, r));
+    expect(routed.filter((tp) => tp.includes('/el-route/')).sort()).toEqual([cmd, topics.status(d)].sort());
+    const after = t.hub.broker.stats().received;
+    expect([
+      after.status - before.status,
+      after.telemetry - before.telemetry,
+      after.event - before.event,
+      after['cmd-res'] - before['cmd-res'],
+    ]).toEqual([1, 1, 1, 1]);
+  });
+});
+
 describe('malformed input', () => {
   it('rejects each kind, counts it per device and reason, and stays healthy', async () => {
     const c = track(await connectDevice(t, fp));
