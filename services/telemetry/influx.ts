@@ -11,6 +11,8 @@
 //
 // Data model: one line per device message — measurement `telemetry`, tags deviceId, building,
 // site, class; one field per metric (number → float, boolean → bool, string → string).
+import http from 'node:http';
+import https from 'node:https';
 import { InfluxDB, HttpError, escape, flux, fluxExpression, setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from '../core/logger.js';
 import type { SendOutcome } from './buffer.js';
@@ -130,36 +132,83 @@ function partialDropped(err: InfluxWriteError, batchLength: number): number | nu
 }
 
 /**
- * One batch, one request. 204 (or any 2xx) = stored. 400/422 = the data itself was refused:
- * retrying cannot help, so it is counted as rejected (exactly, when Influx says how many).
- * Anything else (connection refused, timeout, 5xx, 401/403 misconfiguration, 404 missing
- * db/bucket) is thrown: the batch stays buffered and is retried. No gzip: on loopback or the
- * same host it costs more CPU than it saves (a 5,000-line body is ~0.8 MB).
+ * The write endpoint of one backend, over node:http(s) with a keep-alive agent rather than
+ * fetch: at the InfluxDB ceiling fetch (undici) spent ≈ 4 % of the hub's CPU on each 0.8 MB body —
+ * encoding the joined string, copying it into a web stream chunk, the stream machinery (issue 12
+ * profile: TextEncoder `encode`, `cloneAsUint8Array`, webstreams). Here the body is one Buffer,
+ * written once with its length.
  */
-async function writeBatch(
-  url: string,
-  headers: Record<string, string>,
-  lines: string[],
-  timeoutMs: number,
-  log: Logger,
-): Promise<SendOutcome> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
-    body: lines.join('\n'),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (res.ok) {
-    await res.arrayBuffer(); // drain: the connection goes back to the keep-alive pool
-    return {};
+class LineWriter {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+
+  constructor(
+    url: string,
+    private readonly headers: Record<string, string>,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    this.url = new URL(url);
+    const tls = this.url.protocol === 'https:';
+    // idle sockets are closed after 4 s, as undici (fetch) did: a server that drops an idle
+    // keep-alive connection first would otherwise fail the next batch (it is retried, but counted)
+    const agent = { keepAlive: true, timeout: 4_000 };
+    this.agent = tls ? new https.Agent(agent) : new http.Agent(agent);
+    this.request = tls ? https.request : http.request;
   }
-  const err = new InfluxWriteError(res.status, await res.text().catch(() => ''));
-  if (err.statusCode === 400 || err.statusCode === 422) {
-    const dropped = partialDropped(err, lines.length);
-    log.error({ status: err.statusCode, body: err.body.slice(0, 500) }, 'influx refused telemetry points');
-    return { rejected: dropped ?? lines.length };
+
+  /**
+   * One batch, one request. 204 (or any 2xx) = stored. 400/422 = the data itself was refused:
+   * retrying cannot help, so it is counted as rejected (exactly, when Influx says how many).
+   * Anything else (connection refused, timeout, 5xx, 401/403 misconfiguration, 404 missing
+   * db/bucket) is thrown: the batch stays buffered and is retried. No gzip: on loopback or the
+   * same host it costs more CPU than it saves (a 5,000-line body is ~0.8 MB).
+   */
+  async write(lines: string[]): Promise<SendOutcome> {
+    const { status, body } = await this.post(Buffer.from(lines.join('\n'), 'utf8'));
+    if (status >= 200 && status < 300) return {};
+    const err = new InfluxWriteError(status, body);
+    if (status === 400 || status === 422) {
+      const dropped = partialDropped(err, lines.length);
+      this.log.error({ status, body: body.slice(0, 500) }, 'influx refused telemetry points');
+      return { rejected: dropped ?? lines.length };
+    }
+    throw err;
   }
-  throw err;
+
+  private post(body: Buffer): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = this.request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { ...this.headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length },
+      });
+      // the whole exchange within timeoutMs, as AbortSignal.timeout did for fetch
+      const timer = setTimeout(() => req.destroy(new Error(`influx write timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      req.on('error', fail);
+      req.on('response', (res) => {
+        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+        const chunks: Buffer[] = [];
+        // a 204 has no body; an error's body says why (kept, bounded)
+        res.on('data', (c: Buffer) => void (!ok && chunks.length < 64 && chunks.push(c)));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
 }
 
 // --- InfluxDB 1.x ----------------------------------------------------------------------------
@@ -182,7 +231,7 @@ const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, 
 
 export class InfluxV1Backend implements TelemetryBackend<string> {
   readonly name: TelemetryBackendName = 'influx-v1';
-  private readonly writeUrl: string;
+  private readonly writer: LineWriter;
   private readonly baseUrl: string;
   private readonly authHeader: Record<string, string>;
   /** field name → InfluxDB field type; a field's type never changes within a shard */
@@ -201,7 +250,7 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
       cfg.username !== undefined
         ? { authorization: 'Basic ' + Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64') }
         : {};
-    this.writeUrl = `${this.baseUrl}/write?db=${encodeURIComponent(cfg.db)}&precision=ms`;
+    this.writer = new LineWriter(`${this.baseUrl}/write?db=${encodeURIComponent(cfg.db)}&precision=ms`, this.authHeader, timeoutMs, log);
   }
 
   async start(): Promise<void> {
@@ -226,13 +275,13 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
 
   async send(batch: string[]): Promise<SendOutcome> {
     try {
-      return await writeBatch(this.writeUrl, this.authHeader, batch, this.timeoutMs, this.log);
+      return await this.writer.write(batch);
     } catch (err) {
       // The database was dropped or never created (influx started after us, or wiped): create
       // it and retry this batch once, rather than waiting for a backoff round.
       if (err instanceof InfluxWriteError && err.statusCode === 404 && /database not found/i.test(err.body)) {
         await this.ensureDatabase();
-        return await writeBatch(this.writeUrl, this.authHeader, batch, this.timeoutMs, this.log);
+        return await this.writer.write(batch);
       }
       throw err;
     }
@@ -321,7 +370,8 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
   }
 
   async close(): Promise<void> {
-    // nothing pending: each batch is one request the store awaited
+    // nothing pending: each batch is one request the store awaited; idle keep-alive sockets go
+    this.writer.close();
   }
 }
 
@@ -330,7 +380,7 @@ export class InfluxV1Backend implements TelemetryBackend<string> {
 export class InfluxV2Backend implements TelemetryBackend<string> {
   readonly name: TelemetryBackendName = 'influx-v2';
   private readonly client: InfluxDB;
-  private readonly writeUrl: string;
+  private readonly writer: LineWriter;
 
   constructor(
     private readonly cfg: V2Config,
@@ -341,7 +391,12 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
     routeClientLog(log);
     this.client = new InfluxDB({ url: cfg.url.replace(/\/+$/, ''), token: cfg.token, timeout: timeoutMs });
     const q = new URLSearchParams({ org: cfg.org, bucket: cfg.bucket, precision: 'ms' });
-    this.writeUrl = `${cfg.url.replace(/\/+$/, '')}/api/v2/write?${q}`;
+    this.writer = new LineWriter(
+      `${cfg.url.replace(/\/+$/, '')}/api/v2/write?${q}`,
+      { authorization: `Token ${cfg.token}` },
+      timeoutMs,
+      log,
+    );
   }
 
   /** The bucket is provisioned with the server (docker-compose init); here we only probe. */
@@ -370,7 +425,7 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
   }
 
   send(batch: string[]): Promise<SendOutcome> {
-    return writeBatch(this.writeUrl, { authorization: `Token ${this.cfg.token}` }, batch, this.timeoutMs, this.log);
+    return this.writer.write(batch);
   }
 
   async buckets(q: BucketQuery): Promise<Array<[number, number | null]>> {
@@ -409,6 +464,7 @@ export class InfluxV2Backend implements TelemetryBackend<string> {
   }
 
   async close(): Promise<void> {
-    // nothing pending: each batch is one request the store awaited
+    // nothing pending: each batch is one request the store awaited; idle keep-alive sockets go
+    this.writer.close();
   }
 }

@@ -12,6 +12,10 @@ const lines: string[] = [];
 const writes: Array<{ org: string | null; bucket: string | null; precision: string | null; auth: string | undefined }> = [];
 const queries: string[] = [];
 let failWrites = 0;
+/** write requests to leave unanswered (a hung server); each is kept here until the end */
+let holdWrites = 0;
+const held: http.ServerResponse[] = [];
+const contentLengths: number[] = [];
 let server: http.Server;
 let url = '';
 
@@ -33,6 +37,12 @@ beforeAll(async () => {
         );
       }
       if (u.pathname === '/api/v2/write') {
+        contentLengths.push(Number(req.headers['content-length']));
+        if (holdWrites > 0) {
+          holdWrites--;
+          held.push(res);
+          return;
+        }
         if (failWrites > 0) {
           failWrites--;
           return res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"unavailable","message":"down"}');
@@ -68,6 +78,8 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  for (const r of held) r.destroy();
+  server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
@@ -115,5 +127,40 @@ describe('telemetry store — InfluxDB 2.x API', () => {
     expect(queries.at(-1)).toMatch(/from\(bucket: "bops"\)/);
     expect(queries.at(-1)).toMatch(/r.deviceId == "el-1" and r._field == "floor"/);
     expect(s.points.filter((p) => p[1] !== null).map((p) => p[1])).toEqual([380.5, 381]);
+  });
+
+  it('abandons a write the server never answers after requestTimeoutMs and delivers the batch by a retry; the body is UTF-8 with its byte length', async () => {
+    const s = createTelemetryStore(
+      { kind: 'v2', url, token: 'secret-token', org: 'bops', bucket: 'bops' },
+      {
+        bufferMax: 10_000,
+        batchSize: 100,
+        flushMs: 20,
+        retryMinMs: 20,
+        retryMaxMs: 100,
+        stopTimeoutMs: 1000,
+        requestTimeoutMs: 300,
+        log: createLogger('silent'),
+      },
+    );
+    try {
+      await s.start();
+      const heldBefore = held.length;
+      const sent = contentLengths.length;
+      holdWrites = 1;
+      s.write({ deviceId: 'el-9', building: '一号楼', site: 's1', class: 'elevator', ts: 1_767_225_900_000, metrics: { mode: '检修 🛗' } });
+      const t0 = Date.now();
+      const end = t0 + 5000;
+      while (s.stats().written < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(s.stats()).toMatchObject({ written: 1, dropped: 0 });
+      expect(held.length).toBe(heldBefore + 1); // the first request hung…
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // …until the timeout, then the retry stored it
+      const line = lines.find((l) => l.includes('el-9'));
+      expect(line).toBe('telemetry,deviceId=el-9,building=一号楼,site=s1,class=elevator mode="检修 🛗" 1767225900000');
+      // content-length counts bytes, not characters (a short count would cut the body)
+      expect(contentLengths.slice(sent)).toEqual([Buffer.byteLength(line!), Buffer.byteLength(line!)]);
+    } finally {
+      await s.stop();
+    }
   });
 });
