@@ -225,8 +225,16 @@ describe('repair: from a device fault (linked both ways)', () => {
     order.event('lift-a1', src.event, 'elevator');
     expect(order.timelineOf('hint').map((h) => h.data.hint)).toEqual(['completion_suggested']);
     expect(order.s.state).toBe('dispatched');
+    // said: the car's further normal reports are not routed to the order (nor written to it)…
+    const again = { ...src, event: ev('elevator.normal', { floor: 2, doors: 'closed' as const }) };
+    expect(routeDeviceEvent(again, [order.s], T0 + 1000)).toEqual([]);
+    // …until the device faults again (a linked fault starts a new episode)
+    order.apply({ type: 'repeat_trigger', trigger: faultLinked('lift-a1', 'fault-2') });
+    expect(routeDeviceEvent(again, [order.s], T0 + 2000)).toEqual([expect.objectContaining({ op: 'decide', incidentId: order.s.id })]);
+    order.event('lift-a1', again.event, 'elevator');
+    expect(order.timelineOf('hint')).toHaveLength(2);
     order.apply({ type: 'device_status', deviceId: 'lift-a1', state: 'online' });
-    expect(order.timelineOf('hint')).toHaveLength(1);
+    expect(order.timelineOf('hint')).toHaveLength(2);
     expect(routeDeviceStatus('lift-a1', 'online', [order.s])).toHaveLength(1);
     expect(routeDeviceStatus('lift-b2', 'online', [order.s])).toHaveLength(0);
     order.act(operator, 'complete', { workDone: '更换门机板' });
