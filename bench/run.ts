@@ -745,6 +745,16 @@ function report(results: Results, idle: Record<string, number>, targets: Target[
   }
 }
 
+// Interrupted (Ctrl-C, a timeout's SIGTERM): the hubs and peers are separate processes and would
+// outlive the bench, still loaded with their backlog, and skew whatever runs next. Each hub
+// stops its embedded PostgreSQL on SIGTERM; InfluxDB watches the bench's pid itself.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    console.error(`bench: ${sig}, stopped ${spawned.length} target process(es)`);
+    process.exit(130);
+  });
+
 main().then(
   () => process.exit(0),
   (err) => {
