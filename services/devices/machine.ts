@@ -293,8 +293,12 @@ export const deviceFaultProcedure = defineProcedure<FaultTypes>({
     if (src.deviceId !== s.deviceId) return false;
     // a panel reset clears its trouble/supervisory conditions
     if (src.event.type === 'fire.reset') return data.cause === 'trouble' || data.cause === 'supervisory';
-    // the car reports normal operation again: its fault / out-of-service is cleared (recorded)
-    if (src.event.type === 'elevator.normal') return data.cause === 'elevator_fault' || data.cause === 'out_of_service';
+    // the car reports normal operation again: its fault / out-of-service is cleared (recorded) —
+    // once: a recovered fault does not take the car's further normal reports (each would be a
+    // timeline entry and a write; a car sends them over and over, issue 12); a recurrence
+    // (repeat_trigger → recur) reopens it and the next one counts again
+    if (src.event.type === 'elevator.normal')
+      return s.state !== 'recovered' && (data.cause === 'elevator_fault' || data.cause === 'out_of_service');
     return false;
   },
 

@@ -248,6 +248,13 @@ describe('device health: heartbeat, elevator faults, drills leave no trail (PROC
     if (plans[0]?.op === 'decide') sim.apply(plans[0].input);
     expect(sim.s.state).toBe('recovered');
     expect(sim.timelineOf('state_changed').at(-1)?.reason).toMatchObject({ key: 'device_fault.reason.elevator_normal' });
+    // recovered: the car's further normal reports are not routed to it (nor written to it)…
+    expect(routeDeviceEvent(normal('lift-a1'), [sim.s], T0 + 1000).filter((p) => p.op === 'decide')).toHaveLength(0);
+    // …until the fault comes back
+    const back = planTrigger('device_fault', liftEvent('elevator.fault', { code: 'E-DOOR' }), [sim.s], T0 + 2000);
+    if (back.op === 'decide') sim.apply(back.input);
+    expect(sim.s.state).not.toBe('recovered');
+    expect(routeDeviceEvent(normal('lift-a1'), [sim.s], T0 + 3000).filter((p) => p.op === 'decide')).toHaveLength(1);
   });
 
   it('a fault that recovers by itself and stays well closes after the settle time, unacknowledged — no trail from drills', () => {
