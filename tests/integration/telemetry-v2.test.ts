@@ -83,24 +83,29 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
+/** a store on the stand-in, retrying fast; each request abandoned after requestTimeoutMs */
+function v2Store(requestTimeoutMs: number): TelemetryStore {
+  return createTelemetryStore(
+    { kind: 'v2', url, token: 'secret-token', org: 'bops', bucket: 'bops' },
+    {
+      bufferMax: 10_000,
+      batchSize: 100,
+      flushMs: 20,
+      retryMinMs: 20,
+      retryMaxMs: 100,
+      stopTimeoutMs: 1000,
+      requestTimeoutMs,
+      log: createLogger('silent'),
+    },
+  );
+}
+
 describe('telemetry store — InfluxDB 2.x API', () => {
   let store: TelemetryStore;
   afterAll(async () => store?.stop());
 
   it('writes line protocol with token, org, bucket and ms precision; retries through a 503', async () => {
-    store = createTelemetryStore(
-      { kind: 'v2', url, token: 'secret-token', org: 'bops', bucket: 'bops' },
-      {
-        bufferMax: 10_000,
-        batchSize: 100,
-        flushMs: 20,
-        retryMinMs: 20,
-        retryMaxMs: 100,
-        stopTimeoutMs: 1000,
-        requestTimeoutMs: 2000,
-        log: createLogger('silent'),
-      },
-    );
+    store = v2Store(2000);
     await store.start();
     failWrites = 2;
     for (let i = 0; i < 10; i++)
@@ -130,19 +135,7 @@ describe('telemetry store — InfluxDB 2.x API', () => {
   });
 
   it('abandons a write the server never answers after requestTimeoutMs and delivers the batch by a retry; the body is UTF-8 with its byte length', async () => {
-    const s = createTelemetryStore(
-      { kind: 'v2', url, token: 'secret-token', org: 'bops', bucket: 'bops' },
-      {
-        bufferMax: 10_000,
-        batchSize: 100,
-        flushMs: 20,
-        retryMinMs: 20,
-        retryMaxMs: 100,
-        stopTimeoutMs: 1000,
-        requestTimeoutMs: 300,
-        log: createLogger('silent'),
-      },
-    );
+    const s = v2Store(300);
     try {
       await s.start();
       const heldBefore = held.length;
