@@ -76,8 +76,9 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** a live push within 10 s (a time budget, not a count of 20 ms naps: those ran out at ~2 s under a loaded CI) */
 const waitFor = async (pred: () => boolean) => {
-  for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+  for (const end = Date.now() + 10_000; !pred() && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
   return pred();
 };
 
