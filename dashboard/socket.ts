@@ -47,6 +47,8 @@ export interface LiveOptions {
    * Absent: the in-memory adapter of the single-process hub.
    */
   adapter?: ServerOptions['adapter'];
+  /** the hub's clock, the one sessions expire by (AuthService); pacing uses the real clock */
+  now: () => number;
   /** current state for `sync` after (re)connect */
   snapshot: {
     devices(): DeviceView[];
@@ -140,7 +142,7 @@ export class LivePush {
         // whose user may see the building; a logout or a changed user ends exactly its connections
         void socket.join(roomsOf(data.user, data.sessionId));
         // the session's own expiry ends the connection too (setTimeout's limit is ~24.8 days)
-        const expiry = setTimeout(() => endSocket(socket, 'expired'), Math.min(Math.max(0, data.expiresAt - Date.now()), 2 ** 31 - 1));
+        const expiry = setTimeout(() => endSocket(socket, 'expired'), Math.min(Math.max(0, data.expiresAt - this.o.now()), 2 ** 31 - 1));
         expiry.unref();
         socket.on('disconnect', () => clearTimeout(expiry));
         socket.on('sync', async (ack: unknown) => {
@@ -154,7 +156,7 @@ export class LivePush {
               this.o.gate ? mine(list).map((x) => this.o.gate!.forRecipient(user, event, x)) : mine(list);
             ack({
               ok: true,
-              at: Date.now(),
+              at: this.o.now(),
               devices: mine(this.o.snapshot.devices()),
               incidents: each('sync:incident', (await this.o.snapshot.incidents?.()) ?? []),
               visits: ns === NAMESPACES.frontDesk ? each('sync:visit', (await this.o.snapshot.visits?.()) ?? []) : [],

@@ -76,7 +76,9 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; loginLimit: 
         sameSite: 'strict',
         // https directly, or behind a TLS-terminating proxy trusted by HUB_TRUST_PROXY
         secure: req.protocol === 'https',
-        expires: new Date(s.expiresAt),
+        // relative, not `expires`: the browser counts from its own clock, so a browser (or a
+        // hub) whose clock is off does not drop the cookie early or keep it too long
+        maxAge: Math.floor(auth.ttlMs / 1000),
       });
       // The browser dashboard relies on the httpOnly cookie: a token in the answer would only
       // be something for a script on the page to steal.

@@ -36,7 +36,8 @@ export class AuthService {
 
   constructor(
     private readonly db: Db,
-    private readonly ttlMs: number,
+    /** how long a session lasts from login (HUB_SESSION_TTL) */
+    readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     /** told when sessions end, so live connections holding them are closed at once */
     private readonly bus: EventBus | null = null,

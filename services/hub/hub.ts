@@ -602,6 +602,7 @@ export class Hub {
     this.live = new LivePush({
       ...(adapter ? { adapter } : {}),
       auth: this.auth,
+      now: this.now,
       bus,
       log: log.child({ mod: 'live' }),
       throttleMs: config.socketThrottleMs,

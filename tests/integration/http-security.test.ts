@@ -135,6 +135,10 @@ describe('session token and cookie', () => {
     expect(b.setCookie).toMatch(/HttpOnly/i);
     expect(b.setCookie).toMatch(/SameSite=Strict/i);
     expect(b.setCookie).not.toMatch(/Secure/i); // plain http, no proxy said https
+    // the lifetime is relative (Max-Age), so a browser whose clock differs from the hub's keeps
+    // the cookie exactly as long as the session lasts
+    expect(b.setCookie).toMatch(new RegExp(`Max-Age=${t.hub.auth.ttlMs / 1000}(;|$)`, 'i'));
+    expect(b.setCookie).not.toMatch(/Expires=/i);
     const api = await login(t, 'desk', 'desk-password'); // { token: true }
     expect(api.token).toMatch(/.{20,}/);
   });
