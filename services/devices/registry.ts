@@ -44,6 +44,8 @@ export interface RegistryOptions {
    * (devices connected to other instances stay online) instead of resetting every device.
    */
   shared?: boolean;
+  /** the hub's clock (maintenance windows, out-of-service times); default the real one */
+  now?: () => number;
 }
 
 export class DeviceRegistry {
@@ -60,7 +62,11 @@ export class DeviceRegistry {
     private readonly log: Logger,
     private readonly flushMs = 2000,
     private readonly opts: RegistryOptions = {},
-  ) {}
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private readonly now: () => number;
 
   /** Listen for administrative changes made through this instance (scale-out: tell the others). */
   onChanged(fn: (d: DeviceRecord) => void): void {
@@ -299,7 +305,7 @@ export class DeviceRegistry {
     const d = this.devices.get(id);
     if (!d) return;
     const { outOfService: _old, ...rest } = d.meta;
-    d.meta = inService ? rest : { ...rest, outOfService: { reason, since: Date.now() } };
+    d.meta = inService ? rest : { ...rest, outOfService: { reason, since: this.now() } };
     await this.db.device.update({ where: { id }, data: { meta: d.meta as object } });
     this.changed(d);
   }
@@ -339,7 +345,7 @@ export class DeviceRegistry {
       lastSeenAt: d.lastSeenAt,
       lastTelemetry: d.lastTelemetry,
       maintenance: (() => {
-        const m = this.maintenanceOf(d.deviceId, Date.now());
+        const m = this.maintenanceOf(d.deviceId, this.now());
         return m ? { reason: m.reason, by: m.by, byName: m.byName, since: m.since, until: m.until } : null;
       })(),
     };

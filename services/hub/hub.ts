@@ -236,7 +236,7 @@ export class Hub {
     const cluster = this.cluster;
 
     // 2. identities
-    this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }), 2000, { shared: !!cluster });
+    this.registry = new DeviceRegistry(this.db, log.child({ mod: 'registry' }), 2000, { shared: !!cluster, now: this.now });
     await this.registry.start();
     this.stops.push(() => this.registry.stop());
     this.auth = new AuthService(this.db, config.sessionTtlMs, this.now, bus);
