@@ -92,12 +92,13 @@ describe('EventStore group commit', () => {
 describe('EventStore failure handling', () => {
   it('a data error refuses only the offending event; the rest of its batch is stored', async () => {
     // one batch at a time: while the first (one event) is written, the next three queue and go
-    // together; the second of them names a device that does not exist (FK violation, SQLSTATE 23503)
+    // together; the second of them holds a NUL in its data, which jsonb refuses (SQLSTATE 22P05;
+    // the broker refuses such a payload as bad_text before it gets here — this is the last line)
     const store = new EventStore(pool, { maxConcurrent: 1 });
     const results = await Promise.allSettled([
       store.store(dev('el-1'), ev('first'), Date.now()),
       store.store(dev('el-1'), ev('ok-1'), Date.now()),
-      store.store(dev('no-such-device'), ev('bad-1'), Date.now()),
+      store.store(dev('el-1'), { ...ev('bad-1'), data: { code: 'E\u0000' } } as DeviceEvent, Date.now()),
       store.store(dev('el-1'), ev('ok-2'), Date.now()),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
