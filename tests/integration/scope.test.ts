@@ -416,6 +416,39 @@ describe('live pushes reach only sockets whose user may see the building', () =>
     );
   });
 
+  it('a burst goes whole to the unscoped, split to the scoped; nothing is encoded for a building no scoped dashboard watches', async () => {
+    const scoped = await socket(t, '/control-room', tok.op);
+    const control = await socket(t, '/control-room', tok.adm);
+    sockets.push(scoped, control);
+    const mine = record(scoped, ['device:events']);
+    const all = record(control, ['device:events']);
+    // every broadcast of the control room's adapter, by the rooms it was for
+    const adapter = t.hub.live.io!.of('/control-room').adapter;
+    const broadcast = adapter.broadcast.bind(adapter);
+    const sent: string[][] = [];
+    adapter.broadcast = (packet, opts) => {
+      if ((packet.data as unknown[])[0] === 'device:events') sent.push([...opts.rooms]);
+      broadcast(packet, opts);
+    };
+    try {
+      // two events accepted in the same turn: one frame (device:events), as a fleet's burst
+      for (const d of [liftA, liftB]) {
+        t.hub.bus.emit('device.event.live', {
+          device: { deviceId: d.id, site: d.site, building: d.building, class: 'elevator' },
+          event: { v: 1, id: `burst-${d.id}`, ts: Date.now(), type: 'elevator.normal', data: { floor: 1, doors: 'closed' } },
+          receivedAt: Date.now(),
+        });
+      }
+      await waitFor(() => all.length >= 2 && mine.length >= 1, 5000, 'the burst at both sockets');
+      expect(all.map((x) => x.p.id)).toEqual(['burst-lift-a', 'burst-lift-b']);
+      expect(mine.map((x) => x.p.id)).toEqual(['burst-lift-a']);
+      // whole to the unscoped; a-1's part to its scoped operator; none for b-1 (nobody scoped there)
+      expect(sent).toEqual([['building:*'], ['building:a-1']]);
+    } finally {
+      adapter.broadcast = broadcast;
+    }
+  });
+
   it('maintenance set or ended on a device (device:changed, its whole view)', async () => {
     const until = Date.now() + 3_600_000;
     const set = (id: string) => () => api(t, 'PUT', `/api/devices/${id}/maintenance`, { reason: '年检', until });
