@@ -49,6 +49,7 @@ import {
   cpuMicrosPerMsg,
   cpuSeconds,
   descendants,
+  groupCpuSeconds,
   memory,
   ratios,
   rotation,
@@ -410,11 +411,7 @@ async function rulesReport(results: Results, t: Target): Promise<void> {
 /** CPU seconds of the target, each helper group and the load generator. */
 async function cpuSnapshot(t: Target, load: Load): Promise<Record<string, number>> {
   const snap: Record<string, number> = { [t.name]: await cpuSeconds(t.pid), load: await cpuSeconds(load.child.pid!) };
-  for (const [name, pids] of Object.entries(await t.helpers())) {
-    let sum = 0;
-    for (const p of pids) sum += await cpuSeconds(p).catch(() => 0);
-    snap[name] = sum;
-  }
+  for (const [name, pids] of Object.entries(await t.helpers())) snap[name] = await groupCpuSeconds(pids);
   return snap;
 }
 

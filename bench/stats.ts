@@ -73,10 +73,13 @@ export function cpuMicrosPerMsg(cpu0: number, cpu1: number, msgs: number): numbe
 /** Clock ticks per second for /proc/<pid>/stat utime/stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100;
 
-/** utime + stime of one process in seconds, from the text of /proc/<pid>/stat (the comm may contain spaces). */
-export function parseStatCpu(stat: string): { cpu: number; ppid: number } {
+/**
+ * utime + stime of one process in seconds, from the text of /proc/<pid>/stat (the comm may contain
+ * spaces); `reaped`: cutime + cstime, what its exited children used (proc(5)).
+ */
+export function parseStatCpu(stat: string): { cpu: number; reaped: number; ppid: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { cpu: (Number(f[11]) + Number(f[12])) / USER_HZ, ppid: Number(f[1]) };
+  return { cpu: (Number(f[11]) + Number(f[12])) / USER_HZ, reaped: (Number(f[13]) + Number(f[14])) / USER_HZ, ppid: Number(f[1]) };
 }
 
 /** VmRSS and VmHWM (peak) in MB from the text of /proc/<pid>/status. */
@@ -87,6 +90,23 @@ export function parseStatus(status: string): { rssMb: number; hwmMb: number } {
 
 export async function cpuSeconds(pid: number): Promise<number> {
   return parseStatCpu(await fs.readFile(`/proc/${pid}/stat`, 'utf8')).cpu;
+}
+
+/**
+ * CPU seconds of a process group whose members come and go (PostgreSQL's backends): each live
+ * member's own and its reaped children's. A backend that exits between two snapshots moves its
+ * CPU into the postmaster's cutime/cstime instead of vanishing from the sum (which made the
+ * difference negative in a run of the sixth round).
+ */
+export async function groupCpuSeconds(pids: readonly number[]): Promise<number> {
+  let sum = 0;
+  for (const p of pids) {
+    const s = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => null);
+    if (!s) continue;
+    const c = parseStatCpu(s);
+    sum += c.cpu + c.reaped;
+  }
+  return sum;
 }
 
 export async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {

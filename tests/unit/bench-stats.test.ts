@@ -1,7 +1,19 @@
 // The statistics of `npm run bench` (bench/stats.ts): the table's medians, spreads, per-repetition
 // ratios and the saturation rule decide what BENCHMARKS.md claims, so they are tested here.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cpuMicrosPerMsg, parseStatCpu, parseStatus, quantile, ratios, rotation, saturated, spread } from '../../bench/stats.js';
+import {
+  cpuMicrosPerMsg,
+  cpuSeconds,
+  groupCpuSeconds,
+  parseStatCpu,
+  parseStatus,
+  quantile,
+  ratios,
+  rotation,
+  saturated,
+  spread,
+} from '../../bench/stats.js';
 
 describe('quantile (nearest rank)', () => {
   const xs = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
@@ -103,8 +115,28 @@ describe('rotation of the target order', () => {
 describe('/proc parsing', () => {
   it('utime + stime and ppid from /proc/<pid>/stat, a comm with spaces and parentheses', () => {
     // fields after the comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime …
-    const stat = '1234 (node (bench) x) S 77 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 11 0 100 0 0';
-    expect(parseStatCpu(stat)).toEqual({ cpu: 3, ppid: 77 });
+    const stat = '1234 (node (bench) x) S 77 1234 1234 0 -1 4194304 100 0 0 0 250 50 30 20 20 0 11 0 100 0 0';
+    expect(parseStatCpu(stat)).toEqual({ cpu: 3, reaped: 0.5, ppid: 77 });
+  });
+  it('a group keeps the CPU of a member’s exited child (a PostgreSQL backend that ended between snapshots)', async () => {
+    // a parent that runs a child busy for 0.5 s of CPU, reaps it, then idles
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        "require('child_process').spawnSync(process.execPath, ['-e', 'const e = Date.now() + 500; while (Date.now() < e);']); setInterval(() => {}, 1000)",
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const end = Date.now() + 10_000;
+      let cpu = 0;
+      while ((cpu = await groupCpuSeconds([parent.pid!])) < 0.4 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(cpu).toBeGreaterThanOrEqual(0.4);
+      expect(await cpuSeconds(parent.pid!)).toBeLessThan(0.4); // the parent's own share is small
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
   it('VmRSS and VmHWM in MB from /proc/<pid>/status', () => {
     const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n';
