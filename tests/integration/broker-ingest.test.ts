@@ -36,8 +36,8 @@ function countingPool() {
   const counting = new Proxy(pool, {
     get(target, prop, receiver) {
       if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
-      return (config: { values: unknown[][] }) => {
-        sizes.push(config.values[0]!.length);
+      return (config: { values: [string, ...unknown[]] }) => {
+        sizes.push((JSON.parse(config.values[0]) as unknown[]).length); // the batch: one JSON array
         return target.query(config as never);
       };
     },
