@@ -359,22 +359,33 @@ export class EventStore {
  * stored 100k events, acceptEvent 20 % of its CPU in the profile).
  */
 export class RecentEventIds {
-  private readonly seen = new Set<string>();
-  /** keys in arrival order; once full, `next` is the oldest */
-  private readonly ring: string[] = [];
+  /**
+   * Event ids by device: looking up (device, id) needs no `${deviceId}\0${eventId}` key built,
+   * flattened and hashed per event (that string key was 4.3 % of the hub's CPU at the QoS1
+   * ceiling, issue 12). A device whose ids were all forgotten keeps its empty set (bounded by the
+   * fleet).
+   */
+  private readonly byDevice = new Map<string, Set<string>>();
+  /** the eviction ring, side by side: each remembered id and its device's set; once full, `next` is the oldest */
+  private readonly ringSets: Array<Set<string>> = [];
+  private readonly ringIds: string[] = [];
   private next = 0;
 
   constructor(private readonly max = 100_000) {}
 
   /** true the first time (deviceId, eventId) is offered within the window */
   firstTime(deviceId: string, eventId: string): boolean {
-    const k = `${deviceId}\u0000${eventId}`;
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    if (this.ring.length < this.max) this.ring.push(k);
-    else {
-      this.seen.delete(this.ring[this.next]!);
-      this.ring[this.next] = k;
+    let ids = this.byDevice.get(deviceId);
+    if (!ids) this.byDevice.set(deviceId, (ids = new Set()));
+    else if (ids.has(eventId)) return false;
+    ids.add(eventId);
+    if (this.ringIds.length < this.max) {
+      this.ringSets.push(ids);
+      this.ringIds.push(eventId);
+    } else {
+      this.ringSets[this.next]!.delete(this.ringIds[this.next]!);
+      this.ringSets[this.next] = ids;
+      this.ringIds[this.next] = eventId;
       this.next = (this.next + 1) % this.max;
     }
     return true;

@@ -13,6 +13,18 @@ describe('RecentEventIds', () => {
     expect(r.firstTime('el-2', 'a')).toBe(false);
   });
 
+  it('evicts the oldest id from its own device: ids of several devices share one window', () => {
+    const r = new RecentEventIds(2);
+    expect(r.firstTime('el-a', '1')).toBe(true);
+    expect(r.firstTime('el-b', '1')).toBe(true);
+    expect(r.firstTime('el-a', '2')).toBe(true); // the window is full: (el-a, 1) is forgotten
+    expect(r.firstTime('el-b', '1')).toBe(false);
+    expect(r.firstTime('el-a', '2')).toBe(false);
+    expect(r.firstTime('el-a', '1')).toBe(true); // forgotten, so new again; (el-b, 1) goes
+    expect(r.firstTime('el-b', '1')).toBe(true);
+    expect(r.firstTime('el-a', '1')).toBe(false);
+  });
+
   it('forgets exactly the oldest ids once full, across many turns of the window', () => {
     const max = 1000;
     const r = new RecentEventIds(max);
