@@ -36,7 +36,7 @@ export class AuthService {
 
   constructor(
     private readonly db: Db,
-    /** how long a session lasts from login (HUB_SESSION_TTL) */
+    /** how long a session lasts from login (HUB_SESSION_TTL_H) */
     readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     /** told when sessions end, so live connections holding them are closed at once */

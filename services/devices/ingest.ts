@@ -4,9 +4,9 @@
 // unique key and is dropped as a duplicate, so procedures never see an event twice.
 //
 // Inserts are group-committed: events arriving while a batch is in flight are written together
-// in one INSERT … SELECT json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING, so under load the cost is
-// one round trip per batch instead of one per event. The broker acks (PUBACK) an event only after
-// its batch committed: nothing acknowledged is ever lost.
+// in one INSERT … SELECT json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING, so under load
+// the cost is one round trip per batch instead of one per event. The broker acks (PUBACK) an
+// event only after its batch committed: nothing acknowledged is ever lost.
 //
 // A database outage is not the device's fault (issue 7 item 3). When PostgreSQL cannot be
 // reached, a batch is not failed back to the broker (which would disconnect the device, and a
