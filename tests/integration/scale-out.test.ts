@@ -262,10 +262,21 @@ function connectMqtt(url: string, id: string, secret: string, extra: mqtt.IClien
   });
 }
 
+/**
+ * Resolves on the PUBACK. Bounded: a PUBACK that never comes fails here, saying so, instead of
+ * hanging the test until its timeout. In one CI run (2026-12-01, machine heavily loaded) the
+ * replay test below timed out at 120 s without saying where and the next two failed after it;
+ * a hang before its `finally` would also keep the incident lock it holds.
+ */
 function publishEvent(c: MqttClient, base: string, event: Record<string, unknown>): Promise<void> {
-  return new Promise((resolve, reject) =>
-    c.publish(`${base}/event`, JSON.stringify({ v: 1, ...event }), { qos: 1 }, (e) => (e ? reject(e) : resolve())),
-  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no PUBACK within 30 s for ${base}/event (connected: ${c.connected})`)), 30_000);
+    c.publish(`${base}/event`, JSON.stringify({ v: 1, ...event }), { qos: 1 }, (e) => {
+      clearTimeout(timer);
+      if (e) reject(e);
+      else resolve();
+    });
+  });
 }
 
 const provisioned = new Map<string, string>();
@@ -755,6 +766,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     // hold bldg-2's incident lock (services/core/locks.ts names it incidents:<building>): A stores
     // and acknowledges the event, then waits for the lock to open the fault — and is killed there
     const holder = new pg.Client({ connectionString: db.url });
+    holder.on('error', () => undefined); // ended in `finally`; a dropped connection is no test result
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(hashtextextended('incidents:bldg-2', 0))`);
     let killed = '';
