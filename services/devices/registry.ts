@@ -57,6 +57,9 @@ export class DeviceRegistry {
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
+  /** the hub's clock (RegistryOptions.now) */
+  private readonly now: () => number;
+
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
@@ -65,8 +68,6 @@ export class DeviceRegistry {
   ) {
     this.now = opts.now ?? Date.now;
   }
-
-  private readonly now: () => number;
 
   /** Listen for administrative changes made through this instance (scale-out: tell the others). */
   onChanged(fn: (d: DeviceRecord) => void): void {
