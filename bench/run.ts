@@ -29,7 +29,7 @@
 // interleaved with the plain `hub` under the same load; the report gives rules/none per repetition.
 //
 //   npm run bench -- [--reps 3] [--duration 4] [--only telemetry,qos1,latency] [--targets hub,hub-influx,aedes,mosquitto]
-//                    [--publishers 100] [--rates 2000,5000] [--browsers 1] [--json out.json]
+//                    [--publishers 100] [--rates 2000,5000] [--latency-idle 0] [--browsers 1] [--json out.json]
 //                    [--before <bundle> | --before-plain]
 // The hub runs with the node flags and environment of package.json's `start` script (what
 // `npm start` and the image run); --before-plain adds the same bundle without them as "before".
@@ -71,6 +71,11 @@ const { values: opt } = parseArgs({
     publishers: { type: 'string', default: '100' },
     rates: { type: 'string', default: '2000,5000' },
     'latency-seconds': { type: 'string', default: '8' },
+    // seconds every target sits connected and unloaded before each latency run (default 0): the
+    // hub as an alarm finds it after a quiet spell — V8's memory reducer has shrunk the young
+    // generation and tightened the heap limit (BENCHMARKS.md "Idle memory"), unlike the hub
+    // just started or just loaded by the ceilings
+    'latency-idle': { type: 'string', default: '0' },
     browsers: { type: 'string', default: '1' },
     json: { type: 'string' },
     // before/after: a second hub bundle (e.g. built from the previous commit with
@@ -91,6 +96,7 @@ const ONLY = new Set(opt.only.split(','));
 const PUBLISHERS = Number(opt.publishers);
 const RATES = opt.rates.split(',').map(Number);
 const LAT_S = Number(opt['latency-seconds']);
+const LAT_IDLE_S = Number(opt['latency-idle']);
 const BROWSERS = Number(opt.browsers);
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -181,8 +187,9 @@ async function startHub(
   await fs.mkdir(dataDir, { recursive: true });
   const log = path.join(dir, `${name}.log`);
   const out = createWriteStream(log);
-  // BENCH_HUB_FLAGS: extra node flags for the hub targets, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-  const extra = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
+  // BENCH_HUB_FLAGS / BENCH_BEFORE_FLAGS: extra node flags for the hub targets / the --before
+  // targets, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", or one V8 flag against none
+  const extra = (process.env[name.endsWith('-before') ? 'BENCH_BEFORE_FLAGS' : 'BENCH_HUB_FLAGS'] ?? '').split(' ').filter(Boolean);
   const flags = [...(plain ? ['--enable-source-maps'] : START.flags), ...extra];
   // BENCH_HUB_ENV / BENCH_BEFORE_ENV: "K=V K=V" settings for the hub targets / the --before
   // targets, e.g. one build against itself with one setting changed (--before dist/server/hub.mjs)
@@ -526,6 +533,7 @@ function perCommit(m0: Map<string, number> | null, m1: Map<string, number> | nul
 
 async function latency(load: Load, t: Target, rate: number): Promise<LatencyResult> {
   await settle(t);
+  if (LAT_IDLE_S > 0) await sleep(LAT_IDLE_S * 1000);
   const m0 = t.kind === 'hub' ? await scrape(t.http!) : null;
   const c0 = await cpuSnapshot(t, load);
   const r = await load.ask({
@@ -562,7 +570,7 @@ type Results = Record<string, Record<string, Array<CeilingResult | LatencyResult
 async function main(): Promise<void> {
   const wanted = new Set(opt.targets.split(','));
   console.log(
-    `bench: ${PUBLISHERS} publishers, ${REPS} interleaved reps, ${DURATION} s per ceiling step, latency ${RATES.join('/')} events/s × ${LAT_S} s, ` +
+    `bench: ${PUBLISHERS} publishers, ${REPS} interleaved reps, ${DURATION} s per ceiling step, latency ${RATES.join('/')} events/s × ${LAT_S} s${LAT_IDLE_S ? ` each after ${LAT_IDLE_S} s idle` : ''}, ` +
       `${BROWSERS} dashboard client(s); ${os.cpus().length} cores, load average ${os
         .loadavg()
         .map((x) => x.toFixed(1))
