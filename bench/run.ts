@@ -73,7 +73,7 @@ const { values: opt } = parseArgs({
     'latency-seconds': { type: 'string', default: '8' },
     // seconds every target sits connected and unloaded before each latency run (default 0): the
     // hub as an alarm finds it after a quiet spell — V8's memory reducer has shrunk the young
-    // generation and tightened the heap limit (BENCHMARKS.md "Idle memory"), unlike the hub
+    // generation and left the heap growing slowly (BENCHMARKS.md "Eighth round"), unlike the hub
     // just started or just loaded by the ceilings
     'latency-idle': { type: 'string', default: '0' },
     browsers: { type: 'string', default: '1' },
