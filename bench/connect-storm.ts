@@ -1,12 +1,14 @@
-// `npm run bench:storm`: N idle authenticated devices on one hub, and the connect storm that
-// brings them (issue 12: "50,000 idle authenticated devices held with the hub responsive
-// (health p99 < 50 ms) and connect storms that do not stall the event loop > 100 ms").
+// `npm run bench:storm`: N idle authenticated devices on the hub, and the connect storm that
+// brings them (issue 12: "50,000 idle authenticated devices held on this machine with the hub
+// responsive (health p99 < 50 ms) and connect storms that do not stall the event loop > 100 ms").
 //
-// Why not 50,000 here: this machine caps open files at 20,000 per process (hard limit; raising
-// it gives EPERM). The hub needs one descriptor per connected device plus its own (~100: HTTP,
-// PostgreSQL pool, logs), so ~19,000 devices is the ceiling of ONE hub process here; the default
-// N = 15,000 leaves headroom. The device side is spread over K child processes
-// (bench/storm-clients.ts, ≤ --per-proc connections each) for the same reason.
+// One process here holds < 20,000: this machine caps open files at 20,000 per process (hard
+// limit; raising it gives EPERM), and a hub needs one descriptor per connected device plus its own
+// (~100: HTTP, PostgreSQL pool, logs). The single-process targets default to N = 15,000, which
+// leaves headroom; 50,000 is held by `hub-cluster`, the hub as several instances on one Redis and
+// one PostgreSQL (docs/scale-out.md), as a deployment beyond one process's limit runs it. The
+// device side is spread over K child processes (bench/storm-clients.ts, ≤ --per-proc
+// connections each) for the same reason.
 //
 // Targets, each its own process on ephemeral loopback ports, measured in interleaved
 // repetitions (order rotated per repetition):
@@ -14,6 +16,13 @@
 //                 throttle at its default (HUB_MQTT_CONNECT_RATE)
 //   hub-nothrottle the same with HUB_MQTT_CONNECT_RATE=0 (every CONNECT processed on arrival)
 //   aedes         bare aedes 1.2 (bench/peers/aedes.ts): no authentication, no hooks
+//   hub-cluster   --instances compiled hubs (default 4) in scale-out mode: one redis-server of
+//                 this script's own, one throw-away database on BENCH_PG_ADMIN_URL (this
+//                 machine's PostgreSQL); device i connects to instance i mod K, as HAProxy's
+//                 leastconn spreads them (deploy/haproxy). Its figures are over the instances:
+//                 loop and probe maxima of any of them, health and connect probes rotated over
+//                 them, CPU and RSS summed over the hubs and Redis (PostgreSQL is not counted,
+//                 as the single hub's embedded one is not)
 // Per repetition and target: N devices connect as one storm (every socket opened at once; or
 // --ramp R per second), then are held idle, then all close. Measured:
 //   connect time   first socket opened → last CONNACK 0 (max over the client processes)
@@ -24,12 +33,15 @@
 //                  for aedes an MQTT CONNECT→CONNACK of an extra client
 //   health p99     200 sequential GET /api/health while N are held idle (hubs)
 //   connect p99    200 sequential extra MQTT CONNECT→CONNACK→close while N are held (all)
-//   RSS            of the target process (/proc), N held, after 5 s idle; the hub's embedded
+//   idle CPU       of the target while N are held idle: --hold seconds (default 20) after the
+//                  probes, % of one core
+//   RSS            of the target process (/proc), N held, after that; the hub's embedded
 //                  PostgreSQL is a separate process and not included
 //   throttled      CONNECTs that waited in the hub's throttle queue (bops_mqtt_connects_throttled_total)
 //
 //   npm run bench:storm -- [--devices 15000] [--per-proc 7500] [--reps 3] [--ramp 0]
 //                          [--targets hub,hub-nothrottle,aedes] [--keep-logs]
+//   npm run bench:storm -- --devices 50000 --targets hub-cluster [--instances 4] [--reps 2]
 // Devices are provisioned straight into the hub's PostgreSQL (one INSERT … unnest, each with its
 // own secret hashed as services/core/crypto.ts does) and the hub is restarted to load them:
 // 15,000 POST /api/devices would take minutes and measure provisioning, not connecting.
@@ -53,7 +65,7 @@ import { startCommand } from '../scripts/start-command.mjs';
 import { hashDeviceSecret } from '../services/core/crypto.js';
 import { cpuSeconds, descendants, memory, quantile, ratios, rotation, scrape, spread, type Spread } from './stats.js';
 import type { StormDev, StormMsg } from './storm-clients.js';
-import { freePort, startAedesPeer } from './peers/start.js';
+import { freePort, scratchDatabase, startAedesPeer } from './peers/start.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -62,11 +74,15 @@ const { values: opt } = parseArgs({
     reps: { type: 'string', default: '3' },
     ramp: { type: 'string', default: '0' },
     targets: { type: 'string', default: 'hub,hub-nothrottle,aedes' },
+    // hub instances of the hub-cluster target
+    instances: { type: 'string', default: '4' },
+    // seconds the devices are held idle, after the probes, to measure what holding them costs
+    hold: { type: 'string', default: '20' },
     'health-requests': { type: 'string', default: '200' },
     'keep-logs': { type: 'boolean', default: false },
     // extra node flags for the hubs, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiling a storm)
     'node-args': { type: 'string', default: '' },
-    // settings for the throttled hub, e.g. "HUB_MQTT_CONNECT_RATE=500 HUB_MQTT_CONNECT_BURST=10" (default: the hub's defaults)
+    // settings for the throttled hub and the cluster's instances, e.g. "HUB_MQTT_CONNECT_RATE=500 HUB_MQTT_CONNECT_BURST=10" (default: the hub's defaults)
     'hub-env': { type: 'string', default: '' },
   },
 });
@@ -76,6 +92,8 @@ const REPS = Number(opt.reps);
 const RAMP = Number(opt.ramp);
 const HEALTH_N = Number(opt['health-requests']);
 const TARGETS = opt.targets.split(',');
+const INSTANCES = Number(opt.instances);
+const HOLD_S = Number(opt.hold);
 const KEEPALIVE = 60;
 const HUB_ENV = Object.fromEntries(
   opt['hub-env']
@@ -99,11 +117,19 @@ async function waitExit(child: ChildProcess, ms: number): Promise<void> {
 
 // ---------------------------------------------------------------------------- targets
 
-interface Target {
-  name: string;
+/** one process devices connect to: a hub instance (with its HTTP API) or bare aedes */
+interface Node {
   pid: number;
   mqttPort: number;
   http?: string;
+}
+
+interface Target {
+  name: string;
+  /** one, or a cluster's instances (device i connects to nodes[i mod K]) */
+  nodes: Node[];
+  /** processes whose CPU and RSS are the target's: its nodes, and a cluster's Redis */
+  pids: number[];
   devices: StormDev[];
   stop(): Promise<void>;
 }
@@ -184,7 +210,26 @@ async function startHub(name: string, dir: string, env: Record<string, string>):
   await waitReady(name, child, http, log);
   // provision N devices straight into PostgreSQL, then restart so the registry loads them
   const pgPassword = (await fs.readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
-  const pool = new pg.Pool({ host: '127.0.0.1', port: ports.pg, user: 'postgres', password: pgPassword, database: 'bops', max: 1 });
+  const devices = await provision({ host: '127.0.0.1', port: ports.pg, user: 'postgres', password: pgPassword, database: 'bops' });
+  await stopHub(child);
+  child = spawnHub(name, dataDir, ports, env, log);
+  await waitReady(name, child, http, log);
+  const pid = child.pid!;
+  return {
+    name,
+    nodes: [{ pid, mqttPort: ports.mqtt, http }],
+    pids: [pid],
+    devices,
+    async stop() {
+      await stopHub(child);
+      if (!opt['keep-logs']) await fs.rm(log, { force: true });
+    },
+  };
+}
+
+/** N intercoms with their own secrets, straight into the hub's PostgreSQL (the hub loads them on its next start) */
+async function provision(config: pg.PoolConfig): Promise<StormDev[]> {
+  const pool = new pg.Pool({ ...config, max: 1 });
   pool.on('error', () => undefined); // the hub restarting its PostgreSQL under an idle pooled client
   await pool.query(`INSERT INTO "Site" (id, name) VALUES ('bench', 'bench') ON CONFLICT DO NOTHING`);
   await pool.query(
@@ -201,19 +246,53 @@ async function startHub(name: string, dir: string, env: Record<string, string>):
     [devices.map((d) => d.id), devices.map((d) => hashDeviceSecret(d.secret))],
   );
   await pool.end();
-  await stopHub(child);
-  child = spawnHub(name, dataDir, ports, env, log);
-  await waitReady(name, child, http, log);
-  const pid = child.pid!;
+  return devices;
+}
+
+/**
+ * The hub in scale-out mode (docs/scale-out.md): `k` instances on one redis-server of its own and
+ * one throw-away database. The first instance alone creates the schema; the devices are then
+ * provisioned and every instance started, so each loads them.
+ */
+async function startCluster(name: string, dir: string, k: number): Promise<Target> {
+  const db = await scratchDatabase(`bops_storm_${randomBytes(4).toString('hex')}`);
+  if (!db) throw new Error('hub-cluster needs a PostgreSQL server (BENCH_PG_ADMIN_URL) for its instances to share');
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  spawned.push(redis);
+  const env = (i: number) => ({
+    ...HUB_ENV,
+    DATABASE_URL: db.url,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    HUB_INSTANCE_ID: `${name}-${i}`,
+  });
+  const start = async (i: number) => {
+    const ports = { http: await freePort(), mqtt: await freePort(), pg: await freePort() };
+    const dataDir = path.join(dir, `${name}-${i}`);
+    await fs.mkdir(dataDir, { recursive: true });
+    const log = path.join(dir, `${name}-${i}.log`);
+    const http = `http://127.0.0.1:${ports.http}`;
+    const child = spawnHub(`${name}-${i}`, dataDir, ports, env(i), log);
+    await waitReady(`${name}-${i}`, child, http, log);
+    return { child, log, node: { pid: child.pid!, mqttPort: ports.mqtt, http } };
+  };
+  const first = await start(1);
+  const devices = await provision({ connectionString: db.url });
+  await stopHub(first.child);
+  const instances = await Promise.all(Array.from({ length: k }, (_, i) => start(i + 1)));
   return {
     name,
-    pid,
-    mqttPort: ports.mqtt,
-    http,
+    nodes: instances.map((x) => x.node),
+    pids: [...instances.map((x) => x.node.pid), redis.pid!],
     devices,
     async stop() {
-      await stopHub(child);
-      if (!opt['keep-logs']) await fs.rm(log, { force: true });
+      await Promise.all(instances.map((x) => stopHub(x.child)));
+      redis.kill('SIGTERM');
+      await waitExit(redis, 5000);
+      await db.drop();
+      if (!opt['keep-logs']) for (const x of [first, ...instances]) await fs.rm(x.log, { force: true });
     },
   };
 }
@@ -223,8 +302,8 @@ async function startAedes(): Promise<Target> {
   spawned.push(child);
   return {
     name: 'aedes',
-    pid: child.pid!,
-    mqttPort: port,
+    nodes: [{ pid: child.pid!, mqttPort: port }],
+    pids: [child.pid!],
     devices: Array.from({ length: N }, (_, i) => ({
       id: `storm-${i}`,
       secret: 'x',
@@ -311,30 +390,43 @@ interface Result {
   healthP99Ms: number;
   healthP50Ms: number;
   pingP99Ms: number;
+  /** summed over the target's processes */
   rssMb: number;
+  /** its largest process */
+  rssMaxMb: number;
   throttled: number;
   shed: number;
   connectTimeouts: number;
   listenOverflows: number;
   cpuUsPerConnect: number;
+  /** the target's CPU while N are held idle, % of one core (a cluster: summed) */
+  idleCpuPct: number;
 }
 
-const delta = (a: Map<string, number> | null, b: Map<string, number> | null, k: string) =>
-  a && b ? (b.get(k) ?? 0) - (a.get(k) ?? 0) : NaN;
+/** a /metrics scrape of every node with an HTTP API (each scrape resets that hub's event-loop histogram) */
+const scrapeAll = (t: Target) => Promise.all(t.nodes.flatMap((n) => (n.http ? [scrape(n.http)] : [])));
+const sumCpu = async (t: Target) => (await Promise.all(t.pids.map(cpuSeconds))).reduce((x, y) => x + y, 0);
+/** the largest of one metric over the nodes' scrapes */
+const maxOf = (ms: Array<Map<string, number>>, k: string) => Math.max(...ms.map((m) => m.get(k) ?? NaN));
+/** a counter's increase between two scrapes of every node, summed */
+const deltaOf = (a: Array<Map<string, number>>, b: Array<Map<string, number>>, k: string) =>
+  a.length ? b.reduce((n, m, i) => n + (m.get(k) ?? 0) - (a[i]!.get(k) ?? 0), 0) : NaN;
 
 let round = 0;
 async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Result> {
   round++;
-  const before = t.http ? await scrape(t.http) : null; // also resets the event-loop histogram
-  const cpu0 = await cpuSeconds(t.pid);
+  const hubs = t.nodes.some((n) => n.http);
+  const before = await scrapeAll(t); // also resets the event-loop histograms
+  const cpu0 = await sumCpu(t);
   const overflows0 = await listenOverflows();
   const slices = clients.map((_, k) => t.devices.slice(Math.floor((k * N) / clients.length), Math.floor(((k + 1) * N) / clients.length)));
-  // probes during the storm: is the process answering at all?
+  // probes during the storm, rotated over the nodes: is each process answering at all?
   let probing = true;
   const probes: number[] = [];
   const prober = (async () => {
-    while (probing) {
-      probes.push(t.http ? await timedGet(`${t.http}/api/health/live`).catch(() => NaN) : await mqttPing(t.mqttPort, dummy));
+    for (let i = 0; probing; i++) {
+      const n = t.nodes[i % t.nodes.length]!;
+      probes.push(n.http ? await timedGet(`${n.http}/api/health/live`).catch(() => NaN) : await mqttPing(n.mqttPort, dummy));
       await sleep(50);
     }
   })();
@@ -342,7 +434,7 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
     clients.map((c, k) =>
       c.ask({
         cmd: 'connect',
-        port: t.mqttPort,
+        ports: t.nodes.map((n) => n.mqttPort),
         // its own source address per process and round: no ephemeral port is still in TIME_WAIT
         localAddress: `127.${1 + (round % 250)}.${1 + k}.${1 + Math.floor(round / 250)}`,
         devices: slices[k]!,
@@ -354,8 +446,8 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   );
   probing = false;
   await prober;
-  const after = t.http ? await scrape(t.http) : null;
-  const cpuUsPerConnect = (((await cpuSeconds(t.pid)) - cpu0) * 1e6) / t.devices.length;
+  const after = await scrapeAll(t);
+  const cpuUsPerConnect = (((await sumCpu(t)) - cpu0) * 1e6) / t.devices.length;
   const overflows = (await listenOverflows()) - overflows0;
   const connectS = Math.max(...replies.map((r) => r.ms as number)) / 1000;
   const refused: Record<string, number> = {};
@@ -363,27 +455,36 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   // held idle
   await sleep(5000);
   const health: number[] = [];
-  if (t.http) for (let i = 0; i < HEALTH_N; i++) health.push(await timedGet(`${t.http}/api/health`));
   const pings: number[] = [];
-  for (let i = 0; i < HEALTH_N; i++) pings.push(await mqttPing(t.mqttPort, dummy));
-  const rssMb = (await memory(t.pid)).rssMb;
+  for (let i = 0; i < HEALTH_N; i++) {
+    const n = t.nodes[i % t.nodes.length]!;
+    if (n.http) health.push(await timedGet(`${n.http}/api/health`));
+  }
+  for (let i = 0; i < HEALTH_N; i++) pings.push(await mqttPing(t.nodes[i % t.nodes.length]!.mqttPort, dummy));
+  // what holding them costs once the storm's after-work is done (each device pings every 30 s
+  // and sends its status every 2 min): the target's CPU over --hold seconds
+  const idle0 = await sumCpu(t);
+  const idleT0 = performance.now();
+  await sleep(HOLD_S * 1000);
+  const idleCpuPct = (((await sumCpu(t)) - idle0) * 1e5) / (performance.now() - idleT0);
+  const rss = await Promise.all(t.pids.map(async (p) => (await memory(p)).rssMb));
   health.sort((a, b) => a - b);
   pings.sort((a, b) => a - b);
   // every device disconnects at once (what a NAT or firewall resetting its table looks like to
-  // the hub): the scrape before resets the event-loop histogram, each scrape after reads and
-  // resets it again, so the maximum over them covers the whole drop
-  if (t.http) await scrape(t.http);
+  // the hub): the scrape before resets the event-loop histograms, each scrape after reads and
+  // resets them again, so the maximum over them covers the whole drop
+  await scrapeAll(t);
   const drop0 = performance.now();
   await Promise.all(clients.map((c) => c.ask({ cmd: 'close' })));
   // wait for the target to see every connection gone before the next one starts
   let dropS = NaN;
   let dropLagMaxMs = NaN;
-  if (t.http) {
+  if (hubs) {
     dropLagMaxMs = 0;
     for (let i = 0; i < 600; i++) {
-      const m = await scrape(t.http);
-      dropLagMaxMs = Math.max(dropLagMaxMs, (m.get('nodejs_eventloop_lag_max_seconds') ?? 0) * 1000);
-      if (m.get('bops_mqtt_connections') === 0) {
+      const ms = await scrapeAll(t);
+      dropLagMaxMs = Math.max(dropLagMaxMs, maxOf(ms, 'nodejs_eventloop_lag_max_seconds') * 1000);
+      if (ms.every((m) => m.get('bops_mqtt_connections') === 0)) {
         dropS = (performance.now() - drop0) / 1000;
         break;
       }
@@ -395,23 +496,22 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
     failed: replies.reduce((n, r) => n + (r.failed as number), 0),
     retries: replies.reduce((n, r) => n + (r.retries as number), 0),
     refused,
-    lagMaxMs: after ? after.get('nodejs_eventloop_lag_max_seconds')! * 1000 : NaN,
-    lagP99Ms: after ? after.get('nodejs_eventloop_lag_p99_seconds')! * 1000 : NaN,
+    lagMaxMs: hubs ? maxOf(after, 'nodejs_eventloop_lag_max_seconds') * 1000 : NaN,
+    lagP99Ms: hubs ? maxOf(after, 'nodejs_eventloop_lag_p99_seconds') * 1000 : NaN,
     dropS,
     dropLagMaxMs,
     probeMaxMs: Math.max(...probes.filter(Number.isFinite)),
     healthP50Ms: quantile(health, 0.5),
     healthP99Ms: quantile(health, 0.99),
     pingP99Ms: quantile(pings.filter(Number.isFinite), 0.99),
-    rssMb,
+    rssMb: rss.reduce((x, y) => x + y, 0),
+    rssMaxMb: Math.max(...rss),
     cpuUsPerConnect,
+    idleCpuPct,
     listenOverflows: overflows,
-    shed: delta(before, after, 'bops_mqtt_connects_shed_total'),
-    connectTimeouts: delta(before, after, 'bops_mqtt_rejections_total{reason="connect_timeout"}'),
-    throttled:
-      after && before
-        ? (after.get('bops_mqtt_connects_throttled_total') ?? NaN) - (before.get('bops_mqtt_connects_throttled_total') ?? NaN)
-        : NaN,
+    shed: deltaOf(before, after, 'bops_mqtt_connects_shed_total'),
+    connectTimeouts: deltaOf(before, after, 'bops_mqtt_rejections_total{reason="connect_timeout"}'),
+    throttled: deltaOf(before, after, 'bops_mqtt_connects_throttled_total'),
   };
 }
 
@@ -423,9 +523,13 @@ async function main(): Promise<void> {
     `connect storm: ${fmt(N)} devices from ${procs} client processes (≤ ${fmt(PER_PROC)} each), ${REPS} repetitions, ${RAMP > 0 ? `ramp ${fmt(RAMP)}/s` : 'all at once'}`,
   );
   console.log(
-    `open-file limit here: ${spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()} per process (hard). One hub process needs one descriptor per device + ~100 of its own, so one hub holds < ${fmt(FD_LIMIT)} devices on this machine; issue 12's 50,000 needs a raised limit (LimitNOFILE) or several instances (docs/scale-out.md).`,
+    `open-file limit here: ${spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()} per process (hard). One hub process needs one descriptor per device + ~100 of its own, so one hub holds < ${fmt(FD_LIMIT)} devices on this machine; issue 12's 50,000 needs a raised limit (LimitNOFILE) or several instances (hub-cluster; docs/scale-out.md).`,
   );
-  if (N + 200 > FD_LIMIT) console.log(`warning: ${fmt(N)} devices will not fit under ${fmt(FD_LIMIT)} descriptors`);
+  for (const name of TARGETS) {
+    const perProcess = Math.ceil(N / (name === 'hub-cluster' ? INSTANCES : 1));
+    if (perProcess + 200 > FD_LIMIT)
+      console.log(`warning: ${name}: ${fmt(perProcess)} devices per process will not fit under ${fmt(FD_LIMIT)} descriptors`);
+  }
   console.log(
     `load average before: ${os
       .loadavg()
@@ -443,6 +547,7 @@ async function main(): Promise<void> {
       if (name === 'hub') targets.push(await startHub(name, dir, HUB_ENV));
       else if (name === 'hub-nothrottle') targets.push(await startHub(name, dir, { HUB_MQTT_CONNECT_RATE: '0' }));
       else if (name === 'aedes') targets.push(await startAedes());
+      else if (name === 'hub-cluster') targets.push(await startCluster(name, dir, INSTANCES));
       else throw new Error(`unknown target ${name}`);
     }
     const results = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
@@ -454,7 +559,7 @@ async function main(): Promise<void> {
         const r = await storm(storming, clients, dummy);
         results.get(t.name)!.push(r);
         console.log(
-          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, drop ${fmt(r.dropS, 2)} s loop max ${fmt(r.dropLagMaxMs, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
+          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, drop ${fmt(r.dropS, 2)} s loop max ${fmt(r.dropLagMaxMs, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, idle CPU ${fmt(r.idleCpuPct)} %, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
         );
       }
     }
@@ -478,6 +583,7 @@ const sp = (s: Spread, d = 0) => (s.n ? `${fmt(s.min, d)} / ${fmt(s.median, d)} 
 function report(results: Map<string, Result[]>): void {
   const names = [...results.keys()];
   console.log(`\n${fmt(N - 1)} devices in the storm (+1 for probes); min / median / max over ${REPS} repetitions`);
+  if (names.includes('hub-cluster')) console.log(`hub-cluster: ${INSTANCES} instances, ~${fmt(N / INSTANCES)} devices each`);
   console.log(`| measure | ${names.join(' | ')} |`);
   console.log(`|---|${names.map(() => '---|').join('')}`);
   const rows: Array<[string, (r: Result) => number, number]> = [
@@ -489,7 +595,9 @@ function report(results: Map<string, Result[]>): void {
     [`/api/health p99 with N idle (${HEALTH_N} requests), ms`, (r) => r.healthP99Ms, 1],
     [`extra MQTT connect p99 with N idle (${HEALTH_N}), ms`, (r) => r.pingP99Ms, 1],
     ['target CPU per connect during the storm, µs', (r) => r.cpuUsPerConnect, 0],
-    ['RSS with N idle, MB', (r) => r.rssMb, 0],
+    [`target CPU with N idle (${HOLD_S} s after the probes), % of one core`, (r) => r.idleCpuPct, 0],
+    ['RSS with N idle, MB (a cluster: its hubs and Redis)', (r) => r.rssMb, 0],
+    ['RSS with N idle, largest process, MB', (r) => r.rssMaxMb, 0],
     ['CONNECTs throttled (queued)', (r) => r.throttled, 0],
     ['CONNECTs refused, throttle queue full (CONNACK 3)', (r) => r.shed, 0],
     ['sockets cut by the hub: no CONNECT within 10 s', (r) => r.connectTimeouts, 0],

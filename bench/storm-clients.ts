@@ -5,8 +5,9 @@
 // itself become the bottleneck it is measuring (an mqtt.js client is ~10× the memory and timers).
 //
 // Messages from the parent (IPC):
-//   { cmd: 'connect', port, localAddress, devices, rate, keepalive, retries }
-//       open one connection per device: all at once (rate 0, a storm) or `rate` per second (a
+//   { cmd: 'connect', ports, localAddress, devices, rate, keepalive, retries }
+//       open one connection per device (the i-th device to ports[i mod ports.length]: a cluster's
+//       instances, as a TCP load balancer spreads them): all at once (rate 0, a storm) or `rate` per second (a
 //       ramp). A refused CONNACK or a connection closed before its CONNACK is retried with a
 //       device's back-off (1, 2, 4 … 16 s, jittered; up to `retries` times; each retry counted). Answers
 //       { cmd: 'connected', ok, failed, retries, refused, ms } once every device is connected or
@@ -26,7 +27,7 @@ export interface StormDev {
   statusTopic: string;
 }
 export type StormMsg =
-  | { cmd: 'connect'; port: number; localAddress: string; devices: StormDev[]; rate: number; keepalive: number; retries: number }
+  | { cmd: 'connect'; ports: number[]; localAddress: string; devices: StormDev[]; rate: number; keepalive: number; retries: number }
   | { cmd: 'close' }
   | { cmd: 'exit' };
 
@@ -60,6 +61,7 @@ function connectAll(m: Extract<StormMsg, { cmd: 'connect' }>): void {
     if (--pending > 0) return;
     process.send!({ cmd: 'connected', ok, failed, retries, refused, ms: last - started });
   };
+  const portOf = new Map(m.devices.map((d, i) => [d, m.ports[i % m.ports.length]!]));
   const open = (d: StormDev, attempt: number) => {
     const packet = mqttPacket.generate({
       cmd: 'connect',
@@ -71,7 +73,7 @@ function connectAll(m: Extract<StormMsg, { cmd: 'connect' }>): void {
       username: d.id,
       password: Buffer.from(d.secret),
     });
-    const s = net.connect({ port: m.port, host: '127.0.0.1', localAddress: m.localAddress });
+    const s = net.connect({ port: portOf.get(d)!, host: '127.0.0.1', localAddress: m.localAddress });
     let acked = false;
     let over = false;
     let head = Buffer.alloc(0);
