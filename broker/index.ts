@@ -260,7 +260,9 @@ export class Broker {
   private readonly cluster: Cluster | null;
   private persistence: { destroy(cb?: () => void): unknown } | null = null;
   private sweeper: NodeJS.Timeout | null = null;
-  /** devices owned here without a connection at the last sweep (a CONNECT that failed after its claim) */
+  /** scale-out: devices claimed by this instance and not (yet) seen registered or released */
+  private readonly claimed = new Set<string>();
+  /** of those, the ones without a connection at the last sweep (a CONNECT that failed after its claim) */
   private strays = new Set<string>();
   port = 0;
   /** MQTT over TLS port (0: no TLS listener) */
@@ -423,7 +425,10 @@ export class Broker {
     // the same id, [MQTT-3.1.4-2] across instances), so that close finds the device no longer
     // theirs and does not mark it lost.
     this.cluster.claimDevice(r.deviceId).then(
-      () => done(null, true),
+      () => {
+        this.claimed.add(r.deviceId);
+        done(null, true);
+      },
       (err: Error) => {
         this.o.log.warn({ err: err.message, deviceId: r.deviceId }, 'connect refused: Redis unreachable (device ownership)');
         done(authError(3, 'server unavailable'), false); // CONNACK 3: try again later
@@ -571,25 +576,47 @@ export class Broker {
    * Scale-out: devices whose owning instance stopped renewing its heartbeat (killed, network
    * split) are lost — taken exactly once, by whichever instance wins the compare-and-delete.
    * On start (`own`), devices this instance id owned in a previous run are released as well.
+   * The owner hash (one entry per connected device) is read only then and when an instance has
+   * died: read on every sweep it was 50,000 entries every 7.5 s on each instance.
    */
   private async sweepOwners(own: boolean): Promise<void> {
     const cl = this.cluster;
     if (!cl) return;
-    const [owners, alive] = await Promise.all([cl.owners(), cl.aliveInstances()]);
+    // claimed here but not held: the CONNECT failed after authentication, or the release at
+    // the close failed. Given up when still so one sweep later (a CONNECT in progress is
+    // registered by then).
     const strays = new Set<string>();
+    for (const deviceId of this.claimed) {
+      if (this.current.has(deviceId)) this.claimed.delete(deviceId);
+      else if (!this.strays.has(deviceId)) strays.add(deviceId);
+      else {
+        let released: boolean;
+        try {
+          released = await cl.releaseDevice(deviceId);
+        } catch {
+          strays.add(deviceId); // Redis unreachable: the next sweep tries again
+          continue;
+        }
+        this.claimed.delete(deviceId);
+        const d = this.o.registry.get(deviceId);
+        // not released: another instance holds it now
+        if (released && d && !this.current.has(deviceId)) this.status(d, 'lost', this.now(), 'connection lost');
+      }
+    }
+    this.strays = strays;
+    const { alive, dead } = await cl.instances();
+    dead.delete(cl.id);
+    if (!own && dead.size === 0) return;
+    const owners = await cl.owners();
     for (const [deviceId, owner] of owners) {
       const mine = owner === cl.id;
-      if (mine && !own && !this.current.has(deviceId)) {
-        // claimed here but never registered (the CONNECT failed after authentication): give it
-        // up when it is still so one sweep later (a CONNECT in progress is registered by then)
-        strays.add(deviceId);
-        if (!this.strays.has(deviceId)) continue;
-      } else if (mine ? !own || this.current.has(deviceId) : alive.has(owner)) continue;
+      if (mine ? !own || this.current.has(deviceId) : alive.has(owner)) continue;
       if (!(await cl.releaseDevice(deviceId, owner))) continue;
       const d = this.o.registry.get(deviceId);
       if (d) this.status(d, 'lost', this.now(), mine ? 'hub instance restarted' : 'hub instance lost');
     }
-    this.strays = strays;
+    // every device of theirs is released (by this sweep or an earlier one elsewhere)
+    await cl.forgetInstances(dead);
     if (!own) return;
     // online in the shared registry but held by nobody (e.g. Redis restarted without data)
     for (const d of this.o.registry.all()) {
@@ -725,6 +752,7 @@ export class Broker {
     if (!d) return;
     this.o.log.debug({ deviceId: d.deviceId }, 'mqtt connect');
     this.current.set(d.deviceId, client);
+    this.claimed.delete(d.deviceId);
     this.status(d, 'online', this.now(), 'connected');
   }
 
@@ -745,7 +773,10 @@ export class Broker {
       (released) => {
         if (released && !this.current.has(d.deviceId)) this.status(d, state, ts, reason);
       },
-      (err: Error) => this.o.log.warn({ err: err.message, deviceId: d.deviceId }, 'could not release device ownership'),
+      (err: Error) => {
+        this.o.log.warn({ err: err.message, deviceId: d.deviceId }, 'could not release device ownership');
+        this.claimed.add(d.deviceId); // the owner sweep tries again
+      },
     );
   }
 

@@ -1,7 +1,8 @@
 // Scale-out (CONTRACT.md "Operations": REDIS_URL; docs/scale-out.md): what one hub instance
 // shares with the others through Redis. Nothing here is a home-made distributed engine: Redis
 // pub/sub carries small "something changed" notices, Redis keys with a TTL say which instances
-// are alive, and one Redis hash says which instance holds each device's MQTT connection.
+// are alive (one set lists them), and one Redis hash says which instance holds each device's
+// MQTT connection.
 // Everything durable stays in PostgreSQL; MQTT routing is aedes' own clustering
 // (mqemitter-redis + aedes-persistence-redis, broker/index.ts), live pushes are socket.io's
 // redis adapter (dashboard/socket.ts).
@@ -35,6 +36,8 @@ export interface ClusterMessages {
   'sessions.ended': { userId: string | null; sessionId: string | null; reason: SessionEndReason };
   /** administrator settings changed: re-read them */
   'settings.changed': Record<string, never>;
+  /** notification channels, escalation policies or contact profiles changed (services/notifications/service.ts): drop cached copies */
+  'notify.changed': Record<string, never>;
   /** telemetry rules were created, changed or deleted (services/devices/rule-service.ts) */
   'rules.changed': Record<string, never>;
   /** an incident was written: its cached snapshot elsewhere is stale */
@@ -139,27 +142,46 @@ export class Cluster {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
-    // a clean stop says so at once: its devices are released by their connections' closes
+    // a clean stop says so at once: its devices are released by their connections' closes, and
+    // it stays in the instance set, so another instance's next owner sweep releases any that a
+    // close did not (and then forgets it)
     await this.redis.del(this.key('instance', this.id)).catch(() => undefined);
     this.sub.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private async beat(): Promise<void> {
-    await this.redis.set(this.key('instance', this.id), String(Date.now()), 'PX', this.config.leaseMs);
+    // the set again each time: a Redis restarted without its data learns of this instance anew
+    await Promise.all([
+      this.redis.set(this.key('instance', this.id), String(Date.now()), 'PX', this.config.leaseMs),
+      this.redis.sadd(this.key('instances'), this.id),
+    ]);
+  }
+
+  /**
+   * The instances that announced themselves and have not been forgotten, split by whether their
+   * heartbeat key has expired. Two round trips whatever the size of the keyspace: a SCAN for
+   * the heartbeat keys walked every key (each device's link guard and retained status) on every
+   * owner sweep — hundreds of round trips per sweep with 50,000 devices.
+   */
+  async instances(): Promise<{ alive: Set<string>; dead: Set<string> }> {
+    const ids = await this.redis.smembers(this.key('instances'));
+    const beats = ids.length ? await this.redis.mget(ids.map((id) => this.key('instance', id))) : [];
+    const alive = new Set<string>();
+    const dead = new Set<string>();
+    ids.forEach((id, i) => (beats[i] !== null ? alive : dead).add(id));
+    return { alive, dead };
   }
 
   /** Instances whose heartbeat key has not expired. */
   async aliveInstances(): Promise<Set<string>> {
-    const prefix = this.key('instance', '');
-    const out = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 200);
-      cursor = next;
-      for (const k of keys) out.add(k.slice(prefix.length));
-    } while (cursor !== '0');
-    return out;
+    return (await this.instances()).alive;
+  }
+
+  /** Dead instances whose devices have been released: no sweep needs to look at them again. */
+  async forgetInstances(ids: Iterable<string>): Promise<void> {
+    const list = [...ids];
+    if (list.length) await this.redis.srem(this.key('instances'), ...list);
   }
 
   // ------------------------------------------------------------------ notices

@@ -475,6 +475,12 @@ export class Hub {
       cluster: cluster ? { instanceId: cluster.id, leaseMs: cluster.config.leaseMs } : null,
     });
     await this.notify.start();
+    if (cluster) {
+      // channels, policies, profiles changed through another instance: its cached copies go
+      this.notify.onChanged(() => cluster.publish('notify.changed', {}));
+      cluster.on('notify.changed', () => this.notify.forgetCached());
+      cluster.onResync(async () => this.notify.forgetCached());
+    }
     this.stops.push(() => this.notify.stop());
     this.visits = new VisitService({ db: this.db, incidents: this.incidents, accessLog: this.accessLog, now: this.now });
     this.workOrders = new WorkOrderService({ db: this.db, incidents: this.incidents, now: this.now });

@@ -290,6 +290,30 @@ export class NotificationService {
     this.schedule();
   }
 
+  private readonly changeListeners: Array<() => void> = [];
+
+  /**
+   * Called after a change through this instance to what the 5-s caches hold (channels, escalation
+   * policies, people's contact profiles). Scale-out: the other instances drop their copies —
+   * without it an incident opened on another instance within 5 s of a policy change escalated
+   * by the old policy (found by tests/integration/scale-out.test.ts).
+   */
+  onChanged(fn: () => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  /** Another instance changed channels, policies or profiles: read them again when next needed. */
+  forgetCached(): void {
+    this.cache.clear();
+    this.channelCache.clear();
+  }
+
+  /** after a committed change: this instance's copies go, and the others are told */
+  private changed(): void {
+    this.forgetCached();
+    for (const fn of this.changeListeners) fn();
+  }
+
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
     if (hit && this.o.now() - hit.at < 5000) return hit.v as T;
@@ -838,7 +862,7 @@ export class NotificationService {
       });
       return c;
     });
-    this.cache.clear();
+    this.changed();
     return { id: row.id };
   }
 
@@ -893,8 +917,7 @@ export class NotificationService {
       });
       return r;
     });
-    this.channelCache.delete(id);
-    this.cache.clear();
+    this.changed();
     return this.channelView(row);
   }
 
@@ -988,18 +1011,18 @@ export class NotificationService {
       });
       return r;
     });
-    this.cache.delete(`policy:${kind}`);
+    this.changed();
     return (await this.named([policyView(kind, row)]))[0]!;
   }
 
   async resetPolicy(user: Staff, kind: NotifyKind): Promise<PolicyView> {
     await this.o.db.$transaction(async (tx) => {
       await tx.escalationPolicy.deleteMany({ where: { kind } });
-      this.cache.delete(`policy:${kind}`);
       await tx.auditLog.create({
         data: { actor: `user:${user.id}`, action: 'escalation_policy.reset', target: `escalation_policy:${kind}`, data: {} },
       });
     });
+    this.changed();
     return policyView(kind, null);
   }
 
@@ -1278,7 +1301,6 @@ export class NotificationService {
       ...(b.channels ? { channels: b.channels } : {}),
       updatedAt: new Date(this.o.now()),
     };
-    this.cache.clear();
     await this.o.db.$transaction(async (tx) => {
       await tx.notifyProfile.upsert({ where: { userId }, create: { userId, ...data }, update: data });
       await tx.auditLog.create({
@@ -1290,6 +1312,7 @@ export class NotificationService {
         },
       });
     });
+    this.changed();
     return (await this.profiles()).find((p) => p.userId === userId)!;
   }
 

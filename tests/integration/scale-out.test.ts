@@ -809,6 +809,72 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     await startHub('a');
   }, 120_000);
 
+  it('devices held by a SIGKILLed instance are marked lost by a survivor, and the dead instance is forgotten', async () => {
+    const secret = await provision('a', 'ic-k', 'intercom');
+    const stateOn = async (name: string) => (await ok<DeviceView[]>(name, 'GET', '/api/devices')).find((x) => x.id === 'ic-k')?.state;
+    const cli = (...args: string[]) => spawnSync('redis-cli', ['-u', redis.url, ...args], { encoding: 'utf8' }).stdout.trim();
+    const dev = await connectMqtt(hub('c').mqttUrl, 'ic-k', secret, { reconnectPeriod: 0 });
+    try {
+      await waitFor(async () => (await stateOn('a')) === 'online', 10_000, 'online, seen on a');
+      expect(cli('HGET', 'bops:owner', 'ic-k')).toBe('c');
+      expect(cli('SISMEMBER', 'bops:instances', 'c')).toBe('1');
+      await stopHub('c', 'SIGKILL');
+      // c's heartbeat lapses (HUB_CLUSTER_LEASE_S = 3) and a survivor's owner sweep (every 1.5 s)
+      // finds it dead: the device it held is lost, its ownership released, c no longer listed
+      await waitFor(async () => (await stateOn('b')) === 'lost', 15_000, 'lost, seen on b');
+      expect(await stateOn('a')).toBe('lost');
+      await waitFor(() => cli('SISMEMBER', 'bops:instances', 'c') === '0', 10_000, 'c forgotten');
+      expect(cli('HEXISTS', 'bops:owner', 'ic-k')).toBe('0');
+      expect(cli('SMEMBERS', 'bops:instances').split('\n').sort()).toEqual(['a', 'b']);
+    } finally {
+      dev.end(true);
+      if (!hubs.has('c')) await startHub('c');
+    }
+    // back in the set with its first heartbeat
+    expect(cli('SISMEMBER', 'bops:instances', 'c')).toBe('1');
+  }, 60_000);
+
+  it('a link fault opened after a drop on A recovers when the device is back on B (a status routed without the lock first)', async () => {
+    await ok('c', 'PATCH', '/api/settings', { values: { 'device_link.offlineDebounceSeconds': 5 } });
+    await waitFor(
+      async () => {
+        const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>('a', 'GET', '/api/settings');
+        return s.settings.find((x) => x.key === 'device_link.offlineDebounceSeconds')?.value === 5;
+      },
+      10_000,
+      'setting seen on a',
+    );
+    try {
+      const secret = await provision('c', 'fp-o', 'fire-panel', 'bldg-2');
+      const faults = async () =>
+        (await ok<IncidentView[]>('c', 'GET', '/api/incidents?state=all&kind=device_fault')).filter((v) => v.deviceId === 'fp-o');
+      const first = await connectMqtt(hub('a').mqttUrl, 'fp-o', secret, { reconnectPeriod: 0 });
+      await waitFor(
+        async () => (await ok<DeviceView[]>('a', 'GET', '/api/devices')).find((x) => x.id === 'fp-o')?.state === 'online',
+        10_000,
+        'online on a',
+      );
+      first.stream.destroy(); // lost, not a goodbye
+      const [fault] = await waitFor(
+        async () => ((await faults()).length ? await faults() : null),
+        20_000,
+        'offline fault after the debounce',
+      );
+      expect(fault!.state).not.toBe('recovered');
+      const back = await connectMqtt(hub('b').mqttUrl, 'fp-o', secret);
+      try {
+        await waitFor(async () => (await faults())[0]?.state === 'recovered', 15_000, 'the fault recovered by the status on b');
+        expect(await faults()).toHaveLength(1);
+        const d = await ok<IncidentDetail>('a', 'GET', `/api/incidents/${fault!.id}`);
+        expect(d.state).toBe('recovered');
+      } finally {
+        back.end(true);
+      }
+    } finally {
+      await ok('c', 'PATCH', '/api/settings', { values: { 'device_link.offlineDebounceSeconds': 30 } });
+    }
+  }, 90_000);
+
   it('a device flapping between instances is judged from all its drops, once', async () => {
     await ok('c', 'PATCH', '/api/settings', {
       values: { 'device_link.flapThreshold': 3, 'device_link.offlineDebounceSeconds': 5 },
