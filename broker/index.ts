@@ -604,10 +604,13 @@ export class Broker {
       }
     }
     this.strays = strays;
-    const { alive, dead } = await cl.instances();
+    const { dead } = await cl.instances();
     dead.delete(cl.id);
     if (!own && dead.size === 0) return;
+    // the hash first, then who is alive: a claim is made after its instance's first heartbeat,
+    // so an instance (re)started under the same id meanwhile is seen alive, not swept
     const owners = await cl.owners();
+    const { alive } = await cl.instances();
     for (const [deviceId, owner] of owners) {
       const mine = owner === cl.id;
       if (mine ? !own || this.current.has(deviceId) : alive.has(owner)) continue;

@@ -67,6 +67,8 @@ export interface SessionEndedPush {
 /** Server → client events of the /control-room namespace. */
 export interface ControlRoomEvents {
   'device:status': (e: DeviceStatusEvent) => void;
+  /** several status changes of the same instant, in order (a connect storm, a mass drop) */
+  'device:statuses': (e: DeviceStatusEvent[]) => void;
   /** the device's whole view after an administrative change (maintenance, service, enabled) */
   'device:changed': (e: DeviceView) => void;
   telemetry: (e: TelemetryEvent) => void;

@@ -11,6 +11,7 @@ import {
   NAMESPACES,
   type ControlRoomEvents,
   type DeviceEventPush,
+  type DeviceStatusEvent,
   type SessionEndReason,
   type TelemetryEvent,
 } from '../contracts/socket.js';
@@ -211,9 +212,36 @@ export class LivePush {
       }
     }
     bus.on('auth.sessions_ended', this, (e) => this.endSessions(e));
+    // Pushes of one event-loop turn go out as one frame: under a burst (an outage makes every
+    // device talk at once, a network blip drops thousands of connections) browsers get a few
+    // large frames instead of thousands of small ones — and with scale-out each frame is one
+    // Redis publish that every instance decodes (BENCHMARKS.md "bench:storm", hub-cluster). A
+    // lone push still goes out at once as `single`; a burst goes whole to the unscoped and split
+    // by building (arrival order kept) to the scoped.
+    const burst = <T extends { building: string }>(single: string, many: string) => {
+      let batch: T[] = [];
+      return (push: T) => {
+        batch.push(push);
+        if (batch.length > 1) return;
+        setImmediate(() => {
+          const out = batch;
+          batch = [];
+          if (out.length === 1) return send(crNsp, single, out[0]!, buildingRooms(out[0]!.building));
+          send(crNsp, many, out, [ALL_BUILDINGS]);
+          const byBuilding = new Map<string, T[]>();
+          for (const e of out) {
+            const list = byBuilding.get(e.building);
+            if (list) list.push(e);
+            else if (this.reaches(crNsp, [onlyBuildingRoom(e.building)])) byBuilding.set(e.building, [e]);
+          }
+          for (const [b, list] of byBuilding) send(crNsp, many, list, [onlyBuildingRoom(b)]);
+        });
+      };
+    };
+    const pushStatus = burst<DeviceStatusEvent>('device:status', 'device:statuses');
     bus.on('device.status', this, ({ device, state, ts }) => {
       this.emitted.status++;
-      cr.to(buildingRooms(device.building)).emit('device:status', { ...device, state, ts });
+      pushStatus({ ...device, state, ts });
     });
     // maintenance set or ended, in or out of service, enabled: every dashboard's tile follows at
     // once (PROCEDURES.md "Device health": the tile shows who, why, until when). Emitted by the
@@ -225,10 +253,8 @@ export class LivePush {
     const sendTelemetry = (ev: TelemetryEvent) => cr.to(buildingRooms(ev.building)).emit('telemetry', ev);
     bus.on('device.telemetry', this, ({ device, ts, metrics }) => this.telemetry(device, ts, metrics, sendTelemetry));
     // The live feed shows an event as soon as it passed the contract (not after the disk flush
-    // that procedures wait for). Events accepted in the same event-loop turn go out as one
-    // frame: under a burst (an outage makes every device talk at once) browsers get a few large
-    // frames instead of thousands of small ones; a lone event still goes out at once.
-    let batch: DeviceEventPush[] = [];
+    // that procedures wait for); a burst as one frame (`burst` above).
+    const pushEvent = burst<DeviceEventPush>('device:event', 'device:events');
     bus.on('device.event.live', this, ({ device, event, receivedAt }) => {
       const push: DeviceEventPush = {
         ...device,
@@ -240,22 +266,7 @@ export class LivePush {
       };
       this.recent.push(push);
       if (this.recent.length > LivePush.RECENT_EVENTS) this.recent.splice(0, this.recent.length - LivePush.RECENT_EVENTS);
-      batch.push(push);
-      if (batch.length > 1) return;
-      setImmediate(() => {
-        const out = batch;
-        batch = [];
-        if (out.length === 1) return send(crNsp, 'device:event', out[0]!, buildingRooms(out[0]!.building));
-        // a burst: whole to the unscoped, split by building (arrival order kept) for the scoped
-        send(crNsp, 'device:events', out, [ALL_BUILDINGS]);
-        const byBuilding = new Map<string, DeviceEventPush[]>();
-        for (const e of out) {
-          const list = byBuilding.get(e.building);
-          if (list) list.push(e);
-          else if (this.reaches(crNsp, [onlyBuildingRoom(e.building)])) byBuilding.set(e.building, [e]);
-        }
-        for (const [b, list] of byBuilding) send(crNsp, 'device:events', list, [onlyBuildingRoom(b)]);
-      });
+      pushEvent(push);
     });
     const about = (e: Record<string, unknown>) => buildingRooms(String(e.building));
     bus.on('incident.opened', this, (e) => send(crNsp, 'incident:opened', e, about(e)));

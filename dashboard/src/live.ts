@@ -10,6 +10,7 @@ import {
   currentI18n,
   getState,
   patchDevice,
+  patchDevices,
   replaceDevices,
   replaceIncidents,
   replaceVisits,
@@ -210,6 +211,12 @@ function connect(ns: string, token: string | null): Socket {
       patchDevice(e.deviceId, { state: e.state, lastSeenAt: e.ts });
       markSynced();
       if (!getState().devices[e.deviceId]) void refetch({ devices: true });
+    });
+    sock.on('device:statuses', (list: DeviceStatusEvent[]) => {
+      if (!Array.isArray(list)) return;
+      patchDevices(list.map((e) => [e.deviceId, { state: e.state, lastSeenAt: e.ts }] as const));
+      markSynced();
+      if (list.some((e) => !getState().devices[e.deviceId])) void refetch({ devices: true });
     });
     // an administrative change (maintenance who/why/until, in or out of service, enabled): the
     // record's own fields; the online state and telemetry the client has may be newer than the view

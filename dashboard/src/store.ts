@@ -183,6 +183,20 @@ export function patchDevice(id: string, patch: Partial<DeviceView>): void {
   });
 }
 
+/** Several devices' patches in one state change (a burst of statuses: one render, not thousands). */
+export function patchDevices(patches: ReadonlyArray<readonly [string, Partial<DeviceView>]>): void {
+  setState((s) => {
+    let devices: Record<string, DeviceView> | null = null;
+    for (const [id, patch] of patches) {
+      const d = (devices ?? s.devices)[id];
+      if (!d) continue;
+      devices ??= { ...s.devices };
+      devices[id] = { ...d, ...patch };
+    }
+    return devices ? { devices } : {};
+  });
+}
+
 /** A procedure the hub marks as life safety (GET /api/procedures `attention`): fire, entrapment. */
 export function isLifeSafety(kind: string, procedures: ProceduresView | null = state.procedures): boolean {
   return Boolean(procedures?.kinds.find((k) => k.kind === kind)?.attention);

@@ -26,8 +26,10 @@ import type { Logger } from './logger.js';
 
 /** The notices instances send each other (every one is a hint to re-read or a state update). */
 export interface ClusterMessages {
-  /** a device's online state, sent by the instance that holds (or just lost) its connection */
-  'device.state': { id: string; state: OnlineState; ts: number };
+  /** a device's online state, sent by the instance that holds (or just lost) its connection (before 'device.states'; still accepted from an older instance during a rolling upgrade) */
+  'device.state': DeviceStateNotice;
+  /** several devices' online states, in order: the changes of one event-loop turn (at most 1,000) */
+  'device.states': { states: DeviceStateNotice[] };
   /** a device row changed (provisioned, enabled/disabled, secret rotated, in/out of service): re-read it */
   'device.changed': { id: string };
   /** a building was created or renamed */
@@ -44,11 +46,27 @@ export interface ClusterMessages {
   'incident.changed': { id: string; buildingId: string; version: number };
 }
 export type ClusterMessageName = keyof ClusterMessages;
+export interface DeviceStateNotice {
+  id: string;
+  state: OnlineState;
+  ts: number;
+}
 type Handler<K extends ClusterMessageName> = (payload: ClusterMessages[K]) => void | Promise<void>;
 
 // Compare-and-delete: release a device only when this instance still owns it (a takeover by
 // another instance must not be undone by the old connection's close).
 const RELEASE_IF = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end`;
+
+// Forget dead instances only while their heartbeat is still gone: an instance restarted under the
+// same id between a sweep's read and this removal has announced itself again, and removing it
+// then made it look dead to every other instance until its next beat — they released its devices
+// and replayed the events it was storing (caught by the scale-out rolling-restart test under CI
+// load). KEYS[1]: the instance set; ARGV[1]: the heartbeat key prefix; ARGV[2..]: the ids.
+const FORGET_IF_DEAD = `local n = 0
+for i = 2, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then n = n + redis.call('SREM', KEYS[1], ARGV[i]) end
+end
+return n`;
 
 /**
  * The Redis client libraries of scale-out, loaded by `Cluster.create` only when REDIS_URL is set:
@@ -178,10 +196,10 @@ export class Cluster {
     return (await this.instances()).alive;
   }
 
-  /** Dead instances whose devices have been released: no sweep needs to look at them again. */
+  /** Dead instances whose devices have been released: no sweep needs to look at them again (unless they are back). */
   async forgetInstances(ids: Iterable<string>): Promise<void> {
     const list = [...ids];
-    if (list.length) await this.redis.srem(this.key('instances'), ...list);
+    if (list.length) await this.redis.eval(FORGET_IF_DEAD, 1, this.key('instances'), this.key('instance', ''), ...list);
   }
 
   // ------------------------------------------------------------------ notices

@@ -14,7 +14,7 @@ import { EstateService } from '../admin/estate.js';
 import { SettingsService } from '../admin/settings.js';
 import { UserAdminService } from '../admin/users.js';
 import { EventBus } from '../core/bus.js';
-import { Cluster } from '../core/cluster.js';
+import { Cluster, type DeviceStateNotice } from '../core/cluster.js';
 import { AdvisoryLocks } from '../core/locks.js';
 import type { Config } from '../core/config.js';
 import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
@@ -659,12 +659,26 @@ export class Hub {
    */
   private shareState(cluster: Cluster): void {
     const { bus } = this;
-    // device online state: announced by the instance holding the connection
-    bus.on('device.status', cluster, (e) => cluster.publish('device.state', { id: e.device.deviceId, state: e.state, ts: e.ts }));
-    cluster.on('device.state', (m) => {
+    // device online state: announced by the instance holding the connection, the changes of one
+    // event-loop turn as one notice (up to 1,000): a connect storm or a mass drop is thousands,
+    // and each notice is decoded by every other instance (BENCHMARKS.md "bench:storm", hub-cluster)
+    let states: DeviceStateNotice[] = [];
+    const flush = () => {
+      const list = states;
+      states = [];
+      if (list.length) cluster.publish('device.states', { states: list });
+    };
+    bus.on('device.status', cluster, (e) => {
+      states.push({ id: e.device.deviceId, state: e.state, ts: e.ts });
+      if (states.length >= 1000) flush();
+      else if (states.length === 1) setImmediate(flush);
+    });
+    const apply = (m: DeviceStateNotice) => {
       if (this.broker?.holds(m.id)) return; // connected here: this instance knows best
       this.registry.applyRemoteState(m.id, m.state, m.ts);
-    });
+    };
+    cluster.on('device.states', (m) => m.states.forEach(apply));
+    cluster.on('device.state', apply);
     // registry changes (provision, enable/disable, new secret, in/out of service)
     this.registry.onChanged((d) => {
       cluster.publish('device.changed', { id: d.deviceId });

@@ -381,7 +381,7 @@ describe('live pushes reach only sockets whose user may see the building', () =>
     await onlyInScope(
       '/control-room',
       tok.op,
-      ['device:status', 'telemetry', 'device:event', 'device:events'],
+      ['device:status', 'device:statuses', 'telemetry', 'device:event', 'device:events'],
       is('lift-b'),
       is('lift-a'),
       async () => devices.push((b = await connectDevice(t, liftB))),
@@ -447,6 +447,32 @@ describe('live pushes reach only sockets whose user may see the building', () =>
     } finally {
       adapter.broadcast = broadcast;
     }
+  });
+
+  it('status changes of one turn go as one frame (device:statuses): whole to the unscoped, split to the scoped', async () => {
+    const scoped = await socket(t, '/control-room', tok.op);
+    const control = await socket(t, '/control-room', tok.adm);
+    sockets.push(scoped, control);
+    const single = [...record(scoped, ['device:status']), ...record(control, ['device:status'])];
+    const mine = record(scoped, ['device:statuses']);
+    const all = record(control, ['device:statuses']);
+    // two changes in the same turn, as a network blip or a connect storm brings them
+    const ts = Date.now();
+    for (const d of [liftA, liftB]) {
+      t.hub.bus.emit('device.status', {
+        device: { deviceId: d.id, site: d.site, building: d.building, class: 'elevator' },
+        state: 'online',
+        ts,
+        reason: 'connected',
+      });
+    }
+    await waitFor(() => all.length >= 2 && mine.length >= 1, 5000, 'the burst at both sockets');
+    expect(all.map((x) => [x.p.deviceId, x.p.state, x.p.ts])).toEqual([
+      ['lift-a', 'online', ts],
+      ['lift-b', 'online', ts],
+    ]);
+    expect(mine.map((x) => x.p.deviceId)).toEqual(['lift-a']);
+    expect(single).toEqual([]);
   });
 
   it('maintenance set or ended on a device (device:changed, its whole view)', async () => {
