@@ -361,9 +361,17 @@ export class Broker {
     // through it. aedes' PUBACK / PUBREC for such a message is written before publish() is
     // called (lib/handlers/publish.js), so acknowledgement is unchanged.
     // (its typings know only publish(packet, done); lib/handlers/publish.js passes the client too)
+    //
+    // aedes also announces every disconnect on $SYS/<id>/disconnect/clients, which nobody can
+    // receive either (no client may subscribe to $SYS; aedes itself listens only to
+    // $SYS/+/new/clients, which still goes through: it closes a takeover's older connection on
+    // another instance). With scale-out each was a msgpack-encoded Redis publish that every
+    // instance decoded: a third of each instance's CPU while 50,000 devices dropped at once
+    // (BENCHMARKS.md "bench:storm", hub-cluster). It ends here too.
     const publish = this.aedes.publish.bind(this.aedes) as (packet: PublishPacket, client: unknown, done?: unknown) => void;
+    const sysDisconnect = `$SYS/${this.aedes.id}/disconnect/clients`;
     this.aedes.publish = ((packet: HubPacket, client: unknown, done?: (err?: Error | null) => void) => {
-      if (packet[AT_HUB]) {
+      if (packet[AT_HUB] || packet.topic === sysDisconnect) {
         // completed on the next tick, never synchronously. Completed at once, scale-out.test.ts's
         // rolling restart under CPU load saw a device's PUBLISHes go unacknowledged for good
         // while it stayed connected (3 of 3 runs; 0 of 2 with this tick). Likely cause: aedes

@@ -106,6 +106,32 @@ describe('authorisation (ACL)', () => {
 });
 
 describe('routing', () => {
+  it("aedes' $SYS disconnect notice ends at the hub (nobody can receive it); its new-client notice still goes out", async () => {
+    const d = await provision(t, 'el-sys', 'elevator');
+    const seen: Array<[string, string]> = [];
+    const listener = (packet: { topic: string; payload: string | Buffer }, cb: () => void) => (
+      seen.push([packet.topic.split('/').slice(2).join('/'), packet.payload.toString()]),
+      cb()
+    );
+    await new Promise<void>((r) => t.hub.broker.aedes.subscribe('$SYS/+/+/clients', listener, r));
+    try {
+      const c = await connectDevice(t, d);
+      await waitFor(() => seen.some(([k, id]) => k === 'new/clients' && id === d.id), 5000, 'the new-client notice');
+      await c.endAsync();
+      await waitFor(() => t.hub.registry.get(d.id)?.state === 'offline', 5000, 'offline after DISCONNECT');
+      // a marker after the disconnect: aedes' emitter delivers in order, so a disconnect notice
+      // published before it would be in `seen` by the time the marker is
+      t.hub.broker.aedes.publish(
+        { cmd: 'publish', topic: '$SYS/marker/disconnect/clients', payload: Buffer.from('marker'), qos: 0, retain: false, dup: false },
+        () => undefined,
+      );
+      await waitFor(() => seen.some(([, id]) => id === 'marker'), 5000, 'the marker');
+      expect(seen.filter(([k, id]) => k === 'disconnect/clients' && id === d.id)).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => t.hub.broker.aedes.unsubscribe('$SYS/+/+/clients', listener, r));
+    }
+  });
+
   it('device telemetry, events, results and refused messages end at the hub; status and commands are routed; all are acknowledged and counted', async () => {
     const d = await provision(t, 'el-route', 'elevator');
     const c = track(await connectDevice(t, d));
