@@ -205,6 +205,18 @@ async function ok<T>(name: string, method: string, url: string, body?: unknown):
   return r.body;
 }
 
+/** Until instance `name` reads setting `key` as `value` (the settings notice has crossed). */
+async function settingSeen(name: string, key: string, value: unknown): Promise<void> {
+  await waitFor(
+    async () => {
+      const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>(name, 'GET', '/api/settings');
+      return s.settings.find((x) => x.key === key)?.value === value;
+    },
+    10_000,
+    `${key} = ${String(value)} seen on ${name}`,
+  );
+}
+
 function live(name: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = ioClient(`${hub(name).http}/control-room`, { auth: { token }, transports: ['websocket'], reconnection: false });
@@ -603,14 +615,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
 
   it('a timer due while its instance is SIGKILLed fires once, on another instance; settings changed on C apply on A', async () => {
     await ok('c', 'PATCH', '/api/settings', { values: { 'elevator_entrapment.ackSeconds': 5 } });
-    await waitFor(
-      async () => {
-        const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>('a', 'GET', '/api/settings');
-        return s.settings.find((x) => x.key === 'elevator_entrapment.ackSeconds')?.value === 5;
-      },
-      10_000,
-      'setting seen on A',
-    );
+    await settingSeen('a', 'elevator_entrapment.ackSeconds', 5);
     const secret = await provision('c', 'el-t', 'elevator', 'bldg-2', { floors: [1, 2, 3], meta: { car: 't' } });
     const c = await connectMqtt(hub('a').mqttUrl, 'el-t', secret);
     const t0 = Date.now();
@@ -836,14 +841,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
 
   it('a link fault opened after a drop on A recovers when the device is back on B (a status routed without the lock first)', async () => {
     await ok('c', 'PATCH', '/api/settings', { values: { 'device_link.offlineDebounceSeconds': 5 } });
-    await waitFor(
-      async () => {
-        const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>('a', 'GET', '/api/settings');
-        return s.settings.find((x) => x.key === 'device_link.offlineDebounceSeconds')?.value === 5;
-      },
-      10_000,
-      'setting seen on a',
-    );
+    await settingSeen('a', 'device_link.offlineDebounceSeconds', 5);
     try {
       const secret = await provision('c', 'fp-o', 'fire-panel', 'bldg-2');
       const faults = async () =>
@@ -879,16 +877,7 @@ describe('three hub instances on one Redis and one PostgreSQL', () => {
     await ok('c', 'PATCH', '/api/settings', {
       values: { 'device_link.flapThreshold': 3, 'device_link.offlineDebounceSeconds': 5 },
     });
-    for (const name of ['a', 'b']) {
-      await waitFor(
-        async () => {
-          const s = await ok<{ settings: Array<{ key: string; value: unknown }> }>(name, 'GET', '/api/settings');
-          return s.settings.find((x) => x.key === 'device_link.flapThreshold')?.value === 3;
-        },
-        10_000,
-        `setting seen on ${name}`,
-      );
-    }
+    for (const name of ['a', 'b']) await settingSeen(name, 'device_link.flapThreshold', 3);
     const secret = await provision('c', 'fp-f', 'fire-panel', 'bldg-2');
     const stateOn = async (name: string) => (await ok<DeviceView[]>(name, 'GET', '/api/devices')).find((x) => x.id === 'fp-f')?.state;
     // one drop on each instance: none of them alone sees three. Each drop is counted into the
