@@ -65,7 +65,7 @@ import { startCommand } from '../scripts/start-command.mjs';
 import { hashDeviceSecret } from '../services/core/crypto.js';
 import { cpuSeconds, descendants, memory, quantile, ratios, rotation, scrape, spread, type Spread } from './stats.js';
 import type { StormDev, StormMsg } from './storm-clients.js';
-import { freePort, scratchDatabase, startAedesPeer } from './peers/start.js';
+import { freePort, scratchDatabase, startAedesPeer, startRedisPeer } from './peers/start.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -200,14 +200,22 @@ async function stopHub(child: ChildProcess): Promise<void> {
   }
 }
 
-async function startHub(name: string, dir: string, env: Record<string, string>): Promise<Target> {
+/** One compiled hub on fresh ports with its own data dir under `dir`; resolves once it is ready. */
+async function launch(name: string, dir: string, env: Record<string, string>) {
   const ports = { http: await freePort(), mqtt: await freePort(), pg: await freePort() };
   const dataDir = path.join(dir, name);
   await fs.mkdir(dataDir, { recursive: true });
   const log = path.join(dir, `${name}.log`);
   const http = `http://127.0.0.1:${ports.http}`;
-  let child = spawnHub(name, dataDir, ports, env, log);
+  const child = spawnHub(name, dataDir, ports, env, log);
   await waitReady(name, child, http, log);
+  return { child, ports, dataDir, log, http };
+}
+
+async function startHub(name: string, dir: string, env: Record<string, string>): Promise<Target> {
+  const first = await launch(name, dir, env);
+  const { ports, dataDir, log, http } = first;
+  let child = first.child;
   // provision N devices straight into PostgreSQL, then restart so the registry loads them
   const pgPassword = (await fs.readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
   const devices = await provision({ host: '127.0.0.1', port: ports.pg, user: 'postgres', password: pgPassword, database: 'bops' });
@@ -257,35 +265,18 @@ async function provision(config: pg.PoolConfig): Promise<StormDev[]> {
 async function startCluster(name: string, dir: string, k: number): Promise<Target> {
   const db = await scratchDatabase(`bops_storm_${randomBytes(4).toString('hex')}`);
   if (!db) throw new Error('hub-cluster needs a PostgreSQL server (BENCH_PG_ADMIN_URL) for its instances to share');
-  const redisPort = await freePort();
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const { child: redis, url: redisUrl } = await startRedisPeer();
   spawned.push(redis);
-  const env = (i: number) => ({
-    ...HUB_ENV,
-    DATABASE_URL: db.url,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    HUB_INSTANCE_ID: `${name}-${i}`,
-  });
-  const start = async (i: number) => {
-    const ports = { http: await freePort(), mqtt: await freePort(), pg: await freePort() };
-    const dataDir = path.join(dir, `${name}-${i}`);
-    await fs.mkdir(dataDir, { recursive: true });
-    const log = path.join(dir, `${name}-${i}.log`);
-    const http = `http://127.0.0.1:${ports.http}`;
-    const child = spawnHub(`${name}-${i}`, dataDir, ports, env(i), log);
-    await waitReady(`${name}-${i}`, child, http, log);
-    return { child, log, node: { pid: child.pid!, mqttPort: ports.mqtt, http } };
-  };
+  const start = (i: number) =>
+    launch(`${name}-${i}`, dir, { ...HUB_ENV, DATABASE_URL: db.url, REDIS_URL: redisUrl, HUB_INSTANCE_ID: `${name}-${i}` });
   const first = await start(1);
   const devices = await provision({ connectionString: db.url });
   await stopHub(first.child);
   const instances = await Promise.all(Array.from({ length: k }, (_, i) => start(i + 1)));
   return {
     name,
-    nodes: instances.map((x) => x.node),
-    pids: [...instances.map((x) => x.node.pid), redis.pid!],
+    nodes: instances.map((x) => ({ pid: x.child.pid!, mqttPort: x.ports.mqtt, http: x.http })),
+    pids: [...instances.map((x) => x.child.pid!), redis.pid!],
     devices,
     async stop() {
       await Promise.all(instances.map((x) => stopHub(x.child)));

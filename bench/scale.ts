@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { freePort } from './peers/start.js';
+import { startRedisPeer } from './peers/start.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -233,13 +233,8 @@ async function run(instances: number, redisUrl: string | null, redisPid: number 
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server-only', '--outdir', bundleDir], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child: redis, url: redisUrl } = await startRedisPeer();
   procs.push(redis);
-  await waitOutput(redis, /Ready to accept connections/, 'redis-server');
-  const redisUrl = `redis://127.0.0.1:${port}`;
   const label = (x: { n: number; redis: boolean }) => `${x.n}${x.redis ? '+R' : ''}`;
   const setups: Array<{ n: number; redis: boolean }> = [
     { n: 1, redis: false },
@@ -255,7 +250,7 @@ async function main(): Promise<void> {
     const order = setups.map((_, i) => setups[(i + rep) % setups.length]!);
     for (const x of order) {
       // a fresh Redis state per run (aedes keeps retained messages and wills there)
-      if (x.redis) spawnSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
+      if (x.redis) spawnSync('redis-cli', ['-u', redisUrl, 'FLUSHALL']);
       const r = await run(x.n, x.redis ? redisUrl : null, x.redis ? redis.pid! : null);
       rows.get(label(x))![rep] = r;
       console.error(`rep ${rep + 1}/${REPS} ${r.setup}: ${JSON.stringify(r)}`);

@@ -1,6 +1,6 @@
 // Process helpers shared by the benchmarks (bench/run.ts, bench/connect-storm.ts, bench/hostile.ts,
 // bench/scale.ts, bench/import.ts, bench/incident-storm.ts): an ephemeral loopback port, bare aedes
-// started as its own process, and a throw-away database.
+// started as its own process, a redis-server of the bench's own, and a throw-away database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -45,6 +45,35 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A redis-server of the bench's own on a free loopback port, without persistence (never the
+ * machine's on 6379: scale-out keys are not prefixed by aedes' modules). Resolves once it accepts
+ * connections.
+ */
+export async function startRedisPeer(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`redis-server did not start: ${out.slice(-1000)}`)), 30_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(t);
+        child.stdout!.resume(); // keep draining: a full pipe would block it
+        resolve();
+      }
+    });
+    child.once('exit', (c) => {
+      clearTimeout(t);
+      reject(new Error(`redis-server exited ${c}: ${out.slice(-1000)}`));
+    });
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
 }
 
 /**
