@@ -175,7 +175,7 @@ describe('control room', () => {
     await page.context().setOffline(true);
     // drop the live connections as a dead network would
     estate.t.hub.live.io!.of('/control-room').disconnectSockets(true);
-    await page.waitForSelector('[data-testid=conn][data-state=offline]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=conn][data-state=offline]');
     // meanwhile: an elevator drops off and a fault is reported
     await stopDevices([estate.client('el-2')], 'kill');
     await waitFor(
@@ -194,8 +194,8 @@ describe('control room', () => {
 
     await page.context().setOffline(false);
     await page.waitForSelector('[data-testid=conn][data-state=online]', { timeout: 8000 });
-    await page.waitForSelector(`[data-testid=incident-card][data-incident-id="${r.body.id}"]`, { timeout: 5000 });
-    await page.waitForSelector('[data-testid=device-tile-el-2][data-state=lost]', { timeout: 5000 });
+    await page.waitForSelector(`[data-testid=incident-card][data-incident-id="${r.body.id}"]`);
+    await page.waitForSelector('[data-testid=device-tile-el-2][data-state=lost]');
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
     await screenshot(page, 'control-room');
   });

@@ -56,7 +56,7 @@ describe('device maintenance mode', () => {
 
     // the operator's board, open all along, follows without a reload
     const tile = board.locator('[data-testid=device-tile-el-1] [data-testid=maintenance]');
-    await tile.waitFor({ timeout: 5000 });
+    await tile.waitFor();
     const text = (await tile.textContent()) ?? '';
     expect(text).toContain('维保中');
     expect(text).toContain('年度检验');
@@ -76,7 +76,7 @@ describe('device maintenance mode', () => {
     await page.click('[data-testid=maintenance-end-el-1]');
     await page.waitForSelector('[data-testid=maintenance-start-el-1]');
     // …and the board clears it live
-    await tile.waitFor({ state: 'detached', timeout: 5000 });
+    await tile.waitFor({ state: 'detached' });
     expect(await board.locator('[data-testid=device-tile-el-1]').count()).toBe(1);
     expect(pageErrors).toEqual([]);
     expect(boardErrors).toEqual([]);

@@ -50,7 +50,7 @@ describe('front desk', () => {
     await screenshot(page, 'front-desk-call');
     await page.click(`${row} [data-testid=visit-approve]`);
     await waitFor(() => commands.includes('unlock'), 5000, 'unlock at the door panel');
-    await page.waitForSelector(`[data-testid=fd-inside] ${visitRow('王五')}[data-state=opened]`, { timeout: 5000 });
+    await page.waitForSelector(`[data-testid=fd-inside] ${visitRow('王五')}[data-state=opened]`);
     expect(await page.textContent(`[data-testid=fd-inside] ${visitRow('王五')} [data-testid=visit-state]`)).toBe('已进入');
     expect(door.openedBy).not.toBeNull();
     const v = await visitByName('王五');
@@ -65,8 +65,8 @@ describe('front desk', () => {
     await page.click(`${row} [data-testid=visit-deny]`);
     await page.fill(`${row} [data-testid=deny-reason]`, '业主不在家');
     await page.click(`${row} [data-testid=visit-deny-confirm]`);
-    await page.waitForSelector(row, { state: 'detached', timeout: 5000 });
-    await page.waitForSelector(`[data-testid=fd-recent] ${visitRow('赵六')}[data-state=denied]`, { timeout: 5000 });
+    await page.waitForSelector(row, { state: 'detached' });
+    await page.waitForSelector(`[data-testid=fd-recent] ${visitRow('赵六')}[data-state=denied]`);
     expect((await visitByName('赵六')).state).toBe('denied');
     expect(commands.length).toBe(unlocksBefore);
   });
@@ -107,7 +107,7 @@ describe('front desk', () => {
     expect(await page.textContent('[data-testid=id-masked]')).toContain('110***********1234');
     expect(await page.innerText('body')).not.toContain(raw);
     await page.click('[data-testid=walkin-submit]');
-    await page.waitForSelector(`[data-testid=fd-waiting] ${visitRow('孙七')}`, { timeout: 5000 });
+    await page.waitForSelector(`[data-testid=fd-waiting] ${visitRow('孙七')}`);
     expect(await page.textContent(`[data-testid=fd-waiting] ${visitRow('孙七')}`)).toContain('110***********1234');
     const v = await visitByName('孙七');
     expect(v.idMasked).toBe('110***********1234');
@@ -119,10 +119,10 @@ describe('front desk', () => {
     offset += 61 * 60_000;
     await estate.t.hub.incidents.tick();
     const row = `[data-testid=fd-inside] ${visitRow('王五')}`;
-    await page.waitForSelector(`${row}.overstay [data-testid=overstay]`, { timeout: 5000 });
+    await page.waitForSelector(`${row}.overstay [data-testid=overstay]`);
     await screenshot(page, 'front-desk');
     await page.click(`${row} [data-testid=visit-departure]`);
-    await page.waitForSelector(row, { state: 'detached', timeout: 5000 });
+    await page.waitForSelector(row, { state: 'detached' });
     expect((await visitByName('王五')).state).toBe('left');
   });
 });

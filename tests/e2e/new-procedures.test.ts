@@ -50,8 +50,7 @@ describe('water leak screen', () => {
     await page.waitForSelector('[data-testid=step-acknowledge][data-status=done]');
     await page.click('[data-testid=action-take_cars_out_of_service]');
     await page.click('[data-testid=action-form-take_cars_out_of_service] [data-testid=form-submit]');
-    for (const car of ['el-1', 'el-2'])
-      await page.waitForSelector(`[data-testid=recall-car-${car}][data-status=confirmed]`, { timeout: 5000 });
+    for (const car of ['el-1', 'el-2']) await page.waitForSelector(`[data-testid=recall-car-${car}][data-status=confirmed]`);
     await page.waitForSelector('[data-testid=step-protect][data-status=done]');
     // a refusal in the reader's language: cleared before the water is stopped
     await page.click('[data-testid=action-confirm_cleared]');

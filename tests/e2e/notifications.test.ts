@@ -35,12 +35,12 @@ describe('notifications admin', () => {
     await page.fill('[data-testid=channel-new] input[name=secret]', rx.secrets.webhook);
     await page.click('[data-testid=channel-create]');
     const row = '[data-testid="channel-监控中心值班群"]';
-    await page.waitForSelector(row, { timeout: 5000 });
+    await page.waitForSelector(row);
     // the secret is never shown back, only that it is set
     expect(await page.textContent(row)).toContain('签名密钥');
     expect(await page.content()).not.toContain(rx.secrets.webhook);
     await page.click('[data-testid="test-监控中心值班群"]');
-    await page.waitForSelector('.toast-ok:has-text("测试成功")', { timeout: 5000 });
+    await page.waitForSelector('.toast-ok:has-text("测试成功")');
     expect(rx.received.some((r) => r.kind === 'webhook' && r.verified)).toBe(true);
     await screenshot(page, 'notifications-channels');
   });
@@ -51,7 +51,7 @@ describe('notifications admin', () => {
     expect(await page.textContent('[data-testid=policy-origin]')).toContain('默认策略');
     await page.selectOption('[data-testid=policy-target-0-0] select[name=targetType]', 'channelId');
     await page.click('[data-testid=policy-save]');
-    await page.waitForSelector('.toast-ok:has-text("策略已保存")', { timeout: 5000 });
+    await page.waitForSelector('.toast-ok:has-text("策略已保存")');
     const p = (await api<PolicyView>(estate.t, 'GET', '/api/escalation-policies/fire_alarm')).body;
     const channelId = (p.levels[0]!.targets[0] as { channelId: string }).channelId;
     expect(channelId).toMatch(/^[0-9a-f-]{36}$/);
@@ -74,7 +74,7 @@ describe('notifications admin', () => {
     );
     expect(msg.verified).toBe(true);
     await page.goto(`/incidents/${fire.id}`);
-    await page.waitForSelector('[data-testid=delivery][data-state=sent]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=delivery][data-state=sent]');
     expect(await page.textContent('[data-testid=deliveries]')).toContain('监控中心值班群');
     expect(await page.textContent('[data-testid=deliveries]')).toContain('已发送');
     await screenshot(page, 'incident-deliveries');
@@ -91,7 +91,7 @@ describe('notifications admin', () => {
     await page.selectOption('[data-testid=oncall-new] select[name=userId]', { label: '客服主管 张伟' });
     await page.selectOption('[data-testid=oncall-new] select[name=role]', 'supervisor');
     await page.click('[data-testid=oncall-add]');
-    await page.waitForSelector('[data-testid=oncall-now-supervisor]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=oncall-now-supervisor]');
     expect(await page.textContent('[data-testid=oncall-now-supervisor]')).toContain('张伟');
     await screenshot(page, 'oncall');
   });

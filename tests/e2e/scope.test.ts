@@ -88,7 +88,7 @@ describe('a scoped operator’s control room', () => {
     expect(await mine.locator(`[data-testid=incident-card][data-incident-id="${b.id}"]`).count()).toBe(0);
     // and the other building's incident cannot be opened by URL
     await mine.goto(`/incidents/${b.id}`);
-    const shown = await mine.waitForSelector('p.error', { timeout: 5000 });
+    const shown = await mine.waitForSelector('p.error');
     expect(await shown.textContent()).toBe(NOT_FOUND);
     expect(await mine.locator('[data-testid=incident-detail]').count()).toBe(0);
   });

@@ -40,9 +40,9 @@ describe('shift handover with the equipment check', () => {
     clock = cst('2026-11-30T18:00:02');
     await estate.t.hub.shifts.tick();
     // the live push refetches the screen: the ended day shift waits for its handover
-    await outgoing.waitForSelector('[data-testid=overtime]:has-text("交班人须留岗至接班人签收")', { timeout: 5000 });
+    await outgoing.waitForSelector('[data-testid=overtime]:has-text("交班人须留岗至接班人签收")');
     await outgoing.waitForSelector('[data-testid=shift-name]:has-text("夜班")');
-    await outgoing.waitForSelector('[data-testid=handover-new]:has-text("交接班:2026-11-30T0800 白班")', { timeout: 5000 });
+    await outgoing.waitForSelector('[data-testid=handover-new]:has-text("交接班:2026-11-30T0800 白班")');
   });
 
   it('the outgoing operator ticks every item (one ×, with a note) and signs', async () => {
@@ -57,10 +57,8 @@ describe('shift handover with the equipment check', () => {
     await outgoing.fill('[data-testid=handover-new] input[name=incoming]', 'op2');
     await screenshot(outgoing, 'shift-handover-check');
     await outgoing.click(submit);
-    await outgoing.waitForSelector('[data-testid=handovers] .handover-open:has-text("× 监控录像系统运行正常(3 号摄像头黑屏)")', {
-      timeout: 5000,
-    });
-    await outgoing.waitForSelector('[data-testid=overtime]:has-text("等待接班人签收")', { timeout: 5000 });
+    await outgoing.waitForSelector('[data-testid=handovers] .handover-open:has-text("× 监控录像系统运行正常(3 号摄像头黑屏)")');
+    await outgoing.waitForSelector('[data-testid=overtime]:has-text("等待接班人签收")');
     expect(await outgoing.textContent('[data-testid=on-duty-name]')).toBe('监控中心值班员 王敏');
     // the outgoing operator cannot accept their own handover
     expect(await outgoing.$('[data-testid=handovers] .handover-open [data-testid=handover-accept]')).toBeNull();
@@ -68,10 +66,10 @@ describe('shift handover with the equipment check', () => {
 
   it('the incoming operator accepts; the incoming one is on duty and nothing is pending', async () => {
     await incoming.goto('/shift');
-    await incoming.waitForSelector('[data-testid=handovers] .handover-open:has-text("夜间注意 3 号摄像头")', { timeout: 5000 });
+    await incoming.waitForSelector('[data-testid=handovers] .handover-open:has-text("夜间注意 3 号摄像头")');
     await incoming.click('[data-testid=handovers] .handover-open [data-testid=handover-accept]');
-    await incoming.waitForSelector('[data-testid=handovers] .handover-accepted', { timeout: 5000 });
-    await incoming.waitForSelector('[data-testid=on-duty-name]:has-text("夜班值班员 赵强")', { timeout: 5000 });
+    await incoming.waitForSelector('[data-testid=handovers] .handover-accepted');
+    await incoming.waitForSelector('[data-testid=on-duty-name]:has-text("夜班值班员 赵强")');
     expect(await incoming.$('[data-testid=overtime]')).toBeNull();
     await screenshot(incoming, 'shift-handover-accepted');
     const list = await api<HandoverResponse[]>(estate.t, 'GET', '/api/handovers');
@@ -86,11 +84,11 @@ describe('shift handover with the equipment check', () => {
     await page.goto('/supervisor?tab=duty');
     await page.waitForSelector('[data-testid=shift-pick]');
     await page.selectOption('[data-testid=shift-pick]', '2026-11-30T0800');
-    await page.waitForSelector('[data-testid=duty-log] td:has-text("交接班检查异常(×)")', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=duty-log] td:has-text("交接班检查异常(×)")');
     await page.fill('[data-testid=signoff] textarea', '白班记录已核对');
     await page.click('[data-testid=sign]');
-    await page.waitForSelector('[data-testid=signoff] .ok:has-text("白班记录已核对")', { timeout: 5000 });
-    await page.waitForSelector('[data-testid=month-counts]:has-text("已签字 1")', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=signoff] .ok:has-text("白班记录已核对")');
+    await page.waitForSelector('[data-testid=month-counts]:has-text("已签字 1")');
     await screenshot(page, 'shift-duty-log-signed');
   });
 });

@@ -50,21 +50,21 @@ describe('supervisor', () => {
   it('approves the 119 call from the approval queue', async () => {
     // one row per incident, holding every approval it waits for
     const item = `[data-testid=approval][data-incident-id="${fireId}"]`;
-    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`, { timeout: 5000 });
+    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`);
     expect(await page.locator(item).count()).toBe(1);
     await screenshot(page, 'supervisor-approvals');
     await page.click(`${item} [data-testid=approve-approve_119]`);
     await page.fill(`${item} textarea[name=notes]`, '同意报警');
     await page.click(`${item} [data-testid=form-submit]`);
-    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`, { state: 'detached', timeout: 5000 });
+    await page.waitForSelector(`${item} [data-testid=approve-approve_119]`, { state: 'detached' });
     const d = await api<IncidentDetail>(estate.t, 'GET', `/api/incidents/${fireId}`);
     expect(d.body.steps.find((s) => s.key === 'approve_119')?.status).toBe('done');
   });
 
   it('shows the current shift’s duty log, signed only once the shift has ended (tests/e2e/shift-handover.test.ts signs one)', async () => {
     await page.click('[data-testid=tab-duty]');
-    await page.waitForSelector('[data-testid=duty-log] td:has-text("全面火警")', { timeout: 5000 });
-    await page.waitForSelector('[data-testid=signoff] :text("班次未结束,结束后方可签字")', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=duty-log] td:has-text("全面火警")');
+    await page.waitForSelector('[data-testid=signoff] :text("班次未结束,结束后方可签字")');
     expect(await page.$('[data-testid=sign]')).toBeNull();
     await screenshot(page, 'supervisor-duty-log');
   });
@@ -75,7 +75,7 @@ describe('supervisor', () => {
     for (const row of await page.$$('[data-testid=equipment-check] .check-row')) await (await row.$('input[type=radio]'))!.check();
     await page.fill('[data-testid=handover-new] textarea', '5 楼火情处置中,119 已批准');
     await page.click('[data-testid=handover-submit]');
-    await page.waitForSelector('[data-testid=handovers] .handover-open:has-text("5 楼火情处置中")', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=handovers] .handover-open:has-text("5 楼火情处置中")');
     expect(await page.textContent('[data-testid=handovers] .handover-open .open-items')).toContain('火警');
     await screenshot(page, 'supervisor-handover');
   });
@@ -122,7 +122,7 @@ describe('admin', () => {
     await page.fill('[data-testid=provision] input[name=floors]', '1-10');
     await page.fill('[data-testid=provision] input[name=car]', '3');
     await page.click('[data-testid=provision-submit]');
-    const secret = (await page.textContent('[data-testid=secret]', { timeout: 5000 }))!.trim();
+    const secret = (await page.textContent('[data-testid=secret]'))!.trim();
     expect(secret.length).toBeGreaterThan(10);
     await page.waitForSelector('[data-testid=device-row-el-3]');
     const c = await connectDevice(estate.t, {
@@ -133,7 +133,7 @@ describe('admin', () => {
       building: 'bldg-1',
       class: 'elevator',
     });
-    await page.waitForSelector('[data-testid=device-row-el-3][data-state=online]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=device-row-el-3][data-state=online]');
     await c.endAsync();
     await page.click('[data-testid=secret-close]');
     await page.waitForSelector('[data-testid=secret-box]', { state: 'detached' });
@@ -142,7 +142,7 @@ describe('admin', () => {
 
   it('disables a device', async () => {
     await page.click('[data-testid=toggle-el-3]');
-    await page.waitForSelector('[data-testid=device-row-el-3][data-enabled=false]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=device-row-el-3][data-enabled=false]');
     expect((await api<{ enabled: boolean }>(estate.t, 'GET', '/api/devices/el-3')).body.enabled).toBe(false);
     await screenshot(page, 'devices');
   });
