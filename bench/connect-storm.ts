@@ -16,7 +16,8 @@
 //                 throttle at its default (HUB_MQTT_CONNECT_RATE)
 //   hub-nothrottle the same with HUB_MQTT_CONNECT_RATE=0 (every CONNECT processed on arrival)
 //   aedes         bare aedes 1.2 (bench/peers/aedes.ts): no authentication, no hooks
-//   hub-cluster   --instances compiled hubs (default 4) in scale-out mode: one redis-server of
+//   hub-cluster   --instances compiled hubs (default: the fewest that fit under the file limit, 3
+//                 for 50,000) in scale-out mode: one redis-server of
 //                 this script's own, one throw-away database on BENCH_PG_ADMIN_URL (this
 //                 machine's PostgreSQL); device i connects to instance i mod K, as HAProxy's
 //                 leastconn spreads them (deploy/haproxy). Its figures are over the instances:
@@ -29,6 +30,9 @@
 //   loop max/p99   the hub's event-loop delay over the storm (prom-client's
 //                  monitorEventLoopDelay, reset by a /metrics scrape right before the storm and
 //                  read by one right after); hubs only
+//   CPU wait       the most any node's main thread spent ready but waiting for a CPU during the
+//                  storm (and the drop), % of its wall time (/proc/<pid>/schedstat): how much of a
+//                  stall is other processes on the same cores rather than the node's own work
 //   probe max      /api/health/live every 50 ms during the storm: the slowest answer (hubs);
 //                  for aedes an MQTT CONNECT→CONNACK of an extra client
 //   health p99     200 sequential GET /api/health while N are held idle (hubs)
@@ -41,7 +45,7 @@
 //
 //   npm run bench:storm -- [--devices 15000] [--per-proc 7500] [--reps 3] [--ramp 0]
 //                          [--targets hub,hub-nothrottle,aedes] [--keep-logs]
-//   npm run bench:storm -- --devices 50000 --targets hub-cluster [--instances 4] [--reps 2]
+//   npm run bench:storm -- --devices 50000 --targets hub-cluster [--instances 3] [--reps 2]
 // Devices are provisioned straight into the hub's PostgreSQL (one INSERT … unnest, each with its
 // own secret hashed as services/core/crypto.ts does) and the hub is restarted to load them:
 // 15,000 POST /api/devices would take minutes and measure provisioning, not connecting.
@@ -63,7 +67,7 @@ import mqttPacket from 'mqtt-packet';
 import pg from 'pg';
 import { startCommand } from '../scripts/start-command.mjs';
 import { hashDeviceSecret } from '../services/core/crypto.js';
-import { cpuSeconds, descendants, memory, quantile, ratios, rotation, scrape, spread, type Spread } from './stats.js';
+import { cpuSeconds, descendants, memory, quantile, ratios, rotation, schedSeconds, scrape, spread, type Spread } from './stats.js';
 import type { StormDev, StormMsg } from './storm-clients.js';
 import { freePort, scratchDatabase, startAedesPeer, startRedisPeer } from './peers/start.js';
 
@@ -74,8 +78,8 @@ const { values: opt } = parseArgs({
     reps: { type: 'string', default: '3' },
     ramp: { type: 'string', default: '0' },
     targets: { type: 'string', default: 'hub,hub-nothrottle,aedes' },
-    // hub instances of the hub-cluster target
-    instances: { type: 'string', default: '4' },
+    // hub instances of the hub-cluster target (default: the fewest that fit under the file limit)
+    instances: { type: 'string', default: '' },
     // seconds the devices are held idle, after the probes, to measure what holding them costs
     hold: { type: 'string', default: '20' },
     'health-requests': { type: 'string', default: '200' },
@@ -92,7 +96,6 @@ const REPS = Number(opt.reps);
 const RAMP = Number(opt.ramp);
 const HEALTH_N = Number(opt['health-requests']);
 const TARGETS = opt.targets.split(',');
-const INSTANCES = Number(opt.instances);
 const HOLD_S = Number(opt.hold);
 const KEEPALIVE = 60;
 const HUB_ENV = Object.fromEntries(
@@ -104,6 +107,11 @@ const HUB_ENV = Object.fromEntries(
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_PW = 'bench-hub-pass-1';
 const FD_LIMIT = 20_000;
+// The fewest instances whose share fits under the file limit (with ~1,000 spare: the hub's own
+// descriptors, a reconnect's overlap): on two cores every extra process is one more to schedule,
+// and each instance decodes every other's Redis traffic — 50,000 on four had health p99 34–60 ms,
+// on three 20–27 ms (BENCHMARKS.md, tenth round).
+const INSTANCES = Number(opt.instances) || Math.max(2, Math.ceil(N / (FD_LIMIT - 1000)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
@@ -392,11 +400,19 @@ interface Result {
   cpuUsPerConnect: number;
   /** the target's CPU while N are held idle, % of one core (a cluster: summed) */
   idleCpuPct: number;
+  /** storm / drop: the most any node's main thread waited for a CPU, % of the storm's / drop's wall time */
+  stormWaitPct: number;
+  dropWaitPct: number;
 }
 
 /** a /metrics scrape of every node with an HTTP API (each scrape resets that hub's event-loop histogram) */
 const scrapeAll = (t: Target) => Promise.all(t.nodes.flatMap((n) => (n.http ? [scrape(n.http)] : [])));
 const sumCpu = async (t: Target) => (await Promise.all(t.pids.map(cpuSeconds))).reduce((x, y) => x + y, 0);
+/** each node's main thread: seconds on a CPU and seconds waiting for one (bench/stats.ts) */
+const sched = (t: Target) => Promise.all(t.nodes.map((n) => schedSeconds(n.pid)));
+/** the largest share of `wallS` a node's main thread spent ready but waiting for a CPU, % */
+const waitPct = (a: Array<{ wait: number }>, b: Array<{ wait: number }>, wallS: number) =>
+  Math.max(...b.map((x, i) => ((x.wait - a[i]!.wait) * 100) / wallS));
 /** the largest of one metric over the nodes' scrapes */
 const maxOf = (ms: Array<Map<string, number>>, k: string) => Math.max(...ms.map((m) => m.get(k) ?? NaN));
 /** a counter's increase between two scrapes of every node, summed */
@@ -409,6 +425,8 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   const hubs = t.nodes.some((n) => n.http);
   const before = await scrapeAll(t); // also resets the event-loop histograms
   const cpu0 = await sumCpu(t);
+  const sched0 = await sched(t);
+  const storm0 = performance.now();
   const overflows0 = await listenOverflows();
   const slices = clients.map((_, k) => t.devices.slice(Math.floor((k * N) / clients.length), Math.floor(((k + 1) * N) / clients.length)));
   // probes during the storm, rotated over the nodes: is each process answering at all?
@@ -439,6 +457,7 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   await prober;
   const after = await scrapeAll(t);
   const cpuUsPerConnect = (((await sumCpu(t)) - cpu0) * 1e6) / t.devices.length;
+  const stormWaitPct = waitPct(sched0, await sched(t), (performance.now() - storm0) / 1000);
   const overflows = (await listenOverflows()) - overflows0;
   const connectS = Math.max(...replies.map((r) => r.ms as number)) / 1000;
   const refused: Record<string, number> = {};
@@ -465,11 +484,13 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
   // the hub): the scrape before resets the event-loop histograms, each scrape after reads and
   // resets them again, so the maximum over them covers the whole drop
   await scrapeAll(t);
+  const dropSched0 = await sched(t);
   const drop0 = performance.now();
   await Promise.all(clients.map((c) => c.ask({ cmd: 'close' })));
   // wait for the target to see every connection gone before the next one starts
   let dropS = NaN;
   let dropLagMaxMs = NaN;
+  let dropWaitPct = NaN;
   if (hubs) {
     dropLagMaxMs = 0;
     for (let i = 0; i < 600; i++) {
@@ -477,6 +498,7 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
       dropLagMaxMs = Math.max(dropLagMaxMs, maxOf(ms, 'nodejs_eventloop_lag_max_seconds') * 1000);
       if (ms.every((m) => m.get('bops_mqtt_connections') === 0)) {
         dropS = (performance.now() - drop0) / 1000;
+        dropWaitPct = waitPct(dropSched0, await sched(t), dropS);
         break;
       }
       await sleep(100);
@@ -491,6 +513,8 @@ async function storm(t: Target, clients: Clients[], dummy: StormDev): Promise<Re
     lagP99Ms: hubs ? maxOf(after, 'nodejs_eventloop_lag_p99_seconds') * 1000 : NaN,
     dropS,
     dropLagMaxMs,
+    stormWaitPct,
+    dropWaitPct,
     probeMaxMs: Math.max(...probes.filter(Number.isFinite)),
     healthP50Ms: quantile(health, 0.5),
     healthP99Ms: quantile(health, 0.99),
@@ -550,7 +574,7 @@ async function main(): Promise<void> {
         const r = await storm(storming, clients, dummy);
         results.get(t.name)!.push(r);
         console.log(
-          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, drop ${fmt(r.dropS, 2)} s loop max ${fmt(r.dropLagMaxMs, 0)} ms, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, idle CPU ${fmt(r.idleCpuPct)} %, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
+          `rep ${rep + 1} ${t.name.padEnd(15)} connect ${fmt(r.connectS, 2)} s, loop max ${fmt(r.lagMaxMs, 0)} ms p99 ${fmt(r.lagP99Ms, 0)} ms, CPU wait ${fmt(r.stormWaitPct)} %, drop ${fmt(r.dropS, 2)} s loop max ${fmt(r.dropLagMaxMs, 0)} ms CPU wait ${fmt(r.dropWaitPct)} %, probe max ${fmt(r.probeMaxMs, 0)} ms, health p99 ${fmt(r.healthP99Ms, 1)} ms, connect p99 ${fmt(r.pingP99Ms, 1)} ms, CPU/connect ${fmt(r.cpuUsPerConnect)} µs, idle CPU ${fmt(r.idleCpuPct)} %, RSS ${fmt(r.rssMb)} MB, throttled ${fmt(r.throttled)}, shed ${fmt(r.shed)}, connect timeouts ${fmt(r.connectTimeouts)}, listen overflows ${fmt(r.listenOverflows)}, failed ${r.failed}, retries ${r.retries} ${JSON.stringify(r.refused)}`,
         );
       }
     }
@@ -581,6 +605,7 @@ function report(results: Map<string, Result[]>): void {
     ['all connected, s', (r) => r.connectS, 2],
     ['event-loop delay max during the storm, ms', (r) => r.lagMaxMs, 0],
     ['event-loop delay p99 during the storm, ms', (r) => r.lagP99Ms, 0],
+    ['main thread ready but waiting for a CPU during the storm, % of its wall time (most of any process)', (r) => r.stormWaitPct, 0],
     ['slowest probe during the storm, ms', (r) => r.probeMaxMs, 0],
     [`/api/health p50 with N idle (${HEALTH_N} requests), ms`, (r) => r.healthP50Ms, 1],
     [`/api/health p99 with N idle (${HEALTH_N} requests), ms`, (r) => r.healthP99Ms, 1],
@@ -596,6 +621,7 @@ function report(results: Map<string, Result[]>): void {
     ['devices that gave up (10 retries)', (r) => r.failed, 0],
     ['all disconnected at once: until the hub saw every connection gone, s', (r) => r.dropS, 2],
     ['all disconnected at once: event-loop delay max, ms', (r) => r.dropLagMaxMs, 0],
+    ['all disconnected at once: main thread waiting for a CPU, % of the drop (most of any process)', (r) => r.dropWaitPct, 0],
     ['retries (refused or closed before CONNACK)', (r) => r.retries, 0],
   ];
   for (const [label, f, d] of rows) console.log(`| ${label} | ${names.map((n) => sp(spread(results.get(n)!.map(f)), d)).join(' | ')} |`);

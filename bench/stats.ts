@@ -93,6 +93,16 @@ export async function cpuSeconds(pid: number): Promise<number> {
 }
 
 /**
+ * A process's main thread (the event loop's): seconds on a CPU and seconds ready but waiting for
+ * one (/proc/<pid>/schedstat: run time and run-queue wait, in ns). An event-loop stall measured in
+ * wall time is the sum of both; the second is what other processes on the same cores cost it.
+ */
+export async function schedSeconds(pid: number): Promise<{ run: number; wait: number }> {
+  const [run = NaN, wait = NaN] = (await fs.readFile(`/proc/${pid}/schedstat`, 'utf8')).trim().split(' ').map(Number);
+  return { run: run / 1e9, wait: wait / 1e9 };
+}
+
+/**
  * CPU seconds of a process group whose members come and go (PostgreSQL's backends): each live
  * member's own and its reaped children's. A backend that exits between two snapshots moves its
  * CPU into the postmaster's cutime/cstime instead of vanishing from the sum (which made the

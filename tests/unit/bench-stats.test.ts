@@ -11,6 +11,7 @@ import {
   quantile,
   ratios,
   rotation,
+  schedSeconds,
   saturated,
   spread,
 } from '../../bench/stats.js';
@@ -136,6 +137,20 @@ describe('/proc parsing', () => {
       expect(await cpuSeconds(parent.pid!)).toBeLessThan(0.4); // the parent's own share is small
     } finally {
       parent.kill('SIGKILL');
+    }
+  });
+  it('run time and run-queue wait of a main thread from /proc/<pid>/schedstat: two busy processes on one CPU each wait', async () => {
+    // each is busy 0.4 s of its own CPU time, then idles; on one CPU each waits while the other runs
+    const busy = "const e = process.cpuUsage().user + 4e5; while (process.cpuUsage().user < e); console.log('done'); setInterval(() => {}, 1000)";
+    const kids = [0, 1].map(() => spawn('taskset', ['-c', '0', process.execPath, '-e', busy], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    try {
+      await Promise.all(kids.map((k) => new Promise((r) => k.stdout!.once('data', r))));
+      const s = await Promise.all(kids.map((k) => schedSeconds(k.pid!)));
+      for (const x of s) expect(x.run).toBeGreaterThanOrEqual(0.4);
+      // the second to finish waited for most of the first one's 0.4 s
+      expect(Math.max(...s.map((x) => x.wait))).toBeGreaterThanOrEqual(0.2);
+    } finally {
+      for (const k of kids) k.kill('SIGKILL');
     }
   });
   it('VmRSS and VmHWM in MB from /proc/<pid>/status', () => {
