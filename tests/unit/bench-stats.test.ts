@@ -141,7 +141,8 @@ describe('/proc parsing', () => {
   });
   it('run time and run-queue wait of a main thread from /proc/<pid>/schedstat: two busy processes on one CPU each wait', async () => {
     // each is busy 0.4 s of its own CPU time, then idles; on one CPU each waits while the other runs
-    const busy = "const e = process.cpuUsage().user + 4e5; while (process.cpuUsage().user < e); console.log('done'); setInterval(() => {}, 1000)";
+    const busy =
+      "const e = process.cpuUsage().user + 4e5; while (process.cpuUsage().user < e); console.log('done'); setInterval(() => {}, 1000)";
     const kids = [0, 1].map(() => spawn('taskset', ['-c', '0', process.execPath, '-e', busy], { stdio: ['ignore', 'pipe', 'ignore'] }));
     try {
       await Promise.all(kids.map((k) => new Promise((r) => k.stdout!.once('data', r))));
