@@ -520,7 +520,8 @@ export class IncidentService {
    * replayed later rather than lost.
    */
   async routeStored(e: BusEvents['device.event']): Promise<void> {
-    await this.queue.run(() => this.onDeviceEventShared(e));
+    const at = performance.now();
+    await this.queue.run(() => this.onDeviceEventShared(e, at));
     this.o.routed?.(e);
   }
 
@@ -529,11 +530,14 @@ export class IncidentService {
    * the committed state read without the lock — one small query, no contention — and only an
    * event that does something takes the building's lock, where it is routed again from the
    * state as of the lock. Locking every event serialised a busy building's whole event stream
-   * across instances (measured: the rolling-restart test's queue fell minutes behind).
+   * across instances (measured: the rolling-restart test's queue fell minutes behind). The
+   * committed state is the one read no earlier than the event was queued (`freshBuilding`): a
+   * burst's events queued before one re-read began share it, where each used to read the
+   * building again (Prisma ≈ 0.21 ms of the hub's thread per event, BENCHMARKS.md "bench:scale").
    */
-  private async onDeviceEventShared(e: BusEvents['device.event']): Promise<void> {
+  private async onDeviceEventShared(e: BusEvents['device.event'], queuedAt: number): Promise<void> {
     if (this.o.cluster) {
-      await this.store.refreshBuilding(e.device.building);
+      await this.freshBuilding(e.device.building, queuedAt);
       if (!this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now()).length) return;
     }
     await this.locked(e.device.building, () => this.onDeviceEvent(e));
@@ -574,8 +578,8 @@ export class IncidentService {
 
   /**
    * The building's incidents as committed no earlier than `after`: re-read unless a re-read
-   * started since. A storm's thousands of statuses, queued before one re-read began, share it
-   * instead of each reading the building again; the cache between re-reads follows the other
+   * started since. A storm's thousands of statuses or a burst's events, queued before one re-read
+   * began, share it instead of each reading the building again; the cache between re-reads follows the other
    * instances' `incident.changed` notices and this instance's own writes.
    */
   private async freshBuilding(buildingId: string, after: number): Promise<void> {
