@@ -16,9 +16,9 @@
 //                 throttle at its default (HUB_MQTT_CONNECT_RATE)
 //   hub-nothrottle the same with HUB_MQTT_CONNECT_RATE=0 (every CONNECT processed on arrival)
 //   aedes         bare aedes 1.2 (bench/peers/aedes.ts): no authentication, no hooks
-//   hub-cluster   --instances compiled hubs (default: the fewest that fit under the file limit, 3
-//                 for 50,000) in scale-out mode: one redis-server of
-//                 this script's own, one throw-away database on BENCH_PG_ADMIN_URL (this
+//   hub-cluster   --instances compiled hubs (default: the fewest that fit under the file limit,
+//                 3 for 50,000) in scale-out mode: one redis-server of this script's own, one
+//                 throw-away database on BENCH_PG_ADMIN_URL (this
 //                 machine's PostgreSQL); device i connects to instance i mod K, as HAProxy's
 //                 leastconn spreads them (deploy/haproxy). Its figures are over the instances:
 //                 loop and probe maxima of any of them, health and connect probes rotated over
@@ -110,7 +110,7 @@ const FD_LIMIT = 20_000;
 // The fewest instances whose share fits under the file limit (with ~1,000 spare: the hub's own
 // descriptors, a reconnect's overlap): on two cores every extra process is one more to schedule,
 // and each instance decodes every other's Redis traffic — 50,000 on four had health p99 34–60 ms,
-// on three 20–27 ms (BENCHMARKS.md, tenth round).
+// on three 20–28 ms in five repetitions of seven (BENCHMARKS.md, tenth round).
 const INSTANCES = Number(opt.instances) || Math.max(2, Math.ceil(N / (FD_LIMIT - 1000)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 0) =>

@@ -579,8 +579,8 @@ export class IncidentService {
   /**
    * The building's incidents as committed no earlier than `after`: re-read unless a re-read
    * started since. A storm's thousands of statuses or a burst's events, queued before one re-read
-   * began, share it instead of each reading the building again; the cache between re-reads follows the other
-   * instances' `incident.changed` notices and this instance's own writes.
+   * began, share it instead of each reading the building again; the cache between re-reads
+   * follows the other instances' `incident.changed` notices and this instance's own writes.
    */
   private async freshBuilding(buildingId: string, after: number): Promise<void> {
     if ((this.refreshedAt.get(buildingId) ?? -Infinity) >= after) return;
