@@ -18,9 +18,9 @@
 //   aedes         bare aedes 1.2 (bench/peers/aedes.ts): no authentication, no hooks
 //   hub-cluster   --instances compiled hubs (default: the fewest that fit under the file limit,
 //                 3 for 50,000) in scale-out mode: one redis-server of this script's own, one
-//                 throw-away database on BENCH_PG_ADMIN_URL (this
-//                 machine's PostgreSQL); device i connects to instance i mod K, as HAProxy's
-//                 leastconn spreads them (deploy/haproxy). Its figures are over the instances:
+//                 throw-away database on BENCH_PG_ADMIN_URL (this machine's PostgreSQL);
+//                 device i connects to instance i mod K, as HAProxy's leastconn spreads them
+//                 (deploy/haproxy). Its figures are over the instances:
 //                 loop and probe maxima of any of them, health and connect probes rotated over
 //                 them, CPU and RSS summed over the hubs and Redis (PostgreSQL is not counted,
 //                 as the single hub's embedded one is not)
