@@ -4,7 +4,7 @@
 // memory: after a restart a device that is still offline is seen again on its next status.
 import { DeadlineHeap } from '../core/deadlines.js';
 import type { Watcher, WatcherApi } from '../incidents/module.js';
-import { DEFAULT_LINK_POLICY, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard, type LinkPolicy } from './machine.js';
+import { DEFAULT_LINK_POLICY, isLifeSafety, linkGuardInit, onLinkStatus, onLinkTick, type LinkGuard, type LinkPolicy } from './machine.js';
 
 /**
  * Scale-out (docs/scale-out.md): the guards in a store every instance shares (Redis), so a
@@ -53,6 +53,11 @@ export function linkWatcher(api: WatcherApi, policy: LinkPolicy = DEFAULT_LINK_P
   };
   return {
     async onStatus(e) {
+      // Only a life-safety device's link opens a fault (machine.ts onLinkStatus); the others'
+      // guards would decide nothing, so none is kept or stored: in scale-out each of their
+      // statuses was a Redis read and write and a key, for nothing (BENCHMARKS.md "bench:storm",
+      // tenth round)
+      if (!isLifeSafety(e.device.class)) return;
       // the shared copy first: the device may have dropped or come back on another instance
       const g =
         (await load(e.device.deviceId)) ??

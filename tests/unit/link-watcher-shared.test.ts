@@ -81,6 +81,27 @@ describe('link guard shared between instances', () => {
     expect(a.nextCheckAt()).toBeNull();
   });
 
+  it('a device that is not life-safety keeps no guard: its statuses neither read nor write the shared store', async () => {
+    const w = world();
+    const calls: string[] = [];
+    const counting: SharedLinkGuards = {
+      load: (id) => (calls.push(`load ${id}`), w.shared.load(id)),
+      save: (g, ttl) => (calls.push(`save ${g.deviceId}`), w.shared.save(g, ttl)),
+    };
+    const a = linkWatcher(w.api('a'), POLICY, counting);
+    const intercom = { ...device, deviceId: 'ic-1', class: 'intercom' as const };
+    for (const state of ['online', 'lost', 'online', 'lost', 'online', 'lost'] as const)
+      await a.onStatus!({ device: intercom, state, ts: w.now, reason: 'test' } as BusEvents['device.status']);
+    w.advance(POLICY.offlineDebounceMs + 1);
+    await a.tick(w.now);
+    expect(calls).toEqual([]);
+    expect(a.nextCheckAt()).toBeNull();
+    expect(w.opened).toEqual([]);
+    // a fire panel's status still goes through the shared store
+    await a.onStatus!(w.status('lost'));
+    expect(calls).toEqual(['load fp-1', 'save fp-1']);
+  });
+
   it('a device that stays down after dropping on A is reported by A, once', async () => {
     const w = world();
     const a = linkWatcher(w.api('a'), POLICY, w.shared);
