@@ -166,7 +166,7 @@ describe('control room', () => {
 
   it('a device going offline shows on its tile live', async () => {
     await stopDevices([estate.client('pm-1')], 'close');
-    await page.waitForSelector('[data-testid=device-tile-pm-1][data-state=offline]', { timeout: 3000 });
+    await page.waitForSelector('[data-testid=device-tile-pm-1][data-state=offline]');
     expect(await page.textContent('[data-testid=device-tile-pm-1] [data-testid=device-state]')).toContain('离线');
   });
 

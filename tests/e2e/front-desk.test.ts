@@ -45,7 +45,7 @@ describe('front desk', () => {
   it('approves a waiting intercom call: the door panel receives unlock and the visit shows as opened', async () => {
     await door.call('1203', '王五');
     const row = `[data-testid=fd-waiting] ${visitRow('王五')}`;
-    await page.waitForSelector(row, { timeout: 3000 });
+    await page.waitForSelector(row);
     expect(await page.textContent(`${row} [data-testid=visit-state]`)).toBe('等待业主确认');
     await screenshot(page, 'front-desk-call');
     await page.click(`${row} [data-testid=visit-approve]`);
@@ -61,7 +61,7 @@ describe('front desk', () => {
     const unlocksBefore = commands.length;
     await door.call('301', '赵六');
     const row = `[data-testid=fd-waiting] ${visitRow('赵六')}`;
-    await page.waitForSelector(row, { timeout: 3000 });
+    await page.waitForSelector(row);
     await page.click(`${row} [data-testid=visit-deny]`);
     await page.fill(`${row} [data-testid=deny-reason]`, '业主不在家');
     await page.click(`${row} [data-testid=visit-deny-confirm]`);
@@ -75,7 +75,7 @@ describe('front desk', () => {
     const evil = '<img src=x onerror=alert(1)>';
     await door.call('1203', evil);
     const row = `[data-testid=fd-waiting] ${visitRow(evil)}`;
-    await page.waitForSelector(row, { timeout: 3000 });
+    await page.waitForSelector(row);
     expect(await page.textContent(`${row} [data-testid=visitor-name]`)).toBe(evil);
     expect(await page.$$eval('[data-testid=fd-waiting] img', (x) => x.length)).toBe(0);
     expect(await page.$$eval('img[src=x]', (x) => x.length)).toBe(0);

@@ -38,7 +38,7 @@ describe('water leak screen', () => {
     await page.waitForSelector('[data-testid=device-tile-wt-1][data-state=online]');
     await (water[0]!.sim as WaterSim).leak();
     const card = '[data-testid=incident-card][data-kind=water_leak]';
-    await page.waitForSelector(`${card} [data-testid=timer-ack]`, { timeout: 3000 });
+    await page.waitForSelector(`${card} [data-testid=timer-ack]`);
     expect(await page.textContent(card)).toContain('漏水/水浸');
     await page.click(`${card} a`);
     await page.waitForSelector('[data-testid=incident-detail]');
