@@ -260,6 +260,9 @@ function Policies() {
     setRepeat(current.repeatEverySeconds ? String(current.repeatEverySeconds) : '');
     setEnabled(current.enabled);
   }, [current]);
+  // The target lists come from three requests: until all have answered, a target switched to
+  // "channel" or "person" would get an empty value (and the save a 400), so nothing is editable.
+  const ready = !!current && channels.data !== undefined && people.data !== undefined;
   const chans = channels.data ?? [];
   const users = people.data ?? [];
   const roleLabel = (r: string) => (r === 'manager' ? t.t('ntf.role.manager') : t.role(r));
@@ -290,7 +293,7 @@ function Policies() {
         </label>
       }
     >
-      <ErrorLine error={policies.error ?? channels.error} />
+      <ErrorLine error={policies.error ?? channels.error ?? people.error} />
       {current ? (
         <p className="muted" data-testid="policy-origin">
           {current.isDefault
@@ -298,7 +301,7 @@ function Policies() {
             : t.t('ntf.policy.edited', { who: current.updatedByName ?? '', time: t.dateTime(current.updatedAt) })}
         </p>
       ) : null}
-      {levels.map((l, li) => (
+      {(ready ? levels : []).map((l, li) => (
         <fieldset key={li} className="policy-level" data-testid={`policy-level-${li}`}>
           <legend>{t.t('ntf.policy.level', { n: li })}</legend>
           <label>
@@ -418,6 +421,7 @@ function Policies() {
         <AsyncButton
           className="primary"
           testId="policy-save"
+          disabled={!ready}
           onRun={async () => {
             await notifyApi.putPolicy(kind, { levels, repeatEverySeconds: repeat ? Number(repeat) : null, enabled });
             toast(t.t('ntf.policy.saved'), 'ok');
