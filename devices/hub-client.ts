@@ -233,9 +233,9 @@ export class HubSession {
     return this.get('/api/shifts/current', OnDutyOut);
   }
 
-  /** `GET /api/shift-log`: the current shift's duty log. */
-  async shiftLog(): Promise<ShiftLogResponse> {
-    return this.get('/api/shift-log', ShiftLogOut);
+  /** `GET /api/shift-log?shift=`: a shift's duty log (default: the current shift's). */
+  async shiftLog(shift?: string): Promise<ShiftLogResponse> {
+    return this.get(shift ? `/api/shift-log?shift=${encodeURIComponent(shift)}` : '/api/shift-log', ShiftLogOut);
   }
 
   /** `POST /api/shift-log {text}`: a manual entry in the current shift's log. */

@@ -158,10 +158,11 @@ registerScenario({
         'accepted: the incoming person holds the desk',
         `desk held by ${after.onDuty?.displayName ?? 'nobody'}; ${after.pendingHandover ? 'a handover still pending' : 'nothing pending'}`,
       );
-      const logged = await out.shiftLog();
+      // the acceptance closes the handed-over shift's log (docs/records.md), not the next one's
+      const logged = await out.shiftLog(h.shiftId ?? undefined);
       ctx.check(
         logged.entries.some((e) => e.key.endsWith('handover_accepted')),
-        'the acceptance is in the duty log',
+        'the acceptance is in the handed-over shift’s duty log',
         `${logged.entries.length} entries in shift ${logged.shift.id}`,
       );
     } finally {

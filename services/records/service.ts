@@ -52,6 +52,17 @@ export interface RecordServiceOptions {
 }
 
 type Tx = Prisma.TransactionClient;
+
+/** A shift row's identity and period (DutyShift). */
+export type ShiftSpanRow = { id: string; startsAt: Date; endsAt: Date };
+
+/**
+ * One shift's duty log (prisma/schema.prisma DutyShift): the entries written during it, plus its
+ * handover's entries, written after its end but part of its record (seed 004 篇3 §1.3, §2.3).
+ */
+export function shiftLogWhere(shift: ShiftSpanRow): Prisma.DutyLogEntryWhereInput {
+  return { OR: [{ shiftId: shift.id }, { shiftId: null, at: { gte: shift.startsAt, lt: shift.endsAt } }] };
+}
 const HOUR = 3_600_000;
 
 /** "user:<id>" → "<id>" (steps, audit, duty log); anything else → null */
@@ -239,6 +250,8 @@ export class RecordService {
     key: keyof typeof RECORDS_LABELS.duty,
     params: Record<string, unknown>,
     incidentId: string | null = null,
+    /** the shift whose log holds the entry when not the one it is written in (a handover's; shiftLogWhere) */
+    shiftId: string | null = null,
   ) {
     const now = this.now();
     return tx.dutyLogEntry.create({
@@ -249,6 +262,7 @@ export class RecordService {
         incidentId,
         key: `records.duty.${key}`,
         params: params as Prisma.InputJsonValue,
+        shiftId,
       },
     });
   }
@@ -288,15 +302,9 @@ export class RecordService {
     };
   }
 
-  /**
-   * The duty-log entries written in [from, to) — one shift's log (services/records/shift-service.ts)
-   * — rendered for this reader; `signedAt` marks the entries that landed after the signature.
-   */
-  async dutyEntriesBetween(from: number, to: number, signed: { at: number; by: string } | null, reader: Reader) {
-    const entries = await this.db.dutyLogEntry.findMany({
-      where: { at: { gte: new Date(from), lt: new Date(to) } },
-      orderBy: [{ at: 'asc' }, { seq: 'asc' }],
-    });
+  /** One shift's log (services/records/shift-service.ts) rendered for this reader; `signed` marks the entries that landed after the signature. */
+  async dutyEntriesOfShift(shift: ShiftSpanRow, signed: { at: number; by: string } | null, reader: Reader) {
+    const entries = await this.db.dutyLogEntry.findMany({ where: shiftLogWhere(shift), orderBy: [{ at: 'asc' }, { seq: 'asc' }] });
     return this.renderEntries(entries, signed, reader);
   }
 
@@ -629,17 +637,26 @@ export class RecordService {
         checks: shift?.checks.length ?? 0,
         notOk: faults.map((c) => c.item),
       });
-      await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length });
+      // the handover is the closing part of its shift's log (seed 004 篇3 §1.3), not of the next one's
+      const shiftId = shift?.shiftId ?? null;
+      await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length }, null, shiftId);
       // seed 004 篇3 §2.1: an × in the equipment check is written down, not only ticked
       if (faults.length)
-        await this.duty(tx, user, 'handover_checks_failed', {
-          items: {
-            l: [
-              faults.map((c) => `${c.label[0]}${c.note ? `(${c.note})` : ''}`).join('、'),
-              faults.map((c) => `${c.label[1]}${c.note ? ` (${c.note})` : ''}`).join(', '),
-            ],
+        await this.duty(
+          tx,
+          user,
+          'handover_checks_failed',
+          {
+            items: {
+              l: [
+                faults.map((c) => `${c.label[0]}${c.note ? `(${c.note})` : ''}`).join('、'),
+                faults.map((c) => `${c.label[1]}${c.note ? ` (${c.note})` : ''}`).join(', '),
+              ],
+            },
           },
-        });
+          null,
+          shiftId,
+        );
       return h.id;
     });
     return this.handover(id, reader);
@@ -668,10 +685,10 @@ export class RecordService {
       if (u.count !== 1) throw conflict('answered_concurrently');
       if (answer.accept) {
         await this.audit(tx, user, 'handover.accept', `handover:${id}`, { outgoingId: h.outgoingId, note: answer.note ?? null });
-        await this.duty(tx, user, 'handover_accepted', { name: user.displayName });
+        await this.duty(tx, user, 'handover_accepted', { name: user.displayName }, null, h.shiftId);
       } else {
         await this.audit(tx, user, 'handover.refuse', `handover:${id}`, { outgoingId: h.outgoingId, reason: answer.reason });
-        await this.duty(tx, user, 'handover_refused', { name: user.displayName, reason: { text: answer.reason } });
+        await this.duty(tx, user, 'handover_refused', { name: user.displayName, reason: { text: answer.reason } }, null, h.shiftId);
       }
     });
     return this.handover(id, reader);

@@ -29,7 +29,7 @@ import type { Reader } from '../incidents/service.js';
 import type { Scope } from '../auth/scope.js';
 import { RECORDS_LABELS } from './labels.js';
 import type { RecordService, Staff, StoredCheck, StoredDeviceItem, StoredPendingItem } from './service.js';
-import { userIdOf } from './service.js';
+import { shiftLogWhere, userIdOf } from './service.js';
 import {
   DEFAULT_EQUIPMENT,
   DEFAULT_SHIFTS,
@@ -357,7 +357,7 @@ export class ShiftService {
     const row = id ? await this.row(id) : await this.ensureCurrent();
     const [view] = await this.views([row], reader.locale);
     const signed = row.signedAt && row.signedBy ? { at: row.signedAt.getTime(), by: row.signedBy } : null;
-    const { views } = await this.o.records.dutyEntriesBetween(row.startsAt.getTime(), row.endsAt.getTime(), signed, reader);
+    const { views } = await this.o.records.dutyEntriesOfShift(row, signed, reader);
     return {
       day: localDay(row.startsAt.getTime(), this.tz),
       shift: view!,
@@ -384,7 +384,7 @@ export class ShiftService {
         data: { signedBy: `user:${user.id}`, signedAt: at, signNote: note },
       });
       if (u.count !== 1) throw refuse('HUB_ERR_CONFLICT', 409, 'shift_signed', { id });
-      const entries = await tx.dutyLogEntry.count({ where: { at: { gte: row.startsAt, lt: row.endsAt } } });
+      const entries = await tx.dutyLogEntry.count({ where: shiftLogWhere(row) });
       await tx.auditLog.create({
         data: { actor: `user:${user.id}`, action: 'duty_log.sign_shift', target: `shift:${id}`, data: { entries, note } },
       });
@@ -460,10 +460,24 @@ export class ShiftService {
     return this.month(month, locale);
   }
 
-  private duty(tx: Prisma.TransactionClient, actor: string, key: keyof typeof RECORDS_LABELS.duty, params: Record<string, unknown>) {
+  private duty(
+    tx: Prisma.TransactionClient,
+    actor: string,
+    key: keyof typeof RECORDS_LABELS.duty,
+    params: Record<string, unknown>,
+    /** the shift whose log holds the entry when not the one it is written in (shiftLogWhere) */
+    shiftId: string | null = null,
+  ) {
     const now = this.now();
     return tx.dutyLogEntry.create({
-      data: { day: localDay(now, this.tz), at: new Date(now), actor, key: `records.duty.${key}`, params: params as Prisma.InputJsonValue },
+      data: {
+        day: localDay(now, this.tz),
+        at: new Date(now),
+        actor,
+        key: `records.duty.${key}`,
+        params: params as Prisma.InputJsonValue,
+        shiftId,
+      },
     });
   }
 
@@ -619,7 +633,7 @@ export class ShiftService {
       const count = (await this.o.records.openItems()).length + (await this.pending(null)).length + this.devices(null).length;
       const shiftParam = { l: asLabel(s.name).map((n) => `${s.id} ${n}`) };
       await this.db.$transaction(async (tx) => {
-        await this.duty(tx, 'hub', 'handover_opened', { shift: shiftParam, count });
+        await this.duty(tx, 'hub', 'handover_opened', { shift: shiftParam, count }, s.id);
         await tx.auditLog.create({
           data: { actor: 'hub', action: 'handover.open', target: `shift:${s.id}`, data: { next: cur.id, count } },
         });

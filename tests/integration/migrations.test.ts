@@ -208,6 +208,45 @@ describe('applyMigrations', () => {
   });
 });
 
+describe('data migration …_duty_entry_shift', () => {
+  it("gives a handover's earlier lines to the shift whose handover was open; other lines keep their place by time", async () => {
+    const db = await emptyDb();
+    const before = await copyMigrations(); // every migration up to the one under test
+    tmpDirs.push(before);
+    const [target] = (await migrationFolders(before)).filter((n) => n.endsWith('_duty_entry_shift'));
+    expect(target).toBeDefined();
+    for (const n of await migrationFolders(before)) if (n >= target!) await fs.rm(path.join(before, n), { recursive: true });
+    await applyMigrations(db.url, { migrationsDir: before });
+    // the day shift ended 18:00 and its handover opened 18:00:02; the night one's never opened
+    await query(
+      db.url,
+      `INSERT INTO "DutyShift" ("id", "defId", "name", "startsAt", "endsAt", "handoverOpenedAt") VALUES
+         ('2026-11-30T0800', 'day', '["白班","Day shift"]', '2026-11-30T00:00:00Z', '2026-11-30T10:00:00Z', '2026-11-30T10:00:02Z'),
+         ('2026-11-30T1800', 'night', '["夜班","Night shift"]', '2026-11-30T10:00:00Z', '2026-12-01T00:00:00Z', NULL)`,
+    );
+    await query(
+      db.url,
+      `INSERT INTO "DutyLogEntry" ("day", "at", "actor", "key") VALUES
+         ('2026-11-30', '2026-11-30T09:00:00Z', 'user:a', 'records.duty.manual'),
+         ('2026-11-30', '2026-11-30T10:00:02Z', 'hub', 'records.duty.handover_opened'),
+         ('2026-11-30', '2026-11-30T10:05:00Z', 'user:a', 'records.duty.handover_checks_failed'),
+         ('2026-11-30', '2026-11-30T10:09:00Z', 'user:b', 'records.duty.handover_accepted'),
+         ('2026-11-30', '2026-11-30T10:10:00Z', 'user:b', 'records.duty.manual'),
+         ('2026-11-29', '2026-11-29T09:00:00Z', 'user:a', 'records.duty.handover_created')`,
+    );
+    expect((await applyMigrations(db.url)).applied[0]).toBe(target);
+    const rows = await query<{ key: string; shiftId: string | null }>(db.url, 'SELECT "key", "shiftId" FROM "DutyLogEntry" ORDER BY "seq"');
+    expect(rows.map((r) => r.shiftId)).toEqual([
+      null, // written during the day shift: found by its time
+      '2026-11-30T0800',
+      '2026-11-30T0800',
+      '2026-11-30T0800',
+      null, // the night shift's own line
+      null, // a handover from before any shift row
+    ]);
+  });
+});
+
 describe('tests/helpers/pg createTestDatabase', () => {
   it('creates a migrated database by default and drop() removes it (idempotently)', async () => {
     const db = await createTestDatabase();

@@ -116,7 +116,7 @@ describe('shift-handover drill (--hub)', () => {
     expect(log).toMatch(/✓ 核对 check: the handover keeps the equipment check with its × item — × /);
     expect(log).toMatch(/✓ 核对 check: the outgoing operator cannot accept their own handover/);
     expect(log).toMatch(/✓ 核对 check: accepted: the incoming person holds the desk/);
-    expect(log).toMatch(/✓ 核对 check: the acceptance is in the duty log/);
+    expect(log).toMatch(/✓ 核对 check: the acceptance is in the handed-over shift’s duty log/);
     expect(log).not.toMatch(/✗/);
     const handovers = (await api<Array<{ state: string; openItems: unknown[] }>>(t, 'GET', '/api/handovers', undefined, admin)).body;
     expect(handovers.map((h) => h.state)).toEqual(['accepted']);

@@ -114,11 +114,14 @@ describe('handover at the shift end 交接班', () => {
     // a second tick opens nothing twice
     await t.hub.shifts.tick();
     expect(await t.hub.db.auditLog.count({ where: { action: 'handover.open', target: 'shift:2026-11-30T0800' } })).toBe(1);
-    const night = await call<ShiftLogResponse>('GET', '/api/shift-log', undefined, 'op1');
-    expect(night.body.shift.id).toBe('2026-11-30T1800');
-    expect(night.body.entries.find((e) => e.key === 'records.duty.handover_opened')?.text).toMatch(
+    // the line closes the ended shift's log (seed 004 篇3 §1.3), though written after its end
+    const day = await call<ShiftLogResponse>('GET', '/api/shift-log?shift=2026-11-30T0800', undefined, 'op1');
+    expect(day.body.entries.find((e) => e.key === 'records.duty.handover_opened')?.text).toMatch(
       /^2026-11-30T0800 白班结束,系统发起交接班/,
     );
+    const night = await call<ShiftLogResponse>('GET', '/api/shift-log', undefined, 'op1');
+    expect(night.body.shift.id).toBe('2026-11-30T1800');
+    expect(night.body.entries.map((e) => e.key)).not.toContain('records.duty.handover_opened');
   });
 
   it('the outgoing operator stays on duty (overtime) while the handover waits', async () => {
@@ -167,8 +170,11 @@ describe('handover at the shift end 交接班', () => {
     expect(r.body.openItems).toContainEqual(expect.objectContaining({ type: 'device', id: 'fp-1', condition: 'offline' }));
     const audit = await t.hub.db.auditLog.findFirstOrThrow({ where: { action: 'handover.create', target: `handover:${r.body.id}` } });
     expect(audit.data).toMatchObject({ shiftId: '2026-11-30T0800', notOk: ['cctv'] });
-    const log = await call<ShiftLogResponse>('GET', '/api/shift-log', undefined, 'op1', 'en');
+    const log = await call<ShiftLogResponse>('GET', '/api/shift-log?shift=2026-11-30T0800', undefined, 'op1', 'en');
     expect(log.body.entries.map((e) => e.text)).toContain('Handover check not OK (×): CCTV recording normal (3 号摄像头黑屏)');
+    expect(log.body.entries.map((e) => e.key)).toContain('records.duty.handover_created');
+    const night = await call<ShiftLogResponse>('GET', '/api/shift-log', undefined, 'op1');
+    expect(night.body.entries.map((e) => e.key).filter((k) => k.startsWith('records.duty.handover_'))).toEqual([]);
     const cur = await call<OnDutyView>('GET', '/api/shifts/current', undefined, 'op2');
     expect(cur.body.onDuty?.id).toBe(ids.op1);
     expect(cur.body.pendingHandover).toMatchObject({ state: 'open', handoverId: r.body.id });
@@ -199,6 +205,8 @@ describe('handover at the shift end 交接班', () => {
     await t.hub.shifts.tick();
     const shift = await call<ShiftView>('GET', '/api/shifts/2026-11-30T0800', undefined, 'op1');
     expect(shift.body.handover).toMatchObject({ state: 'accepted', outgoingName: '张值班', incomingName: '李接班' });
+    const log = await call<ShiftLogResponse>('GET', '/api/shift-log?shift=2026-11-30T0800', undefined, 'op1');
+    expect(log.body.entries.at(-1)).toMatchObject({ key: 'records.duty.handover_accepted', text: '交接班:李接班 接班签字' });
     // a second handover of the same shift is refused
     expect((await call('POST', '/api/handovers', { notes: 'again', shiftId: '2026-11-30T0800' }, 'op1')).status).toBe(409);
     expect(pushes.filter((p) => p.key === 'handover_pending')).toEqual([]);
