@@ -82,8 +82,17 @@ describe('shift handover with the equipment check', () => {
     const { page } = await newPage(browser, estate.t);
     await loginAs(page, 'supervisor');
     await page.goto('/supervisor?tab=duty');
-    await page.waitForSelector('[data-testid=shift-pick]');
+    // the running night shift's log is shown first: not ended, so not signable
+    await page.waitForSelector('[data-testid=signoff] p.muted');
+    // the picked shift's log answers late (as on a busy hub): until it does, the night shift's
+    // entries and sign-off state must not stand under the day shift's name
+    await page.route('**/api/shift-log?shift=2026-11-30T0800', async (r) => {
+      await new Promise((res) => setTimeout(res, 1000));
+      await r.continue();
+    });
     await page.selectOption('[data-testid=shift-pick]', '2026-11-30T0800');
+    expect(await page.$$('[data-testid=duty-log] tbody tr')).toHaveLength(0);
+    expect(await page.$$('[data-testid=signoff] p')).toHaveLength(0);
     await page.waitForSelector('[data-testid=duty-log] td:has-text("交接班检查异常(×)")');
     await page.fill('[data-testid=signoff] textarea', '白班记录已核对');
     await page.click('[data-testid=sign]');

@@ -186,8 +186,11 @@ function DutyLog() {
   const [shift, setShift] = useState<string>('');
   const log = useAsync(() => api.shiftLog(shift || undefined), [shift, rev]);
   const [note, setNote] = useState('');
-  const sig = log.data?.signature ?? null;
-  const cur = log.data?.shift;
+  // until the picked shift's log arrives the previous answer is not shown: the table, the
+  // signature and the sign button would otherwise speak for a shift other than the one picked
+  const view = log.data && (!shift || log.data.shift.id === shift) ? log.data : undefined;
+  const sig = view?.signature ?? null;
+  const cur = view?.shift;
   return (
     <>
       <Panel
@@ -208,10 +211,10 @@ function DutyLog() {
         }
       >
         <ErrorLine error={log.error} />
-        {log.data && log.data.entries.length === 0 ? <Empty>{t.t('sup.entriesEmpty')}</Empty> : null}
+        {view && view.entries.length === 0 ? <Empty>{t.t('sup.entriesEmpty')}</Empty> : null}
         <table className="table">
           <tbody>
-            {(log.data?.entries ?? []).map((e) => (
+            {(view?.entries ?? []).map((e) => (
               <tr key={e.seq} className={e.afterSignature ? 'after-sig' : ''}>
                 <td className="nowrap">{t.dateTime(e.at)}</td>
                 <td className="nowrap">{actorName(e)}</td>
@@ -228,7 +231,7 @@ function DutyLog() {
           </tbody>
         </table>
         <div className="signoff" data-testid="signoff">
-          {sig ? (
+          {!view ? null : sig ? (
             <p className="ok">
               {t.t('sup.signedBy', { by: sig.signedByName ?? sig.signedBy, time: t.dateTime(sig.signedAt) })}
               {sig.note ? ` — ${sig.note}` : ''}
