@@ -11,6 +11,8 @@ import {
   getState,
   patchDevice,
   patchDevices,
+  addDevice,
+  listMark,
   replaceDevices,
   replaceIncidents,
   replaceVisits,
@@ -130,11 +132,12 @@ export async function refetch(
 ): Promise<void> {
   const role = getState().user?.role;
   const jobs: Promise<unknown>[] = [];
+  const since = listMark();
   if (what.devices)
     jobs.push(
       api
         .devices()
-        .then(replaceDevices)
+        .then((list) => replaceDevices(list, since))
         .catch(() => undefined),
     );
   if (what.incidents) {
@@ -142,7 +145,7 @@ export async function refetch(
       api
         .incidents('open')
         .then((list) => {
-          replaceIncidents(list);
+          replaceIncidents(list, since);
           setState({ incidentsApi: true });
         })
         .catch((e: unknown) => {
@@ -155,7 +158,7 @@ export async function refetch(
       api
         .visits()
         .then((list) => {
-          replaceVisits(list);
+          replaceVisits(list, since);
           setState({ visitsApi: true });
         })
         .catch((e: unknown) => {
@@ -167,16 +170,17 @@ export async function refetch(
 }
 
 function resync(sock: Socket, ns: string): void {
+  const since = listMark();
   sock.timeout(8000).emit('sync', (err: Error | null, ack: SyncAck) => {
     if (err || !ack?.ok) return;
     if (ns === '/control-room') {
-      if (Array.isArray(ack.devices)) replaceDevices(ack.devices);
+      if (Array.isArray(ack.devices)) replaceDevices(ack.devices, since);
       if (Array.isArray(ack.events)) setState((s) => ({ events: mergeEvents(ack.events!, s.events) }));
       // the HTTP list carries allowedActions; the sync snapshot is the fallback
       if (Array.isArray(ack.incidents) && ack.incidents.length > 0 && getState().incidentsApi !== true)
-        replaceIncidents(ack.incidents.filter(isIncident));
+        replaceIncidents(ack.incidents.filter(isIncident), since);
     } else if (Array.isArray(ack.visits) && ack.visits.length > 0 && getState().visitsApi !== true) {
-      replaceVisits(ack.visits.filter(isVisit));
+      replaceVisits(ack.visits.filter(isVisit), since);
     }
     setState({ lastSyncAt: ack.at ?? Date.now() });
     void refetch(ns === '/control-room' ? { incidents: true } : { visits: true });
@@ -225,7 +229,7 @@ function connect(ns: string, token: string | null): Socket {
       if (getState().devices[v.id]) {
         const { state: _s, lastSeenAt: _l, lastTelemetry: _t, ...record } = v;
         patchDevice(v.id, record);
-      } else setState((s) => ({ devices: { ...s.devices, [v.id]: v } }));
+      } else addDevice(v);
       markSynced();
     });
     sock.on('telemetry', (e: TelemetryEvent) => {

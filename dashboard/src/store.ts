@@ -141,7 +141,45 @@ export function toast(text: string, kind: Toast['kind'] = 'info', ms = 5000): vo
 
 // ---- live data patches ----
 
+// ---- a list read before a push must not undo it ----
+// A list asked for over HTTP, or the socket's sync snapshot, can be read at the hub before a push
+// that reaches the browser first; replacing the store with it wiped that push (CI once saw a new
+// incident's card never appear, a device's tile could fall back to its older state). Each live
+// patch is numbered; a list replaces only the records not patched after it was asked for
+// (`listMark()` taken before asking).
+let patchSeq = 0;
+const patchedAt = { devices: new Map<string, number>(), incidents: new Map<string, number>(), visits: new Map<string, number>() };
+type Patched = keyof typeof patchedAt;
+
+/** The mark to take before asking for a list (pass it to replaceDevices/Incidents/Visits). */
+export function listMark(): number {
+  return patchSeq;
+}
+
+function markPatched(kind: Patched, id: string): void {
+  patchedAt[kind].set(id, ++patchSeq);
+}
+
+/** `list` as the new records, except those patched after `since`: the store's newer copy stays (with `keep`'s merge). */
+function replaceSince<T extends { id: string }>(
+  kind: Patched,
+  current: Record<string, T>,
+  list: T[],
+  since: number,
+  keep: (cur: T, listed: T | undefined) => T = (cur) => cur,
+): Record<string, T> {
+  const next: Record<string, T> = {};
+  for (const x of list) next[x.id] = x;
+  for (const [id, at] of patchedAt[kind]) {
+    if (at <= since) continue;
+    const cur = current[id];
+    if (cur) next[id] = keep(cur, next[id]);
+  }
+  return next;
+}
+
 export function upsertIncident(v: IncidentView, fromPush: boolean): void {
+  markPatched('incidents', v.id);
   setState((s) => {
     const prev = s.incidents[v.id];
     // pushes carry no allowedActions (they differ per role): keep the last fetched ones
@@ -153,29 +191,37 @@ export function upsertIncident(v: IncidentView, fromPush: boolean): void {
   });
 }
 
-export function replaceIncidents(list: IncidentView[]): void {
-  const incidents: Record<string, IncidentView> = {};
-  for (const i of list) incidents[i.id] = i;
-  setState({ incidents });
+export function replaceIncidents(list: IncidentView[], since: number): void {
+  // a pushed view has no allowedActions (they differ per role): the list's are the newest there are
+  setState((s) => ({
+    incidents: replaceSince('incidents', s.incidents, list, since, (cur, listed) => ({
+      ...cur,
+      allowedActions: listed?.allowedActions ?? cur.allowedActions,
+    })),
+  }));
 }
 
 export function upsertVisit(v: VisitView): void {
+  markPatched('visits', v.id);
   setState((s) => ({ visits: { ...s.visits, [v.id]: v }, visitRev: s.visitRev + 1 }));
 }
 
-export function replaceVisits(list: VisitView[]): void {
-  const visits: Record<string, VisitView> = {};
-  for (const v of list) visits[v.id] = v;
-  setState((s) => ({ visits, visitRev: s.visitRev + 1 }));
+export function replaceVisits(list: VisitView[], since: number): void {
+  setState((s) => ({ visits: replaceSince('visits', s.visits, list, since), visitRev: s.visitRev + 1 }));
 }
 
-export function replaceDevices(list: DeviceView[]): void {
-  const devices: Record<string, DeviceView> = {};
-  for (const d of list) devices[d.id] = d;
-  setState({ devices });
+export function replaceDevices(list: DeviceView[], since: number): void {
+  setState((s) => ({ devices: replaceSince('devices', s.devices, list, since) }));
+}
+
+/** A device the store did not have yet (an administrative push): added whole. */
+export function addDevice(v: DeviceView): void {
+  markPatched('devices', v.id);
+  setState((s) => ({ devices: { ...s.devices, [v.id]: v } }));
 }
 
 export function patchDevice(id: string, patch: Partial<DeviceView>): void {
+  markPatched('devices', id);
   setState((s) => {
     const d = s.devices[id];
     if (!d) return {};
@@ -185,6 +231,7 @@ export function patchDevice(id: string, patch: Partial<DeviceView>): void {
 
 /** Several devices' patches in one state change (a burst of statuses: one render, not thousands). */
 export function patchDevices(patches: ReadonlyArray<readonly [string, Partial<DeviceView>]>): void {
+  for (const [id] of patches) markPatched('devices', id);
   setState((s) => {
     let devices: Record<string, DeviceView> | null = null;
     for (const [id, patch] of patches) {
