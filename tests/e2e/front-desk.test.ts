@@ -125,4 +125,21 @@ describe('front desk', () => {
     await page.waitForSelector(row, { state: 'detached' });
     expect((await visitByName('王五')).state).toBe('left');
   });
+
+  it('a reason given to open one visitor’s record does not open the next record the page goes to', async () => {
+    const [first, second] = [await visitByName('王五'), await visitByName('赵六')];
+    await page.goto(`/incidents/${first.id}`);
+    await page.fill('[data-testid=reveal-reason]', '核对访客身份');
+    await page.click('[data-testid=reveal-submit]');
+    await page.waitForSelector('[data-testid=incident-detail]:has-text("王五")');
+    // in-app navigation (no reload), as a link to another incident does
+    await page.evaluate((to) => {
+      history.pushState(null, '', to);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, `/incidents/${second.id}`);
+    await page.waitForSelector('[data-testid=reveal]');
+    expect(await page.textContent('[data-testid=incident-detail]')).not.toContain('赵六');
+    const reads = await estate.t.hub.db.personalDataAccess.findMany({ where: { subject: `visit:${second.id}` } });
+    expect(reads.map((r) => r.reason)).not.toContain('核对访客身份');
+  });
 });

@@ -174,7 +174,10 @@ function Shell({ user, path }: { user: SessionUser; path: string }) {
   const other = navItemOf(path);
   let page;
   if (other && !allowed(path, user.role)) page = <NotForRole item={other} role={user.role} />;
-  else if (incident) page = <IncidentDetailPage id={incident.id!} />;
+  // keyed by the incident: going from one incident to another (a linked incident, the alarm
+  // banner) starts afresh — neither the last one's view nor the reason given to open its
+  // personal data carries over to the next
+  else if (incident) page = <IncidentDetailPage key={incident.id} id={incident.id!} />;
   else if (path === '/control') page = <ControlRoom />;
   else if (path === '/telemetry') page = <TelemetryPage />;
   else if (path === '/front-desk') page = <FrontDesk />;
