@@ -140,8 +140,6 @@ export function toast(text: string, kind: Toast['kind'] = 'info', ms = 5000): vo
 }
 
 // ---- live data patches ----
-
-// ---- a list read before a push must not undo it ----
 // A list asked for over HTTP, or the socket's sync snapshot, can be read at the hub before a push
 // that reaches the browser first; replacing the store with it wiped that push (CI once saw a new
 // incident's card never appear, a device's tile could fall back to its older state). Each live
