@@ -63,6 +63,32 @@ export type ShiftSpanRow = { id: string; startsAt: Date; endsAt: Date };
 export function shiftLogWhere(shift: ShiftSpanRow): Prisma.DutyLogEntryWhereInput {
   return { OR: [{ shiftId: shift.id }, { shiftId: null, at: { gte: shift.startsAt, lt: shift.endsAt } }] };
 }
+
+/**
+ * One duty-log row (records and shifts both write through here). `shiftId`: the shift whose log
+ * holds the entry when it is not the one it is written in — a handover's (shiftLogWhere).
+ */
+export function writeDutyEntry(
+  tx: Tx,
+  now: number,
+  tz: number,
+  actor: string,
+  key: keyof typeof RECORDS_LABELS.duty,
+  params: Record<string, unknown>,
+  at: { incidentId?: string | null; shiftId?: string | null } = {},
+) {
+  return tx.dutyLogEntry.create({
+    data: {
+      day: dutyDay(now, tz),
+      at: new Date(now),
+      actor,
+      incidentId: at.incidentId ?? null,
+      key: `records.duty.${key}`,
+      params: params as Prisma.InputJsonValue,
+      shiftId: at.shiftId ?? null,
+    },
+  });
+}
 const HOUR = 3_600_000;
 
 /** "user:<id>" → "<id>" (steps, audit, duty log); anything else → null */
@@ -250,21 +276,9 @@ export class RecordService {
     key: keyof typeof RECORDS_LABELS.duty,
     params: Record<string, unknown>,
     incidentId: string | null = null,
-    /** the shift whose log holds the entry when not the one it is written in (a handover's; shiftLogWhere) */
     shiftId: string | null = null,
   ) {
-    const now = this.now();
-    return tx.dutyLogEntry.create({
-      data: {
-        day: dutyDay(now, this.tz),
-        at: new Date(now),
-        actor: `user:${user.id}`,
-        incidentId,
-        key: `records.duty.${key}`,
-        params: params as Prisma.InputJsonValue,
-        shiftId,
-      },
-    });
+    return writeDutyEntry(tx, this.now(), this.tz, `user:${user.id}`, key, params, { incidentId, shiftId });
   }
 
   /** An audit row for a read worth recording (a printed or exported report). */

@@ -29,7 +29,7 @@ import type { Reader } from '../incidents/service.js';
 import type { Scope } from '../auth/scope.js';
 import { RECORDS_LABELS } from './labels.js';
 import type { RecordService, Staff, StoredCheck, StoredDeviceItem, StoredPendingItem } from './service.js';
-import { shiftLogWhere, userIdOf } from './service.js';
+import { shiftLogWhere, userIdOf, writeDutyEntry } from './service.js';
 import {
   DEFAULT_EQUIPMENT,
   DEFAULT_SHIFTS,
@@ -465,20 +465,9 @@ export class ShiftService {
     actor: string,
     key: keyof typeof RECORDS_LABELS.duty,
     params: Record<string, unknown>,
-    /** the shift whose log holds the entry when not the one it is written in (shiftLogWhere) */
     shiftId: string | null = null,
   ) {
-    const now = this.now();
-    return tx.dutyLogEntry.create({
-      data: {
-        day: localDay(now, this.tz),
-        at: new Date(now),
-        actor,
-        key: `records.duty.${key}`,
-        params: params as Prisma.InputJsonValue,
-        shiftId,
-      },
-    });
+    return writeDutyEntry(tx, this.now(), this.tz, actor, key, params, { shiftId });
   }
 
   // ------------------------------------------------------------------ handover 交接班
