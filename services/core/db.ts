@@ -289,6 +289,25 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /**
+ * glibc malloc settings of the embedded PostgreSQL's backends. A batch of stored events is a few
+ * hundred kB of parse trees per statement; a backend that hands that memory back at the end of
+ * each statement (brk shrink, with its TLB flush on every core) faults it in again for the next.
+ * Under QoS1 load that was ≈ a quarter of PostgreSQL's CPU (perf; 32–46 → 16 µs per stored event,
+ * BENCHMARKS.md "ninth round"). It happened because the backends inherited the hub's own
+ * MALLOC_MMAP_THRESHOLD_ (`npm start`, for scrypt's buffers): any fixed threshold turns glibc's
+ * adaptive ones off and leaves the trim threshold at 128 kB. So the hub's MALLOC_* are not
+ * passed on, and a backend keeps freed memory up to these sizes — in practice its own peak, a
+ * few MB.
+ */
+export const PG_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(16 << 20), MALLOC_TRIM_THRESHOLD_: String(64 << 20) };
+
+/** the environment of the embedded postgres: the hub's, without its malloc settings */
+export function embeddedPgEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('MALLOC_')));
+  return { ...own, ...PG_MALLOC_ENV, LC_MESSAGES: 'C' };
+}
+
+/**
  * Start (initialising on first use) an embedded PostgreSQL under `dataDir`/pg on 127.0.0.1.
  * A hub lock file refuses a second hub on the same data directory; a postgres left behind by a
  * hard-killed hub (its postmaster.pid still alive, ENVIRONMENT-NOTES) is shut down first.
@@ -349,7 +368,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     bins.postgres,
     // loopback only; no unix socket (its directory may not be writable, and nobody needs it)
     ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    { ...(ids ?? {}), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+    { ...(ids ?? {}), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: embeddedPgEnv(process.env) },
   );
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../services/core/config.js';
-import { startEmbeddedPostgres } from '../../services/core/db.js';
+import { PG_MALLOC_ENV, startEmbeddedPostgres } from '../../services/core/db.js';
 import { createLogger } from '../../services/core/logger.js';
 import { Hub } from '../../services/hub/hub.js';
 
@@ -69,6 +69,28 @@ describe('embedded PostgreSQL', () => {
       expect(r.status).toBe(200);
     } finally {
       await hub.stop();
+    }
+  });
+
+  it("runs postgres with its own malloc settings, not the hub's", async () => {
+    // npm start gives the hub MALLOC_MMAP_THRESHOLD_=4194304; inherited, it left the backends
+    // trimming their heap after every statement (services/core/db.ts PG_MALLOC_ENV)
+    const saved = process.env.MALLOC_MMAP_THRESHOLD_;
+    process.env.MALLOC_MMAP_THRESHOLD_ = '4194304';
+    const dataDir = await tempDir();
+    const epg = await startEmbeddedPostgres(dataDir, await freePort(), log).finally(() => {
+      if (saved === undefined) delete process.env.MALLOC_MMAP_THRESHOLD_;
+      else process.env.MALLOC_MMAP_THRESHOLD_ = saved;
+    });
+    try {
+      const environ = (await fs.readFile(`/proc/${epg.pid}/environ`, 'utf8')).split('\0');
+      expect(environ.filter((kv) => kv.startsWith('MALLOC_')).sort()).toEqual(
+        Object.entries(PG_MALLOC_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
+      );
+    } finally {
+      await epg.stop();
     }
   });
 
