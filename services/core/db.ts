@@ -293,7 +293,7 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
  * hundred kB of parse trees per statement; a backend that hands that memory back at the end of
  * each statement (brk shrink, with its TLB flush on every core) faults it in again for the next.
  * Under QoS1 load that was ≈ a quarter of PostgreSQL's CPU (perf; 32–46 → 16 µs per stored event,
- * BENCHMARKS.md "ninth round"). It happened because the backends inherited the hub's own
+ * BENCHMARKS.md "eleventh round"). It happened because the backends inherited the hub's own
  * MALLOC_MMAP_THRESHOLD_ (`npm start`, for scrypt's buffers): any fixed threshold turns glibc's
  * adaptive ones off and leaves the trim threshold at 128 kB. So the hub's MALLOC_* are not
  * passed on, and a backend keeps freed memory up to these sizes — in practice its own peak, a

@@ -322,8 +322,10 @@ export class EventStore {
     // PostgreSQL's CPU was the same either way (issue 12, BENCHMARKS.md). Bad text (NUL, a lone
     // surrogate) is refused by jsonb/text as before: a data error, isolated per event.
     // jsonb, not json: json_to_recordset builds a hash table of each object's fields and re-parses
-    // the `j` text into jsonb per row; the batch parsed once as jsonb is ≈ 10 µs of PostgreSQL's
-    // CPU per event cheaper (BENCHMARKS.md, "ninth round").
+    // the `j` text into jsonb per row. That memory is what made it dear while the backends
+    // trimmed their heap after every statement (25 → 12.5 µs per row); with that fixed
+    // (services/core/db.ts PG_MALLOC_ENV) jsonb is still no dearer — 16.3 vs 17.2 µs of
+    // PostgreSQL's CPU per event in the bench (BENCHMARKS.md, "eleventh round").
     const x = `jsonb_to_recordset($1::jsonb) AS x(d text, e text, t text, ts float8, ra float8, j jsonb)`;
     const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data","storedBy")
          SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j, $2::text FROM ${x}
