@@ -339,6 +339,8 @@ export class EventStore {
          SELECT ev."deviceId", ev."eventId" FROM "DeviceEvent" ev
            JOIN ${x} ON ev."deviceId" = x.d AND ev."eventId" = x.e AND ev."receivedAt" = to_timestamp(x.ra / 1000.0)`;
     const r = await this.pool.query<{ deviceId: string; eventId: string }>({
+      // named: each connection parses and plans the statement once, not once per batch
+      name: retry ? 'bops_event_insert_retry' : 'bops_event_insert',
       text,
       values: [
         JSON.stringify(
