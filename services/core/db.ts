@@ -292,12 +292,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
  * glibc malloc settings of the embedded PostgreSQL's backends. A batch of stored events is a few
  * hundred kB of parse trees per statement; a backend that hands that memory back at the end of
  * each statement (brk shrink, with its TLB flush on every core) faults it in again for the next.
- * Under QoS1 load that was ≈ a quarter of PostgreSQL's CPU (perf; 32–46 → 16 µs per stored event,
- * BENCHMARKS.md "eleventh round"). It happened because the backends inherited the hub's own
- * MALLOC_MMAP_THRESHOLD_ (`npm start`, for scrypt's buffers): any fixed threshold turns glibc's
- * adaptive ones off and leaves the trim threshold at 128 kB. So the hub's MALLOC_* are not
- * passed on, and a backend keeps freed memory up to these sizes — in practice its own peak, a
- * few MB.
+ * Under QoS1 load page faults and brk were a quarter of PostgreSQL's samples (perf), and fixing
+ * it halved its CPU per stored event (32–46 → 16 µs, BENCHMARKS.md "Eleventh round"). It
+ * happened because the backends inherited the hub's own MALLOC_MMAP_THRESHOLD_ (`npm start`,
+ * for scrypt's buffers): any fixed threshold turns glibc's adaptive ones off and leaves the trim
+ * threshold at 128 kB. So the hub's MALLOC_* are not passed on, and a backend keeps freed memory
+ * up to these sizes — in practice its own peak, a few MB.
  */
 export const PG_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(16 << 20), MALLOC_TRIM_THRESHOLD_: String(64 << 20) };
 

@@ -325,7 +325,7 @@ export class EventStore {
     // the `j` text into jsonb per row. That memory is what made it dear while the backends
     // trimmed their heap after every statement (25 → 12.5 µs per row); with that fixed
     // (services/core/db.ts PG_MALLOC_ENV) jsonb is still no dearer — 16.3 vs 17.2 µs of
-    // PostgreSQL's CPU per event in the bench (BENCHMARKS.md, "eleventh round").
+    // PostgreSQL's CPU per event in the bench (BENCHMARKS.md, "Eleventh round").
     const x = `jsonb_to_recordset($1::jsonb) AS x(d text, e text, t text, ts float8, ra float8, j jsonb)`;
     const insert = `INSERT INTO "DeviceEvent" ("deviceId","eventId","type","ts","receivedAt","data","storedBy")
          SELECT d, e, t, to_timestamp(ts / 1000.0), to_timestamp(ra / 1000.0), j, $2::text FROM ${x}
