@@ -64,6 +64,9 @@ export function shiftLogWhere(shift: ShiftSpanRow): Prisma.DutyLogEntryWhereInpu
   return { OR: [{ shiftId: shift.id }, { shiftId: null, at: { gte: shift.startsAt, lt: shift.endsAt } }] };
 }
 
+/** where a duty-log row belongs besides its time: an incident, and the shift whose log holds it */
+export type DutyEntryAt = { incidentId?: string | null; shiftId?: string | null };
+
 /**
  * One duty-log row (records and shifts both write through here). `shiftId`: the shift whose log
  * holds the entry when it is not the one it is written in — a handover's (shiftLogWhere).
@@ -75,7 +78,7 @@ export function writeDutyEntry(
   actor: string,
   key: keyof typeof RECORDS_LABELS.duty,
   params: Record<string, unknown>,
-  at: { incidentId?: string | null; shiftId?: string | null } = {},
+  at: DutyEntryAt = {},
 ) {
   return tx.dutyLogEntry.create({
     data: {
@@ -270,15 +273,8 @@ export class RecordService {
   }
 
   /** A notable non-incident action in today's duty log (PROCEDURES.md: lands automatically). */
-  private duty(
-    tx: Tx,
-    user: Staff,
-    key: keyof typeof RECORDS_LABELS.duty,
-    params: Record<string, unknown>,
-    incidentId: string | null = null,
-    shiftId: string | null = null,
-  ) {
-    return writeDutyEntry(tx, this.now(), this.tz, `user:${user.id}`, key, params, { incidentId, shiftId });
+  private duty(tx: Tx, user: Staff, key: keyof typeof RECORDS_LABELS.duty, params: Record<string, unknown>, at: DutyEntryAt = {}) {
+    return writeDutyEntry(tx, this.now(), this.tz, `user:${user.id}`, key, params, at);
   }
 
   /** An audit row for a read worth recording (a printed or exported report). */
@@ -653,7 +649,7 @@ export class RecordService {
       });
       // the handover is the closing part of its shift's log (seed 004 篇3 §1.3), not of the next one's
       const shiftId = shift?.shiftId ?? null;
-      await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length }, null, shiftId);
+      await this.duty(tx, user, 'handover_created', { name: user.displayName, count: items.length }, { shiftId });
       // seed 004 篇3 §2.1: an × in the equipment check is written down, not only ticked
       if (faults.length)
         await this.duty(
@@ -668,8 +664,7 @@ export class RecordService {
               ],
             },
           },
-          null,
-          shiftId,
+          { shiftId },
         );
       return h.id;
     });
@@ -699,10 +694,10 @@ export class RecordService {
       if (u.count !== 1) throw conflict('answered_concurrently');
       if (answer.accept) {
         await this.audit(tx, user, 'handover.accept', `handover:${id}`, { outgoingId: h.outgoingId, note: answer.note ?? null });
-        await this.duty(tx, user, 'handover_accepted', { name: user.displayName }, null, h.shiftId);
+        await this.duty(tx, user, 'handover_accepted', { name: user.displayName }, { shiftId: h.shiftId });
       } else {
         await this.audit(tx, user, 'handover.refuse', `handover:${id}`, { outgoingId: h.outgoingId, reason: answer.reason });
-        await this.duty(tx, user, 'handover_refused', { name: user.displayName, reason: { text: answer.reason } }, null, h.shiftId);
+        await this.duty(tx, user, 'handover_refused', { name: user.displayName, reason: { text: answer.reason } }, { shiftId: h.shiftId });
       }
     });
     return this.handover(id, reader);
@@ -771,7 +766,7 @@ export class RecordService {
       if (!row) throw notFound('followup', id);
       if (u.count !== 1) throw conflict('followup_already_done');
       await this.audit(tx, user, 'followup.done', `followup:${id}`, { incidentId: row.incidentId, late: now > row.dueAt });
-      await this.duty(tx, user, 'followup_done', { subject: asText(row.subject) }, row.incidentId);
+      await this.duty(tx, user, 'followup_done', { subject: asText(row.subject) }, { incidentId: row.incidentId });
       return row;
     });
     return this.followUpView(f, this.now(), reader);
