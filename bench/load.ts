@@ -10,7 +10,8 @@
 //             the hub's telemetry store (polled from /api/health; bench/run.ts then counts the
 //             points back from the store itself).
 //   latency   open loop at a fixed rate: event → dashboard socket.io client (hub) or → MQTT
-//             subscriber (peers); per-event latency matched by event id, one clock.
+//             subscriber (peers); per-event latency matched by event id, one clock. Also
+//             publish → PUBACK: for the hub that is "stored" (its group commit).
 //
 // Every message has a unique timestamp per device (ts = max(now, previous + 1)), so no store
 // merges two points of one series into one.
@@ -224,6 +225,8 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
   const lat: number[] = [];
   /** hub only: publish → the hub accepted it (the push's receivedAt, ms): where the tail is spent */
   const inbound: number[] = [];
+  /** publish → PUBACK (ms): for the hub, stored (its group commit); for a peer, received */
+  const acked: number[] = [];
   const hit = (id: string, at: number, receivedAt?: number) => {
     const t = sentAt.get(id);
     if (t === undefined) return;
@@ -254,8 +257,11 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
         const p = pubs[sent % pubs.length]!;
         const id = `${run}-${sent}`;
         const ts = tsFor(p);
-        sentAt.set(id, now());
-        p.c.publish(`${p.d.topicBase}/event`, eventPayload(id, ts), { qos: 1 });
+        const at = now();
+        sentAt.set(id, at);
+        p.c.publish(`${p.d.topicBase}/event`, eventPayload(id, ts), { qos: 1 }, (err) => {
+          if (!err) acked.push(now() - at);
+        });
         sent++;
       }
       if (sent >= total) return resolve();
@@ -266,11 +272,12 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
   const ms = performance.now() - t0;
   const expected = sent * receivers;
   const deadline = Date.now() + 10_000;
-  while (lat.length < expected && Date.now() < deadline) await sleep(20);
+  while ((lat.length < expected || acked.length < sent) && Date.now() < deadline) await sleep(20);
   t.onSubEvent = null;
   for (const s of sockets) s.close();
   lat.sort((a, b) => a - b);
   inbound.sort((a, b) => a - b);
+  acked.sort((a, b) => a - b);
   send({
     cmd: 'latency-done',
     closes,
@@ -283,6 +290,9 @@ async function latency(m: Extract<LoadMsg, { cmd: 'latency' }>) {
     p99: quantile(lat, 0.99),
     max: lat.at(-1) ?? NaN,
     inboundP99: inbound.length ? quantile(inbound, 0.99) : null,
+    pubackP99: acked.length ? quantile(acked, 0.99) : null,
+    pubackMax: acked.at(-1) ?? null,
+    pubacks: acked.length,
   });
 }
 

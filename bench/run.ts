@@ -560,6 +560,18 @@ function perCommit(m0: Map<string, number> | null, m1: Map<string, number> | nul
   return commits > 0 ? `, ${(events / commits).toFixed(1)} events/commit` : '';
 }
 
+/**
+ * "; event loop delay p99 … max … ms, GC … ms" of a hub over one run: where a tail is spent when
+ * it is not the store. prom-client's loop-delay histogram is reset at each scrape, so the second
+ * scrape covers just this run; it records the interval of a 10-ms timer, so 10 ms means no
+ * delay. The GC time is the difference of its running sum.
+ */
+function loopAndGc(m0: Map<string, number>, m1: Map<string, number>): string {
+  const ms = (name: string) => (m1.get(name) ?? NaN) * 1000;
+  const gc = ((m1.get('nodejs_gc_duration_seconds_sum') ?? 0) - (m0.get('nodejs_gc_duration_seconds_sum') ?? 0)) * 1000;
+  return `; hub event loop delay p99 ${fmt(ms('nodejs_eventloop_lag_p99_seconds'), 1)} max ${fmt(ms('nodejs_eventloop_lag_max_seconds'), 1)} ms, GC ${fmt(gc, 0)} ms`;
+}
+
 async function latency(load: Load, t: Target, rate: number): Promise<LatencyResult> {
   await settle(t);
   if (LAT_IDLE_S > 0) await sleep(LAT_IDLE_S * 1000);
@@ -587,6 +599,10 @@ async function latency(load: Load, t: Target, rate: number): Promise<LatencyResu
   process.stdout.write(
     `    ${t.name} latency @${rate}/s: p50 ${fmt(res.p50, 1)} p99 ${fmt(res.p99, 1)} max ${fmt(res.max, 1)} ms (${res.received}/${res.expected})${perCommit(m0, m1, Number(r.sent))}` +
       (r.inboundP99 == null ? '' : `; publish → accepted p99 ${fmt(Number(r.inboundP99), 1)} ms`) +
+      (r.pubackP99 == null
+        ? ''
+        : `; PUBACK p99 ${fmt(Number(r.pubackP99), 1)} max ${fmt(Number(r.pubackMax), 1)} ms (${r.pubacks}/${r.sent})`) +
+      (m0 && m1 ? loopAndGc(m0, m1) : '') +
       '\n',
   );
   return res;
