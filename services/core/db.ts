@@ -15,10 +15,30 @@ import { dbErrorFields, type Logger } from './logger.js';
 
 export type Db = PrismaClient;
 
+/**
+ * The pools of the event path and of Prisma keep `min` connections through a quiet spell.
+ * pg-pool closes an idle connection after 10 s by default, so the first alarm after a quiet
+ * spell waited for a new one: TCP, SCRAM on both sides, a new backend with cold catalog caches,
+ * the named event INSERT prepared again — and the incident it opens, for Prisma's. Measured
+ * (BENCHMARKS.md "Twelfth round", 100 events/s for 2 s after 15 s idle, 5 interleaved pairs):
+ * the slowest PUBACK 13.3 ms (9.7–23.7) with the connections kept, 34.8 (9.4–126.0) without.
+ * The dashboard's push does not wait for the store, so its latency is not changed by this (the
+ * eleventh round tried it for that). Kept connections cost a backend each (a few MB in
+ * PostgreSQL) and are replaced by the pool when the server drops one.
+ */
+export function eventPoolConfig(url: string): pg.PoolConfig {
+  // a database that black-holes connections must fail (and be retried), not hang the event path
+  return { connectionString: url, max: 4, min: 4, connectionTimeoutMillis: 5000 };
+}
+
+export function prismaPoolConfig(url: string): pg.PoolConfig {
+  return { connectionString: url, min: 2 };
+}
+
 export function createPrisma(url: string, log?: Logger): PrismaClient {
   // one line with the cause when an idle connection is lost (PostgreSQL restarted)
   const onPoolError = (err: Error) => log?.warn(dbErrorFields(err), 'prisma pg pool: idle connection lost');
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }, { onPoolError }) });
+  return new PrismaClient({ adapter: new PrismaPg(prismaPoolConfig(url), { onPoolError }) });
 }
 
 function alive(pid: number): boolean {

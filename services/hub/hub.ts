@@ -19,7 +19,15 @@ import { AdvisoryLocks } from '../core/locks.js';
 import type { Config } from '../core/config.js';
 import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
-import { createPrisma, describeDatabaseUrl, startEmbeddedPostgres, waitForDatabase, type Db, type EmbeddedPg } from '../core/db.js';
+import {
+  createPrisma,
+  describeDatabaseUrl,
+  eventPoolConfig,
+  startEmbeddedPostgres,
+  waitForDatabase,
+  type Db,
+  type EmbeddedPg,
+} from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
 import { createLogger, dbErrorFields, type Logger } from '../core/logger.js';
 import { Metrics } from '../core/metrics.js';
@@ -213,8 +221,7 @@ export class Hub {
     this.bootReason = 'starting services';
     this.db = createPrisma(this.databaseUrl, log.child({ mod: 'db' }));
     this.stops.push(() => this.db.$disconnect());
-    // a database that black-holes connections must fail (and be retried), not hang the event path
-    this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: 4, connectionTimeoutMillis: 5000 });
+    this.pool = new pg.Pool(eventPoolConfig(this.databaseUrl));
     // an idle connection dropped by the server (restart, failover): one line with the cause, not
     // the pg client object (the pool replaces the connection; readiness reports an outage)
     this.pool.on('error', (err) => log.warn(dbErrorFields(err), 'pg pool: idle connection lost'));
