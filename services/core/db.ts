@@ -24,7 +24,7 @@ export type Db = PrismaClient;
  * the slowest PUBACK 13.3 ms (9.7–23.7) with the connections kept, 34.8 (9.4–126.0) without.
  * The dashboard's push does not wait for the store, so its latency is not changed by this (the
  * eleventh round tried it for that). Kept connections cost a backend each (a few MB in
- * PostgreSQL) and are replaced by the pool when the server drops one.
+ * PostgreSQL); one the server closes leaves the pool, and the next query opens a new one.
  */
 export function eventPoolConfig(url: string): pg.PoolConfig {
   // a database that black-holes connections must fail (and be retried), not hang the event path
