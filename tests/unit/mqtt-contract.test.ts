@@ -1,7 +1,17 @@
 // The contract edge refuses text PostgreSQL cannot store (issue 7 item 2): NUL and lone
 // surrogates anywhere in a payload, keys included, are `bad_text` — in every parse function.
 import { describe, expect, it } from 'vitest';
-import { checkTelemetry, parseCommandResult, parseEvent, parseStatus, parseTelemetry, TelemetryPayload } from '../../contracts/mqtt.js';
+import { z } from 'zod';
+import {
+  checkEventEnvelope,
+  checkTelemetry,
+  EVENT_DATA,
+  parseCommandResult,
+  parseEvent,
+  parseStatus,
+  parseTelemetry,
+  TelemetryPayload,
+} from '../../contracts/mqtt.js';
 
 const call = (visitorName: string) => JSON.stringify({ v: 1, id: 'e1', ts: 1, type: 'intercom.call', data: { unit: '1201', visitorName } });
 
@@ -108,5 +118,86 @@ describe('checkTelemetry (hand-written) agrees with the zod TelemetryPayload sch
   it('the common payload is returned as parsed, without a copy', () => {
     const v = JSON.parse(JSON.stringify(ok)) as unknown;
     expect(checkTelemetry(v)).toBe(v);
+  });
+});
+
+describe('checkEventEnvelope (hand-written) agrees with zod on the event envelope and parseEvent with zod alone', () => {
+  const ok = { v: 1, id: 'e-1', ts: 1_700_000_000_000, type: 'elevator.normal', data: { floor: 3, doors: 'closed' } };
+  /** parseEvent as it was: zod for the envelope, then the type's schema (the reference) */
+  const reference = (value: unknown) => {
+    const env = z
+      .object({
+        v: z.literal(1),
+        id: z.string().min(1).max(64),
+        ts: z.number().int().nonnegative(),
+        type: z.string(),
+        data: z.record(z.string(), z.unknown()).default({}),
+      })
+      .safeParse(value);
+    if (!env.success) return { ok: false as const, reason: 'bad_shape' };
+    if (!Object.hasOwn(EVENT_DATA, env.data.type)) return { ok: false as const, reason: 'unknown_type' };
+    const data = (EVENT_DATA as Record<string, z.ZodType>)[env.data.type]!.safeParse(env.data.data);
+    return data.success ? { ok: true as const, value: { ...env.data, data: data.data } } : { ok: false as const, reason: 'bad_shape' };
+  };
+  const corpus: Array<[string, unknown]> = [
+    ['minimal', ok],
+    ['an event type without data, data {}', { ...ok, type: 'fire.silenced', data: {} }],
+    ['data missing (zod defaults it to {})', { v: 1, id: 'e', ts: 1, type: 'fire.reset' }],
+    ['extra key in data (the type schema strips it)', { ...ok, data: { ...ok.data, extra: 1 } }],
+    ['extra top-level key (zod strips it)', { ...ok, extra: 'x' }],
+    ['v 2', { ...ok, v: 2 }],
+    ['v "1"', { ...ok, v: '1' }],
+    ['id empty', { ...ok, id: '' }],
+    ['id 64 chars', { ...ok, id: 'i'.repeat(64) }],
+    ['id 65 chars', { ...ok, id: 'i'.repeat(65) }],
+    ['id 40 astral characters (80 units, 40 code points)', { ...ok, id: '😀'.repeat(40) }],
+    ['id 65 astral characters', { ...ok, id: '😀'.repeat(65) }],
+    ['id a number', { ...ok, id: 7 }],
+    ['ts 0', { ...ok, ts: 0 }],
+    ['ts negative', { ...ok, ts: -1 }],
+    ['ts fractional', { ...ok, ts: 1.5 }],
+    ['ts 2^53', { ...ok, ts: 2 ** 53 }],
+    ['ts a string', { ...ok, ts: '1' }],
+    ['type missing', { v: 1, id: 'e', ts: 1, data: {} }],
+    ['type unknown', { ...ok, type: 'elevator.teleported' }],
+    ['type constructor', { ...ok, type: 'constructor' }],
+    ['type a number', { ...ok, type: 1 }],
+    ['data null', { ...ok, data: null }],
+    ['data an array', { ...ok, data: [1] }],
+    ['data a string', { ...ok, data: 'x' }],
+    ['data wrong for the type', { ...ok, data: { floor: 'three' } }],
+    ['__proto__ in data', JSON.parse('{"v":1,"id":"e","ts":1,"type":"fire.reset","data":{"__proto__":{"x":1}}}')],
+    ['__proto__ at the top level', JSON.parse('{"v":1,"id":"e","ts":1,"type":"fire.reset","data":{},"__proto__":{"x":1}}')],
+    ['top level an array', [ok]],
+    ['top level null', null],
+  ];
+  it.each(corpus)('%s', (_name, value) => {
+    const envelope = z
+      .object({
+        v: z.literal(1),
+        id: z.string().min(1).max(64),
+        ts: z.number().int().nonnegative(),
+        type: z.string(),
+        data: z.record(z.string(), z.unknown()),
+      })
+      .strict()
+      .safeParse(value);
+    const fast = checkEventEnvelope(value);
+    // it accepts only what zod accepts unchanged (exactly the five keys, data present), as is
+    if (fast !== null) {
+      expect(envelope.success).toBe(true);
+      expect(fast).toBe(value);
+    }
+    const text = JSON.stringify(value) ?? 'null';
+    const parsed = parseEvent(Buffer.from(text));
+    const ref = reference(JSON.parse(text));
+    expect(parsed.ok).toBe(ref.ok);
+    if (parsed.ok && ref.ok) expect(parsed.value).toEqual(ref.value);
+    if (!parsed.ok && !ref.ok) expect(parsed.reason).toBe(ref.reason);
+  });
+  it('the common envelope is answered without zod', () => {
+    const v = JSON.parse(JSON.stringify(ok)) as unknown;
+    expect(checkEventEnvelope(v)).toBe(v);
+    expect(checkEventEnvelope({ ...ok, id: 'i'.repeat(65) })).toBeNull();
   });
 });
