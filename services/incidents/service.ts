@@ -536,10 +536,10 @@ export class IncidentService {
    * building again (Prisma ≈ 0.21 ms of the hub's thread per event, BENCHMARKS.md "bench:scale").
    */
   private async onDeviceEventShared(e: BusEvents['device.event'], queuedAt: number): Promise<void> {
-    if (this.o.cluster) {
-      await this.freshBuilding(e.device.building, queuedAt);
-      if (!this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now()).length) return;
-    }
+    // one process: the queue already serialises, no lock to take (and no promise per event for it)
+    if (!this.o.cluster) return this.onDeviceEvent(e);
+    await this.freshBuilding(e.device.building, queuedAt);
+    if (!this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now()).length) return;
     await this.locked(e.device.building, () => this.onDeviceEvent(e));
   }
 
