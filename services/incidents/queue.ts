@@ -52,6 +52,11 @@ export class SerialQueue {
   private running = false;
   private idlers: Array<() => void> = [];
 
+  /** A job is queued or running (false: nothing would run before a job queued now). */
+  get busy(): boolean {
+    return this.running;
+  }
+
   /** Jobs waiting (not the one running), per lane. */
   waiting(lane: Lane): number {
     return this.lanes[lane].size;
