@@ -397,8 +397,8 @@ export class Hub {
       now: this.now,
       cluster,
       acceptEvent: async (device, event, receivedAt) => {
-        if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', { device, event, receivedAt });
-        const stored = { device, event, receivedAt };
+        const stored = { device, event, receivedAt }; // one object for both notices: their listeners only read it
+        if (recent.firstTime(device.deviceId, event.id)) bus.emit('device.event.live', stored);
         replay.accepted(stored); // unrouted from here: holds the routed watermark back
         let isNew = false;
         try {
