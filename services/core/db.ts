@@ -31,6 +31,18 @@ export function eventPoolConfig(url: string): pg.PoolConfig {
   return { connectionString: url, max: 4, min: 4, connectionTimeoutMillis: 5000 };
 }
 
+/**
+ * A pg pool of the hub's own (the event path, notifications, telemetry, scale-out locks): named
+ * `bops-<name>` in pg_stat_activity, so an operator can tell whose connections are whose, and an
+ * idle connection the server drops (restart, failover) is one warning line with the cause —
+ * pg-pool replaces it, and without a listener its 'error' would end the process.
+ */
+export function createPool(name: string, config: pg.PoolConfig, log: Logger): pg.Pool {
+  const pool = new pg.Pool({ application_name: `bops-${name}`, ...config });
+  pool.on('error', (err) => log.warn(dbErrorFields(err), `${name} pg pool: idle connection lost`));
+  return pool;
+}
+
 export function prismaPoolConfig(url: string): pg.PoolConfig {
   return { connectionString: url, min: 2 };
 }

@@ -4,14 +4,14 @@
 // connection ends and PostgreSQL releases the lock, so a killed instance never leaves one held.
 // Advisory locks take part in PostgreSQL's deadlock detection.
 import pg from 'pg';
+import { createPool } from './db.js';
 import type { Logger } from './logger.js';
 
 export class AdvisoryLocks {
   private readonly pool: pg.Pool;
 
   constructor(databaseUrl: string, log: Logger, max = 4) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 });
-    this.pool.on('error', (err) => log.warn({ err: err.message }, 'lock pool: idle connection lost'));
+    this.pool = createPool('locks', { connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 }, log);
   }
 
   /** Run `fn` holding the lock named `name` (64-bit hash of the text). */

@@ -20,6 +20,7 @@ import type { Config } from '../core/config.js';
 import type { DeviceClass, IncidentKind } from '../../contracts/domain.js';
 import { DbCounters } from '../core/counters.js';
 import {
+  createPool,
   createPrisma,
   describeDatabaseUrl,
   eventPoolConfig,
@@ -29,7 +30,7 @@ import {
   type EmbeddedPg,
 } from '../core/db.js';
 import { readTlsFiles } from '../core/config.js';
-import { createLogger, dbErrorFields, type Logger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { Metrics } from '../core/metrics.js';
 import { registerHubMetrics } from '../ops/hub-metrics.js';
 import { RetentionService } from '../ops/retention.js';
@@ -221,10 +222,9 @@ export class Hub {
     this.bootReason = 'starting services';
     this.db = createPrisma(this.databaseUrl, log.child({ mod: 'db' }));
     this.stops.push(() => this.db.$disconnect());
-    this.pool = new pg.Pool(eventPoolConfig(this.databaseUrl));
-    // an idle connection dropped by the server (restart, failover): one line with the cause, not
-    // the pg client object (the pool replaces the connection; readiness reports an outage)
-    this.pool.on('error', (err) => log.warn(dbErrorFields(err), 'pg pool: idle connection lost'));
+    // an idle connection dropped by the server (restart, failover): one line with the cause (the
+    // pool replaces the connection; readiness reports an outage)
+    this.pool = createPool('events', eventPoolConfig(this.databaseUrl), log);
     this.stops.push(() => this.pool.end());
 
     // 1b. scale-out (docs/scale-out.md): Redis for what instances share beyond PostgreSQL
@@ -462,8 +462,7 @@ export class Hub {
     }
     // notifications follow incidents through the bus; started after them, stopped before them.
     // Their outbox has its own small pool, so a notification storm never queues device-event writes.
-    const notifyPool = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
-    notifyPool.on('error', (err) => log.warn(dbErrorFields(err), 'notify pg pool: idle connection lost'));
+    const notifyPool = createPool('notify-outbox', { connectionString: this.databaseUrl, max: 4 }, log);
     this.stops.push(() => notifyPool.end());
     this.notify = new NotificationService({
       db: this.db,

@@ -57,6 +57,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createPool } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import type { SendOutcome } from './buffer.js';
 import type {
@@ -367,16 +368,10 @@ export class EmbeddedPgBackend implements TelemetryBackend<PgEncoded> {
     this.rollupGraceMs = opts.rollupGraceMs ?? ROLLUP_GRACE_MS;
     // A small pool of its own: telemetry writes must not starve the API's connections (and
     // vice versa). One batch is in flight at a time; the second connection serves queries.
-    this.pool = new pg.Pool({
-      connectionString: databaseUrl,
-      max: 3,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs * 3,
-      application_name: 'bops-telemetry',
-    });
-    // An idle client losing its connection (Postgres restart) must not crash the hub.
-    this.pool.on('error', (err: Error & { code?: string }) =>
-      this.log.warn({ cause: err.message, code: err.code }, 'telemetry pg pool: idle connection lost'),
+    this.pool = createPool(
+      'telemetry',
+      { connectionString: databaseUrl, max: 3, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs * 3 },
+      this.log,
     );
   }
 

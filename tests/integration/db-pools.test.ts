@@ -4,7 +4,8 @@
 // one. The timers are faked here; the connections are real.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventPoolConfig, prismaPoolConfig } from '../../services/core/db.js';
+import { createPool, eventPoolConfig, prismaPoolConfig } from '../../services/core/db.js';
+import type { Logger } from '../../services/core/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let db: TestDatabase;
@@ -41,5 +42,33 @@ describe('database pools through a quiet spell', () => {
 
   it('Prisma keeps two and lets the rest go', async () => {
     expect(await leftAfterQuietSpell(prismaPoolConfig(db.url), 5)).toBe(2);
+  });
+});
+
+describe("createPool: the hub's own pools", () => {
+  it('are named in pg_stat_activity and survive the server dropping an idle connection', async () => {
+    const warnings: Array<{ fields: unknown; msg: string }> = [];
+    const log = { warn: (fields: unknown, msg: string) => void warnings.push({ fields, msg }) } as unknown as Logger;
+    const pool = createPool('test-pool', { connectionString: db.url, max: 2 }, log);
+    const other = new pg.Client({ connectionString: db.url });
+    try {
+      const c = await pool.connect();
+      const { rows } = await c.query<{ pid: number; name: string }>('SELECT pg_backend_pid() AS pid, current_setting($1) AS name', [
+        'application_name',
+      ]);
+      c.release();
+      expect(rows[0]!.name).toBe('bops-test-pool');
+      // the server ends the idle connection (a restart, an administrator): without the pool's
+      // 'error' listener that would end the process; with it, one warning and a working pool
+      await other.connect();
+      await other.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await vi.waitFor(() => expect(warnings).toHaveLength(1), { timeout: 5000 });
+      expect(warnings[0]!.msg).toBe('test-pool pg pool: idle connection lost');
+      expect(warnings[0]!.fields).toMatchObject({ code: '57P01' }); // admin_shutdown, not the client object
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+    } finally {
+      await other.end();
+      await pool.end();
+    }
   });
 });
