@@ -44,7 +44,7 @@ export function createPool(name: string, config: pg.PoolConfig, log: Logger): pg
 }
 
 export function prismaPoolConfig(url: string): pg.PoolConfig {
-  return { connectionString: url, min: 2 };
+  return { connectionString: url, min: 2, application_name: 'bops-prisma' };
 }
 
 export function createPrisma(url: string, log?: Logger): PrismaClient {

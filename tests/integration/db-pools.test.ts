@@ -4,7 +4,7 @@
 // one. The timers are faked here; the connections are real.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPool, eventPoolConfig, prismaPoolConfig } from '../../services/core/db.js';
+import { createPool, createPrisma, eventPoolConfig, prismaPoolConfig } from '../../services/core/db.js';
 import type { Logger } from '../../services/core/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -69,6 +69,16 @@ describe("createPool: the hub's own pools", () => {
     } finally {
       await other.end();
       await pool.end();
+    }
+  });
+
+  it("Prisma's pool is named too", async () => {
+    const prisma = createPrisma(db.url);
+    try {
+      const rows = await prisma.$queryRaw<Array<{ name: string }>>`SELECT current_setting('application_name') AS name`;
+      expect(rows[0]!.name).toBe('bops-prisma');
+    } finally {
+      await prisma.$disconnect();
     }
   });
 });
