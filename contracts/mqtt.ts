@@ -313,7 +313,7 @@ function plainObject(v: unknown): v is Record<string, unknown> {
  * EventEnvelope's rules, hand-written like checkTelemetry (issue 12): zod's safeParse of the
  * envelope copied `data` key by key (z.record) and allocated its result objects for every
  * event — the envelope and the data's schema together were 18 % of what the hub allocated at
- * the QoS1 ceiling (sampling heap profile); parseEvent took 2.6–2.9 µs per event, 1.2–1.4 with
+ * the QoS1 ceiling (sampling heap profile); parseEvent took 2.4–2.9 µs per event, 1.1–1.4 with
  * this (BENCHMARKS.md, thirteenth round). This answers the common envelope — exactly
  * v, id, ts, type and data — with the parsed value itself; anything else (extra keys to strip, a
  * missing `data` to default, any bad value) it leaves to zod, which decides and words the
