@@ -123,21 +123,16 @@ describe('checkTelemetry (hand-written) agrees with the zod TelemetryPayload sch
 
 describe('checkEventEnvelope (hand-written) agrees with zod on the event envelope and parseEvent with zod alone', () => {
   const ok = { v: 1, id: 'e-1', ts: 1_700_000_000_000, type: 'elevator.normal', data: { floor: 3, doors: 'closed' } };
+  /** the envelope's rules as zod states them (contracts/mqtt.ts EventEnvelope) */
+  const fields = { v: z.literal(1), id: z.string().min(1).max(64), ts: z.number().int().nonnegative(), type: z.string() };
+  const data = z.record(z.string(), z.unknown());
   /** parseEvent as it was: zod for the envelope, then the type's schema (the reference) */
   const reference = (value: unknown) => {
-    const env = z
-      .object({
-        v: z.literal(1),
-        id: z.string().min(1).max(64),
-        ts: z.number().int().nonnegative(),
-        type: z.string(),
-        data: z.record(z.string(), z.unknown()).default({}),
-      })
-      .safeParse(value);
+    const env = z.object({ ...fields, data: data.default({}) }).safeParse(value);
     if (!env.success) return { ok: false as const, reason: 'bad_shape' };
     if (!Object.hasOwn(EVENT_DATA, env.data.type)) return { ok: false as const, reason: 'unknown_type' };
-    const data = (EVENT_DATA as Record<string, z.ZodType>)[env.data.type]!.safeParse(env.data.data);
-    return data.success ? { ok: true as const, value: { ...env.data, data: data.data } } : { ok: false as const, reason: 'bad_shape' };
+    const typed = (EVENT_DATA as Record<string, z.ZodType>)[env.data.type]!.safeParse(env.data.data);
+    return typed.success ? { ok: true as const, value: { ...env.data, data: typed.data } } : { ok: false as const, reason: 'bad_shape' };
   };
   const corpus: Array<[string, unknown]> = [
     ['minimal', ok],
@@ -173,13 +168,7 @@ describe('checkEventEnvelope (hand-written) agrees with zod on the event envelop
   ];
   it.each(corpus)('%s', (_name, value) => {
     const envelope = z
-      .object({
-        v: z.literal(1),
-        id: z.string().min(1).max(64),
-        ts: z.number().int().nonnegative(),
-        type: z.string(),
-        data: z.record(z.string(), z.unknown()),
-      })
+      .object({ ...fields, data })
       .strict()
       .safeParse(value);
     const fast = checkEventEnvelope(value);
