@@ -527,8 +527,7 @@ export class IncidentService {
     // hub allocated per event at the QoS1 ceiling, issue 12). Behind a queued job it waits its
     // turn as before: that job may open the incident it belongs to.
     if (!this.o.cluster && !this.queue.busy) {
-      const plans = this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now());
-      if (plans.length === 0) return this.o.routed?.(e);
+      if (this.plansFor(e).length === 0) return this.o.routed?.(e);
     }
     const at = performance.now();
     await this.queue.run(() => this.onDeviceEventShared(e, at));
@@ -549,14 +548,17 @@ export class IncidentService {
     // one process: the queue already serialises, no lock to take (and no promise per event for it)
     if (!this.o.cluster) return this.onDeviceEvent(e);
     await this.freshBuilding(e.device.building, queuedAt);
-    if (!this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now()).length) return;
+    if (!this.plansFor(e).length) return;
     await this.locked(e.device.building, () => this.onDeviceEvent(e));
   }
 
+  /** What this event does to its building's incidents, decided on the store as it is now (pure). */
+  private plansFor(e: BusEvents['device.event']): RoutePlan[] {
+    return this.engine.routeDeviceEvent(this.eventSource(e), this.store.inBuilding(e.device.building), this.now());
+  }
+
   private async onDeviceEvent(e: BusEvents['device.event']): Promise<void> {
-    const src = this.eventSource(e);
-    const plans = this.engine.routeDeviceEvent(src, this.store.inBuilding(e.device.building), this.now());
-    for (const plan of plans) {
+    for (const plan of this.plansFor(e)) {
       if (plan.op === 'open') plan.trigger = { ...plan.trigger, context: await this.context(plan.kind, plan.trigger) };
       await this.execute(plan, `device:${e.device.deviceId}`).catch((err: unknown) =>
         this.o.log.error({ err, event: e.event.type }, 'device event transition failed'),
