@@ -135,7 +135,8 @@ export const EVENT_CLASS: Record<EventType, DeviceClassT> = Object.fromEntries(
   ]),
 ) as Record<EventType, DeviceClassT>;
 
-const EventEnvelope = z.object({
+/** every event's outer shape; `data` is then checked by its type's schema (EVENT_DATA) */
+export const EventEnvelope = z.object({
   v: z.literal(1),
   id: z.string().min(1).max(64),
   ts: Ts,
