@@ -243,6 +243,11 @@ export function parseStatus(buf: Buffer | string): ParseResult<StatusPayload> {
   return j.ok ? shape(StatusPayload, j.value) : j;
 }
 
+/** A plain object as JSON.parse makes one (not an array, not null, no `__proto__` own key). */
+function plainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, '__proto__');
+}
+
 const METRIC_NAME = /^[a-z0-9_]+$/;
 
 function codePoints(s: string): number {
@@ -274,15 +279,15 @@ export function checkTelemetry(value: unknown): TelemetryPayload | null {
   const ts = o.ts;
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) return null;
   const m = o.metrics;
-  if (typeof m !== 'object' || m === null || Array.isArray(m) || Object.getPrototypeOf(m) !== Object.prototype) return null;
+  // zod strips a `__proto__` key (JSON.parse makes it an own key): that rare case is left to zod
+  if (!plainObject(m)) return null;
   let n = 0;
   let extra = false;
   for (const k in o) if (k !== 'v' && k !== 'ts' && k !== 'metrics') extra = true;
   for (const k in m) {
-    // zod strips a `__proto__` key (JSON.parse makes it an own key): leave that rare case to zod
-    if (!Object.hasOwn(m, k) || k === '__proto__') return null;
+    if (!Object.hasOwn(m, k)) return null;
     if (k.length === 0 || k.length > 64 || !METRIC_NAME.test(k)) return null;
-    const x = (m as Record<string, unknown>)[k];
+    const x = m[k];
     if (typeof x === 'number') {
       if (!Number.isFinite(x)) return null;
     } else if (typeof x === 'string') {
@@ -304,11 +309,6 @@ export function parseTelemetry(buf: Buffer | string): ParseResult<TelemetryPaylo
 }
 
 type EventEnvelope = z.infer<typeof EventEnvelope>;
-
-/** A plain object as JSON.parse makes one (not an array, not null, no `__proto__` own key). */
-function plainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, '__proto__');
-}
 
 /**
  * EventEnvelope's rules, hand-written like checkTelemetry (issue 12): zod's safeParse of the
